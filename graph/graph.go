@@ -1,0 +1,202 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Graph is one Gorgonia expression graph, built for one batch size, whose
+// parameter nodes are bound to the tensors of a Params store.
+type Graph struct {
+	g        *G.ExprGraph
+	params   *Params
+	nodes    []*G.Node // parameter nodes, in creation order
+	of       []*Param  // the parameter behind each node
+	inputs   map[*G.Node]bool
+	training bool
+}
+
+// An Option configures a Graph.
+type Option func(*Graph)
+
+// Training marks the graph as a training graph: layers such as Dropout
+// behave differently in training and inference.
+func Training(on bool) Option { return func(g *Graph) { g.training = on } }
+
+// New returns an empty graph over the parameters in params.
+func New(params *Params, opts ...Option) *Graph {
+	g := &Graph{g: G.NewGraph(), params: params, inputs: map[*G.Node]bool{}}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
+}
+
+// ExprGraph returns the underlying Gorgonia graph.
+func (g *Graph) ExprGraph() *G.ExprGraph { return g.g }
+
+// Params returns the parameter store the graph is bound to.
+func (g *Graph) Params() *Params { return g.params }
+
+// Dtype returns the element type of the graph's tensors.
+func (g *Graph) Dtype() tensor.Dtype { return g.params.dtype }
+
+// Training reports whether this is a training graph.
+func (g *Graph) Training() bool { return g.training }
+
+// Param returns a node for the parameter called name, creating the
+// parameter in the store on first use (see Params.Get).
+func (g *Graph) Param(name string, shape []int, init Initializer) (*G.Node, error) {
+	p, err := g.params.Get(name, shape, init)
+	if err != nil {
+		return nil, err
+	}
+	for i, q := range g.of {
+		if q == p {
+			return g.nodes[i], nil
+		}
+	}
+	n := G.NewTensor(g.g, g.params.dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(p.Value))
+	g.nodes = append(g.nodes, n)
+	g.of = append(g.of, p)
+	return n, nil
+}
+
+// Input returns a new input node of the given shape, holding zeros until
+// Set fills it. Gradients are never taken with respect to inputs.
+func (g *Graph) Input(name string, shape ...int) *G.Node {
+	v := tensor.New(tensor.Of(g.params.dtype), tensor.WithShape(shape...))
+	n := G.NewTensor(g.g, g.params.dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(v))
+	g.inputs[n] = true
+	return n
+}
+
+// IsInput reports whether n was made by Input.
+func (g *Graph) IsInput(n *G.Node) bool { return g.inputs[n] }
+
+// Set copies src into the value of the node n, converting to the node's
+// dtype. The lengths must match.
+func Set[T float32 | float64](n *G.Node, src []T) error {
+	t, ok := n.Value().(*tensor.Dense)
+	if !ok {
+		return errors.Errorf("graph: node %q has no tensor value", n.Name())
+	}
+	if t.Size() != len(src) {
+		return errors.Errorf("graph: node %q of shape %v holds %d values, got %d", n.Name(), t.Shape(), t.Size(), len(src))
+	}
+	switch d := t.Data().(type) {
+	case []float32:
+		for i, v := range src {
+			d[i] = float32(v)
+		}
+	case []float64:
+		for i, v := range src {
+			d[i] = float64(v)
+		}
+	default:
+		return errors.Errorf("graph: node %q has dtype %v", n.Name(), t.Dtype())
+	}
+	return nil
+}
+
+// Read copies the value of the node n into dst, converting from the node's
+// dtype, and returns dst (grown to fit if needed).
+func Read[T float32 | float64](n *G.Node, dst []T) ([]T, error) {
+	v := n.Value()
+	if v == nil {
+		return dst, errors.Errorf("graph: node %q has no value; has the machine run?", n.Name())
+	}
+	switch d := v.Data().(type) {
+	case []float32:
+		dst = grow(dst, len(d))
+		for i, x := range d {
+			dst[i] = T(x)
+		}
+	case []float64:
+		dst = grow(dst, len(d))
+		for i, x := range d {
+			dst[i] = T(x)
+		}
+	case float32:
+		dst = append(grow(dst, 0), T(d))
+	case float64:
+		dst = append(grow(dst, 0), T(d))
+	default:
+		return dst, errors.Errorf("graph: node %q holds %T", n.Name(), d)
+	}
+	return dst, nil
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// Machine runs a compiled graph: the forward pass and, when it was compiled
+// with a loss, the gradients of that loss with respect to every parameter.
+type Machine struct {
+	vm     G.VM
+	params []*Param
+	grads  []*G.Node
+}
+
+// Compile compiles the graph. With a non-nil loss (a scalar node) it first
+// adds the symbolic gradients of the loss with respect to every parameter
+// node of the graph.
+func (g *Graph) Compile(loss *G.Node) (m *Machine, err error) {
+	defer recoverAs(&err, "graph: compile")
+	m = &Machine{}
+	if loss != nil {
+		if len(g.nodes) == 0 {
+			return nil, errors.New("graph: the graph has a loss but no parameters to train")
+		}
+		if m.grads, err = G.Grad(loss, g.nodes...); err != nil {
+			return nil, errors.Wrap(err, "graph: building the gradients")
+		}
+		m.params = g.of
+	}
+	m.vm = G.NewTapeMachine(g.g)
+	return m, nil
+}
+
+// Run runs the machine once: the forward pass and any gradients. Node values
+// stay readable until the next Run.
+func (m *Machine) Run() (err error) {
+	defer recoverAs(&err, "graph: run")
+	m.vm.Reset()
+	return m.vm.RunAll()
+}
+
+// Params returns the parameters the machine computes gradients for, in the
+// order of Grads.
+func (m *Machine) Params() []*Param { return m.params }
+
+// Grads returns, after Run, the gradient of the loss with respect to each
+// parameter of Params. The tensors are reused by the next Run.
+func (m *Machine) Grads() ([]*tensor.Dense, error) {
+	out := make([]*tensor.Dense, len(m.grads))
+	for i, n := range m.grads {
+		t, ok := n.Value().(*tensor.Dense)
+		if !ok {
+			return nil, errors.Errorf("graph: gradient of %q is %T, not a tensor", m.params[i].Name, n.Value())
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// Close releases the machine's resources.
+func (m *Machine) Close() error { return m.vm.Close() }
+
+// recoverAs turns a panic inside Gorgonia into an error, so that no input a
+// user can build brings the program down.
+func recoverAs(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = errors.Errorf("%s: internal panic: %v", what, fmt.Sprint(r))
+	}
+}

@@ -1,0 +1,92 @@
+package graph
+
+import (
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// A Param is a named learnable tensor. Its Value is shared by every graph
+// built on the same Params.
+type Param struct {
+	Name  string
+	Value *tensor.Dense
+}
+
+// Params is the store of a model's learnable parameters, in the order they
+// were created.
+type Params struct {
+	dtype  tensor.Dtype
+	rng    *rand.Rand
+	list   []*Param
+	byName map[string]*Param
+}
+
+// NewParams returns an empty store whose parameters have the given dtype
+// (tensor.Float32 or tensor.Float64) and whose initialisers draw from a
+// generator seeded with seed.
+func NewParams(dtype tensor.Dtype, seed uint64) (*Params, error) {
+	if dtype != tensor.Float32 && dtype != tensor.Float64 {
+		return nil, errors.Errorf("graph: dtype %v is not supported; use float32 or float64", dtype)
+	}
+	return &Params{
+		dtype:  dtype,
+		rng:    rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
+		byName: map[string]*Param{},
+	}, nil
+}
+
+// Dtype returns the element type of the parameters.
+func (p *Params) Dtype() tensor.Dtype { return p.dtype }
+
+// List returns the parameters in creation order.
+func (p *Params) List() []*Param { return p.list }
+
+// Lookup returns the parameter with the given name, or nil.
+func (p *Params) Lookup(name string) *Param { return p.byName[name] }
+
+// Count returns the total number of scalar values in all parameters.
+func (p *Params) Count() int {
+	n := 0
+	for _, q := range p.list {
+		n += q.Value.Size()
+	}
+	return n
+}
+
+// Get returns the parameter called name. On first use it is created with
+// the given shape and filled by init; later calls must ask for the same
+// shape and get the same tensor back.
+func (p *Params) Get(name string, shape []int, init Initializer) (*Param, error) {
+	if q, ok := p.byName[name]; ok {
+		if !q.Value.Shape().Eq(tensor.Shape(shape)) {
+			return nil, errors.Errorf("graph: parameter %q exists with shape %v, asked for %v", name, q.Value.Shape(), shape)
+		}
+		return q, nil
+	}
+	size := 1
+	for _, d := range shape {
+		if d <= 0 {
+			return nil, errors.Errorf("graph: parameter %q: shape %v has a non-positive dimension", name, shape)
+		}
+		size *= d
+	}
+	if init == nil {
+		return nil, errors.Errorf("graph: parameter %q has no initializer", name)
+	}
+	vals := make([]float64, size)
+	init(p.rng, shape, vals)
+	var backing any = vals
+	if p.dtype == tensor.Float32 {
+		f := make([]float32, size)
+		for i, v := range vals {
+			f[i] = float32(v)
+		}
+		backing = f
+	}
+	q := &Param{Name: name, Value: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))}
+	p.list = append(p.list, q)
+	p.byName[name] = q
+	return q, nil
+}
