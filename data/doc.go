@@ -1,0 +1,24 @@
+// Package data reads training data from disk and serves it in mini-batches.
+//
+// The package owns three things:
+//
+//   - the IDX file format (ReadIDX, ReadIDXFile), the simple big-endian
+//     container of typed n-dimensional arrays in which MNIST is distributed,
+//     read from plain or gzip-compressed files with every header field
+//     validated, so that a bad file gives an error naming the file and the
+//     fault rather than a panic or an unbounded allocation;
+//   - the MNIST data set (LoadMNIST, ReadMNIST, DefaultMNISTDir), converted
+//     to a Dataset: images as float32 in NCHW layout scaled to [0, 1],
+//     one-hot targets and the class labels, with helpers to subset, limit
+//     and randomly split it;
+//   - mini-batching (Iterator), shaped like bufio.Scanner, with an
+//     optional shuffle whose order depends only on a seed and the epoch
+//     number, so that a run resumed at epoch k sees the same batches as an
+//     uninterrupted one.
+//
+// The package deliberately knows nothing of any tensor or graph library:
+// everything it hands out is a plain []float32, []uint8 or []int slice, and
+// the caller copies or wraps these into whatever tensor type it uses.
+// Keeping the package free of those dependencies keeps it fast to build and
+// easy to test.
+package data

@@ -1,0 +1,85 @@
+package data_test
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+
+	"github.com/gocnn/cnn/data"
+)
+
+func ExampleReadIDX() {
+	// A 2×3 array of unsigned bytes: magic 0 0, type 0x08, 2 dimensions,
+	// the sizes 2 and 3 as big-endian uint32s, then the six values.
+	file := []byte{
+		0, 0, 0x08, 2,
+		0, 0, 0, 2,
+		0, 0, 0, 3,
+		1, 2, 3,
+		4, 5, 6,
+	}
+	x, err := data.ReadIDX(bytes.NewReader(file), "tiny.idx")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(x.Type, x.Dims, x.Data)
+
+	// The same file cut short.
+	_, err = data.ReadIDX(bytes.NewReader(file[:15]), "tiny.idx")
+	fmt.Println(err)
+	// Output:
+	// ubyte [2 3] [1 2 3 4 5 6]
+	// data: tiny.idx: truncated payload: dimensions [2 3] of ubyte need 6 bytes, got 3
+}
+
+func ExampleIterator() {
+	// Five one-pixel images whose value is their index, in two classes.
+	ds := &data.Dataset{N: 5, C: 1, H: 1, W: 1, Classes: 2}
+	for i := range ds.N {
+		ds.X = append(ds.X, float32(i))
+		ds.Labels = append(ds.Labels, uint8(i%2))
+		onehot := []float32{0, 0}
+		onehot[i%2] = 1
+		ds.Y = append(ds.Y, onehot...)
+	}
+
+	it, err := data.NewIterator(ds, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(it.NumBatches(), "batches")
+	for e := range 2 {
+		it.Epoch(e)
+		for it.Next() {
+			b := it.Batch()
+			fmt.Println("epoch", e, "N", b.N, "X", b.X, "labels", b.Labels)
+		}
+	}
+	// Output:
+	// 3 batches
+	// epoch 0 N 2 X [0 1] labels [0 1]
+	// epoch 0 N 2 X [2 3] labels [0 1]
+	// epoch 0 N 1 X [4] labels [0]
+	// epoch 1 N 2 X [0 1] labels [0 1]
+	// epoch 1 N 2 X [2 3] labels [0 1]
+	// epoch 1 N 1 X [4] labels [0]
+}
+
+func ExampleShuffle() {
+	ds := &data.Dataset{N: 6, C: 1, H: 1, W: 1, Classes: 1,
+		X: make([]float32, 6), Y: make([]float32, 6), Labels: make([]uint8, 6)}
+	it, err := data.NewIterator(ds, 6, data.Shuffle(1))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The order of an epoch depends only on the seed and the epoch.
+	order := func(e int) []int {
+		it.Epoch(e)
+		it.Next()
+		return append([]int(nil), it.Batch().Index...)
+	}
+	a, b, c := order(0), order(1), order(0)
+	fmt.Println(fmt.Sprint(a) == fmt.Sprint(c), fmt.Sprint(a) == fmt.Sprint(b))
+	// Output:
+	// true false
+}

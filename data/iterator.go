@@ -1,0 +1,169 @@
+package data
+
+import (
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+)
+
+// Batch is one mini-batch of examples, laid out like a Dataset: X holds N
+// images in NCHW order, Y N one-hot rows and Labels N classes. Index holds
+// the position in the dataset of each example.
+//
+// A Batch returned by Iterator.Batch shares its buffers with the Iterator
+// and is valid only until the next call to Next or Epoch; copy what must
+// outlive it.
+type Batch struct {
+	X, Y   []float32
+	Labels []uint8
+	N      int   // number of examples, at most the batch size
+	Index  []int // dataset index of each example
+}
+
+// An Option configures an Iterator.
+type Option func(*Iterator)
+
+// Shuffle makes the Iterator visit the examples of each epoch in a random
+// order, a permutation that depends only on seed and the epoch number.
+// Without it the order is sequential.
+func Shuffle(seed int64) Option {
+	return func(it *Iterator) {
+		it.shuffle = true
+		it.seed = seed
+	}
+}
+
+// DropLast makes the Iterator skip the last batch of an epoch when it would
+// be smaller than the batch size.
+func DropLast() Option {
+	return func(it *Iterator) { it.dropLast = true }
+}
+
+// Iterator serves the examples of a Dataset in mini-batches, one epoch at a
+// time. Its use follows bufio.Scanner:
+//
+//	it, err := data.NewIterator(ds, 64, data.Shuffle(seed))
+//	...
+//	for e := 0; e < epochs; e++ {
+//		it.Epoch(e)
+//		for it.Next() {
+//			b := it.Batch()
+//			// use b.X, b.Y, b.Labels, b.N
+//		}
+//	}
+//
+// Each epoch visits every example exactly once; the last batch holds the
+// remainder and is smaller than the batch size unless DropLast is given.
+// The batch buffers are allocated once, by NewIterator, and reused, so
+// iterating allocates nothing. The Dataset must not change while an
+// Iterator uses it.
+type Iterator struct {
+	ds       *Dataset
+	size     int
+	shuffle  bool
+	seed     int64
+	dropLast bool
+
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	order []int // the order of the current epoch
+	pos   int   // position in order of the next batch
+
+	buf   Batch // buffers of full batch size
+	batch Batch // the current batch, a prefix of buf
+}
+
+// NewIterator returns an Iterator over ds in batches of batchSize examples,
+// positioned at the start of epoch 0. It returns an error if batchSize is
+// not positive or ds is nil, empty or inconsistent.
+func NewIterator(ds *Dataset, batchSize int, opts ...Option) (*Iterator, error) {
+	if batchSize <= 0 {
+		return nil, errors.Errorf("data: batch size %d is not positive", batchSize)
+	}
+	if err := ds.check(); err != nil {
+		return nil, err
+	}
+	if ds.N == 0 {
+		return nil, errors.New("data: cannot iterate over an empty dataset")
+	}
+	it := &Iterator{ds: ds, size: batchSize}
+	for _, opt := range opts {
+		opt(it)
+	}
+	it.pcg = rand.NewPCG(0, 0)
+	it.rng = rand.New(it.pcg)
+	it.order = make([]int, ds.N)
+	n := min(batchSize, ds.N)
+	it.buf = Batch{
+		X:      make([]float32, n*ds.ImageSize()),
+		Y:      make([]float32, n*ds.Classes),
+		Labels: make([]uint8, n),
+		Index:  make([]int, n),
+	}
+	it.Epoch(0)
+	return it, nil
+}
+
+// Epoch starts epoch e from its first batch. With Shuffle the order of the
+// epoch is a permutation derived from the seed and e alone, so calling
+// Epoch(e) again, or on a new Iterator with the same seed, repeats it; a
+// training run resumed at epoch k sees the same batches as one that was
+// never interrupted.
+func (it *Iterator) Epoch(e int) {
+	for i := range it.order {
+		it.order[i] = i
+	}
+	if it.shuffle {
+		it.pcg.Seed(uint64(it.seed), uint64(e))
+		it.rng.Shuffle(len(it.order), it.swap)
+	}
+	it.pos = 0
+	it.batch = Batch{}
+}
+
+func (it *Iterator) swap(i, j int) { it.order[i], it.order[j] = it.order[j], it.order[i] }
+
+// Next advances to the next batch of the epoch, which Batch then returns.
+// It returns false when the epoch is over.
+func (it *Iterator) Next() bool {
+	n := min(it.size, len(it.order)-it.pos)
+	if n <= 0 || it.dropLast && n < it.size {
+		it.pos = len(it.order)
+		it.batch = Batch{}
+		return false
+	}
+	ds := it.ds
+	s, k := ds.ImageSize(), ds.Classes
+	b := Batch{
+		X:      it.buf.X[:n*s],
+		Y:      it.buf.Y[:n*k],
+		Labels: it.buf.Labels[:n],
+		N:      n,
+		Index:  it.buf.Index[:n],
+	}
+	for j, i := range it.order[it.pos : it.pos+n] {
+		copy(b.X[j*s:(j+1)*s], ds.X[i*s:(i+1)*s])
+		copy(b.Y[j*k:(j+1)*k], ds.Y[i*k:(i+1)*k])
+		b.Labels[j] = ds.Labels[i]
+		b.Index[j] = i
+	}
+	it.pos += n
+	it.batch = b
+	return true
+}
+
+// Batch returns the current batch, the one chosen by the last call to Next.
+// It is valid until the next call to Next or Epoch. Before the first call
+// to Next, or after Next has returned false, it returns an empty Batch.
+func (it *Iterator) Batch() Batch { return it.batch }
+
+// BatchSize returns the batch size.
+func (it *Iterator) BatchSize() int { return it.size }
+
+// NumBatches returns the number of batches in an epoch.
+func (it *Iterator) NumBatches() int {
+	if it.dropLast {
+		return len(it.order) / it.size
+	}
+	return (len(it.order) + it.size - 1) / it.size
+}

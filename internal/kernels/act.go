@@ -1,0 +1,50 @@
+package kernels
+
+import "fmt"
+
+// elemChunk is the minimum number of elements per goroutine for the
+// element-wise kernels.
+const elemChunk = 1 << 15
+
+func parallelElems(n int, fn func(lo, hi int)) {
+	if n < 2*elemChunk {
+		fn(0, n)
+		return
+	}
+	ParallelFor(n, fn)
+}
+
+// ReLUForward sets y[i] = max(x[i], 0) for i < len(x). y may alias x.
+func ReLUForward(x, y []float32) {
+	if len(y) < len(x) {
+		panic(fmt.Sprintf("kernels: y has length %d, need %d", len(y), len(x)))
+	}
+	parallelElems(len(x), func(lo, hi int) {
+		xs, ys := x[lo:hi], y[lo:hi]
+		for i, v := range xs {
+			if v < 0 {
+				v = 0
+			}
+			ys[i] = v
+		}
+	})
+}
+
+// ReLUBackward sets dx[i] = dy[i] where y[i] > 0 and 0 elsewhere, for
+// i < len(y). y is the output of ReLUForward; dx may alias dy.
+func ReLUBackward(y, dy, dx []float32) {
+	n := len(y)
+	if len(dy) < n || len(dx) < n {
+		panic(fmt.Sprintf("kernels: dy/dx have lengths %d/%d, need %d", len(dy), len(dx), n))
+	}
+	parallelElems(n, func(lo, hi int) {
+		ys, dys, dxs := y[lo:hi], dy[lo:hi], dx[lo:hi]
+		for i, v := range ys {
+			g := dys[i]
+			if !(v > 0) {
+				g = 0
+			}
+			dxs[i] = g
+		}
+	})
+}

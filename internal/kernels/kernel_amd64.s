@@ -1,0 +1,113 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+#define STEP(o0, o1, o2, o3, o4) \
+	VMOVUPS (BX), Y10; \
+	VMOVUPS 32(BX), Y11; \
+	VBROADCASTSS o0(AX), Y12; \
+	VFMADD231PS Y10, Y12, Y0; \
+	VFMADD231PS Y11, Y12, Y1; \
+	VBROADCASTSS o1(AX), Y13; \
+	VFMADD231PS Y10, Y13, Y2; \
+	VFMADD231PS Y11, Y13, Y3; \
+	VBROADCASTSS o2(AX), Y14; \
+	VFMADD231PS Y10, Y14, Y4; \
+	VFMADD231PS Y11, Y14, Y5; \
+	VBROADCASTSS o3(AX), Y12; \
+	VFMADD231PS Y10, Y12, Y6; \
+	VFMADD231PS Y11, Y12, Y7; \
+	VBROADCASTSS o4(AX), Y13; \
+	VFMADD231PS Y10, Y13, Y8; \
+	VFMADD231PS Y11, Y13, Y9; \
+	ADDQ DX, BX
+
+// func sgemmKernel5x16(k int, a, b *float32, ldb int, c *float32, ldc int)
+TEXT ·sgemmKernel5x16(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ ldb+24(FP), DX
+	SHLQ $2, DX
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), SI
+	SHLQ $2, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	CMPQ CX, $4
+	JLT tail
+
+loop4:
+	STEP(0, 4, 8, 12, 16)
+	STEP(20, 24, 28, 32, 36)
+	STEP(40, 44, 48, 52, 56)
+	STEP(60, 64, 68, 72, 76)
+	ADDQ $80, AX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE loop4
+
+tail:
+	TESTQ CX, CX
+	JEQ store
+
+loop1:
+	STEP(0, 4, 8, 12, 16)
+	ADDQ $20, AX
+	DECQ CX
+	JNZ loop1
+
+store:
+	VADDPS (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	VADDPS 32(DI), Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	ADDQ SI, DI
+	VADDPS (DI), Y2, Y2
+	VMOVUPS Y2, (DI)
+	VADDPS 32(DI), Y3, Y3
+	VMOVUPS Y3, 32(DI)
+	ADDQ SI, DI
+	VADDPS (DI), Y4, Y4
+	VMOVUPS Y4, (DI)
+	VADDPS 32(DI), Y5, Y5
+	VMOVUPS Y5, 32(DI)
+	ADDQ SI, DI
+	VADDPS (DI), Y6, Y6
+	VMOVUPS Y6, (DI)
+	VADDPS 32(DI), Y7, Y7
+	VMOVUPS Y7, 32(DI)
+	ADDQ SI, DI
+	VADDPS (DI), Y8, Y8
+	VMOVUPS Y8, (DI)
+	VADDPS 32(DI), Y9, Y9
+	VMOVUPS Y9, 32(DI)
+	VZEROUPPER
+	RET

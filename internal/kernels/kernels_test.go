@@ -1,0 +1,499 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"runtime"
+	"sync/atomic"
+	"testing"
+)
+
+const tol = 1e-4
+
+func TestSgemm(t *testing.T) {
+	sizes := []struct{ m, n, k int }{
+		{1, 1, 1}, {1, 17, 3}, {7, 1, 5}, {5, 16, 8}, {10, 576, 25}, {20, 64, 250},
+		{20, 250, 64}, {250, 64, 20}, {13, 33, 7}, {6, 15, 300}, {251, 40, 9}, {3, 530, 4},
+		{128, 100, 320},
+	}
+	coefs := []struct{ alpha, beta float32 }{{1, 0}, {-0.5, 1}, {2, -1.5}, {0, 0.5}}
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(1))
+		for _, sz := range sizes {
+			for ci, co := range coefs {
+				for _, tA := range []bool{false, true} {
+					for _, tB := range []bool{false, true} {
+						pad := ci // vary leading-dimension slack
+						name := fmt.Sprintf("m%d_n%d_k%d_tA%v_tB%v_a%g_b%g", sz.m, sz.n, sz.k, tA, tB, co.alpha, co.beta)
+						t.Run(name, func(t *testing.T) {
+							m, n, k := sz.m, sz.n, sz.k
+							ar, ac := m, k
+							if tA {
+								ar, ac = k, m
+							}
+							br, bc := k, n
+							if tB {
+								br, bc = n, k
+							}
+							lda, ldb, ldc := ac+pad, bc+2*pad, n+3*pad
+							a := randSlice(rng, ar*lda)
+							b := randSlice(rng, br*ldb)
+							c := randSlice(rng, m*ldc)
+							want := naiveGemm(tA, tB, m, n, k, float64(co.alpha), a, lda, b, ldb, float64(co.beta), c, ldc)
+							Sgemm(tA, tB, m, n, k, co.alpha, a, lda, b, ldb, co.beta, c, ldc)
+							checkClose(t, "C", c, want, tol)
+						})
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestSgemmBetaZeroIgnoresNaN(t *testing.T) {
+	a := []float32{1, 2, 3, 4}
+	b := []float32{1, 0, 0, 1}
+	c := []float32{float32(math.NaN()), float32(math.NaN()), float32(math.NaN()), float32(math.NaN())}
+	Sgemm(false, false, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2)
+	checkClose(t, "C", c, []float64{1, 2, 3, 4}, 0)
+}
+
+func TestMatMul(t *testing.T) {
+	sizes := []struct{ m, n, k int }{{1, 1, 1}, {128, 100, 320}, {128, 10, 100}, {320, 100, 128}, {3, 700, 50}, {2, 2, 3}, {101, 37, 61}}
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(2))
+		for _, sz := range sizes {
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					t.Run(fmt.Sprintf("m%d_n%d_k%d_tA%v_tB%v", sz.m, sz.n, sz.k, tA, tB), func(t *testing.T) {
+						m, n, k := sz.m, sz.n, sz.k
+						lda, ldb := k, n
+						if tA {
+							lda = m
+						}
+						if tB {
+							ldb = k
+						}
+						a := randSlice(rng, m*k)
+						b := randSlice(rng, k*n)
+						c := randSlice(rng, m*n)
+						want := naiveGemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, n)
+						MatMul(tA, tB, m, n, k, a, b, c)
+						checkClose(t, "C", c, want, tol)
+					})
+				}
+			}
+		}
+	})
+}
+
+func same(h, k int) int { return h } // stride-1 'same' output size
+
+var convShapes = []ConvShape{
+	// The recipe's layers.
+	{N: 3, C: 1, H: 28, W: 28, F: 10, KH: 5, KW: 5, SH: 1, SW: 1, OH: 24, OW: 24},
+	{N: 2, C: 10, H: 12, W: 12, F: 20, KH: 5, KW: 5, SH: 1, SW: 1, OH: 8, OW: 8},
+	// Single image, 3 channels, non-square kernel, stride 2, padding.
+	{N: 1, C: 3, H: 7, W: 9, F: 4, KH: 3, KW: 2, SH: 2, SW: 2, PadT: 1, PadL: 1, OH: 4, OW: 5},
+	// Stride 3 with padding, odd sizes.
+	{N: 2, C: 2, H: 11, W: 10, F: 7, KH: 4, KW: 5, SH: 3, SW: 3, PadT: 2, PadL: 1, OH: 4, OW: 3},
+	// Asymmetric 'same' padding (bottom/right implied by OH/OW).
+	{N: 3, C: 3, H: 6, W: 7, F: 6, KH: 4, KW: 4, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: same(6, 4), OW: same(7, 4)},
+	// Mixed strides, 1x1 kernel, unused trailing input.
+	{N: 4, C: 5, H: 9, W: 8, F: 11, KH: 1, KW: 1, SH: 2, SW: 3, OH: 4, OW: 3},
+	{N: 1, C: 1, H: 1, W: 1, F: 1, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: 1},
+	// Large enough to split the output positions into several blocks.
+	{N: 2, C: 16, H: 40, W: 38, F: 9, KH: 5, KW: 5, SH: 1, SW: 1, PadT: 2, PadL: 2, OH: 40, OW: 38},
+	{N: 1, C: 24, H: 33, W: 35, F: 6, KH: 3, KW: 3, SH: 2, SW: 1, PadT: 1, PadL: 0, OH: 17, OW: 33},
+	// More images than a worker chunk, odd batch.
+	{N: 7, C: 2, H: 5, W: 6, F: 3, KH: 2, KW: 3, SH: 1, SW: 2, PadT: 1, PadL: 2, OH: 5, OW: 4},
+}
+
+func TestConv(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(3))
+		for _, s := range convShapes {
+			t.Run(s.String(), func(t *testing.T) {
+				if err := s.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				K := s.C * s.KH * s.KW
+				x := randSlice(rng, s.N*s.C*s.H*s.W)
+				w := randSlice(rng, s.F*K)
+				b := randSlice(rng, s.F)
+				dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+				x64, w64, dy64 := to64(x), to64(w), to64(dy)
+
+				y := randSlice(rng, len(dy)) // garbage must be overwritten
+				Conv2DForward(s, x, w, b, y)
+				checkClose(t, "y", y, naiveConvForward(s, x64, w64, to64(b)), tol)
+				Conv2DForward(s, x, w, nil, y)
+				checkClose(t, "y(nobias)", y, naiveConvForward(s, x64, w64, nil), tol)
+
+				dx := randSlice(rng, len(x))
+				Conv2DBackwardData(s, w, dy, dx)
+				checkClose(t, "dx", dx, naiveConvBackwardData(s, w64, dy64), tol)
+
+				dw := randSlice(rng, len(w))
+				db := randSlice(rng, s.F)
+				Conv2DBackwardFilter(s, x, dy, dw, db)
+				wdw, wdb := naiveConvBackwardFilter(s, x64, dy64)
+				checkClose(t, "dw", dw, wdw, tol)
+				checkClose(t, "db", db, wdb, tol)
+				Conv2DBackwardFilter(s, x, dy, dw, nil)
+				checkClose(t, "dw(nodb)", dw, wdw, tol)
+			})
+		}
+	})
+}
+
+// TestConvGOMAXPROCS checks the kernels with one and with several workers
+// (more workers than images, uneven chunks).
+func TestConvGOMAXPROCS(t *testing.T) {
+	s := ConvShape{N: 5, C: 3, H: 9, W: 9, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 9, OW: 9}
+	rng := rand.New(rand.NewSource(4))
+	K := s.C * s.KH * s.KW
+	x := randSlice(rng, s.N*s.C*s.H*s.W)
+	w := randSlice(rng, s.F*K)
+	dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+	wdw, wdb := naiveConvBackwardFilter(s, to64(x), to64(dy))
+	for _, p := range []int{1, 2, 4, 7} {
+		t.Run(fmt.Sprint(p), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+			y := make([]float32, len(dy))
+			Conv2DForward(s, x, w, nil, y)
+			checkClose(t, "y", y, naiveConvForward(s, to64(x), to64(w), nil), tol)
+			dw := make([]float32, len(w))
+			db := make([]float32, s.F)
+			Conv2DBackwardFilter(s, x, dy, dw, db)
+			checkClose(t, "dw", dw, wdw, tol)
+			checkClose(t, "db", db, wdb, tol)
+		})
+	}
+}
+
+// TestNaiveConvBackwardFD checks the hand-derived naive backward passes
+// (used as references above) by central finite differences of
+// L = Σ g·conv(x, w) in float64.
+func TestNaiveConvBackwardFD(t *testing.T) {
+	shapes := []ConvShape{
+		{N: 2, C: 2, H: 5, W: 6, F: 3, KH: 3, KW: 2, SH: 2, SW: 1, PadT: 1, PadL: 1, OH: 3, OW: 6},
+		{N: 1, C: 1, H: 6, W: 6, F: 2, KH: 3, KW: 3, SH: 1, SW: 1, OH: 4, OW: 4},
+	}
+	rng := rand.New(rand.NewSource(5))
+	for _, s := range shapes {
+		t.Run(s.String(), func(t *testing.T) {
+			x := to64(randSlice(rng, s.N*s.C*s.H*s.W))
+			w := to64(randSlice(rng, s.F*s.C*s.KH*s.KW))
+			b := to64(randSlice(rng, s.F))
+			g := to64(randSlice(rng, s.N*s.F*s.OH*s.OW))
+			loss := func() float64 {
+				var l float64
+				for i, v := range naiveConvForward(s, x, w, b) {
+					l += v * g[i]
+				}
+				return l
+			}
+			const eps = 1e-4
+			fd := func(p *float64) float64 {
+				old := *p
+				*p = old + eps
+				lp := loss()
+				*p = old - eps
+				lm := loss()
+				*p = old
+				return (lp - lm) / (2 * eps)
+			}
+			dx := naiveConvBackwardData(s, w, g)
+			dw, db := naiveConvBackwardFilter(s, x, g)
+			for i := range x {
+				if d := fd(&x[i]); math.Abs(d-dx[i]) > 1e-6 {
+					t.Errorf("dx[%d] = %g, finite difference %g", i, dx[i], d)
+				}
+			}
+			for i := range w {
+				if d := fd(&w[i]); math.Abs(d-dw[i]) > 1e-6 {
+					t.Errorf("dw[%d] = %g, finite difference %g", i, dw[i], d)
+				}
+			}
+			for i := range b {
+				if d := fd(&b[i]); math.Abs(d-db[i]) > 1e-6 {
+					t.Errorf("db[%d] = %g, finite difference %g", i, db[i], d)
+				}
+			}
+		})
+	}
+}
+
+func TestConvWorkedExamples(t *testing.T) {
+	filter := []float32{1, 0, 1, 0, 1, 0, 1, 0, 1}
+	tests := []struct {
+		name  string
+		h     int
+		image []float32
+		want  []float64
+	}{
+		{"5x5", 5, []float32{
+			1, 1, 1, 0, 0,
+			0, 1, 1, 1, 0,
+			0, 0, 1, 1, 1,
+			0, 0, 1, 1, 0,
+			0, 1, 1, 0, 0,
+		}, []float64{4, 3, 4, 2, 4, 3, 2, 3, 4}},
+		{"4x4", 4, []float32{
+			1, 1, 1, 0,
+			0, 1, 1, 1,
+			0, 1, 1, 0,
+			1, 1, 0, 0,
+		}, []float64{4, 3, 3, 4}},
+	}
+	forEachImpl(t, func(t *testing.T) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				o := tc.h - 2
+				s := ConvShape{N: 1, C: 1, H: tc.h, W: tc.h, F: 1, KH: 3, KW: 3, SH: 1, SW: 1, OH: o, OW: o}
+				y := make([]float32, o*o)
+				Conv2DForward(s, tc.image, filter, nil, y)
+				checkClose(t, "y", y, tc.want, 0)
+			})
+		}
+	})
+}
+
+func TestMaxPoolWorkedExample(t *testing.T) {
+	x := make([]float32, 144)
+	for i := range x {
+		x[i] = float32((i * 37) % 101)
+	}
+	for _, tc := range []struct{ stride, out int }{{3, 4}, {1, 10}} {
+		t.Run(fmt.Sprint("stride", tc.stride), func(t *testing.T) {
+			s := PoolShape{N: 1, C: 1, H: 12, W: 12, KH: 3, KW: 3, SH: tc.stride, SW: tc.stride, OH: tc.out, OW: tc.out}
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			y := make([]float32, tc.out*tc.out)
+			MaxPool2DForward(s, x, y, nil)
+			for oh := 0; oh < tc.out; oh++ {
+				for ow := 0; ow < tc.out; ow++ {
+					var m float32
+					for i := 0; i < 3; i++ {
+						for j := 0; j < 3; j++ {
+							m = max(m, x[(oh*tc.stride+i)*12+ow*tc.stride+j])
+						}
+					}
+					if y[oh*tc.out+ow] != m {
+						t.Errorf("y[%d,%d] = %g, want %g", oh, ow, y[oh*tc.out+ow], m)
+					}
+				}
+			}
+		})
+	}
+}
+
+var poolShapes = []PoolShape{
+	{N: 3, C: 10, H: 24, W: 24, KH: 2, KW: 2, SH: 2, SW: 2, OH: 12, OW: 12}, // recipe pool1 (fast path)
+	{N: 2, C: 20, H: 8, W: 8, KH: 2, KW: 2, SH: 2, SW: 2, OH: 4, OW: 4},     // recipe pool2
+	{N: 1, C: 2, H: 7, W: 7, KH: 2, KW: 2, SH: 2, SW: 2, OH: 3, OW: 3},      // odd input, floor mode
+	{N: 2, C: 3, H: 7, W: 9, KH: 3, KW: 3, SH: 1, SW: 1, OH: 5, OW: 7},      // overlapping windows
+	{N: 1, C: 3, H: 7, W: 8, KH: 3, KW: 2, SH: 2, SW: 3, PadT: 1, PadL: 1, OH: 4, OW: 3},
+	{N: 2, C: 1, H: 5, W: 5, KH: 2, KW: 2, SH: 2, SW: 2, OH: 3, OW: 3}, // 'same': bottom/right padding
+	{N: 2, C: 2, H: 6, W: 5, KH: 3, KW: 3, SH: 3, SW: 2, PadT: 2, PadL: 2, OH: 3, OW: 4},
+}
+
+func TestMaxPool(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	for _, s := range poolShapes {
+		t.Run(s.String(), func(t *testing.T) {
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			x := randSlice(rng, s.N*s.C*s.H*s.W)
+			n := s.N * s.C * s.OH * s.OW
+			y := randSlice(rng, n)
+			am := make([]int32, n)
+			MaxPool2DForward(s, x, y, am)
+			wy, wam := naiveMaxPool(s, to64(x))
+			checkClose(t, "y", y, wy, 0)
+			for i := range am {
+				if am[i] != wam[i] {
+					t.Fatalf("argmax[%d] = %d, want %d", i, am[i], wam[i])
+				}
+			}
+			y2 := make([]float32, n)
+			MaxPool2DForward(s, x, y2, nil)
+			checkClose(t, "y(no argmax)", y2, wy, 0)
+
+			dy := randSlice(rng, n)
+			dx := randSlice(rng, len(x))
+			MaxPool2DBackward(s, dy, am, dx)
+			want := make([]float64, len(x))
+			for i, a := range wam {
+				want[a] += float64(dy[i])
+			}
+			checkClose(t, "dx", dx, want, tol)
+
+			// Finite differences of L = Σ dy·maxpool(x) (inputs are
+			// distinct, so the max is locally linear).
+			x64 := to64(x)
+			for i := range x64 {
+				old := x64[i]
+				x64[i] = old + 1e-7
+				yp, _ := naiveMaxPool(s, x64)
+				x64[i] = old - 1e-7
+				ym, _ := naiveMaxPool(s, x64)
+				x64[i] = old
+				var d float64
+				for o := range yp {
+					d += float64(dy[o]) * (yp[o] - ym[o]) / 2e-7
+				}
+				if math.Abs(d-want[i]) > 1e-5 {
+					t.Fatalf("dx[%d] = %g, finite difference %g", i, want[i], d)
+				}
+			}
+		})
+	}
+}
+
+func TestMaxPoolTiesAndNaN(t *testing.T) {
+	s := PoolShape{N: 1, C: 1, H: 2, W: 4, KH: 2, KW: 2, SH: 2, SW: 2, OH: 1, OW: 2}
+	nan := float32(math.NaN())
+	x := []float32{3, 3, 1, nan, 3, 3, 2, 1}
+	y := make([]float32, 2)
+	am := make([]int32, 2)
+	MaxPool2DForward(s, x, y, am)
+	if y[0] != 3 || am[0] != 0 {
+		t.Errorf("tie: got %g at %d, want 3 at 0", y[0], am[0])
+	}
+	if y[1] == y[1] || am[1] != 3 {
+		t.Errorf("NaN: got %g at %d, want NaN at 3", y[1], am[1])
+	}
+	// The generic path must agree with the 2x2 fast path.
+	s2 := s
+	s2.KH, s2.SH = 2, 1
+	s2.OH = 1
+	y2 := make([]float32, 2)
+	am2 := make([]int32, 2)
+	MaxPool2DForward(PoolShape{N: 1, C: 1, H: 2, W: 4, KH: 2, KW: 2, SH: 2, SW: 2, PadT: 0, PadL: 0, OH: 1, OW: 2}, x, y2, am2)
+	if am2[0] != am[0] || am2[1] != am[1] {
+		t.Errorf("paths disagree: %v vs %v", am, am2)
+	}
+}
+
+func TestAvgPool(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for _, s := range poolShapes {
+		t.Run(s.String(), func(t *testing.T) {
+			x := randSlice(rng, s.N*s.C*s.H*s.W)
+			n := s.N * s.C * s.OH * s.OW
+			y := randSlice(rng, n)
+			AvgPool2DForward(s, x, y)
+			checkClose(t, "y", y, naiveAvgPool(s, to64(x)), tol)
+			dy := randSlice(rng, n)
+			dx := randSlice(rng, len(x))
+			AvgPool2DBackward(s, dy, dx)
+			want := naiveAvgPoolBackward(s, to64(dy))
+			checkClose(t, "dx", dx, want, tol)
+			// Finite differences (avg pooling is linear).
+			x64 := to64(x)
+			for i := range x64 {
+				old := x64[i]
+				x64[i] = old + 1e-3
+				yp := naiveAvgPool(s, x64)
+				x64[i] = old - 1e-3
+				ym := naiveAvgPool(s, x64)
+				x64[i] = old
+				var d float64
+				for o := range yp {
+					d += float64(dy[o]) * (yp[o] - ym[o]) / 2e-3
+				}
+				if math.Abs(d-want[i]) > 1e-9 {
+					t.Fatalf("dx[%d] = %g, finite difference %g", i, want[i], d)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := ConvShape{N: 1, C: 1, H: 5, W: 5, F: 1, KH: 3, KW: 3, SH: 1, SW: 1, OH: 3, OW: 3}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []func(*ConvShape){
+		func(s *ConvShape) { s.N = 0 },
+		func(s *ConvShape) { s.C = -1 },
+		func(s *ConvShape) { s.F = 0 },
+		func(s *ConvShape) { s.KW = 0 },
+		func(s *ConvShape) { s.SH = 0 },
+		func(s *ConvShape) { s.OW = 0 },
+		func(s *ConvShape) { s.PadT = -1 },
+		func(s *ConvShape) { s.PadL = 3 },
+		func(s *ConvShape) { s.OH = 6 },
+	}
+	for i, f := range bad {
+		s := good
+		f(&s)
+		if s.Validate() == nil {
+			t.Errorf("case %d: %+v accepted", i, s)
+		}
+	}
+	p := PoolShape{N: 1, C: 1, H: 4, W: 4, KH: 2, KW: 2, SH: 2, SW: 2, OH: 2, OW: 2}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p.OW = 3
+	if p.Validate() == nil {
+		t.Error("pool with windows outside the input accepted")
+	}
+}
+
+func TestParallelFor(t *testing.T) {
+	for _, p := range []int{1, 2, 3} {
+		for _, n := range []int{0, 1, 2, 3, 5, 100, 1001} {
+			t.Run(fmt.Sprintf("procs%d_n%d", p, n), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+				seen := make([]int32, n)
+				var calls atomic.Int32
+				ParallelFor(n, func(lo, hi int) {
+					calls.Add(1)
+					for i := lo; i < hi; i++ {
+						atomic.AddInt32(&seen[i], 1)
+					}
+				})
+				for i, v := range seen {
+					if v != 1 {
+						t.Fatalf("index %d visited %d times", i, v)
+					}
+				}
+				if c := int(calls.Load()); c > max(p, 1) || (n > 0 && c < 1) {
+					t.Errorf("%d chunks for %d procs", c, p)
+				}
+			})
+		}
+	}
+}
+
+func TestReLU(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	for _, n := range []int{0, 1, 7, 100000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			x := randSlice(rng, n)
+			dy := randSlice(rng, n)
+			y := make([]float32, n)
+			dx := make([]float32, n)
+			ReLUForward(x, y)
+			ReLUBackward(y, dy, dx)
+			for i := range x {
+				wy := max(x[i], 0)
+				var wdx float32
+				if x[i] > 0 {
+					wdx = dy[i]
+				}
+				if y[i] != wy || dx[i] != wdx {
+					t.Fatalf("i=%d x=%g: y=%g dx=%g, want %g %g", i, x[i], y[i], dx[i], wy, wdx)
+				}
+			}
+		})
+	}
+}

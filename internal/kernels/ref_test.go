@@ -1,0 +1,222 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// Naive float64 references and test helpers.
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.Float64()*2 - 1)
+	}
+	return s
+}
+
+func to64(a []float32) []float64 {
+	r := make([]float64, len(a))
+	for i, v := range a {
+		r[i] = float64(v)
+	}
+	return r
+}
+
+// checkClose fails unless |got-want| <= tol*(|want| + rms(want)) elementwise.
+func checkClose(t *testing.T, name string, got []float32, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: length %d, want %d", name, len(got), len(want))
+	}
+	var ss float64
+	for _, v := range want {
+		ss += v * v
+	}
+	rms := math.Sqrt(ss / float64(max(len(want), 1)))
+	bad := 0
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - want[i]); !(d <= tol*(math.Abs(want[i])+rms)) {
+			if bad < 5 {
+				t.Errorf("%s[%d] = %g, want %g", name, i, got[i], want[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d elements differ", name, bad, len(got))
+	}
+}
+
+// forEachImpl runs f once with the assembly micro-kernel (if available)
+// and once with the pure-Go one.
+func forEachImpl(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	if hasAsm {
+		useAsm = true
+		t.Run("asm", f)
+	}
+	useAsm = false
+	t.Run("go", f)
+}
+
+func (s ConvShape) String() string {
+	return fmt.Sprintf("N%d_C%d_%dx%d_F%d_k%dx%d_s%dx%d_p%d,%d_o%dx%d", s.N, s.C, s.H, s.W, s.F, s.KH, s.KW, s.SH, s.SW, s.PadT, s.PadL, s.OH, s.OW)
+}
+
+func (s PoolShape) String() string {
+	return fmt.Sprintf("N%d_C%d_%dx%d_k%dx%d_s%dx%d_p%d,%d_o%dx%d", s.N, s.C, s.H, s.W, s.KH, s.KW, s.SH, s.SW, s.PadT, s.PadL, s.OH, s.OW)
+}
+
+// convVisit calls f(n, f, oh, ow, c, i, j, xi, wi, yi) for every term of the
+// convolution sum whose input cell lies inside the input.
+func convVisit(s ConvShape, fn func(xi, wi, yi int)) {
+	for n := 0; n < s.N; n++ {
+		for f := 0; f < s.F; f++ {
+			for oh := 0; oh < s.OH; oh++ {
+				for ow := 0; ow < s.OW; ow++ {
+					yi := ((n*s.F+f)*s.OH+oh)*s.OW + ow
+					for c := 0; c < s.C; c++ {
+						for i := 0; i < s.KH; i++ {
+							ih := oh*s.SH + i - s.PadT
+							if ih < 0 || ih >= s.H {
+								continue
+							}
+							for j := 0; j < s.KW; j++ {
+								iw := ow*s.SW + j - s.PadL
+								if iw < 0 || iw >= s.W {
+									continue
+								}
+								xi := ((n*s.C+c)*s.H+ih)*s.W + iw
+								wi := ((f*s.C+c)*s.KH+i)*s.KW + j
+								fn(xi, wi, yi)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func naiveConvForward(s ConvShape, x, w, b []float64) []float64 {
+	y := make([]float64, s.N*s.F*s.OH*s.OW)
+	if b != nil {
+		for i := range y {
+			y[i] = b[(i/(s.OH*s.OW))%s.F]
+		}
+	}
+	convVisit(s, func(xi, wi, yi int) { y[yi] += w[wi] * x[xi] })
+	return y
+}
+
+func naiveConvBackwardData(s ConvShape, w, dy []float64) []float64 {
+	dx := make([]float64, s.N*s.C*s.H*s.W)
+	convVisit(s, func(xi, wi, yi int) { dx[xi] += w[wi] * dy[yi] })
+	return dx
+}
+
+func naiveConvBackwardFilter(s ConvShape, x, dy []float64) (dw, db []float64) {
+	dw = make([]float64, s.F*s.C*s.KH*s.KW)
+	db = make([]float64, s.F)
+	convVisit(s, func(xi, wi, yi int) { dw[wi] += x[xi] * dy[yi] })
+	for i, v := range dy {
+		db[(i/(s.OH*s.OW))%s.F] += v
+	}
+	return dw, db
+}
+
+// poolVisit calls fn(yi, xi) for every in-input cell xi of output yi's window.
+func poolVisit(s PoolShape, fn func(yi, xi int)) {
+	for pl := 0; pl < s.N*s.C; pl++ {
+		for oh := 0; oh < s.OH; oh++ {
+			for ow := 0; ow < s.OW; ow++ {
+				yi := (pl*s.OH+oh)*s.OW + ow
+				for i := 0; i < s.KH; i++ {
+					h := oh*s.SH + i - s.PadT
+					if h < 0 || h >= s.H {
+						continue
+					}
+					for j := 0; j < s.KW; j++ {
+						w := ow*s.SW + j - s.PadL
+						if w < 0 || w >= s.W {
+							continue
+						}
+						fn(yi, (pl*s.H+h)*s.W+w)
+					}
+				}
+			}
+		}
+	}
+}
+
+func naiveMaxPool(s PoolShape, x []float64) ([]float64, []int32) {
+	n := s.N * s.C * s.OH * s.OW
+	y := make([]float64, n)
+	am := make([]int32, n)
+	for i := range am {
+		am[i] = -1
+	}
+	poolVisit(s, func(yi, xi int) {
+		if am[yi] < 0 || x[xi] > y[yi] {
+			y[yi], am[yi] = x[xi], int32(xi)
+		}
+	})
+	return y, am
+}
+
+func naiveAvgPool(s PoolShape, x []float64) []float64 {
+	n := s.N * s.C * s.OH * s.OW
+	y := make([]float64, n)
+	cnt := make([]float64, n)
+	poolVisit(s, func(yi, xi int) { y[yi] += x[xi]; cnt[yi]++ })
+	for i := range y {
+		if cnt[i] > 0 {
+			y[i] /= cnt[i]
+		}
+	}
+	return y
+}
+
+func naiveAvgPoolBackward(s PoolShape, dy []float64) []float64 {
+	cnt := make([]float64, len(dy))
+	poolVisit(s, func(yi, xi int) { cnt[yi]++ })
+	dx := make([]float64, s.N*s.C*s.H*s.W)
+	poolVisit(s, func(yi, xi int) { dx[xi] += dy[yi] / cnt[yi] })
+	return dx
+}
+
+// naiveGemm returns alpha*op(A)*op(B) + beta*C over the whole ldc-strided
+// C buffer (cells outside the m×n region are copied unchanged).
+func naiveGemm(tA, tB bool, m, n, k int, alpha float64, a []float32, lda int, b []float32, ldb int, beta float64, c []float32, ldc int) []float64 {
+	r := to64(c)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var sum float64
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if tA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if tB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				sum += float64(av) * float64(bv)
+			}
+			old := float64(c[i*ldc+j])
+			if beta == 0 {
+				old = 0
+			}
+			r[i*ldc+j] = alpha*sum + beta*old
+		}
+	}
+	return r
+}

@@ -1,0 +1,296 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Activation names an element-wise activation function.
+type Activation int
+
+// The element-wise activations. Each one's derivative can be computed from
+// its output alone, which is what the gradient op uses.
+const (
+	Linear Activation = iota
+	ReLU
+	Sigmoid
+	Tanh
+)
+
+func (a Activation) String() string {
+	switch a {
+	case Linear:
+		return "linear"
+	case ReLU:
+		return "relu"
+	case Sigmoid:
+		return "sigmoid"
+	case Tanh:
+		return "tanh"
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+func activate[T float](a Activation, x, y []T) {
+	switch a {
+	case ReLU:
+		for i, v := range x {
+			y[i] = max(v, 0)
+		}
+	case Sigmoid:
+		for i, v := range x {
+			y[i] = T(1 / (1 + math.Exp(-float64(v))))
+		}
+	case Tanh:
+		for i, v := range x {
+			y[i] = T(math.Tanh(float64(v)))
+		}
+	default:
+		copy(y, x)
+	}
+}
+
+func activateGrad[T float](a Activation, y, dy, dx []T) {
+	switch a {
+	case ReLU:
+		for i, v := range y {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
+	case Sigmoid:
+		for i, v := range y {
+			dx[i] = dy[i] * v * (1 - v)
+		}
+	case Tanh:
+		for i, v := range y {
+			dx[i] = dy[i] * (1 - v*v)
+		}
+	default:
+		copy(dx, dy)
+	}
+}
+
+// actOp applies an element-wise activation (grad false) or its gradient
+// (grad true, inputs y and dy).
+type actOp struct {
+	base
+	act  Activation
+	grad bool
+	dims int
+}
+
+// Activate applies the element-wise activation a to x. Linear returns x
+// itself.
+func Activate(x *G.Node, a Activation) (*G.Node, error) {
+	switch a {
+	case Linear:
+		return x, nil
+	case ReLU, Sigmoid, Tanh:
+		return G.ApplyOp(&actOp{base: newBase(), act: a, dims: x.Dims()}, x)
+	}
+	return nil, errors.Errorf("unknown activation %v", a)
+}
+
+func (op *actOp) Arity() int {
+	if op.grad {
+		return 2
+	}
+	return 1
+}
+func (op *actOp) Type() hm.Type {
+	if op.grad {
+		return hm.NewFnType(tt(op.dims), tt(op.dims), tt(op.dims))
+	}
+	return hm.NewFnType(tt(op.dims), tt(op.dims))
+}
+func (op *actOp) String() string {
+	if op.grad {
+		return fmt.Sprintf("Grad(%v)", op.act)
+	}
+	return op.act.String()
+}
+func (op *actOp) Hashcode() uint32      { return hashOf(op, op.id) }
+func (op *actOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
+
+func (op *actOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	ss, err := shapes(op, op.Arity(), ds)
+	if err != nil {
+		return nil, err
+	}
+	return ss[0].Clone(), nil
+}
+
+func (op *actOp) Do(vs ...G.Value) (G.Value, error) {
+	ts, err := tensors(op, op.Arity(), vs)
+	if err != nil {
+		return nil, err
+	}
+	in := ts[0]
+	out := op.output(in.Dtype(), in.Shape()...)
+	switch {
+	case op.grad && in.Dtype() == tensor.Float32:
+		activateGrad(op.act, f32(in), f32(ts[1]), f32(out))
+	case op.grad:
+		activateGrad(op.act, f64(in), f64(ts[1]), f64(out))
+	case in.Dtype() == tensor.Float32:
+		activate(op.act, f32(in), f32(out))
+	default:
+		activate(op.act, f64(in), f64(out))
+	}
+	return out, nil
+}
+
+func (op *actOp) DiffWRT(n int) []bool {
+	if op.grad {
+		return make([]bool, n)
+	}
+	return []bool{true}
+}
+
+func (op *actOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if op.grad {
+		return nil, errors.Errorf("%v: second derivatives are not supported", op)
+	}
+	g, err := G.ApplyOp(&actOp{base: newBase(), act: op.act, grad: true, dims: op.dims}, out, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{g}, nil
+}
+
+// softmaxOp is the softmax over the last axis of a matrix [N,K] (grad false),
+// or its gradient (grad true, inputs y and dy).
+type softmaxOp struct {
+	base
+	grad   bool
+	logits *G.Node // the input of a forward softmax
+}
+
+// Softmax normalises each row of the matrix x [N,K] into probabilities,
+// subtracting the row's maximum first so that large logits do not overflow.
+func Softmax(x *G.Node) (*G.Node, error) {
+	if x.Dims() != 2 {
+		return nil, errors.Errorf("softmax: want a matrix [N,K], got shape %v", x.Shape())
+	}
+	return G.ApplyOp(&softmaxOp{base: newBase(), logits: x}, x)
+}
+
+// SoftmaxLogits reports whether n is the output of Softmax and, if so,
+// returns the logits it normalises. A loss on probabilities uses it to work
+// on the logits instead, which is exact and numerically stable.
+func SoftmaxLogits(n *G.Node) (*G.Node, bool) {
+	if op, ok := n.Op().(*softmaxOp); ok && !op.grad {
+		return op.logits, true
+	}
+	return nil, false
+}
+
+func (op *softmaxOp) Arity() int {
+	if op.grad {
+		return 2
+	}
+	return 1
+}
+func (op *softmaxOp) Type() hm.Type {
+	if op.grad {
+		return hm.NewFnType(tt(2), tt(2), tt(2))
+	}
+	return hm.NewFnType(tt(2), tt(2))
+}
+func (op *softmaxOp) String() string {
+	if op.grad {
+		return "Grad(softmax)"
+	}
+	return "softmax"
+}
+func (op *softmaxOp) Hashcode() uint32      { return hashOf(op, op.id) }
+func (op *softmaxOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
+
+func (op *softmaxOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	ss, err := shapes(op, op.Arity(), ds)
+	if err != nil {
+		return nil, err
+	}
+	return ss[0].Clone(), nil
+}
+
+func (op *softmaxOp) Do(vs ...G.Value) (G.Value, error) {
+	ts, err := tensors(op, op.Arity(), vs)
+	if err != nil {
+		return nil, err
+	}
+	in := ts[0]
+	k := in.Shape()[1]
+	out := op.output(in.Dtype(), in.Shape()...)
+	switch {
+	case op.grad && in.Dtype() == tensor.Float32:
+		softmaxGrad(k, f32(in), f32(ts[1]), f32(out))
+	case op.grad:
+		softmaxGrad(k, f64(in), f64(ts[1]), f64(out))
+	case in.Dtype() == tensor.Float32:
+		softmaxRows(k, f32(in), f32(out))
+	default:
+		softmaxRows(k, f64(in), f64(out))
+	}
+	return out, nil
+}
+
+func (op *softmaxOp) DiffWRT(n int) []bool {
+	if op.grad {
+		return make([]bool, n)
+	}
+	return []bool{true}
+}
+
+func (op *softmaxOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if op.grad {
+		return nil, errors.Errorf("%v: second derivatives are not supported", op)
+	}
+	g, err := G.ApplyOp(&softmaxOp{base: newBase(), grad: true}, out, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{g}, nil
+}
+
+// softmaxRows writes the softmax of each k-wide row of x into y.
+func softmaxRows[T float](k int, x, y []T) {
+	for r := 0; r+k <= len(x); r += k {
+		row, out := x[r:r+k], y[r:r+k]
+		m := row[0]
+		for _, v := range row {
+			m = max(m, v)
+		}
+		var sum float64
+		for i, v := range row {
+			e := math.Exp(float64(v - m))
+			out[i] = T(e)
+			sum += e
+		}
+		for i := range out {
+			out[i] = T(float64(out[i]) / sum)
+		}
+	}
+}
+
+// softmaxGrad computes dx = y ⊙ (dy − <dy, y>) row by row.
+func softmaxGrad[T float](k int, y, dy, dx []T) {
+	for r := 0; r+k <= len(y); r += k {
+		var dot T
+		for i := r; i < r+k; i++ {
+			dot += dy[i] * y[i]
+		}
+		for i := r; i < r+k; i++ {
+			dx[i] = y[i] * (dy[i] - dot)
+		}
+	}
+}

@@ -1,0 +1,207 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/internal/kernels"
+)
+
+// OutSize returns the output length of a convolution or pooling window of
+// size k moved with stride s over an input of length in, and the zero
+// padding to put before the input. With same false ('valid' padding) the
+// window stays inside the input: out = floor((in-k)/s)+1. With same true,
+// out = ceil(in/s) and the padding is split as Keras and TensorFlow split
+// it, the odd cell going after the input. It returns an error when the
+// window does not fit.
+func OutSize(in, k, s int, same bool) (out, padBefore int, err error) {
+	switch {
+	case in <= 0 || k <= 0 || s <= 0:
+		return 0, 0, errors.Errorf("input %d, window %d and stride %d must all be positive", in, k, s)
+	case same:
+		out = (in + s - 1) / s
+		total := max((out-1)*s+k-in, 0)
+		return out, total / 2, nil
+	case k > in:
+		return 0, 0, errors.Errorf("window %d is larger than input %d with 'valid' padding", k, in)
+	default:
+		return (in-k)/s + 1, 0, nil
+	}
+}
+
+// ConvOpts says how a convolution or pooling window moves: its stride and
+// whether the input is zero-padded so that out = ceil(in/stride) ('same').
+type ConvOpts struct {
+	StrideH, StrideW int
+	Same             bool
+}
+
+func (o ConvOpts) strides() (int, int) {
+	sh, sw := o.StrideH, o.StrideW
+	if sh == 0 {
+		sh = 1
+	}
+	if sw == 0 {
+		sw = sh
+	}
+	return sh, sw
+}
+
+// convOp is y = conv(x, w) + b, with x [N,C,H,W], w [F,C,KH,KW], b [F].
+// The batch size N is read at run time.
+type convOp struct {
+	base
+	s      kernels.ConvShape // N is filled in per call
+	needDX bool
+}
+
+// Conv2D convolves x [N,C,H,W] with the filters w [F,C,KH,KW] and adds the
+// bias b [F], giving [N,F,OH,OW]. If needInputGrad is false the gradient
+// with respect to x is never built (the first layer of a network has no use
+// for it).
+func Conv2D(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, error) {
+	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
+	if len(xs) != 4 || len(ws) != 4 || len(bs) != 1 {
+		return nil, errors.Errorf("conv2d: want input [N,C,H,W], kernel [F,C,KH,KW] and bias [F]; got %v, %v and %v", xs, ws, bs)
+	}
+	if xs[1] != ws[1] {
+		return nil, errors.Errorf("conv2d: input has %d channels but the kernel %v expects %d", xs[1], ws, ws[1])
+	}
+	if bs[0] != ws[0] {
+		return nil, errors.Errorf("conv2d: bias %v does not match %d filters", bs, ws[0])
+	}
+	sh, sw := o.strides()
+	oh, padT, err := OutSize(xs[2], ws[2], sh, o.Same)
+	if err != nil {
+		return nil, errors.Wrapf(err, "conv2d: kernel %dx%d over input %dx%d (height)", ws[2], ws[3], xs[2], xs[3])
+	}
+	ow, padL, err := OutSize(xs[3], ws[3], sw, o.Same)
+	if err != nil {
+		return nil, errors.Wrapf(err, "conv2d: kernel %dx%d over input %dx%d (width)", ws[2], ws[3], xs[2], xs[3])
+	}
+	op := &convOp{base: newBase(), needDX: needInputGrad, s: kernels.ConvShape{
+		N: xs[0], C: xs[1], H: xs[2], W: xs[3], F: ws[0], KH: ws[2], KW: ws[3],
+		SH: sh, SW: sw, PadT: padT, PadL: padL, OH: oh, OW: ow,
+	}}
+	return G.ApplyOp(op, x, w, b)
+}
+
+func (op *convOp) shape(n int) kernels.ConvShape { s := op.s; s.N = n; return s }
+
+func (op *convOp) Arity() int     { return 3 }
+func (op *convOp) Type() hm.Type  { return hm.NewFnType(tt(4), tt(4), tt(1), tt(4)) }
+func (op *convOp) String() string { return fmt.Sprintf("Conv2D%+v", op.s) }
+func (op *convOp) Hashcode() uint32 {
+	return hashOf(op, op.id)
+}
+func (op *convOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
+
+func (op *convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	ss, err := shapes(op, 3, ds)
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{ss[0][0], op.s.F, op.s.OH, op.s.OW}, nil
+}
+
+func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
+	ts, err := tensors(op, 3, vs)
+	if err != nil {
+		return nil, err
+	}
+	x, w, b := ts[0], ts[1], ts[2]
+	s := op.shape(x.Shape()[0])
+	if err := s.Validate(); err != nil {
+		return nil, errors.Wrapf(err, "%v", op)
+	}
+	y := op.output(x.Dtype(), s.N, s.F, s.OH, s.OW)
+	if x.Dtype() == tensor.Float32 {
+		kernels.Conv2DForward(s, f32(x), f32(w), f32(b), f32(y))
+	} else {
+		refConvForward(s, f64(x), f64(w), f64(b), f64(y))
+	}
+	return y, nil
+}
+
+func (op *convOp) DiffWRT(int) []bool { return []bool{op.needDX, true, true} }
+
+func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	grads := make(G.Nodes, 3)
+	var err error
+	if op.needDX {
+		if grads[0], err = G.ApplyOp(&convGradOp{base: newBase(), conv: op, data: true}, in[1], grad); err != nil {
+			return nil, err
+		}
+	}
+	if grads[1], err = G.ApplyOp(&convGradOp{base: newBase(), conv: op}, in[0], grad); err != nil {
+		return nil, err
+	}
+	if grads[2], err = BiasGrad(grad); err != nil {
+		return nil, err
+	}
+	return grads, nil
+}
+
+// convGradOp is the gradient of a convolution with respect to its input
+// (data: inputs w and dy) or to its filters (inputs x and dy).
+type convGradOp struct {
+	base
+	conv *convOp
+	data bool
+}
+
+func (op *convGradOp) Arity() int    { return 2 }
+func (op *convGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4)) }
+func (op *convGradOp) String() string {
+	if op.data {
+		return fmt.Sprintf("Conv2DDataGrad%+v", op.conv.s)
+	}
+	return fmt.Sprintf("Conv2DFilterGrad%+v", op.conv.s)
+}
+func (op *convGradOp) Hashcode() uint32      { return hashOf(op, op.id) }
+func (op *convGradOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
+
+func (op *convGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	ss, err := shapes(op, 2, ds)
+	if err != nil {
+		return nil, err
+	}
+	s := op.conv.s
+	if op.data {
+		return tensor.Shape{ss[1][0], s.C, s.H, s.W}, nil
+	}
+	return tensor.Shape{s.F, s.C, s.KH, s.KW}, nil
+}
+
+func (op *convGradOp) Do(vs ...G.Value) (G.Value, error) {
+	ts, err := tensors(op, 2, vs)
+	if err != nil {
+		return nil, err
+	}
+	dy := ts[1]
+	s := op.conv.shape(dy.Shape()[0])
+	dt := dy.Dtype()
+	if op.data {
+		w := ts[0]
+		dx := op.output(dt, s.N, s.C, s.H, s.W)
+		if dt == tensor.Float32 {
+			kernels.Conv2DBackwardData(s, f32(w), f32(dy), f32(dx))
+		} else {
+			refConvBackward(s, nil, f64(w), f64(dy), f64(dx), nil, nil)
+		}
+		return dx, nil
+	}
+	x := ts[0]
+	dw := op.output(dt, s.F, s.C, s.KH, s.KW)
+	if dt == tensor.Float32 {
+		kernels.Conv2DBackwardFilter(s, f32(x), f32(dy), f32(dw), nil)
+	} else {
+		refConvBackward(s, f64(x), nil, f64(dy), nil, f64(dw), nil)
+	}
+	return dw, nil
+}

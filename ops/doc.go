@@ -1,0 +1,23 @@
+// Package ops holds the custom Gorgonia operations that the layers are built
+// from: convolution, pooling, activations, a fused linear (dense) op and the
+// losses.
+//
+// Every op implements gorgonia.Op and gorgonia.SDOp, so a graph built from
+// them is an ordinary Gorgonia expression graph and gorgonia.Grad derives its
+// gradients symbolically. The backward passes are ops of their own (for
+// example the convolution's data and filter gradients), so the gradient graph
+// can be inspected, printed and compiled like any other.
+//
+// For float32 the ops run on the fast, multi-core kernels of
+// internal/kernels, writing NCHW directly with no transposes and reusing
+// their output buffers from one run of the graph to the next. For float64
+// they run on plain reference loops; that path exists so that every op can
+// be checked against finite differences in double precision.
+//
+// Layout conventions: images are NCHW, convolution kernels are [F, C, KH, KW]
+// (out, in, height, width, as in PyTorch) and dense kernels are [in, out] (as
+// in Keras).
+//
+// This package knows nothing of layers, models or training: it is the
+// bottom of the stack, above Gorgonia and the kernels.
+package ops

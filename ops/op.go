@@ -1,0 +1,123 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// opIDs numbers op instances. Each op owns state (its output buffer, the
+// argmax of a max-pool), so no two op instances may ever be merged by
+// Gorgonia's common-subexpression logic: the id goes into every hash.
+var opIDs atomic.Uint64
+
+// base carries what all ops here share: a unique id, a reusable output
+// buffer and the answers to Gorgonia's analysis questions.
+type base struct {
+	id  uint64
+	out *tensor.Dense
+}
+
+func newBase() base { return base{id: opIDs.Add(1)} }
+
+func (b *base) ReturnsPtr() bool     { return false }
+func (b *base) CallsExtern() bool    { return false }
+func (b *base) OverwritesInput() int { return -1 }
+
+// output returns the op's output buffer with the given dtype and shape,
+// allocating it on first use or when the shape changes. The buffer is reused
+// by every later run of the graph, so a training step allocates nothing for
+// its activations and gradients.
+func (b *base) output(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	if b.out == nil || b.out.Dtype() != dt || !b.out.Shape().Eq(tensor.Shape(shape)) {
+		b.out = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	return b.out
+}
+
+// hashOf hashes an op's description together with its unique id.
+func hashOf(s fmt.Stringer, id uint64) uint32 {
+	h := fnv.New32a()
+	writeHash(h, s, id)
+	return h.Sum32()
+}
+
+func writeHash(h hash.Hash, s fmt.Stringer, id uint64) {
+	fmt.Fprintf(h, "%v#%d", s, id)
+}
+
+// tt is a tensor type of the given rank over the type variable a.
+func tt(dims int) hm.Type { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
+
+// tensors checks that the inputs are dense tensors of one dtype, float32 or
+// float64, and returns them.
+func tensors(op fmt.Stringer, n int, inputs []G.Value) ([]*tensor.Dense, error) {
+	if len(inputs) != n {
+		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, n, len(inputs))
+	}
+	ts := make([]*tensor.Dense, n)
+	for i, v := range inputs {
+		t, ok := v.(*tensor.Dense)
+		if !ok {
+			return nil, errors.Errorf("%v: input %d is a %T, not a dense tensor", op, i, v)
+		}
+		if t.Dtype() != tensor.Float32 && t.Dtype() != tensor.Float64 {
+			return nil, errors.Errorf("%v: input %d has dtype %v; only float32 and float64 are supported", op, i, t.Dtype())
+		}
+		if i > 0 && t.Dtype() != ts[0].Dtype() {
+			return nil, errors.Errorf("%v: input %d has dtype %v, input 0 has %v", op, i, t.Dtype(), ts[0].Dtype())
+		}
+		ts[i] = t
+	}
+	return ts, nil
+}
+
+// shapes converts Gorgonia's DimSizers into shapes.
+func shapes(op fmt.Stringer, n int, ds []G.DimSizer) ([]tensor.Shape, error) {
+	if len(ds) != n {
+		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, n, len(ds))
+	}
+	out := make([]tensor.Shape, n)
+	for i, d := range ds {
+		s, ok := d.(tensor.Shape)
+		if !ok {
+			return nil, errors.Errorf("%v: input %d has no shape", op, i)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func f32(t *tensor.Dense) []float32 { return t.Data().([]float32) }
+func f64(t *tensor.Dense) []float64 { return t.Data().([]float64) }
+
+// scalarOf reads a scalar gradient value (Gorgonia feeds a constant 1 into
+// the loss's SymDiff).
+func scalarOf(v G.Value) (float64, error) {
+	switch s := v.(type) {
+	case *G.F32:
+		return float64(*s), nil
+	case *G.F64:
+		return float64(*s), nil
+	case *tensor.Dense:
+		if s.Size() == 1 {
+			switch d := s.Data().(type) {
+			case []float32:
+				return float64(d[0]), nil
+			case []float64:
+				return d[0], nil
+			case float32:
+				return float64(d), nil
+			case float64:
+				return d, nil
+			}
+		}
+	}
+	return 0, errors.Errorf("expected a scalar, got %T", v)
+}
