@@ -1,0 +1,157 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+)
+
+// ErrStop, returned by a callback, ends Fit after the current epoch without
+// an error.
+var ErrStop = errors.New("stop training")
+
+// RunInfo describes a Fit to its callbacks.
+type RunInfo struct {
+	Epochs, Batches, Images, BatchSize int
+}
+
+// BatchEnd is what a callback learns after each training batch: running
+// means over the epoch so far.
+type BatchEnd struct {
+	Epoch, Batch, Seen int
+	Loss, Acc          float64
+}
+
+// A Callback hooks into Fit. Embed NopCallback to implement only some
+// methods. A non-nil error from any method stops Fit; ErrStop stops it
+// without an error.
+type Callback interface {
+	OnTrainBegin(t *Trainer, info RunInfo) error
+	OnBatchEnd(t *Trainer, b BatchEnd) error
+	OnEpochEnd(t *Trainer, e Epoch) error
+	// OnTrainEnd runs last, also when training failed (err is then the
+	// failure).
+	OnTrainEnd(t *Trainer, h *History, err error) error
+}
+
+// NopCallback implements Callback with methods that do nothing.
+type NopCallback struct{}
+
+// OnTrainBegin does nothing.
+func (NopCallback) OnTrainBegin(*Trainer, RunInfo) error { return nil }
+
+// OnBatchEnd does nothing.
+func (NopCallback) OnBatchEnd(*Trainer, BatchEnd) error { return nil }
+
+// OnEpochEnd does nothing.
+func (NopCallback) OnEpochEnd(*Trainer, Epoch) error { return nil }
+
+// OnTrainEnd does nothing.
+func (NopCallback) OnTrainEnd(*Trainer, *History, error) error { return nil }
+
+// EpochFunc is a callback that calls f after every epoch.
+type EpochFunc func(t *Trainer, e Epoch) error
+
+// OnTrainBegin does nothing.
+func (EpochFunc) OnTrainBegin(*Trainer, RunInfo) error { return nil }
+
+// OnBatchEnd does nothing.
+func (EpochFunc) OnBatchEnd(*Trainer, BatchEnd) error { return nil }
+
+// OnEpochEnd calls f.
+func (f EpochFunc) OnEpochEnd(t *Trainer, e Epoch) error { return f(t, e) }
+
+// OnTrainEnd does nothing.
+func (EpochFunc) OnTrainEnd(*Trainer, *History, error) error { return nil }
+
+// BatchFunc is a callback that calls f after every batch.
+type BatchFunc func(t *Trainer, b BatchEnd) error
+
+// OnTrainBegin does nothing.
+func (BatchFunc) OnTrainBegin(*Trainer, RunInfo) error { return nil }
+
+// OnBatchEnd calls f.
+func (f BatchFunc) OnBatchEnd(t *Trainer, b BatchEnd) error { return f(t, b) }
+
+// OnEpochEnd does nothing.
+func (BatchFunc) OnEpochEnd(*Trainer, Epoch) error { return nil }
+
+// OnTrainEnd does nothing.
+func (BatchFunc) OnTrainEnd(*Trainer, *History, error) error { return nil }
+
+// Progress reports training on w. On a terminal it redraws a progress bar
+// with the ETA and the running loss and accuracy after every batch, as
+// Keras does; otherwise it prints one plain line per epoch.
+type Progress struct {
+	w        io.Writer
+	terminal bool
+	info     RunInfo
+	start    time.Time
+	last     time.Time
+}
+
+// NewProgress returns a progress display writing to w. It draws a bar only
+// if w is a terminal.
+func NewProgress(w io.Writer) *Progress {
+	p := &Progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+// OnTrainBegin records the run's size.
+func (p *Progress) OnTrainBegin(_ *Trainer, info RunInfo) error {
+	p.info = info
+	return nil
+}
+
+// OnBatchEnd redraws the bar, at most ten times a second.
+func (p *Progress) OnBatchEnd(_ *Trainer, b BatchEnd) error {
+	if !p.terminal {
+		return nil
+	}
+	now := time.Now()
+	if b.Batch == 1 {
+		p.start = now
+	}
+	if b.Batch != p.info.Batches && now.Sub(p.last) < 100*time.Millisecond {
+		return nil
+	}
+	p.last = now
+	const width = 30
+	done := width * b.Batch / max(p.info.Batches, 1)
+	bar := strings.Repeat("=", done) + strings.Repeat(".", width-done)
+	eta := time.Duration(float64(now.Sub(p.start)) / float64(b.Batch) * float64(p.info.Batches-b.Batch))
+	fmt.Fprintf(p.w, "\rEpoch %d/%d %d/%d [%s] ETA %4.1fs - loss: %.4f - acc: %.4f ",
+		b.Epoch, p.info.Epochs, b.Seen, p.info.Images, bar, eta.Seconds(), b.Loss, b.Acc)
+	return nil
+}
+
+// OnEpochEnd prints the epoch's line.
+func (p *Progress) OnEpochEnd(_ *Trainer, e Epoch) error {
+	if p.terminal {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	_, err := fmt.Fprintln(p.w, FormatEpoch(e, p.info.Epochs))
+	return err
+}
+
+// OnTrainEnd does nothing.
+func (p *Progress) OnTrainEnd(*Trainer, *History, error) error { return nil }
+
+// FormatEpoch formats one epoch as a line: loss, acc, val_loss, val_acc,
+// seconds and images per second.
+func FormatEpoch(e Epoch, epochs int) string {
+	s := fmt.Sprintf("Epoch %d/%d - %.1fs - %.0f img/s - loss: %.4f - acc: %.4f", e.Epoch, epochs, e.Seconds, e.ImagesPS, e.Loss, e.Acc)
+	if e.HasVal {
+		s += fmt.Sprintf(" - val_loss: %.4f - val_acc: %.4f", e.ValLoss, e.ValAcc)
+	}
+	return s
+}

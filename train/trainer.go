@@ -1,0 +1,346 @@
+package train
+
+import (
+	"math"
+	"time"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/layers"
+)
+
+// DefaultEvalBatch is the batch size Evaluate and Predict use unless
+// WithEvalBatch says otherwise.
+const DefaultEvalBatch = 500
+
+// Trainer fits a model with a loss and an optimiser.
+type Trainer struct {
+	model     *layers.Sequential
+	loss      Loss
+	opt       Optimizer
+	seed      int64
+	evalBatch int
+	callbacks []Callback
+	stepsDone int // optimiser steps taken, over all Fits
+
+	train map[int]*step // compiled training graphs by batch size
+	infer map[int]*step // compiled inference graphs by batch size
+}
+
+// step is one compiled graph.
+type step struct {
+	m      *graph.Machine
+	x, y   *G.Node
+	out    *G.Node
+	loss   *G.Node
+	pred   []float32
+	lossV  []float64
+	params []*graph.Param
+}
+
+// An Option configures a Trainer, in the style of Gorgonia's SolverOpt.
+type Option func(*Trainer)
+
+// WithLoss sets the loss (default CategoricalCrossEntropy).
+func WithLoss(l Loss) Option { return func(t *Trainer) { t.loss = l } }
+
+// WithOptimizer sets the optimiser (default RMSprop(1e-3), Keras's default).
+func WithOptimizer(o Optimizer) Option { return func(t *Trainer) { t.opt = o } }
+
+// WithSeed seeds the shuffling of the training set (default 1). The same
+// model seed and trainer seed give the same history.
+func WithSeed(seed int64) Option { return func(t *Trainer) { t.seed = seed } }
+
+// WithEvalBatch sets the batch size of Evaluate and Predict.
+func WithEvalBatch(n int) Option { return func(t *Trainer) { t.evalBatch = n } }
+
+// WithCallbacks adds callbacks to every Fit.
+func WithCallbacks(cbs ...Callback) Option {
+	return func(t *Trainer) { t.callbacks = append(t.callbacks, cbs...) }
+}
+
+// New returns a trainer for model.
+func New(model *layers.Sequential, opts ...Option) (*Trainer, error) {
+	if model == nil {
+		return nil, errors.New("train: nil model")
+	}
+	t := &Trainer{model: model, loss: CategoricalCrossEntropy, opt: RMSprop(1e-3), seed: 1,
+		evalBatch: DefaultEvalBatch, train: map[int]*step{}, infer: map[int]*step{}}
+	for _, o := range opts {
+		o(t)
+	}
+	if t.opt == nil {
+		return nil, errors.New("train: nil optimizer")
+	}
+	if t.evalBatch <= 0 {
+		return nil, errors.Errorf("train: evaluation batch size %d must be positive", t.evalBatch)
+	}
+	return t, nil
+}
+
+// Model returns the model being trained.
+func (t *Trainer) Model() *layers.Sequential { return t.model }
+
+// Optimizer returns the trainer's optimiser.
+func (t *Trainer) Optimizer() Optimizer { return t.opt }
+
+// compile returns the graph for batch size n, building it on first use.
+func (t *Trainer) compile(n int, training bool) (*step, error) {
+	cache := t.infer
+	if training {
+		cache = t.train
+	}
+	if s, ok := cache[n]; ok {
+		return s, nil
+	}
+	g := graph.New(t.model.Params(), graph.Training(training))
+	s := &step{x: g.Input("x", append([]int{n}, t.model.InputShape()...)...)}
+	out, err := t.model.Build(g, s.x)
+	if err != nil {
+		return nil, err
+	}
+	s.out = out.Output
+	s.y = g.Input("y", s.out.Shape()...)
+	if s.loss, err = t.loss.node(out, s.y); err != nil {
+		return nil, errors.Wrapf(err, "train: loss %v", t.loss)
+	}
+	lossNode := s.loss
+	if !training {
+		lossNode = nil
+	}
+	if s.m, err = g.Compile(lossNode); err != nil {
+		return nil, err
+	}
+	s.params = s.m.Params()
+	cache[n] = s
+	return s, nil
+}
+
+// run feeds one batch through the graph for its size and returns the loss;
+// the predictions are left in s.pred.
+func (t *Trainer) run(b data.Batch, training bool) (*step, float64, error) {
+	s, err := t.compile(b.N, training)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := graph.Set(s.x, b.X); err != nil {
+		return nil, 0, err
+	}
+	if b.Y != nil {
+		if err := graph.Set(s.y, b.Y); err != nil {
+			return nil, 0, errors.Wrap(err, "train: targets do not match the model's output")
+		}
+	}
+	if err := s.m.Run(); err != nil {
+		return nil, 0, err
+	}
+	if s.lossV, err = graph.Read(s.loss, s.lossV); err != nil {
+		return nil, 0, err
+	}
+	if s.pred, err = graph.Read(s.out, s.pred); err != nil {
+		return nil, 0, err
+	}
+	return s, s.lossV[0], nil
+}
+
+// checkData reports whether ds suits the model.
+func (t *Trainer) checkData(ds *data.Dataset, what string) error {
+	if ds == nil || ds.N == 0 {
+		return errors.Errorf("train: %s set is empty", what)
+	}
+	in := t.model.InputShape()
+	size := 1
+	for _, d := range in {
+		size *= d
+	}
+	if ds.ImageSize() != size {
+		return errors.Errorf("train: %s examples have %d values (%dx%dx%d), the model takes %v", what, ds.ImageSize(), ds.C, ds.H, ds.W, in)
+	}
+	if out := t.model.OutputShape(); len(out) != 1 || out[0] != ds.Classes {
+		return errors.Errorf("train: %s set has %d classes, the model outputs %v", what, ds.Classes, out)
+	}
+	return nil
+}
+
+// ErrNaN is wrapped by the error Fit returns when the loss is NaN or
+// infinite. The parameters are left as they were before that batch.
+var ErrNaN = errors.New("loss is not finite")
+
+// Fit trains for the given number of epochs in batches of batchSize,
+// reshuffling the training set every epoch, and evaluates on val (which may
+// be nil) after each epoch. It returns the history of the epochs it ran,
+// also when it stops on an error or when a callback stops it.
+func (t *Trainer) Fit(trainSet, val *data.Dataset, epochs, batchSize int) (*History, error) {
+	return t.FitFrom(trainSet, val, 0, epochs, batchSize, nil)
+}
+
+// FitFrom continues a run: it trains epochs start+1 ... epochs, appending to
+// hist (nil for a new run). Epoch e always sees the same shuffle, so a run
+// resumed from a checkpoint after k epochs ends with the same weights as an
+// uninterrupted one.
+func (t *Trainer) FitFrom(trainSet, val *data.Dataset, start, epochs, batchSize int, hist *History) (*History, error) {
+	if hist == nil {
+		hist = &History{}
+	}
+	if epochs < 0 || start < 0 || start > epochs {
+		return hist, errors.Errorf("train: epochs %d (from %d) is out of range", epochs, start)
+	}
+	if batchSize <= 0 {
+		return hist, errors.Errorf("train: batch size %d must be positive", batchSize)
+	}
+	if err := t.checkData(trainSet, "training"); err != nil {
+		return hist, err
+	}
+	if val != nil {
+		if err := t.checkData(val, "validation"); err != nil {
+			return hist, err
+		}
+	}
+	it, err := data.NewIterator(trainSet, batchSize, data.Shuffle(t.seed))
+	if err != nil {
+		return hist, errors.Wrap(err, "train")
+	}
+	info := RunInfo{Epochs: epochs, Batches: it.NumBatches(), Images: trainSet.N, BatchSize: batchSize}
+	for _, cb := range t.callbacks {
+		if err := cb.OnTrainBegin(t, info); err != nil {
+			return hist, err
+		}
+	}
+	var fitErr error
+	for e := start; e < epochs && fitErr == nil; e++ {
+		var rec Epoch
+		rec, fitErr = t.epoch(it, e, val)
+		if fitErr != nil {
+			break
+		}
+		hist.Epochs = append(hist.Epochs, rec)
+		for _, cb := range t.callbacks {
+			if err := cb.OnEpochEnd(t, rec); err != nil {
+				fitErr = err
+				break
+			}
+		}
+	}
+	if errors.Is(fitErr, ErrStop) {
+		fitErr = nil
+	}
+	for _, cb := range t.callbacks {
+		if err := cb.OnTrainEnd(t, hist, fitErr); err != nil && fitErr == nil {
+			fitErr = err
+		}
+	}
+	return hist, fitErr
+}
+
+// epoch runs epoch e (0-based) and validates.
+func (t *Trainer) epoch(it *data.Iterator, e int, val *data.Dataset) (Epoch, error) {
+	rec := Epoch{Epoch: e + 1}
+	start := time.Now()
+	it.Epoch(e)
+	var lossSum float64
+	correct, seen := 0, 0
+	k := t.model.OutputShape()[0]
+	for bi := 0; it.Next(); bi++ {
+		b := it.Batch()
+		s, loss, err := t.run(b, true)
+		if err != nil {
+			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return rec, errors.Wrapf(ErrNaN, "epoch %d, batch %d: loss is %v; stopping with the weights from before this batch", e+1, bi+1, loss)
+		}
+		grads, err := s.m.Grads()
+		if err != nil {
+			return rec, err
+		}
+		if err := t.opt.Update(s.params, grads); err != nil {
+			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
+		}
+		t.stepsDone++
+		lossSum += loss * float64(b.N)
+		correct += Correct(s.pred, b.Labels, k)
+		seen += b.N
+		for _, cb := range t.callbacks {
+			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: seen, Loss: lossSum / float64(seen), Acc: float64(correct) / float64(seen)}); err != nil {
+				return rec, err
+			}
+		}
+	}
+	trainTime := time.Since(start).Seconds()
+	rec.Loss, rec.Acc, rec.Images = lossSum/float64(seen), float64(correct)/float64(seen), seen
+	rec.ImagesPS = float64(seen) / trainTime
+	if val != nil {
+		var err error
+		if rec.ValLoss, rec.ValAcc, err = t.Evaluate(val); err != nil {
+			return rec, errors.Wrapf(err, "epoch %d: validation", e+1)
+		}
+		rec.HasVal = true
+	}
+	rec.Seconds = time.Since(start).Seconds()
+	return rec, nil
+}
+
+// Evaluate returns the mean loss and the accuracy of the model on ds.
+func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
+	if err := t.checkData(ds, "evaluation"); err != nil {
+		return 0, 0, err
+	}
+	it, err := data.NewIterator(ds, t.evalBatch)
+	if err != nil {
+		return 0, 0, errors.Wrap(err, "train")
+	}
+	k := t.model.OutputShape()[0]
+	var sum float64
+	correct := 0
+	for it.Next() {
+		b := it.Batch()
+		s, l, err := t.run(b, false)
+		if err != nil {
+			return 0, 0, err
+		}
+		sum += l * float64(b.N)
+		correct += Correct(s.pred, b.Labels, k)
+	}
+	return sum / float64(ds.N), float64(correct) / float64(ds.N), nil
+}
+
+// Predict returns the model's outputs (class probabilities for a
+// classifier) for n examples stored one after the other in x, as an
+// n×outputs slice. n may be anything from 1 up.
+func (t *Trainer) Predict(x []float32, n int) ([]float32, error) {
+	in := 1
+	for _, d := range t.model.InputShape() {
+		in *= d
+	}
+	if n <= 0 || len(x) != n*in {
+		return nil, errors.Errorf("train: predict: %d values are not %d examples of %v", len(x), n, t.model.InputShape())
+	}
+	k := 1
+	for _, d := range t.model.OutputShape() {
+		k *= d
+	}
+	out := make([]float32, 0, n*k)
+	for lo := 0; lo < n; lo += t.evalBatch {
+		hi := min(lo+t.evalBatch, n)
+		s, _, err := t.run(data.Batch{X: x[lo*in : hi*in], N: hi - lo}, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s.pred...)
+	}
+	return out, nil
+}
+
+// Close releases the compiled graphs.
+func (t *Trainer) Close() error {
+	for _, c := range []map[int]*step{t.train, t.infer} {
+		for n, s := range c {
+			s.m.Close()
+			delete(c, n)
+		}
+	}
+	return nil
+}
