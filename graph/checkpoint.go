@@ -51,13 +51,13 @@ func (p *Params) MarshalBinaryTo(w io.Writer) error {
 		for _, d := range s {
 			b.Write(le.AppendUint32(nil, uint32(d)))
 		}
-		switch d := q.Value.Data().(type) {
-		case []float32:
-			for _, v := range d {
+		switch q.Value.Dtype() {
+		case tensor.Float32:
+			for _, v := range q.Value.Float32s() {
 				b.Write(le.AppendUint32(nil, math.Float32bits(v)))
 			}
-		case []float64:
-			for _, v := range d {
+		case tensor.Float64:
+			for _, v := range q.Value.Float64s() {
 				b.Write(le.AppendUint64(nil, math.Float64bits(v)))
 			}
 		}
@@ -118,12 +118,14 @@ func (p *Params) UnmarshalBinaryFrom(r io.Reader) error {
 		return errors.New("weights file is malformed (sizes do not add up)")
 	}
 	for i, q := range p.list {
-		switch d := q.Value.Data().(type) {
-		case []float32:
+		switch q.Value.Dtype() {
+		case tensor.Float32:
+			d := q.Value.Float32s()
 			for j := range d {
 				d[j] = math.Float32frombits(le.Uint32(vals[i][4*j:]))
 			}
-		case []float64:
+		case tensor.Float64:
+			d := q.Value.Float64s()
 			for j := range d {
 				d[j] = math.Float64frombits(le.Uint64(vals[i][8*j:]))
 			}

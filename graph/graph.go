@@ -87,12 +87,14 @@ func Set[T float32 | float64](n *G.Node, src []T) error {
 	if t.Size() != len(src) {
 		return errors.Errorf("graph: node %q of shape %v holds %d values, got %d", n.Name(), t.Shape(), t.Size(), len(src))
 	}
-	switch d := t.Data().(type) {
-	case []float32:
+	switch t.Dtype() {
+	case tensor.Float32:
+		d := t.Float32s()
 		for i, v := range src {
 			d[i] = float32(v)
 		}
-	case []float64:
+	case tensor.Float64:
+		d := t.Float64s()
 		for i, v := range src {
 			d[i] = float64(v)
 		}
@@ -109,7 +111,16 @@ func Read[T float32 | float64](n *G.Node, dst []T) ([]T, error) {
 	if v == nil {
 		return dst, errors.Errorf("graph: node %q has no value; has the machine run?", n.Name())
 	}
-	switch d := v.Data().(type) {
+	data := v.Data()
+	if t, ok := v.(*tensor.Dense); ok {
+		switch t.Dtype() {
+		case tensor.Float32:
+			data = t.Float32s()
+		case tensor.Float64:
+			data = t.Float64s()
+		}
+	}
+	switch d := data.(type) {
 	case []float32:
 		dst = grow(dst, len(d))
 		for i, x := range d {

@@ -259,7 +259,11 @@ func (op *reshapeOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, errors.Errorf("%v: input %v has %d elements, not %d", op, x.Shape(), x.Size(), shape.TotalSize())
 	}
 	if op.out == nil || op.out.Uintptr() != x.Uintptr() || !op.out.Shape().Eq(shape) {
-		op.out = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x.Data()))
+		var backing any = x.Float64s()
+		if x.Dtype() == tensor.Float32 {
+			backing = x.Float32s()
+		}
+		op.out = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
 	}
 	return op.out, nil
 }

@@ -94,8 +94,10 @@ func shapes(op fmt.Stringer, n int, ds []G.DimSizer) ([]tensor.Shape, error) {
 	return out, nil
 }
 
-func f32(t *tensor.Dense) []float32 { return t.Data().([]float32) }
-func f64(t *tensor.Dense) []float64 { return t.Data().([]float64) }
+// f32 and f64 return a tensor's backing slice (Data would return a bare
+// scalar for a one-element tensor).
+func f32(t *tensor.Dense) []float32 { return t.Float32s() }
+func f64(t *tensor.Dense) []float64 { return t.Float64s() }
 
 // scalarOf reads a scalar gradient value (Gorgonia feeds a constant 1 into
 // the loss's SymDiff).

@@ -17,8 +17,8 @@ type Epoch struct {
 	ValLoss  float64 `json:"val_loss"`
 	ValAcc   float64 `json:"val_acc"`
 	HasVal   bool    `json:"-"`
-	Seconds  float64 `json:"seconds"`  // wall time of the epoch's training steps and validation
-	Images   int     `json:"images"`   // training images seen
+	Seconds  float64 `json:"seconds"`      // wall time of the epoch's training steps and validation
+	Images   int     `json:"images"`       // training images seen
 	ImagesPS float64 `json:"images_per_s"` // training images per second (training steps only)
 }
 

@@ -54,14 +54,14 @@ func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 		if p.Value.Size() != grads[i].Size() || len(o.state[i]) != p.Value.Size()*o.nslots {
 			return errors.Errorf("%s: parameter %q has %d values, its gradient %d", o.name, p.Name, p.Value.Size(), grads[i].Size())
 		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
-			g := grads[i].Data().([]float32)
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			w, g := p.Value.Float32s(), grads[i].Float32s()
 			for j := range w {
 				w[j] = float32(o.rule(float64(w[j]), float64(g[j]), o.state[i][j*o.nslots:(j+1)*o.nslots], o.step))
 			}
-		case []float64:
-			g := grads[i].Data().([]float64)
+		case tensor.Float64:
+			w, g := p.Value.Float64s(), grads[i].Float64s()
 			for j := range w {
 				w[j] = o.rule(w[j], g[j], o.state[i][j*o.nslots:(j+1)*o.nslots], o.step)
 			}

@@ -76,143 +76,6 @@ func colBlock(k, p int) int {
 	return max(q, nr)
 }
 
-// im2col writes the patch matrix of image xn ([C,H,W]) for the output
-// positions q in [q0, q1): patch element kk = (c*KH+i)*KW+j of position q
-// goes to dst[base(kk) + (q-q0)*qs] where base(kk) = (kk/kg)*gs + (kk%kg)*ks.
-// With kg > K, ks = ld, qs = 1 this is a row-major [K × ld] matrix; with
-// kg = nr, ks = 1, qs = nr, gs = nr*(q1-q0) it is the transposed matrix in
-// packed-B layout (see packB).
-func im2col(s *ConvShape, xn []float32, q0, q1 int, dst []float32, kg, gs, ks, qs int) {
-	hw := s.H * s.W
-	oh0, oh1 := q0/s.OW, (q1-1)/s.OW
-	kk := 0
-	for c := 0; c < s.C; c++ {
-		xc := xn[c*hw : (c+1)*hw]
-		for i := 0; i < s.KH; i++ {
-			for j := 0; j < s.KW; j++ {
-				owLo, owHi := validRange(j, s.PadL, s.SW, s.W, s.OW)
-				d := (kk/kg)*gs + (kk%kg)*ks
-				kk++
-				for oh := oh0; oh <= oh1; oh++ {
-					a, e := 0, s.OW
-					if oh == oh0 {
-						a = q0 - oh*s.OW
-					}
-					if oh == oh1 {
-						e = q1 - oh*s.OW
-					}
-					ih := oh*s.SH + i - s.PadT
-					if ih < 0 || ih >= s.H {
-						for q := a; q < e; q++ {
-							dst[d] = 0
-							d += qs
-						}
-						continue
-					}
-					row := xc[ih*s.W : ih*s.W+s.W]
-					lo, hi := max(a, owLo), min(e, owHi)
-					if hi < lo {
-						hi = lo
-					}
-					for q := a; q < lo; q++ {
-						dst[d] = 0
-						d += qs
-					}
-					iw := lo*s.SW + j - s.PadL
-					n := hi - lo
-					switch {
-					case n <= 0:
-					case qs == 1 && s.SW == 1:
-						copy(dst[d:d+n], row[iw:iw+n])
-						d += n
-					case qs == 1:
-						dd := dst[d : d+n]
-						for q := range dd {
-							dd[q] = row[iw]
-							iw += s.SW
-						}
-						d += n
-					default:
-						for q := 0; q < n; q++ {
-							dst[d] = row[iw]
-							d += qs
-							iw += s.SW
-						}
-					}
-					for q := hi; q < e; q++ {
-						dst[d] = 0
-						d += qs
-					}
-				}
-			}
-		}
-	}
-}
-
-// col2im adds the patch-gradient matrix cg ([K × (q1-q0)], row-major) for
-// the output positions [q0, q1) into the image gradient dxn ([C,H,W]).
-func col2im(s *ConvShape, cg []float32, q0, q1 int, dxn []float32) {
-	hw := s.H * s.W
-	Q := q1 - q0
-	oh0, oh1 := q0/s.OW, (q1-1)/s.OW
-	kk := 0
-	for c := 0; c < s.C; c++ {
-		xc := dxn[c*hw : (c+1)*hw]
-		for i := 0; i < s.KH; i++ {
-			for j := 0; j < s.KW; j++ {
-				owLo, owHi := validRange(j, s.PadL, s.SW, s.W, s.OW)
-				row := cg[kk*Q : kk*Q+Q]
-				kk++
-				for oh := oh0; oh <= oh1; oh++ {
-					ih := oh*s.SH + i - s.PadT
-					if ih < 0 || ih >= s.H {
-						continue
-					}
-					a, e := 0, s.OW
-					if oh == oh0 {
-						a = q0 - oh*s.OW
-					}
-					if oh == oh1 {
-						e = q1 - oh*s.OW
-					}
-					lo, hi := max(a, owLo), min(e, owHi)
-					if hi <= lo {
-						continue
-					}
-					src := row[oh*s.OW+lo-q0 : oh*s.OW+hi-q0]
-					iw := ih*s.W + lo*s.SW + j - s.PadL
-					if s.SW == 1 {
-						dd := xc[iw : iw+len(src)]
-						for q, v := range src {
-							dd[q] += v
-						}
-					} else {
-						for _, v := range src {
-							xc[iw] += v
-							iw += s.SW
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// validRange returns the output columns [lo, hi) whose input column
-// ow*sw + j - pad lies inside [0, w).
-func validRange(j, pad, sw, w, ow int) (lo, hi int) {
-	if t := pad - j; t > 0 {
-		lo = (t + sw - 1) / sw
-	}
-	if t := w - 1 + pad - j; t >= 0 {
-		hi = min(t/sw+1, ow)
-	}
-	if lo > ow {
-		lo = ow
-	}
-	return lo, hi
-}
-
 // Conv2DForward computes y[n,f,oh,ow] = b[f] + Σ_{c,i,j} w[f,c,i,j] ·
 // x[n,c,oh*SH+i-PadT, ow*SW+j-PadL], with x taken as zero outside the
 // input. x is [N,C,H,W], w is [F,C,KH,KW], b is [F] or nil, and y
@@ -230,12 +93,14 @@ func Conv2DForward(s ConvShape, x, w, b, y []float32) {
 	ap := getBuf(packedASize(s.F, K))
 	packA(false, s.F, K, 1, w, K, *ap)
 	qb := colBlock(K, P)
+	l := newLowering(&s)
 	ParallelFor(s.N, func(lo, hi int) {
 		ld := (qb + nr - 1) / nr * nr
 		colp := getBuf(K * ld)
 		col := *colp
+		padp := getBuf(l.imageLen())
 		for n := lo; n < hi; n++ {
-			xn := x[n*chw : (n+1)*chw]
+			xs := l.image(x[n*chw:(n+1)*chw], *padp)
 			yn := y[n*fp : (n+1)*fp]
 			for f := 0; f < s.F; f++ {
 				var bv float32
@@ -249,12 +114,13 @@ func Conv2DForward(s ConvShape, x, w, b, y []float32) {
 			}
 			for q0 := 0; q0 < P; q0 += qb {
 				q1 := min(q0+qb, P)
-				im2col(&s, xn, q0, q1, col, K+1, 0, ld, 1)
+				l.colPlain(xs, q0, q1, col, ld)
 				// Columns past q1-q0 of col hold stale values; the
 				// results computed from them are discarded.
 				gemmPanels(s.F, q1-q0, K, *ap, col, nr, ld, true, yn[q0:], P)
 			}
 		}
+		putBuf(padp)
 		putBuf(colp)
 	})
 	putBuf(ap)
@@ -274,21 +140,32 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 	ap := getBuf(packedASize(K, s.F))
 	packA(true, K, s.F, 1, w, K, *ap)
 	qb := colBlock(K, P)
+	l := newLowering(&s)
 	ParallelFor(s.N, func(lo, hi int) {
 		cgp := getBuf(K * qb)
 		cg := *cgp
+		padp := getBuf(l.imageLen())
 		for n := lo; n < hi; n++ {
 			dyn := dy[n*fp : (n+1)*fp]
 			dxn := dx[n*chw : (n+1)*chw]
 			clear(dxn)
+			dxs := dxn
+			if l.padded {
+				dxs = *padp
+				clear(dxs)
+			}
 			for q0 := 0; q0 < P; q0 += qb {
 				q1 := min(q0+qb, P)
 				Q := q1 - q0
 				clear(cg[:K*Q])
 				gemmPanels(K, Q, s.F, *ap, dyn[q0:], nr, P, false, cg, Q)
-				col2im(&s, cg, q0, q1, dxn)
+				l.colAdd(cg, q0, q1, dxs)
+			}
+			if l.padded {
+				l.unpadAdd(dxs, dxn)
 			}
 		}
+		putBuf(padp)
 		putBuf(cgp)
 	})
 	putBuf(ap)
@@ -315,6 +192,11 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	partp := getBuf((nw - 1) * (s.F*K + s.F))
 	part := *partp
 	qb := colBlock(K, P)
+	l := newLowering(&s)
+	// dW[F×K] = Σ_n dy_n[F×P]·col_nᵀ, computed with 2×4 dot-product tiles
+	// over operands padded to Fp rows, Kp rows and ld (multiple of 8)
+	// columns, the padding being zero.
+	Fp, Kp, ld := (s.F+1)/2*2, (K+3)/4*4, (qb+7)/8*8
 	parallelChunks(s.N, func(wk, lo, hi int) {
 		acc, dacc := dw[:s.F*K], db
 		if wk > 0 {
@@ -322,33 +204,56 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 			acc = part[off : off+s.F*K]
 			dacc = part[off+s.F*K : off+s.F*K+s.F]
 		}
-		clear(acc)
 		if dacc != nil {
 			clear(dacc[:s.F])
 		}
-		colp := getBuf(packedBSize(qb, K))
-		app := getBuf(packedASize(s.F, qb))
+		colp := getBuf(Kp * ld)
+		col := *colp
+		clear(col[K*ld:])
+		dybp := getBuf(Fp * ld)
+		dyb := *dybp
+		clear(dyb[s.F*ld:])
+		accpp := getBuf(Fp * Kp)
+		accp := *accpp
+		clear(accp)
+		padp := getBuf(l.imageLen())
 		for n := lo; n < hi; n++ {
-			xn := x[n*chw : (n+1)*chw]
+			xs := l.image(x[n*chw:(n+1)*chw], *padp)
 			dyn := dy[n*fp : (n+1)*fp]
 			for q0 := 0; q0 < P; q0 += qb {
 				q1 := min(q0+qb, P)
 				Q := q1 - q0
-				packA(false, s.F, Q, 1, dyn[q0:], P, *app)
-				im2col(&s, xn, q0, q1, *colp, nr, nr*Q, 1, nr)
-				gemmPanels(s.F, K, Q, *app, *colp, nr*Q, nr, true, acc, K)
+				Q8 := (Q + 7) / 8 * 8
+				l.colPlain(xs, q0, q1, col, ld)
+				for f := 0; f < s.F; f++ {
+					copy(dyb[f*ld:f*ld+Q], dyn[f*P+q0:f*P+q1])
+				}
+				if Q8 != Q {
+					for r := 0; r < K; r++ {
+						clear(col[r*ld+Q : r*ld+Q8])
+					}
+					for f := 0; f < s.F; f++ {
+						clear(dyb[f*ld+Q : f*ld+Q8])
+					}
+				}
+				for k0 := 0; k0 < Kp; k0 += 4 {
+					for f0 := 0; f0 < Fp; f0 += 2 {
+						dot(Q8/8, dyb[f0*ld:], ld, col[k0*ld:], ld, accp[f0*Kp+k0:], Kp)
+					}
+				}
 			}
 			if dacc != nil {
 				for f := 0; f < s.F; f++ {
-					var sum float32
-					for _, v := range dyn[f*P : (f+1)*P] {
-						sum += v
-					}
-					dacc[f] += sum
+					dacc[f] += sum32(dyn[f*P : (f+1)*P])
 				}
 			}
 		}
-		putBuf(app)
+		for f := 0; f < s.F; f++ {
+			copy(acc[f*K:(f+1)*K], accp[f*Kp:f*Kp+K])
+		}
+		putBuf(padp)
+		putBuf(accpp)
+		putBuf(dybp)
 		putBuf(colp)
 	})
 	for wk := 1; wk < nw; wk++ {
@@ -363,4 +268,21 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 		}
 	}
 	putBuf(partp)
+}
+
+// sum32 returns the sum of the elements of v (four partial sums).
+func sum32(v []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		w := (*[4]float32)(v[i : i+4])
+		s0 += w[0]
+		s1 += w[1]
+		s2 += w[2]
+		s3 += w[3]
+	}
+	for ; i < len(v); i++ {
+		s0 += v[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -15,6 +15,11 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func sgemmKernel5x16(k int, a, b *float32, ldb int, c *float32, ldc int)
 
+// dotKernel2x4 computes C[2×4] += A·Bᵀ over 8*k8 columns; see dotKernelGo.
+//
+//go:noescape
+func dotKernel2x4(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
 // hasAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
 var hasAsm = detectAVX2FMA()
 
@@ -48,4 +53,11 @@ func kernelAsm(k int, a, b []float32, ldb int, c []float32, ldc int) {
 	_ = b[(k-1)*ldb+15]
 	_ = c[4*ldc+15]
 	sgemmKernel5x16(k, &a[0], &b[0], ldb, &c[0], ldc)
+}
+
+func dotAsm(k8 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	_ = a[lda+8*k8-1]
+	_ = b[3*ldb+8*k8-1]
+	_ = c[ldc+3]
+	dotKernel2x4(k8, &a[0], lda, &b[0], ldb, &c[0], ldc)
 }

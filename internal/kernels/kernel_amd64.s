@@ -111,3 +111,68 @@ store:
 	VMOVUPS Y9, 32(DI)
 	VZEROUPPER
 	RET
+
+// func dotKernel2x4(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// C[r][j] += Σ_{p < 8*k8} A[r][p]·B[j][p] for r < 2, j < 4 (rows of A and
+// B are lda and ldb elements apart, C rows ldc apart). k8 must be >= 1.
+TEXT ·dotKernel2x4(SB), NOSPLIT, $0-56
+	MOVQ k8+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), BX
+	MOVQ ldb+32(FP), DX
+	SHLQ $2, DX
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), SI
+	SHLQ $2, SI
+	LEAQ (AX)(R8*1), R9
+	LEAQ (BX)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	LEAQ (R11)(DX*1), R12
+	XORQ R13, R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dotloop:
+	VMOVUPS (AX)(R13*1), Y8
+	VMOVUPS (R9)(R13*1), Y9
+	VMOVUPS (BX)(R13*1), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS (R10)(R13*1), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y11, Y9, Y5
+	VMOVUPS (R11)(R13*1), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y12, Y9, Y6
+	VMOVUPS (R12)(R13*1), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y13, Y9, Y7
+	ADDQ $32, R13
+	DECQ CX
+	JNZ dotloop
+
+	// Reduce the eight accumulators to [s0 s1 s2 s3] per row.
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VADDPS (DI), X0, X0
+	VMOVUPS X0, (DI)
+	VHADDPS Y5, Y4, Y4
+	VHADDPS Y7, Y6, Y6
+	VHADDPS Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS X5, X4, X4
+	VADDPS (DI)(SI*1), X4, X4
+	VMOVUPS X4, (DI)(SI*1)
+	VZEROUPPER
+	RET

@@ -1,0 +1,115 @@
+package graph_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/graph"
+)
+
+func newParams(t *testing.T, seed uint64, shapes map[string][]int, order ...string) *graph.Params {
+	t.Helper()
+	p, err := graph.NewParams(tensor.Float32, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range order {
+		if _, err := p.Get(name, shapes[name], graph.GlorotUniform); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+func TestWeightsRoundTrip(t *testing.T) {
+	shapes := map[string][]int{"conv/kernel": {2, 1, 3, 3}, "conv/bias": {2}, "dense/bias": {1}}
+	order := []string{"conv/kernel", "conv/bias", "dense/bias"}
+	src := newParams(t, 1, shapes, order...)
+	path := filepath.Join(t.TempDir(), "weights.bin")
+	if err := src.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
+	dst := newParams(t, 2, shapes, order...)
+	if err := dst.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range src.List() {
+		if got, want := dst.List()[i].Value.Float32s(), p.Value.Float32s(); !equal(got, want) {
+			t.Errorf("%s: loaded %v, saved %v", p.Name, got, want)
+		}
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)/2] ^= 0x40
+	tests := []struct {
+		name string
+		file []byte
+		into *graph.Params
+		want string
+	}{
+		{"empty", nil, dst, "not a weights file"},
+		{"wrong magic", append([]byte("NOTWEIGH"), good[8:]...), dst, "not a weights file"},
+		{"truncated", good[:len(good)-7], dst, "checksum"},
+		{"bit flip", flipped, dst, "checksum"},
+		{"different architecture", good, newParams(t, 1, map[string][]int{"conv/kernel": {3, 1, 3, 3}, "conv/bias": {3}, "dense/bias": {1}}, order...), "different architecture"},
+		{"different count", good, newParams(t, 1, shapes, "conv/kernel", "conv/bias"), "has 3 parameters, the model has 2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := append([]float32(nil), tc.into.List()[0].Value.Float32s()...)
+			p := filepath.Join(t.TempDir(), "w.bin")
+			if err := os.WriteFile(p, tc.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := tc.into.LoadFile(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Fatalf("err = %v, want one naming %s and saying %q", err, p, tc.want)
+			}
+			if !equal(before, tc.into.List()[0].Value.Float32s()) {
+				t.Error("a failed load changed the weights")
+			}
+		})
+	}
+}
+
+func TestGlorotUniformSeeded(t *testing.T) {
+	shapes := map[string][]int{"k": {20, 10, 5, 5}}
+	a, b, c := newParams(t, 1, shapes, "k"), newParams(t, 1, shapes, "k"), newParams(t, 2, shapes, "k")
+	va, vb, vc := a.List()[0].Value.Float32s(), b.List()[0].Value.Float32s(), c.List()[0].Value.Float32s()
+	if !equal(va, vb) {
+		t.Error("same seed, different weights")
+	}
+	if equal(va, vc) {
+		t.Error("different seeds, same weights")
+	}
+	// fan_in = 250, fan_out = 500: limit = sqrt(6/750).
+	limit := float32(0.0894427191)
+	var lo, hi float32
+	for _, v := range va {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo < -limit || hi > limit || hi < 0.9*limit || lo > -0.9*limit {
+		t.Errorf("values span [%g, %g], want about ±%g", lo, hi, limit)
+	}
+}
+
+func equal(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,171 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+)
+
+// Benchmarks at the shapes of the MNIST recipe with batch 128. Every
+// benchmark family runs with the assembly micro-kernel (when available) and
+// the pure-Go one.
+
+var (
+	benchConv1 = ConvShape{N: 128, C: 1, H: 28, W: 28, F: 10, KH: 5, KW: 5, SH: 1, SW: 1, OH: 24, OW: 24}
+	benchConv2 = ConvShape{N: 128, C: 10, H: 12, W: 12, F: 20, KH: 5, KW: 5, SH: 1, SW: 1, OH: 8, OW: 8}
+	benchPool1 = PoolShape{N: 128, C: 10, H: 24, W: 24, KH: 2, KW: 2, SH: 2, SW: 2, OH: 12, OW: 12}
+	benchPool2 = PoolShape{N: 128, C: 20, H: 8, W: 8, KH: 2, KW: 2, SH: 2, SW: 2, OH: 4, OW: 4}
+)
+
+// convFlops is the multiply-add count ×2 of one convolution pass.
+func convFlops(s ConvShape) float64 {
+	return 2 * float64(s.N*s.F*s.OH*s.OW*s.C*s.KH*s.KW)
+}
+
+// benchFamily runs body as sub-benchmarks "asm" and "go", reporting
+// GFLOP/s when flops > 0.
+func benchFamily(b *testing.B, flops float64, body func(b *testing.B)) {
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	impls := []bool{false}
+	if hasAsm {
+		impls = []bool{true, false}
+	}
+	for _, asm := range impls {
+		name := "go"
+		if asm {
+			name = "asm"
+		}
+		b.Run(name, func(b *testing.B) {
+			useAsm = asm
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				body(b)
+			}
+			if flops > 0 {
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			}
+		})
+	}
+}
+
+func BenchmarkConv2DForward(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	for _, tc := range []struct {
+		name string
+		s    ConvShape
+	}{{"conv1", benchConv1}, {"conv2", benchConv2}} {
+		s := tc.s
+		x := randSlice(rng, s.N*s.C*s.H*s.W)
+		w := randSlice(rng, s.F*s.C*s.KH*s.KW)
+		bias := randSlice(rng, s.F)
+		y := make([]float32, s.N*s.F*s.OH*s.OW)
+		b.Run(tc.name, func(b *testing.B) {
+			benchFamily(b, convFlops(s), func(*testing.B) { Conv2DForward(s, x, w, bias, y) })
+		})
+	}
+}
+
+func BenchmarkConv2DBackwardData(b *testing.B) {
+	rng := rand.New(rand.NewSource(2))
+	s := benchConv2
+	w := randSlice(rng, s.F*s.C*s.KH*s.KW)
+	dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+	dx := make([]float32, s.N*s.C*s.H*s.W)
+	b.Run("conv2", func(b *testing.B) {
+		benchFamily(b, convFlops(s), func(*testing.B) { Conv2DBackwardData(s, w, dy, dx) })
+	})
+}
+
+func BenchmarkConv2DBackwardFilter(b *testing.B) {
+	rng := rand.New(rand.NewSource(3))
+	for _, tc := range []struct {
+		name string
+		s    ConvShape
+	}{{"conv1", benchConv1}, {"conv2", benchConv2}} {
+		s := tc.s
+		x := randSlice(rng, s.N*s.C*s.H*s.W)
+		dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+		dw := make([]float32, s.F*s.C*s.KH*s.KW)
+		db := make([]float32, s.F)
+		b.Run(tc.name, func(b *testing.B) {
+			benchFamily(b, convFlops(s), func(*testing.B) { Conv2DBackwardFilter(s, x, dy, dw, db) })
+		})
+	}
+}
+
+func BenchmarkMaxPool2D(b *testing.B) {
+	rng := rand.New(rand.NewSource(4))
+	for _, tc := range []struct {
+		name string
+		s    PoolShape
+	}{{"pool1", benchPool1}, {"pool2", benchPool2}} {
+		s := tc.s
+		x := randSlice(rng, s.N*s.C*s.H*s.W)
+		n := s.N * s.C * s.OH * s.OW
+		y := make([]float32, n)
+		am := make([]int32, n)
+		dy := randSlice(rng, n)
+		dx := make([]float32, len(x))
+		b.Run(tc.name+"/fwd", func(b *testing.B) {
+			benchFamily(b, 0, func(*testing.B) { MaxPool2DForward(s, x, y, am) })
+		})
+		b.Run(tc.name+"/bwd", func(b *testing.B) {
+			benchFamily(b, 0, func(*testing.B) { MaxPool2DBackward(s, dy, am, dx) })
+		})
+	}
+}
+
+func BenchmarkReLU(b *testing.B) {
+	rng := rand.New(rand.NewSource(5))
+	x := randSlice(rng, 128*10*24*24)
+	y := make([]float32, len(x))
+	dx := make([]float32, len(x))
+	b.Run("fwd", func(b *testing.B) { benchFamily(b, 0, func(*testing.B) { ReLUForward(x, y) }) })
+	b.Run("bwd", func(b *testing.B) { benchFamily(b, 0, func(*testing.B) { ReLUBackward(y, x, dx) }) })
+}
+
+// BenchmarkSgemm measures the single-threaded GEMM at the per-image
+// shapes of the recipe (m, n, k, transposes) and the dense layers.
+func BenchmarkSgemm(b *testing.B) {
+	rng := rand.New(rand.NewSource(6))
+	for _, tc := range []struct {
+		name     string
+		tA, tB   bool
+		m, n, k  int
+		parallel bool
+	}{
+		{"conv1fwd", false, false, 10, 576, 25, false},
+		{"conv2fwd", false, false, 20, 64, 250, false},
+		{"conv2bwdData", true, false, 250, 64, 20, false},
+		{"conv1bwdFilter", false, true, 10, 25, 576, false},
+		{"conv2bwdFilter", false, true, 20, 250, 64, false},
+		{"dense1fwd", false, true, 128, 100, 320, false},
+		{"dense1bwdW", true, false, 320, 100, 128, false},
+		{"big256", false, false, 256, 256, 256, false},
+		{"MatMul/dense1fwd", false, true, 128, 100, 320, true},
+		{"MatMul/big256", false, false, 256, 256, 256, true},
+	} {
+		a := randSlice(rng, tc.m*tc.k)
+		bb := randSlice(rng, tc.k*tc.n)
+		c := make([]float32, tc.m*tc.n)
+		lda, ldb := tc.k, tc.n
+		if tc.tA {
+			lda = tc.m
+		}
+		if tc.tB {
+			ldb = tc.k
+		}
+		flops := 2 * float64(tc.m*tc.n*tc.k)
+		b.Run(fmt.Sprintf("%s_%dx%dx%d", tc.name, tc.m, tc.n, tc.k), func(b *testing.B) {
+			benchFamily(b, flops, func(*testing.B) {
+				if tc.parallel {
+					MatMul(tc.tA, tc.tB, tc.m, tc.n, tc.k, a, bb, c)
+				} else {
+					Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, lda, bb, ldb, 0, c, tc.n)
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,156 @@
+package layers_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
+)
+
+// TestLayerGradients checks, in float64, the symbolic gradient of a
+// cross-entropy loss with respect to every parameter against central finite
+// differences, for a small model around each layer.
+func TestLayerGradients(t *testing.T) {
+	head := func(ls ...layers.Layer) []layers.Layer {
+		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation("softmax")))
+	}
+	tests := []struct {
+		name   string
+		input  []int
+		layers []layers.Layer
+	}{
+		{"conv2d valid relu", []int{2, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation("relu")))},
+		{"conv2d same stride 2 tanh", []int{1, 7, 5}, head(layers.Conv2D(2, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation("tanh")))},
+		{"conv2d after conv2d", []int{1, 6, 6}, head(layers.Conv2D(2, 3, 3, layers.Activation("sigmoid")), layers.Conv2D(2, 2, 2))},
+		{"maxpool2d", []int{2, 6, 6}, head(layers.Conv2D(2, 3, 3), layers.MaxPool2D(2, 2))},
+		{"maxpool2d overlapping", []int{1, 7, 7}, head(layers.Conv2D(2, 2, 2), layers.MaxPool2D(3, 3, layers.Strides(1, 1)))},
+		{"avgpool2d same", []int{1, 7, 7}, head(layers.Conv2D(2, 2, 2), layers.AvgPool2D(2, 2, layers.Padding(layers.Same)))},
+		{"dense relu", []int{5}, []layers.Layer{layers.Dense(4, layers.Activation("relu")), layers.Dense(3, layers.Activation("softmax"))}},
+		{"activation layers", []int{5}, []layers.Layer{layers.Dense(4), layers.Sigmoid(), layers.Dense(4), layers.Tanh(), layers.Dense(4), layers.ReLU(), layers.Dense(3), layers.Softmax()}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Keras's default initialisers leave the biases at zero; draw
+			// everything at random so that every path carries gradient.
+			model, err := layers.NewSequential(tc.input, tc.layers, layers.Float64(), layers.Seed(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			for _, p := range model.Params().List() {
+				for i := range p.Value.Float64s() {
+					p.Value.Float64s()[i] = rng.Float64()*2 - 1
+				}
+			}
+			const n = 2
+			g := graph.New(model.Params())
+			in := 1
+			for _, d := range tc.input {
+				in *= d
+			}
+			x := g.Input("x", append([]int{n}, tc.input...)...)
+			xs := make([]float64, n*in)
+			for i := range xs {
+				xs[i] = rng.Float64()
+			}
+			if err := graph.Set(x, xs); err != nil {
+				t.Fatal(err)
+			}
+			out, err := model.Build(g, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Logits == nil {
+				t.Fatal("a model ending in softmax exposes no logits")
+			}
+			y := g.Input("y", n, 3)
+			if err := graph.Set(y, []float64{1, 0, 0, 0, 0, 1}); err != nil {
+				t.Fatal(err)
+			}
+			loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := g.Compile(loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if err := m.Run(); err != nil {
+				t.Fatal(err)
+			}
+			grads, err := m.Grads()
+			if err != nil {
+				t.Fatal(err)
+			}
+			analytic := make([][]float64, len(grads))
+			for i, gr := range grads {
+				analytic[i] = append([]float64(nil), gr.Float64s()...)
+			}
+			lossAt := func() float64 {
+				if err := m.Run(); err != nil {
+					t.Fatal(err)
+				}
+				v, err := graph.Read[float64](loss, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v[0]
+			}
+			const h = 1e-6
+			for i, p := range m.Params() {
+				vals := p.Value.Float64s()
+				for j := range vals {
+					orig := vals[j]
+					vals[j] = orig + h
+					up := lossAt()
+					vals[j] = orig - h
+					down := lossAt()
+					vals[j] = orig
+					num := (up - down) / (2 * h)
+					if d := math.Abs(num - analytic[i][j]); d > 1e-6*math.Max(1, math.Abs(num)) {
+						t.Fatalf("%s[%d]: symbolic %.9g, finite difference %.9g", p.Name, j, analytic[i][j], num)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestShapeErrors checks that shapes that cannot work are errors naming
+// the layer and the shapes, never panics.
+func TestShapeErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		input  []int
+		layers []layers.Layer
+		want   []string
+	}{
+		{"kernel larger than input", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(2, 5, 5)}, []string{"conv2d_1", "(None, 4, 4, 1)", "5x5"}},
+		{"dense after 4-D", []int{1, 8, 8}, []layers.Layer{layers.Conv2D(2, 3, 3), layers.Dense(4)}, []string{"dense_1", "(None, 6, 6, 2)", "Flatten"}},
+		{"conv on vectors", []int{10}, []layers.Layer{layers.Conv2D(2, 3, 3)}, []string{"conv2d_1", "(None, 10)"}},
+		{"pool larger than input", []int{1, 3, 3}, []layers.Layer{layers.MaxPool2D(4, 4)}, []string{"max_pooling2d_1", "window 4"}},
+		{"unknown activation", []int{4}, []layers.Layer{layers.Dense(2, layers.Activation("swish"))}, []string{"dense_1", "swish"}},
+		{"option that does not apply", []int{4}, []layers.Layer{layers.Dense(2, layers.Strides(2, 2))}, []string{"dense_1", "Strides"}},
+		{"zero filters", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(0, 3, 3)}, []string{"conv2d_1", "filters 0"}},
+		{"bad input shape", []int{0, 4}, []layers.Layer{layers.Dense(2)}, []string{"input shape"}},
+		{"no layers", []int{4}, nil, []string{"no layers"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := layers.NewSequential(tc.input, tc.layers)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

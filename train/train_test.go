@@ -1,0 +1,219 @@
+package train_test
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/train"
+)
+
+var mnist struct {
+	once        sync.Once
+	train, test *data.Dataset
+	err         error
+}
+
+// realMNIST loads the real MNIST files, skipping the test with a message
+// when they cannot be had (no Go toolchain or module proxy).
+func realMNIST(t *testing.T) (trainSet, test *data.Dataset) {
+	t.Helper()
+	mnist.once.Do(func() {
+		dir, err := data.DefaultMNISTDir()
+		if err != nil {
+			mnist.err = err
+			return
+		}
+		mnist.train, mnist.test, mnist.err = data.LoadMNIST(dir)
+	})
+	if mnist.err != nil {
+		t.Skipf("real MNIST is not available here: %v", mnist.err)
+	}
+	return mnist.train, mnist.test
+}
+
+func recipe(t *testing.T, seed uint64) *layers.Sequential {
+	t.Helper()
+	m, err := layers.NewSequential([]int{1, 28, 28}, []layers.Layer{
+		layers.Conv2D(10, 5, 5, layers.Activation("relu")),
+		layers.MaxPool2D(2, 2),
+		layers.Conv2D(20, 5, 5, layers.Activation("relu")),
+		layers.MaxPool2D(2, 2),
+		layers.Flatten(),
+		layers.Dense(100, layers.Activation("relu")),
+		layers.Dense(10, layers.Activation("softmax")),
+	}, layers.Seed(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestFitLearnsMNIST trains the recipe briefly on real MNIST: it must get
+// far above chance (10%), proving the whole path from IDX files to
+// gradients and optimiser.
+func TestFitLearnsMNIST(t *testing.T) {
+	full, test := realMNIST(t)
+	trainSet, val, err := full.Limit(6000).Split(5000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.New(recipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	hist, err := tr.Fit(trainSet, val, 2, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Epochs) != 2 {
+		t.Fatalf("history has %d epochs, want 2", len(hist.Epochs))
+	}
+	if l0, l1 := hist.Epochs[0].Loss, hist.Epochs[1].Loss; !(l1 < l0) {
+		t.Errorf("training loss did not fall: %.4f then %.4f", l0, l1)
+	}
+	loss, acc, err := tr.Evaluate(test.Limit(2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("epochs %+v; test loss %.4f acc %.4f", hist.Epochs, loss, acc)
+	if acc < 0.85 || hist.Epochs[1].ValAcc < 0.85 {
+		t.Errorf("test accuracy %.4f, validation accuracy %.4f: want at least 0.85", acc, hist.Epochs[1].ValAcc)
+	}
+}
+
+// TestDeterminism: the same seeds give the same first-epoch history,
+// bit for bit.
+func TestDeterminism(t *testing.T) {
+	full, _ := realMNIST(t)
+	trainSet, val, err := full.Limit(1200).Split(1000, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() train.Epoch {
+		tr, err := train.New(recipe(t, 7), train.WithOptimizer(train.RMSprop(1e-4)), train.WithSeed(7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		h, err := tr.Fit(trainSet, val, 1, 128)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := h.Epochs[0]
+		e.Seconds, e.ImagesPS = 0, 0
+		return e
+	}
+	a, b := run(), run()
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("same seed, different first epoch:\n%+v\n%+v", a, b)
+	}
+}
+
+// TestPredictAnyCount: a model trained in batches predicts one image, or
+// any number, with the same result as a whole evaluation batch.
+func TestPredictAnyCount(t *testing.T) {
+	_, test := realMNIST(t)
+	tr, err := train.New(recipe(t, 1), train.WithEvalBatch(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	const n = 7
+	all, err := tr.Predict(test.X[:n*784], n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n*10 {
+		t.Fatalf("got %d outputs, want %d", len(all), n*10)
+	}
+	for i := 0; i < n; i++ {
+		one, err := tr.Predict(test.Image(i), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for j, p := range one {
+			sum += float64(p)
+			if math.Abs(float64(p-all[i*10+j])) > 1e-6 {
+				t.Fatalf("image %d class %d: %g alone, %g in a batch", i, j, p, all[i*10+j])
+			}
+		}
+		if math.Abs(sum-1) > 1e-5 {
+			t.Errorf("image %d: probabilities sum to %g", i, sum)
+		}
+	}
+	if _, err := tr.Predict(test.X[:100], 1); err == nil {
+		t.Error("wrong input length: no error")
+	}
+}
+
+// TestNaNStopsTraining: a non-finite loss stops Fit with an error naming
+// the epoch and batch, and the weights are those from before that batch.
+func TestNaNStopsTraining(t *testing.T) {
+	full, _ := realMNIST(t)
+	ds := full.Limit(300).Subset(seq(300))
+	ds.X[2*784+100] = float32(math.NaN()) // image 2 is in the first batch of 300
+	model := recipe(t, 1)
+	before := append([]float32(nil), model.Params().List()[0].Value.Float32s()...)
+	tr, err := train.New(model, train.WithSeed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	hist, err := tr.Fit(ds, nil, 3, 300)
+	if !errors.Is(err, train.ErrNaN) {
+		t.Fatalf("err = %v, want ErrNaN", err)
+	}
+	if want := "epoch 1, batch 1"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name %q", err, want)
+	}
+	if len(hist.Epochs) != 0 {
+		t.Errorf("history has %d epochs, want 0", len(hist.Epochs))
+	}
+	if !reflect.DeepEqual(before, model.Params().List()[0].Value.Float32s()) {
+		t.Error("the weights changed although the batch was rejected")
+	}
+}
+
+// TestFitErrors: bad arguments are errors, not panics.
+func TestFitErrors(t *testing.T) {
+	full, _ := realMNIST(t)
+	ds := full.Limit(10)
+	tr, err := train.New(recipe(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	tests := []struct {
+		name          string
+		epochs, batch int
+		ds            *data.Dataset
+	}{
+		{"zero batch", 1, 0, ds},
+		{"negative epochs", -1, 10, ds},
+		{"empty data", 1, 10, &data.Dataset{}},
+		{"wrong image size", 1, 10, &data.Dataset{X: make([]float32, 4), Y: make([]float32, 10), Labels: []uint8{0}, N: 1, C: 1, H: 2, W: 2, Classes: 10}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := tr.Fit(tc.ds, nil, tc.epochs, tc.batch); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
