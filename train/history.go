@@ -28,7 +28,7 @@ type History struct {
 }
 
 // Series returns one metric over the epochs: "loss", "acc", "val_loss",
-// "val_acc" or "seconds".
+// "val_acc", "seconds" or "images_per_s".
 func (h *History) Series(name string) []float64 {
 	out := make([]float64, len(h.Epochs))
 	for i, e := range h.Epochs {
@@ -43,14 +43,17 @@ func (h *History) Series(name string) []float64 {
 			out[i] = e.ValAcc
 		case "seconds":
 			out[i] = e.Seconds
+		case "images_per_s":
+			out[i] = e.ImagesPS
 		}
 	}
 	return out
 }
 
-// MedianSeconds returns the median epoch time.
-func (h *History) MedianSeconds() float64 {
-	s := h.Series("seconds")
+// Median returns the median over the epochs of one metric of Series, such
+// as "seconds".
+func (h *History) Median(name string) float64 {
+	s := h.Series(name)
 	if len(s) == 0 {
 		return 0
 	}

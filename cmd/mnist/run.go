@@ -125,17 +125,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	res := result{
 		Params: model.Params().Count(), Epochs: c.epochs, BatchSize: c.batch, LR: c.lr, Optimizer: opt.String(), Seed: c.seed,
 		TrainImages: trainSet.N, ValImages: val.N, TestImages: test.N,
-		MedianEpochS: hist.MedianSeconds(), TestEvalS: time.Since(t0).Seconds(), PeakRSSMiB: peakRSSMiB(),
+		MedianEpochS: hist.Median("seconds"), TestEvalS: time.Since(t0).Seconds(), PeakRSSMiB: peakRSSMiB(),
 		TestLoss: testLoss, TestAcc: testAcc,
 	}
 	if n := len(hist.Epochs); n > 0 {
 		last := hist.Epochs[n-1]
 		res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = last.Loss, last.Acc, last.ValLoss, last.ValAcc
-		var ips []float64
-		for _, e := range hist.Epochs {
-			ips = append(ips, e.ImagesPS)
-		}
-		res.ImagesPerS = median(ips)
+		res.ImagesPerS = hist.Median("images_per_s")
 	} else if res.ValLoss, res.ValAcc, err = tr.Evaluate(val); err != nil {
 		return err
 	}
@@ -187,10 +183,3 @@ func peakRSSMiB() float64 {
 	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
 }
 
-func median(v []float64) float64 {
-	h := train.History{}
-	for _, x := range v {
-		h.Epochs = append(h.Epochs, train.Epoch{Seconds: x})
-	}
-	return h.MedianSeconds()
-}

@@ -237,9 +237,7 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 					}
 				}
 				for k0 := 0; k0 < Kp; k0 += 4 {
-					for f0 := 0; f0 < Fp; f0 += 2 {
-						dot(Q8/8, dyb[f0*ld:], ld, col[k0*ld:], ld, accp[f0*Kp+k0:], Kp)
-					}
+					dot(Q8/8, Fp/2, dyb, ld, col[k0*ld:], ld, accp[k0:], Kp)
 				}
 			}
 			if dacc != nil {

@@ -15,10 +15,11 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func sgemmKernel5x16(k int, a, b *float32, ldb int, c *float32, ldc int)
 
-// dotKernel2x4 computes C[2×4] += A·Bᵀ over 8*k8 columns; see dotKernelGo.
+// dotKernel2x4 computes C[2*m2 × 4] += A·Bᵀ over 8*k8 columns; see
+// dotKernelGo.
 //
 //go:noescape
-func dotKernel2x4(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+func dotKernel2x4(k8, m2 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
 // hasAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
 var hasAsm = detectAVX2FMA()
@@ -55,9 +56,9 @@ func kernelAsm(k int, a, b []float32, ldb int, c []float32, ldc int) {
 	sgemmKernel5x16(k, &a[0], &b[0], ldb, &c[0], ldc)
 }
 
-func dotAsm(k8 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	_ = a[lda+8*k8-1]
+func dotAsm(k8, m2 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	_ = a[(2*m2-1)*lda+8*k8-1]
 	_ = b[3*ldb+8*k8-1]
-	_ = c[ldc+3]
-	dotKernel2x4(k8, &a[0], lda, &b[0], ldb, &c[0], ldc)
+	_ = c[(2*m2-1)*ldc+3]
+	dotKernel2x4(k8, m2, &a[0], lda, &b[0], ldb, &c[0], ldc)
 }

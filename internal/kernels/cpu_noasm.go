@@ -9,6 +9,6 @@ func kernelAsm(k int, a, b []float32, ldb int, c []float32, ldc int) {
 	kernelGo(k, a, b, ldb, c, ldc)
 }
 
-func dotAsm(k8 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	dotKernelGo(k8, a, lda, b, ldb, c, ldc)
+func dotAsm(k8, m2 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	dotKernelGo(k8, m2, a, lda, b, ldb, c, ldc)
 }

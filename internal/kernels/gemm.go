@@ -68,21 +68,27 @@ func kernelGo(k int, a, b []float32, ldb int, c []float32, ldc int) {
 	}
 }
 
-// dot computes C[2×4] += A·Bᵀ over 8*k8 columns, see dotKernelGo.
-func dot(k8 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// dot computes C[2*m2 × 4] += A·Bᵀ over 8*k8 columns, see dotKernelGo.
+func dot(k8, m2 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if useAsm {
-		dotAsm(k8, a, lda, b, ldb, c, ldc)
+		dotAsm(k8, m2, a, lda, b, ldb, c, ldc)
 		return
 	}
-	dotKernelGo(k8, a, lda, b, ldb, c, ldc)
+	dotKernelGo(k8, m2, a, lda, b, ldb, c, ldc)
 }
 
-// dotKernelGo computes C[r][j] += Σ_{p < 8*k8} A[r][p]·B[j][p] for r < 2 and
-// j < 4, where row r of A starts at a[r*lda], row j of B at b[j*ldb] and
-// C[r][j] is c[r*ldc+j]. It is the kernel of the convolution filter
-// gradient, where both operands are contiguous along the summed dimension.
-func dotKernelGo(k8 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	n := 8 * k8
+// dotKernelGo computes C[i][j] += Σ_{p < 8*k8} A[i][p]·B[j][p] for
+// i < 2*m2 and j < 4, where row i of A starts at a[i*lda], row j of B at
+// b[j*ldb] and C[i][j] is c[i*ldc+j]. It is the kernel of the convolution
+// filter gradient, where both operands are contiguous along the summed
+// dimension.
+func dotKernelGo(k8, m2 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for t := 0; t < m2; t++ {
+		dot2x4Go(8*k8, a[2*t*lda:], lda, b, ldb, c[2*t*ldc:], ldc)
+	}
+}
+
+func dot2x4Go(n int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	a0, a1 := a[:n], a[lda:lda+n]
 	b0, b1, b2, b3 := b[:n], b[ldb:ldb+n], b[2*ldb:2*ldb+n], b[3*ldb:3*ldb+n]
 	var s00, s01, s02, s03, s10, s11, s12, s13 float32

@@ -112,24 +112,28 @@ store:
 	VZEROUPPER
 	RET
 
-// func dotKernel2x4(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-// C[r][j] += Σ_{p < 8*k8} A[r][p]·B[j][p] for r < 2, j < 4 (rows of A and
-// B are lda and ldb elements apart, C rows ldc apart). k8 must be >= 1.
-TEXT ·dotKernel2x4(SB), NOSPLIT, $0-56
-	MOVQ k8+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ lda+16(FP), R8
+// func dotKernel2x4(k8, m2 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// For t < m2 and r < 2, j < 4: C[2t+r][j] += Σ_{p < 8*k8} A[2t+r][p]·B[j][p]
+// (rows of A and B are lda and ldb elements apart, C rows ldc apart).
+// k8 and m2 must be >= 1.
+TEXT ·dotKernel2x4(SB), NOSPLIT, $0-64
+	MOVQ a+16(FP), AX
+	MOVQ lda+24(FP), R8
 	SHLQ $2, R8
-	MOVQ b+24(FP), BX
-	MOVQ ldb+32(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), DX
 	SHLQ $2, DX
-	MOVQ c+40(FP), DI
-	MOVQ ldc+48(FP), SI
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
-	LEAQ (AX)(R8*1), R9
 	LEAQ (BX)(DX*1), R10
 	LEAQ (R10)(DX*1), R11
 	LEAQ (R11)(DX*1), R12
+	MOVQ m2+8(FP), R14
+
+tileloop:
+	MOVQ k8+0(FP), CX
+	LEAQ (AX)(R8*1), R9
 	XORQ R13, R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -174,5 +178,10 @@ dotloop:
 	VADDPS X5, X4, X4
 	VADDPS (DI)(SI*1), X4, X4
 	VMOVUPS X4, (DI)(SI*1)
+
+	LEAQ (AX)(R8*2), AX
+	LEAQ (DI)(SI*2), DI
+	DECQ R14
+	JNZ tileloop
 	VZEROUPPER
 	RET
