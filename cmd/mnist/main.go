@@ -54,6 +54,7 @@ type config struct {
 	seed                 uint64
 	dataDir, outDir      string
 	optimizer, load      string
+	cpuProfile           string
 	quiet                bool
 }
 
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.optimizer, "optimizer", "rmsprop", "optimizer: sgd, momentum, nesterov, adagrad, rmsprop or adam")
 	fs.StringVar(&c.load, "load", "", "start from the weights in this file (written by an earlier run's -out)")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the final test result")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mnist [flags]\n\nTrains the Keras MNIST CNN recipe and reports test accuracy.\n\nFlags:\n")
 		fs.PrintDefaults()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -61,6 +62,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if c.quiet {
 		stdout = io.Discard
+	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return errors.Wrap(err, "-cpuprofile")
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return errors.Wrap(err, "-cpuprofile")
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if c.outDir != "" {
 		if err := os.MkdirAll(c.outDir, 0o755); err != nil {

@@ -14,13 +14,18 @@ func parallelElems(n int, fn func(lo, hi int)) {
 	ParallelFor(n, fn)
 }
 
-// ReLUForward sets y[i] = max(x[i], 0) for i < len(x). y may alias x.
+// ReLUForward sets y[i] = max(x[i], 0) for i < len(x) (NaN propagates; -0
+// may stay -0). y may alias x.
 func ReLUForward(x, y []float32) {
 	if len(y) < len(x) {
 		panic(fmt.Sprintf("kernels: y has length %d, need %d", len(y), len(x)))
 	}
 	parallelElems(len(x), func(lo, hi int) {
 		xs, ys := x[lo:hi], y[lo:hi]
+		if useAsm {
+			done := reluForwardAsm(xs, ys)
+			xs, ys = xs[done:], ys[done:]
+		}
 		for i, v := range xs {
 			if v < 0 {
 				v = 0
@@ -39,6 +44,10 @@ func ReLUBackward(y, dy, dx []float32) {
 	}
 	parallelElems(n, func(lo, hi int) {
 		ys, dys, dxs := y[lo:hi], dy[lo:hi], dx[lo:hi]
+		if useAsm {
+			done := reluBackwardAsm(ys, dys, dxs)
+			ys, dys, dxs = ys[done:], dys[done:], dxs[done:]
+		}
 		for i, v := range ys {
 			g := dys[i]
 			if !(v > 0) {

@@ -169,3 +169,58 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrainStep runs every kernel of one training step of the MNIST
+// recipe at batch 128 (forward and backward of both convolutions, the
+// pools, the ReLUs and the two dense layers), the number to multiply by
+// 391 steps per epoch.
+func BenchmarkTrainStep(b *testing.B) {
+	rng := rand.New(rand.NewSource(7))
+	c1, c2, p1, p2 := benchConv1, benchConv2, benchPool1, benchPool2
+	const n = 128
+	x := randSlice(rng, n*28*28)
+	w1, b1 := randSlice(rng, 10*25), randSlice(rng, 10)
+	w2, b2 := randSlice(rng, 20*250), randSlice(rng, 20)
+	w3, w4 := randSlice(rng, 320*100), randSlice(rng, 100*10)
+	y1 := make([]float32, n*10*24*24)
+	q1 := make([]float32, n*10*12*12)
+	a1 := make([]int32, len(q1))
+	y2 := make([]float32, n*20*8*8)
+	q2 := make([]float32, n*320)
+	a2 := make([]int32, len(q2))
+	h := make([]float32, n*100)
+	o := make([]float32, n*10)
+	do := randSlice(rng, n*10)
+	dh := make([]float32, n*100)
+	dw3, dw4 := make([]float32, 320*100), make([]float32, 100*10)
+	dq2 := make([]float32, n*320)
+	dy2 := make([]float32, len(y2))
+	dq1 := make([]float32, len(q1))
+	dy1 := make([]float32, len(y1))
+	dw1, db1 := make([]float32, len(w1)), make([]float32, 10)
+	dw2, db2 := make([]float32, len(w2)), make([]float32, 20)
+	benchFamily(b, 0, func(*testing.B) {
+		Conv2DForward(c1, x, w1, b1, y1)
+		ReLUForward(y1, y1)
+		MaxPool2DForward(p1, y1, q1, a1)
+		Conv2DForward(c2, q1, w2, b2, y2)
+		ReLUForward(y2, y2)
+		MaxPool2DForward(p2, y2, q2, a2)
+		MatMul(false, false, n, 100, 320, q2, w3, h)
+		ReLUForward(h, h)
+		MatMul(false, false, n, 10, 100, h, w4, o)
+		// backward
+		MatMul(true, false, 100, 10, n, h, do, dw4)
+		MatMul(false, true, n, 100, 10, do, w4, dh)
+		ReLUBackward(h, dh, dh)
+		MatMul(true, false, 320, 100, n, q2, dh, dw3)
+		MatMul(false, true, n, 320, 100, dh, w3, dq2)
+		MaxPool2DBackward(p2, dq2, a2, dy2)
+		ReLUBackward(y2, dy2, dy2)
+		Conv2DBackwardFilter(c2, q1, dy2, dw2, db2)
+		Conv2DBackwardData(c2, w2, dy2, dq1)
+		MaxPool2DBackward(p1, dq1, a1, dy1)
+		ReLUBackward(y1, dy1, dy1)
+		Conv2DBackwardFilter(c1, x, dy1, dw1, db1)
+	})
+}

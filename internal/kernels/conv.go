@@ -107,10 +107,7 @@ func Conv2DForward(s ConvShape, x, w, b, y []float32) {
 				if b != nil {
 					bv = b[f]
 				}
-				yr := yn[f*P : (f+1)*P]
-				for q := range yr {
-					yr[q] = bv
-				}
+				fill(yn[f*P:(f+1)*P], bv)
 			}
 			for q0 := 0; q0 < P; q0 += qb {
 				q1 := min(q0+qb, P)
@@ -193,10 +190,10 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	part := *partp
 	qb := colBlock(K, P)
 	l := newLowering(&s)
-	// dW[F×K] = Σ_n dy_n[F×P]·col_nᵀ, computed with 2×4 dot-product tiles
+	// dW[F×K] = Σ_n dy_n[F×P]·col_nᵀ, computed with 3×4 dot-product tiles
 	// over operands padded to Fp rows, Kp rows and ld (multiple of 8)
 	// columns, the padding being zero.
-	Fp, Kp, ld := (s.F+1)/2*2, (K+3)/4*4, (qb+7)/8*8
+	Fp, Kp, ld := (s.F+dotRows-1)/dotRows*dotRows, (K+3)/4*4, (qb+7)/8*8
 	parallelChunks(s.N, func(wk, lo, hi int) {
 		acc, dacc := dw[:s.F*K], db
 		if wk > 0 {
@@ -237,7 +234,7 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 					}
 				}
 				for k0 := 0; k0 < Kp; k0 += 4 {
-					dot(Q8/8, Fp/2, dyb, ld, col[k0*ld:], ld, accp[k0:], Kp)
+					dot(Q8/8, Fp/dotRows, dyb, ld, col[k0*ld:], ld, accp[k0:], Kp)
 				}
 			}
 			if dacc != nil {
@@ -283,4 +280,16 @@ func sum32(v []float32) float32 {
 		s0 += v[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// fill sets every element of v to x (by doubling copies, which use the
+// vectorised memmove).
+func fill(v []float32, x float32) {
+	if len(v) == 0 {
+		return
+	}
+	v[0] = x
+	for n := 1; n < len(v); n *= 2 {
+		copy(v[n:], v[:n])
+	}
 }

@@ -68,52 +68,40 @@ func kernelGo(k int, a, b []float32, ldb int, c []float32, ldc int) {
 	}
 }
 
-// dot computes C[2*m2 × 4] += A·Bᵀ over 8*k8 columns, see dotKernelGo.
-func dot(k8, m2 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// dotRows is the number of A rows in a dot-product tile.
+const dotRows = 3
+
+// dot computes C[3*m3 × 4] += A·Bᵀ over 8*k8 columns, see dotKernelGo.
+func dot(k8, m3 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if useAsm {
-		dotAsm(k8, m2, a, lda, b, ldb, c, ldc)
+		dotAsm(k8, m3, a, lda, b, ldb, c, ldc)
 		return
 	}
-	dotKernelGo(k8, m2, a, lda, b, ldb, c, ldc)
+	dotKernelGo(k8, m3, a, lda, b, ldb, c, ldc)
 }
 
 // dotKernelGo computes C[i][j] += Σ_{p < 8*k8} A[i][p]·B[j][p] for
-// i < 2*m2 and j < 4, where row i of A starts at a[i*lda], row j of B at
+// i < 3*m3 and j < 4, where row i of A starts at a[i*lda], row j of B at
 // b[j*ldb] and C[i][j] is c[i*ldc+j]. It is the kernel of the convolution
 // filter gradient, where both operands are contiguous along the summed
 // dimension.
-func dotKernelGo(k8, m2 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	for t := 0; t < m2; t++ {
-		dot2x4Go(8*k8, a[2*t*lda:], lda, b, ldb, c[2*t*ldc:], ldc)
-	}
-}
-
-func dot2x4Go(n int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	a0, a1 := a[:n], a[lda:lda+n]
+func dotKernelGo(k8, m3 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	n := 8 * k8
 	b0, b1, b2, b3 := b[:n], b[ldb:ldb+n], b[2*ldb:2*ldb+n], b[3*ldb:3*ldb+n]
-	var s00, s01, s02, s03, s10, s11, s12, s13 float32
-	for p, x0 := range a0 {
-		x1 := a1[p]
-		y0, y1, y2, y3 := b0[p], b1[p], b2[p], b3[p]
-		s00 += x0 * y0
-		s01 += x0 * y1
-		s02 += x0 * y2
-		s03 += x0 * y3
-		s10 += x1 * y0
-		s11 += x1 * y1
-		s12 += x1 * y2
-		s13 += x1 * y3
+	for i := 0; i < dotRows*m3; i++ {
+		var s0, s1, s2, s3 float32
+		for p, x := range a[i*lda : i*lda+n] {
+			s0 += x * b0[p]
+			s1 += x * b1[p]
+			s2 += x * b2[p]
+			s3 += x * b3[p]
+		}
+		cr := (*[4]float32)(c[i*ldc : i*ldc+4])
+		cr[0] += s0
+		cr[1] += s1
+		cr[2] += s2
+		cr[3] += s3
 	}
-	c0 := (*[4]float32)(c[:4])
-	c1 := (*[4]float32)(c[ldc : ldc+4])
-	c0[0] += s00
-	c0[1] += s01
-	c0[2] += s02
-	c0[3] += s03
-	c1[0] += s10
-	c1[1] += s11
-	c1[2] += s12
-	c1[3] += s13
 }
 
 // packedASize is the length of a packed A of m rows and depth k.

@@ -301,7 +301,9 @@ var poolShapes = []PoolShape{
 	{N: 2, C: 2, H: 6, W: 5, KH: 3, KW: 3, SH: 3, SW: 2, PadT: 2, PadL: 2, OH: 3, OW: 4},
 }
 
-func TestMaxPool(t *testing.T) {
+func TestMaxPool(t *testing.T) { forEachImpl(t, testMaxPool) }
+
+func testMaxPool(t *testing.T) {
 	rng := rand.New(rand.NewSource(6))
 	for _, s := range poolShapes {
 		t.Run(s.String(), func(t *testing.T) {
@@ -356,28 +358,34 @@ func TestMaxPool(t *testing.T) {
 }
 
 func TestMaxPoolTiesAndNaN(t *testing.T) {
-	s := PoolShape{N: 1, C: 1, H: 2, W: 4, KH: 2, KW: 2, SH: 2, SW: 2, OH: 1, OW: 2}
-	nan := float32(math.NaN())
-	x := []float32{3, 3, 1, nan, 3, 3, 2, 1}
-	y := make([]float32, 2)
-	am := make([]int32, 2)
-	MaxPool2DForward(s, x, y, am)
-	if y[0] != 3 || am[0] != 0 {
-		t.Errorf("tie: got %g at %d, want 3 at 0", y[0], am[0])
-	}
-	if y[1] == y[1] || am[1] != 3 {
-		t.Errorf("NaN: got %g at %d, want NaN at 3", y[1], am[1])
-	}
-	// The generic path must agree with the 2x2 fast path.
-	s2 := s
-	s2.KH, s2.SH = 2, 1
-	s2.OH = 1
-	y2 := make([]float32, 2)
-	am2 := make([]int32, 2)
-	MaxPool2DForward(PoolShape{N: 1, C: 1, H: 2, W: 4, KH: 2, KW: 2, SH: 2, SW: 2, PadT: 0, PadL: 0, OH: 1, OW: 2}, x, y2, am2)
-	if am2[0] != am[0] || am2[1] != am[1] {
-		t.Errorf("paths disagree: %v vs %v", am, am2)
-	}
+	forEachImpl(t, func(t *testing.T) {
+		nan := float32(math.NaN())
+		// 2 rows x 36 columns: 18 windows, enough for the 8-wide path.
+		const w = 36
+		x := make([]float32, 2*w)
+		for i := range x {
+			x[i] = 3 // all ties
+		}
+		x[2*5+1] = nan
+		x[w+2*7] = nan
+		x[2*9] = nan
+		s := PoolShape{N: 1, C: 1, H: 2, W: w, KH: 2, KW: 2, SH: 2, SW: 2, OH: 1, OW: w / 2}
+		y := make([]float32, w/2)
+		am := make([]int32, w/2)
+		MaxPool2DForward(s, x, y, am)
+		for i := range y {
+			if i == 5 || i == 7 || i == 9 {
+				// NaN windows: the value must match the chosen element.
+				if v := x[am[i]]; !(v == y[i] || (v != v && y[i] != y[i])) {
+					t.Errorf("window %d: y=%g but x[argmax=%d]=%g", i, y[i], am[i], v)
+				}
+				continue
+			}
+			if y[i] != 3 || am[i] != int32(2*i) {
+				t.Errorf("tie window %d: got %g at %d, want 3 at %d", i, y[i], am[i], 2*i)
+			}
+		}
+	})
 }
 
 func TestAvgPool(t *testing.T) {
@@ -475,10 +483,17 @@ func TestParallelFor(t *testing.T) {
 }
 
 func TestReLU(t *testing.T) {
+	forEachImpl(t, testReLU)
+}
+
+func testReLU(t *testing.T) {
 	rng := rand.New(rand.NewSource(8))
-	for _, n := range []int{0, 1, 7, 100000} {
+	for _, n := range []int{0, 1, 7, 8, 17, 100000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			x := randSlice(rng, n)
+			if n > 3 {
+				x[1], x[2] = 0, float32(math.Copysign(0, -1))
+			}
 			dy := randSlice(rng, n)
 			y := make([]float32, n)
 			dx := make([]float32, n)

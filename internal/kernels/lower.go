@@ -116,78 +116,48 @@ func (l *lowering) colPlain(xs []float32, q0, q1 int, dst []float32, ld int) {
 	}
 }
 
-// colPacked writes the transposed patch matrix [Q × K] (Q = q1-q0) in
-// packed-B layout (see packB): element (q, kk) goes to
-// dst[(kk/nr)*nr*Q + q*nr + kk%nr]; columns past K are left untouched.
-//
-//go:noinline
-func (l *lowering) colPacked(xs []float32, q0, q1 int, dst []float32) {
-	offQ := l.offQ[q0:q1]
-	Q := len(offQ)
-	K := len(l.offK)
-	for g := 0; g < K; g += nr {
-		panel := dst[g*Q : g*Q+nr*Q]
-		if g+nr <= K {
-			ok := (*[nr]int32)(l.offK[g : g+nr])
-			for q, o := range offQ {
-				src := xs[o:]
-				d := (*[nr]float32)(panel[q*nr : q*nr+nr])
-				d[0] = src[ok[0]]
-				d[1] = src[ok[1]]
-				d[2] = src[ok[2]]
-				d[3] = src[ok[3]]
-				d[4] = src[ok[4]]
-				d[5] = src[ok[5]]
-				d[6] = src[ok[6]]
-				d[7] = src[ok[7]]
-				d[8] = src[ok[8]]
-				d[9] = src[ok[9]]
-				d[10] = src[ok[10]]
-				d[11] = src[ok[11]]
-				d[12] = src[ok[12]]
-				d[13] = src[ok[13]]
-				d[14] = src[ok[14]]
-				d[15] = src[ok[15]]
-			}
-			continue
-		}
-		ok := l.offK[g:K]
-		for q, o := range offQ {
-			src := xs[o:]
-			d := panel[q*nr : q*nr+len(ok)]
-			for t, k := range ok {
-				d[t] = src[k]
-			}
-		}
-	}
-}
-
 // colAdd scatters the row-major patch-gradient matrix cg [K × (q1-q0)]
-// into the (padded) image gradient dxs.
+// into the (padded) image gradient dxs. The patch rows are visited with
+// the kernel column j outermost: rows j and j+1 of the same (c, i) update
+// overlapping, shifted image ranges, and touching them back to back would
+// stall store-to-load forwarding.
 //
 //go:noinline
 func (l *lowering) colAdd(cg []float32, q0, q1 int, dxs []float32) {
 	offQ := l.offQ[q0:q1]
 	Q := len(offQ)
 	ow := l.s.OW
-	for kk, ok := range l.offK {
-		dst := dxs[ok:]
-		src := cg[kk*Q : kk*Q+Q]
-		if l.s.SW == 1 {
-			n := min(ow-q0%ow, Q)
-			for q := 0; q < Q; {
-				o := int(offQ[q])
-				d := dst[o : o+n]
-				for t, v := range src[q : q+n] {
-					d[t] += v
+	kw := l.s.KW
+	K := len(l.offK)
+	for j := 0; j < kw; j++ {
+		for kk := j; kk < K; kk += kw {
+			dst := dxs[l.offK[kk]:]
+			src := cg[kk*Q : kk*Q+Q]
+			if l.s.SW == 1 {
+				n := min(ow-q0%ow, Q)
+				for q := 0; q < Q; {
+					o := int(offQ[q])
+					addTo(dst[o:o+n], src[q:q+n])
+					q += n
+					n = min(ow, Q-q)
 				}
-				q += n
-				n = min(ow, Q-q)
+				continue
 			}
-			continue
+			for q, o := range offQ {
+				dst[o] += src[q]
+			}
 		}
-		for q, o := range offQ {
-			dst[o] += src[q]
-		}
+	}
+}
+
+// addTo sets dst[i] += src[i] for i < len(src).
+func addTo(dst, src []float32) {
+	if useAsm {
+		done := addToAsm(dst, src)
+		dst, src = dst[done:], src[done:]
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }

@@ -58,7 +58,9 @@ func parallelPlanes(planes, planeWork int, fn func(lo, hi int)) {
 
 // MaxPool2DForward writes the window maxima y ([N,C,OH,OW]) of x
 // ([N,C,H,W]) and, if argmax is not nil, the index into x of the maximum of
-// every window (the first one on ties; a NaN wins over numbers). Padding
+// every window (the first one on ties; with NaN inputs the result is one
+// of the window's elements, consistent with argmax, but which one is
+// unspecified). Padding
 // never wins; a window that lies entirely in padding yields 0 with argmax
 // -1.
 func MaxPool2DForward(s PoolShape, x, y []float32, argmax []int32) {
@@ -114,32 +116,64 @@ func MaxPool2DForward(s PoolShape, x, y []float32, argmax []int32) {
 }
 
 // maxPool2x2 is MaxPool2DForward for one plane with 2×2 windows, stride 2
-// and no padding.
+// and no padding. The selection is branch-free (random data would
+// mispredict most branches); with AVX2 eight windows are done at once.
 func maxPool2x2(s *PoolShape, xp, yp []float32, ap []int32, base int) {
 	for oh := 0; oh < s.OH; oh++ {
 		r0 := xp[2*oh*s.W : 2*oh*s.W+2*s.OW]
 		r1 := xp[(2*oh+1)*s.W : (2*oh+1)*s.W+2*s.OW]
 		yr := yp[oh*s.OW : oh*s.OW+s.OW]
-		i0 := base + 2*oh*s.W
-		for ow := range yr {
+		i0 := int32(base + 2*oh*s.W)
+		w := int32(s.W)
+		start := 0
+		if useAsm {
+			var ar []int32
+			if ap != nil {
+				ar = ap[oh*s.OW : oh*s.OW+s.OW]
+			}
+			start = maxPool2x2Asm(r0, r1, yr, ar, i0, w)
+			if t := len(yr) - 8; start < len(yr) && t >= 0 {
+				// Redo the last eight windows (overlapping the ones
+				// done) rather than finishing in scalar code.
+				var at []int32
+				if ar != nil {
+					at = ar[t:]
+				}
+				maxPool2x2Asm(r0[2*t:], r1[2*t:], yr[t:], at, i0+int32(2*t), w)
+				start = len(yr)
+			}
+		}
+		for ow := start; ow < len(yr); ow++ {
 			a, b := r0[2*ow], r0[2*ow+1]
 			c, d := r1[2*ow], r1[2*ow+1]
-			best, bi := a, 0
-			if b > best || (b != b && best == best) {
-				best, bi = b, 1
-			}
-			if c > best || (c != c && best == best) {
-				best, bi = c, s.W
-			}
-			if d > best || (d != d && best == best) {
-				best, bi = d, s.W+1
-			}
+			best, bi := a, int32(0)
+			best, bi = sel(b, best, 1, bi)
+			best, bi = sel(c, best, w, bi)
+			best, bi = sel(d, best, w+1, bi)
 			yr[ow] = best
 			if ap != nil {
-				ap[oh*s.OW+ow] = int32(i0 + 2*ow + bi)
+				ap[oh*s.OW+ow] = i0 + int32(2*ow) + bi
 			}
 		}
 	}
+}
+
+// sel returns (v, vi) if v > best or v is NaN (and best is not), else
+// (best, bi), without branches.
+func sel(v, best float32, vi, bi int32) (float32, int32) {
+	take := b2i(v > best) | (b2i(v != v) &^ b2i(best != best))
+	mask := -take // all ones when taking v
+	vb, bb := math.Float32bits(v), math.Float32bits(best)
+	return math.Float32frombits(bb ^ ((bb ^ vb) & uint32(mask))), bi ^ ((bi ^ vi) & mask)
+}
+
+// b2i converts a bool to 0 or 1 (compiled to SETcc).
+func b2i(b bool) int32 {
+	var i int32
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // MaxPool2DBackward sets dx ([N,C,H,W]) to zero and then adds dy[i] into
