@@ -18,6 +18,7 @@ type Param struct {
 // were created.
 type Params struct {
 	dtype  tensor.Dtype
+	seed   uint64
 	rng    *rand.Rand
 	list   []*Param
 	byName map[string]*Param
@@ -32,6 +33,7 @@ func NewParams(dtype tensor.Dtype, seed uint64) (*Params, error) {
 	}
 	return &Params{
 		dtype:  dtype,
+		seed:   seed,
 		rng:    rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
 		byName: map[string]*Param{},
 	}, nil
@@ -39,6 +41,11 @@ func NewParams(dtype tensor.Dtype, seed uint64) (*Params, error) {
 
 // Dtype returns the element type of the parameters.
 func (p *Params) Dtype() tensor.Dtype { return p.dtype }
+
+// Seed returns the seed the store was made with. Layers that draw random
+// numbers while training, such as Dropout, derive their generators from it
+// so that a model's seed fixes them too.
+func (p *Params) Seed() uint64 { return p.seed }
 
 // List returns the parameters in creation order.
 func (p *Params) List() []*Param { return p.list }

@@ -9,6 +9,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/internal/kernels"
 )
 
 // Activation names an element-wise activation function.
@@ -137,10 +139,14 @@ func (op *actOp) Do(vs ...G.Value) (G.Value, error) {
 	in := ts[0]
 	out := op.output(in.Dtype(), in.Shape()...)
 	switch {
+	case op.grad && in.Dtype() == tensor.Float32 && op.act == ReLU:
+		kernels.ReLUBackward(f32(in), f32(ts[1]), f32(out))
 	case op.grad && in.Dtype() == tensor.Float32:
 		activateGrad(op.act, f32(in), f32(ts[1]), f32(out))
 	case op.grad:
 		activateGrad(op.act, f64(in), f64(ts[1]), f64(out))
+	case in.Dtype() == tensor.Float32 && op.act == ReLU:
+		kernels.ReLUForward(f32(in), f32(out))
 	case in.Dtype() == tensor.Float32:
 		activate(op.act, f32(in), f32(out))
 	default:

@@ -194,4 +194,3 @@ func peakRSSMiB() float64 {
 	}
 	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
 }
-

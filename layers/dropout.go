@@ -1,0 +1,80 @@
+package layers
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/ops"
+)
+
+// freezeMaskOption is the name FreezeMask records among a layer's options.
+const freezeMaskOption = "FreezeMask"
+
+// dropout is an inverted-dropout layer.
+type dropout struct {
+	named
+	rate float64
+	cfg  config
+}
+
+// Dropout sets a fraction rate of its inputs to 0 in training graphs (see
+// graph.Training) and scales the others by 1/(1−rate), so that the expected
+// value of each output equals its input: inverted dropout, as in Keras.
+// In inference graphs it passes its input through unchanged (it returns x
+// itself and adds no node). rate must be in [0, 1).
+//
+// Each training graph draws a new mask on every run, from a generator seeded
+// by the model's seed (graph.Params.Seed), the layer's name and the input
+// shape: the same model seed gives the same masks. The generators start
+// afresh with each new graph, so a run resumed with train's FitFrom draws
+// other masks than an uninterrupted run would have. The only option is
+// FreezeMask.
+func Dropout(rate float64, opts ...Option) Layer {
+	return &dropout{rate: rate, cfg: newConfig(opts)}
+}
+
+// FreezeMask makes a Dropout layer draw its mask once, on the first run of
+// each training graph, and keep it. It exists for gradient checks, which need
+// the layer to be a fixed function; do not use it for real training.
+func FreezeMask() Option {
+	return func(c *config) { c.set = append(c.set, freezeMaskOption) }
+}
+
+func (l *dropout) Type() string { return "Dropout" }
+
+func (l *dropout) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
+	if err := l.cfg.only(freezeMaskOption); err != nil {
+		return nil, err
+	}
+	if !(l.rate >= 0 && l.rate < 1) {
+		return nil, errors.Errorf("dropout rate %v is not in [0, 1)", l.rate)
+	}
+	if !g.Training() || l.rate == 0 {
+		return x, nil
+	}
+	var opts []ops.DropoutOption
+	if len(l.cfg.set) > 0 { // only FreezeMask gets past only
+		opts = append(opts, ops.FreezeMask())
+	}
+	return ops.Dropout(x, l.rate, dropoutSeed(g.Params().Seed(), l.name, x.Shape()), opts...)
+}
+
+// dropoutSeed derives a dropout layer's seed from the model's seed, the
+// layer's name and its input shape, so that two dropout layers, or the
+// graphs of two batch sizes, do not draw the same masks.
+func dropoutSeed(modelSeed uint64, name string, shape []int) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], modelSeed)
+	h.Write(b[:])
+	h.Write([]byte(name))
+	for _, d := range shape {
+		binary.LittleEndian.PutUint64(b[:], uint64(d))
+		h.Write(b[:])
+	}
+	return h.Sum64()
+}

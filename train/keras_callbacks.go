@@ -1,0 +1,265 @@
+package train
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/graph"
+)
+
+// monitor is a metric that EarlyStopping and ModelCheckpoint watch.
+type monitor struct {
+	name string
+	max  bool // larger is better (accuracies)
+	val  bool // needs validation data
+}
+
+// monitorByName returns the monitor with the Keras name val_loss, val_acc,
+// loss or acc.
+func monitorByName(name string) (monitor, error) {
+	switch name {
+	case "val_loss":
+		return monitor{name: name, val: true}, nil
+	case "val_acc":
+		return monitor{name: name, max: true, val: true}, nil
+	case "loss":
+		return monitor{name: name}, nil
+	case "acc":
+		return monitor{name: name, max: true}, nil
+	}
+	return monitor{}, errors.Errorf("unknown monitor %q (want val_loss, val_acc, loss or acc)", name)
+}
+
+// value returns the monitored metric of e.
+func (m monitor) value(e Epoch) (float64, error) {
+	if m.val && !e.HasVal {
+		return 0, errors.Errorf("monitor %s: epoch %d has no validation data; pass a validation set to Fit or monitor loss or acc", m.name, e.Epoch)
+	}
+	switch m.name {
+	case "val_loss":
+		return e.ValLoss, nil
+	case "val_acc":
+		return e.ValAcc, nil
+	case "loss":
+		return e.Loss, nil
+	}
+	return e.Acc, nil
+}
+
+// worst returns the value every real value improves on.
+func (m monitor) worst() float64 {
+	if m.max {
+		return math.Inf(-1)
+	}
+	return math.Inf(1)
+}
+
+// better reports whether v improves on best. NaN never does.
+func (m monitor) better(v, best float64) bool {
+	if m.max {
+		return v > best
+	}
+	return v < best
+}
+
+// earlyStopping is the callback EarlyStopping returns.
+type earlyStopping struct {
+	NopCallback
+	monitorName string
+	patience    int
+	restoreBest bool
+
+	mon       monitor
+	best      float64
+	bestEpoch int
+	wait      int
+	lastEpoch int
+	saved     []*tensor.Dense // the parameters' values at bestEpoch
+}
+
+// EarlyStopping returns a callback that stops Fit (with ErrStop, so Fit
+// returns no error) once the monitored metric has not improved for patience
+// epochs in a row, like Keras's EarlyStopping with min_delta 0. monitor is
+// "val_loss" or "loss" (lower is better) or "val_acc" or "acc" (higher is
+// better); the val_ metrics need a validation set. With patience 0 training
+// stops at the first epoch that does not improve.
+//
+// With restoreBest the callback keeps a copy of the model's parameters from
+// the best epoch and, when training ends (stopped early, run to the end or
+// failed), copies them back into the model if a later epoch was worse.
+//
+// An unknown monitor or a negative patience is an error when Fit begins.
+// The callback's state is reset at the start of every Fit.
+func EarlyStopping(monitor string, patience int, restoreBest bool) Callback {
+	return &earlyStopping{monitorName: monitor, patience: patience, restoreBest: restoreBest}
+}
+
+// OnTrainBegin checks the arguments and resets the state.
+func (c *earlyStopping) OnTrainBegin(*Trainer, RunInfo) error {
+	mon, err := monitorByName(c.monitorName)
+	if err != nil {
+		return errors.Wrap(err, "train: early stopping")
+	}
+	if c.patience < 0 {
+		return errors.Errorf("train: early stopping: patience %d must be 0 or more", c.patience)
+	}
+	c.mon, c.best, c.bestEpoch, c.wait, c.lastEpoch, c.saved = mon, mon.worst(), 0, 0, 0, nil
+	return nil
+}
+
+// OnEpochEnd records an improvement or counts an epoch without one, and
+// returns ErrStop when patience runs out.
+func (c *earlyStopping) OnEpochEnd(t *Trainer, e Epoch) error {
+	v, err := c.mon.value(e)
+	if err != nil {
+		return errors.Wrap(err, "train: early stopping")
+	}
+	c.lastEpoch = e.Epoch
+	if c.mon.better(v, c.best) {
+		c.best, c.bestEpoch, c.wait = v, e.Epoch, 0
+		if c.restoreBest {
+			if c.saved, err = snapshot(t, c.saved); err != nil {
+				return errors.Wrap(err, "train: early stopping")
+			}
+		}
+		return nil
+	}
+	c.wait++
+	if c.wait >= c.patience {
+		return ErrStop
+	}
+	return nil
+}
+
+// OnTrainEnd restores the best weights if asked to and a later epoch was
+// worse.
+func (c *earlyStopping) OnTrainEnd(t *Trainer, _ *History, _ error) error {
+	if !c.restoreBest || c.saved == nil || c.bestEpoch == c.lastEpoch {
+		return nil
+	}
+	return errors.Wrapf(restore(t, c.saved), "train: early stopping: restoring the weights of epoch %d", c.bestEpoch)
+}
+
+// snapshot copies the values of the model's parameters into dst, reusing
+// its tensors when it holds a copy of the same parameters.
+func snapshot(t *Trainer, dst []*tensor.Dense) ([]*tensor.Dense, error) {
+	ps, err := trainerParams(t)
+	if err != nil {
+		return nil, err
+	}
+	if len(dst) != len(ps) {
+		dst = make([]*tensor.Dense, len(ps))
+	}
+	for i, p := range ps {
+		if dst[i] == nil || !dst[i].Shape().Eq(p.Value.Shape()) || dst[i].Dtype() != p.Value.Dtype() {
+			dst[i] = tensor.New(tensor.Of(p.Value.Dtype()), tensor.WithShape(p.Value.Shape()...))
+		}
+		if err := copyValues(dst[i], p.Value); err != nil {
+			return nil, errors.Wrapf(err, "parameter %s", p.Name)
+		}
+	}
+	return dst, nil
+}
+
+// restore copies a snapshot back into the model's parameters.
+func restore(t *Trainer, saved []*tensor.Dense) error {
+	ps, err := trainerParams(t)
+	if err != nil {
+		return err
+	}
+	if len(saved) != len(ps) {
+		return errors.Errorf("the model has %d parameters, the copy %d", len(ps), len(saved))
+	}
+	for i, p := range ps {
+		if !saved[i].Shape().Eq(p.Value.Shape()) {
+			return errors.Errorf("parameter %s has shape %v, the copy %v", p.Name, p.Value.Shape(), saved[i].Shape())
+		}
+		if err := copyValues(p.Value, saved[i]); err != nil {
+			return errors.Wrapf(err, "parameter %s", p.Name)
+		}
+	}
+	return nil
+}
+
+func trainerParams(t *Trainer) ([]*graph.Param, error) {
+	if t == nil || t.Model() == nil {
+		return nil, errors.New("no trainer or model")
+	}
+	return t.Model().Params().List(), nil
+}
+
+// copyValues copies the values of src into dst, which must have its dtype
+// and size.
+func copyValues(dst, src *tensor.Dense) error {
+	if dst.Dtype() != src.Dtype() || dst.Size() != src.Size() {
+		return errors.Errorf("cannot copy %v %v into %v %v", src.Dtype(), src.Shape(), dst.Dtype(), dst.Shape())
+	}
+	switch src.Dtype() {
+	case tensor.Float32:
+		copy(dst.Float32s(), src.Float32s())
+	case tensor.Float64:
+		copy(dst.Float64s(), src.Float64s())
+	default:
+		return errors.Errorf("dtype %v is not supported", src.Dtype())
+	}
+	return nil
+}
+
+// modelCheckpoint is the callback ModelCheckpoint returns.
+type modelCheckpoint struct {
+	NopCallback
+	path         string
+	monitorName  string
+	saveBestOnly bool
+
+	mon  monitor
+	best float64
+}
+
+// ModelCheckpoint returns a callback that saves the model's weights to
+// path with Params.SaveFile (atomically: an interrupted save leaves the
+// previous file intact), like Keras's ModelCheckpoint with
+// save_weights_only. Without saveBestOnly it saves after every epoch;
+// with it, only after epochs whose monitored metric improves on every
+// earlier epoch of the Fit, so that path always holds the best weights so far.
+// monitor is "val_loss", "val_acc", "loss" or "acc", as for EarlyStopping.
+//
+// An empty path or an unknown monitor is an error when Fit begins, and a
+// failed save is an error that stops Fit.
+func ModelCheckpoint(path string, monitor string, saveBestOnly bool) Callback {
+	return &modelCheckpoint{path: path, monitorName: monitor, saveBestOnly: saveBestOnly}
+}
+
+// OnTrainBegin checks the arguments and resets the best value.
+func (c *modelCheckpoint) OnTrainBegin(*Trainer, RunInfo) error {
+	if c.path == "" {
+		return errors.New("train: model checkpoint: empty path")
+	}
+	mon, err := monitorByName(c.monitorName)
+	if err != nil {
+		return errors.Wrap(err, "train: model checkpoint")
+	}
+	c.mon, c.best = mon, mon.worst()
+	return nil
+}
+
+// OnEpochEnd saves the weights, every epoch or when the monitored metric
+// improves.
+func (c *modelCheckpoint) OnEpochEnd(t *Trainer, e Epoch) error {
+	if c.saveBestOnly {
+		v, err := c.mon.value(e)
+		if err != nil {
+			return errors.Wrap(err, "train: model checkpoint")
+		}
+		if !c.mon.better(v, c.best) {
+			return nil
+		}
+		c.best = v
+	}
+	if t == nil || t.Model() == nil {
+		return errors.New("train: model checkpoint: no trainer or model")
+	}
+	return errors.Wrapf(t.Model().Params().SaveFile(c.path), "train: model checkpoint after epoch %d", e.Epoch)
+}
