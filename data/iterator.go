@@ -142,7 +142,7 @@ func (it *Iterator) Next() bool {
 		Index:  it.buf.Index[:n],
 	}
 	for j, i := range it.order[it.pos : it.pos+n] {
-		copy(b.X[j*s:(j+1)*s], ds.X[i*s:(i+1)*s])
+		ds.CopyImage(i, b.X[j*s:(j+1)*s])
 		copy(b.Y[j*k:(j+1)*k], ds.Y[i*k:(i+1)*k])
 		b.Labels[j] = ds.Labels[i]
 		b.Index[j] = i

@@ -36,12 +36,16 @@ const howToGetMNIST = "to get the data, install Go and run `go mod download " + 
 
 // Dataset is a set of labelled images held in memory.
 //
-// X holds N images of C channels of H×W pixels in NCHW order: image i is
-// X[i*C*H*W : (i+1)*C*H*W], and within it channel c, row y, column x is at
-// c*H*W + y*W + x. Y holds the one-hot targets, N rows of Classes values,
-// and Labels the class index of each image.
+// The images are N images of C channels of H×W pixels in NCHW order: image
+// i is values [i*C*H*W, (i+1)*C*H*W), and within it channel c, row y,
+// column x is at c*H*W + y*W + x. They are held in exactly one of X
+// (float32 values) and Pixels (bytes standing for byte/255, a quarter of the
+// memory: MNIST is loaded this way). Image and CopyImage read either form.
+// Y holds the one-hot targets, N rows of Classes values, and Labels the
+// class index of each image.
 type Dataset struct {
-	X       []float32 // images, N×C×H×W
+	X       []float32 // images as values, N×C×H×W, or nil
+	Pixels  []uint8   // images as bytes scaled by 1/255, N×C×H×W, or nil
 	Y       []float32 // one-hot targets, N×Classes
 	Labels  []uint8   // class of each image, N
 	N       int       // number of examples
@@ -60,14 +64,49 @@ func (d *Dataset) Len() int {
 // ImageSize returns the number of values in one image, C*H*W.
 func (d *Dataset) ImageSize() int { return d.C * d.H * d.W }
 
-// Image returns image i, a sub-slice of d.X of length C*H*W. Writing to it
-// changes d. It panics if i is out of range.
+// Image returns image i as C*H*W values. When the images are held in X it
+// is a sub-slice of X, so writing to it changes d; when they are held in
+// Pixels it is a new slice. It panics if i is out of range.
 func (d *Dataset) Image(i int) []float32 {
 	if i < 0 || i >= d.N {
 		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.N))
 	}
 	s := d.ImageSize()
-	return d.X[i*s : (i+1)*s : (i+1)*s]
+	if d.Pixels == nil {
+		return d.X[i*s : (i+1)*s : (i+1)*s]
+	}
+	return d.CopyImage(i, make([]float32, s))
+}
+
+// CopyImage writes image i into dst, which must hold C*H*W values, and
+// returns dst. It panics if i is out of range.
+func (d *Dataset) CopyImage(i int, dst []float32) []float32 {
+	if i < 0 || i >= d.N {
+		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.N))
+	}
+	s := d.ImageSize()
+	dst = dst[:s]
+	if d.Pixels == nil {
+		copy(dst, d.X[i*s:(i+1)*s])
+		return dst
+	}
+	for j, v := range d.Pixels[i*s : (i+1)*s] {
+		dst[j] = float32(v) / 255
+	}
+	return dst
+}
+
+// Images returns all images as values: X itself, or a new slice converted
+// from Pixels.
+func (d *Dataset) Images() []float32 {
+	if d.Pixels == nil {
+		return d.X
+	}
+	x := make([]float32, len(d.Pixels))
+	for i, v := range d.Pixels {
+		x[i] = float32(v) / 255
+	}
+	return x
 }
 
 // Subset returns a new Dataset holding copies of the examples of d at the
@@ -76,7 +115,6 @@ func (d *Dataset) Image(i int) []float32 {
 func (d *Dataset) Subset(idx []int) *Dataset {
 	s, k := d.ImageSize(), d.Classes
 	out := &Dataset{
-		X:       make([]float32, len(idx)*s),
 		Y:       make([]float32, len(idx)*k),
 		Labels:  make([]uint8, len(idx)),
 		N:       len(idx),
@@ -85,11 +123,20 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		W:       d.W,
 		Classes: k,
 	}
+	if d.Pixels != nil {
+		out.Pixels = make([]uint8, len(idx)*s)
+	} else {
+		out.X = make([]float32, len(idx)*s)
+	}
 	for j, i := range idx {
 		if i < 0 || i >= d.N {
 			panic(errors.Errorf("data: subset index %d out of range [0, %d)", i, d.N))
 		}
-		copy(out.X[j*s:(j+1)*s], d.X[i*s:(i+1)*s])
+		if d.Pixels != nil {
+			copy(out.Pixels[j*s:(j+1)*s], d.Pixels[i*s:(i+1)*s])
+		} else {
+			copy(out.X[j*s:(j+1)*s], d.X[i*s:(i+1)*s])
+		}
 		copy(out.Y[j*k:(j+1)*k], d.Y[i*k:(i+1)*k])
 		out.Labels[j] = d.Labels[i]
 	}
@@ -104,7 +151,11 @@ func (d *Dataset) Limit(n int) *Dataset {
 	}
 	lim := *d
 	s, k := d.ImageSize(), d.Classes
-	lim.X = d.X[: n*s : n*s]
+	if d.Pixels != nil {
+		lim.Pixels = d.Pixels[: n*s : n*s]
+	} else {
+		lim.X = d.X[: n*s : n*s]
+	}
 	lim.Y = d.Y[: n*k : n*k]
 	lim.Labels = d.Labels[:n:n]
 	lim.N = n
@@ -140,8 +191,10 @@ func (d *Dataset) check() error {
 		return errors.New("data: nil dataset")
 	case d.N < 0 || d.C < 0 || d.H < 0 || d.W < 0 || d.Classes < 0:
 		return errors.Errorf("data: dataset has a negative size: N=%d C=%d H=%d W=%d Classes=%d", d.N, d.C, d.H, d.W, d.Classes)
-	case len(d.X) != d.N*d.ImageSize():
-		return errors.Errorf("data: dataset has %d image values, want N×C×H×W = %d×%d×%d×%d", len(d.X), d.N, d.C, d.H, d.W)
+	case d.X != nil && d.Pixels != nil:
+		return errors.New("data: dataset holds its images both in X and in Pixels")
+	case len(d.X)+len(d.Pixels) != d.N*d.ImageSize():
+		return errors.Errorf("data: dataset has %d image values, want N×C×H×W = %d×%d×%d×%d", len(d.X)+len(d.Pixels), d.N, d.C, d.H, d.W)
 	case len(d.Y) != d.N*d.Classes:
 		return errors.Errorf("data: dataset has %d target values, want N×Classes = %d×%d", len(d.Y), d.N, d.Classes)
 	case len(d.Labels) != d.N:
@@ -238,7 +291,7 @@ func ReadMNIST(imagesPath, labelsPath string) (*Dataset, error) {
 	}
 
 	d := &Dataset{
-		X:       make([]float32, len(img.Data)),
+		Pixels:  img.Data,
 		Y:       make([]float32, n*MNISTClasses),
 		Labels:  lbl.Data,
 		N:       n,
@@ -246,9 +299,6 @@ func ReadMNIST(imagesPath, labelsPath string) (*Dataset, error) {
 		H:       h,
 		W:       w,
 		Classes: MNISTClasses,
-	}
-	for i, v := range img.Data {
-		d.X[i] = float32(v) / 255
 	}
 	for i, l := range d.Labels {
 		d.Y[i*MNISTClasses+int(l)] = 1

@@ -88,7 +88,7 @@ func TestLoadMNISTFake(t *testing.T) {
 					for x := range 28 {
 						want := float32(fakePixel(i, y, x)) / 255
 						// NCHW with C = 1: image i, row y, column x.
-						if got := d.X[i*28*28+y*28+x]; got != want || img[y*28+x] != want {
+						if got := d.Images()[i*28*28+y*28+x]; got != want || img[y*28+x] != want {
 							t.Fatalf("pixel (%d, %d, %d) = %v, want %v", i, y, x, got, want)
 						}
 						if want < 0 || want > 1 {
@@ -379,9 +379,9 @@ func TestLoadMNISTReal(t *testing.T) {
 	if train.Labels[0] != 5 || test.Labels[0] != 7 {
 		t.Errorf("first labels %d, %d; want 5, 7", train.Labels[0], test.Labels[0])
 	}
-	lo, hi := slices.Min(train.X), slices.Max(train.X)
-	if lo != 0 || hi != 1 {
-		t.Errorf("pixel range [%v, %v], want [0, 1]", lo, hi)
+	lo, hi := slices.Min(train.Pixels), slices.Max(train.Pixels)
+	if lo != 0 || hi != 255 {
+		t.Errorf("pixel range [%v, %v], want [0, 255]", lo, hi)
 	}
 	val, rest, err := train.Split(10000, 1)
 	if err != nil || val.N != 10000 || rest.N != 50000 {

@@ -126,7 +126,7 @@ func TestPredictAnyCount(t *testing.T) {
 	}
 	defer tr.Close()
 	const n = 7
-	all, err := tr.Predict(test.X[:n*784], n)
+	all, err := tr.Predict(test.Limit(n).Images(), n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestPredictAnyCount(t *testing.T) {
 			t.Errorf("image %d: probabilities sum to %g", i, sum)
 		}
 	}
-	if _, err := tr.Predict(test.X[:100], 1); err == nil {
+	if _, err := tr.Predict(test.Image(0)[:100], 1); err == nil {
 		t.Error("wrong input length: no error")
 	}
 }
@@ -159,6 +159,7 @@ func TestPredictAnyCount(t *testing.T) {
 func TestNaNStopsTraining(t *testing.T) {
 	full, _ := realMNIST(t)
 	ds := full.Limit(300).Subset(seq(300))
+	ds.X, ds.Pixels = ds.Images(), nil
 	ds.X[2*784+100] = float32(math.NaN()) // image 2 is in the first batch of 300
 	model := recipe(t, 1)
 	before := append([]float32(nil), model.Params().List()[0].Value.Float32s()...)

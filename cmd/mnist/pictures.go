@@ -180,7 +180,7 @@ func writeConfusion(pngPath, csvPath string, tr *train.Trainer, test *data.Datas
 	if k <= 0 || len(test.Labels) != test.N {
 		return errors.Errorf("confusion: the test set has %d labels for %d images and %d classes", len(test.Labels), test.N, k)
 	}
-	pred, err := tr.Predict(test.X, test.N)
+	pred, err := tr.Predict(test.Images(), test.N)
 	if err != nil {
 		return errors.Wrap(err, "confusion")
 	}
