@@ -46,7 +46,7 @@ func TestFitWithDropout(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := hist.Epochs[len(hist.Epochs)-1]
-		e.Seconds, e.ImagesPS = 0, 0
+		e.Seconds, e.ImagesPS, e.TrainSeconds = 0, 0, 0
 		return e, l1, l2
 	}
 	e1, l1, l2 := fit()

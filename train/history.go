@@ -11,15 +11,16 @@ import (
 // Epoch is what one epoch of training measured. Validation fields are
 // NaN-free: when no validation set was given, HasVal is false and they are 0.
 type Epoch struct {
-	Epoch    int     `json:"epoch"` // 1-based
-	Loss     float64 `json:"loss"`
-	Acc      float64 `json:"acc"`
-	ValLoss  float64 `json:"val_loss"`
-	ValAcc   float64 `json:"val_acc"`
-	HasVal   bool    `json:"-"`
-	Seconds  float64 `json:"seconds"`      // wall time of the epoch's training steps and validation
-	Images   int     `json:"images"`       // training images seen
-	ImagesPS float64 `json:"images_per_s"` // training images per second (training steps only)
+	Epoch        int     `json:"epoch"` // 1-based
+	Loss         float64 `json:"loss"`
+	Acc          float64 `json:"acc"`
+	ValLoss      float64 `json:"val_loss"`
+	ValAcc       float64 `json:"val_acc"`
+	HasVal       bool    `json:"-"`
+	Seconds      float64 `json:"seconds"`       // wall time of the epoch's training steps and validation
+	TrainSeconds float64 `json:"train_seconds"` // wall time of the training steps alone
+	Images       int     `json:"images"`        // training images seen
+	ImagesPS     float64 `json:"images_per_s"`  // training images per second (training steps only)
 }
 
 // History is the per-epoch record of a Fit, like Keras's History.
@@ -28,7 +29,7 @@ type History struct {
 }
 
 // Series returns one metric over the epochs: "loss", "acc", "val_loss",
-// "val_acc", "seconds" or "images_per_s".
+// "val_acc", "seconds", "train_seconds" or "images_per_s".
 func (h *History) Series(name string) []float64 {
 	out := make([]float64, len(h.Epochs))
 	for i, e := range h.Epochs {
@@ -45,6 +46,8 @@ func (h *History) Series(name string) []float64 {
 			out[i] = e.Seconds
 		case "images_per_s":
 			out[i] = e.ImagesPS
+		case "train_seconds":
+			out[i] = e.TrainSeconds
 		}
 	}
 	return out

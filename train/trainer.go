@@ -271,7 +271,7 @@ func (t *Trainer) epoch(it *data.Iterator, e int, val *data.Dataset) (Epoch, err
 	}
 	trainTime := time.Since(start).Seconds()
 	rec.Loss, rec.Acc, rec.Images = lossSum/float64(seen), float64(correct)/float64(seen), seen
-	rec.ImagesPS = float64(seen) / trainTime
+	rec.ImagesPS, rec.TrainSeconds = float64(seen)/trainTime, trainTime
 	if val != nil {
 		var err error
 		if rec.ValLoss, rec.ValAcc, err = t.Evaluate(val); err != nil {

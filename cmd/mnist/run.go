@@ -44,6 +44,7 @@ type result struct {
 	ValImages    int     `json:"val_images"`
 	TestImages   int     `json:"test_images"`
 	MedianEpochS float64 `json:"median_epoch_s"`
+	MedianTrainS float64 `json:"median_train_s"`
 	ImagesPerS   float64 `json:"images_per_s"`
 	TestEvalS    float64 `json:"test_eval_s"`
 	PeakRSSMiB   float64 `json:"peak_rss_mib"`
@@ -137,7 +138,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	res := result{
 		Params: model.Params().Count(), Epochs: c.epochs, BatchSize: c.batch, LR: c.lr, Optimizer: opt.String(), Seed: c.seed,
 		TrainImages: trainSet.N, ValImages: val.N, TestImages: test.N,
-		MedianEpochS: hist.Median("seconds"), TestEvalS: time.Since(t0).Seconds(), PeakRSSMiB: peakRSSMiB(),
+		MedianEpochS: hist.Median("seconds"), MedianTrainS: hist.Median("train_seconds"), TestEvalS: time.Since(t0).Seconds(), PeakRSSMiB: peakRSSMiB(),
 		TestLoss: testLoss, TestAcc: testAcc,
 	}
 	if n := len(hist.Epochs); n > 0 {
