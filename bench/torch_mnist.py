@@ -7,7 +7,7 @@ biases as in Keras; RMSprop(lr=1e-4, alpha=0.9, eps=1e-7), whose update
 lr*g/(sqrt(v)+eps) is Keras's; mean cross-entropy; batch 128; a seeded
 50,000/10,000 split of the training images. Prints one JSON object.
 """
-import argparse, gzip, json, os, resource, struct, sys, time
+import argparse, gzip, json, os, resource, statistics, struct, sys, time
 
 import numpy as np
 import torch
@@ -118,7 +118,7 @@ def main():
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "blas": blas_libraries(),
-        "epoch_train_s": sorted(e["train_s"] for e in epochs)[len(epochs) // 2],
+        "epoch_train_s": statistics.median(e["train_s"] for e in epochs),
         "test_eval_s": test_s,
         "test_acc": tacc,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -30,7 +30,7 @@ type dropout struct {
 // Each training graph draws a new mask on every run, from a generator seeded
 // by the model's seed (graph.Params.Seed), the layer's name and the input
 // shape: the same model seed gives the same masks. The generators start
-// afresh with each new graph, so a run resumed with train's FitFrom draws
+// afresh with each new graph, so a run resumed from a checkpoint draws
 // other masks than an uninterrupted run would have. The only option is
 // FreezeMask.
 func Dropout(rate float64, opts ...Option) Layer {

@@ -8,15 +8,15 @@ import (
 	"strconv"
 )
 
-// Epoch is what one epoch of training measured. Validation fields are
-// NaN-free: when no validation set was given, HasVal is false and they are 0.
+// Epoch is what one epoch of training measured. When no validation set was
+// given, HasVal is false and the validation fields are 0.
 type Epoch struct {
 	Epoch        int     `json:"epoch"` // 1-based
 	Loss         float64 `json:"loss"`
 	Acc          float64 `json:"acc"`
 	ValLoss      float64 `json:"val_loss"`
 	ValAcc       float64 `json:"val_acc"`
-	HasVal       bool    `json:"-"`
+	HasVal       bool    `json:"has_val"`
 	Seconds      float64 `json:"seconds"`       // wall time of the epoch's training steps and validation
 	TrainSeconds float64 `json:"train_seconds"` // wall time of the training steps alone
 	Images       int     `json:"images"`        // training images seen
@@ -91,11 +91,7 @@ func ReadJSON(r io.Reader) (*History, error) {
 	if err := json.NewDecoder(r).Decode(&v); err != nil {
 		return nil, err
 	}
-	h := &History{Epochs: v.Epochs}
-	for i := range h.Epochs {
-		h.Epochs[i].HasVal = true
-	}
-	return h, nil
+	return &History{Epochs: v.Epochs}, nil
 }
 
 // WriteCSV writes one row per epoch with a header.

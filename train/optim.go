@@ -72,12 +72,25 @@ func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 	return nil
 }
 
-// State returns the optimiser's state, for checkpoints: the step count and
-// one slice per parameter.
+// A Stateful optimiser exposes its state so that a checkpoint can save and
+// restore it. The built-in optimisers all are.
+type Stateful interface {
+	// State returns the step count and the state values of each parameter
+	// (nil before the first step).
+	State() (step int, slots [][]float64)
+	// SetState restores a state returned by State.
+	SetState(step int, slots [][]float64) error
+}
+
 func (o *optimizer) State() (step int, slots [][]float64) { return o.step, o.state }
 
-// SetState restores a state returned by State.
-func (o *optimizer) SetState(step int, slots [][]float64) { o.step, o.state = step, slots }
+func (o *optimizer) SetState(step int, slots [][]float64) error {
+	if step < 0 {
+		return errors.Errorf("%s: negative step %d", o.name, step)
+	}
+	o.step, o.state = step, slots
+	return nil
+}
 
 // RMSprop divides the gradient by a moving root mean square of recent
 // gradients, with Keras's defaults rho 0.9 and epsilon 1e-7:

@@ -24,7 +24,8 @@ type Trainer struct {
 	seed      int64
 	evalBatch int
 	callbacks []Callback
-	stepsDone int // optimiser steps taken, over all Fits
+	prog      State
+	hist      *History
 
 	train map[int]*step // compiled training graphs by batch size
 	infer map[int]*step // compiled inference graphs by batch size
@@ -68,7 +69,7 @@ func New(model *layers.Sequential, opts ...Option) (*Trainer, error) {
 		return nil, errors.New("train: nil model")
 	}
 	t := &Trainer{model: model, loss: CategoricalCrossEntropy, opt: RMSprop(1e-3), seed: 1,
-		evalBatch: DefaultEvalBatch, train: map[int]*step{}, infer: map[int]*step{}}
+		evalBatch: DefaultEvalBatch, train: map[int]*step{}, infer: map[int]*step{}, hist: &History{}}
 	for _, o := range opts {
 		o(t)
 	}
@@ -169,54 +170,69 @@ func (t *Trainer) checkData(ds *data.Dataset, what string) error {
 // infinite. The parameters are left as they were before that batch.
 var ErrNaN = errors.New("loss is not finite")
 
-// Fit trains for the given number of epochs in batches of batchSize,
-// reshuffling the training set every epoch, and evaluates on val (which may
-// be nil) after each epoch. It returns the history of the epochs it ran,
-// also when it stops on an error or when a callback stops it.
-func (t *Trainer) Fit(trainSet, val *data.Dataset, epochs, batchSize int) (*History, error) {
-	return t.FitFrom(trainSet, val, 0, epochs, batchSize, nil)
+// State is how far a run has got: the epochs completed and, within the
+// next epoch, the batches completed with their running sums. A checkpoint
+// saves it, so that a resumed run picks up at the very next batch.
+type State struct {
+	Epoch   int     `json:"epoch"`    // epochs completed
+	Batch   int     `json:"batch"`    // batches completed of the next epoch
+	LossSum float64 `json:"loss_sum"` // Σ batch loss × batch size over those batches
+	Correct int     `json:"correct"`  // correct predictions over those batches
+	Seen    int     `json:"seen"`     // examples in those batches
+	Seconds float64 `json:"seconds"`  // training time spent on those batches
 }
 
-// FitFrom continues a run: it trains epochs start+1 ... epochs, appending to
-// hist (nil for a new run). Epoch e always sees the same shuffle, so a run
-// resumed from a checkpoint after k epochs ends with the same weights as an
-// uninterrupted one.
-func (t *Trainer) FitFrom(trainSet, val *data.Dataset, start, epochs, batchSize int, hist *History) (*History, error) {
-	if hist == nil {
-		hist = &History{}
-	}
-	if epochs < 0 || start < 0 || start > epochs {
-		return hist, errors.Errorf("train: epochs %d (from %d) is out of range", epochs, start)
+// State returns how far the trainer has got.
+func (t *Trainer) State() State { return t.prog }
+
+// History returns the epochs trained so far, over all calls of Fit and
+// including those restored from a checkpoint.
+func (t *Trainer) History() *History { return t.hist }
+
+// Fit trains until the given number of epochs in all have been completed,
+// in batches of batchSize, reshuffling the training set every epoch, and
+// evaluates on val (which may be nil) after each epoch. A trainer restored
+// from a checkpoint continues where the checkpoint left off: epoch e always
+// sees the same shuffle, so a resumed run ends with the same weights as an
+// uninterrupted one. Fit returns the history of every epoch so far, also
+// when it stops on an error or when a callback stops it; State then says
+// how far it got.
+func (t *Trainer) Fit(trainSet, val *data.Dataset, epochs, batchSize int) (*History, error) {
+	if epochs < 0 {
+		return t.hist, errors.Errorf("train: epochs %d must not be negative", epochs)
 	}
 	if batchSize <= 0 {
-		return hist, errors.Errorf("train: batch size %d must be positive", batchSize)
+		return t.hist, errors.Errorf("train: batch size %d must be positive", batchSize)
 	}
 	if err := t.checkData(trainSet, "training"); err != nil {
-		return hist, err
+		return t.hist, err
 	}
 	if val != nil {
 		if err := t.checkData(val, "validation"); err != nil {
-			return hist, err
+			return t.hist, err
 		}
 	}
 	it, err := data.NewIterator(trainSet, batchSize, data.Shuffle(t.seed))
 	if err != nil {
-		return hist, errors.Wrap(err, "train")
+		return t.hist, errors.Wrap(err, "train")
+	}
+	if t.prog.Batch > it.NumBatches() {
+		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, it.NumBatches(), batchSize)
 	}
 	info := RunInfo{Epochs: epochs, Batches: it.NumBatches(), Images: trainSet.N, BatchSize: batchSize}
 	for _, cb := range t.callbacks {
 		if err := cb.OnTrainBegin(t, info); err != nil {
-			return hist, err
+			return t.hist, err
 		}
 	}
 	var fitErr error
-	for e := start; e < epochs && fitErr == nil; e++ {
+	for t.prog.Epoch < epochs && fitErr == nil {
 		var rec Epoch
-		rec, fitErr = t.epoch(it, e, val)
-		if fitErr != nil {
+		if rec, fitErr = t.epoch(it, val); fitErr != nil {
 			break
 		}
-		hist.Epochs = append(hist.Epochs, rec)
+		t.hist.Epochs = append(t.hist.Epochs, rec)
+		t.prog = State{Epoch: t.prog.Epoch + 1}
 		for _, cb := range t.callbacks {
 			if err := cb.OnEpochEnd(t, rec); err != nil {
 				fitErr = err
@@ -228,22 +244,24 @@ func (t *Trainer) FitFrom(trainSet, val *data.Dataset, start, epochs, batchSize 
 		fitErr = nil
 	}
 	for _, cb := range t.callbacks {
-		if err := cb.OnTrainEnd(t, hist, fitErr); err != nil && fitErr == nil {
+		if err := cb.OnTrainEnd(t, t.hist, fitErr); err != nil && fitErr == nil {
 			fitErr = err
 		}
 	}
-	return hist, fitErr
+	return t.hist, fitErr
 }
 
-// epoch runs epoch e (0-based) and validates.
-func (t *Trainer) epoch(it *data.Iterator, e int, val *data.Dataset) (Epoch, error) {
+// epoch runs the rest of epoch t.prog.Epoch and validates.
+func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
+	e := t.prog.Epoch
 	rec := Epoch{Epoch: e + 1}
 	start := time.Now()
 	it.Epoch(e)
-	var lossSum float64
-	correct, seen := 0, 0
+	for bi := 0; bi < t.prog.Batch && it.Next(); bi++ {
+		// Skip the batches a checkpoint says are done.
+	}
 	k := t.model.OutputShape()[0]
-	for bi := 0; it.Next(); bi++ {
+	for bi := t.prog.Batch; it.Next(); bi++ {
 		b := it.Batch()
 		s, loss, err := t.run(b, true)
 		if err != nil {
@@ -259,19 +277,19 @@ func (t *Trainer) epoch(it *data.Iterator, e int, val *data.Dataset) (Epoch, err
 		if err := t.opt.Update(s.params, grads); err != nil {
 			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
-		t.stepsDone++
-		lossSum += loss * float64(b.N)
-		correct += Correct(s.pred, b.Labels, k)
-		seen += b.N
+		p := &t.prog
+		p.Batch, p.LossSum, p.Correct, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Correct+Correct(s.pred, b.Labels, k), p.Seen+b.N
 		for _, cb := range t.callbacks {
-			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: seen, Loss: lossSum / float64(seen), Acc: float64(correct) / float64(seen)}); err != nil {
+			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: p.Seen, Loss: p.LossSum / float64(p.Seen), Acc: float64(p.Correct) / float64(p.Seen)}); err != nil {
+				p.Seconds += time.Since(start).Seconds()
 				return rec, err
 			}
 		}
 	}
-	trainTime := time.Since(start).Seconds()
-	rec.Loss, rec.Acc, rec.Images = lossSum/float64(seen), float64(correct)/float64(seen), seen
-	rec.ImagesPS, rec.TrainSeconds = float64(seen)/trainTime, trainTime
+	p := t.prog
+	trainTime := p.Seconds + time.Since(start).Seconds()
+	rec.Loss, rec.Acc, rec.Images = p.LossSum/float64(p.Seen), float64(p.Correct)/float64(p.Seen), p.Seen
+	rec.ImagesPS, rec.TrainSeconds = float64(p.Seen)/trainTime, trainTime
 	if val != nil {
 		var err error
 		if rec.ValLoss, rec.ValAcc, err = t.Evaluate(val); err != nil {
@@ -279,7 +297,7 @@ func (t *Trainer) epoch(it *data.Iterator, e int, val *data.Dataset) (Epoch, err
 		}
 		rec.HasVal = true
 	}
-	rec.Seconds = time.Since(start).Seconds()
+	rec.Seconds = p.Seconds + time.Since(start).Seconds()
 	return rec, nil
 }
 

@@ -1,0 +1,146 @@
+package train_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/cnn/train"
+)
+
+// stopAfter interrupts Fit after the given batch of the given epoch, as
+// cmd/mnist does on SIGINT.
+func stopAfter(epoch, batch int) train.Callback {
+	return train.BatchFunc(func(_ *train.Trainer, b train.BatchEnd) error {
+		if b.Epoch == epoch && b.Batch == batch {
+			return errInterrupted
+		}
+		return nil
+	})
+}
+
+var errInterrupted = errors.New("interrupted")
+
+func weights(tr *train.Trainer) [][]float32 {
+	var out [][]float32
+	for _, p := range tr.Model().Params().List() {
+		out = append(out, append([]float32(nil), p.Value.Float32s()...))
+	}
+	return out
+}
+
+// TestResumeIsExact: a run of 3 epochs interrupted at a batch in the middle
+// of epoch 2, checkpointed and resumed in a fresh process-like trainer,
+// ends with the same weights and history as an uninterrupted run.
+func TestResumeIsExact(t *testing.T) {
+	full, _ := realMNIST(t)
+	trainSet, val, err := full.Limit(1100).Split(1000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTrainer := func(cbs ...train.Callback) *train.Trainer {
+		tr, err := train.New(recipe(t, 3), train.WithOptimizer(train.RMSprop(1e-3)), train.WithSeed(3), train.WithCallbacks(cbs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	whole := newTrainer()
+	defer whole.Close()
+	want, err := whole.Fit(trainSet, val, 3, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first := newTrainer(stopAfter(2, 4))
+	defer first.Close()
+	if _, err := first.Fit(trainSet, val, 3, 100); !errors.Is(err, errInterrupted) {
+		t.Fatalf("err = %v, want the interruption", err)
+	}
+	if s := first.State(); s.Epoch != 1 || s.Batch != 4 {
+		t.Fatalf("state after the interruption: %+v", s)
+	}
+	path := filepath.Join(t.TempDir(), "checkpoint.bin")
+	if err := first.SaveCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+
+	second := newTrainer()
+	defer second.Close()
+	if err := second.LoadCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := second.Fit(trainSet, val, 3, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(weights(second), weights(whole)) {
+		t.Error("resumed run ended with different weights")
+	}
+	if len(got.Epochs) != 3 {
+		t.Fatalf("resumed history has %d epochs", len(got.Epochs))
+	}
+	for i := range got.Epochs {
+		a, b := got.Epochs[i], want.Epochs[i]
+		if a.Loss != b.Loss || a.Acc != b.Acc || a.ValLoss != b.ValLoss || a.ValAcc != b.ValAcc {
+			t.Errorf("epoch %d: resumed %+v, uninterrupted %+v", i+1, a, b)
+		}
+	}
+}
+
+// TestBrokenCheckpoints: a truncated, corrupt or mismatched checkpoint is an
+// error naming the file and the problem, and changes nothing.
+func TestBrokenCheckpoints(t *testing.T) {
+	full, _ := realMNIST(t)
+	tr, err := train.New(recipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if _, err := tr.Fit(full.Limit(200), nil, 1, 100); err != nil {
+		t.Fatal(err)
+	}
+	var good bytes.Buffer
+	if err := tr.WriteCheckpoint(&good); err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(good.Bytes())
+	flipped[len(flipped)/3] ^= 1
+	other, err := train.New(recipe(t, 1), train.WithOptimizer(train.Adam(1e-3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tests := []struct {
+		name string
+		file []byte
+		into *train.Trainer
+		want string
+	}{
+		{"empty", nil, tr, "not a checkpoint"},
+		{"weights file instead", []byte("GOCNNWTS" + strings.Repeat("x", 40)), tr, "not a checkpoint"},
+		{"truncated", good.Bytes()[:good.Len()/2], tr, "checksum"},
+		{"bit flip", flipped, tr, "checksum"},
+		{"other optimizer", good.Bytes(), other, "made with RMSprop"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := weights(tc.into)
+			path := filepath.Join(t.TempDir(), "checkpoint.bin")
+			if err := os.WriteFile(path, tc.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := tc.into.LoadCheckpoint(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("err = %v; want one naming %s and saying %q", err, path, tc.want)
+			}
+			if !reflect.DeepEqual(before, weights(tc.into)) {
+				t.Error("a failed load changed the weights")
+			}
+		})
+	}
+}
