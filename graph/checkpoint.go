@@ -83,11 +83,11 @@ func (p *Params) UnmarshalBinaryFrom(r io.Reader) error {
 	}
 	le := binary.LittleEndian
 	body, sum := buf[:len(buf)-4], le.Uint32(buf[len(buf)-4:])
-	if v := le.Uint32(body[8:]); v != weightsVersion {
-		return errors.Errorf("weights file version %d; this program reads version %d", v, weightsVersion)
-	}
 	if crc32.ChecksumIEEE(body) != sum {
 		return errors.New("weights file is corrupt or truncated (checksum mismatch)")
+	}
+	if v := le.Uint32(body[8:]); v != weightsVersion {
+		return errors.Errorf("weights file version %d; this program reads version %d", v, weightsVersion)
 	}
 	rd := &reader{b: body[12:]}
 	dsize := int(rd.u8())

@@ -83,11 +83,11 @@ func (t *Trainer) ReadCheckpoint(r io.Reader) error {
 	}
 	le := binary.LittleEndian
 	body, sum := buf[:len(buf)-4], le.Uint32(buf[len(buf)-4:])
-	if v := le.Uint32(body[8:]); v != checkpointVersion {
-		return errors.Errorf("checkpoint version %d; this program reads version %d", v, checkpointVersion)
-	}
 	if crc32.ChecksumIEEE(body) != sum {
 		return errors.New("checkpoint is corrupt or truncated (checksum mismatch)")
+	}
+	if v := le.Uint32(body[8:]); v != checkpointVersion {
+		return errors.Errorf("checkpoint version %d; this program reads version %d", v, checkpointVersion)
 	}
 	rest := body[12:]
 	n := int(le.Uint32(rest))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -27,10 +29,14 @@ func TestBadFlags(t *testing.T) {
 		{"unknown flag", []string{"-nope"}, "nope"},
 		{"stray argument", []string{"extra"}, "extra"},
 		{"unknown optimizer", []string{"-optimizer", "lbfgs", "-data", "."}, "lbfgs"},
+		{"bad val split", []string{"-val-split", "1.5"}, "-val-split 1.5"},
+		{"negative early stop", []string{"-early-stop", "-1"}, "-early-stop -1"},
+		{"resume with a new seed", []string{"-resume", ".", "-seed", "3"}, "-seed cannot change"},
+		{"resume and out differ", []string{"-resume", "a", "-out", "b"}, "different directories"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := run(tc.args, io.Discard, io.Discard)
+			err := run(context.Background(), tc.args, io.Discard, io.Discard)
 			var ue usageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("err = %v (%T), want a usage error (exit code 2)", err, err)
@@ -44,7 +50,7 @@ func TestBadFlags(t *testing.T) {
 
 func TestMissingData(t *testing.T) {
 	dir := t.TempDir()
-	err := run([]string{"-data", dir, "-epochs", "1"}, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"-data", dir, "-epochs", "1"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("err = %v, want one naming %s", err, dir)
 	}
@@ -59,7 +65,7 @@ func TestQuickRun(t *testing.T) {
 	}
 	out := t.TempDir()
 	var stdout strings.Builder
-	if err := run([]string{"-data", dir, "-epochs", "2", "-limit", "500", "-lr", "1e-3", "-out", out}, &stdout, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"-data", dir, "-epochs", "2", "-limit", "500", "-lr", "1e-3", "-out", out}, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"Total params: 38,390", "Epoch 2/2", "val_acc", "Test: loss"} {
@@ -93,7 +99,7 @@ func TestQuickRun(t *testing.T) {
 	// Loading the saved weights and evaluating with -epochs 0 reproduces
 	// the test accuracy exactly.
 	out2 := t.TempDir()
-	if err := run([]string{"-data", dir, "-epochs", "0", "-limit", "500", "-load", filepath.Join(out, "weights.bin"), "-out", out2}, io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"-data", dir, "-epochs", "0", "-limit", "500", "-load", filepath.Join(out, "weights.bin"), "-out", out2}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	b2, err := os.ReadFile(filepath.Join(out2, "result.json"))
@@ -106,5 +112,99 @@ func TestQuickRun(t *testing.T) {
 	}
 	if res2["test_acc"] != res["test_acc"] || res2["test_loss"] != res["test_loss"] {
 		t.Errorf("reloaded weights: test %v/%v, trained run %v/%v", res2["test_loss"], res2["test_acc"], res["test_loss"], res["test_acc"])
+	}
+}
+
+// quickArgs are the flags of a short run on a few hundred real images.
+func quickArgs(t *testing.T, extra ...string) []string {
+	t.Helper()
+	dir, err := data.DefaultMNISTDir()
+	if err != nil {
+		t.Skipf("real MNIST is not available here: %v", err)
+	}
+	return append([]string{"-data", dir, "-limit", "300", "-batch", "50", "-lr", "1e-3", "-quiet"}, extra...)
+}
+
+// TestInterruptAndResume: an interrupted run saves a checkpoint and exits
+// with status 130; resuming it ends with the same weights and test result as
+// a run that was never interrupted.
+func TestInterruptAndResume(t *testing.T) {
+	whole := t.TempDir()
+	if err := run(context.Background(), quickArgs(t, "-epochs", "2", "-out", whole), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+
+	parted := t.TempDir()
+	interrupted, cancel := context.WithCancel(context.Background())
+	cancel() // as if Ctrl-C came during the first batch
+	err := run(interrupted, quickArgs(t, "-epochs", "2", "-out", parted), io.Discard, io.Discard)
+	if !errors.Is(err, errInterrupted) {
+		t.Fatalf("err = %v, want an interruption", err)
+	}
+	var stderr strings.Builder
+	if code := exitCode(err, &stderr); code != 130 || !strings.Contains(stderr.String(), "-resume "+parted) || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("exit code %d, message %q", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(parted, "checkpoint.bin")); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh run must not overwrite the interrupted one.
+	if err := run(context.Background(), quickArgs(t, "-epochs", "2", "-out", parted), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "-resume") {
+		t.Fatalf("fresh run into a directory with a checkpoint: err = %v", err)
+	}
+	if err := run(context.Background(), []string{"-resume", parted, "-quiet", "-data", quickArgs(t)[1]}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(whole, "weights.bin"))
+	b, _ := os.ReadFile(filepath.Join(parted, "weights.bin"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("the resumed run ended with different weights")
+	}
+	ra, _ := os.ReadFile(filepath.Join(whole, "result.json"))
+	rb, _ := os.ReadFile(filepath.Join(parted, "result.json"))
+	var x, y map[string]any
+	json.Unmarshal(ra, &x)
+	json.Unmarshal(rb, &y)
+	if x["test_acc"] == nil || x["test_acc"] != y["test_acc"] || x["test_loss"] != y["test_loss"] {
+		t.Errorf("test results differ: %v/%v vs %v/%v", x["test_loss"], x["test_acc"], y["test_loss"], y["test_acc"])
+	}
+	for _, f := range []string{"filters.png", "feature_maps.png", "confusion.png", "confusion.csv"} {
+		if _, err := os.Stat(filepath.Join(parted, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestRunErrors: bad output directories and broken checkpoints give one
+// line naming the problem and a non-zero exit status.
+func TestRunErrors(t *testing.T) {
+	base := t.TempDir()
+	file := filepath.Join(base, "a-file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	corrupt := filepath.Join(base, "corrupt")
+	os.MkdirAll(corrupt, 0o755)
+	os.WriteFile(filepath.Join(corrupt, "run.json"), []byte(`{"epochs":2,"batch":50,"lr":0.001,"seed":1,"optimizer":"rmsprop","limit":300}`), 0o644)
+	os.WriteFile(filepath.Join(corrupt, "checkpoint.bin"), []byte("GOCNNCKP garbage garbage garbage"), 0o644)
+	badWeights := filepath.Join(base, "weights.bin")
+	os.WriteFile(badWeights, []byte("not weights"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"out is a file", quickArgs(t, "-epochs", "1", "-out", filepath.Join(file, "sub")), "a-file"},
+		{"corrupt checkpoint", []string{"-resume", corrupt, "-data", quickArgs(t)[1]}, "checksum"},
+		{"resume a directory that is not a run", []string{"-resume", base}, "not the -out directory"},
+		{"broken weights", quickArgs(t, "-epochs", "0", "-load", badWeights), badWeights},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(context.Background(), tc.args, io.Discard, io.Discard)
+			var stderr strings.Builder
+			code := exitCode(err, &stderr)
+			if code == 0 || !strings.Contains(stderr.String(), tc.want) || strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want one line mentioning %q", code, stderr.String(), tc.want)
+			}
+		})
 	}
 }

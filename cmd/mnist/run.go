@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +20,16 @@ import (
 	"github.com/gocnn/cnn/viz"
 )
 
-// Recipe returns the Keras MNIST network.
+// The files a run writes into -out.
+const (
+	runFile        = "run.json"
+	checkpointFile = "checkpoint.bin"
+)
+
+// errInterrupted marks a run stopped by Ctrl-C or SIGTERM.
+var errInterrupted = errors.New("interrupted")
+
+// recipe returns the Keras MNIST network.
 func recipe(seed uint64) (*layers.Sequential, error) {
 	return layers.NewSequential([]int{1, 28, 28}, []layers.Layer{
 		layers.Conv2D(10, 5, 5, layers.Activation("relu")),
@@ -56,11 +66,17 @@ type result struct {
 	TestAcc      float64 `json:"test_acc"`
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
+	if c.resume != "" {
+		if c, err = resumeConfig(c); err != nil {
+			return err
+		}
+	}
+	final := stdout
 	if c.quiet {
 		stdout = io.Discard
 	}
@@ -75,33 +91,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if c.outDir != "" {
-		if err := os.MkdirAll(c.outDir, 0o755); err != nil {
-			return errors.Wrap(err, "-out")
-		}
+	if err := prepareOut(c); err != nil {
+		return err
 	}
-	opt, err := train.OptimizerByName(c.optimizer, c.lr)
+	opt, err := train.OptimizerByName(c.Optimizer, c.LR)
 	if err != nil {
 		return usageError{"-optimizer: " + err.Error()}
 	}
-	dir := c.dataDir
-	if dir == "" {
-		if dir, err = data.DefaultMNISTDir(); err != nil {
-			return err
-		}
-	}
-	full, test, err := data.LoadMNIST(dir)
+
+	trainSet, val, test, dir, err := loadData(c)
 	if err != nil {
 		return err
 	}
-	trainSet, val, err := full.Split(50000, int64(c.seed))
-	if err != nil {
-		return err
-	}
-	trainSet, val, test = trainSet.Limit(c.limit), val.Limit(c.limit), test.Limit(c.limit)
 	fmt.Fprintf(stdout, "MNIST from %s: %d training, %d validation, %d test images\n", dir, trainSet.N, val.N, test.N)
 
-	model, err := recipe(c.seed)
+	model, err := recipe(c.Seed)
 	if err != nil {
 		return err
 	}
@@ -113,21 +117,34 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := model.Summary(stdout); err != nil {
 		return err
 	}
-	tr, err := train.New(model, train.WithOptimizer(opt), train.WithSeed(int64(c.seed)),
-		train.WithCallbacks(train.NewProgress(stdout)))
+	cbs := []train.Callback{train.NewProgress(stdout), interrupter(ctx)}
+	if c.outDir != "" {
+		cbs = append(cbs, train.EpochFunc(func(t *train.Trainer, _ train.Epoch) error { return saveRun(c.outDir, t) }))
+	}
+	if c.EarlyStop > 0 {
+		cbs = append(cbs, train.EarlyStopping("val_loss", c.EarlyStop, true))
+	}
+	tr, err := train.New(model, train.WithOptimizer(opt), train.WithSeed(int64(c.Seed)), train.WithCallbacks(cbs...))
 	if err != nil {
 		return err
 	}
 	defer tr.Close()
-	fmt.Fprintf(stdout, "Training for %d epochs, batch %d, %v\n", c.epochs, c.batch, opt)
-	hist, fitErr := tr.Fit(trainSet, val, c.epochs, c.batch)
-	if c.outDir != "" && len(hist.Epochs) > 0 {
-		if err := writeHistory(c.outDir, hist); err != nil {
+	if c.resume != "" {
+		if err := tr.LoadCheckpoint(filepath.Join(c.outDir, checkpointFile)); err != nil {
+			return err
+		}
+		s := tr.State()
+		fmt.Fprintf(stdout, "Resuming %s after epoch %d, batch %d\n", c.outDir, s.Epoch, s.Batch)
+	} else if c.outDir != "" {
+		if err := writeJSON(filepath.Join(c.outDir, runFile), c); err != nil {
 			return err
 		}
 	}
+
+	fmt.Fprintf(stdout, "Training for %d epochs, batch %d, %v\n", c.Epochs, c.Batch, opt)
+	hist, fitErr := tr.Fit(trainSet, val, c.Epochs, c.Batch)
 	if fitErr != nil {
-		return fitErr
+		return stopped(c, tr, fitErr)
 	}
 
 	t0 := time.Now()
@@ -136,30 +153,140 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res := result{
-		Params: model.Params().Count(), Epochs: c.epochs, BatchSize: c.batch, LR: c.lr, Optimizer: opt.String(), Seed: c.seed,
+		Params: model.Params().Count(), Epochs: len(hist.Epochs), BatchSize: c.Batch, LR: c.LR, Optimizer: opt.String(), Seed: c.Seed,
 		TrainImages: trainSet.N, ValImages: val.N, TestImages: test.N,
-		MedianEpochS: hist.Median("seconds"), MedianTrainS: hist.Median("train_seconds"), TestEvalS: time.Since(t0).Seconds(), PeakRSSMiB: peakRSSMiB(),
-		TestLoss: testLoss, TestAcc: testAcc,
+		MedianEpochS: hist.Median("seconds"), MedianTrainS: hist.Median("train_seconds"), ImagesPerS: hist.Median("images_per_s"),
+		TestEvalS: time.Since(t0).Seconds(), PeakRSSMiB: peakRSSMiB(), TestLoss: testLoss, TestAcc: testAcc,
 	}
 	if n := len(hist.Epochs); n > 0 {
 		last := hist.Epochs[n-1]
 		res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = last.Loss, last.Acc, last.ValLoss, last.ValAcc
-		res.ImagesPerS = hist.Median("images_per_s")
 	} else if res.ValLoss, res.ValAcc, err = tr.Evaluate(val); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Test: loss %.4f, accuracy %.4f (%d images, %.2fs); median epoch %.2fs; peak RSS %.0f MiB\n",
 		testLoss, testAcc, test.N, res.TestEvalS, res.MedianEpochS, res.PeakRSSMiB)
 	if c.quiet {
-		fmt.Fprintf(os.Stdout, "test_loss %.4f test_acc %.4f\n", testLoss, testAcc)
+		fmt.Fprintf(final, "test_loss %.4f test_acc %.4f\n", testLoss, testAcc)
 	}
 	if c.outDir == "" {
 		return nil
 	}
-	if err := model.Params().SaveFile(filepath.Join(c.outDir, "weights.bin")); err != nil {
+	out := func(name string) string { return filepath.Join(c.outDir, name) }
+	if err := model.Params().SaveFile(out("weights.bin")); err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(c.outDir, "result.json"), res)
+	if err := writeFilters(out("filters.png"), model); err != nil {
+		return err
+	}
+	if err := writeFeatureMaps(out("feature_maps.png"), tr, test.Image(0)); err != nil {
+		return err
+	}
+	if err := writeConfusion(out("confusion.png"), out("confusion.csv"), tr, test); err != nil {
+		return err
+	}
+	return writeJSON(out("result.json"), res)
+}
+
+// resumeConfig reads the settings of the run being resumed; -epochs, if
+// given, replaces its total.
+func resumeConfig(c config) (config, error) {
+	b, err := os.ReadFile(filepath.Join(c.resume, runFile))
+	if err != nil {
+		return c, errors.Wrap(err, "-resume: not the -out directory of an earlier run")
+	}
+	saved := c
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return c, errors.Wrapf(err, "-resume: %s", filepath.Join(c.resume, runFile))
+	}
+	if c.set["epochs"] {
+		saved.Epochs = c.Epochs
+	}
+	return saved, saved.validate()
+}
+
+// prepareOut creates -out and checks that it is writable, and that a fresh
+// run will not overwrite an earlier run's checkpoint.
+func prepareOut(c config) error {
+	if c.outDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(c.outDir, 0o755); err != nil {
+		return errors.Wrap(err, "-out")
+	}
+	f, err := os.CreateTemp(c.outDir, ".probe*")
+	if err != nil {
+		return errors.Wrapf(err, "-out %s is not writable", c.outDir)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	if c.resume == "" {
+		if _, err := os.Stat(filepath.Join(c.outDir, checkpointFile)); err == nil {
+			return usageError{fmt.Sprintf("-out %s holds an earlier run's checkpoint; continue it with -resume %s, or choose another directory", c.outDir, c.outDir)}
+		}
+	}
+	return nil
+}
+
+// loadData reads MNIST and splits it as the flags say.
+func loadData(c config) (trainSet, val, test *data.Dataset, dir string, err error) {
+	dir = c.dataDir
+	if dir == "" {
+		if dir, err = data.DefaultMNISTDir(); err != nil {
+			return nil, nil, nil, "", err
+		}
+	}
+	full, test, err := data.LoadMNIST(dir)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	if c.ValSplit > 0 {
+		trainSet, val, err = train.ValidationSplit(full, c.ValSplit, int64(c.Seed))
+	} else {
+		trainSet, val, err = full.Split(full.N-10000, int64(c.Seed))
+	}
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	return trainSet.Limit(c.Limit), val.Limit(c.Limit), test.Limit(c.Limit), dir, nil
+}
+
+// interrupter stops training after the current batch once ctx is done.
+func interrupter(ctx context.Context) train.Callback {
+	return train.BatchFunc(func(*train.Trainer, train.BatchEnd) error {
+		if ctx.Err() != nil {
+			return errInterrupted
+		}
+		return nil
+	})
+}
+
+// stopped saves what a run that failed or was interrupted leaves behind, and
+// explains how to go on.
+func stopped(c config, tr *train.Trainer, fitErr error) error {
+	if c.outDir == "" {
+		if errors.Is(fitErr, errInterrupted) {
+			return errors.Wrap(fitErr, "nothing was saved (no -out)")
+		}
+		return fitErr
+	}
+	if err := saveRun(c.outDir, tr); err != nil {
+		return errors.Wrapf(fitErr, "and saving the checkpoint failed too (%v)", err)
+	}
+	s := tr.State()
+	return errors.Wrapf(fitErr, "after epoch %d, batch %d; checkpoint and history saved in %s; continue with -resume %s",
+		s.Epoch, s.Batch, c.outDir, c.outDir)
+}
+
+// saveRun writes the checkpoint and the history so far.
+func saveRun(dir string, tr *train.Trainer) error {
+	if err := tr.SaveCheckpoint(filepath.Join(dir, checkpointFile)); err != nil {
+		return err
+	}
+	if len(tr.History().Epochs) == 0 {
+		return nil
+	}
+	return writeHistory(dir, tr.History())
 }
 
 func writeHistory(dir string, h *train.History) error {
