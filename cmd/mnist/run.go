@@ -274,9 +274,18 @@ func stopped(c config, tr *train.Trainer, fitErr error) error {
 		return errors.Wrapf(fitErr, "and saving the checkpoint failed too (%v)", err)
 	}
 	s := tr.State()
-	return errors.Wrapf(fitErr, "after epoch %d, batch %d; checkpoint and history saved in %s; continue with -resume %s",
-		s.Epoch, s.Batch, c.outDir, c.outDir)
+	return stopError{fitErr, fmt.Sprintf("(after epoch %d, batch %d); checkpoint and history saved in %s; continue with -resume %s",
+		s.Epoch, s.Batch, c.outDir, c.outDir)}
 }
+
+// stopError is why a run stopped, followed by what was saved.
+type stopError struct {
+	cause error
+	saved string
+}
+
+func (e stopError) Error() string { return e.cause.Error() + " " + e.saved }
+func (e stopError) Unwrap() error { return e.cause }
 
 // saveRun writes the checkpoint and the history so far.
 func saveRun(dir string, tr *train.Trainer) error {
