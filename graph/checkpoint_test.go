@@ -113,3 +113,47 @@ func equal(a, b []float32) bool {
 	}
 	return true
 }
+
+// FuzzUnmarshalWeights feeds arbitrary bytes to the weights reader: it must
+// return an error or load, never panic, and never change the weights when
+// it fails. The seed corpus runs with every go test.
+func FuzzUnmarshalWeights(f *testing.F) {
+	shapes := map[string][]int{"k": {2, 1, 2, 2}, "b": {2}}
+	src, err := graph.NewParams(tensor.Float32, 1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, name := range []string{"k", "b"} {
+		if _, err := src.Get(name, shapes[name], graph.GlorotUniform); err != nil {
+			f.Fatal(err)
+		}
+	}
+	var good bytes.Buffer
+	if err := src.MarshalBinaryTo(&good); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good.Bytes())
+	f.Add(good.Bytes()[:20])
+	f.Add([]byte("GOCNNWTS"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dst, err := graph.NewParams(tensor.Float32, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"k", "b"} {
+			if _, err := dst.Get(name, shapes[name], graph.Zeros); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := dst.UnmarshalBinaryFrom(bytes.NewReader(b)); err != nil {
+			for _, p := range dst.List() {
+				for _, v := range p.Value.Float32s() {
+					if v != 0 {
+						t.Fatalf("a failed load changed %s", p.Name)
+					}
+				}
+			}
+		}
+	})
+}

@@ -92,7 +92,7 @@ func NewSequential(input []int, ls []Layer, opts ...ModelOption) (*Sequential, e
 	x := g.Input("x", append([]int{1}, input...)...)
 	for _, l := range ls {
 		before := params.Count()
-		y, err := l.Build(g, x)
+		y, err := build(l, g, x)
 		if err != nil {
 			return nil, errors.Wrapf(err, "layer %s (%s) with input shape %v", l.Name(), l.Type(), shapeString(x.Shape()[1:]))
 		}
@@ -101,6 +101,17 @@ func NewSequential(input []int, ls []Layer, opts ...ModelOption) (*Sequential, e
 		x = y
 	}
 	return m, nil
+}
+
+// build calls l.Build, turning a panic inside it (or inside Gorgonia) into
+// an error, so that no model a user can describe crashes the program.
+func build(l Layer, g *graph.Graph, x *G.Node) (y *G.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			y, err = nil, errors.Errorf("internal panic: %v", r)
+		}
+	}()
+	return l.Build(g, x)
 }
 
 // snake turns a Keras type name into its default layer-name prefix:
@@ -153,7 +164,7 @@ func (m *Sequential) Build(g *graph.Graph, x *G.Node) (Outputs, error) {
 		return out, errors.New("sequential: the graph is not bound to this model's parameters")
 	}
 	for _, l := range m.layers {
-		y, err := l.Build(g, x)
+		y, err := build(l, g, x)
 		if err != nil {
 			return out, errors.Wrapf(err, "layer %s (%s)", l.Name(), l.Type())
 		}
