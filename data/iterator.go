@@ -141,9 +141,14 @@ func (it *Iterator) Next() bool {
 		N:      n,
 		Index:  it.buf.Index[:n],
 	}
+	if ds.Y == nil {
+		b.Y = nil
+	}
 	for j, i := range it.order[it.pos : it.pos+n] {
 		ds.CopyImage(i, b.X[j*s:(j+1)*s])
-		copy(b.Y[j*k:(j+1)*k], ds.Y[i*k:(i+1)*k])
+		if ds.Y != nil {
+			copy(b.Y[j*k:(j+1)*k], ds.Y[i*k:(i+1)*k])
+		}
 		b.Labels[j] = ds.Labels[i]
 		b.Index[j] = i
 	}

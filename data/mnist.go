@@ -41,12 +41,13 @@ const howToGetMNIST = "to get the data, install Go and run `go mod download " + 
 // column x is at c*H*W + y*W + x. They are held in exactly one of X
 // (float32 values) and Pixels (bytes standing for byte/255, a quarter of the
 // memory: MNIST is loaded this way). Image and CopyImage read either form.
-// Y holds the one-hot targets, N rows of Classes values, and Labels the
-// class index of each image.
+// Y holds the targets, N rows of Classes values (one-hot for a
+// classifier), and Labels the class index of each image. Y may be nil for a
+// classifier: the labels are then the targets, and batches carry no Y.
 type Dataset struct {
 	X       []float32 // images as values, N×C×H×W, or nil
 	Pixels  []uint8   // images as bytes scaled by 1/255, N×C×H×W, or nil
-	Y       []float32 // one-hot targets, N×Classes
+	Y       []float32 // targets, N×Classes, or nil
 	Labels  []uint8   // class of each image, N
 	N       int       // number of examples
 	C, H, W int       // channels, height and width of one image
@@ -115,13 +116,15 @@ func (d *Dataset) Images() []float32 {
 func (d *Dataset) Subset(idx []int) *Dataset {
 	s, k := d.ImageSize(), d.Classes
 	out := &Dataset{
-		Y:       make([]float32, len(idx)*k),
 		Labels:  make([]uint8, len(idx)),
 		N:       len(idx),
 		C:       d.C,
 		H:       d.H,
 		W:       d.W,
 		Classes: k,
+	}
+	if d.Y != nil {
+		out.Y = make([]float32, len(idx)*k)
 	}
 	if d.Pixels != nil {
 		out.Pixels = make([]uint8, len(idx)*s)
@@ -137,7 +140,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		} else {
 			copy(out.X[j*s:(j+1)*s], d.X[i*s:(i+1)*s])
 		}
-		copy(out.Y[j*k:(j+1)*k], d.Y[i*k:(i+1)*k])
+		if d.Y != nil {
+			copy(out.Y[j*k:(j+1)*k], d.Y[i*k:(i+1)*k])
+		}
 		out.Labels[j] = d.Labels[i]
 	}
 	return out
@@ -156,7 +161,9 @@ func (d *Dataset) Limit(n int) *Dataset {
 	} else {
 		lim.X = d.X[: n*s : n*s]
 	}
-	lim.Y = d.Y[: n*k : n*k]
+	if d.Y != nil {
+		lim.Y = d.Y[: n*k : n*k]
+	}
 	lim.Labels = d.Labels[:n:n]
 	lim.N = n
 	return &lim
@@ -195,7 +202,7 @@ func (d *Dataset) check() error {
 		return errors.New("data: dataset holds its images both in X and in Pixels")
 	case len(d.X)+len(d.Pixels) != d.N*d.ImageSize():
 		return errors.Errorf("data: dataset has %d image values, want N×C×H×W = %d×%d×%d×%d", len(d.X)+len(d.Pixels), d.N, d.C, d.H, d.W)
-	case len(d.Y) != d.N*d.Classes:
+	case d.Y != nil && len(d.Y) != d.N*d.Classes:
 		return errors.Errorf("data: dataset has %d target values, want N×Classes = %d×%d", len(d.Y), d.N, d.Classes)
 	case len(d.Labels) != d.N:
 		return errors.Errorf("data: dataset has %d labels, want N = %d", len(d.Labels), d.N)

@@ -218,3 +218,27 @@ func seq(n int) []int {
 	}
 	return s
 }
+
+// TestIntegerLabels: a dataset with labels and no one-hot targets trains
+// exactly like the same data with one-hot targets.
+func TestIntegerLabels(t *testing.T) {
+	full, _ := realMNIST(t)
+	onehot := full.Limit(400)
+	labels := *onehot
+	labels.Y = nil
+	var final [2][]float32
+	for i, ds := range []*data.Dataset{onehot, &labels} {
+		tr, err := train.New(recipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Fit(ds, nil, 1, 100); err != nil {
+			t.Fatal(err)
+		}
+		final[i] = tr.Model().Params().List()[0].Value.Float32s()
+		tr.Close()
+	}
+	if !reflect.DeepEqual(final[0], final[1]) {
+		t.Error("integer labels trained differently from one-hot targets")
+	}
+}

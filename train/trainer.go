@@ -38,6 +38,7 @@ type step struct {
 	out    *G.Node
 	loss   *G.Node
 	pred   []float32
+	onehot []float32
 	lossV  []float64
 	params []*graph.Param
 }
@@ -130,9 +131,18 @@ func (t *Trainer) run(b data.Batch, training bool) (*step, float64, error) {
 	if err := graph.Set(s.x, b.X); err != nil {
 		return nil, 0, err
 	}
-	if b.Y != nil {
+	switch {
+	case b.Y != nil:
 		if err := graph.Set(s.y, b.Y); err != nil {
 			return nil, 0, errors.Wrap(err, "train: targets do not match the model's output")
+		}
+	case b.Labels != nil:
+		// Integer labels: the targets are their one-hot rows.
+		if s.onehot, err = oneHot(b.Labels, s.y.Shape()[1], s.onehot); err != nil {
+			return nil, 0, err
+		}
+		if err := graph.Set(s.y, s.onehot); err != nil {
+			return nil, 0, err
 		}
 	}
 	if err := s.m.Run(); err != nil {
@@ -145,6 +155,18 @@ func (t *Trainer) run(b data.Batch, training bool) (*step, float64, error) {
 		return nil, 0, err
 	}
 	return s, s.lossV[0], nil
+}
+
+// oneHot writes the one-hot rows of labels, k classes wide, into buf.
+func oneHot(labels []uint8, k int, buf []float32) ([]float32, error) {
+	buf = append(buf[:0], make([]float32, len(labels)*k)...)
+	for i, l := range labels {
+		if int(l) >= k {
+			return buf, errors.Errorf("train: label %d of example %d is not below the model's %d outputs", l, i, k)
+		}
+		buf[i*k+int(l)] = 1
+	}
+	return buf, nil
 }
 
 // checkData reports whether ds suits the model.
