@@ -10,6 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/ops"
 )
@@ -97,40 +98,7 @@ func TestDropoutGradients(t *testing.T) {
 					t.Fatalf("%s dropped nothing", l.Name())
 				}
 			}
-			grads, err := m.Grads()
-			if err != nil {
-				t.Fatal(err)
-			}
-			analytic := make([][]float64, len(grads))
-			for i, gr := range grads {
-				analytic[i] = append([]float64(nil), gr.Float64s()...)
-			}
-			lossAt := func() float64 {
-				if err := m.Run(); err != nil {
-					t.Fatal(err)
-				}
-				v, err := graph.Read[float64](loss, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return v[0]
-			}
-			const h = 1e-6
-			for i, p := range m.Params() {
-				vals := p.Value.Float64s()
-				for j := range vals {
-					orig := vals[j]
-					vals[j] = orig + h
-					up := lossAt()
-					vals[j] = orig - h
-					down := lossAt()
-					vals[j] = orig
-					num := (up - down) / (2 * h)
-					if d := math.Abs(num - analytic[i][j]); d > 1e-6*math.Max(1, math.Abs(num)) {
-						t.Fatalf("%s[%d]: symbolic %.9g, finite difference %.9g", p.Name, j, analytic[i][j], num)
-					}
-				}
-			}
+			gradcheck.Check(t, m, loss)
 		})
 	}
 }

@@ -1,12 +1,12 @@
 package layers_test
 
 import (
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/ops"
 )
@@ -80,43 +80,7 @@ func TestLayerGradients(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if err := m.Run(); err != nil {
-				t.Fatal(err)
-			}
-			grads, err := m.Grads()
-			if err != nil {
-				t.Fatal(err)
-			}
-			analytic := make([][]float64, len(grads))
-			for i, gr := range grads {
-				analytic[i] = append([]float64(nil), gr.Float64s()...)
-			}
-			lossAt := func() float64 {
-				if err := m.Run(); err != nil {
-					t.Fatal(err)
-				}
-				v, err := graph.Read[float64](loss, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return v[0]
-			}
-			const h = 1e-6
-			for i, p := range m.Params() {
-				vals := p.Value.Float64s()
-				for j := range vals {
-					orig := vals[j]
-					vals[j] = orig + h
-					up := lossAt()
-					vals[j] = orig - h
-					down := lossAt()
-					vals[j] = orig
-					num := (up - down) / (2 * h)
-					if d := math.Abs(num - analytic[i][j]); d > 1e-6*math.Max(1, math.Abs(num)) {
-						t.Fatalf("%s[%d]: symbolic %.9g, finite difference %.9g", p.Name, j, analytic[i][j], num)
-					}
-				}
-			}
+			gradcheck.Check(t, m, loss)
 		})
 	}
 }

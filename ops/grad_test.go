@@ -1,7 +1,6 @@
 package ops_test
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -9,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/ops"
 )
 
@@ -69,43 +69,7 @@ func checkGrad(t *testing.T, build buildFn, loss ops.LossKind) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if err := m.Run(); err != nil {
-		t.Fatal(err)
-	}
-	grads, err := m.Grads()
-	if err != nil {
-		t.Fatal(err)
-	}
-	analytic := make([][]float64, len(grads))
-	for i, gr := range grads {
-		analytic[i] = append([]float64(nil), gr.Data().([]float64)...)
-	}
-	lossAt := func() float64 {
-		if err := m.Run(); err != nil {
-			t.Fatal(err)
-		}
-		v, err := graph.Read[float64](l, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v[0]
-	}
-	const h = 1e-6
-	for i, p := range m.Params() {
-		vals := p.Value.Data().([]float64)
-		for j := range vals {
-			orig := vals[j]
-			vals[j] = orig + h
-			up := lossAt()
-			vals[j] = orig - h
-			down := lossAt()
-			vals[j] = orig
-			num := (up - down) / (2 * h)
-			if d := math.Abs(num - analytic[i][j]); d > 1e-6*math.Max(1, math.Abs(num)) {
-				t.Fatalf("%s[%d]: symbolic gradient %.9g, finite difference %.9g", p.Name, j, analytic[i][j], num)
-			}
-		}
-	}
+	gradcheck.Check(t, m, l)
 }
 
 func TestGradients(t *testing.T) {
