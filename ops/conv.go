@@ -130,29 +130,47 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 
 func (op *convOp) DiffWRT(int) []bool { return []bool{op.needDX, true, true} }
 
+// SymDiff builds the data, filter and bias gradients. When the output
+// feeds a max pool only, so that grad is the pool's gradient op, the
+// filter (and bias) gradient is computed from the pooled gradient and the
+// pool's argmax, and the pool's full-size gradient is only computed if the
+// data gradient needs it (see poolGradOp).
 func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	grads := make(G.Nodes, 3)
 	var err error
+	pool, _ := grad.Op().(*poolGradOp)
+	if pool != nil && pool.pool.isMax {
+		pool.lazy = true
+	} else {
+		pool = nil
+	}
 	if op.needDX {
-		if grads[0], err = G.ApplyOp(&convGradOp{base: newBase(), conv: op, data: true}, in[1], grad); err != nil {
+		if grads[0], err = G.ApplyOp(&convGradOp{base: newBase(), conv: op, data: true, pool: pool}, in[1], grad); err != nil {
 			return nil, err
 		}
 	}
-	if grads[1], err = G.ApplyOp(&convGradOp{base: newBase(), conv: op}, in[0], grad); err != nil {
+	filter := &convGradOp{base: newBase(), conv: op, pool: pool}
+	if grads[1], err = G.ApplyOp(filter, in[0], grad); err != nil {
 		return nil, err
 	}
-	if grads[2], err = BiasGrad(grad); err != nil {
+	if grads[2], err = G.ApplyOp(&convBiasGradOp{base: newBase(), filter: filter}, grads[1], grad); err != nil {
 		return nil, err
 	}
 	return grads, nil
 }
 
 // convGradOp is the gradient of a convolution with respect to its input
-// (data: inputs w and dy) or to its filters (inputs x and dy).
+// (data: inputs w and dy) or to its filters (inputs x and dy). The filter
+// gradient also computes the bias gradient, in the same pass over dy, and
+// keeps it for convBiasGradOp. If pool is not nil, dy is the output of
+// that (lazy) max-pool gradient: the data gradient has it materialized
+// first, the filter gradient reads the pooled gradient instead.
 type convGradOp struct {
 	base
 	conv *convOp
 	data bool
+	pool *poolGradOp
+	db   *tensor.Dense // filter gradient: the bias gradient of the last run
 }
 
 func (op *convGradOp) Arity() int    { return 2 }
@@ -186,6 +204,9 @@ func (op *convGradOp) Do(vs ...G.Value) (G.Value, error) {
 	dy := ts[1]
 	s := op.conv.shape(dy.Shape()[0])
 	dt := dy.Dtype()
+	if op.pool != nil && (op.data || dt != tensor.Float32) {
+		op.pool.materialize()
+	}
 	if op.data {
 		w := ts[0]
 		dx := op.output(dt, s.N, s.C, s.H, s.W)
@@ -198,10 +219,62 @@ func (op *convGradOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	x := ts[0]
 	dw := op.output(dt, s.F, s.C, s.KH, s.KW)
-	if dt == tensor.Float32 {
-		kernels.Conv2DBackwardFilter(s, f32(x), f32(dy), f32(dw), nil)
-	} else {
-		refConvBackward(s, f64(x), nil, f64(dy), nil, f64(dw), nil)
+	if op.db == nil || op.db.Dtype() != dt {
+		op.db = tensor.New(tensor.Of(dt), tensor.WithShape(s.F))
+	}
+	switch {
+	case dt == tensor.Float32 && op.pool != nil:
+		pg := op.pool
+		ps := pg.pool.shape(s.N)
+		kernels.Conv2DBackwardFilterPooled(s, ps, f32(x), f32(pg.dy), pg.pool.argmax, f32(dw), f32(op.db))
+	case dt == tensor.Float32:
+		kernels.Conv2DBackwardFilter(s, f32(x), f32(dy), f32(dw), f32(op.db))
+	default:
+		refConvBackward(s, f64(x), nil, f64(dy), nil, f64(dw), f64(op.db))
 	}
 	return dw, nil
+}
+
+// convBiasGradOp is the bias gradient of a convolution: the sums of dy
+// over all but the channel axis, which the filter-gradient op computes in
+// its pass over dy. Its inputs are that op's output (so that it runs
+// after it) and dy.
+type convBiasGradOp struct {
+	base
+	filter *convGradOp
+}
+
+func (op *convBiasGradOp) Arity() int            { return 2 }
+func (op *convBiasGradOp) Type() hm.Type         { return hm.NewFnType(tt(4), tt(4), tt(1)) }
+func (op *convBiasGradOp) String() string        { return fmt.Sprintf("Conv2DBiasGrad%+v", op.filter.conv.s) }
+func (op *convBiasGradOp) Hashcode() uint32      { return hashOf(op, op.id) }
+func (op *convBiasGradOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
+func (op *convBiasGradOp) DiffWRT(n int) []bool  { return make([]bool, n) }
+func (op *convBiasGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errors.Errorf("%v: second derivatives are not supported", op)
+}
+
+func (op *convBiasGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	if _, err := shapes(op, 2, ds); err != nil {
+		return nil, err
+	}
+	return tensor.Shape{op.filter.conv.s.F}, nil
+}
+
+func (op *convBiasGradOp) Do(vs ...G.Value) (G.Value, error) {
+	ts, err := tensors(op, 2, vs)
+	if err != nil {
+		return nil, err
+	}
+	db := op.filter.db
+	if db == nil || db.Dtype() != ts[1].Dtype() {
+		return nil, errors.Errorf("%v: the filter gradient has not run", op)
+	}
+	out := op.output(db.Dtype(), db.Shape()...)
+	if db.Dtype() == tensor.Float32 {
+		copy(f32(out), f32(db))
+	} else {
+		copy(f64(out), f64(db))
+	}
+	return out, nil
 }

@@ -15,16 +15,42 @@ import (
 // poolOp is max or average pooling over x [N,C,H,W]. A max-pool records the
 // position of each maximum (argmax) during the forward pass; its gradient op
 // routes the incoming gradient through those positions.
+//
+// A max-pool with relu set pools ReLU(x): it computes max(maxpool(x), 0),
+// which is the same thing since max commutes with ReLU, and sets the
+// argmax of windows whose output is not positive to -1, so that they pass
+// no gradient, which is the ReLU's gradient. The ReLU then touches only
+// the pooled outputs.
 type poolOp struct {
 	base
 	s      kernels.PoolShape // N is filled in per call
 	isMax  bool
+	relu   bool
 	argmax []int32
 }
 
 // MaxPool2D takes the maximum of each kh×kw window of x [N,C,H,W].
+//
+// If x is the output of Activate(v, ReLU), the pool is applied to v with
+// the ReLU fused into it (see poolOp): the result and all gradients are
+// the same, but the full-size ReLU and its gradient are no longer part of
+// the path from v to the loss (the ReLU node itself stays in the graph for
+// any other consumers).
 func MaxPool2D(x *G.Node, kh, kw int, o ConvOpts) (*G.Node, error) {
 	return pool(x, kh, kw, o, true)
+}
+
+// reluInput returns v if n is Activate(v, ReLU), else nil.
+func reluInput(n *G.Node) *G.Node {
+	if op, ok := n.Op().(*actOp); !ok || op.act != ReLU || op.grad {
+		return nil
+	}
+	children := n.Graph().From(n.ID())
+	if children == nil || children.Len() != 1 || !children.Next() {
+		return nil
+	}
+	v, _ := children.Node().(*G.Node)
+	return v
 }
 
 // AvgPool2D averages each kh×kw window of x [N,C,H,W]. With 'same' padding
@@ -51,6 +77,11 @@ func pool(x *G.Node, kh, kw int, o ConvOpts, isMax bool) (*G.Node, error) {
 		N: xs[0], C: xs[1], H: xs[2], W: xs[3], KH: kh, KW: kw,
 		SH: sh, SW: sw, PadT: padT, PadL: padL, OH: oh, OW: ow,
 	}}
+	if isMax {
+		if v := reluInput(x); v != nil {
+			x, op.relu = v, true
+		}
+	}
 	return G.ApplyOp(op, x)
 }
 
@@ -59,6 +90,9 @@ func (op *poolOp) shape(n int) kernels.PoolShape { s := op.s; s.N = n; return s 
 func (op *poolOp) Arity() int    { return 1 }
 func (op *poolOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4)) }
 func (op *poolOp) String() string {
+	if op.relu {
+		return fmt.Sprintf("MaxPool2D(ReLU)%+v", op.s)
+	}
 	if op.isMax {
 		return fmt.Sprintf("MaxPool2D%+v", op.s)
 	}
@@ -93,6 +127,15 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 	switch {
 	case x.Dtype() == tensor.Float64:
 		refPool(s, op.isMax, f64(x), f64(y), op.argmax)
+		if op.relu {
+			for i, v := range f64(y) {
+				if !(v > 0) {
+					f64(y)[i], op.argmax[i] = max(v, 0), -1
+				}
+			}
+		}
+	case op.relu:
+		kernels.MaxPool2DReLUForward(s, f32(x), f32(y), op.argmax)
 	case op.isMax:
 		kernels.MaxPool2DForward(s, f32(x), f32(y), op.argmax)
 	default:
@@ -115,9 +158,18 @@ func (op *poolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 }
 
 // poolGradOp is the gradient of a pooling op: inputs y (for ordering) and dy.
+//
+// A lazy poolGradOp (set by the convolution whose output the pool reads,
+// when it is the only user of this gradient) only records dy when it runs;
+// its output is computed when that convolution calls materialize, which it
+// skips when the gradient with respect to its input is not wanted (it
+// takes its filter gradient from dy and the argmax directly).
 type poolGradOp struct {
 	base
-	pool *poolOp
+	pool    *poolOp
+	lazy    bool
+	dy      *tensor.Dense // the output gradient of the last run
+	pending bool          // the last run's input gradient is not computed yet
 }
 
 func (op *poolGradOp) Arity() int            { return 2 }
@@ -146,6 +198,22 @@ func (op *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 	if op.pool.isMax && len(op.pool.argmax) != dy.Size() {
 		return nil, errors.Errorf("%v: the forward pass has not run for this batch size", op)
 	}
+	op.dy, op.pending = dy, true
+	if !op.lazy {
+		op.materialize()
+	}
+	return dx, nil
+}
+
+// materialize computes the input gradient of the last run into the output
+// buffer, unless that has been done already.
+func (op *poolGradOp) materialize() {
+	if !op.pending {
+		return
+	}
+	op.pending = false
+	dy, dx := op.dy, op.out
+	s := op.pool.shape(dy.Shape()[0])
 	switch {
 	case op.pool.isMax && dy.Dtype() == tensor.Float32:
 		kernels.MaxPool2DBackward(s, f32(dy), op.pool.argmax, f32(dx))
@@ -162,5 +230,4 @@ func (op *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 	default:
 		refAvgPoolBackward(s, f64(dy), f64(dx))
 	}
-	return dx, nil
 }

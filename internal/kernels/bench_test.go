@@ -95,6 +95,29 @@ func BenchmarkConv2DBackwardFilter(b *testing.B) {
 	}
 }
 
+// BenchmarkConv2DBackwardFilterPooled is the filter gradient through the
+// recipe's pools with their fused ReLUs.
+func BenchmarkConv2DBackwardFilterPooled(b *testing.B) {
+	rng := rand.New(rand.NewSource(3))
+	for _, tc := range []struct {
+		name string
+		s    ConvShape
+		ps   PoolShape
+	}{{"conv1", benchConv1, benchPool1}, {"conv2", benchConv2, benchPool2}} {
+		s, ps := tc.s, tc.ps
+		x := randSlice(rng, s.N*s.C*s.H*s.W)
+		y := randSlice(rng, s.N*s.F*s.OH*s.OW)
+		m := ps.N * ps.C * ps.OH * ps.OW
+		q, am, dq := make([]float32, m), make([]int32, m), randSlice(rng, m)
+		MaxPool2DReLUForward(ps, y, q, am)
+		dw := make([]float32, s.F*s.C*s.KH*s.KW)
+		db := make([]float32, s.F)
+		b.Run(tc.name, func(b *testing.B) {
+			benchFamily(b, 0, func(*testing.B) { Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, db) })
+		})
+	}
+}
+
 func BenchmarkMaxPool2D(b *testing.B) {
 	rng := rand.New(rand.NewSource(4))
 	for _, tc := range []struct {
@@ -171,9 +194,13 @@ func BenchmarkSgemm(b *testing.B) {
 }
 
 // BenchmarkTrainStep runs every kernel of one training step of the MNIST
-// recipe at batch 128 (forward and backward of both convolutions, the
-// pools, the ReLUs and the two dense layers), the number to multiply by
-// 391 steps per epoch.
+// recipe at batch 128 as the ops call them (forward and backward of both
+// convolutions, the pools with the ReLUs fused in, the two dense layers),
+// the number to multiply by 391 steps per epoch. The filter gradients are
+// taken from the pooled gradients, and conv1's full-size output gradient
+// is never formed. The two full-size ReLUs are still computed because the
+// graph keeps the ReLU nodes that the pools bypass; the "nodead" variant
+// leaves them out.
 func BenchmarkTrainStep(b *testing.B) {
 	rng := rand.New(rand.NewSource(7))
 	c1, c2, p1, p2 := benchConv1, benchConv2, benchPool1, benchPool2
@@ -183,9 +210,11 @@ func BenchmarkTrainStep(b *testing.B) {
 	w2, b2 := randSlice(rng, 20*250), randSlice(rng, 20)
 	w3, w4 := randSlice(rng, 320*100), randSlice(rng, 100*10)
 	y1 := make([]float32, n*10*24*24)
+	r1 := make([]float32, len(y1))
 	q1 := make([]float32, n*10*12*12)
 	a1 := make([]int32, len(q1))
 	y2 := make([]float32, n*20*8*8)
+	r2 := make([]float32, len(y2))
 	q2 := make([]float32, n*320)
 	a2 := make([]int32, len(q2))
 	h := make([]float32, n*100)
@@ -196,16 +225,19 @@ func BenchmarkTrainStep(b *testing.B) {
 	dq2 := make([]float32, n*320)
 	dy2 := make([]float32, len(y2))
 	dq1 := make([]float32, len(q1))
-	dy1 := make([]float32, len(y1))
 	dw1, db1 := make([]float32, len(w1)), make([]float32, 10)
 	dw2, db2 := make([]float32, len(w2)), make([]float32, 20)
-	benchFamily(b, 0, func(*testing.B) {
+	step := func(dead bool) {
 		Conv2DForward(c1, x, w1, b1, y1)
-		ReLUForward(y1, y1)
-		MaxPool2DForward(p1, y1, q1, a1)
+		if dead {
+			ReLUForward(y1, r1)
+		}
+		MaxPool2DReLUForward(p1, y1, q1, a1)
 		Conv2DForward(c2, q1, w2, b2, y2)
-		ReLUForward(y2, y2)
-		MaxPool2DForward(p2, y2, q2, a2)
+		if dead {
+			ReLUForward(y2, r2)
+		}
+		MaxPool2DReLUForward(p2, y2, q2, a2)
 		MatMul(false, false, n, 100, 320, q2, w3, h)
 		ReLUForward(h, h)
 		MatMul(false, false, n, 10, 100, h, w4, o)
@@ -215,12 +247,15 @@ func BenchmarkTrainStep(b *testing.B) {
 		ReLUBackward(h, dh, dh)
 		MatMul(true, false, 320, 100, n, q2, dh, dw3)
 		MatMul(false, true, n, 320, 100, dh, w3, dq2)
+		Conv2DBackwardFilterPooled(c2, p2, q1, dq2, a2, dw2, db2)
 		MaxPool2DBackward(p2, dq2, a2, dy2)
-		ReLUBackward(y2, dy2, dy2)
-		Conv2DBackwardFilter(c2, q1, dy2, dw2, db2)
 		Conv2DBackwardData(c2, w2, dy2, dq1)
-		MaxPool2DBackward(p1, dq1, a1, dy1)
-		ReLUBackward(y1, dy1, dy1)
-		Conv2DBackwardFilter(c1, x, dy1, dw1, db1)
+		Conv2DBackwardFilterPooled(c1, p1, x, dq1, a1, dw1, db1)
+	}
+	benchFamily(b, 0, func(*testing.B) { step(true) })
+	b.Run("nodead", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			step(false)
+		}
 	})
 }

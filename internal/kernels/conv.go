@@ -65,231 +65,287 @@ func checkLen(name string, a []float32, n int) {
 	}
 }
 
-// colBlock returns how many output positions are lowered at once so that a
-// patch buffer of k rows stays around 256 KiB.
-func colBlock(k, p int) int {
-	const budget = 1 << 16
-	if k*p <= budget {
-		return p
-	}
-	q := budget / k / nr * nr
-	return max(q, nr)
-}
-
 // Conv2DForward computes y[n,f,oh,ow] = b[f] + Σ_{c,i,j} w[f,c,i,j] ·
 // x[n,c,oh*SH+i-PadT, ow*SW+j-PadL], with x taken as zero outside the
 // input. x is [N,C,H,W], w is [F,C,KH,KW], b is [F] or nil, and y
 // ([N,F,OH,OW]) is fully overwritten. Images are processed in parallel.
 func Conv2DForward(s ConvShape, x, w, b, y []float32) {
+	convForward(s, x, w, b, y, 0)
+}
+
+// Conv2DForwardReLU is Conv2DForward followed by ReLUForward on y, fused
+// into one pass.
+func Conv2DForwardReLU(s ConvShape, x, w, b, y []float32) {
+	convForward(s, x, w, b, y, kReLU)
+}
+
+func convForward(s ConvShape, x, w, b, y []float32, flags int) {
 	s.mustValidate()
-	K, P := s.C*s.KH*s.KW, s.OH*s.OW
-	chw, fp := s.C*s.H*s.W, s.F*P
+	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("x", x, s.N*chw)
-	checkLen("w", w, s.F*K)
+	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("y", y, s.N*fp)
+	p := newConvPlan(&s)
+	k2, ol := p.k2, p.outLen
+	wb := getBuf(s.F * k2)
+	ap := getBuf(packedASize(s.F, k2))
+	packA(false, s.F, k2, 1, p.weights(w, *wb), k2, *ap)
+	var bias []float32
 	if b != nil {
 		checkLen("b", b, s.F)
+		bias = make([]float32, (s.F+mr-1)/mr*mr)
+		copy(bias, b)
 	}
-	ap := getBuf(packedASize(s.F, K))
-	packA(false, s.F, K, 1, w, K, *ap)
-	qb := colBlock(K, P)
-	l := newLowering(&s)
+	coff := [mr]int32{0, int32(ol), int32(2 * ol), int32(3 * ol), int32(4 * ol)}
 	ParallelFor(s.N, func(lo, hi int) {
-		ld := (qb + nr - 1) / nr * nr
-		colp := getBuf(K * ld)
-		col := *colp
-		padp := getBuf(l.imageLen())
+		var tmp [mr * nr]float32
+		xb := getBuf(p.imgLen)
+		yb := getBuf(s.F * ol)
 		for n := lo; n < hi; n++ {
-			xs := l.image(x[n*chw:(n+1)*chw], *padp)
+			xs := p.image(x[n*chw:(n+1)*chw], *xb)
 			yn := y[n*fp : (n+1)*fp]
-			for f := 0; f < s.F; f++ {
-				var bv float32
-				if b != nil {
-					bv = b[f]
-				}
-				fill(yn[f*P:(f+1)*P], bv)
+			ys := yn
+			if p.owp != s.OW {
+				ys = *yb
 			}
-			for q0 := 0; q0 < P; q0 += qb {
-				q1 := min(q0+qb, P)
-				l.colPlain(xs, q0, q1, col, ld)
-				// Columns past q1-q0 of col hold stale values; the
-				// results computed from them are discarded.
-				gemmPanels(s.F, q1-q0, K, *ap, col, nr, ld, true, yn[q0:], P)
+			for f0 := 0; f0 < s.F; f0 += mr {
+				at := (*ap)[f0*k2 : (f0+mr)*k2]
+				var bt []float32
+				if bias != nil {
+					bt = bias[f0 : f0+mr]
+				}
+				if rows := s.F - f0; rows >= mr {
+					// An odd last chunk is computed (and stored) twice.
+					kernel(k2, at, p.offK, xs, p.src, coff[:], ys[f0*ol:], p.pos, bt, flags)
+				} else {
+					for t := 0; t < len(p.src); t += 2 {
+						kernel(k2, at, p.offK, xs, p.src[t:t+2], tileOff[:], tmp[:], halves[:], bt, flags)
+						for r := 0; r < rows; r++ {
+							for h := 0; h < 2; h++ {
+								copy(ys[(f0+r)*ol+int(p.pos[t+h]):][:8], tmp[r*nr+8*h:])
+							}
+						}
+					}
+				}
+			}
+			if p.owp != s.OW {
+				p.unpadRows(ys, yn)
 			}
 		}
-		putBuf(padp)
-		putBuf(colp)
+		putBuf(yb)
+		putBuf(xb)
 	})
 	putBuf(ap)
+	putBuf(wb)
 }
 
 // Conv2DBackwardData computes dx, the gradient of the loss with respect to
 // the input x ([N,C,H,W], fully overwritten), from the weights w and the
 // output gradient dy ([N,F,OH,OW]).
+//
+// Per image, dcol = Wᵀ·dy is computed tile by tile and every tile is added
+// straight into the image gradient at the patch offsets (col2im fused into
+// the GEMM). The patch rows are ordered (c, j, i), so that the five rows of
+// a tile (same c and j, consecutive i) update different image rows.
 func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 	s.mustValidate()
-	K, P := s.C*s.KH*s.KW, s.OH*s.OW
-	chw, fp := s.C*s.H*s.W, s.F*P
-	checkLen("w", w, s.F*K)
+	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
+	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("dy", dy, s.N*fp)
 	checkLen("dx", dx, s.N*chw)
-	// A = Wᵀ [K × F].
-	ap := getBuf(packedASize(K, s.F))
-	packA(true, K, s.F, 1, w, K, *ap)
-	qb := colBlock(K, P)
-	l := newLowering(&s)
-	ParallelFor(s.N, func(lo, hi int) {
-		cgp := getBuf(K * qb)
-		cg := *cgp
-		padp := getBuf(l.imageLen())
-		for n := lo; n < hi; n++ {
-			dyn := dy[n*fp : (n+1)*fp]
-			dxn := dx[n*chw : (n+1)*chw]
-			clear(dxn)
-			dxs := dxn
-			if l.padded {
-				dxs = *padp
-				clear(dxs)
-			}
-			for q0 := 0; q0 < P; q0 += qb {
-				q1 := min(q0+qb, P)
-				Q := q1 - q0
-				clear(cg[:K*Q])
-				gemmPanels(K, Q, s.F, *ap, dyn[q0:], nr, P, false, cg, Q)
-				l.colAdd(cg, q0, q1, dxs)
-			}
-			if l.padded {
-				l.unpadAdd(dxs, dxn)
+	p := newConvPlan(&s)
+	k2, ol := p.k2, p.outLen
+	wb := getBuf(s.F * k2)
+	w2 := p.weights(w, *wb)
+	// A = W2ᵀ [k2 × F] with its rows permuted to (c2, j1, i) order, and
+	// the image offset of each of those rows.
+	kp := (k2 + mr - 1) / mr * mr
+	ap := getBuf(kp * s.F)
+	scat := make([]int32, kp)
+	r := 0
+	for c := 0; c < p.c2; c++ {
+		for j := 0; j < p.kw2; j++ {
+			for i := 0; i < s.KH; i++ {
+				kk := (c*s.KH+i)*p.kw2 + j
+				scat[r] = p.offK[kk]
+				panel := (*ap)[r/mr*mr*s.F:]
+				for f := 0; f < s.F; f++ {
+					panel[f*mr+r%mr] = w2[f*k2+kk]
+				}
+				r++
 			}
 		}
-		putBuf(padp)
-		putBuf(cgp)
+	}
+	for ; r < kp; r++ {
+		panel := (*ap)[r/mr*mr*s.F:]
+		for f := 0; f < s.F; f++ {
+			panel[f*mr+r%mr] = 0
+		}
+	}
+	boff := make([]int32, s.F)
+	for f := range boff {
+		boff[f] = int32(f * ol)
+	}
+	full := p.nch / 2 * 2 // chunks in complete pairs
+	ParallelFor(s.N, func(lo, hi int) {
+		var tmp [mr * nr]float32
+		dxb := getBuf(p.imgLen)
+		dyb := getBuf(s.F * ol)
+		for n := lo; n < hi; n++ {
+			dys := dy[n*fp : (n+1)*fp]
+			if p.owp != s.OW {
+				p.padRows(dys, *dyb)
+				dys = *dyb
+			}
+			dxn := dx[n*chw : (n+1)*chw]
+			dxs := dxn
+			if !p.direct {
+				dxs = *dxb
+			}
+			clear(dxs)
+			for k0 := 0; k0 < k2; k0 += mr {
+				at := (*ap)[k0*s.F : (k0+mr)*s.F]
+				co := scat[k0 : k0+mr]
+				rows := min(mr, k2-k0)
+				t := 0
+				if rows == mr && full > 0 {
+					kernel(s.F, at, boff, dys, p.pos[:full], co, dxs, p.src[:full], nil, kAdd)
+					t = full
+				}
+				// Tiles with padding rows or a repeated chunk go through tmp.
+				for ; t < p.nch; t += 2 {
+					kernel(s.F, at, boff, dys, p.pos[t:t+2], tileOff[:], tmp[:], halves[:], nil, 0)
+					for r := 0; r < rows; r++ {
+						add8(dxs[int(p.src[t])+int(co[r]):], tmp[r*nr:])
+						if t+1 < p.nch {
+							add8(dxs[int(p.src[t+1])+int(co[r]):], tmp[r*nr+8:])
+						}
+					}
+				}
+			}
+			if !p.direct {
+				p.unprepare(dxs, dxn)
+			}
+		}
+		putBuf(dyb)
+		putBuf(dxb)
 	})
 	putBuf(ap)
+	putBuf(wb)
 }
+
+// add8 sets dst[l] += src[l] for l < 8.
+func add8(dst, src []float32) {
+	d, s := (*[8]float32)(dst[:8]), (*[8]float32)(src[:8])
+	for l, v := range s {
+		d[l] += v
+	}
+}
+
+// filterBlockBytes is the size of the images and output gradients a
+// filter-gradient worker sweeps per block, sized to stay in L2.
+const filterBlockBytes = 192 << 10
 
 // Conv2DBackwardFilter computes dw ([F,C,KH,KW], overwritten), the gradient
 // of the loss with respect to the weights, from the input x and the output
 // gradient dy, and, if db is not nil, the bias gradient db ([F],
 // overwritten). Partial sums of the images of each worker are reduced in a
 // fixed order, so results are deterministic for a given GOMAXPROCS.
+//
+// Each worker sweeps its images in L2-sized blocks; per block, every 2×5
+// tile of dW is one dot product over all the block's output positions,
+// reading the patches in place.
 func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	s.mustValidate()
-	K, P := s.C*s.KH*s.KW, s.OH*s.OW
-	chw, fp := s.C*s.H*s.W, s.F*P
+	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("x", x, s.N*chw)
 	checkLen("dy", dy, s.N*fp)
-	checkLen("dw", dw, s.F*K)
+	checkLen("dw", dw, s.F*s.C*s.KH*s.KW)
 	if db != nil {
 		checkLen("db", db, s.F)
 	}
+	p := newConvPlan(&s)
+	k2, ol := p.k2, p.outLen
+	// Tiles cover Fp×Kp; the padding rows and columns repeat the last real
+	// ones and their results are dropped.
+	Fp, Kp := (s.F+dotRows-1)/dotRows*dotRows, (k2+dotCols-1)/dotCols*dotCols
+	offK := make([]int32, Kp)
+	for k := range offK {
+		offK[k] = p.offK[min(k, k2-1)]
+	}
+	imgLen := chw
+	if !p.direct {
+		imgLen = p.imgLen
+	}
+	nb := max(1, filterBlockBytes/(4*(imgLen+s.F*ol)))
 	nw := workers(s.N)
-	// Per-worker partial sums: worker 0 accumulates into dw and db
-	// directly, the others into scratch reduced afterwards.
-	partp := getBuf((nw - 1) * (s.F*K + s.F))
+	accLen := Fp*Kp + Fp
+	partp := getBuf(nw * accLen)
 	part := *partp
-	qb := colBlock(K, P)
-	l := newLowering(&s)
-	// dW[F×K] = Σ_n dy_n[F×P]·col_nᵀ, computed with 3×4 dot-product tiles
-	// over operands padded to Fp rows, Kp rows and ld (multiple of 8)
-	// columns, the padding being zero.
-	Fp, Kp, ld := (s.F+dotRows-1)/dotRows*dotRows, (K+3)/4*4, (qb+7)/8*8
 	parallelChunks(s.N, func(wk, lo, hi int) {
-		acc, dacc := dw[:s.F*K], db
-		if wk > 0 {
-			off := (wk - 1) * (s.F*K + s.F)
-			acc = part[off : off+s.F*K]
-			dacc = part[off+s.F*K : off+s.F*K+s.F]
-		}
-		if dacc != nil {
-			clear(dacc[:s.F])
-		}
-		colp := getBuf(Kp * ld)
-		col := *colp
-		clear(col[K*ld:])
-		dybp := getBuf(Fp * ld)
-		dyb := *dybp
-		clear(dyb[s.F*ld:])
-		accpp := getBuf(Fp * Kp)
-		accp := *accpp
-		clear(accp)
-		padp := getBuf(l.imageLen())
-		for n := lo; n < hi; n++ {
-			xs := l.image(x[n*chw:(n+1)*chw], *padp)
-			dyn := dy[n*fp : (n+1)*fp]
-			for q0 := 0; q0 < P; q0 += qb {
-				q1 := min(q0+qb, P)
-				Q := q1 - q0
-				Q8 := (Q + 7) / 8 * 8
-				l.colPlain(xs, q0, q1, col, ld)
-				for f := 0; f < s.F; f++ {
-					copy(dyb[f*ld:f*ld+Q], dyn[f*P+q0:f*P+q1])
+		acc := part[wk*accLen : (wk+1)*accLen]
+		clear(acc)
+		sums := acc[Fp*Kp:]
+		nb := min(nb, hi-lo)
+		xb := getBuf(nb * imgLen)
+		dyb := getBuf(nb * s.F * ol)
+		for n0 := lo; n0 < hi; n0 += nb {
+			n1 := min(n0+nb, hi)
+			xs := x[n0*chw : n1*chw]
+			if !p.direct {
+				for n := n0; n < n1; n++ {
+					p.image(x[n*chw:(n+1)*chw], (*xb)[(n-n0)*imgLen:])
 				}
-				if Q8 != Q {
-					for r := 0; r < K; r++ {
-						clear(col[r*ld+Q : r*ld+Q8])
-					}
-					for f := 0; f < s.F; f++ {
-						clear(dyb[f*ld+Q : f*ld+Q8])
-					}
-				}
-				for k0 := 0; k0 < Kp; k0 += 4 {
-					dot(Q8/8, Fp/dotRows, dyb, ld, col[k0*ld:], ld, accp[k0:], Kp)
-				}
+				xs = *xb
 			}
-			if dacc != nil {
-				for f := 0; f < s.F; f++ {
-					dacc[f] += sum32(dyn[f*P : (f+1)*P])
+			dys := dy[n0*fp : n1*fp]
+			if p.owp != s.OW {
+				for n := n0; n < n1; n++ {
+					p.padRows(dy[n*fp:(n+1)*fp], (*dyb)[(n-n0)*s.F*ol:])
+				}
+				dys = *dyb
+			}
+			for f0 := 0; f0 < s.F; f0 += dotRows {
+				lda := ol
+				if f0+1 == s.F {
+					lda = 0 // odd F: the padding row repeats row f0
+				}
+				for k0 := 0; k0 < k2; k0 += dotCols {
+					var sm []float32
+					if k0 == 0 && db != nil {
+						sm = sums[f0 : f0+dotRows]
+					}
+					dot(n1-n0, dys[f0*ol:], lda, s.F*ol, p.src[:p.nch], xs, offK[k0:k0+dotCols], imgLen, acc[f0*Kp+k0:], Kp, sm)
 				}
 			}
 		}
-		for f := 0; f < s.F; f++ {
-			copy(acc[f*K:(f+1)*K], accp[f*Kp:f*Kp+K])
-		}
-		putBuf(padp)
-		putBuf(accpp)
-		putBuf(dybp)
-		putBuf(colp)
+		putBuf(dyb)
+		putBuf(xb)
 	})
-	for wk := 1; wk < nw; wk++ {
-		off := (wk - 1) * (s.F*K + s.F)
-		for i, v := range part[off : off+s.F*K] {
-			dw[i] += v
+	wb := getBuf(s.F * k2)
+	dw2 := dw
+	if s.SW != 1 {
+		dw2 = *wb
+	}
+	for f := 0; f < s.F; f++ {
+		for k := 0; k < k2; k++ {
+			var v float32
+			for wk := 0; wk < nw; wk++ {
+				v += part[wk*accLen+f*Kp+k]
+			}
+			dw2[f*k2+k] = v
 		}
 		if db != nil {
-			for f, v := range part[off+s.F*K : off+s.F*K+s.F] {
-				db[f] += v
+			var v float32
+			for wk := 0; wk < nw; wk++ {
+				v += part[wk*accLen+Fp*Kp+f]
 			}
+			db[f] = v
 		}
 	}
+	if s.SW != 1 {
+		p.unsplitFilter(dw2, dw)
+	}
+	putBuf(wb)
 	putBuf(partp)
-}
-
-// sum32 returns the sum of the elements of v (four partial sums).
-func sum32(v []float32) float32 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		w := (*[4]float32)(v[i : i+4])
-		s0 += w[0]
-		s1 += w[1]
-		s2 += w[2]
-		s3 += w[3]
-	}
-	for ; i < len(v); i++ {
-		s0 += v[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// fill sets every element of v to x (by doubling copies, which use the
-// vectorised memmove).
-func fill(v []float32, x float32) {
-	if len(v) == 0 {
-		return
-	}
-	v[0] = x
-	for n := 1; n < len(v); n *= 2 {
-		copy(v[n:], v[:n])
-	}
 }

@@ -8,18 +8,16 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 // xgetbv reads extended control register 0.
 func xgetbv() (eax, edx uint32)
 
-// sgemmKernel5x16 computes C[5x16] += A·B where a points to a packed 5-row
-// panel of depth k (a[p*5+r]) and b to k rows of 16 floats separated by ldb
-// elements. ldc is the row stride of C in elements.
+// gemm5x16 is the assembly form of kernelGo (bsrc and csrc hold 2*ntiles
+// entries).
 //
 //go:noescape
-func sgemmKernel5x16(k int, a, b *float32, ldb int, c *float32, ldc int)
+func gemm5x16(k int, a *float32, boff *int32, b *float32, bsrc *int32, coff *int32, c *float32, csrc *int32, ntiles int, bias *float32, flags int)
 
-// dotKernel3x4 computes C[3*m3 × 4] += A·Bᵀ over 8*k8 columns; see
-// dotKernelGo.
+// dot2x5 is the assembly form of dotGo (src has nch entries).
 //
 //go:noescape
-func dotKernel3x4(k8, m3 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+func dot2x5(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32, boff *int32, bimg int, c *float32, ldc int, sums *float32)
 
 // hasAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
 var hasAsm = detectAVX2FMA()
@@ -47,20 +45,44 @@ func detectAVX2FMA() bool {
 	return ebx7&(1<<5) != 0 // AVX2
 }
 
-func kernelAsm(k int, a, b []float32, ldb int, c []float32, ldc int) {
-	// Bounds are guaranteed by the callers (gemmPanels); touch the last
-	// elements so that a bug shows up as a panic instead of memory corruption.
-	_ = a[5*k-1]
-	_ = b[(k-1)*ldb+15]
-	_ = c[4*ldc+15]
-	sgemmKernel5x16(k, &a[0], &b[0], ldb, &c[0], ldc)
+// kernelAsm runs gemm5x16. The callers guarantee that the offsets stay
+// inside the slices; the checks here only cover the table lengths and
+// the first offsets, so that gross misuse panics instead of corrupting
+// memory.
+func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
+	nt := len(bsrc) / 2
+	if k <= 0 || nt == 0 {
+		panic("kernels: empty micro-kernel call")
+	}
+	_ = a[mr*k-1]
+	_ = boff[k-1]
+	_ = coff[mr-1]
+	_ = csrc[2*nt-1]
+	_ = b[int(bsrc[0])+int(boff[0])+7]
+	_ = c[int(csrc[0])+int(coff[0])+7]
+	var bp *float32
+	if bias != nil {
+		_ = bias[mr-1]
+		bp = &bias[0]
+	}
+	gemm5x16(k, &a[0], &boff[0], &b[0], &bsrc[0], &coff[0], &c[0], &csrc[0], nt, bp, flags)
 }
 
-func dotAsm(k8, m3 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	_ = a[(3*m3-1)*lda+8*k8-1]
-	_ = b[3*ldb+8*k8-1]
-	_ = c[(3*m3-1)*ldc+3]
-	dotKernel3x4(k8, m3, &a[0], lda, &b[0], ldb, &c[0], ldc)
+// dotAsm runs dot2x5 (see kernelAsm for the bounds checks).
+func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
+	if nimg <= 0 || len(src) == 0 {
+		return
+	}
+	_ = a[(nimg-1)*aimg+lda+8*len(src)-1]
+	_ = boff[dotCols-1]
+	_ = b[(nimg-1)*bimg+int(boff[0])+int(src[0])+7]
+	_ = c[ldc+dotCols-1]
+	var sp *float32
+	if sums != nil {
+		_ = sums[dotRows-1]
+		sp = &sums[0]
+	}
+	dot2x5(nimg, &a[0], lda, aimg, &src[0], len(src), &b[0], &boff[0], bimg, &c[0], ldc, sp)
 }
 
 //go:noescape
@@ -92,38 +114,25 @@ func reluBackwardAsm(y, dy, dx []float32) int {
 	return 8 * n8
 }
 
+// maxPool2x2Fwd and maxPool2x2Bwd are the assembly forms of
+// pool2x2.forward and pool2x2.backward.
+//
 //go:noescape
-func maxPool2x2Row(r0, r1, y *float32, am *int32, n8 int, base, w int32)
-
-// maxPool2x2Asm pools the first 8*(len(y)/8) windows of a row pair with
-// AVX and returns how many it did. am may be nil.
-func maxPool2x2Asm(r0, r1, y []float32, am []int32, base, w int32) int {
-	n8 := len(y) / 8
-	if n8 == 0 {
-		return 0
-	}
-	_ = r0[16*n8-1]
-	_ = r1[16*n8-1]
-	var ap *int32
-	if am != nil {
-		_ = am[8*n8-1]
-		ap = &am[0]
-	}
-	maxPool2x2Row(&r0[0], &r1[0], &y[0], ap, n8, base, w)
-	return 8 * n8
-}
+func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base, relu int)
 
 //go:noescape
-func addTo8(dst, src *float32, n8 int)
+func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base int)
 
-// addToAsm adds the multiple-of-8 prefix of src into dst with AVX and
-// returns how many elements it did.
-func addToAsm(dst, src []float32) int {
-	n8 := len(src) / 8
-	if n8 == 0 {
-		return 0
-	}
-	_ = dst[8*n8-1]
-	addTo8(&dst[0], &src[0], n8)
-	return 8 * n8
-}
+// poolDot5 and poolDot10 are the assembly kernels of poolDot (one or two
+// channels of five kernel rows).
+//
+//go:noescape
+func poolDot5(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc *float32, accf int, sums *float32)
+
+//go:noescape
+func poolDot10(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc *float32, accf int, sums *float32)
+
+// poolList builds the window lists of poolDot.run (see there).
+//
+//go:noescape
+func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, np int, list *float32, cnt *int32)

@@ -5,18 +5,37 @@ package kernels
 // hasAsm is false: this build has no assembly micro-kernel.
 const hasAsm = false
 
-func kernelAsm(k int, a, b []float32, ldb int, c []float32, ldc int) {
-	kernelGo(k, a, b, ldb, c, ldc)
+func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
+	kernelGo(k, a, boff, b, bsrc, coff, c, csrc, bias, flags)
 }
 
-func dotAsm(k8, m3 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	dotKernelGo(k8, m3, a, lda, b, ldb, c, ldc)
+func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
+	dotGo(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc, sums)
 }
+
+// The assembly entry points are never called in this build (useAsm is
+// false); these stand-ins only let the shared code compile.
 
 func reluForwardAsm(x, y []float32) int { return 0 }
 
 func reluBackwardAsm(y, dy, dx []float32) int { return 0 }
 
-func maxPool2x2Asm(r0, r1, y []float32, am []int32, base, w int32) int { return 0 }
+func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base, relu int) {
+	panic("kernels: no assembly")
+}
 
-func addToAsm(dst, src []float32) int { return 0 }
+func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base int) {
+	panic("kernels: no assembly")
+}
+
+func poolDot5(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc *float32, accf int, sums *float32) {
+	panic("kernels: no assembly")
+}
+
+func poolDot10(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc *float32, accf int, sums *float32) {
+	panic("kernels: no assembly")
+}
+
+func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, np int, list *float32, cnt *int32) {
+	panic("kernels: no assembly")
+}

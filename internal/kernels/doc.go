@@ -1,31 +1,65 @@
 // Package kernels provides the float32 compute kernels of the CNN library:
-// 2-D convolution (forward, backward data, backward filter), max and average
-// pooling, ReLU, and a general matrix multiply (Sgemm / MatMul).
+// 2-D convolution (forward, backward data, backward filter, and the filter
+// gradient through a max pool), max and average pooling (max pooling
+// optionally with a fused ReLU), ReLU, and a general matrix multiply
+// (Sgemm / MatMul).
 //
 // All kernels work on plain []float32 slices in row-major / NCHW layout with
 // weights in OIHW ([F, C, KH, KW], PyTorch) layout; they know nothing about
 // Gorgonia, which wraps them into graph ops elsewhere.
 //
+// # Convolutions
+//
+// Convolutions read their input in place ("implicit im2col", see
+// convPlan): output rows are cut into chunks of 8 positions, and a patch
+// row of eight windows is one unaligned 8-float load at a fixed offset from
+// the chunk. Shapes that do not fit that mould directly (padding, a column
+// stride, rows that are not a multiple of 8) are first copied into a
+// prepared image (zero padded, columns split into stride phases); the
+// recipe's layers need no copy.
+//
+//   - Forward: a register-blocked micro-kernel computes 5 filters × 16
+//     positions (two chunks) per tile from a packed weight panel, with the
+//     bias (and optionally a ReLU) in its epilogue, writing NCHW output.
+//   - Backward data: the same micro-kernel computes Wᵀ·dy tiles and adds
+//     them straight into dx at the patch offsets (col2im fused into the
+//     epilogue), with the patch rows ordered so that a tile's rows update
+//     different image rows.
+//   - Backward filter: a 2×5 dot-product kernel sums over all the output
+//     positions of an L2-sized block of images before reducing, reading
+//     dy and the patches in place; the bias gradient comes out of the same
+//     pass.
+//   - Backward filter through a max pool (Conv2DBackwardFilterPooled): when
+//     the convolution's output only feeds a max pool, dy is zero except at
+//     the pool's argmax, so each pooled window adds its gradient times one
+//     input patch; dy is never formed and the work is proportional to the
+//     pooled size.
+//
+// # Pooling
+//
+// 2×2, stride-2 max pooling is table driven: a chunk of 8 windows (part of
+// an output row, or two rows of 4) is pooled with AVX2, and its gradient
+// writes all four cells of every window (no separate clearing pass).
+// MaxPool2DReLUForward applies a ReLU to the pooled outputs only (the two
+// commute) and marks windows with no positive element with argmax -1, so
+// that MaxPool2DBackward is also the gradient of the fused pair.
+//
 // # Implementation
 //
-// Convolutions are lowered per image to matrix products: the input patch
-// matrix (im2col) is built into a reusable scratch buffer and multiplied by
-// the weight matrix, writing NCHW output directly. Images of a batch are
-// distributed over runtime.GOMAXPROCS(0) goroutines by ParallelFor; every
-// worker has its own scratch memory (recycled through sync.Pool), so steady
-// state calls do not allocate large buffers.
+// Images of a batch are distributed over runtime.GOMAXPROCS(0) goroutines
+// by ParallelFor; every worker has its own scratch memory (recycled through
+// sync.Pool), and convolution plans are cached by shape, so steady state
+// calls do not allocate large buffers.
 //
 // Matrix products (Sgemm, MatMul, convolution forward and backward data)
-// go through one register-blocked micro-kernel that computes a 5x16 tile of
-// C from a packed 5-row panel of A and a 16-column panel of B. The filter
-// gradient instead uses a dot-product kernel (3x4 tiles, vectorised along
-// the output positions) because both of its operands are contiguous along
-// the summed dimension, which avoids transposing the patch matrix. On amd64
-// CPUs with AVX2 and FMA these kernels, ReLU, the 2x2/stride-2 max pool and
-// the col2im accumulation are written in Go assembly; elsewhere, or when
-// the package is built with the "noasm" tag, portable pure-Go code is used.
-// The choice is made once at start-up by a CPUID/XGETBV check (the
-// unexported variable useAsm, which the tests flip to cover both paths).
+// share one 5×16 micro-kernel whose B rows and C rows are addressed through
+// offset tables, so that the same code serves packed panels, images read in
+// place and scattered gradient updates. On amd64 CPUs with AVX2 and FMA the
+// micro-kernel, the dot-product and pooled-gradient kernels, ReLU and the
+// 2×2 max pool are written in Go assembly; elsewhere, or when the package
+// is built with the "noasm" tag, portable pure-Go code is used. The choice
+// is made once at start-up by a CPUID/XGETBV check (the unexported
+// variable useAsm, which the tests flip to cover both paths).
 //
 // Results are deterministic for a given GOMAXPROCS: per-worker partial sums
 // of the filter gradients are reduced in a fixed order.

@@ -6,16 +6,22 @@ import (
 )
 
 // BenchmarkDotKernel measures the dot-product kernel of the filter gradient
-// at the per-image conv2 shape (dW[21×252] over 64 positions).
+// at the conv2 shape: all 2×5 tiles of dW[20×250] over a block of 16
+// images, single-threaded.
 func BenchmarkDotKernel(b *testing.B) {
 	rng := rand.New(rand.NewSource(9))
-	const fp, kp, ld = 21, 252, 64
-	a := randSlice(rng, fp*ld)
-	col := randSlice(rng, kp*ld)
-	c := make([]float32, fp*kp)
-	benchFamily(b, 2*fp*kp*ld, func(*testing.B) {
-		for k0 := 0; k0 < kp; k0 += 4 {
-			dot(ld/8, fp/dotRows, a, ld, col[k0*ld:], ld, c[k0:], kp)
+	s := benchConv2
+	s.N = 16
+	p := newConvPlan(&s)
+	x := randSlice(rng, s.N*s.C*s.H*s.W)
+	dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+	c := make([]float32, s.F*p.k2)
+	flops := 2 * float64(s.N*s.F*p.k2*s.OH*s.OW)
+	benchFamily(b, flops, func(*testing.B) {
+		for f0 := 0; f0 < s.F; f0 += dotRows {
+			for k0 := 0; k0 < p.k2; k0 += dotCols {
+				dot(s.N, dy[f0*p.outLen:], p.outLen, s.F*p.outLen, p.src[:p.nch], x, p.offK[k0:k0+dotCols], p.imgLen, c[f0*p.k2+k0:], p.k2, nil)
+			}
 		}
 	})
 }

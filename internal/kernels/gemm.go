@@ -2,7 +2,7 @@ package kernels
 
 import "fmt"
 
-// Micro-kernel tile: mr rows of C by nr columns.
+// Micro-kernel tile: mr rows of C by nr columns (two halves of 8).
 const (
 	mr = 5
 	nr = 16
@@ -15,92 +15,138 @@ const (
 	blockN = 512 // columns of B packed at once (multiple of nr)
 )
 
-// useAsm selects the assembly micro-kernel. It is initialised from the CPU
+// useAsm selects the assembly kernels. It is initialised from the CPU
 // features and may be switched off by tests to exercise the Go fallback.
 var useAsm = hasAsm
 
-// kernel computes C[mr×nr] += A·B, see sgemmKernel5x16 for the layout.
-func kernel(k int, a, b []float32, ldb int, c []float32, ldc int) {
+// Flags of the micro-kernel.
+const (
+	kAdd  = 1 // add the tile to C instead of overwriting C
+	kReLU = 2 // store max(tile, 0) (overwrite mode only)
+)
+
+// kernel computes, for every tile u < len(bsrc)/2, the 5×16 tile
+//
+//	T[r][8h+l] = bias[r] + Σ_{p<k} a[5p+r] · b[bsrc[2u+h] + boff[p] + l]   (r < 5, h < 2, l < 8)
+//
+// from a packed 5-row panel a (see packA): each tile's 16 columns are two
+// halves of 8 whose B rows start at bsrc[2u] and bsrc[2u+1]. bias may be
+// nil (zero). The tile is stored to c[csrc[2u+h] + coff[r] + l], or with
+// kAdd added there, the ten 8-float row halves being updated one after
+// another (so they may overlap). With kReLU (and no kAdd) max(T, 0) is
+// stored. csrc must have at least as many entries as bsrc.
+//
+// The offset tables let one kernel serve a packed GEMM (boff[p] = 16p,
+// coff[r] = r*ldc), the convolution forward pass (boff = patch offsets into
+// the image, bsrc = chunk positions in the image) and the backward data
+// pass (coff and csrc = patch and chunk offsets into the image gradient).
+func kernel(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
 	if useAsm {
-		kernelAsm(k, a, b, ldb, c, ldc)
+		kernelAsm(k, a, boff, b, bsrc, coff, c, csrc, bias, flags)
 		return
 	}
-	kernelGo(k, a, b, ldb, c, ldc)
+	kernelGo(k, a, boff, b, bsrc, coff, c, csrc, bias, flags)
 }
 
-// kernelGo is the portable micro-kernel: C[5×16] += A·B with a packed as
-// a[p*5+r] and row p of B at b[p*ldb : p*ldb+16]. Each pass keeps eight
-// accumulators of one half row in registers.
-func kernelGo(k int, a, b []float32, ldb int, c []float32, ldc int) {
-	if k <= 0 {
-		return
-	}
-	a = a[:5*k]
-	_ = b[(k-1)*ldb+15]
-	for r := 0; r < mr; r++ {
-		cr := c[r*ldc : r*ldc+16]
-		for h := 0; h < 16; h += 8 {
-			var c0, c1, c2, c3, c4, c5, c6, c7 float32
-			off := h
-			for p := r; p < len(a); p += mr {
-				av := a[p]
-				bp := (*[8]float32)(b[off : off+8])
-				c0 += av * bp[0]
-				c1 += av * bp[1]
-				c2 += av * bp[2]
-				c3 += av * bp[3]
-				c4 += av * bp[4]
-				c5 += av * bp[5]
-				c6 += av * bp[6]
-				c7 += av * bp[7]
-				off += ldb
+// kernelGo is the portable micro-kernel. Each pass keeps the eight
+// accumulators of one row half in registers.
+func kernelGo(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
+	a = a[:mr*k]
+	boff = boff[:k]
+	var t [mr][nr]float32
+	for u := 0; u+1 < len(bsrc); u += 2 {
+		for r := 0; r < mr; r++ {
+			var bv float32
+			if bias != nil {
+				bv = bias[r]
 			}
-			cp := (*[8]float32)(cr[h : h+8])
-			cp[0] += c0
-			cp[1] += c1
-			cp[2] += c2
-			cp[3] += c3
-			cp[4] += c4
-			cp[5] += c5
-			cp[6] += c6
-			cp[7] += c7
+			for h := 0; h < 2; h++ {
+				bh := b[bsrc[u+h]:]
+				c0, c1, c2, c3, c4, c5, c6, c7 := bv, bv, bv, bv, bv, bv, bv, bv
+				for p, o := range boff {
+					av := a[p*mr+r]
+					bp := (*[8]float32)(bh[o : o+8])
+					c0 += av * bp[0]
+					c1 += av * bp[1]
+					c2 += av * bp[2]
+					c3 += av * bp[3]
+					c4 += av * bp[4]
+					c5 += av * bp[5]
+					c6 += av * bp[6]
+					c7 += av * bp[7]
+				}
+				t[r][8*h], t[r][8*h+1], t[r][8*h+2], t[r][8*h+3] = c0, c1, c2, c3
+				t[r][8*h+4], t[r][8*h+5], t[r][8*h+6], t[r][8*h+7] = c4, c5, c6, c7
+			}
+		}
+		for r := 0; r < mr; r++ {
+			for h := 0; h < 2; h++ {
+				o := csrc[u+h] + coff[r]
+				d := (*[8]float32)(c[o : o+8])
+				for l, v := range t[r][8*h : 8*h+8] {
+					switch {
+					case flags&kAdd != 0:
+						d[l] += v
+					case flags&kReLU != 0 && v < 0:
+						d[l] = 0
+					default:
+						d[l] = v
+					}
+				}
+			}
 		}
 	}
 }
 
-// dotRows is the number of A rows in a dot-product tile.
-const dotRows = 3
+// dotRows and dotCols are the tile size of the dot-product kernel.
+const (
+	dotRows = 2
+	dotCols = 5
+)
 
-// dot computes C[3*m3 × 4] += A·Bᵀ over 8*k8 columns, see dotKernelGo.
-func dot(k8, m3 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// dot computes, for r < 2 and j < 5,
+//
+//	C[r*ldc+j] += Σ_{n<nimg, t<nch} Σ_{l<8} A_r(n,t)[l] · B_j(n,t)[l]
+//
+// where A_r(n,t) starts at a[n*aimg + r*lda + 8t] and B_j(n,t) at
+// b[n*bimg + boff[j] + src[t]]; if sums is not nil, sums[r] also gets the
+// sum of all A_r elements. It is the kernel of the convolution filter
+// gradient (A = output gradient rows, B = image patches read in place):
+// both operands are contiguous along the summed dimension, and the sum
+// runs over all chunks of a block of images before the one horizontal
+// reduction.
+func dot(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
 	if useAsm {
-		dotAsm(k8, m3, a, lda, b, ldb, c, ldc)
+		dotAsm(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc, sums)
 		return
 	}
-	dotKernelGo(k8, m3, a, lda, b, ldb, c, ldc)
+	dotGo(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc, sums)
 }
 
-// dotKernelGo computes C[i][j] += Σ_{p < 8*k8} A[i][p]·B[j][p] for
-// i < 3*m3 and j < 4, where row i of A starts at a[i*lda], row j of B at
-// b[j*ldb] and C[i][j] is c[i*ldc+j]. It is the kernel of the convolution
-// filter gradient, where both operands are contiguous along the summed
-// dimension.
-func dotKernelGo(k8, m3 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	n := 8 * k8
-	b0, b1, b2, b3 := b[:n], b[ldb:ldb+n], b[2*ldb:2*ldb+n], b[3*ldb:3*ldb+n]
-	for i := 0; i < dotRows*m3; i++ {
-		var s0, s1, s2, s3 float32
-		for p, x := range a[i*lda : i*lda+n] {
-			s0 += x * b0[p]
-			s1 += x * b1[p]
-			s2 += x * b2[p]
-			s3 += x * b3[p]
+// dotGo is the portable dot-product kernel.
+func dotGo(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
+	for r := 0; r < dotRows; r++ {
+		var s float32
+		for j := 0; j < dotCols; j++ {
+			var acc float32
+			for n := 0; n < nimg; n++ {
+				ar := a[n*aimg+r*lda:]
+				bj := b[n*bimg+int(boff[j]):]
+				for t, o := range src {
+					av := (*[8]float32)(ar[8*t : 8*t+8])
+					bv := (*[8]float32)(bj[o : o+8])
+					acc += av[0]*bv[0] + av[1]*bv[1] + av[2]*bv[2] + av[3]*bv[3] +
+						av[4]*bv[4] + av[5]*bv[5] + av[6]*bv[6] + av[7]*bv[7]
+					if j == 0 && sums != nil {
+						s += av[0] + av[1] + av[2] + av[3] + av[4] + av[5] + av[6] + av[7]
+					}
+				}
+			}
+			c[r*ldc+j] += acc
 		}
-		cr := (*[4]float32)(c[i*ldc : i*ldc+4])
-		cr[0] += s0
-		cr[1] += s1
-		cr[2] += s2
-		cr[3] += s3
+		if sums != nil {
+			sums[r] += s
+		}
 	}
 }
 
@@ -185,51 +231,59 @@ func packB(trans bool, k, n int, b []float32, ldb int, dst []float32) {
 	}
 }
 
-// gemmPanels computes C[m×n] += Ap·B. Ap is a packed A (see packA) of depth
-// k. The B panel for the columns [j, j+nr) starts at b[(j/nr)*bps] and its
-// rows are ldb elements apart: bps = nr*k, ldb = nr for a packed B (see
-// packB), or bps = nr and ldb = row stride for a plain row-major B. When
-// bFull is false the last partial column panel may not be read past n, and
-// it is copied into a zero-padded scratch panel first.
-func gemmPanels(m, n, k int, ap, b []float32, bps, ldb int, bFull bool, c []float32, ldc int) {
+// maxPanelK is the largest depth of packed panels (the length of boff16).
+const maxPanelK = 1024
+
+// boff16 is the row-offset table of a packed B panel (rows nr apart).
+var boff16 = func() (t [maxPanelK]int32) {
+	for p := range t {
+		t[p] = int32(p * nr)
+	}
+	return t
+}()
+
+// halves and tileOff are the offset tables of one dense 5×16 tile: its two
+// column halves and its rows (row stride nr).
+var (
+	halves  = [2]int32{0, 8}
+	tileOff = [mr]int32{0, nr, 2 * nr, 3 * nr, 4 * nr}
+)
+
+// gemmPanels computes C[m×n] += Ap·Bp (add) or C = Ap·Bp for a packed A
+// (see packA) and a packed B (see packB) of depth k <= maxPanelK.
+func gemmPanels(m, n, k int, ap, bp []float32, c []float32, ldc int, add bool) {
 	if m <= 0 || n <= 0 || k <= 0 {
 		return
 	}
+	coff := [mr]int32{0, int32(ldc), int32(2 * ldc), int32(3 * ldc), int32(4 * ldc)}
 	var tmp [mr * nr]float32
-	var tail *[]float32
+	boff := boff16[:k]
+	flags := 0
+	if add {
+		flags = kAdd
+	}
 	for j := 0; j < n; j += nr {
 		nb := min(nr, n-j)
-		bt := b[(j/nr)*bps:]
-		ldbt := ldb
-		if nb < nr && !bFull {
-			tail = getBuf(nr * k)
-			t := *tail
-			for p := 0; p < k; p++ {
-				d := t[p*nr : p*nr+nr]
-				copy(d, bt[p*ldb:p*ldb+nb])
-				clear(d[nb:])
-			}
-			bt, ldbt = t, nr
-		}
+		bt := bp[j*k:]
 		for i := 0; i < m; i += mr {
 			mb := min(mr, m-i)
 			at := ap[i*k : i*k+mr*k]
 			if mb == mr && nb == nr {
-				kernel(k, at, bt, ldbt, c[i*ldc+j:], ldc)
+				kernel(k, at, boff, bt, halves[:], coff[:], c[i*ldc+j:], halves[:], nil, flags)
 				continue
 			}
-			tmp = [mr * nr]float32{}
-			kernel(k, at, bt, ldbt, tmp[:], nr)
+			kernel(k, at, boff, bt, halves[:], tileOff[:], tmp[:], halves[:], nil, 0)
 			for r := 0; r < mb; r++ {
 				cr := c[(i+r)*ldc+j : (i+r)*ldc+j+nb]
+				if !add {
+					copy(cr, tmp[r*nr:])
+					continue
+				}
 				for q := range cr {
 					cr[q] += tmp[r*nr+q]
 				}
 			}
 		}
-	}
-	if tail != nil {
-		putBuf(tail)
 	}
 }
 
@@ -305,7 +359,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 				} else {
 					packA(false, mb, kb, alpha, a[ic*lda+pc:], lda, *ap)
 				}
-				gemmPanels(mb, nb, kb, *ap, *bp, nr*kb, nr, true, c[ic*ldc+jc:], ldc)
+				gemmPanels(mb, nb, kb, *ap, *bp, c[ic*ldc+jc:], ldc, true)
 			}
 		}
 	}
@@ -316,8 +370,8 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // MatMul computes C = op(A)·op(B) with C[m×n] overwritten, op(A) m×k and
 // op(B) k×n, all densely packed row-major (leading dimensions equal to the
 // stored widths). Unlike Sgemm it splits large products over up to
-// runtime.GOMAXPROCS(0) goroutines, by rows of C (or by columns when C has
-// few rows).
+// runtime.GOMAXPROCS(0) goroutines: B is packed once, in parallel, and the
+// rows of C are shared out (or, when C has few rows, its columns).
 func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 	lda, ldb := k, n
 	if transA {
@@ -331,7 +385,47 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 		Sgemm(transA, transB, m, n, k, 1, a, max(lda, 1), b, max(ldb, 1), 0, c, max(ldc, 1))
 		return
 	}
-	if mp := (m + mr - 1) / mr; mp >= 2*workers(mp) || n < 2*nr {
+	mp := (m + mr - 1) / mr
+	if k <= maxPanelK && (mp >= 2*workers(mp) || n < 2*nr) {
+		if transA {
+			checkMat("A", a, k, m, lda)
+		} else {
+			checkMat("A", a, m, k, lda)
+		}
+		if transB {
+			checkMat("B", b, n, k, ldb)
+		} else {
+			checkMat("B", b, k, n, ldb)
+		}
+		checkMat("C", c, m, n, ldc)
+		bp := getBuf(packedBSize(k, n))
+		ParallelFor((n+nr-1)/nr, func(lo, hi int) {
+			j0, j1 := lo*nr, min(hi*nr, n)
+			var bs []float32
+			if transB {
+				bs = b[j0*ldb:]
+			} else {
+				bs = b[j0:]
+			}
+			packB(transB, k, j1-j0, bs, ldb, (*bp)[j0*k:])
+		})
+		ParallelFor(mp, func(lo, hi int) {
+			r0, r1 := lo*mr, min(hi*mr, m)
+			var as []float32
+			if transA {
+				as = a[r0:]
+			} else {
+				as = a[r0*lda:]
+			}
+			ap := getBuf(packedASize(r1-r0, k))
+			packA(transA, r1-r0, k, 1, as, lda, *ap)
+			gemmPanels(r1-r0, n, k, *ap, *bp, c[r0*ldc:], ldc, false)
+			putBuf(ap)
+		})
+		putBuf(bp)
+		return
+	}
+	if mp >= 2*workers(mp) || n < 2*nr {
 		ParallelFor(mp, func(lo, hi int) {
 			r0, r1 := lo*mr, min(hi*mr, m)
 			var as []float32

@@ -21,9 +21,10 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL DX, edx+4(FP)
 	RET
 
-#define STEP(o0, o1, o2, o3, o4) \
-	VMOVUPS (BX), Y10; \
-	VMOVUPS 32(BX), Y11; \
+#define STEP(ob, o0, o1, o2, o3, o4) \
+	MOVLQSX ob(DX), R9; \
+	VMOVUPS (BX)(R9*4), Y10; \
+	VMOVUPS (SI)(R9*4), Y11; \
 	VBROADCASTSS o0(AX), Y12; \
 	VFMADD231PS Y10, Y12, Y0; \
 	VFMADD231PS Y11, Y12, Y1; \
@@ -38,19 +39,55 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	VFMADD231PS Y11, Y12, Y7; \
 	VBROADCASTSS o4(AX), Y13; \
 	VFMADD231PS Y10, Y13, Y8; \
-	VFMADD231PS Y11, Y13, Y9; \
-	ADDQ DX, BX
+	VFMADD231PS Y11, Y13, Y9
 
-// func sgemmKernel5x16(k int, a, b *float32, ldb int, c *float32, ldc int)
-TEXT ·sgemmKernel5x16(SB), NOSPLIT, $0-48
+// STORE(o, ya, yb) stores row r (coff entry at byte o) of both halves.
+#define STORE(o, ya, yb) \
+	MOVLQSX o(DX), R9; \
+	VMOVUPS ya, (DI)(R9*4); \
+	VMOVUPS yb, (SI)(R9*4)
+
+// ADDTO(o, ya, yb) adds row r of both halves into C, one after the other.
+#define ADDTO(o, ya, yb) \
+	MOVLQSX o(DX), R9; \
+	VADDPS (DI)(R9*4), ya, ya; \
+	VMOVUPS ya, (DI)(R9*4); \
+	VADDPS (SI)(R9*4), yb, yb; \
+	VMOVUPS yb, (SI)(R9*4)
+
+// func gemm5x16(k int, a *float32, boff *int32, b *float32, bsrc *int32, coff *int32, c *float32, csrc *int32, ntiles int, bias *float32, flags int)
+// For each tile u < ntiles: b0 = b+bsrc[2u], b1 = b+bsrc[2u+1], c0 = c+csrc[2u],
+// c1 = c+csrc[2u+1]; see kernelGo. k, ntiles >= 1; bias may be nil.
+TEXT ·gemm5x16(SB), NOSPLIT, $0-88
+	MOVQ bsrc+32(FP), R11
+	MOVQ csrc+56(FP), R12
+	MOVQ ntiles+64(FP), R10
+	MOVQ b+24(FP), R13
+
+tile:
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ ldb+24(FP), DX
-	SHLQ $2, DX
-	MOVQ c+32(FP), DI
-	MOVQ ldc+40(FP), SI
-	SHLQ $2, SI
+	MOVQ boff+16(FP), DX
+	MOVLQSX 0(R11), BX
+	LEAQ (R13)(BX*4), BX
+	MOVLQSX 4(R11), SI
+	LEAQ (R13)(SI*4), SI
+	MOVQ bias+72(FP), DI
+	TESTQ DI, DI
+	JEQ zero
+	VBROADCASTSS 0(DI), Y0
+	VMOVAPS Y0, Y1
+	VBROADCASTSS 4(DI), Y2
+	VMOVAPS Y2, Y3
+	VBROADCASTSS 8(DI), Y4
+	VMOVAPS Y4, Y5
+	VBROADCASTSS 12(DI), Y6
+	VMOVAPS Y6, Y7
+	VBROADCASTSS 16(DI), Y8
+	VMOVAPS Y8, Y9
+	JMP start
+
+zero:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -61,81 +98,120 @@ TEXT ·sgemmKernel5x16(SB), NOSPLIT, $0-48
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
+
+start:
 	CMPQ CX, $4
 	JLT tail
 
 loop4:
-	STEP(0, 4, 8, 12, 16)
-	STEP(20, 24, 28, 32, 36)
-	STEP(40, 44, 48, 52, 56)
-	STEP(60, 64, 68, 72, 76)
+	STEP(0, 0, 4, 8, 12, 16)
+	STEP(4, 20, 24, 28, 32, 36)
+	STEP(8, 40, 44, 48, 52, 56)
+	STEP(12, 60, 64, 68, 72, 76)
 	ADDQ $80, AX
+	ADDQ $16, DX
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE loop4
 
 tail:
 	TESTQ CX, CX
-	JEQ store
+	JEQ epilogue
 
 loop1:
-	STEP(0, 4, 8, 12, 16)
+	STEP(0, 0, 4, 8, 12, 16)
 	ADDQ $20, AX
+	ADDQ $4, DX
 	DECQ CX
 	JNZ loop1
 
+epilogue:
+	MOVQ flags+80(FP), R8
+	MOVQ coff+40(FP), DX
+	MOVQ c+48(FP), BX
+	MOVLQSX 0(R12), DI
+	LEAQ (BX)(DI*4), DI
+	MOVLQSX 4(R12), SI
+	LEAQ (BX)(SI*4), SI
+	TESTQ $1, R8
+	JNE add
+	TESTQ $2, R8
+	JEQ store
+	VXORPS Y15, Y15, Y15
+	VMAXPS Y0, Y15, Y0
+	VMAXPS Y1, Y15, Y1
+	VMAXPS Y2, Y15, Y2
+	VMAXPS Y3, Y15, Y3
+	VMAXPS Y4, Y15, Y4
+	VMAXPS Y5, Y15, Y5
+	VMAXPS Y6, Y15, Y6
+	VMAXPS Y7, Y15, Y7
+	VMAXPS Y8, Y15, Y8
+	VMAXPS Y9, Y15, Y9
+
 store:
-	VADDPS (DI), Y0, Y0
-	VMOVUPS Y0, (DI)
-	VADDPS 32(DI), Y1, Y1
-	VMOVUPS Y1, 32(DI)
-	ADDQ SI, DI
-	VADDPS (DI), Y2, Y2
-	VMOVUPS Y2, (DI)
-	VADDPS 32(DI), Y3, Y3
-	VMOVUPS Y3, 32(DI)
-	ADDQ SI, DI
-	VADDPS (DI), Y4, Y4
-	VMOVUPS Y4, (DI)
-	VADDPS 32(DI), Y5, Y5
-	VMOVUPS Y5, 32(DI)
-	ADDQ SI, DI
-	VADDPS (DI), Y6, Y6
-	VMOVUPS Y6, (DI)
-	VADDPS 32(DI), Y7, Y7
-	VMOVUPS Y7, 32(DI)
-	ADDQ SI, DI
-	VADDPS (DI), Y8, Y8
-	VMOVUPS Y8, (DI)
-	VADDPS 32(DI), Y9, Y9
-	VMOVUPS Y9, 32(DI)
+	STORE(0, Y0, Y1)
+	STORE(4, Y2, Y3)
+	STORE(8, Y4, Y5)
+	STORE(12, Y6, Y7)
+	STORE(16, Y8, Y9)
+	JMP next
+
+add:
+	ADDTO(0, Y0, Y1)
+	ADDTO(4, Y2, Y3)
+	ADDTO(8, Y4, Y5)
+	ADDTO(12, Y6, Y7)
+	ADDTO(16, Y8, Y9)
+
+next:
+	ADDQ $8, R11
+	ADDQ $8, R12
+	DECQ R10
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func dotKernel3x4(k8, m3 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-// For t < m3, r < 3, j < 4: C[3t+r][j] += Σ_{p < 8*k8} A[3t+r][p]·B[j][p]
-// (rows of A and B are lda and ldb elements apart, C rows ldc apart).
-// k8 and m3 must be >= 1.
-TEXT ·dotKernel3x4(SB), NOSPLIT, $0-64
-	MOVQ a+16(FP), AX
-	MOVQ lda+24(FP), R8
-	SHLQ $2, R8
-	MOVQ b+32(FP), BX
-	MOVQ ldb+40(FP), DX
-	SHLQ $2, DX
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), SI
-	SHLQ $2, SI
-	LEAQ (BX)(DX*1), R11
-	LEAQ (R11)(DX*1), R12
-	LEAQ (R12)(DX*1), DX
-	MOVQ m3+8(FP), R14
+// DOTSTEP(bp, ya, yb) multiplies the B row at bp (chunk R13) into the
+// accumulators ya (A row 0, Y10) and yb (A row 1, Y11).
+#define DOTSTEP(bp, ya, yb) \
+	VMOVUPS (bp)(R13*4), Y12; \
+	VFMADD231PS Y12, Y10, ya; \
+	VFMADD231PS Y12, Y11, yb
 
-tileloop:
-	MOVQ k8+0(FP), CX
-	LEAQ (AX)(R8*1), R9
-	LEAQ (R9)(R8*1), R10
-	XORQ R13, R13
+// ROWSUM adds the five accumulators y0..y4 of one C row to C at DI.
+#define ROWSUM(y0, y1, y2, y3, y4, x0, x4) \
+	VHADDPS y1, y0, y0; \
+	VHADDPS y3, y2, y2; \
+	VHADDPS y2, y0, y0; \
+	VEXTRACTF128 $1, y0, X12; \
+	VADDPS X12, x0, x0; \
+	VADDPS (DI), x0, x0; \
+	VMOVUPS x0, (DI); \
+	VEXTRACTF128 $1, y4, X12; \
+	VADDPS X12, x4, x4; \
+	VHADDPS x4, x4, x4; \
+	VHADDPS x4, x4, x4; \
+	VADDSS 16(DI), x4, x4; \
+	VMOVSS x4, 16(DI)
+
+// HSUM adds the eight lanes of y (low half x) to the float at (R8).
+#define HSUM(y, x) \
+	VEXTRACTF128 $1, y, X12; \
+	VADDPS X12, x, x; \
+	VHADDPS x, x, x; \
+	VHADDPS x, x, x; \
+	VADDSS (R8), x, x; \
+	VMOVSS x, (R8)
+
+// func dot2x5(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32, boff *int32, bimg int, c *float32, ldc int, sums *float32)
+// See dotGo. nimg, nch >= 1; sums may be nil.
+TEXT ·dot2x5(SB), NOSPLIT, $0-96
+	MOVQ lda+16(FP), DI
+	SHLQ $2, DI
+	MOVQ a+8(FP), AX
+	MOVQ b+48(FP), SI
+	MOVQ nimg+0(FP), R14
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -146,62 +222,61 @@ tileloop:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
 
-dotloop:
-	VMOVUPS (AX)(R13*1), Y12
-	VMOVUPS (R9)(R13*1), Y13
-	VMOVUPS (R10)(R13*1), Y14
-	VMOVUPS (BX)(R13*1), Y15
-	VFMADD231PS Y15, Y12, Y0
-	VFMADD231PS Y15, Y13, Y4
-	VFMADD231PS Y15, Y14, Y8
-	VMOVUPS (R11)(R13*1), Y15
-	VFMADD231PS Y15, Y12, Y1
-	VFMADD231PS Y15, Y13, Y5
-	VFMADD231PS Y15, Y14, Y9
-	VMOVUPS (R12)(R13*1), Y15
-	VFMADD231PS Y15, Y12, Y2
-	VFMADD231PS Y15, Y13, Y6
-	VFMADD231PS Y15, Y14, Y10
-	VMOVUPS (DX)(R13*1), Y15
-	VFMADD231PS Y15, Y12, Y3
-	VFMADD231PS Y15, Y13, Y7
-	VFMADD231PS Y15, Y14, Y11
-	ADDQ $32, R13
+image:
+	MOVQ boff+56(FP), DX
+	MOVLQSX 0(DX), BX
+	LEAQ (SI)(BX*4), BX
+	MOVLQSX 4(DX), R8
+	LEAQ (SI)(R8*4), R8
+	MOVLQSX 8(DX), R9
+	LEAQ (SI)(R9*4), R9
+	MOVLQSX 12(DX), R10
+	LEAQ (SI)(R10*4), R10
+	MOVLQSX 16(DX), R11
+	LEAQ (SI)(R11*4), R11
+	MOVQ src+32(FP), R12
+	MOVQ nch+40(FP), CX
+	MOVQ AX, DX
+
+chunk:
+	MOVLQSX (R12), R13
+	ADDQ $4, R12
+	VMOVUPS (DX), Y10
+	VMOVUPS (DX)(DI*1), Y11
+	DOTSTEP(BX, Y0, Y5)
+	DOTSTEP(R8, Y1, Y6)
+	DOTSTEP(R9, Y2, Y7)
+	DOTSTEP(R10, Y3, Y8)
+	DOTSTEP(R11, Y4, Y9)
+	VADDPS Y10, Y13, Y13
+	VADDPS Y11, Y14, Y14
+	ADDQ $32, DX
 	DECQ CX
-	JNZ dotloop
+	JNZ chunk
 
-	// Reduce the accumulators of each row to [s0 s1 s2 s3] and add to C.
-	VHADDPS Y1, Y0, Y0
-	VHADDPS Y3, Y2, Y2
-	VHADDPS Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VADDPS (DI), X0, X0
-	VMOVUPS X0, (DI)
-	VHADDPS Y5, Y4, Y4
-	VHADDPS Y7, Y6, Y6
-	VHADDPS Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS X5, X4, X4
-	VADDPS (DI)(SI*1), X4, X4
-	VMOVUPS X4, (DI)(SI*1)
-	VHADDPS Y9, Y8, Y8
-	VHADDPS Y11, Y10, Y10
-	VHADDPS Y10, Y8, Y8
-	VEXTRACTF128 $1, Y8, X9
-	VADDPS X9, X8, X8
-	VADDPS (DI)(SI*2), X8, X8
-	VMOVUPS X8, (DI)(SI*2)
-
-	LEAQ (AX)(R8*2), AX
-	ADDQ R8, AX
-	LEAQ (DI)(SI*2), DI
-	ADDQ SI, DI
+	MOVQ aimg+24(FP), R13
+	LEAQ (AX)(R13*4), AX
+	MOVQ bimg+64(FP), R13
+	LEAQ (SI)(R13*4), SI
 	DECQ R14
-	JNZ tileloop
+	JNZ image
+
+	MOVQ c+72(FP), DI
+	ROWSUM(Y0, Y1, Y2, Y3, Y4, X0, X4)
+	MOVQ ldc+80(FP), DX
+	LEAQ (DI)(DX*4), DI
+	ROWSUM(Y5, Y6, Y7, Y8, Y9, X5, X9)
+	MOVQ sums+88(FP), R8
+	TESTQ R8, R8
+	JEQ done
+	HSUM(Y13, X13)
+	ADDQ $4, R8
+	HSUM(Y14, X14)
+
+done:
 	VZEROUPPER
 	RET
 
@@ -245,91 +320,322 @@ relub:
 	VZEROUPPER
 	RET
 
-DATA poolIota<>+0(SB)/4, $0
-DATA poolIota<>+4(SB)/4, $2
-DATA poolIota<>+8(SB)/4, $4
-DATA poolIota<>+12(SB)/4, $6
-DATA poolIota<>+16(SB)/4, $8
-DATA poolIota<>+20(SB)/4, $10
-DATA poolIota<>+24(SB)/4, $12
-DATA poolIota<>+28(SB)/4, $14
-GLOBL poolIota<>(SB), RODATA|NOPTR, $32
+// POOLLOAD loads the 2x2 windows of a chunk: a, b (top row) into Y2, Y3
+// and c, d (bottom row) into Y4, Y5, in the lane order 0 1 4 5 2 3 6 7.
+// BX is the top-left of the chunk, R11 the offset of its second half and
+// R12 the row stride, in bytes.
+#define POOLLOAD \
+	VMOVUPS (BX), Y0; \
+	VMOVUPS (BX)(R11*1), Y1; \
+	VSHUFPS $0x88, Y1, Y0, Y2; \
+	VSHUFPS $0xdd, Y1, Y0, Y3; \
+	ADDQ R12, BX; \
+	VMOVUPS (BX), Y0; \
+	VMOVUPS (BX)(R11*1), Y1; \
+	VSHUFPS $0x88, Y1, Y0, Y4; \
+	VSHUFPS $0xdd, Y1, Y0, Y5
 
-// func maxPool2x2Row(r0, r1, y *float32, am *int32, n8 int, base, w int32)
-// For 8*n8 windows t: the 2x2 window r0[2t], r0[2t+1], r1[2t], r1[2t+1];
-// y[t] is its first maximum and am[t] = base + 2t + offset of the maximum
-// (0, 1, w or w+1). am may be nil.
-TEXT ·maxPool2x2Row(SB), NOSPLIT, $0-48
-	MOVQ r0+0(FP), SI
-	MOVQ r1+8(FP), BX
-	MOVQ y+16(FP), DI
-	MOVQ am+24(FP), DX
-	MOVQ n8+32(FP), CX
+// func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base, relu int)
+// For every plane and chunk (xoff, yoff) = tab[2i], tab[2i+1]: window l < 8
+// of the chunk has its top-left at x[xoff+lanes[l]], where lanes is
+// 0, 2, ..., 14, or 0, 2, 4, 6 and hi/4 + 0, 2, 4, 6 (two output rows of
+// four windows). y[yoff+l] is the window's first maximum and am[yoff+l]
+// its index base + plane*xplane + xoff + lanes[l] + (0, 1, w or w+1).
+// am may be nil. Planes are xplane and yplane elements apart. If relu is
+// not 0, y is max(maximum, 0) and windows whose maximum is not positive
+// get argmax -1.
+TEXT ·maxPool2x2Fwd(SB), NOSPLIT, $0-104
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ am+16(FP), DX
+	MOVQ planes+24(FP), AX
+	MOVQ hi+64(FP), R11
+	SHLQ $2, R11
+	MOVQ w+72(FP), R12
 	VPCMPEQD Y15, Y15, Y15
 	VPSRLD $31, Y15, Y15          // int 1
-	MOVL w+44(FP), AX
-	VMOVD AX, X14
+	VMOVD R12, X14
 	VPBROADCASTD X14, Y14         // int w
-	MOVL base+40(FP), AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13
-	VPADDD poolIota<>(SB), Y13, Y13 // base + 2t
-	MOVL $16, AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12         // int 16
+	SHLQ $2, R12
+	MOVQ lanes+80(FP), R8
+	VMOVDQU (R8), Y13             // lanes
+	MOVQ base+88(FP), R14
+	MOVQ relu+96(FP), R13
 
-poolloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2     // a (lane order 0 1 4 5 2 3 6 7)
-	VSHUFPS $0xdd, Y1, Y0, Y3     // b
-	VMOVUPS (BX), Y0
-	VMOVUPS 32(BX), Y1
-	VSHUFPS $0x88, Y1, Y0, Y4     // c
-	VSHUFPS $0xdd, Y1, Y0, Y5     // d
+fwdplane:
+	MOVQ tab+32(FP), R8
+	MOVQ nch+40(FP), CX
+
+fwdchunk:
+	MOVLQSX 0(R8), R9
+	MOVLQSX 4(R8), R10
+	LEAQ (SI)(R9*4), BX
+	POOLLOAD
 	VCMPPS $0x0e, Y2, Y3, Y6      // s1 = b > a
 	VBLENDVPS Y6, Y3, Y2, Y7      // m1 = s1 ? b : a
 	VCMPPS $0x0e, Y4, Y5, Y8      // s2 = d > c
 	VBLENDVPS Y8, Y5, Y4, Y9      // m2 = s2 ? d : c
 	VCMPPS $0x0e, Y7, Y9, Y10     // s3 = m2 > m1
 	VBLENDVPS Y10, Y9, Y7, Y11    // m = s3 ? m2 : m1
+	TESTQ R13, R13
+	JEQ fwdstore
+	VXORPS Y12, Y12, Y12
+	VMAXPS Y11, Y12, Y11          // max(m, 0), NaN propagates
+
+fwdstore:
 	VPERMPD $0xd8, Y11, Y11
-	VMOVUPS Y11, (DI)
+	VMOVUPS Y11, (DI)(R10*4)
 	TESTQ DX, DX
-	JEQ noidx
+	JEQ fwdnext
 	VPAND Y15, Y6, Y6             // o1 = s1 & 1
 	VPAND Y15, Y8, Y8
 	VPADDD Y14, Y8, Y8            // o2 = (s2 & 1) + w
 	VBLENDVPS Y10, Y8, Y6, Y6     // o = s3 ? o2 : o1
 	VPERMQ $0xd8, Y6, Y6
-	VPADDD Y13, Y6, Y6
-	VMOVDQU Y6, (DX)
-	ADDQ $32, DX
+	LEAQ (R14)(R9*1), BX
+	VMOVD BX, X12
+	VPBROADCASTD X12, Y12
+	VPADDD Y13, Y12, Y12
+	VPADDD Y12, Y6, Y6
+	TESTQ R13, R13
+	JEQ fwdam
+	VXORPS Y12, Y12, Y12
+	VCMPPS $0x0e, Y12, Y11, Y12   // max > 0
+	VPCMPEQD Y10, Y10, Y10
+	VBLENDVPS Y12, Y6, Y10, Y6    // else -1
 
-noidx:
-	VPADDD Y12, Y13, Y13
-	ADDQ $64, SI
-	ADDQ $64, BX
-	ADDQ $32, DI
+fwdam:
+	VMOVDQU Y6, (DX)(R10*4)
+
+fwdnext:
+	ADDQ $8, R8
 	DECQ CX
-	JNZ poolloop
+	JNZ fwdchunk
+	MOVQ xplane+48(FP), R9
+	LEAQ (SI)(R9*4), SI
+	ADDQ R9, R14
+	MOVQ yplane+56(FP), R10
+	LEAQ (DI)(R10*4), DI
+	TESTQ DX, DX
+	JEQ fwdplanenext
+	LEAQ (DX)(R10*4), DX
+
+fwdplanenext:
+	DECQ AX
+	JNZ fwdplane
 	VZEROUPPER
 	RET
 
-// func addTo8(dst, src *float32, n8 int)
-// dst[i] += src[i] for i < 8*n8. n8 must be >= 1.
-TEXT ·addTo8(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n8+16(FP), CX
+// func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base int)
+// The gradient of maxPool2x2Fwd (same chunk table): every cell of every
+// window gets dy[yoff+l] if it is the window's argmax and 0 otherwise (so
+// windows with argmax -1 pass nothing), and the windows' cells of dx are
+// overwritten, not accumulated.
+TEXT ·maxPool2x2Bwd(SB), NOSPLIT, $0-96
+	MOVQ dy+0(FP), SI
+	MOVQ am+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ planes+24(FP), AX
+	MOVQ hi+64(FP), R11
+	SHLQ $2, R11
+	MOVQ w+72(FP), R12
+	VMOVD R12, X14
+	VPBROADCASTD X14, Y14         // int w
+	VPCMPEQD Y15, Y15, Y15
+	VPSUBD Y15, Y14, Y15          // int w+1
+	VPXOR Y1, Y1, Y1              // int 0
+	VPCMPEQD Y7, Y7, Y7
+	VPSUBD Y7, Y1, Y7             // int 1
+	SHLQ $2, R12
+	MOVQ lanes+80(FP), R8
+	VMOVDQU (R8), Y13             // lanes
+	MOVQ base+88(FP), R14
 
-addloop:
-	VMOVUPS (DI), Y0
-	VADDPS (SI), Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
+bwdplane:
+	MOVQ tab+32(FP), R8
+	MOVQ nch+40(FP), CX
+
+bwdchunk:
+	MOVLQSX 0(R8), R9
+	MOVLQSX 4(R8), R10
+	LEAQ (R14)(R9*1), BX
+	VMOVD BX, X12
+	VPBROADCASTD X12, Y12
+	VPADDD Y13, Y12, Y12
+	VMOVDQU (DX)(R10*4), Y0
+	VPSUBD Y12, Y0, Y0            // offset of the argmax in its window
+	VMOVUPS (SI)(R10*4), Y2       // g
+	VPCMPEQD Y1, Y0, Y3
+	VANDPS Y2, Y3, Y3             // a: offset 0
+	VPCMPEQD Y14, Y0, Y5
+	VANDPS Y2, Y5, Y5             // c: offset w
+	VPCMPEQD Y15, Y0, Y6
+	VANDPS Y2, Y6, Y6             // d: offset w+1
+	VPCMPEQD Y7, Y0, Y4
+	VANDPS Y2, Y4, Y4             // b: offset 1
+	LEAQ (DI)(R9*4), BX
+	VUNPCKLPS Y4, Y3, Y8          // a0 b0 a1 b1 | a4 b4 a5 b5
+	VUNPCKHPS Y4, Y3, Y9          // a2 b2 a3 b3 | a6 b6 a7 b7
+	VPERM2F128 $0x20, Y9, Y8, Y10
+	VPERM2F128 $0x31, Y9, Y8, Y11
+	VMOVUPS Y10, (BX)
+	VMOVUPS Y11, (BX)(R11*1)
+	ADDQ R12, BX
+	VUNPCKLPS Y6, Y5, Y8
+	VUNPCKHPS Y6, Y5, Y9
+	VPERM2F128 $0x20, Y9, Y8, Y10
+	VPERM2F128 $0x31, Y9, Y8, Y11
+	VMOVUPS Y10, (BX)
+	VMOVUPS Y11, (BX)(R11*1)
+	ADDQ $8, R8
 	DECQ CX
-	JNZ addloop
+	JNZ bwdchunk
+	MOVQ xplane+48(FP), R9
+	LEAQ (DI)(R9*4), DI
+	ADDQ R9, R14
+	MOVQ yplane+56(FP), R10
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DX)(R10*4), DX
+	DECQ AX
+	JNZ bwdplane
 	VZEROUPPER
+	RET
+
+// PDROWS(y0, y1, y2, y3, y4) adds g (Y11) times the five rows at R12,
+// R12+R10, ..., R12+4*R10 to y0..y4.
+#define PDROWS(y0, y1, y2, y3, y4) \
+	VFMADD231PS (R12), Y11, y0; \
+	VFMADD231PS (R12)(R10*1), Y11, y1; \
+	VFMADD231PS (R12)(R10*2), Y11, y2; \
+	LEAQ (R12)(R10*2), R13; \
+	VFMADD231PS (R13)(R10*1), Y11, y3; \
+	VFMADD231PS (R13)(R10*2), Y11, y4
+
+// POOLDOT(name, two) defines name(nf int, cnt *int32, list *float32,
+// x *float32, wrow, wch int, acc *float32, accf int, sums *float32): for
+// every filter f < nf and each of its cnt[f] entries (v, off) in list
+// (float32 v, int32 off; filter f's entries follow filter f-1's), it adds
+// v times the eight floats at x + off + c*wch + i*wrow to acc[f*accf +
+// 8*(5c+i)] for i < 5 and c < 1 (two: c < 2), and v to sums[f] if sums is
+// not nil. The entries' loads do not depend on earlier results, so the
+// out-of-order core can run ahead of the FMAs.
+#define POOLDOT(name, two) \
+TEXT name(SB), NOSPLIT, $0-72; \
+	MOVQ cnt+8(FP), DX; \
+	MOVQ list+16(FP), BX; \
+	MOVQ x+24(FP), SI; \
+	MOVQ wrow+32(FP), R10; \
+	SHLQ $2, R10; \
+	MOVQ wch+40(FP), R11; \
+	SHLQ $2, R11; \
+	MOVQ acc+48(FP), DI; \
+	MOVQ accf+56(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ sums+64(FP), CX; \
+	MOVQ nf+0(FP), R14; \
+filter: \
+	MOVLQSX (DX), AX; \
+	ADDQ $4, DX; \
+	TESTQ AX, AX; \
+	JEQ nextfilter; \
+	VXORPS X12, X12, X12; \
+	VMOVUPS (DI), Y0; \
+	VMOVUPS 32(DI), Y1; \
+	VMOVUPS 64(DI), Y2; \
+	VMOVUPS 96(DI), Y3; \
+	VMOVUPS 128(DI), Y4; \
+	VMOVUPS 160(DI), Y5; \
+	VMOVUPS 192(DI), Y6; \
+	VMOVUPS 224(DI), Y7; \
+	VMOVUPS 256(DI), Y8; \
+	VMOVUPS 288(DI), Y9; \
+entry: \
+	VBROADCASTSS (BX), Y11; \
+	MOVLQSX 4(BX), R9; \
+	ADDQ $8, BX; \
+	LEAQ (SI)(R9*4), R12; \
+	VADDSS X11, X12, X12; \
+	PDROWS(Y0, Y1, Y2, Y3, Y4); \
+	two; \
+	DECQ AX; \
+	JNZ entry; \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	VMOVUPS Y2, 64(DI); \
+	VMOVUPS Y3, 96(DI); \
+	VMOVUPS Y4, 128(DI); \
+	VMOVUPS Y5, 160(DI); \
+	VMOVUPS Y6, 192(DI); \
+	VMOVUPS Y7, 224(DI); \
+	VMOVUPS Y8, 256(DI); \
+	VMOVUPS Y9, 288(DI); \
+	TESTQ CX, CX; \
+	JEQ nextfilter; \
+	VADDSS (CX), X12, X12; \
+	VMOVSS X12, (CX); \
+nextfilter: \
+	TESTQ CX, CX; \
+	JEQ nextacc; \
+	ADDQ $4, CX; \
+nextacc: \
+	ADDQ R8, DI; \
+	DECQ R14; \
+	JNZ filter; \
+	VZEROUPPER; \
+	RET
+
+#define SECOND \
+	ADDQ R11, R12; \
+	PDROWS(Y5, Y6, Y7, Y8, Y9)
+
+#define NONE
+
+POOLDOT(·poolDot5, NONE)
+POOLDOT(·poolDot10, SECOND)
+
+// func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, np int, list *float32, cnt *int32)
+// For every filter f < nf and window o < npo of the planes dq, am (filter
+// f's at f*npo): with p = am - amoff - f*amf, windows with 0 <= p < np are
+// appended to list as (dq, src[p]) (float32, int32) and cnt[f] gets their
+// number. Branch-free: every window is written, and overwritten by the
+// next one unless valid. nf, npo >= 1.
+TEXT ·poolList(SB), NOSPLIT, $0-80
+	MOVQ dq+16(FP), BX
+	MOVQ am+24(FP), DX
+	MOVQ amoff+32(FP), R8
+	MOVQ src+48(FP), SI
+	MOVQ list+64(FP), DI
+	XORQ R13, R13
+	MOVQ nf+0(FP), CX
+
+listfilter:
+	MOVQ R13, R14
+	MOVQ npo+8(FP), AX
+
+listwindow:
+	MOVLQSX (DX), R9
+	ADDQ $4, DX
+	SUBQ R8, R9
+	CMPQ R9, np+56(FP)
+	SBBQ R10, R10                 // -1 if 0 <= p < np
+	ANDQ R10, R9
+	MOVL (SI)(R9*4), R11
+	MOVL (BX), R12
+	ADDQ $4, BX
+	ANDL R10, R12
+	MOVL R12, (DI)(R13*8)
+	MOVL R11, 4(DI)(R13*8)
+	SUBQ R10, R13
+	DECQ AX
+	JNZ listwindow
+
+	MOVQ nf+0(FP), R9
+	SUBQ CX, R9                   // f
+	MOVQ R13, R10
+	SUBQ R14, R10
+	MOVQ cnt+72(FP), R11
+	MOVL R10, (R11)(R9*4)
+	ADDQ amf+40(FP), R8
+	DECQ CX
+	JNZ listfilter
 	RET

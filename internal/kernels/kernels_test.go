@@ -130,6 +130,12 @@ func TestConv(t *testing.T) {
 				checkClose(t, "y", y, naiveConvForward(s, x64, w64, to64(b)), tol)
 				Conv2DForward(s, x, w, nil, y)
 				checkClose(t, "y(nobias)", y, naiveConvForward(s, x64, w64, nil), tol)
+				Conv2DForwardReLU(s, x, w, b, y)
+				wr := naiveConvForward(s, x64, w64, to64(b))
+				for i, v := range wr {
+					wr[i] = max(v, 0)
+				}
+				checkClose(t, "y(relu)", y, wr, tol)
 
 				dx := randSlice(rng, len(x))
 				Conv2DBackwardData(s, w, dy, dx)
@@ -169,6 +175,17 @@ func TestConvGOMAXPROCS(t *testing.T) {
 			Conv2DBackwardFilter(s, x, dy, dw, db)
 			checkClose(t, "dw", dw, wdw, tol)
 			checkClose(t, "db", db, wdb, tol)
+			// Through a 2x2 max pool with a fused ReLU.
+			ps := PoolShape{N: s.N, C: s.F, H: s.OH, W: s.OW, KH: 2, KW: 2, SH: 2, SW: 2, OH: s.OH / 2, OW: s.OW / 2}
+			m := ps.N * ps.C * ps.OH * ps.OW
+			q, am, dq := make([]float32, m), make([]int32, m), dy[:m]
+			MaxPool2DReLUForward(ps, y, q, am)
+			dyp := make([]float32, len(dy))
+			MaxPool2DBackward(ps, dq, am, dyp)
+			pdw, pdb := naiveConvBackwardFilter(s, to64(x), to64(dyp))
+			Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, db)
+			checkClose(t, "dw(pooled)", dw, pdw, tol)
+			checkClose(t, "db(pooled)", db, pdb, tol)
 		})
 	}
 }
@@ -299,6 +316,10 @@ var poolShapes = []PoolShape{
 	{N: 1, C: 3, H: 7, W: 8, KH: 3, KW: 2, SH: 2, SW: 3, PadT: 1, PadL: 1, OH: 4, OW: 3},
 	{N: 2, C: 1, H: 5, W: 5, KH: 2, KW: 2, SH: 2, SW: 2, OH: 3, OW: 3}, // 'same': bottom/right padding
 	{N: 2, C: 2, H: 6, W: 5, KH: 3, KW: 3, SH: 3, SW: 2, PadT: 2, PadL: 2, OH: 3, OW: 4},
+	// 2x2 fast paths that do not cover the input: odd sizes, an
+	// overlapping last chunk, an odd number of 4-window rows.
+	{N: 3, C: 2, H: 17, W: 19, KH: 2, KW: 2, SH: 2, SW: 2, OH: 8, OW: 9},
+	{N: 2, C: 3, H: 11, W: 9, KH: 2, KW: 2, SH: 2, SW: 2, OH: 5, OW: 4},
 }
 
 func TestMaxPool(t *testing.T) { forEachImpl(t, testMaxPool) }
@@ -334,6 +355,31 @@ func testMaxPool(t *testing.T) {
 				want[a] += float64(dy[i])
 			}
 			checkClose(t, "dx", dx, want, tol)
+
+			// Fused with a ReLU before the pool: the values of the
+			// pool of ReLU(x), the argmax of x for windows with a
+			// positive output and -1 elsewhere, and their gradient.
+			yr := randSlice(rng, n)
+			amr := make([]int32, n)
+			MaxPool2DReLUForward(s, x, yr, amr)
+			wyr := make([]float64, n)
+			wdxr := make([]float64, len(x))
+			for i, v := range wy {
+				wa := wam[i]
+				if !(v > 0) {
+					wa = -1
+				}
+				if amr[i] != wa {
+					t.Fatalf("relu argmax[%d] = %d, want %d", i, amr[i], wa)
+				}
+				wyr[i] = max(v, 0)
+				if wa >= 0 {
+					wdxr[wa] += float64(dy[i])
+				}
+			}
+			checkClose(t, "y(relu)", yr, wyr, 0)
+			MaxPool2DBackward(s, dy, amr, dx)
+			checkClose(t, "dx(relu)", dx, wdxr, tol)
 
 			// Finite differences of L = Σ dy·maxpool(x) (inputs are
 			// distinct, so the max is locally linear).
@@ -511,4 +557,57 @@ func testReLU(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConvPooled checks the filter gradient through a max pool against the
+// naive filter gradient of the pool's dense output gradient, for pools with
+// and without a fused ReLU, over every test convolution.
+func TestConvPooled(t *testing.T) {
+	shapes := append([]ConvShape{
+		// Several image blocks and workers, and C=3 (a 5-row pass).
+		{N: 70, C: 1, H: 28, W: 28, F: 10, KH: 5, KW: 5, SH: 1, SW: 1, OH: 24, OW: 24},
+		{N: 9, C: 3, H: 12, W: 12, F: 5, KH: 7, KW: 3, SH: 1, SW: 1, PadT: 1, OH: 8, OW: 10},
+		{N: 2, C: 2, H: 11, W: 30, F: 3, KH: 3, KW: 10, SH: 1, SW: 1, OH: 9, OW: 21},
+	}, convShapes...)
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(10))
+		for _, s := range shapes {
+			var pools []PoolShape
+			if s.OH >= 2 && s.OW >= 2 {
+				pools = append(pools, PoolShape{N: s.N, C: s.F, H: s.OH, W: s.OW, KH: 2, KW: 2, SH: 2, SW: 2, OH: s.OH / 2, OW: s.OW / 2})
+			}
+			if s.OH >= 3 && s.OW >= 3 {
+				pools = append(pools, PoolShape{N: s.N, C: s.F, H: s.OH, W: s.OW, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: s.OH, OW: s.OW})
+			}
+			for _, ps := range pools {
+				t.Run(s.String()+"/"+ps.String(), func(t *testing.T) {
+					if err := ps.Validate(); err != nil {
+						t.Fatal(err)
+					}
+					x := randSlice(rng, s.N*s.C*s.H*s.W)
+					y := randSlice(rng, s.N*s.F*s.OH*s.OW)
+					n := ps.N * ps.C * ps.OH * ps.OW
+					dq := randSlice(rng, n)
+					q, am := make([]float32, n), make([]int32, n)
+					dy := make([]float32, len(y))
+					for _, relu := range []bool{false, true} {
+						if relu {
+							MaxPool2DReLUForward(ps, y, q, am)
+						} else {
+							MaxPool2DForward(ps, y, q, am)
+						}
+						MaxPool2DBackward(ps, dq, am, dy)
+						wdw, wdb := naiveConvBackwardFilter(s, to64(x), to64(dy))
+						dw := randSlice(rng, len(wdw))
+						db := randSlice(rng, s.F)
+						Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, db)
+						checkClose(t, fmt.Sprint("dw relu=", relu), dw, wdw, tol)
+						checkClose(t, fmt.Sprint("db relu=", relu), db, wdb, tol)
+						Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, nil)
+						checkClose(t, fmt.Sprint("dw(nodb) relu=", relu), dw, wdw, tol)
+					}
+				})
+			}
+		}
+	})
 }

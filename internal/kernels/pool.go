@@ -60,10 +60,23 @@ func parallelPlanes(planes, planeWork int, fn func(lo, hi int)) {
 // ([N,C,H,W]) and, if argmax is not nil, the index into x of the maximum of
 // every window (the first one on ties; with NaN inputs the result is one
 // of the window's elements, consistent with argmax, but which one is
-// unspecified). Padding
-// never wins; a window that lies entirely in padding yields 0 with argmax
-// -1.
+// unspecified). Padding never wins; a window that lies entirely in padding
+// yields 0 with argmax -1.
 func MaxPool2DForward(s PoolShape, x, y []float32, argmax []int32) {
+	maxPoolForward(s, x, y, argmax, false)
+}
+
+// MaxPool2DReLUForward is MaxPool2DForward of ReLU(x), computed as
+// max(MaxPool2DForward(x), 0): the two commute, and the ReLU is applied to
+// the OH×OW outputs only. argmax is that of x, except that windows whose
+// output is 0 (no positive element) get -1: the ReLU passes no gradient
+// there, so MaxPool2DBackward with this argmax is the gradient of the
+// fused operation.
+func MaxPool2DReLUForward(s PoolShape, x, y []float32, argmax []int32) {
+	maxPoolForward(s, x, y, argmax, true)
+}
+
+func maxPoolForward(s PoolShape, x, y []float32, argmax []int32, relu bool) {
 	s.mustValidate()
 	hw, ohw := s.H*s.W, s.OH*s.OW
 	checkLen("x", x, s.N*s.C*hw)
@@ -74,9 +87,16 @@ func MaxPool2DForward(s PoolShape, x, y []float32, argmax []int32) {
 	if int64(s.N*s.C*hw) > math.MaxInt32 && argmax != nil {
 		panic("kernels: input too large for int32 argmax")
 	}
-	fast := s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.PadT == 0 && s.PadL == 0 &&
-		2*s.OH <= s.H && 2*s.OW <= s.W
+	fast := newPool2x2(&s)
 	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
+		if fast != nil {
+			var ap []int32
+			if argmax != nil {
+				ap = argmax[lo*ohw : hi*ohw]
+			}
+			fast.forward(hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], ap, lo*hw, relu)
+			return
+		}
 		for pl := lo; pl < hi; pl++ {
 			xp := x[pl*hw : (pl+1)*hw]
 			yp := y[pl*ohw : (pl+1)*ohw]
@@ -85,10 +105,6 @@ func MaxPool2DForward(s PoolShape, x, y []float32, argmax []int32) {
 				ap = argmax[pl*ohw : (pl+1)*ohw]
 			}
 			base := pl * hw
-			if fast {
-				maxPool2x2(&s, xp, yp, ap, base)
-				continue
-			}
 			for oh := 0; oh < s.OH; oh++ {
 				for ow := 0; ow < s.OW; ow++ {
 					h0, h1, w0, w1 := s.window(oh, ow)
@@ -102,6 +118,9 @@ func MaxPool2DForward(s PoolShape, x, y []float32, argmax []int32) {
 						}
 					}
 					o := oh*s.OW + ow
+					if relu && !(best > 0) {
+						best, bi = max(best, 0), -1
+					}
 					yp[o] = best
 					if ap != nil {
 						if bi >= 0 {
@@ -115,44 +134,120 @@ func MaxPool2DForward(s PoolShape, x, y []float32, argmax []int32) {
 	})
 }
 
-// maxPool2x2 is MaxPool2DForward for one plane with 2×2 windows, stride 2
-// and no padding. The selection is branch-free (random data would
-// mispredict most branches); with AVX2 eight windows are done at once.
-func maxPool2x2(s *PoolShape, xp, yp []float32, ap []int32, base int) {
-	for oh := 0; oh < s.OH; oh++ {
-		r0 := xp[2*oh*s.W : 2*oh*s.W+2*s.OW]
-		r1 := xp[(2*oh+1)*s.W : (2*oh+1)*s.W+2*s.OW]
-		yr := yp[oh*s.OW : oh*s.OW+s.OW]
-		i0 := int32(base + 2*oh*s.W)
-		w := int32(s.W)
-		start := 0
-		if useAsm {
-			var ar []int32
-			if ap != nil {
-				ar = ap[oh*s.OW : oh*s.OW+s.OW]
-			}
-			start = maxPool2x2Asm(r0, r1, yr, ar, i0, w)
-			if t := len(yr) - 8; start < len(yr) && t >= 0 {
-				// Redo the last eight windows (overlapping the ones
-				// done) rather than finishing in scalar code.
-				var at []int32
-				if ar != nil {
-					at = ar[t:]
-				}
-				maxPool2x2Asm(r0[2*t:], r1[2*t:], yr[t:], at, i0+int32(2*t), w)
-				start = len(yr)
+// pool2x2 is the chunked form of a 2×2, stride-2, unpadded max pool with
+// at least 8 windows per output row, or exactly 4 and at least two rows.
+// A chunk is 8 windows with consecutive outputs: part of one output row,
+// or (4 windows per row) two output rows. An output row whose length is
+// not a multiple of 8 ends with a chunk that overlaps the previous one;
+// with an odd number of 4-window rows, the last chunk overlaps likewise.
+// Overlapped windows are computed twice, with the same results.
+type pool2x2 struct {
+	s     *PoolShape
+	tab   []int32  // per chunk of a plane: input offset, output offset
+	lanes [8]int32 // input offset of each window's top-left in the chunk
+	hi    int      // input offset of the chunk's last four windows
+	exact bool     // the windows cover the whole input
+}
+
+// newPool2x2 returns the chunked form of s, or nil if s does not have one.
+func newPool2x2(s *PoolShape) *pool2x2 {
+	if s.KH != 2 || s.KW != 2 || s.SH != 2 || s.SW != 2 || s.PadT != 0 || s.PadL != 0 ||
+		2*s.OH > s.H || 2*s.OW > s.W || !(s.OW >= 8 || s.OW == 4 && s.OH >= 2) {
+		return nil
+	}
+	p := &pool2x2{s: s, exact: 2*s.OH == s.H && 2*s.OW == s.W}
+	if s.OW >= 8 {
+		p.hi = 8
+		for l := range p.lanes {
+			p.lanes[l] = int32(2 * l)
+		}
+		for oh := 0; oh < s.OH; oh++ {
+			for ow := 0; ow < s.OW; ow += 8 {
+				ow := min(ow, s.OW-8)
+				p.tab = append(p.tab, int32(2*oh*s.W+2*ow), int32(oh*s.OW+ow))
 			}
 		}
-		for ow := start; ow < len(yr); ow++ {
-			a, b := r0[2*ow], r0[2*ow+1]
-			c, d := r1[2*ow], r1[2*ow+1]
-			best, bi := a, int32(0)
-			best, bi = sel(b, best, 1, bi)
-			best, bi = sel(c, best, w, bi)
-			best, bi = sel(d, best, w+1, bi)
-			yr[ow] = best
-			if ap != nil {
-				ap[oh*s.OW+ow] = i0 + int32(2*ow) + bi
+		return p
+	}
+	p.hi = 2 * s.W
+	for l := range p.lanes {
+		p.lanes[l] = int32(l/4*p.hi + 2*(l%4))
+	}
+	for oh := 0; oh < s.OH; oh += 2 {
+		oh := min(oh, s.OH-2)
+		p.tab = append(p.tab, int32(2*oh*s.W), int32(oh*s.OW))
+	}
+	return p
+}
+
+// forward pools the planes of x (the first at index base of the whole
+// input) into y and, if am is not nil, their argmax. With relu, negative
+// maxima are stored as 0 and non-positive ones get argmax -1.
+func (p *pool2x2) forward(planes int, x, y []float32, am []int32, base int, relu bool) {
+	hw, ohw := p.s.H*p.s.W, p.s.OH*p.s.OW
+	if useAsm {
+		_, _ = x[planes*hw-1], y[planes*ohw-1]
+		var ap *int32
+		if am != nil {
+			_ = am[planes*ohw-1]
+			ap = &am[0]
+		}
+		r := 0
+		if relu {
+			r = 1
+		}
+		maxPool2x2Fwd(&x[0], &y[0], ap, planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.s.W, &p.lanes[0], base, r)
+		return
+	}
+	w := int32(p.s.W)
+	for pl := 0; pl < planes; pl++ {
+		for i := 0; i < len(p.tab); i += 2 {
+			xo, yo := pl*hw+int(p.tab[i]), pl*ohw+int(p.tab[i+1])
+			for l, lane := range p.lanes {
+				t := xo + int(lane)
+				best, bi := x[t], int32(0)
+				best, bi = sel(x[t+1], best, 1, bi)
+				best, bi = sel(x[t+int(w)], best, w, bi)
+				best, bi = sel(x[t+int(w)+1], best, w+1, bi)
+				y[yo+l] = best
+				if am != nil {
+					am[yo+l] = int32(base+t) + bi
+				}
+				if relu && !(best > 0) {
+					y[yo+l] = max(best, 0)
+					if am != nil {
+						am[yo+l] = -1
+					}
+				}
+			}
+		}
+	}
+}
+
+// backward writes the gradient dx of every window cell of the planes: the
+// window's dy where the cell is the window's argmax (am, as written by
+// forward; -1 matches no cell), else 0.
+func (p *pool2x2) backward(planes int, dy []float32, am []int32, dx []float32, base int) {
+	hw, ohw := p.s.H*p.s.W, p.s.OH*p.s.OW
+	if useAsm {
+		_, _, _ = dy[planes*ohw-1], am[planes*ohw-1], dx[planes*hw-1]
+		maxPool2x2Bwd(&dy[0], &am[0], &dx[0], planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.s.W, &p.lanes[0], base)
+		return
+	}
+	w := p.s.W
+	for pl := 0; pl < planes; pl++ {
+		for i := 0; i < len(p.tab); i += 2 {
+			xo, yo := pl*hw+int(p.tab[i]), pl*ohw+int(p.tab[i+1])
+			for l, lane := range p.lanes {
+				t := xo + int(lane)
+				g, o := dy[yo+l], int(am[yo+l])-base-t
+				for _, c := range [4]int{0, 1, w, w + 1} {
+					var v float32
+					if o == c {
+						v = g
+					}
+					dx[t+c] = v
+				}
 			}
 		}
 	}
@@ -179,7 +274,7 @@ func b2i(b bool) int32 {
 // MaxPool2DBackward sets dx ([N,C,H,W]) to zero and then adds dy[i] into
 // dx[argmax[i]] for every output element i with argmax[i] >= 0
 // (overlapping windows accumulate). argmax must come from MaxPool2DForward
-// with the same shape.
+// or MaxPool2DReLUForward with the same shape.
 func MaxPool2DBackward(s PoolShape, dy []float32, argmax []int32, dx []float32) {
 	s.mustValidate()
 	hw, ohw := s.H*s.W, s.OH*s.OW
@@ -188,11 +283,19 @@ func MaxPool2DBackward(s PoolShape, dy []float32, argmax []int32, dx []float32) 
 	if len(argmax) < s.N*s.C*ohw {
 		panic(fmt.Sprintf("kernels: argmax has length %d, need %d", len(argmax), s.N*s.C*ohw))
 	}
+	fast := newPool2x2(&s)
 	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
 		dxs := dx[lo*hw : hi*hw]
-		clear(dxs)
 		ap := argmax[lo*ohw : hi*ohw]
 		dys := dy[lo*ohw : hi*ohw]
+		if fast != nil {
+			if !fast.exact {
+				clear(dxs)
+			}
+			fast.backward(hi-lo, dys, ap, dxs, lo*hw)
+			return
+		}
+		clear(dxs)
 		off := lo * hw
 		for i, a := range ap {
 			if a >= 0 {

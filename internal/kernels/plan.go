@@ -1,0 +1,221 @@
+package kernels
+
+import "sync"
+
+// convPlan maps a convolution onto the chunked kernels, which read the
+// input image in place ("implicit im2col"): output rows are cut into chunks
+// of 8 consecutive positions, and patch element kk of the chunk's eight
+// windows is the 8-float vector at image offset offK[kk] + src[t].
+//
+// That needs a unit column stride and output rows that are a whole number
+// of chunks. Other shapes are brought into this form by a cheap copy of the
+// image, the "prepared" image:
+//
+//   - zero padding (PadT, PadL, and windows overhanging the bottom/right)
+//     is written out;
+//   - a column stride SW > 1 is removed by splitting the columns into SW
+//     phases: phase j0 of channel c holds the columns SW*u + j0 as channel
+//     c*SW+j0, and the kernel column j = SW*j1 + j0 becomes column j1 of a
+//     kernel of width kw2 = ceil(KW/SW) (weights with SW*j1+j0 >= KW are
+//     zero);
+//   - rows are made wide enough for OW rounded up to a multiple of 8
+//     (owp); the extra output columns are computed from zeros and dropped.
+//
+// Output and output-gradient planes are processed as OH rows of owp
+// columns, so chunk t covers plane positions [8t, 8t+8). When owp != OW
+// they go through zero-padded scratch planes. For the recipe's layers
+// (stride 1, no padding, OW of 24 and 8) no copy is made.
+type convPlan struct {
+	s      *ConvShape
+	c2     int     // channels after the phase split (C*SW)
+	kw2    int     // kernel width after the phase split (ceil(KW/SW))
+	k2     int     // patch length c2*KH*kw2
+	direct bool    // the images are read in place (no prepared copy)
+	hp, wp int     // plane size of the image the offsets refer to
+	imgLen int     // length of one such image
+	owp    int     // OW rounded up to a multiple of 8
+	outLen int     // OH*owp, the length of an output plane as processed
+	offK   []int32 // per patch element (c2, i, j1): (c2*hp+i)*wp + j1
+	nch    int     // chunks per output plane (OH*owp/8)
+	src    []int32 // per chunk t: image offset of its first window
+	pos    []int32 // per chunk t: its position 8t in the output plane
+	// src and pos have an even length: an odd last chunk is repeated.
+}
+
+// plans caches the plans by shape (with N = 0): they do not depend on the
+// batch size, and a network uses few shapes.
+var plans sync.Map
+
+// newConvPlan returns the (shared, read-only) plan of s.
+func newConvPlan(s *ConvShape) *convPlan {
+	key := *s
+	key.N = 0
+	if p, ok := plans.Load(key); ok {
+		return p.(*convPlan)
+	}
+	p, _ := plans.LoadOrStore(key, makeConvPlan(&key))
+	return p.(*convPlan)
+}
+
+func makeConvPlan(s *ConvShape) *convPlan {
+	p := &convPlan{s: s, c2: s.C * s.SW, kw2: (s.KW + s.SW - 1) / s.SW}
+	p.k2 = p.c2 * s.KH * p.kw2
+	p.owp = (s.OW + 7) / 8 * 8
+	p.outLen = s.OH * p.owp
+	hNeed := (s.OH-1)*s.SH + s.KH
+	p.direct = s.SW == 1 && s.PadT == 0 && s.PadL == 0 && p.owp == s.OW &&
+		hNeed <= s.H && s.OW-1+s.KW <= s.W
+	if p.direct {
+		p.hp, p.wp = s.H, s.W
+	} else {
+		p.hp, p.wp = hNeed, p.owp-1+p.kw2
+	}
+	p.imgLen = p.c2 * p.hp * p.wp
+	p.offK = make([]int32, p.k2)
+	kk := 0
+	for c := 0; c < p.c2; c++ {
+		for i := 0; i < s.KH; i++ {
+			for j := 0; j < p.kw2; j++ {
+				p.offK[kk] = int32((c*p.hp+i)*p.wp + j)
+				kk++
+			}
+		}
+	}
+	p.nch = p.outLen / 8
+	n2 := (p.nch + 1) / 2 * 2
+	p.src = make([]int32, 0, n2)
+	p.pos = make([]int32, 0, n2)
+	for oh := 0; oh < s.OH; oh++ {
+		for ow := 0; ow < p.owp; ow += 8 {
+			p.src = append(p.src, int32(oh*s.SH*p.wp+ow))
+			p.pos = append(p.pos, int32(oh*p.owp+ow))
+		}
+	}
+	if p.nch%2 != 0 {
+		p.src = append(p.src, p.src[p.nch-1])
+		p.pos = append(p.pos, p.pos[p.nch-1])
+	}
+	return p
+}
+
+// covered reports whether padded input column ww (0 <= ww) is read by some
+// window: the window of the last output column starting at or before ww
+// reaches it.
+func (p *convPlan) covered(ww int) bool {
+	ow := min(ww/p.s.SW, p.s.OW-1)
+	return ww-ow*p.s.SW < p.s.KW
+}
+
+// image returns the image xn ([C,H,W]) in the plan's layout: xn itself, or
+// xn prepared into buf (length imgLen).
+func (p *convPlan) image(xn, buf []float32) []float32 {
+	if p.direct {
+		return xn
+	}
+	s := p.s
+	for c2 := 0; c2 < p.c2; c2++ {
+		c, j0 := c2/s.SW, c2%s.SW
+		for hh := 0; hh < p.hp; hh++ {
+			d := buf[(c2*p.hp+hh)*p.wp : (c2*p.hp+hh+1)*p.wp]
+			h := hh - s.PadT
+			if h < 0 || h >= s.H {
+				clear(d)
+				continue
+			}
+			row := xn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
+			for u := range d {
+				ww := s.SW*u + j0
+				var v float32
+				if w := ww - s.PadL; w >= 0 && w < s.W && p.covered(ww) {
+					v = row[w]
+				}
+				d[u] = v
+			}
+		}
+	}
+	return buf
+}
+
+// unprepare writes the image gradient dxn ([C,H,W]) from the gradient buf
+// of the prepared image: the inverse of image (cells that no window reads
+// get 0).
+func (p *convPlan) unprepare(buf, dxn []float32) {
+	s := p.s
+	for c := 0; c < s.C; c++ {
+		for h := 0; h < s.H; h++ {
+			d := dxn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
+			hh := h + s.PadT
+			if hh >= p.hp {
+				clear(d)
+				continue
+			}
+			for w := range d {
+				ww := w + s.PadL
+				var v float32
+				if p.covered(ww) {
+					v = buf[((c*s.SW+ww%s.SW)*p.hp+hh)*p.wp+ww/s.SW]
+				}
+				d[w] = v
+			}
+		}
+	}
+}
+
+// weights returns w ([F,C,KH,KW]) in the phase-split layout [F,c2,KH,kw2]:
+// w itself when SW == 1, else a copy in buf (length F*k2).
+func (p *convPlan) weights(w, buf []float32) []float32 {
+	s := p.s
+	if s.SW == 1 {
+		return w
+	}
+	for f := 0; f < s.F; f++ {
+		for c2 := 0; c2 < p.c2; c2++ {
+			c, j0 := c2/s.SW, c2%s.SW
+			for i := 0; i < s.KH; i++ {
+				for j1 := 0; j1 < p.kw2; j1++ {
+					var v float32
+					if j := s.SW*j1 + j0; j < s.KW {
+						v = w[((f*s.C+c)*s.KH+i)*s.KW+j]
+					}
+					buf[((f*p.c2+c2)*s.KH+i)*p.kw2+j1] = v
+				}
+			}
+		}
+	}
+	return buf
+}
+
+// unsplitFilter writes dw ([F,C,KH,KW]) from the gradient dw2 of the
+// phase-split weights.
+func (p *convPlan) unsplitFilter(dw2, dw []float32) {
+	s := p.s
+	for f := 0; f < s.F; f++ {
+		for c := 0; c < s.C; c++ {
+			for i := 0; i < s.KH; i++ {
+				for j := 0; j < s.KW; j++ {
+					dw[((f*s.C+c)*s.KH+i)*s.KW+j] = dw2[((f*p.c2+c*s.SW+j%s.SW)*s.KH+i)*p.kw2+j/s.SW]
+				}
+			}
+		}
+	}
+}
+
+// padRows copies the F planes of OH×OW values in src into dst as OH×owp
+// planes with zeros in the extra columns.
+func (p *convPlan) padRows(src, dst []float32) {
+	s := p.s
+	for r := 0; r < s.F*s.OH; r++ {
+		d := dst[r*p.owp : (r+1)*p.owp]
+		copy(d, src[r*s.OW:(r+1)*s.OW])
+		clear(d[s.OW:])
+	}
+}
+
+// unpadRows copies the F planes of OH×owp values in src into dst as OH×OW
+// planes.
+func (p *convPlan) unpadRows(src, dst []float32) {
+	s := p.s
+	for r := 0; r < s.F*s.OH; r++ {
+		copy(dst[r*s.OW:(r+1)*s.OW], src[r*p.owp:r*p.owp+s.OW])
+	}
+}
