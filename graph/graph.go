@@ -158,8 +158,11 @@ type Machine struct {
 
 // Compile compiles the graph. With a non-nil loss (a scalar node) it first
 // adds the symbolic gradients of the loss with respect to every parameter
+// node of the graph. With outputs, the machine runs only what the loss, the
+// gradients and those outputs need, so nodes nothing reads (an activation an
+// op has fused into the next one, say) cost nothing; without, it runs every
 // node of the graph.
-func (g *Graph) Compile(loss *G.Node) (m *Machine, err error) {
+func (g *Graph) Compile(loss *G.Node, outputs ...*G.Node) (m *Machine, err error) {
 	defer recoverAs(&err, "graph: compile")
 	m = &Machine{}
 	if loss != nil {
@@ -171,7 +174,15 @@ func (g *Graph) Compile(loss *G.Node) (m *Machine, err error) {
 		}
 		m.params = g.of
 	}
-	m.vm = G.NewTapeMachine(g.g)
+	eg := g.g
+	if len(outputs) > 0 {
+		roots := append(append(G.Nodes{}, outputs...), m.grads...)
+		if loss != nil {
+			roots = append(roots, loss)
+		}
+		eg = g.g.ExactSubgraphRoots(roots...)
+	}
+	m.vm = G.NewTapeMachine(eg)
 	return m, nil
 }
 

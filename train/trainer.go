@@ -113,7 +113,7 @@ func (t *Trainer) compile(n int, training bool) (*step, error) {
 	if !training {
 		lossNode = nil
 	}
-	if s.m, err = g.Compile(lossNode); err != nil {
+	if s.m, err = g.Compile(lossNode, s.out, s.loss); err != nil {
 		return nil, err
 	}
 	s.params = s.m.Params()
