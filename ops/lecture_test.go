@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -147,5 +148,45 @@ func TestOutSize(t *testing.T) {
 	}
 	if _, _, err := ops.OutSize(4, 5, 1, false); err == nil {
 		t.Error("kernel larger than input: no error")
+	}
+}
+
+// TestShapeMismatch: ops built on shapes that cannot work return an error
+// naming both shapes, not a panic.
+func TestShapeMismatch(t *testing.T) {
+	params, err := graph.NewParams(tensor.Float32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.New(params)
+	x := g.Input("x", 2, 3, 8, 8)
+	tests := []struct {
+		name string
+		op   func() error
+		want string
+	}{
+		{"wrong input channels", func() error {
+			_, err := ops.Conv2D(x, g.Input("w", 4, 1, 3, 3), g.Input("b", 4), ops.ConvOpts{}, true)
+			return err
+		}, "3 channels"},
+		{"kernel larger than input", func() error {
+			_, err := ops.Conv2D(x, g.Input("w2", 4, 3, 9, 9), g.Input("b2", 4), ops.ConvOpts{}, true)
+			return err
+		}, "larger than input"},
+		{"affine on 4-D", func() error {
+			_, err := ops.Affine(x, g.Input("w3", 192, 2), g.Input("b3", 2))
+			return err
+		}, "(2, 3, 8, 8)"},
+		{"loss shapes differ", func() error {
+			_, err := ops.Loss(ops.MeanSquaredError, g.Input("p", 2, 3), g.Input("t", 2, 4))
+			return err
+		}, "differ in shape"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.op(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one mentioning %q", err, tc.want)
+			}
+		})
 	}
 }
