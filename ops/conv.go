@@ -123,7 +123,7 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	if x.Dtype() == tensor.Float32 {
 		kernels.Conv2DForward(s, f32(x), f32(w), f32(b), f32(y))
 	} else {
-		refConvForward(s, f64(x), f64(w), f64(b), f64(y))
+		kernels.NaiveConvForward(s, f64(x), f64(w), f64(b), f64(y))
 	}
 	return y, nil
 }
@@ -213,7 +213,7 @@ func (op *convGradOp) Do(vs ...G.Value) (G.Value, error) {
 		if dt == tensor.Float32 {
 			kernels.Conv2DBackwardData(s, f32(w), f32(dy), f32(dx))
 		} else {
-			refConvBackward(s, nil, f64(w), f64(dy), f64(dx), nil, nil)
+			kernels.NaiveConvBackward(s, nil, f64(w), f64(dy), f64(dx), nil, nil)
 		}
 		return dx, nil
 	}
@@ -230,7 +230,7 @@ func (op *convGradOp) Do(vs ...G.Value) (G.Value, error) {
 	case dt == tensor.Float32:
 		kernels.Conv2DBackwardFilter(s, f32(x), f32(dy), f32(dw), f32(op.db))
 	default:
-		refConvBackward(s, f64(x), nil, f64(dy), nil, f64(dw), f64(op.db))
+		kernels.NaiveConvBackward(s, f64(x), nil, f64(dy), nil, f64(dw), f64(op.db))
 	}
 	return dw, nil
 }

@@ -11,8 +11,9 @@
 // For float32 the ops run on the fast, multi-core kernels of
 // internal/kernels, writing NCHW directly with no transposes and reusing
 // their output buffers from one run of the graph to the next. For float64
-// they run on plain reference loops; that path exists so that every op can
-// be checked against finite differences in double precision.
+// they run on the kernels package's plain Naive loops, the same loops the
+// fast kernels are tested against; that path exists so that every op can be
+// checked against finite differences in double precision.
 //
 // Layout conventions: images are NCHW, convolution kernels are [F, C, KH, KW]
 // (out, in, height, width, as in PyTorch) and dense kernels are [in, out] (as

@@ -98,7 +98,7 @@ func (op *matMulOp) Do(vs ...G.Value) (G.Value, error) {
 			addRows(f32(c), f32(ts[2]))
 		}
 	} else {
-		refMatMul(op.transA, op.transB, m, n, k, f64(a), f64(b), f64(c))
+		kernels.NaiveMatMul(op.transA, op.transB, m, n, k, f64(a), f64(b), f64(c))
 		if op.bias {
 			addRows(f64(c), f64(ts[2]))
 		}

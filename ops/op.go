@@ -12,6 +12,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// float is the set of element types the generic loops here handle.
+type float interface{ ~float32 | ~float64 }
+
 // opIDs numbers op instances. Each op owns state (its output buffer, the
 // argmax of a max-pool), so no two op instances may ever be merged by
 // Gorgonia's common-subexpression logic: the id goes into every hash.

@@ -125,8 +125,10 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 		}
 	}
 	switch {
+	case x.Dtype() == tensor.Float64 && !op.isMax:
+		kernels.NaiveAvgPool(s, f64(x), f64(y))
 	case x.Dtype() == tensor.Float64:
-		refPool(s, op.isMax, f64(x), f64(y), op.argmax)
+		kernels.NaiveMaxPool(s, f64(x), f64(y), op.argmax)
 		if op.relu {
 			for i, v := range f64(y) {
 				if !(v > 0) {
@@ -228,6 +230,6 @@ func (op *poolGradOp) materialize() {
 	case dy.Dtype() == tensor.Float32:
 		kernels.AvgPool2DBackward(s, f32(dy), f32(dx))
 	default:
-		refAvgPoolBackward(s, f64(dy), f64(dx))
+		kernels.NaiveAvgPoolBackward(s, f64(dy), f64(dx))
 	}
 }

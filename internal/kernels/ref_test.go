@@ -72,121 +72,42 @@ func (s PoolShape) String() string {
 	return fmt.Sprintf("N%d_C%d_%dx%d_k%dx%d_s%dx%d_p%d,%d_o%dx%d", s.N, s.C, s.H, s.W, s.KH, s.KW, s.SH, s.SW, s.PadT, s.PadL, s.OH, s.OW)
 }
 
-// convVisit calls f(n, f, oh, ow, c, i, j, xi, wi, yi) for every term of the
-// convolution sum whose input cell lies inside the input.
-func convVisit(s ConvShape, fn func(xi, wi, yi int)) {
-	for n := 0; n < s.N; n++ {
-		for f := 0; f < s.F; f++ {
-			for oh := 0; oh < s.OH; oh++ {
-				for ow := 0; ow < s.OW; ow++ {
-					yi := ((n*s.F+f)*s.OH+oh)*s.OW + ow
-					for c := 0; c < s.C; c++ {
-						for i := 0; i < s.KH; i++ {
-							ih := oh*s.SH + i - s.PadT
-							if ih < 0 || ih >= s.H {
-								continue
-							}
-							for j := 0; j < s.KW; j++ {
-								iw := ow*s.SW + j - s.PadL
-								if iw < 0 || iw >= s.W {
-									continue
-								}
-								xi := ((n*s.C+c)*s.H+ih)*s.W + iw
-								wi := ((f*s.C+c)*s.KH+i)*s.KW + j
-								fn(xi, wi, yi)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
+// The naive* helpers allocate their results and call the Naive functions.
 
 func naiveConvForward(s ConvShape, x, w, b []float64) []float64 {
 	y := make([]float64, s.N*s.F*s.OH*s.OW)
-	if b != nil {
-		for i := range y {
-			y[i] = b[(i/(s.OH*s.OW))%s.F]
-		}
-	}
-	convVisit(s, func(xi, wi, yi int) { y[yi] += w[wi] * x[xi] })
+	NaiveConvForward(s, x, w, b, y)
 	return y
 }
 
 func naiveConvBackwardData(s ConvShape, w, dy []float64) []float64 {
 	dx := make([]float64, s.N*s.C*s.H*s.W)
-	convVisit(s, func(xi, wi, yi int) { dx[xi] += w[wi] * dy[yi] })
+	NaiveConvBackward(s, nil, w, dy, dx, nil, nil)
 	return dx
 }
 
 func naiveConvBackwardFilter(s ConvShape, x, dy []float64) (dw, db []float64) {
-	dw = make([]float64, s.F*s.C*s.KH*s.KW)
-	db = make([]float64, s.F)
-	convVisit(s, func(xi, wi, yi int) { dw[wi] += x[xi] * dy[yi] })
-	for i, v := range dy {
-		db[(i/(s.OH*s.OW))%s.F] += v
-	}
+	dw, db = make([]float64, s.F*s.C*s.KH*s.KW), make([]float64, s.F)
+	NaiveConvBackward(s, x, nil, dy, nil, dw, db)
 	return dw, db
-}
-
-// poolVisit calls fn(yi, xi) for every in-input cell xi of output yi's window.
-func poolVisit(s PoolShape, fn func(yi, xi int)) {
-	for pl := 0; pl < s.N*s.C; pl++ {
-		for oh := 0; oh < s.OH; oh++ {
-			for ow := 0; ow < s.OW; ow++ {
-				yi := (pl*s.OH+oh)*s.OW + ow
-				for i := 0; i < s.KH; i++ {
-					h := oh*s.SH + i - s.PadT
-					if h < 0 || h >= s.H {
-						continue
-					}
-					for j := 0; j < s.KW; j++ {
-						w := ow*s.SW + j - s.PadL
-						if w < 0 || w >= s.W {
-							continue
-						}
-						fn(yi, (pl*s.H+h)*s.W+w)
-					}
-				}
-			}
-		}
-	}
 }
 
 func naiveMaxPool(s PoolShape, x []float64) ([]float64, []int32) {
 	n := s.N * s.C * s.OH * s.OW
-	y := make([]float64, n)
-	am := make([]int32, n)
-	for i := range am {
-		am[i] = -1
-	}
-	poolVisit(s, func(yi, xi int) {
-		if am[yi] < 0 || x[xi] > y[yi] {
-			y[yi], am[yi] = x[xi], int32(xi)
-		}
-	})
+	y, am := make([]float64, n), make([]int32, n)
+	NaiveMaxPool(s, x, y, am)
 	return y, am
 }
 
 func naiveAvgPool(s PoolShape, x []float64) []float64 {
-	n := s.N * s.C * s.OH * s.OW
-	y := make([]float64, n)
-	cnt := make([]float64, n)
-	poolVisit(s, func(yi, xi int) { y[yi] += x[xi]; cnt[yi]++ })
-	for i := range y {
-		if cnt[i] > 0 {
-			y[i] /= cnt[i]
-		}
-	}
+	y := make([]float64, s.N*s.C*s.OH*s.OW)
+	NaiveAvgPool(s, x, y)
 	return y
 }
 
 func naiveAvgPoolBackward(s PoolShape, dy []float64) []float64 {
-	cnt := make([]float64, len(dy))
-	poolVisit(s, func(yi, xi int) { cnt[yi]++ })
 	dx := make([]float64, s.N*s.C*s.H*s.W)
-	poolVisit(s, func(yi, xi int) { dx[xi] += dy[yi] / cnt[yi] })
+	NaiveAvgPoolBackward(s, dy, dx)
 	return dx
 }
 
