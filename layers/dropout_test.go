@@ -3,7 +3,6 @@ package layers_test
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/layers"
-	"github.com/gocnn/cnn/ops"
 )
 
 // TestDropoutGradients checks, in float64, the symbolic gradient of a
@@ -38,42 +36,7 @@ func TestDropoutGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rng := rand.New(rand.NewPCG(5, 6))
-			for _, p := range model.Params().List() {
-				for i := range p.Value.Float64s() {
-					p.Value.Float64s()[i] = rng.Float64()*2 - 1
-				}
-			}
-			const n = 2
-			g := graph.New(model.Params(), graph.Training(true))
-			in := 1
-			for _, d := range tc.input {
-				in *= d
-			}
-			x := g.Input("x", append([]int{n}, tc.input...)...)
-			xs := make([]float64, n*in)
-			for i := range xs {
-				xs[i] = rng.Float64()
-			}
-			if err := graph.Set(x, xs); err != nil {
-				t.Fatal(err)
-			}
-			out, err := model.Build(g, x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			y := g.Input("y", n, 3)
-			if err := graph.Set(y, []float64{1, 0, 0, 0, 0, 1}); err != nil {
-				t.Fatal(err)
-			}
-			loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits, y)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := g.Compile(loss)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, out, loss := lossGraph(t, model, true)
 			defer m.Close()
 			if err := m.Run(); err != nil {
 				t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/layers"
@@ -34,55 +36,63 @@ func TestLayerGradients(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			// Keras's default initialisers leave the biases at zero; draw
-			// everything at random so that every path carries gradient.
 			model, err := layers.NewSequential(tc.input, tc.layers, layers.Float64(), layers.Seed(3))
 			if err != nil {
 				t.Fatal(err)
 			}
-			rng := rand.New(rand.NewPCG(5, 6))
-			for _, p := range model.Params().List() {
-				for i := range p.Value.Float64s() {
-					p.Value.Float64s()[i] = rng.Float64()*2 - 1
-				}
-			}
-			const n = 2
-			g := graph.New(model.Params())
-			in := 1
-			for _, d := range tc.input {
-				in *= d
-			}
-			x := g.Input("x", append([]int{n}, tc.input...)...)
-			xs := make([]float64, n*in)
-			for i := range xs {
-				xs[i] = rng.Float64()
-			}
-			if err := graph.Set(x, xs); err != nil {
-				t.Fatal(err)
-			}
-			out, err := model.Build(g, x)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, out, loss := lossGraph(t, model, false)
 			if out.Logits == nil {
 				t.Fatal("a model ending in softmax exposes no logits")
-			}
-			y := g.Input("y", n, 3)
-			if err := graph.Set(y, []float64{1, 0, 0, 0, 0, 1}); err != nil {
-				t.Fatal(err)
-			}
-			loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits, y)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := g.Compile(loss)
-			if err != nil {
-				t.Fatal(err)
 			}
 			defer m.Close()
 			gradcheck.Check(t, m, loss)
 		})
 	}
+}
+
+// lossGraph randomises the parameters of the float64 model (Keras's
+// default initialisers leave biases at zero; random values make every path
+// carry gradient), builds it for a batch of two random inputs with a
+// cross-entropy loss on its logits, and compiles it.
+func lossGraph(t *testing.T, model *layers.Sequential, training bool) (*graph.Machine, layers.Outputs, *G.Node) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, p := range model.Params().List() {
+		for i := range p.Value.Float64s() {
+			p.Value.Float64s()[i] = rng.Float64()*2 - 1
+		}
+	}
+	const n = 2
+	g := graph.New(model.Params(), graph.Training(training))
+	in := 1
+	for _, d := range model.InputShape() {
+		in *= d
+	}
+	x := g.Input("x", append([]int{n}, model.InputShape()...)...)
+	xs := make([]float64, n*in)
+	for i := range xs {
+		xs[i] = rng.Float64()
+	}
+	if err := graph.Set(x, xs); err != nil {
+		t.Fatal(err)
+	}
+	out, err := model.Build(g, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := g.Input("y", n, 3)
+	if err := graph.Set(y, []float64{1, 0, 0, 0, 0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := g.Compile(loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, out, loss
 }
 
 // TestShapeErrors checks that shapes that cannot work are errors naming

@@ -26,11 +26,13 @@ func param(t *testing.T, g *graph.Graph, name string, shape ...int) *G.Node {
 	return n
 }
 
-// checkGrad compares the symbolic gradient of loss = MSE(build(...), target)
-// with central finite differences, for every parameter value.
-func checkGrad(t *testing.T, build buildFn, loss ops.LossKind) {
+// compileLoss builds an op under test into a graph of the given dtype with
+// parameters seeded by seed, adds the loss against random targets
+// (probability rows for cross-entropy), and compiles it. It returns the
+// machine, the op's output and the loss.
+func compileLoss(t *testing.T, dt tensor.Dtype, seed uint64, build buildFn, loss ops.LossKind) (*graph.Machine, *G.Node, *G.Node) {
 	t.Helper()
-	params, err := graph.NewParams(tensor.Float64, 7)
+	params, err := graph.NewParams(dt, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +70,14 @@ func checkGrad(t *testing.T, build buildFn, loss ops.LossKind) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, y, l
+}
+
+// checkGrad compares the symbolic gradient of the loss of build's output
+// with central finite differences, for every parameter value.
+func checkGrad(t *testing.T, build buildFn, loss ops.LossKind) {
+	t.Helper()
+	m, _, l := compileLoss(t, tensor.Float64, 7, build, loss)
 	defer m.Close()
 	gradcheck.Check(t, m, l)
 }

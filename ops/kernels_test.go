@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -18,32 +17,7 @@ import (
 func runBoth(t *testing.T, build buildFn, loss ops.LossKind) (f32, f64 [][]float64) {
 	t.Helper()
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		params, err := graph.NewParams(dt, 11)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := graph.New(params)
-		y, err := build(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		target := g.Input("target", y.Shape()...)
-		rng := rand.New(rand.NewPCG(3, 4))
-		tv := make([]float64, y.Shape().TotalSize())
-		for i := range tv {
-			tv[i] = rng.Float64()
-		}
-		if err := graph.Set(target, tv); err != nil {
-			t.Fatal(err)
-		}
-		l, err := ops.Loss(loss, y, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := g.Compile(l)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, y, _ := compileLoss(t, dt, 11, build, loss)
 		if err := m.Run(); err != nil {
 			t.Fatal(err)
 		}
