@@ -249,10 +249,10 @@ const filterBlockBytes = 192 << 10
 // Conv2DBackwardFilter computes dw ([F,C,KH,KW], overwritten), the gradient
 // of the loss with respect to the weights, from the input x and the output
 // gradient dy, and, if db is not nil, the bias gradient db ([F],
-// overwritten). Partial sums of the images of each worker are reduced in a
-// fixed order, so results are deterministic for a given GOMAXPROCS.
+// overwritten). The images are summed in groups that do not depend on
+// GOMAXPROCS (see parallelGroups), so neither does the result.
 //
-// Each worker sweeps its images in L2-sized blocks; per block, every 2×5
+// Each group is swept in L2-sized blocks of images; per block, every 2×5
 // tile of dW is one dot product over all the block's output positions,
 // reading the patches in place.
 func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
@@ -278,11 +278,11 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 		imgLen = p.imgLen
 	}
 	nb := max(1, filterBlockBytes/(4*(imgLen+s.F*ol)))
-	nw := workers(s.N)
+	nw, _ := groups(s.N)
 	accLen := Fp*Kp + Fp
 	partp := getBuf(nw * accLen)
 	part := *partp
-	parallelChunks(s.N, func(wk, lo, hi int) {
+	parallelGroups(s.N, func(wk, lo, hi int) {
 		acc := part[wk*accLen : (wk+1)*accLen]
 		clear(acc)
 		sums := acc[Fp*Kp:]
@@ -327,21 +327,12 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	if s.SW != 1 {
 		dw2 = *wb
 	}
+	sumGroups(part, accLen, nw)
 	for f := 0; f < s.F; f++ {
-		for k := 0; k < k2; k++ {
-			var v float32
-			for wk := 0; wk < nw; wk++ {
-				v += part[wk*accLen+f*Kp+k]
-			}
-			dw2[f*k2+k] = v
-		}
-		if db != nil {
-			var v float32
-			for wk := 0; wk < nw; wk++ {
-				v += part[wk*accLen+Fp*Kp+f]
-			}
-			db[f] = v
-		}
+		copy(dw2[f*k2:(f+1)*k2], part[f*Kp:])
+	}
+	if db != nil {
+		copy(db, part[Fp*Kp:Fp*Kp+s.F])
 	}
 	if s.SW != 1 {
 		p.unsplitFilter(dw2, dw)

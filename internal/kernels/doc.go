@@ -61,8 +61,11 @@
 // is made once at start-up by a CPUID/XGETBV check (the unexported
 // variable useAsm, which the tests flip to cover both paths).
 //
-// Results are deterministic for a given GOMAXPROCS: per-worker partial sums
-// of the filter gradients are reduced in a fixed order.
+// Results do not depend on GOMAXPROCS: the filter gradients sum the images
+// of a batch in groups fixed by the batch size alone and add the groups'
+// partial sums in order, and every path of MatMul sums over k in the same
+// blocks as Sgemm. The same inputs give bit-identical outputs on any
+// number of cores.
 //
 // Kernels panic when given slices that are too short for the described shape;
 // shapes should be checked with ConvShape.Validate / PoolShape.Validate first.

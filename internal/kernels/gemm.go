@@ -386,7 +386,10 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 		return
 	}
 	mp := (m + mr - 1) / mr
-	if k <= maxPanelK && (mp >= 2*workers(mp) || n < 2*nr) {
+	// Every path sums over k in the blocks of Sgemm (one block when
+	// k <= blockK), so the result does not depend on which path runs, nor
+	// on GOMAXPROCS.
+	if k <= blockK && (mp >= 2*workers(mp) || n < 2*nr) {
 		if transA {
 			checkMat("A", a, k, m, lda)
 		} else {

@@ -190,6 +190,56 @@ func TestConvGOMAXPROCS(t *testing.T) {
 	}
 }
 
+// TestBitIdenticalAnyGOMAXPROCS checks that the kernels that sum over a
+// batch (the filter gradients and MatMul, whose paths depend on the number
+// of workers) give bit-identical results for every GOMAXPROCS, so that a
+// seeded training run is reproducible on any machine.
+func TestBitIdenticalAnyGOMAXPROCS(t *testing.T) {
+	s := ConvShape{N: 37, C: 3, H: 12, W: 12, F: 6, KH: 5, KW: 5, SH: 1, SW: 1, OH: 8, OW: 8}
+	ps := PoolShape{N: s.N, C: s.F, H: s.OH, W: s.OW, KH: 2, KW: 2, SH: 2, SW: 2, OH: 4, OW: 4}
+	mms := []struct{ m, n, k int }{{128, 100, 320}, {320, 100, 128}, {128, 320, 100}, {40, 600, 300}, {7, 900, 530}}
+	rng := rand.New(rand.NewSource(11))
+	x := randSlice(rng, s.N*s.C*s.H*s.W)
+	dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+	y := randSlice(rng, len(dy))
+	m := ps.N * ps.C * ps.OH * ps.OW
+	q, am := make([]float32, m), make([]int32, m)
+	MaxPool2DReLUForward(ps, y, q, am)
+	var ab [][2][]float32
+	for _, sz := range mms {
+		ab = append(ab, [2][]float32{randSlice(rng, sz.m*sz.k), randSlice(rng, sz.k*sz.n)})
+	}
+	run := func() [][]float32 {
+		dw, db := make([]float32, s.F*s.C*s.KH*s.KW), make([]float32, s.F)
+		pdw, pdb := make([]float32, len(dw)), make([]float32, s.F)
+		Conv2DBackwardFilter(s, x, dy, dw, db)
+		Conv2DBackwardFilterPooled(s, ps, x, dy[:m], am, pdw, pdb)
+		out := [][]float32{dw, db, pdw, pdb}
+		for i, sz := range mms {
+			c := make([]float32, sz.m*sz.n)
+			MatMul(i%2 == 1, i%3 == 1, sz.m, sz.n, sz.k, ab[i][0], ab[i][1], c)
+			out = append(out, c)
+		}
+		return out
+	}
+	forEachImpl(t, func(t *testing.T) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		want := run()
+		for _, p := range []int{2, 3, 4, 7, 16, 64} {
+			t.Run(fmt.Sprint("GOMAXPROCS=", p), func(t *testing.T) {
+				runtime.GOMAXPROCS(p)
+				for i, got := range run() {
+					for j := range got {
+						if math.Float32bits(got[j]) != math.Float32bits(want[i][j]) {
+							t.Fatalf("output %d [%d] = %v, with GOMAXPROCS=1 %v", i, j, got[j], want[i][j])
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
 // TestNaiveConvBackwardFD checks the hand-derived naive backward passes
 // (used as references above) by central finite differences of
 // L = Σ g·conv(x, w) in float64.

@@ -21,6 +21,49 @@ func workers(n int) int {
 	return p
 }
 
+// maxGroups bounds the number of groups parallelGroups makes.
+const maxGroups = 8
+
+// groups returns the number of groups parallelGroups makes of n items and
+// their size. Both depend on n only, never on GOMAXPROCS.
+func groups(n int) (count, size int) {
+	if n <= 0 {
+		return 0, 0
+	}
+	size = (n + maxGroups - 1) / maxGroups
+	return (n + size - 1) / size, size
+}
+
+// sumGroups adds the partial sums of groups 1 … count-1, each n values long
+// and stored one after another in part, into those of group 0 (part[:n]),
+// adding the groups in order.
+func sumGroups(part []float32, n, count int) {
+	_ = part[count*n-1]
+	ParallelFor(n, func(lo, hi int) {
+		dst := part[lo:hi]
+		for g := 1; g < count; g++ {
+			src := part[g*n+lo : g*n+hi]
+			for i := range dst {
+				dst[i] += src[i]
+			}
+		}
+	})
+}
+
+// parallelGroups splits [0, n) into the groups that groups(n) describes
+// and calls fn(g, lo, hi) for every group g, spreading the groups over up
+// to GOMAXPROCS goroutines. A kernel that sums over the n items keeps one
+// partial sum per group and adds the partial sums in group order, so its
+// result is the same for every GOMAXPROCS.
+func parallelGroups(n int, fn func(g, lo, hi int)) {
+	count, size := groups(n)
+	parallelChunks(count, func(_, g0, g1 int) {
+		for g := g0; g < g1; g++ {
+			fn(g, g*size, min((g+1)*size, n))
+		}
+	})
+}
+
 func split(n int) (chunks, size int) {
 	p := runtime.GOMAXPROCS(0)
 	if p > n {

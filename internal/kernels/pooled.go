@@ -14,7 +14,7 @@ import "fmt"
 // dy is never formed: every window contributes its gradient times the
 // input patch of its argmax, so the work is proportional to the pooled
 // size rather than to the convolution's output size. As for
-// Conv2DBackwardFilter, results are deterministic for a given GOMAXPROCS.
+// Conv2DBackwardFilter, the result does not depend on GOMAXPROCS.
 func Conv2DBackwardFilterPooled(s ConvShape, ps PoolShape, x, dq []float32, argmax []int32, dw, db []float32) {
 	s.mustValidate()
 	ps.mustValidate()
@@ -45,13 +45,15 @@ func Conv2DBackwardFilterPooled(s ConvShape, ps PoolShape, x, dq []float32, argm
 		imgLen = p.imgLen
 	}
 	pd := newPoolDot(p, useAsm)
-	// Per worker: the accumulators of every filter, then the bias gradient.
+	// Per group of images: the accumulators of every filter, then the bias
+	// gradient.
 	fLen := pd.accLen(k2)
 	accLen := s.F*fLen + s.F
-	nw := workers(s.N)
+	nw, _ := groups(s.N)
 	partp := getBuf(nw * accLen)
 	part := *partp
-	parallelChunks(s.N, func(wk, lo, hi int) {
+	cnts := make([]int32, nw*s.F)
+	parallelGroups(s.N, func(wk, lo, hi int) {
 		acc := part[wk*accLen : (wk+1)*accLen]
 		clear(acc)
 		var sums []float32
@@ -61,7 +63,7 @@ func Conv2DBackwardFilterPooled(s ConvShape, ps PoolShape, x, dq []float32, argm
 		xb := getBuf(imgLen + pd.slack)
 		clear((*xb)[imgLen:])
 		listp := getBuf(2 * s.F * po)
-		cnt := make([]int32, s.F)
+		cnt := cnts[wk*s.F : (wk+1)*s.F]
 		for n := lo; n < hi; n++ {
 			xn := x[n*chw : (n+1)*chw]
 			xs := x[n*chw:]
@@ -83,21 +85,13 @@ func Conv2DBackwardFilterPooled(s ConvShape, ps PoolShape, x, dq []float32, argm
 	if s.SW != 1 {
 		dw2 = *wb
 	}
+	sumGroups(part, accLen, nw)
 	clear(dw2[:s.F*k2])
-	for wk := 0; wk < nw; wk++ {
-		acc := part[wk*accLen : (wk+1)*accLen]
-		for f := 0; f < s.F; f++ {
-			pd.collect(acc[f*fLen:], dw2[f*k2:(f+1)*k2])
-		}
+	for f := 0; f < s.F; f++ {
+		pd.collect(part[f*fLen:], dw2[f*k2:(f+1)*k2])
 	}
 	if db != nil {
-		for f := 0; f < s.F; f++ {
-			var v float32
-			for wk := 0; wk < nw; wk++ {
-				v += part[(wk+1)*accLen-s.F+f]
-			}
-			db[f] = v
-		}
+		copy(db, part[accLen-s.F:accLen])
 	}
 	if s.SW != 1 {
 		p.unsplitFilter(dw2, dw)
