@@ -17,6 +17,7 @@ type Graph struct {
 	of       []*Param  // the parameter behind each node
 	inputs   map[*G.Node]bool
 	training bool
+	step     uint64 // the training step of the next Run (see Machine.SetStep)
 }
 
 // An Option configures a Graph.
@@ -34,6 +35,13 @@ func New(params *Params, opts ...Option) *Graph {
 	}
 	return g
 }
+
+// Step returns the training step the graph's next run belongs to, as last
+// set by Machine.SetStep (0 until then). Ops whose randomness must depend
+// on the step alone, such as dropout masks, read it at run time through
+// this method, so that a training run resumed from a checkpoint draws the
+// same random numbers as an uninterrupted one.
+func (g *Graph) Step() uint64 { return g.step }
 
 // ExprGraph returns the underlying Gorgonia graph.
 func (g *Graph) ExprGraph() *G.ExprGraph { return g.g }
@@ -151,6 +159,7 @@ func grow[T any](s []T, n int) []T {
 // Machine runs a compiled graph: the forward pass and, when it was compiled
 // with a loss, the gradients of that loss with respect to every parameter.
 type Machine struct {
+	g      *Graph
 	vm     G.VM
 	params []*Param
 	grads  []*G.Node
@@ -164,7 +173,7 @@ type Machine struct {
 // node of the graph.
 func (g *Graph) Compile(loss *G.Node, outputs ...*G.Node) (m *Machine, err error) {
 	defer recoverAs(&err, "graph: compile")
-	m = &Machine{}
+	m = &Machine{g: g}
 	if loss != nil {
 		if len(g.nodes) == 0 {
 			return nil, errors.New("graph: the graph has a loss but no parameters to train")
@@ -193,6 +202,11 @@ func (m *Machine) Run() (err error) {
 	m.vm.Reset()
 	return m.vm.RunAll()
 }
+
+// SetStep sets the training step that the next Runs belong to (Graph.Step).
+// A trainer numbers its batches over the whole run, so that step-keyed
+// randomness repeats exactly when a run is resumed.
+func (m *Machine) SetStep(step uint64) { m.g.step = step }
 
 // Params returns the parameters the machine computes gradients for, in the
 // order of Grads.

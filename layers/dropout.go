@@ -27,12 +27,12 @@ type dropout struct {
 // In inference graphs it passes its input through unchanged (it returns x
 // itself and adds no node). rate must be in [0, 1).
 //
-// Each training graph draws a new mask on every run, from a generator seeded
-// by the model's seed (graph.Params.Seed), the layer's name and the input
-// shape: the same model seed gives the same masks. The generators start
-// afresh with each new graph, so a run resumed from a checkpoint draws
-// other masks than an uninterrupted run would have. The only option is
-// FreezeMask.
+// Each run of a training graph draws a new mask from the model's seed
+// (graph.Params.Seed), the layer's name, the input shape and the training
+// step (graph.Graph.Step, which train.Trainer sets to the number of the
+// batch in the whole run): the same model seed gives the same masks, and a
+// run resumed from a checkpoint draws the very masks an uninterrupted run
+// would have. The only option is FreezeMask.
 func Dropout(rate float64, opts ...Option) Layer {
 	return &dropout{rate: rate, cfg: newConfig(opts)}
 }
@@ -56,7 +56,7 @@ func (l *dropout) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if !g.Training() || l.rate == 0 {
 		return x, nil
 	}
-	var opts []ops.DropoutOption
+	opts := []ops.DropoutOption{ops.StepMasks(g.Step)}
 	if len(l.cfg.set) > 0 { // only FreezeMask gets past only
 		opts = append(opts, ops.FreezeMask())
 	}

@@ -67,8 +67,9 @@ func TestDropoutGradients(t *testing.T) {
 }
 
 // dropoutOutput builds the model [Dense(16), Dropout(rate)] with the given
-// seed into a graph for a batch of 4 ones, runs it runs times and returns
-// the dropout layer's output node, its input node and the values of each run.
+// seed into a graph for a batch of 4 ones, runs it runs times, as steps
+// 0, 1, …, and returns the dropout layer's output node, its input node and
+// the values of each run.
 func dropoutOutput(t *testing.T, seed uint64, training bool, runs int) (out, in *G.Node, vals [][]float32) {
 	t.Helper()
 	model, err := layers.NewSequential([]int{4}, []layers.Layer{
@@ -92,7 +93,8 @@ func dropoutOutput(t *testing.T, seed uint64, training bool, runs int) (out, in 
 		t.Fatal(err)
 	}
 	defer m.Close()
-	for range runs {
+	for r := range runs {
+		m.SetStep(uint64(r))
 		if err := m.Run(); err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +109,7 @@ func dropoutOutput(t *testing.T, seed uint64, training bool, runs int) (out, in 
 
 // TestDropoutModes checks that Dropout is the identity node in inference
 // graphs, masks and scales by 2 at rate 0.5 in training graphs, draws a new
-// mask each run and draws the same masks for the same model seed.
+// mask each step and draws the same masks for the same model seed.
 func TestDropoutModes(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -142,7 +144,7 @@ func TestDropoutModes(t *testing.T) {
 				t.Errorf("dropped %d of %d values", zeros, len(vals[0]))
 			}
 			if fmt.Sprint(vals[0]) == fmt.Sprint(vals[1]) {
-				t.Error("two runs drew the same mask")
+				t.Error("two steps drew the same mask")
 			}
 			_, _, again := dropoutOutput(t, 7, true, 2)
 			if fmt.Sprint(vals) != fmt.Sprint(again) {

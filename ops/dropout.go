@@ -20,6 +20,15 @@ type DropoutOption func(*dropoutOp)
 // a new mask every run, which is the default.
 func FreezeMask() DropoutOption { return func(op *dropoutOp) { op.frozen = true } }
 
+// StepMasks makes the mask of every run a function of the op's seed and
+// step() alone, read when the graph runs, instead of the next one in the
+// op's sequence. A trainer that numbers its batches (graph.Graph.Step)
+// then gets the same mask for the same batch in a resumed run as in an
+// uninterrupted one, and in every graph that runs that step.
+func StepMasks(step func() uint64) DropoutOption {
+	return func(op *dropoutOp) { op.step = step }
+}
+
 // dropoutOp is inverted dropout: each value of x is kept with probability
 // 1−rate and scaled by 1/(1−rate), or set to 0. The mask is drawn afresh on
 // every run from the op's own seeded generator and kept for the gradient.
@@ -28,9 +37,11 @@ type dropoutOp struct {
 	rate   float64
 	seed   uint64
 	dims   int
+	pcg    *rand.PCG
 	rng    *rand.Rand
 	keep   []bool // the mask of the last run
 	frozen bool
+	step   func() uint64 // with StepMasks
 }
 
 // Dropout is inverted dropout for a training graph: on every run of the
@@ -50,12 +61,17 @@ func Dropout(x *G.Node, rate float64, seed uint64, opts ...DropoutOption) (*G.No
 		return x, nil
 	}
 	op := &dropoutOp{base: newBase(), rate: rate, seed: seed, dims: x.Dims(),
-		rng: rand.New(rand.NewPCG(seed, 0xda942042e4dd58b5))}
+		pcg: rand.NewPCG(seed, dropoutStream)}
+	op.rng = rand.New(op.pcg)
 	for _, o := range opts {
 		o(op)
 	}
 	return G.ApplyOp(op, x)
 }
+
+// dropoutStream is the second word of the generators' seed (xor the step
+// with StepMasks).
+const dropoutStream = 0xda942042e4dd58b5
 
 func (op *dropoutOp) Arity() int     { return 1 }
 func (op *dropoutOp) Type() hm.Type  { return hm.NewFnType(tt(op.dims), tt(op.dims)) }
@@ -85,6 +101,9 @@ func (op *dropoutOp) draw(n int) {
 		op.keep = make([]bool, n)
 	}
 	op.keep = op.keep[:n]
+	if op.step != nil {
+		op.pcg.Seed(op.seed, dropoutStream^op.step())
+	}
 	for i := range op.keep {
 		op.keep[i] = op.rng.Float64() >= op.rate
 	}

@@ -143,6 +143,30 @@ func TestDropoutForward(t *testing.T) {
 	}
 }
 
+// TestDropoutStepMasks checks that with StepMasks the mask of a run
+// depends on the seed and the step alone: the same step gives the same
+// mask, in the same graph or in a new one (as after a resume), and
+// another step another mask.
+func TestDropoutStepMasks(t *testing.T) {
+	stepsOf := func(steps ...uint64) ops.DropoutOption {
+		i := 0
+		return ops.StepMasks(func() uint64 { i++; return steps[i-1] })
+	}
+	runs := dropoutRuns(t, tensor.Float32, 1000, 0.5, 7, 3, stepsOf(5, 6, 5))
+	if !equal(runs[0], runs[2]) {
+		t.Error("step 5 twice in one graph: different masks")
+	}
+	if equal(runs[0], runs[1]) {
+		t.Error("steps 5 and 6: the same mask")
+	}
+	if fresh := dropoutRuns(t, tensor.Float32, 1000, 0.5, 7, 1, stepsOf(6)); !equal(fresh[0], runs[1]) {
+		t.Error("step 6 in a new graph: a different mask")
+	}
+	if other := dropoutRuns(t, tensor.Float32, 1000, 0.5, 8, 1, stepsOf(5)); equal(other[0], runs[0]) {
+		t.Error("another seed at the same step: the same mask")
+	}
+}
+
 func equal(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false

@@ -1,9 +1,12 @@
 package train_test
 
 import (
+	"errors"
+	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/train"
 )
@@ -59,5 +62,102 @@ func TestFitWithDropout(t *testing.T) {
 	e2, _, _ := fit()
 	if !reflect.DeepEqual(e1, e2) {
 		t.Errorf("same seeds, different histories:\n%+v\n%+v", e1, e2)
+	}
+}
+
+// TestResumeWithDropoutIsExact: dropout masks are keyed to the step of the
+// run, so a run interrupted mid-epoch and resumed from its checkpoint ends
+// with the same weights and history as an uninterrupted one.
+func TestResumeWithDropoutIsExact(t *testing.T) {
+	trainSet, val, err := train.ValidationSplit(tinyData(40), 0.25, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTrainer := func(cbs ...train.Callback) *train.Trainer {
+		model, err := layers.NewSequential([]int{1, 2, 2}, []layers.Layer{
+			layers.Flatten(),
+			layers.Dense(16, layers.Activation("relu")),
+			layers.Dropout(0.5),
+			layers.Dense(2, layers.Activation("softmax")),
+		}, layers.Seed(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := train.New(model, train.WithSeed(5), train.WithOptimizer(train.Adam(1e-2)), train.WithCallbacks(cbs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	whole := newTrainer()
+	defer whole.Close()
+	want, err := whole.Fit(trainSet, val, 3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := newTrainer(stopAfter(2, 2))
+	defer first.Close()
+	if _, err := first.Fit(trainSet, val, 3, 8); !errors.Is(err, errInterrupted) {
+		t.Fatalf("err = %v, want the interruption", err)
+	}
+	path := filepath.Join(t.TempDir(), "checkpoint.bin")
+	if err := first.SaveCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+	second := newTrainer()
+	defer second.Close()
+	if err := second.LoadCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := second.Fit(trainSet, val, 3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(weights(second), weights(whole)) {
+		t.Error("resumed run ended with different weights")
+	}
+	for i := range want.Epochs {
+		a, b := got.Epochs[i], want.Epochs[i]
+		if a.Loss != b.Loss || a.Acc != b.Acc || a.ValLoss != b.ValLoss {
+			t.Errorf("epoch %d: resumed %+v, uninterrupted %+v", i+1, a, b)
+		}
+	}
+}
+
+// TestDropoutMasksChangeEveryStep: the trainer gives every batch its own
+// step, so the masks differ from batch to batch. With a learning rate of 0
+// and a batch of eight copies of one example, only the masks can change
+// the loss from one epoch to the next.
+func TestDropoutMasksChangeEveryStep(t *testing.T) {
+	ds := tinyData(8)
+	for i := range ds.Labels {
+		copy(ds.X[i*4:(i+1)*4], ds.X[:4])
+		copy(ds.Y[i*2:(i+1)*2], ds.Y[:2])
+		ds.Labels[i] = ds.Labels[0]
+	}
+	model, err := layers.NewSequential([]int{1, 2, 2}, []layers.Layer{
+		layers.Flatten(),
+		layers.Dense(16, layers.Activation("relu"), layers.BiasInitializer(graph.Constant(0.5))),
+		layers.Dropout(0.5),
+		layers.Dense(2, layers.Activation("softmax")),
+	}, layers.Seed(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.New(model, train.WithOptimizer(train.SGD(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	hist, err := tr.Fit(ds, nil, 4, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[float64]bool{}
+	for _, e := range hist.Epochs {
+		seen[e.Loss] = true
+	}
+	if len(seen) < 3 {
+		t.Errorf("4 epochs of one batch gave only %d distinct losses: the dropout masks do not change with the step", len(seen))
 	}
 }

@@ -122,12 +122,14 @@ func (t *Trainer) compile(n int, training bool) (*step, error) {
 }
 
 // run feeds one batch through the graph for its size and returns the loss;
-// the predictions are left in s.pred.
-func (t *Trainer) run(b data.Batch, training bool) (*step, float64, error) {
+// the predictions are left in s.pred. A training batch is step number
+// stepNo of the whole run (graph.Graph.Step).
+func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float64, error) {
 	s, err := t.compile(b.N, training)
 	if err != nil {
 		return nil, 0, err
 	}
+	s.m.SetStep(stepNo)
 	if err := graph.Set(s.x, b.X); err != nil {
 		return nil, 0, err
 	}
@@ -285,7 +287,7 @@ func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 	k := t.model.OutputShape()[0]
 	for bi := t.prog.Batch; it.Next(); bi++ {
 		b := it.Batch()
-		s, loss, err := t.run(b, true)
+		s, loss, err := t.run(b, true, uint64(e)*uint64(it.NumBatches())+uint64(bi))
 		if err != nil {
 			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
@@ -337,7 +339,7 @@ func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
 	correct := 0
 	for it.Next() {
 		b := it.Batch()
-		s, l, err := t.run(b, false)
+		s, l, err := t.run(b, false, 0)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -365,7 +367,7 @@ func (t *Trainer) Predict(x []float32, n int) ([]float32, error) {
 	out := make([]float32, 0, n*k)
 	for lo := 0; lo < n; lo += t.evalBatch {
 		hi := min(lo+t.evalBatch, n)
-		s, _, err := t.run(data.Batch{X: x[lo*in : hi*in], N: hi - lo}, false)
+		s, _, err := t.run(data.Batch{X: x[lo*in : hi*in], N: hi - lo}, false, 0)
 		if err != nil {
 			return nil, err
 		}
