@@ -20,28 +20,16 @@ import json, os, sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_mnist import Net  # noqa: E402  (the same network as bench/compare.sh)
 
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 10, 5)
-        self.conv2 = nn.Conv2d(10, 20, 5)
-        self.fc1 = nn.Linear(320, 100)
-        self.fc2 = nn.Linear(100, 10)
 
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = F.relu(self.fc1(x.flatten(1)))
-        return self.fc2(x)
-
-    def ordered(self):
-        """The parameters in the Go model's order (kernel, bias per layer)."""
-        return [self.conv1.weight, self.conv1.bias, self.conv2.weight, self.conv2.bias,
-                self.fc1.weight, self.fc1.bias, self.fc2.weight, self.fc2.bias]
+def ordered(net):
+    """The parameters of torch_mnist.Net in the Go model's order (kernel, bias per layer)."""
+    return [net.conv1.weight, net.conv1.bias, net.conv2.weight, net.conv2.bias,
+            net.fc1.weight, net.fc1.bias, net.fc2.weight, net.fc2.bias]
 
 
 def split(flat, params):
@@ -89,7 +77,7 @@ def main():
     for dt in (torch.float32, torch.float64):
         net = Net().to(dt)
         with torch.no_grad():
-            for p, a in zip(net.ordered(), init):
+            for p, a in zip(ordered(net), init):
                 p.copy_(torch.from_numpy(np.ascontiguousarray(a)).to(dt))
         opt = torch.optim.RMSprop(net.parameters(), lr=m["lr"], alpha=0.9, eps=1e-7)
         x = x32.to(dt)
@@ -99,11 +87,11 @@ def main():
             loss = F.cross_entropy(net(x[off:off + n]), y[off:off + n])
             loss.backward()
             if grads1 is None:
-                grads1 = to_go([p.grad for p in net.ordered()])
+                grads1 = to_go([p.grad for p in ordered(net)])
             opt.step()
             losses.append(loss.item())
             off += n
-        runs[dt] = (np.array(losses), grads1, to_go(net.ordered()))
+        runs[dt] = (np.array(losses), grads1, to_go(ordered(net)))
 
     ref_l, ref_g, ref_w = runs[torch.float64]
     t_l, t_g, t_w = runs[torch.float32]

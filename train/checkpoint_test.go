@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/train"
 )
 
@@ -42,26 +43,36 @@ func TestResumeIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newTrainer := func(cbs ...train.Callback) *train.Trainer {
-		tr, err := train.New(recipe(t, 3), train.WithOptimizer(train.RMSprop(1e-3)), train.WithSeed(3), train.WithCallbacks(cbs...))
+	checkResumeIsExact(t, trainSet, val, 100, 2, 4, func(cbs ...train.Callback) *train.Trainer {
+		tr, err := train.New(newRecipe(t, 3), train.WithOptimizer(train.RMSprop(1e-3)), train.WithSeed(3), train.WithCallbacks(cbs...))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tr
-	}
+	})
+}
+
+// checkResumeIsExact fits a trainer from newTrainer for 3 epochs in batches
+// of batch; fits another that is interrupted after the given batch of the
+// given epoch, saves its checkpoint and loads it into a third, which fits
+// to the end; and checks that the resumed run ends with the same weights
+// and history as the uninterrupted one.
+func checkResumeIsExact(t *testing.T, trainSet, val *data.Dataset, batch, epoch, stopBatch int, newTrainer func(...train.Callback) *train.Trainer) {
+	t.Helper()
+	const epochs = 3
 	whole := newTrainer()
 	defer whole.Close()
-	want, err := whole.Fit(trainSet, val, 3, 100)
+	want, err := whole.Fit(trainSet, val, epochs, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	first := newTrainer(stopAfter(2, 4))
+	first := newTrainer(stopAfter(epoch, stopBatch))
 	defer first.Close()
-	if _, err := first.Fit(trainSet, val, 3, 100); !errors.Is(err, errInterrupted) {
+	if _, err := first.Fit(trainSet, val, epochs, batch); !errors.Is(err, errInterrupted) {
 		t.Fatalf("err = %v, want the interruption", err)
 	}
-	if s := first.State(); s.Epoch != 1 || s.Batch != 4 {
+	if s := first.State(); s.Epoch != epoch-1 || s.Batch != stopBatch {
 		t.Fatalf("state after the interruption: %+v", s)
 	}
 	path := filepath.Join(t.TempDir(), "checkpoint.bin")
@@ -74,14 +85,14 @@ func TestResumeIsExact(t *testing.T) {
 	if err := second.LoadCheckpoint(path); err != nil {
 		t.Fatal(err)
 	}
-	got, err := second.Fit(trainSet, val, 3, 100)
+	got, err := second.Fit(trainSet, val, epochs, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(weights(second), weights(whole)) {
 		t.Error("resumed run ended with different weights")
 	}
-	if len(got.Epochs) != 3 {
+	if len(got.Epochs) != epochs {
 		t.Fatalf("resumed history has %d epochs", len(got.Epochs))
 	}
 	for i := range got.Epochs {
@@ -96,7 +107,7 @@ func TestResumeIsExact(t *testing.T) {
 // error naming the file and the problem, and changes nothing.
 func TestBrokenCheckpoints(t *testing.T) {
 	full, _ := realMNIST(t)
-	tr, err := train.New(recipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	tr, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +121,7 @@ func TestBrokenCheckpoints(t *testing.T) {
 	}
 	flipped := bytes.Clone(good.Bytes())
 	flipped[len(flipped)/3] ^= 1
-	other, err := train.New(recipe(t, 1), train.WithOptimizer(train.Adam(1e-3)))
+	other, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.Adam(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package train_test
 
 import (
-	"errors"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -89,39 +87,7 @@ func TestResumeWithDropoutIsExact(t *testing.T) {
 		}
 		return tr
 	}
-	whole := newTrainer()
-	defer whole.Close()
-	want, err := whole.Fit(trainSet, val, 3, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := newTrainer(stopAfter(2, 2))
-	defer first.Close()
-	if _, err := first.Fit(trainSet, val, 3, 8); !errors.Is(err, errInterrupted) {
-		t.Fatalf("err = %v, want the interruption", err)
-	}
-	path := filepath.Join(t.TempDir(), "checkpoint.bin")
-	if err := first.SaveCheckpoint(path); err != nil {
-		t.Fatal(err)
-	}
-	second := newTrainer()
-	defer second.Close()
-	if err := second.LoadCheckpoint(path); err != nil {
-		t.Fatal(err)
-	}
-	got, err := second.Fit(trainSet, val, 3, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(weights(second), weights(whole)) {
-		t.Error("resumed run ended with different weights")
-	}
-	for i := range want.Epochs {
-		a, b := got.Epochs[i], want.Epochs[i]
-		if a.Loss != b.Loss || a.Acc != b.Acc || a.ValLoss != b.ValLoss {
-			t.Errorf("epoch %d: resumed %+v, uninterrupted %+v", i+1, a, b)
-		}
-	}
+	checkResumeIsExact(t, trainSet, val, 8, 2, 2, newTrainer)
 }
 
 // TestDropoutMasksChangeEveryStep: the trainer gives every batch its own

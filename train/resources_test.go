@@ -16,7 +16,7 @@ func TestResourcesStayFlat(t *testing.T) {
 	full, _ := realMNIST(t)
 	ds := full.Limit(640)
 	goroutines := runtime.NumGoroutine()
-	tr, err := train.New(recipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	tr, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}

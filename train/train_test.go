@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/train"
 )
@@ -37,17 +38,9 @@ func realMNIST(t *testing.T) (trainSet, test *data.Dataset) {
 	return mnist.train, mnist.test
 }
 
-func recipe(t *testing.T, seed uint64) *layers.Sequential {
+func newRecipe(t *testing.T, seed uint64) *layers.Sequential {
 	t.Helper()
-	m, err := layers.NewSequential([]int{1, 28, 28}, []layers.Layer{
-		layers.Conv2D(10, 5, 5, layers.Activation("relu")),
-		layers.MaxPool2D(2, 2),
-		layers.Conv2D(20, 5, 5, layers.Activation("relu")),
-		layers.MaxPool2D(2, 2),
-		layers.Flatten(),
-		layers.Dense(100, layers.Activation("relu")),
-		layers.Dense(10, layers.Activation("softmax")),
-	}, layers.Seed(seed))
+	m, err := recipe.Model(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +56,7 @@ func TestFitLearnsMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(recipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	tr, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +90,7 @@ func TestDeterminism(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func() train.Epoch {
-		tr, err := train.New(recipe(t, 7), train.WithOptimizer(train.RMSprop(1e-4)), train.WithSeed(7))
+		tr, err := train.New(newRecipe(t, 7), train.WithOptimizer(train.RMSprop(1e-4)), train.WithSeed(7))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +113,7 @@ func TestDeterminism(t *testing.T) {
 // any number, with the same result as a whole evaluation batch.
 func TestPredictAnyCount(t *testing.T) {
 	_, test := realMNIST(t)
-	tr, err := train.New(recipe(t, 1), train.WithEvalBatch(4))
+	tr, err := train.New(newRecipe(t, 1), train.WithEvalBatch(4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +154,7 @@ func TestNaNStopsTraining(t *testing.T) {
 	ds := full.Limit(300).Subset(seq(300))
 	ds.X, ds.Pixels = ds.Images(), nil
 	ds.X[2*784+100] = float32(math.NaN()) // image 2 is in the first batch of 300
-	model := recipe(t, 1)
+	model := newRecipe(t, 1)
 	before := append([]float32(nil), model.Params().List()[0].Value.Float32s()...)
 	tr, err := train.New(model, train.WithSeed(1))
 	if err != nil {
@@ -187,7 +180,7 @@ func TestNaNStopsTraining(t *testing.T) {
 func TestFitErrors(t *testing.T) {
 	full, _ := realMNIST(t)
 	ds := full.Limit(10)
-	tr, err := train.New(recipe(t, 1))
+	tr, err := train.New(newRecipe(t, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +221,7 @@ func TestIntegerLabels(t *testing.T) {
 	labels.Y = nil
 	var final [2][]float32
 	for i, ds := range []*data.Dataset{onehot, &labels} {
-		tr, err := train.New(recipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+		tr, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
 		if err != nil {
 			t.Fatal(err)
 		}

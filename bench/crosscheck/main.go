@@ -30,7 +30,7 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/graph"
-	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/train"
 )
 
@@ -91,19 +91,11 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	if err != nil {
 		return err
 	}
-	trainSet, _, err := full.Split(full.N-10000, int64(seed))
+	trainSet, _, err := recipe.Split(full, seed)
 	if err != nil {
 		return err
 	}
-	model, err := layers.NewSequential([]int{1, 28, 28}, []layers.Layer{
-		layers.Conv2D(10, 5, 5, layers.Activation("relu")),
-		layers.MaxPool2D(2, 2),
-		layers.Conv2D(20, 5, 5, layers.Activation("relu")),
-		layers.MaxPool2D(2, 2),
-		layers.Flatten(),
-		layers.Dense(100, layers.Activation("relu")),
-		layers.Dense(10, layers.Activation("softmax")),
-	}, layers.Seed(seed))
+	model, err := recipe.Model(seed)
 	if err != nil {
 		return err
 	}

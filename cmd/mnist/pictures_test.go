@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/viz"
@@ -20,7 +21,7 @@ import (
 // picTrainer is a trainer for the untrained MNIST recipe.
 func picTrainer(t *testing.T) *train.Trainer {
 	t.Helper()
-	model, err := recipe(1)
+	model, err := recipe.Model(1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/atomicfile"
-	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/viz"
 )
@@ -28,19 +28,6 @@ const (
 
 // errInterrupted marks a run stopped by Ctrl-C or SIGTERM.
 var errInterrupted = errors.New("interrupted")
-
-// recipe returns the Keras MNIST network.
-func recipe(seed uint64) (*layers.Sequential, error) {
-	return layers.NewSequential([]int{1, 28, 28}, []layers.Layer{
-		layers.Conv2D(10, 5, 5, layers.Activation("relu")),
-		layers.MaxPool2D(2, 2),
-		layers.Conv2D(20, 5, 5, layers.Activation("relu")),
-		layers.MaxPool2D(2, 2),
-		layers.Flatten(),
-		layers.Dense(100, layers.Activation("relu")),
-		layers.Dense(10, layers.Activation("softmax")),
-	}, layers.Seed(seed))
-}
 
 // result is what result.json holds.
 type result struct {
@@ -105,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "MNIST from %s: %d training, %d validation, %d test images\n", dir, trainSet.N, val.N, test.N)
 
-	model, err := recipe(c.Seed)
+	model, err := recipe.Model(c.Seed)
 	if err != nil {
 		return err
 	}
@@ -243,7 +230,7 @@ func loadData(c config) (trainSet, val, test *data.Dataset, dir string, err erro
 	if c.ValSplit > 0 {
 		trainSet, val, err = train.ValidationSplit(full, c.ValSplit, int64(c.Seed))
 	} else {
-		trainSet, val, err = full.Split(full.N-10000, int64(c.Seed))
+		trainSet, val, err = recipe.Split(full, c.Seed)
 	}
 	if err != nil {
 		return nil, nil, nil, "", err
