@@ -38,6 +38,9 @@ func groups(n int) (count, size int) {
 // and stored one after another in part, into those of group 0 (part[:n]),
 // adding the groups in order.
 func sumGroups(part []float32, n, count int) {
+	if count < 2 {
+		return
+	}
 	_ = part[count*n-1]
 	ParallelFor(n, func(lo, hi int) {
 		dst := part[lo:hi]
