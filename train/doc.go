@@ -17,6 +17,13 @@
 // them share the model's parameters, so a model trained in batches of 128
 // predicts any number of images.
 //
+// Runs are reproducible: the same model seed and trainer seed give the same
+// history, bit for bit, on any number of cores. Every training batch is
+// numbered over the whole run (graph.Machine.SetStep), so randomness such
+// as dropout masks depends on the batch, not on how the run got there: a
+// run resumed from a checkpoint (ReadCheckpoint) ends with exactly the
+// weights of an uninterrupted one.
+//
 // The package knows the model only through layers.Sequential and the data
 // only through data.Dataset.
 package train
