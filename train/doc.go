@@ -18,7 +18,8 @@
 // predicts any number of images.
 //
 // Runs are reproducible: the same model seed and trainer seed give the same
-// history, bit for bit, on any number of cores. Every training batch is
+// history, bit for bit, on any number of cores (of one kind of CPU: the
+// AVX2 and the pure-Go kernels round differently). Every training batch is
 // numbered over the whole run (graph.Machine.SetStep), so randomness such
 // as dropout masks depends on the batch, not on how the run got there: a
 // run resumed from a checkpoint (ReadCheckpoint) ends with exactly the
