@@ -7,11 +7,13 @@
 #
 #   bench/crosscheck.sh               # 400 steps (one epoch and a bit), seed 1
 #   STEPS=100 SEED=3 bench/crosscheck.sh
+#   STEPS=19550 PYFLAGS=--no-float64 bench/crosscheck.sh   # all 50 epochs, float32 only
 #
 # Installs Debian's python3-torch if it is missing, which needs root and apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-400}
+PYFLAGS=${PYFLAGS:-}
 SEED=${SEED:-1}
 PY=/usr/bin/python3
 
@@ -22,4 +24,4 @@ fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 go run ./bench/crosscheck -steps "$STEPS" -seed "$SEED" -out "$TMP"
-"$PY" bench/crosscheck.py "$TMP"
+"$PY" bench/crosscheck.py $PYFLAGS "$TMP"

@@ -8,12 +8,15 @@
 // It trains with train.Trainer exactly as cmd/mnist does (same split, same
 // shuffle, RMSprop lr 1e-4, batch 128) and writes into -out:
 //
-//	manifest.json  parameter names and shapes, batch sizes, per-step losses
+//	manifest.json  parameter names and shapes, batch sizes, per-step
+//	               losses, the MNIST directory
 //	init.bin       the initial parameters, float32, in manifest order
 //	grads1.bin     the gradients of the first step, float32, same order
 //	final.bin      the parameters after the last step, float32, same order
-//	pixels.bin     the images of every batch in training order, bytes
-//	labels.bin     their labels, bytes
+//	pixels.bin     the training images (bytes, 784 per image)
+//	labels.bin     their labels (bytes)
+//	order.bin      the training images of every batch, in training order,
+//	               as int32 indices into pixels.bin and labels.bin
 //
 // bench/crosscheck.sh runs both.
 package main
@@ -42,6 +45,7 @@ type param struct {
 type manifest struct {
 	Seed    uint64    `json:"seed"`
 	LR      float64   `json:"lr"`
+	Data    string    `json:"data"` // the MNIST directory
 	Batches []int     `json:"batches"` // size of every batch, in order
 	Losses  []float64 `json:"losses"`  // the loss of every batch, before its update
 	Params  []param   `json:"params"`
@@ -102,7 +106,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	m := manifest{Seed: seed, LR: lr}
+	m := manifest{Seed: seed, LR: lr, Data: dir}
 	for _, p := range model.Params().List() {
 		m.Params = append(m.Params, param{p.Name, p.Value.Shape().Clone()})
 	}
@@ -115,15 +119,34 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	if err != nil {
 		return err
 	}
-	var pixels, labels []byte
+	// Images are found again by content: identical images are
+	// interchangeable.
+	pixels, labels := trainSet.Pixels, trainSet.Labels
+	if pixels == nil {
+		return fmt.Errorf("the training set has no pixel bytes")
+	}
+	const size = 28 * 28
+	index := make(map[string]int32, trainSet.N)
+	for i := range trainSet.N {
+		index[string(pixels[i*size:(i+1)*size])+string(labels[i])] = int32(i)
+	}
+	var order []int32
+	img := make([]byte, size+1)
 	for e := 0; len(m.Batches) < steps; e++ {
 		it.Epoch(e)
 		for len(m.Batches) < steps && it.Next() {
 			b := it.Batch()
-			for _, v := range b.X {
-				pixels = append(pixels, byte(v*255+0.5))
+			for j := range b.N {
+				for k, v := range b.X[j*size : (j+1)*size] {
+					img[k] = byte(v*255 + 0.5)
+				}
+				img[size] = b.Labels[j]
+				i, ok := index[string(img)]
+				if !ok {
+					return fmt.Errorf("batch %d: image %d is not in the training set", len(m.Batches)+1, j)
+				}
+				order = append(order, i)
 			}
-			labels = append(labels, b.Labels...)
 			m.Batches = append(m.Batches, b.N)
 		}
 	}
@@ -157,7 +180,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	if err := writeParams(filepath.Join(out, "final.bin"), model.Params()); err != nil {
 		return err
 	}
-	files := map[string]any{"grads1.bin": rec.first, "pixels.bin": pixels, "labels.bin": labels}
+	files := map[string]any{"grads1.bin": rec.first, "pixels.bin": pixels, "labels.bin": labels, "order.bin": order}
 	for name, v := range files {
 		if err := writeLE(filepath.Join(out, name), v); err != nil {
 			return err
