@@ -45,7 +45,7 @@ type param struct {
 type manifest struct {
 	Seed    uint64    `json:"seed"`
 	LR      float64   `json:"lr"`
-	Data    string    `json:"data"` // the MNIST directory
+	Data    string    `json:"data"`    // the MNIST directory
 	Batches []int     `json:"batches"` // size of every batch, in order
 	Losses  []float64 `json:"losses"`  // the loss of every batch, before its update
 	Params  []param   `json:"params"`
