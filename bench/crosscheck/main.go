@@ -35,6 +35,7 @@ import (
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/train"
+	"github.com/pkg/errors"
 )
 
 type param struct {
@@ -104,7 +105,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 		return err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
+		return errors.Wrap(err, "-out")
 	}
 	m := manifest{Seed: seed, LR: lr, Data: dir}
 	for _, p := range model.Params().List() {
@@ -123,7 +124,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	// interchangeable.
 	pixels, labels := trainSet.Pixels, trainSet.Labels
 	if pixels == nil {
-		return fmt.Errorf("the training set has no pixel bytes")
+		return errors.New("the training set has no pixel bytes")
 	}
 	const size = 28 * 28
 	index := make(map[string]int32, trainSet.N)
@@ -143,7 +144,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 				img[size] = b.Labels[j]
 				i, ok := index[string(img)]
 				if !ok {
-					return fmt.Errorf("batch %d: image %d is not in the training set", len(m.Batches)+1, j)
+					return errors.Errorf("batch %d: image %d is not in the training set", len(m.Batches)+1, j)
 				}
 				order = append(order, i)
 			}
@@ -172,10 +173,10 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	defer tr.Close()
 	epochs := (steps + it.NumBatches() - 1) / it.NumBatches()
 	if _, err := tr.Fit(trainSet, nil, epochs, batch); err != nil {
-		return err
+		return errors.Wrap(err, "training")
 	}
 	if len(m.Losses) != steps {
-		return fmt.Errorf("recorded %d steps, want %d", len(m.Losses), steps)
+		return errors.Errorf("recorded %d steps, want %d", len(m.Losses), steps)
 	}
 	if err := writeParams(filepath.Join(out, "final.bin"), model.Params()); err != nil {
 		return err
@@ -210,7 +211,7 @@ func writeLE(path string, v any) error {
 	}
 	if err := binary.Write(f, binary.LittleEndian, v); err != nil {
 		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
+		return errors.Wrap(err, path)
 	}
-	return f.Close()
+	return errors.Wrap(f.Close(), path)
 }
