@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,7 +40,7 @@ func TestWeightsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, p := range src.List() {
-		if got, want := dst.List()[i].Value.Float32s(), p.Value.Float32s(); !equal(got, want) {
+		if got, want := dst.List()[i].Value.Float32s(), p.Value.Float32s(); !slices.Equal(got, want) {
 			t.Errorf("%s: loaded %v, saved %v", p.Name, got, want)
 		}
 	}
@@ -74,7 +75,7 @@ func TestWeightsRoundTrip(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
 				t.Fatalf("err = %v, want one naming %s and saying %q", err, p, tc.want)
 			}
-			if !equal(before, tc.into.List()[0].Value.Float32s()) {
+			if !slices.Equal(before, tc.into.List()[0].Value.Float32s()) {
 				t.Error("a failed load changed the weights")
 			}
 		})
@@ -85,10 +86,10 @@ func TestGlorotUniformSeeded(t *testing.T) {
 	shapes := map[string][]int{"k": {20, 10, 5, 5}}
 	a, b, c := newParams(t, 1, shapes, "k"), newParams(t, 1, shapes, "k"), newParams(t, 2, shapes, "k")
 	va, vb, vc := a.List()[0].Value.Float32s(), b.List()[0].Value.Float32s(), c.List()[0].Value.Float32s()
-	if !equal(va, vb) {
+	if !slices.Equal(va, vb) {
 		t.Error("same seed, different weights")
 	}
-	if equal(va, vc) {
+	if slices.Equal(va, vc) {
 		t.Error("different seeds, same weights")
 	}
 	// fan_in = 250, fan_out = 500: limit = sqrt(6/750).
@@ -100,18 +101,6 @@ func TestGlorotUniformSeeded(t *testing.T) {
 	if lo < -limit || hi > limit || hi < 0.9*limit || lo > -0.9*limit {
 		t.Errorf("values span [%g, %g], want about ±%g", lo, hi, limit)
 	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzUnmarshalWeights feeds arbitrary bytes to the weights reader: it must

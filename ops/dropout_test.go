@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,17 +127,17 @@ func TestDropoutForward(t *testing.T) {
 					t.Errorf("run %d: kept %.3f of the values, want about %.3f", r, frac, 1-tc.rate)
 				}
 			}
-			same := equal(runs[0], runs[1]) && equal(runs[1], runs[2])
+			same := slices.Equal(runs[0], runs[1]) && slices.Equal(runs[1], runs[2])
 			if same != tc.freeze {
 				t.Errorf("masks of three runs identical = %v, want %v", same, tc.freeze)
 			}
 			again := dropoutRuns(t, tc.dt, n, tc.rate, 42, 3, opts...)
 			for r := range runs {
-				if !equal(runs[r], again[r]) {
+				if !slices.Equal(runs[r], again[r]) {
 					t.Errorf("run %d: the same seed gave a different mask", r)
 				}
 			}
-			if other := dropoutRuns(t, tc.dt, n, tc.rate, 43, 1, opts...); equal(other[0], runs[0]) {
+			if other := dropoutRuns(t, tc.dt, n, tc.rate, 43, 1, opts...); slices.Equal(other[0], runs[0]) {
 				t.Error("another seed gave the same mask")
 			}
 		})
@@ -153,30 +154,18 @@ func TestDropoutStepMasks(t *testing.T) {
 		return ops.StepMasks(func() uint64 { i++; return steps[i-1] })
 	}
 	runs := dropoutRuns(t, tensor.Float32, 1000, 0.5, 7, 3, stepsOf(5, 6, 5))
-	if !equal(runs[0], runs[2]) {
+	if !slices.Equal(runs[0], runs[2]) {
 		t.Error("step 5 twice in one graph: different masks")
 	}
-	if equal(runs[0], runs[1]) {
+	if slices.Equal(runs[0], runs[1]) {
 		t.Error("steps 5 and 6: the same mask")
 	}
-	if fresh := dropoutRuns(t, tensor.Float32, 1000, 0.5, 7, 1, stepsOf(6)); !equal(fresh[0], runs[1]) {
+	if fresh := dropoutRuns(t, tensor.Float32, 1000, 0.5, 7, 1, stepsOf(6)); !slices.Equal(fresh[0], runs[1]) {
 		t.Error("step 6 in a new graph: a different mask")
 	}
-	if other := dropoutRuns(t, tensor.Float32, 1000, 0.5, 8, 1, stepsOf(5)); equal(other[0], runs[0]) {
+	if other := dropoutRuns(t, tensor.Float32, 1000, 0.5, 8, 1, stepsOf(5)); slices.Equal(other[0], runs[0]) {
 		t.Error("another seed at the same step: the same mask")
 	}
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestDropoutRate checks that a rate outside [0, 1) is an error and that a
