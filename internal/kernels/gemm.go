@@ -287,6 +287,25 @@ func gemmPanels(m, n, k int, ap, bp []float32, c []float32, ldc int, add bool) {
 	}
 }
 
+// checkGemm panics unless the dimensions are not negative and a, b and c
+// hold op(A) m×k, op(B) k×n and C m×n with their leading dimensions.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic("kernels: negative Sgemm dimension")
+	}
+	if transA {
+		checkMat("A", a, k, m, lda)
+	} else {
+		checkMat("A", a, m, k, lda)
+	}
+	if transB {
+		checkMat("B", b, n, k, ldb)
+	} else {
+		checkMat("B", b, k, n, ldb)
+	}
+	checkMat("C", c, m, n, ldc)
+}
+
 // checkMat panics unless a holds a rows×cols row-major matrix with leading
 // dimension ld.
 func checkMat(name string, a []float32, rows, cols, ld int) {
@@ -306,20 +325,7 @@ func checkMat(name string, a []float32, rows, cols, ld int) {
 // propagate). Sgemm runs on the calling goroutine only; see MatMul for a
 // parallel version.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic("kernels: negative Sgemm dimension")
-	}
-	if transA {
-		checkMat("A", a, k, m, lda)
-	} else {
-		checkMat("A", a, m, k, lda)
-	}
-	if transB {
-		checkMat("B", b, n, k, ldb)
-	} else {
-		checkMat("B", b, k, n, ldb)
-	}
-	checkMat("C", c, m, n, ldc)
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -390,17 +396,7 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 	// k <= blockK), so the result does not depend on which path runs, nor
 	// on GOMAXPROCS.
 	if k <= blockK && (mp >= 2*workers(mp) || n < 2*nr) {
-		if transA {
-			checkMat("A", a, k, m, lda)
-		} else {
-			checkMat("A", a, m, k, lda)
-		}
-		if transB {
-			checkMat("B", b, n, k, ldb)
-		} else {
-			checkMat("B", b, k, n, ldb)
-		}
-		checkMat("C", c, m, n, ldc)
+		checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		bp := getBuf(packedBSize(k, n))
 		ParallelFor((n+nr-1)/nr, func(lo, hi int) {
 			j0, j1 := lo*nr, min(hi*nr, n)
