@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -120,8 +119,6 @@ func (op *actOp) String() string {
 	}
 	return op.act.String()
 }
-func (op *actOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *actOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
 
 func (op *actOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, op.Arity(), ds)
@@ -218,8 +215,6 @@ func (op *softmaxOp) String() string {
 	}
 	return "softmax"
 }
-func (op *softmaxOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *softmaxOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
 
 func (op *softmaxOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, op.Arity(), ds)

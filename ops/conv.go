@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -96,10 +95,6 @@ func (op *convOp) shape(n int) kernels.ConvShape { s := op.s; s.N = n; return s 
 func (op *convOp) Arity() int     { return 3 }
 func (op *convOp) Type() hm.Type  { return hm.NewFnType(tt(4), tt(4), tt(1), tt(4)) }
 func (op *convOp) String() string { return fmt.Sprintf("Conv2D%+v", op.s) }
-func (op *convOp) Hashcode() uint32 {
-	return hashOf(op, op.id)
-}
-func (op *convOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
 
 func (op *convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, 3, ds)
@@ -181,8 +176,6 @@ func (op *convGradOp) String() string {
 	}
 	return fmt.Sprintf("Conv2DFilterGrad%+v", op.conv.s)
 }
-func (op *convGradOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *convGradOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
 
 func (op *convGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, 2, ds)
@@ -244,12 +237,10 @@ type convBiasGradOp struct {
 	filter *convGradOp
 }
 
-func (op *convBiasGradOp) Arity() int            { return 2 }
-func (op *convBiasGradOp) Type() hm.Type         { return hm.NewFnType(tt(4), tt(4), tt(1)) }
-func (op *convBiasGradOp) String() string        { return fmt.Sprintf("Conv2DBiasGrad%+v", op.filter.conv.s) }
-func (op *convBiasGradOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *convBiasGradOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
-func (op *convBiasGradOp) DiffWRT(n int) []bool  { return make([]bool, n) }
+func (op *convBiasGradOp) Arity() int           { return 2 }
+func (op *convBiasGradOp) Type() hm.Type        { return hm.NewFnType(tt(4), tt(4), tt(1)) }
+func (op *convBiasGradOp) String() string       { return fmt.Sprintf("Conv2DBiasGrad%+v", op.filter.conv.s) }
+func (op *convBiasGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
 func (op *convBiasGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, errors.Errorf("%v: second derivatives are not supported", op)
 }

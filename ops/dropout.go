@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math/rand/v2"
 
 	"github.com/chewxy/hm"
@@ -76,10 +75,6 @@ const dropoutStream = 0xda942042e4dd58b5
 func (op *dropoutOp) Arity() int     { return 1 }
 func (op *dropoutOp) Type() hm.Type  { return hm.NewFnType(tt(op.dims), tt(op.dims)) }
 func (op *dropoutOp) String() string { return fmt.Sprintf("Dropout(rate=%g)", op.rate) }
-func (op *dropoutOp) Hashcode() uint32 {
-	return hashOf(op, op.id)
-}
-func (op *dropoutOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
 
 func (op *dropoutOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, 1, ds)
@@ -159,9 +154,7 @@ func (op *dropoutGradOp) Arity() int { return 2 }
 func (op *dropoutGradOp) Type() hm.Type {
 	return hm.NewFnType(tt(op.fwd.dims), tt(op.fwd.dims), tt(op.fwd.dims))
 }
-func (op *dropoutGradOp) String() string        { return fmt.Sprintf("Grad(%v)", op.fwd) }
-func (op *dropoutGradOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *dropoutGradOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
+func (op *dropoutGradOp) String() string { return fmt.Sprintf("Grad(%v)", op.fwd) }
 
 func (op *dropoutGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, 2, ds)

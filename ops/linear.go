@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -50,8 +49,6 @@ func (op *matMulOp) Type() hm.Type {
 func (op *matMulOp) String() string {
 	return fmt.Sprintf("MatMul(transA=%v, transB=%v, bias=%v)", op.transA, op.transB, op.bias)
 }
-func (op *matMulOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *matMulOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
 
 // dims returns m, n, k for op(a) m×k and op(b) k×n.
 func (op *matMulOp) dims(a, b tensor.Shape) (m, n, k int, err error) {
@@ -163,12 +160,10 @@ func BiasGrad(dy *G.Node) (*G.Node, error) {
 	return G.ApplyOp(&biasGradOp{base: newBase(), dims: dy.Dims()}, dy)
 }
 
-func (op *biasGradOp) Arity() int            { return 1 }
-func (op *biasGradOp) Type() hm.Type         { return hm.NewFnType(tt(op.dims), tt(1)) }
-func (op *biasGradOp) String() string        { return "BiasGrad" }
-func (op *biasGradOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *biasGradOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
-func (op *biasGradOp) DiffWRT(n int) []bool  { return make([]bool, n) }
+func (op *biasGradOp) Arity() int           { return 1 }
+func (op *biasGradOp) Type() hm.Type        { return hm.NewFnType(tt(op.dims), tt(1)) }
+func (op *biasGradOp) String() string       { return "BiasGrad" }
+func (op *biasGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
 func (op *biasGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, errors.New("BiasGrad: second derivatives are not supported")
 }
@@ -235,10 +230,8 @@ func (op *reshapeOp) Arity() int { return 1 }
 func (op *reshapeOp) Type() hm.Type {
 	return hm.NewFnType(tt(len(op.from)+1), tt(len(op.to)+1))
 }
-func (op *reshapeOp) String() string        { return fmt.Sprintf("Reshape(%v→%v)", op.from, op.to) }
-func (op *reshapeOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *reshapeOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
-func (op *reshapeOp) DiffWRT(int) []bool    { return []bool{true} }
+func (op *reshapeOp) String() string     { return fmt.Sprintf("Reshape(%v→%v)", op.from, op.to) }
+func (op *reshapeOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op *reshapeOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, 1, ds)

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -83,8 +82,6 @@ func (op *lossOp) String() string {
 	}
 	return op.kind.String()
 }
-func (op *lossOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *lossOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
 
 func (op *lossOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, op.Arity(), ds)

@@ -44,16 +44,16 @@ func (b *base) output(dt tensor.Dtype, shape ...int) *tensor.Dense {
 	return b.out
 }
 
-// hashOf hashes an op's description together with its unique id.
-func hashOf(s fmt.Stringer, id uint64) uint32 {
+// Hashcode hashes the op's unique id alone (see opIDs), so that Gorgonia
+// never merges two op instances.
+func (b *base) Hashcode() uint32 {
 	h := fnv.New32a()
-	writeHash(h, s, id)
+	b.WriteHash(h)
 	return h.Sum32()
 }
 
-func writeHash(h hash.Hash, s fmt.Stringer, id uint64) {
-	fmt.Fprintf(h, "%v#%d", s, id)
-}
+// WriteHash writes the op's unique id to h.
+func (b *base) WriteHash(h hash.Hash) { fmt.Fprintf(h, "gocnn.op#%d", b.id) }
 
 // tt is a tensor type of the given rank over the type variable a.
 func tt(dims int) hm.Type { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -98,8 +97,6 @@ func (op *poolOp) String() string {
 	}
 	return fmt.Sprintf("AvgPool2D%+v", op.s)
 }
-func (op *poolOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *poolOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
 
 func (op *poolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, 1, ds)
@@ -174,11 +171,9 @@ type poolGradOp struct {
 	pending bool          // the last run's input gradient is not computed yet
 }
 
-func (op *poolGradOp) Arity() int            { return 2 }
-func (op *poolGradOp) Type() hm.Type         { return hm.NewFnType(tt(4), tt(4), tt(4)) }
-func (op *poolGradOp) String() string        { return fmt.Sprintf("Grad(%v)", op.pool) }
-func (op *poolGradOp) Hashcode() uint32      { return hashOf(op, op.id) }
-func (op *poolGradOp) WriteHash(h hash.Hash) { writeHash(h, op, op.id) }
+func (op *poolGradOp) Arity() int     { return 2 }
+func (op *poolGradOp) Type() hm.Type  { return hm.NewFnType(tt(4), tt(4), tt(4)) }
+func (op *poolGradOp) String() string { return fmt.Sprintf("Grad(%v)", op.pool) }
 
 func (op *poolGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	ss, err := shapes(op, 2, ds)
