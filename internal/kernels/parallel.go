@@ -11,11 +11,27 @@ import (
 // without starting goroutines. fn must be safe for concurrent use on
 // disjoint ranges.
 func ParallelFor(n int, fn func(lo, hi int)) {
-	parallelChunks(n, func(_, lo, hi int) { fn(lo, hi) })
+	if n <= 0 {
+		return
+	}
+	p, chunk := split(n)
+	if p == 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for lo := chunk; lo < n; lo += chunk {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+chunk, n))
+	}
+	fn(0, min(chunk, n)) // the first chunk runs on the calling goroutine
+	wg.Wait()
 }
 
-// workers returns the number of chunks parallelChunks uses for n items and
-// the chunk length.
+// workers returns the number of chunks ParallelFor makes of n items.
 func workers(n int) int {
 	p, _ := split(n)
 	return p
@@ -60,13 +76,15 @@ func sumGroups(part []float32, n, count int) {
 // result is the same for every GOMAXPROCS.
 func parallelGroups(n int, fn func(g, lo, hi int)) {
 	count, size := groups(n)
-	parallelChunks(count, func(_, g0, g1 int) {
+	ParallelFor(count, func(g0, g1 int) {
 		for g := g0; g < g1; g++ {
 			fn(g, g*size, min((g+1)*size, n))
 		}
 	})
 }
 
+// split returns the number of chunks ParallelFor makes of n items and
+// their length.
 func split(n int) (chunks, size int) {
 	p := runtime.GOMAXPROCS(0)
 	if p > n {
@@ -77,29 +95,4 @@ func split(n int) (chunks, size int) {
 	}
 	size = (n + p - 1) / p
 	return (n + size - 1) / size, size
-}
-
-// parallelChunks is ParallelFor that also passes the chunk index
-// w in [0, workers(n)) to fn. Chunk 0 runs on the calling goroutine.
-func parallelChunks(n int, fn func(w, lo, hi int)) {
-	if n <= 0 {
-		return
-	}
-	p, chunk := split(n)
-	if p == 1 {
-		fn(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	w := 1
-	for lo := chunk; lo < n; lo += chunk {
-		wg.Add(1)
-		go func(w, lo, hi int) {
-			defer wg.Done()
-			fn(w, lo, hi)
-		}(w, lo, min(lo+chunk, n))
-		w++
-	}
-	fn(0, 0, min(chunk, n))
-	wg.Wait()
 }
