@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -18,6 +19,7 @@ type Graph struct {
 	inputs   map[*G.Node]bool
 	training bool
 	step     uint64 // the training step of the next Run (see Machine.SetStep)
+	scope    string // the layer being built: parameters must be named scope/...
 }
 
 // An Option configures a Graph.
@@ -55,9 +57,19 @@ func (g *Graph) Dtype() tensor.Dtype { return g.params.dtype }
 // Training reports whether this is a training graph.
 func (g *Graph) Training() bool { return g.training }
 
+// SetScope names the layer whose nodes are being built, as a model does
+// before it calls each layer's Build: until the next SetScope, Param accepts
+// only names of the form scope/..., so that no layer can reach, and silently
+// share, another layer's parameters. An empty scope accepts every name.
+func (g *Graph) SetScope(scope string) { g.scope = scope }
+
 // Param returns a node for the parameter called name, creating the
-// parameter in the store on first use (see Params.Get).
+// parameter in the store on first use (see Params.Get). Inside a scope (see
+// SetScope) the name must start with the scope and a slash.
 func (g *Graph) Param(name string, shape []int, init Initializer) (*G.Node, error) {
+	if g.scope != "" && !strings.HasPrefix(name, g.scope+"/") {
+		return nil, errors.Errorf("graph: layer %q asked for parameter %q, outside its own namespace %q", g.scope, name, g.scope+"/")
+	}
 	p, err := g.params.Get(name, shape, init)
 	if err != nil {
 		return nil, err

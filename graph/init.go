@@ -3,13 +3,40 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/pkg/errors"
 )
 
 // An Initializer fills dst, the values of a parameter of the given shape,
-// drawing any randomness from rng.
-type Initializer func(rng *rand.Rand, shape []int, dst []float64)
+// drawing any randomness from rng. Its Spec names it, so that a model file
+// can record it and InitializerFromSpec can make it again.
+type Initializer interface {
+	Fill(rng *rand.Rand, shape []int, dst []float64)
+	Spec() InitSpec
+}
+
+// InitSpec describes an initialiser: its Keras name and its arguments.
+type InitSpec struct {
+	Kind string    `json:"kind"`
+	Args []float64 `json:"args,omitempty"`
+}
+
+// initializer is an Initializer made of a spec and a fill function.
+type initializer struct {
+	spec InitSpec
+	fill func(rng *rand.Rand, shape []int, dst []float64)
+}
+
+func (i initializer) Fill(rng *rand.Rand, shape []int, dst []float64) { i.fill(rng, shape, dst) }
+func (i initializer) Spec() InitSpec                                  { return i.spec }
+
+// InitFunc makes an Initializer of fill, recorded in model files under
+// the given kind. A model file that names the kind can be loaded only once
+// RegisterInitializer has made it known.
+func InitFunc(kind string, fill func(rng *rand.Rand, shape []int, dst []float64)) Initializer {
+	return initializer{spec: InitSpec{Kind: kind}, fill: fill}
+}
 
 // Fans returns the fan-in and fan-out of a parameter of the given shape:
 // for a dense kernel [in, out] they are in and out; for a convolution
@@ -32,34 +59,34 @@ func Fans(shape []int) (in, out int) {
 }
 
 // Zeros sets every value to 0. It is the default for biases.
-func Zeros(_ *rand.Rand, _ []int, dst []float64) { clear(dst) }
+var Zeros Initializer = initializer{spec: InitSpec{Kind: "zeros"}, fill: func(_ *rand.Rand, _ []int, dst []float64) { clear(dst) }}
 
 // Constant sets every value to v.
 func Constant(v float64) Initializer {
-	return func(_ *rand.Rand, _ []int, dst []float64) {
+	return initializer{spec: InitSpec{Kind: "constant", Args: []float64{v}}, fill: func(_ *rand.Rand, _ []int, dst []float64) {
 		for i := range dst {
 			dst[i] = v
 		}
-	}
+	}}
 }
 
 // RandomUniform draws from the uniform distribution on [lo, hi).
 func RandomUniform(lo, hi float64) Initializer {
-	return func(rng *rand.Rand, _ []int, dst []float64) {
+	return initializer{spec: InitSpec{Kind: "random_uniform", Args: []float64{lo, hi}}, fill: func(rng *rand.Rand, _ []int, dst []float64) {
 		for i := range dst {
 			dst[i] = lo + (hi-lo)*rng.Float64()
 		}
-	}
+	}}
 }
 
 // RandomNormal draws from the normal distribution with the given mean and
 // standard deviation.
 func RandomNormal(mean, stddev float64) Initializer {
-	return func(rng *rand.Rand, _ []int, dst []float64) {
+	return initializer{spec: InitSpec{Kind: "random_normal", Args: []float64{mean, stddev}}, fill: func(rng *rand.Rand, _ []int, dst []float64) {
 		for i := range dst {
 			dst[i] = mean + stddev*rng.NormFloat64()
 		}
-	}
+	}}
 }
 
 // Mode says which fan a variance-scaling initialiser divides by.
@@ -88,6 +115,15 @@ const (
 // parameter's fan-in, fan-out or their average (see Fans). Glorot, He and
 // LeCun initialisation are special cases.
 func VarianceScaling(scale float64, mode Mode, dist Distribution) Initializer {
+	return initializer{spec: InitSpec{Kind: "variance_scaling", Args: []float64{scale, float64(mode), float64(dist)}}, fill: varianceScaling(scale, mode, dist)}
+}
+
+// named gives a variance-scaling initialiser a Keras name of its own.
+func named(kind string, scale float64, mode Mode, dist Distribution) Initializer {
+	return initializer{spec: InitSpec{Kind: kind}, fill: varianceScaling(scale, mode, dist)}
+}
+
+func varianceScaling(scale float64, mode Mode, dist Distribution) func(*rand.Rand, []int, []float64) {
 	return func(rng *rand.Rand, shape []int, dst []float64) {
 		in, out := Fans(shape)
 		fan := float64(in)
@@ -121,38 +157,96 @@ func VarianceScaling(scale float64, mode Mode, dist Distribution) Initializer {
 var (
 	// GlorotUniform draws from U(-l, l) with l = sqrt(6/(fan_in+fan_out)).
 	// It is the default for kernels.
-	GlorotUniform = VarianceScaling(1, FanAvg, Uniform)
+	GlorotUniform = named("glorot_uniform", 1, FanAvg, Uniform)
 	// GlorotNormal draws from a truncated normal with variance 2/(fan_in+fan_out).
-	GlorotNormal = VarianceScaling(1, FanAvg, TruncatedNormal)
+	GlorotNormal = named("glorot_normal", 1, FanAvg, TruncatedNormal)
 	// HeUniform draws from U(-l, l) with l = sqrt(6/fan_in).
-	HeUniform = VarianceScaling(2, FanIn, Uniform)
+	HeUniform = named("he_uniform", 2, FanIn, Uniform)
 	// HeNormal draws from a truncated normal with variance 2/fan_in.
-	HeNormal = VarianceScaling(2, FanIn, TruncatedNormal)
+	HeNormal = named("he_normal", 2, FanIn, TruncatedNormal)
 	// LecunUniform draws from U(-l, l) with l = sqrt(3/fan_in).
-	LecunUniform = VarianceScaling(1, FanIn, Uniform)
+	LecunUniform = named("lecun_uniform", 1, FanIn, Uniform)
 	// LecunNormal draws from a truncated normal with variance 1/fan_in.
-	LecunNormal = VarianceScaling(1, FanIn, TruncatedNormal)
+	LecunNormal = named("lecun_normal", 1, FanIn, TruncatedNormal)
 )
 
 // InitializerByName returns the initialiser with the Keras name: zeros,
 // glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform or
 // lecun_normal.
 func InitializerByName(name string) (Initializer, error) {
-	switch name {
-	case "zeros":
-		return Zeros, nil
-	case "glorot_uniform":
-		return GlorotUniform, nil
-	case "glorot_normal":
-		return GlorotNormal, nil
-	case "he_uniform":
-		return HeUniform, nil
-	case "he_normal":
-		return HeNormal, nil
-	case "lecun_uniform":
-		return LecunUniform, nil
-	case "lecun_normal":
-		return LecunNormal, nil
+	for _, i := range []Initializer{Zeros, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal} {
+		if i.Spec().Kind == name {
+			return i, nil
+		}
 	}
 	return nil, errors.Errorf("unknown initializer %q", name)
+}
+
+var (
+	customMu   sync.RWMutex
+	customInit = map[string]Initializer{}
+)
+
+// RegisterInitializer makes an initialiser made by InitFunc known to
+// InitializerFromSpec under its kind, so that model files naming it load.
+// It is safe for concurrent use.
+func RegisterInitializer(init Initializer) error {
+	if init == nil {
+		return errors.New("graph: register: nil initializer")
+	}
+	kind := init.Spec().Kind
+	if _, err := InitializerFromSpec(init.Spec()); err == nil {
+		return errors.Errorf("graph: register: initializer %q exists", kind)
+	}
+	customMu.Lock()
+	defer customMu.Unlock()
+	customInit[kind] = init
+	return nil
+}
+
+// InitializerFromSpec returns the initialiser that spec describes: a
+// built-in one, or one made known by RegisterInitializer.
+func InitializerFromSpec(spec InitSpec) (Initializer, error) {
+	want := func(n int) error {
+		if len(spec.Args) != n {
+			return errors.Errorf("initializer %q takes %d arguments, got %d", spec.Kind, n, len(spec.Args))
+		}
+		return nil
+	}
+	a := spec.Args
+	switch spec.Kind {
+	case "constant":
+		if err := want(1); err != nil {
+			return nil, err
+		}
+		return Constant(a[0]), nil
+	case "random_uniform":
+		if err := want(2); err != nil {
+			return nil, err
+		}
+		return RandomUniform(a[0], a[1]), nil
+	case "random_normal":
+		if err := want(2); err != nil {
+			return nil, err
+		}
+		return RandomNormal(a[0], a[1]), nil
+	case "variance_scaling":
+		if err := want(3); err != nil {
+			return nil, err
+		}
+		mode, dist := Mode(a[1]), Distribution(a[2])
+		if !(a[0] > 0) || float64(mode) != a[1] || mode < FanIn || mode > FanAvg || float64(dist) != a[2] || dist < Uniform || dist > TruncatedNormal {
+			return nil, errors.Errorf("initializer variance_scaling: bad arguments %v", a)
+		}
+		return VarianceScaling(a[0], mode, dist), nil
+	}
+	if init, err := InitializerByName(spec.Kind); err == nil {
+		return init, want(0)
+	}
+	customMu.RLock()
+	defer customMu.RUnlock()
+	if init, ok := customInit[spec.Kind]; ok {
+		return init, nil
+	}
+	return nil, errors.Errorf("unknown initializer %q (register it with graph.RegisterInitializer)", spec.Kind)
 }

@@ -37,7 +37,7 @@ func TestInitializers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v := make([]float64, 64*32*25)
-			tc.init(rand.New(rand.NewPCG(1, 2)), shape, v)
+			tc.init.Fill(rand.New(rand.NewPCG(1, 2)), shape, v)
 			var sum, sq float64
 			for _, x := range v {
 				sum += x

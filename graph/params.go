@@ -83,7 +83,7 @@ func (p *Params) Get(name string, shape []int, init Initializer) (*Param, error)
 		return nil, errors.Errorf("graph: parameter %q has no initializer", name)
 	}
 	vals := make([]float64, size)
-	init(p.rng, shape, vals)
+	init.Fill(p.rng, shape, vals)
 	var backing any = vals
 	if p.dtype == tensor.Float32 {
 		f := make([]float32, size)

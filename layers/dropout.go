@@ -2,6 +2,7 @@ package layers
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"hash/fnv"
 
 	"github.com/pkg/errors"
@@ -11,12 +12,23 @@ import (
 	"github.com/gocnn/cnn/ops"
 )
 
-// freezeMaskOption is the name FreezeMask records among a layer's options.
-const freezeMaskOption = "FreezeMask"
+func init() {
+	mustRegister("Dropout", func(raw json.RawMessage) (Layer, error) {
+		var c struct {
+			Rate float64 `json:"rate"`
+			optionsJSON
+		}
+		opts, err := decodeOptions(raw, &c, &c.optionsJSON)
+		if err != nil {
+			return nil, err
+		}
+		return Dropout(c.Rate, opts...), nil
+	})
+}
 
 // dropout is an inverted-dropout layer.
 type dropout struct {
-	named
+	Base
 	rate float64
 	cfg  config
 }
@@ -41,13 +53,21 @@ func Dropout(rate float64, opts ...Option) Layer {
 // each training graph, and keep it. It exists for gradient checks, which need
 // the layer to be a fixed function; do not use it for real training.
 func FreezeMask() Option {
-	return func(c *config) { c.set = append(c.set, freezeMaskOption) }
+	return func(c *config) { c.freezeMask = true }
 }
 
 func (l *dropout) Type() string { return "Dropout" }
 
+// Config describes the layer's settings.
+func (l *dropout) Config() (json.RawMessage, error) {
+	return marshal(struct {
+		Rate float64 `json:"rate"`
+		optionsJSON
+	}{l.rate, l.cfg.json()})
+}
+
 func (l *dropout) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
-	if err := l.cfg.only(freezeMaskOption); err != nil {
+	if err := l.cfg.only(optFreezeMask); err != nil {
 		return nil, err
 	}
 	if !(l.rate >= 0 && l.rate < 1) {
@@ -57,10 +77,10 @@ func (l *dropout) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 		return x, nil
 	}
 	opts := []ops.DropoutOption{ops.StepMasks(g.Step)}
-	if len(l.cfg.set) > 0 { // only FreezeMask gets past only
+	if l.cfg.freezeMask {
 		opts = append(opts, ops.FreezeMask())
 	}
-	return ops.Dropout(x, l.rate, dropoutSeed(g.Params().Seed(), l.name, x.Shape()), opts...)
+	return ops.Dropout(x, l.rate, dropoutSeed(g.Params().Seed(), l.Name(), x.Shape()), opts...)
 }
 
 // dropoutSeed derives a dropout layer's seed from the model's seed, the

@@ -1,6 +1,8 @@
 package layers
 
 import (
+	"encoding/json"
+
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 
@@ -8,44 +10,79 @@ import (
 	"github.com/gocnn/cnn/ops"
 )
 
-// A Layer emits the Gorgonia nodes of one step of a model.
-//
-// Build is called once per graph (a model has one graph per batch size);
-// a layer asks g for its parameters by name, so every graph shares them.
-// x has a batch axis first. Build must return an error, never panic, when
-// x's shape does not suit the layer.
-type Layer interface {
-	// Type is the layer's kind as Summary shows it, such as "Conv2D".
-	Type() string
-	// Name is the layer's unique name in its model, such as "conv2d_1".
-	Name() string
-	// SetName names the layer; a model names unnamed layers Keras-style.
-	SetName(string)
-	// Build emits the layer's nodes for the input x into g.
-	Build(g *graph.Graph, x *G.Node) (*G.Node, error)
+func init() {
+	mustRegister("Conv2D", func(raw json.RawMessage) (Layer, error) {
+		var c struct {
+			Filters    int    `json:"filters"`
+			KernelSize [2]int `json:"kernel_size"`
+			optionsJSON
+		}
+		opts, err := decodeOptions(raw, &c, &c.optionsJSON)
+		if err != nil {
+			return nil, err
+		}
+		return Conv2D(c.Filters, c.KernelSize[0], c.KernelSize[1], opts...), nil
+	})
+	for _, isMax := range []bool{true, false} {
+		mustRegister((&pool2D{isMax: isMax}).Type(), func(raw json.RawMessage) (Layer, error) {
+			var c struct {
+				PoolSize [2]int `json:"pool_size"`
+				optionsJSON
+			}
+			opts, err := decodeOptions(raw, &c, &c.optionsJSON)
+			if err != nil {
+				return nil, err
+			}
+			return &pool2D{isMax: isMax, ph: c.PoolSize[0], pw: c.PoolSize[1], cfg: newConfig(opts)}, nil
+		})
+	}
+	mustRegister("Dense", func(raw json.RawMessage) (Layer, error) {
+		var c struct {
+			Units int `json:"units"`
+			optionsJSON
+		}
+		opts, err := decodeOptions(raw, &c, &c.optionsJSON)
+		if err != nil {
+			return nil, err
+		}
+		return Dense(c.Units, opts...), nil
+	})
+	mustRegister("Flatten", func(raw json.RawMessage) (Layer, error) {
+		return Flatten(), decodeStrict(raw, &struct{}{})
+	})
+	mustRegister("Activation", func(raw json.RawMessage) (Layer, error) {
+		var c struct {
+			Activation string `json:"activation"`
+		}
+		if err := decodeStrict(raw, &c); err != nil {
+			return nil, err
+		}
+		a, err := ParseAct(c.Activation)
+		if err != nil {
+			return nil, err
+		}
+		return &activation{fn: a}, nil
+	})
 }
 
-// named implements the naming half of Layer.
-type named struct{ name string }
-
-func (n *named) Name() string       { return n.name }
-func (n *named) SetName(can string) { n.name = can }
-
-// activate applies a named activation to x.
-func activate(x *G.Node, name string) (*G.Node, error) {
-	act, softmax, err := activationByName(name)
-	if err != nil {
+// decodeOptions decodes a layer's config into v, of which opts is the
+// options part, and returns the options.
+func decodeOptions(raw json.RawMessage, v any, opts *optionsJSON) ([]Option, error) {
+	if err := decodeStrict(raw, v); err != nil {
 		return nil, err
 	}
-	if softmax {
-		return ops.Softmax(x)
-	}
-	return ops.Activate(x, act)
+	return opts.options()
+}
+
+// marshal is the Config of a built-in layer.
+func marshal(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	return b, errors.WithStack(err)
 }
 
 // conv2D is a 2-D convolution layer.
 type conv2D struct {
-	named
+	Base
 	filters, kh, kw int
 	cfg             config
 }
@@ -60,36 +97,44 @@ func Conv2D(filters, kh, kw int, opts ...Option) Layer {
 
 func (l *conv2D) Type() string { return "Conv2D" }
 
+// Config describes the layer's settings.
+func (l *conv2D) Config() (json.RawMessage, error) {
+	return marshal(struct {
+		Filters    int    `json:"filters"`
+		KernelSize [2]int `json:"kernel_size"`
+		optionsJSON
+	}{l.filters, [2]int{l.kh, l.kw}, l.cfg.json()})
+}
+
 func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
-	if err := l.cfg.only("Strides", "Padding", "Activation", "KernelInitializer", "BiasInitializer"); err != nil {
+	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit); err != nil {
 		return nil, err
 	}
 	if l.filters <= 0 || l.kh <= 0 || l.kw <= 0 {
 		return nil, errors.Errorf("filters %d and kernel %dx%d must be positive", l.filters, l.kh, l.kw)
 	}
 	s := x.Shape()
-	if len(s) != 4 {
-		return nil, errors.Errorf("input shape %v is not an image batch [N,C,H,W]", s)
+	if err := isImage(s); err != nil {
+		return nil, err
 	}
-	w, err := g.Param(l.name+"/kernel", []int{l.filters, s[1], l.kh, l.kw}, l.cfg.kernelInit)
+	w, err := l.Param(g, "kernel", []int{l.filters, s[1], l.kh, l.kw}, l.cfg.kernel())
 	if err != nil {
 		return nil, err
 	}
-	b, err := g.Param(l.name+"/bias", []int{l.filters}, l.cfg.biasInit)
+	b, err := l.Param(g, "bias", []int{l.filters}, l.cfg.bias())
 	if err != nil {
 		return nil, err
 	}
-	o := ops.ConvOpts{StrideH: l.cfg.strideH, StrideW: l.cfg.strideW, Same: l.cfg.padding == Same}
-	y, err := ops.Conv2D(x, w, b, o, !g.IsInput(x))
+	y, err := ops.Conv2D(x, w, b, l.cfg.convOpts([2]int{1, 1}), !g.IsInput(x))
 	if err != nil {
 		return nil, err
 	}
-	return activate(y, l.cfg.activation)
+	return l.cfg.act().apply(y)
 }
 
 // pool2D is a max or average pooling layer.
 type pool2D struct {
-	named
+	Base
 	isMax  bool
 	ph, pw int
 	cfg    config
@@ -115,20 +160,25 @@ func (l *pool2D) Type() string {
 	return "AveragePooling2D"
 }
 
+// Config describes the layer's settings.
+func (l *pool2D) Config() (json.RawMessage, error) {
+	return marshal(struct {
+		PoolSize [2]int `json:"pool_size"`
+		optionsJSON
+	}{[2]int{l.ph, l.pw}, l.cfg.json()})
+}
+
 func (l *pool2D) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) {
-	if err := l.cfg.only("Strides", "Padding"); err != nil {
+	if err := l.cfg.only(optStrides, optPadding); err != nil {
 		return nil, err
 	}
 	if l.ph <= 0 || l.pw <= 0 {
 		return nil, errors.Errorf("pool size %dx%d must be positive", l.ph, l.pw)
 	}
-	if s := x.Shape(); len(s) != 4 {
-		return nil, errors.Errorf("input shape %v is not an image batch [N,C,H,W]", s)
+	if err := isImage(x.Shape()); err != nil {
+		return nil, err
 	}
-	o := ops.ConvOpts{StrideH: l.cfg.strideH, StrideW: l.cfg.strideW, Same: l.cfg.padding == Same}
-	if o.StrideH == 0 {
-		o.StrideH, o.StrideW = l.ph, l.pw
-	}
+	o := l.cfg.convOpts([2]int{l.ph, l.pw})
 	if l.isMax {
 		return ops.MaxPool2D(x, l.ph, l.pw, o)
 	}
@@ -137,7 +187,7 @@ func (l *pool2D) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) {
 
 // dense is a fully-connected layer.
 type dense struct {
-	named
+	Base
 	units int
 	cfg   config
 }
@@ -152,8 +202,16 @@ func Dense(units int, opts ...Option) Layer {
 
 func (l *dense) Type() string { return "Dense" }
 
+// Config describes the layer's settings.
+func (l *dense) Config() (json.RawMessage, error) {
+	return marshal(struct {
+		Units int `json:"units"`
+		optionsJSON
+	}{l.units, l.cfg.json()})
+}
+
 func (l *dense) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
-	if err := l.cfg.only("Activation", "KernelInitializer", "BiasInitializer"); err != nil {
+	if err := l.cfg.only(optActivation, optKernelInit, optBiasInit); err != nil {
 		return nil, err
 	}
 	if l.units <= 0 {
@@ -163,11 +221,11 @@ func (l *dense) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if len(s) != 2 {
 		return nil, errors.Errorf("input shape %v is not a matrix [N, features]; add a Flatten layer before Dense", s)
 	}
-	w, err := g.Param(l.name+"/kernel", []int{s[1], l.units}, l.cfg.kernelInit)
+	w, err := l.Param(g, "kernel", []int{s[1], l.units}, l.cfg.kernel())
 	if err != nil {
 		return nil, err
 	}
-	b, err := g.Param(l.name+"/bias", []int{l.units}, l.cfg.biasInit)
+	b, err := l.Param(g, "bias", []int{l.units}, l.cfg.bias())
 	if err != nil {
 		return nil, err
 	}
@@ -175,11 +233,11 @@ func (l *dense) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return activate(y, l.cfg.activation)
+	return l.cfg.act().apply(y)
 }
 
 // flatten turns each example into a vector.
-type flatten struct{ named }
+type flatten struct{ Base }
 
 // Flatten reshapes [N, C, H, W] (or any [N, ...]) to [N, C·H·W], without
 // copying.
@@ -187,26 +245,36 @@ func Flatten() Layer { return &flatten{} }
 
 func (l *flatten) Type() string { return "Flatten" }
 
+// Config describes the layer's settings: it has none.
+func (l *flatten) Config() (json.RawMessage, error) { return json.RawMessage("{}"), nil }
+
 func (l *flatten) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) { return ops.Flatten(x) }
 
 // activation is a stand-alone activation layer.
 type activation struct {
-	named
-	fn string
+	Base
+	fn Act
 }
 
 // ReLU is the layer max(x, 0).
-func ReLU() Layer { return &activation{fn: "relu"} }
+func ReLU() Layer { return &activation{fn: ActReLU} }
 
 // Sigmoid is the layer 1/(1+exp(-x)).
-func Sigmoid() Layer { return &activation{fn: "sigmoid"} }
+func Sigmoid() Layer { return &activation{fn: ActSigmoid} }
 
 // Tanh is the layer tanh(x).
-func Tanh() Layer { return &activation{fn: "tanh"} }
+func Tanh() Layer { return &activation{fn: ActTanh} }
 
 // Softmax normalises each row of a matrix [N, K] into probabilities.
-func Softmax() Layer { return &activation{fn: "softmax"} }
+func Softmax() Layer { return &activation{fn: ActSoftmax} }
 
 func (l *activation) Type() string { return "Activation" }
 
-func (l *activation) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) { return activate(x, l.fn) }
+// Config describes the layer's settings: its activation.
+func (l *activation) Config() (json.RawMessage, error) {
+	return marshal(struct {
+		Activation string `json:"activation"`
+	}{l.fn.String()})
+}
+
+func (l *activation) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) { return l.fn.apply(x) }

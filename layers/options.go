@@ -1,7 +1,8 @@
 package layers
 
 import (
-	"fmt"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/ops"
@@ -17,6 +18,7 @@ const (
 	Same
 )
 
+// String returns Keras's name of the mode: "valid" or "same".
 func (p PaddingMode) String() string {
 	if p == Same {
 		return "same"
@@ -24,87 +26,326 @@ func (p PaddingMode) String() string {
 	return "valid"
 }
 
-// config holds what the options of all layers can set. Each layer reads
-// the fields that apply to it and rejects options that do not.
+func parsePadding(s string) (PaddingMode, error) {
+	for _, p := range []PaddingMode{Valid, Same} {
+		if p.String() == s {
+			return p, nil
+		}
+	}
+	return 0, errors.Errorf("unknown padding %q (want valid or same)", s)
+}
+
+// Act is an activation function that a Conv2D or Dense layer applies to its
+// output (see the Activation option).
+type Act int
+
+// The activations.
+const (
+	// ActLinear is no activation: the identity. It is the default.
+	ActLinear Act = iota
+	// ActReLU is max(x, 0).
+	ActReLU
+	// ActSigmoid is 1/(1+exp(-x)).
+	ActSigmoid
+	// ActTanh is tanh(x).
+	ActTanh
+	// ActSoftmax normalises each row of a matrix [N, K] into
+	// probabilities.
+	ActSoftmax
+)
+
+// String returns Keras's name of the activation, such as "relu".
+func (a Act) String() string {
+	switch a {
+	case ActLinear:
+		return "linear"
+	case ActReLU:
+		return "relu"
+	case ActSigmoid:
+		return "sigmoid"
+	case ActTanh:
+		return "tanh"
+	case ActSoftmax:
+		return "softmax"
+	}
+	return "unknown"
+}
+
+// ParseAct returns the activation with the Keras name s: linear, relu,
+// sigmoid, tanh or softmax.
+func ParseAct(s string) (Act, error) {
+	for a := ActLinear; a <= ActSoftmax; a++ {
+		if a.String() == s {
+			return a, nil
+		}
+	}
+	return 0, errors.Errorf("unknown activation %q (want linear, relu, sigmoid, tanh or softmax)", s)
+}
+
+// apply emits the activation of x.
+func (a Act) apply(x *G.Node) (*G.Node, error) {
+	switch a {
+	case ActLinear:
+		return x, nil
+	case ActReLU:
+		return ops.Activate(x, ops.ReLU)
+	case ActSigmoid:
+		return ops.Activate(x, ops.Sigmoid)
+	case ActTanh:
+		return ops.Activate(x, ops.Tanh)
+	case ActSoftmax:
+		return ops.Softmax(x)
+	}
+	return nil, errors.Errorf("unknown activation %d", int(a))
+}
+
+// config holds what the options of all layers can set; a nil field was not
+// set. Each layer reads the fields that apply to it and rejects options
+// that do not.
 type config struct {
-	strideH, strideW int
-	padding          PaddingMode
-	activation       string
-	kernelInit       graph.Initializer
-	biasInit         graph.Initializer
-	noBias           bool
-	set              []string // names of the options given, for validation
+	strides    *[2]int
+	padding    *PaddingMode
+	activation *Act
+	kernelInit graph.Initializer
+	biasInit   graph.Initializer
+	freezeMask bool
+	err        error // the first invalid option
 }
 
 // An Option configures a layer, in the style of Gorgonia's NodeConsOpt.
 type Option func(*config)
 
 func newConfig(opts []Option) config {
-	c := config{kernelInit: graph.GlorotUniform, biasInit: graph.Zeros}
+	var c config
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	return c
 }
 
-// only returns an error naming the first option given that is not in
+// Option names, for errors and checks.
+const (
+	optStrides    = "Strides"
+	optPadding    = "Padding"
+	optActivation = "Activation"
+	optKernelInit = "KernelInitializer"
+	optBiasInit   = "BiasInitializer"
+	optFreezeMask = "FreezeMask"
+)
+
+// given returns the names of the options that were given.
+func (c config) given() []string {
+	var out []string
+	add := func(set bool, name string) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add(c.strides != nil, optStrides)
+	add(c.padding != nil, optPadding)
+	add(c.activation != nil, optActivation)
+	add(c.kernelInit != nil, optKernelInit)
+	add(c.biasInit != nil, optBiasInit)
+	add(c.freezeMask, optFreezeMask)
+	return out
+}
+
+// only returns an error for an invalid option or one given that is not in
 // allowed.
 func (c config) only(allowed ...string) error {
-	for _, s := range c.set {
+	if c.err != nil {
+		return c.err
+	}
+	for _, s := range c.given() {
 		ok := false
 		for _, a := range allowed {
 			ok = ok || s == a
 		}
 		if !ok {
-			return fmt.Errorf("option %s does not apply to this layer", s)
+			return errors.Errorf("option %s does not apply to this layer", s)
 		}
 	}
 	return nil
 }
 
+func (c config) act() Act {
+	if c.activation == nil {
+		return ActLinear
+	}
+	return *c.activation
+}
+
+func (c config) pad() PaddingMode {
+	if c.padding == nil {
+		return Valid
+	}
+	return *c.padding
+}
+
+// convOpts returns the window options; def is the stride when Strides was
+// not given.
+func (c config) convOpts(def [2]int) ops.ConvOpts {
+	s := def
+	if c.strides != nil {
+		s = *c.strides
+	}
+	return ops.ConvOpts{StrideH: s[0], StrideW: s[1], Same: c.pad() == Same}
+}
+
+func (c config) kernel() graph.Initializer {
+	if c.kernelInit == nil {
+		return graph.GlorotUniform
+	}
+	return c.kernelInit
+}
+
+func (c config) bias() graph.Initializer {
+	if c.biasInit == nil {
+		return graph.Zeros
+	}
+	return c.biasInit
+}
+
 // Strides sets the step of a convolution or pooling window. The default is
-// 1 for convolutions and the pool size for pooling.
+// 1 for convolutions and the pool size for pooling. Both steps must be
+// positive.
 func Strides(h, w int) Option {
-	return func(c *config) { c.strideH, c.strideW = h, w; c.set = append(c.set, "Strides") }
+	return func(c *config) {
+		if h <= 0 || w <= 0 {
+			c.fail(errors.Errorf("Strides(%d, %d): strides must be positive", h, w))
+			return
+		}
+		c.strides = &[2]int{h, w}
+	}
 }
 
 // Padding sets 'valid' (the default) or 'same' zero padding.
 func Padding(p PaddingMode) Option {
-	return func(c *config) { c.padding = p; c.set = append(c.set, "Padding") }
+	return func(c *config) {
+		if p != Valid && p != Same {
+			c.fail(errors.Errorf("Padding(%d): unknown padding mode", int(p)))
+			return
+		}
+		c.padding = &p
+	}
 }
 
-// Activation applies an activation to a Conv2D or Dense layer's output:
-// "linear" (the default), "relu", "sigmoid", "tanh" or "softmax".
-func Activation(name string) Option {
-	return func(c *config) { c.activation = name; c.set = append(c.set, "Activation") }
+// Activation applies an activation to a Conv2D or Dense layer's output
+// (default ActLinear, none).
+func Activation(a Act) Option {
+	return func(c *config) {
+		if a < ActLinear || a > ActSoftmax {
+			c.fail(errors.Errorf("Activation(%d): unknown activation", int(a)))
+			return
+		}
+		c.activation = &a
+	}
 }
 
 // KernelInitializer sets the initialiser of a layer's kernel (default
 // graph.GlorotUniform).
 func KernelInitializer(init graph.Initializer) Option {
-	return func(c *config) { c.kernelInit = init; c.set = append(c.set, "KernelInitializer") }
+	return func(c *config) {
+		if init == nil {
+			c.fail(errors.New("KernelInitializer(nil)"))
+			return
+		}
+		c.kernelInit = init
+	}
 }
 
 // BiasInitializer sets the initialiser of a layer's bias (default
 // graph.Zeros).
 func BiasInitializer(init graph.Initializer) Option {
-	return func(c *config) { c.biasInit = init; c.set = append(c.set, "BiasInitializer") }
+	return func(c *config) {
+		if init == nil {
+			c.fail(errors.New("BiasInitializer(nil)"))
+			return
+		}
+		c.biasInit = init
+	}
 }
 
-// activationByName maps a Keras activation name to an element-wise
-// activation; softmax is reported separately because it works on rows.
-func activationByName(name string) (act ops.Activation, softmax bool, err error) {
-	switch name {
-	case "", "linear":
-		return ops.Linear, false, nil
-	case "relu":
-		return ops.ReLU, false, nil
-	case "sigmoid":
-		return ops.Sigmoid, false, nil
-	case "tanh":
-		return ops.Tanh, false, nil
-	case "softmax":
-		return ops.Linear, true, nil
+func (c *config) fail(err error) {
+	if c.err == nil {
+		c.err = err
 	}
-	return 0, false, fmt.Errorf("unknown activation %q (want linear, relu, sigmoid, tanh or softmax)", name)
+}
+
+// optionsJSON is how a model file records the options that were given.
+type optionsJSON struct {
+	Strides           []int           `json:"strides,omitempty"`
+	Padding           string          `json:"padding,omitempty"`
+	Activation        string          `json:"activation,omitempty"`
+	KernelInitializer *graph.InitSpec `json:"kernel_initializer,omitempty"`
+	BiasInitializer   *graph.InitSpec `json:"bias_initializer,omitempty"`
+	FreezeMask        bool            `json:"freeze_mask,omitempty"`
+}
+
+// json records the options that were given.
+func (c config) json() optionsJSON {
+	var o optionsJSON
+	if c.strides != nil {
+		o.Strides = c.strides[:]
+	}
+	if c.padding != nil {
+		o.Padding = c.padding.String()
+	}
+	if c.activation != nil {
+		o.Activation = c.activation.String()
+	}
+	if c.kernelInit != nil {
+		s := c.kernelInit.Spec()
+		o.KernelInitializer = &s
+	}
+	if c.biasInit != nil {
+		s := c.biasInit.Spec()
+		o.BiasInitializer = &s
+	}
+	o.FreezeMask = c.freezeMask
+	return o
+}
+
+// options turns recorded options back into Options.
+func (o optionsJSON) options() ([]Option, error) {
+	var out []Option
+	if o.Strides != nil {
+		if len(o.Strides) != 2 {
+			return nil, errors.Errorf("strides %v: want two values", o.Strides)
+		}
+		out = append(out, Strides(o.Strides[0], o.Strides[1]))
+	}
+	if o.Padding != "" {
+		p, err := parsePadding(o.Padding)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Padding(p))
+	}
+	if o.Activation != "" {
+		a, err := ParseAct(o.Activation)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Activation(a))
+	}
+	for _, s := range []struct {
+		spec *graph.InitSpec
+		opt  func(graph.Initializer) Option
+	}{{o.KernelInitializer, KernelInitializer}, {o.BiasInitializer, BiasInitializer}} {
+		if s.spec == nil {
+			continue
+		}
+		init, err := graph.InitializerFromSpec(*s.spec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s.opt(init))
+	}
+	if o.FreezeMask {
+		out = append(out, FreezeMask())
+	}
+	return out, nil
 }

@@ -10,13 +10,18 @@ import (
 	"github.com/pkg/errors"
 )
 
-// ErrStop, returned by a callback, ends Fit after the current epoch without
-// an error.
+// ErrStop, returned by a callback, ends Fit without an error: returned
+// from OnEpochEnd, after that epoch; from OnBatchEnd, right after that
+// batch, mid-epoch (State then says which batch, and a checkpoint resumes
+// from there).
 var ErrStop = errors.New("stop training")
 
 // RunInfo describes a Fit to its callbacks.
 type RunInfo struct {
 	Epochs, Batches, Images, BatchSize int
+	// Accuracy says whether the loss is a classification loss, so that
+	// the epochs' Acc and ValAcc mean something.
+	Accuracy bool
 }
 
 // BatchEnd is what a callback learns after each training batch: running
@@ -129,8 +134,11 @@ func (p *Progress) OnBatchEnd(_ *Trainer, b BatchEnd) error {
 	done := width * b.Batch / max(p.info.Batches, 1)
 	bar := strings.Repeat("=", done) + strings.Repeat(".", width-done)
 	eta := time.Duration(float64(now.Sub(p.start)) / float64(b.Batch) * float64(p.info.Batches-b.Batch))
-	fmt.Fprintf(p.w, "\rEpoch %d/%d %d/%d [%s] ETA %4.1fs - loss: %.4f - acc: %.4f ",
-		b.Epoch, p.info.Epochs, b.Seen, p.info.Images, bar, eta.Seconds(), b.Loss, b.Acc)
+	fmt.Fprintf(p.w, "\rEpoch %d/%d %d/%d [%s] ETA %4.1fs - loss: %.4f", b.Epoch, p.info.Epochs, b.Seen, p.info.Images, bar, eta.Seconds(), b.Loss)
+	if p.info.Accuracy {
+		fmt.Fprintf(p.w, " - acc: %.4f", b.Acc)
+	}
+	fmt.Fprint(p.w, " ")
 	return nil
 }
 
@@ -139,19 +147,26 @@ func (p *Progress) OnEpochEnd(_ *Trainer, e Epoch) error {
 	if p.terminal {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
-	_, err := fmt.Fprintln(p.w, FormatEpoch(e, p.info.Epochs))
+	_, err := fmt.Fprintln(p.w, FormatEpoch(e, p.info.Epochs, p.info.Accuracy))
 	return err
 }
 
 // OnTrainEnd does nothing.
 func (p *Progress) OnTrainEnd(*Trainer, *History, error) error { return nil }
 
-// FormatEpoch formats one epoch as a line: loss, acc, val_loss, val_acc,
-// seconds and images per second.
-func FormatEpoch(e Epoch, epochs int) string {
-	s := fmt.Sprintf("Epoch %d/%d - %.1fs - %.0f img/s - loss: %.4f - acc: %.4f", e.Epoch, epochs, e.Seconds, e.ImagesPS, e.Loss, e.Acc)
+// FormatEpoch formats one epoch of epochs as a line: seconds, images per
+// second, loss and val_loss and, when acc is true (a classification loss),
+// acc and val_acc.
+func FormatEpoch(e Epoch, epochs int, acc bool) string {
+	s := fmt.Sprintf("Epoch %d/%d - %.1fs - %.0f img/s - loss: %.4f", e.Epoch, epochs, e.Seconds, e.ImagesPS, e.Loss)
+	if acc {
+		s += fmt.Sprintf(" - acc: %.4f", e.Acc)
+	}
 	if e.HasVal {
-		s += fmt.Sprintf(" - val_loss: %.4f - val_acc: %.4f", e.ValLoss, e.ValAcc)
+		s += fmt.Sprintf(" - val_loss: %.4f", e.ValLoss)
+		if acc {
+			s += fmt.Sprintf(" - val_acc: %.4f", e.ValAcc)
+		}
 	}
 	return s
 }

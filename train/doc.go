@@ -1,10 +1,10 @@
-// Package train fits a layers.Sequential model to data: losses, metrics,
+// Package train fits a model.Model to data: losses, metrics,
 // optimisers (RMSprop, Adam, AdaGrad, SGD with momentum and Nesterov) with
-// Keras's default hyper-parameters, and a Trainer whose Fit, Evaluate and
-// Predict read like Keras's.
+// Keras's default hyper-parameters, and a Trainer whose Fit and Evaluate
+// read like Keras's. Prediction needs no trainer: it is model.Model's.
 //
 //	t, err := train.New(model, train.WithOptimizer(train.RMSprop(1e-4)))
-//	hist, err := t.Fit(trainSet, valSet, 50, 128)
+//	hist, err := t.Fit(trainSet, train.Epochs(50), train.BatchSize(128), train.Validation(valSet))
 //	loss, acc, err := t.Evaluate(testSet)
 //
 // Fit returns a History with loss, accuracy, validation loss and accuracy
@@ -12,10 +12,10 @@
 // Progress, early stopping and checkpoints attach to the loop as
 // callbacks rather than living inside it.
 //
-// A Trainer compiles one Gorgonia graph per batch size it meets (the
-// training batch, the last partial batch, the evaluation batch); all of
-// them share the model's parameters, so a model trained in batches of 128
-// predicts any number of images.
+// A Trainer compiles one training graph per batch size it meets (the
+// training batch and the last partial batch) and evaluation graphs for the
+// evaluation batch and powers of two below it; all of them share the
+// model's parameters. TrainBatch takes one step for loops of one's own.
 //
 // Runs are reproducible: the same model seed and trainer seed give the same
 // history, bit for bit, on any number of cores (of one kind of CPU: the
@@ -25,6 +25,6 @@
 // run resumed from a checkpoint (ReadCheckpoint) ends with exactly the
 // weights of an uninterrupted one.
 //
-// The package knows the model only through layers.Sequential and the data
+// The package knows the model only through model.Model and the data
 // only through data.Dataset.
 package train

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strconv"
+
+	"github.com/pkg/errors"
 )
 
 // Epoch is what one epoch of training measured. When no validation set was
@@ -28,54 +30,94 @@ type History struct {
 	Epochs []Epoch `json:"epochs"`
 }
 
-// Series returns one metric over the epochs: "loss", "acc", "val_loss",
-// "val_acc", "seconds", "train_seconds" or "images_per_s".
-func (h *History) Series(name string) []float64 {
-	out := make([]float64, len(h.Epochs))
-	for i, e := range h.Epochs {
-		switch name {
-		case "loss":
-			out[i] = e.Loss
-		case "acc":
-			out[i] = e.Acc
-		case "val_loss":
-			out[i] = e.ValLoss
-		case "val_acc":
-			out[i] = e.ValAcc
-		case "seconds":
-			out[i] = e.Seconds
-		case "images_per_s":
-			out[i] = e.ImagesPS
-		case "train_seconds":
-			out[i] = e.TrainSeconds
-		}
+// Metric names a per-epoch measurement of a History.
+type Metric int
+
+// The metrics.
+const (
+	MetricLoss         Metric = iota // mean training loss
+	MetricAcc                        // training accuracy
+	MetricValLoss                    // validation loss
+	MetricValAcc                     // validation accuracy
+	MetricSeconds                    // wall time of the epoch
+	MetricTrainSeconds               // wall time of its training steps
+	MetricImagesPerS                 // training images per second
+)
+
+// String returns the metric's Keras-style name, such as "val_loss".
+func (m Metric) String() string {
+	if v, ok := metricNames[m]; ok {
+		return v
 	}
-	return out
+	return fmt.Sprintf("Metric(%d)", int(m))
 }
 
-// Median returns the median over the epochs of one metric of Series, such
-// as "seconds".
-func (h *History) Median(name string) float64 {
-	s := h.Series(name)
-	if len(s) == 0 {
-		return 0
+var metricNames = map[Metric]string{MetricLoss: "loss", MetricAcc: "acc", MetricValLoss: "val_loss", MetricValAcc: "val_acc",
+	MetricSeconds: "seconds", MetricTrainSeconds: "train_seconds", MetricImagesPerS: "images_per_s"}
+
+// value returns the metric of e.
+func (m Metric) value(e Epoch) (float64, error) {
+	switch m {
+	case MetricLoss:
+		return e.Loss, nil
+	case MetricAcc:
+		return e.Acc, nil
+	case MetricValLoss:
+		return e.ValLoss, nil
+	case MetricValAcc:
+		return e.ValAcc, nil
+	case MetricSeconds:
+		return e.Seconds, nil
+	case MetricTrainSeconds:
+		return e.TrainSeconds, nil
+	case MetricImagesPerS:
+		return e.ImagesPS, nil
+	}
+	return 0, errors.Errorf("train: unknown metric %d", int(m))
+}
+
+// Series returns one metric over the epochs. An unknown metric is an
+// error.
+func (h *History) Series(m Metric) ([]float64, error) {
+	if _, ok := metricNames[m]; !ok {
+		return nil, errors.Errorf("train: unknown metric %d", int(m))
+	}
+	out := make([]float64, len(h.Epochs))
+	for i, e := range h.Epochs {
+		out[i], _ = m.value(e)
+	}
+	return out, nil
+}
+
+// Median returns the median over the epochs of one metric, such as
+// MetricSeconds (0 for no epochs).
+func (h *History) Median(m Metric) (float64, error) {
+	s, err := h.Series(m)
+	if err != nil || len(s) == 0 {
+		return 0, err
 	}
 	sort.Float64s(s)
 	if len(s)%2 == 1 {
-		return s[len(s)/2]
+		return s[len(s)/2], nil
 	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2, nil
+}
+
+// series is Series for a metric known to exist.
+func (h *History) series(m Metric) []float64 {
+	s, _ := h.Series(m)
+	return s
 }
 
 // WriteJSON writes the history as JSON: Keras's history.history layout
 // (a list per metric) plus the per-epoch records.
 func (h *History) WriteJSON(w io.Writer) error {
 	v := map[string]any{
-		"loss":     h.Series("loss"),
-		"acc":      h.Series("acc"),
-		"val_loss": h.Series("val_loss"),
-		"val_acc":  h.Series("val_acc"),
-		"seconds":  h.Series("seconds"),
+		"loss":     h.series(MetricLoss),
+		"acc":      h.series(MetricAcc),
+		"val_loss": h.series(MetricValLoss),
+		"val_acc":  h.series(MetricValAcc),
+		"seconds":  h.series(MetricSeconds),
 		"epochs":   h.Epochs,
 	}
 	enc := json.NewEncoder(w)

@@ -11,41 +11,33 @@ import (
 
 // monitor is a metric that EarlyStopping and ModelCheckpoint watch.
 type monitor struct {
-	name string
-	max  bool // larger is better (accuracies)
-	val  bool // needs validation data
+	m   Metric
+	max bool // larger is better (accuracies)
+	val bool // needs validation data
 }
 
-// monitorByName returns the monitor with the Keras name val_loss, val_acc,
-// loss or acc.
-func monitorByName(name string) (monitor, error) {
-	switch name {
-	case "val_loss":
-		return monitor{name: name, val: true}, nil
-	case "val_acc":
-		return monitor{name: name, max: true, val: true}, nil
-	case "loss":
-		return monitor{name: name}, nil
-	case "acc":
-		return monitor{name: name, max: true}, nil
+// monitorOf returns the monitor of m: MetricValLoss, MetricValAcc,
+// MetricLoss or MetricAcc.
+func monitorOf(m Metric) (monitor, error) {
+	switch m {
+	case MetricValLoss:
+		return monitor{m: m, val: true}, nil
+	case MetricValAcc:
+		return monitor{m: m, max: true, val: true}, nil
+	case MetricLoss:
+		return monitor{m: m}, nil
+	case MetricAcc:
+		return monitor{m: m, max: true}, nil
 	}
-	return monitor{}, errors.Errorf("unknown monitor %q (want val_loss, val_acc, loss or acc)", name)
+	return monitor{}, errors.Errorf("cannot monitor %v (want MetricValLoss, MetricValAcc, MetricLoss or MetricAcc)", m)
 }
 
 // value returns the monitored metric of e.
 func (m monitor) value(e Epoch) (float64, error) {
 	if m.val && !e.HasVal {
-		return 0, errors.Errorf("monitor %s: epoch %d has no validation data; pass a validation set to Fit or monitor loss or acc", m.name, e.Epoch)
+		return 0, errors.Errorf("monitor %v: epoch %d has no validation data; pass a validation set to Fit or monitor loss or acc", m.m, e.Epoch)
 	}
-	switch m.name {
-	case "val_loss":
-		return e.ValLoss, nil
-	case "val_acc":
-		return e.ValAcc, nil
-	case "loss":
-		return e.Loss, nil
-	}
-	return e.Acc, nil
+	return m.m.value(e)
 }
 
 // worst returns the value every real value improves on.
@@ -67,7 +59,7 @@ func (m monitor) better(v, best float64) bool {
 // earlyStopping is the callback EarlyStopping returns.
 type earlyStopping struct {
 	NopCallback
-	monitorName string
+	monitorName Metric
 	patience    int
 	restoreBest bool
 
@@ -82,8 +74,9 @@ type earlyStopping struct {
 // EarlyStopping returns a callback that stops Fit (with ErrStop, so Fit
 // returns no error) once the monitored metric has not improved for patience
 // epochs in a row, like Keras's EarlyStopping with min_delta 0. monitor is
-// "val_loss" or "loss" (lower is better) or "val_acc" or "acc" (higher is
-// better); the val_ metrics need a validation set. With patience 0 training
+// MetricValLoss or MetricLoss (lower is better) or MetricValAcc or
+// MetricAcc (higher is better); the validation metrics need a validation
+// set. With patience 0 training
 // stops at the first epoch that does not improve.
 //
 // With restoreBest the callback keeps a copy of the model's parameters from
@@ -92,13 +85,13 @@ type earlyStopping struct {
 //
 // An unknown monitor or a negative patience is an error when Fit begins.
 // The callback's state is reset at the start of every Fit.
-func EarlyStopping(monitor string, patience int, restoreBest bool) Callback {
+func EarlyStopping(monitor Metric, patience int, restoreBest bool) Callback {
 	return &earlyStopping{monitorName: monitor, patience: patience, restoreBest: restoreBest}
 }
 
 // OnTrainBegin checks the arguments and resets the state.
 func (c *earlyStopping) OnTrainBegin(*Trainer, RunInfo) error {
-	mon, err := monitorByName(c.monitorName)
+	mon, err := monitorOf(c.monitorName)
 	if err != nil {
 		return errors.Wrap(err, "train: early stopping")
 	}
@@ -211,7 +204,7 @@ func copyValues(dst, src *tensor.Dense) error {
 type modelCheckpoint struct {
 	NopCallback
 	path         string
-	monitorName  string
+	monitorName  Metric
 	saveBestOnly bool
 
 	mon  monitor
@@ -224,11 +217,12 @@ type modelCheckpoint struct {
 // save_weights_only. Without saveBestOnly it saves after every epoch;
 // with it, only after epochs whose monitored metric improves on every
 // earlier epoch of the Fit, so that path always holds the best weights so far.
-// monitor is "val_loss", "val_acc", "loss" or "acc", as for EarlyStopping.
+// monitor is MetricValLoss, MetricValAcc, MetricLoss or MetricAcc, as for
+// EarlyStopping.
 //
 // An empty path or an unknown monitor is an error when Fit begins, and a
 // failed save is an error that stops Fit.
-func ModelCheckpoint(path string, monitor string, saveBestOnly bool) Callback {
+func ModelCheckpoint(path string, monitor Metric, saveBestOnly bool) Callback {
 	return &modelCheckpoint{path: path, monitorName: monitor, saveBestOnly: saveBestOnly}
 }
 
@@ -237,7 +231,7 @@ func (c *modelCheckpoint) OnTrainBegin(*Trainer, RunInfo) error {
 	if c.path == "" {
 		return errors.New("train: model checkpoint: empty path")
 	}
-	mon, err := monitorByName(c.monitorName)
+	mon, err := monitorOf(c.monitorName)
 	if err != nil {
 		return errors.Wrap(err, "train: model checkpoint")
 	}

@@ -4,7 +4,6 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 
-	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/ops"
 )
 
@@ -39,34 +38,27 @@ func (l Loss) String() string {
 	return "unknown loss"
 }
 
-// LossByName returns the loss with the Keras name categorical_crossentropy,
-// mse (or mean_squared_error) or mae (or mean_absolute_error).
-func LossByName(name string) (Loss, error) {
-	switch name {
-	case "categorical_crossentropy":
-		return CategoricalCrossEntropy, nil
-	case "mse", "mean_squared_error":
-		return MSE, nil
-	case "mae", "mean_absolute_error":
-		return MAE, nil
-	}
-	return 0, errors.Errorf("unknown loss %q", name)
+// classifies reports whether the loss is a classification loss, whose
+// targets are classes and whose metric is accuracy.
+func (l Loss) classifies() bool {
+	return l == CategoricalCrossEntropy || l == CategoricalCrossEntropyFromLogits
 }
 
-// node emits the loss of the model outputs out against the targets t.
-func (l Loss) node(out layers.Outputs, t *G.Node) (*G.Node, error) {
+// node emits the loss of the model output out (whose softmax's input is
+// logits, or nil) against the targets t.
+func (l Loss) node(out, logits, t *G.Node) (*G.Node, error) {
 	switch l {
 	case CategoricalCrossEntropy:
-		if out.Logits == nil {
+		if logits == nil {
 			return nil, errors.New("categorical cross-entropy needs a model that ends in softmax; use CategoricalCrossEntropyFromLogits for a model that outputs logits")
 		}
-		return ops.Loss(ops.SoftmaxCrossEntropy, out.Logits, t)
+		return ops.Loss(ops.SoftmaxCrossEntropy, logits, t)
 	case CategoricalCrossEntropyFromLogits:
-		return ops.Loss(ops.SoftmaxCrossEntropy, out.Output, t)
+		return ops.Loss(ops.SoftmaxCrossEntropy, out, t)
 	case MSE:
-		return ops.Loss(ops.MeanSquaredError, out.Output, t)
+		return ops.Loss(ops.MeanSquaredError, out, t)
 	case MAE:
-		return ops.Loss(ops.MeanAbsoluteError, out.Output, t)
+		return ops.Loss(ops.MeanAbsoluteError, out, t)
 	}
 	return nil, errors.Errorf("unknown loss %d", int(l))
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/pkg/errors"
@@ -9,16 +10,17 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/graph"
-	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 )
 
 // DefaultEvalBatch is the batch size Evaluate and Predict use unless
 // WithEvalBatch says otherwise.
 const DefaultEvalBatch = 500
 
-// Trainer fits a model with a loss and an optimiser.
+// Trainer fits a model with a loss and an optimiser. It is not safe for
+// concurrent use, and the model must not predict while it trains.
 type Trainer struct {
-	model     *layers.Sequential
+	model     *model.Model
 	loss      Loss
 	opt       Optimizer
 	seed      int64
@@ -34,7 +36,8 @@ type Trainer struct {
 // step is one compiled graph.
 type step struct {
 	m      *graph.Machine
-	x, y   *G.Node
+	xs     []*G.Node
+	y      *G.Node
 	out    *G.Node
 	loss   *G.Node
 	pred   []float32
@@ -64,12 +67,15 @@ func WithCallbacks(cbs ...Callback) Option {
 	return func(t *Trainer) { t.callbacks = append(t.callbacks, cbs...) }
 }
 
-// New returns a trainer for model.
-func New(model *layers.Sequential, opts ...Option) (*Trainer, error) {
-	if model == nil {
+// New returns a trainer for m, a model of one output.
+func New(m *model.Model, opts ...Option) (*Trainer, error) {
+	if m == nil {
 		return nil, errors.New("train: nil model")
 	}
-	t := &Trainer{model: model, loss: CategoricalCrossEntropy, opt: RMSprop(1e-3), seed: 1,
+	if m.NumOutputs() != 1 {
+		return nil, errors.Errorf("train: the model has %d outputs; a Trainer trains models of one output", m.NumOutputs())
+	}
+	t := &Trainer{model: m, loss: CategoricalCrossEntropy, opt: RMSprop(1e-3), seed: 1,
 		evalBatch: DefaultEvalBatch, train: map[int]*step{}, infer: map[int]*step{}, hist: &History{}}
 	for _, o := range opts {
 		o(t)
@@ -84,7 +90,10 @@ func New(model *layers.Sequential, opts ...Option) (*Trainer, error) {
 }
 
 // Model returns the model being trained.
-func (t *Trainer) Model() *layers.Sequential { return t.model }
+func (t *Trainer) Model() *model.Model { return t.model }
+
+// Loss returns the trainer's loss.
+func (t *Trainer) Loss() Loss { return t.loss }
 
 // Optimizer returns the trainer's optimiser.
 func (t *Trainer) Optimizer() Optimizer { return t.opt }
@@ -99,14 +108,17 @@ func (t *Trainer) compile(n int, training bool) (*step, error) {
 		return s, nil
 	}
 	g := graph.New(t.model.Params(), graph.Training(training))
-	s := &step{x: g.Input("x", append([]int{n}, t.model.InputShape()...)...)}
-	out, err := t.model.Build(g, s.x)
+	s := &step{}
+	for i := 0; i < t.model.NumInputs(); i++ {
+		s.xs = append(s.xs, g.Input("x", append([]int{n}, t.model.InputShape(i)...)...))
+	}
+	out, err := t.model.Build(g, s.xs...)
 	if err != nil {
 		return nil, err
 	}
-	s.out = out.Output
+	s.out = out.Outputs[0]
 	s.y = g.Input("y", s.out.Shape()...)
-	if s.loss, err = t.loss.node(out, s.y); err != nil {
+	if s.loss, err = t.loss.node(s.out, out.Logits[0], s.y); err != nil {
 		return nil, errors.Wrapf(err, "train: loss %v", t.loss)
 	}
 	lossNode := s.loss
@@ -130,7 +142,7 @@ func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float6
 		return nil, 0, err
 	}
 	s.m.SetStep(stepNo)
-	if err := graph.Set(s.x, b.X); err != nil {
+	if err := t.model.Feed(s.xs, b.X); err != nil {
 		return nil, 0, err
 	}
 	switch {
@@ -171,21 +183,27 @@ func oneHot(labels []uint8, k int, buf []float32) ([]float32, error) {
 	return buf, nil
 }
 
-// checkData reports whether ds suits the model.
+// checkData reports whether ds suits the model: examples of the model's
+// ExampleSize (its inputs' values one after the other) and targets as
+// wide as its output.
 func (t *Trainer) checkData(ds *data.Dataset, what string) error {
 	if ds == nil || ds.N == 0 {
 		return errors.Errorf("train: %s set is empty", what)
 	}
-	in := t.model.InputShape()
-	size := 1
-	for _, d := range in {
-		size *= d
+	if err := ds.Check(); err != nil {
+		return errors.Wrapf(err, "train: %s set", what)
 	}
-	if ds.ImageSize() != size {
-		return errors.Errorf("train: %s examples have %d values (%dx%dx%d), the model takes %v", what, ds.ImageSize(), ds.C, ds.H, ds.W, in)
+	if ds.ImageSize() != t.model.ExampleSize() {
+		return errors.Errorf("train: %s examples have %d values (%dx%dx%d), the model takes %d", what, ds.ImageSize(), ds.C, ds.H, ds.W, t.model.ExampleSize())
 	}
-	if out := t.model.OutputShape(); len(out) != 1 || out[0] != ds.Classes {
-		return errors.Errorf("train: %s set has %d classes, the model outputs %v", what, ds.Classes, out)
+	if out := t.model.OutputSize(); out != ds.Classes {
+		return errors.Errorf("train: %s set has %d classes (targets per example), the model outputs %v", what, ds.Classes, t.model.OutputShape(0))
+	}
+	if t.loss.classifies() && ds.Labels == nil {
+		return errors.Errorf("train: %s set has no labels, which %v needs", what, t.loss)
+	}
+	if !t.loss.classifies() && ds.Y == nil {
+		return errors.Errorf("train: %s set has no targets Y, which %v needs", what, t.loss)
 	}
 	return nil
 }
@@ -204,6 +222,7 @@ type State struct {
 	Correct int     `json:"correct"`  // correct predictions over those batches
 	Seen    int     `json:"seen"`     // examples in those batches
 	Seconds float64 `json:"seconds"`  // training time spent on those batches
+	Steps   uint64  `json:"steps"`    // training steps taken in all, by Fit and TrainBatch
 }
 
 // State returns how far the trainer has got.
@@ -213,37 +232,76 @@ func (t *Trainer) State() State { return t.prog }
 // including those restored from a checkpoint.
 func (t *Trainer) History() *History { return t.hist }
 
-// Fit trains until the given number of epochs in all have been completed,
-// in batches of batchSize, reshuffling the training set every epoch, and
-// evaluates on val (which may be nil) after each epoch. A trainer restored
-// from a checkpoint continues where the checkpoint left off: epoch e always
-// sees the same shuffle, so a resumed run ends with the same weights as an
-// uninterrupted one. Fit returns the history of every epoch so far, also
-// when it stops on an error or when a callback stops it; State then says
-// how far it got.
-func (t *Trainer) Fit(trainSet, val *data.Dataset, epochs, batchSize int) (*History, error) {
-	if epochs < 0 {
-		return t.hist, errors.Errorf("train: epochs %d must not be negative", epochs)
+// A FitOption configures one call of Fit.
+type FitOption func(*fitConfig)
+
+type fitConfig struct {
+	epochs, total, batch int
+	val                  *data.Dataset
+}
+
+// Epochs makes Fit train n epochs (default 1). A partial epoch restored
+// from a checkpoint counts as the first.
+func Epochs(n int) FitOption { return func(c *fitConfig) { c.epochs, c.total = n, -1 } }
+
+// UntilEpoch makes Fit train until n epochs in all have been completed,
+// counting those of earlier calls and of a restored checkpoint: a run
+// resumed with the same n ends where an uninterrupted one would.
+func UntilEpoch(n int) FitOption { return func(c *fitConfig) { c.total, c.epochs = n, -1 } }
+
+// BatchSize sets the training batch size (default 32, as in Keras).
+func BatchSize(n int) FitOption { return func(c *fitConfig) { c.batch = n } }
+
+// Validation makes Fit evaluate on val after every epoch.
+func Validation(val *data.Dataset) FitOption { return func(c *fitConfig) { c.val = val } }
+
+// Fit trains on trainSet, in batches (BatchSize), reshuffling every epoch,
+// for Epochs more epochs or UntilEpoch epochs in all, and evaluates on the
+// Validation set after each epoch. As in Keras, calling Fit again trains
+// further. A trainer restored from a checkpoint continues where the
+// checkpoint left off: epoch e always sees the same shuffle, so a resumed
+// run ends with the same weights as an uninterrupted one. Fit returns the
+// history of every epoch so far, also when it stops on an error or when a
+// callback stops it; State then says how far it got.
+func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, error) {
+	c := fitConfig{epochs: 1, total: -1, batch: 32}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
 	}
-	if batchSize <= 0 {
-		return t.hist, errors.Errorf("train: batch size %d must be positive", batchSize)
+	epochs := c.total
+	if c.total < 0 {
+		if c.epochs < 0 {
+			return t.hist, errors.Errorf("train: Epochs(%d) must not be negative", c.epochs)
+		}
+		epochs = t.prog.Epoch + c.epochs
+	}
+	if epochs < 0 {
+		return t.hist, errors.Errorf("train: UntilEpoch(%d) must not be negative", c.total)
+	}
+	if t.prog.Batch > 0 && epochs <= t.prog.Epoch {
+		return t.hist, errors.Errorf("train: UntilEpoch(%d): the trainer is part-way through epoch %d already", epochs, t.prog.Epoch+1)
+	}
+	if c.batch <= 0 {
+		return t.hist, errors.Errorf("train: BatchSize(%d) must be positive", c.batch)
 	}
 	if err := t.checkData(trainSet, "training"); err != nil {
 		return t.hist, err
 	}
-	if val != nil {
-		if err := t.checkData(val, "validation"); err != nil {
+	if c.val != nil {
+		if err := t.checkData(c.val, "validation"); err != nil {
 			return t.hist, err
 		}
 	}
-	it, err := data.NewIterator(trainSet, batchSize, data.Shuffle(t.seed))
+	it, err := data.NewIterator(trainSet, c.batch, data.Shuffle(t.seed))
 	if err != nil {
 		return t.hist, errors.Wrap(err, "train")
 	}
 	if t.prog.Batch > it.NumBatches() {
-		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, it.NumBatches(), batchSize)
+		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, it.NumBatches(), c.batch)
 	}
-	info := RunInfo{Epochs: epochs, Batches: it.NumBatches(), Images: trainSet.N, BatchSize: batchSize}
+	info := RunInfo{Epochs: epochs, Batches: it.NumBatches(), Images: trainSet.N, BatchSize: c.batch, Accuracy: t.loss.classifies()}
 	for _, cb := range t.callbacks {
 		if err := cb.OnTrainBegin(t, info); err != nil {
 			return t.hist, err
@@ -252,11 +310,11 @@ func (t *Trainer) Fit(trainSet, val *data.Dataset, epochs, batchSize int) (*Hist
 	var fitErr error
 	for t.prog.Epoch < epochs && fitErr == nil {
 		var rec Epoch
-		if rec, fitErr = t.epoch(it, val); fitErr != nil {
+		if rec, fitErr = t.epoch(it, c.val); fitErr != nil {
 			break
 		}
 		t.hist.Epochs = append(t.hist.Epochs, rec)
-		t.prog = State{Epoch: t.prog.Epoch + 1}
+		t.prog = State{Epoch: t.prog.Epoch + 1, Steps: t.prog.Steps}
 		for _, cb := range t.callbacks {
 			if err := cb.OnEpochEnd(t, rec); err != nil {
 				fitErr = err
@@ -275,6 +333,47 @@ func (t *Trainer) Fit(trainSet, val *data.Dataset, epochs, batchSize int) (*Hist
 	return t.hist, fitErr
 }
 
+// trainStep runs one training step on b, numbered stepNo, and updates the
+// weights; it returns the compiled step (with the batch's predictions) and
+// the loss. On a non-finite loss the weights are left as they were.
+func (t *Trainer) trainStep(b data.Batch, stepNo uint64) (*step, float64, error) {
+	s, loss, err := t.run(b, true, stepNo)
+	if err != nil {
+		return nil, 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return nil, loss, errors.Wrapf(ErrNaN, "loss is %v; stopping with the weights from before this batch", loss)
+	}
+	grads, err := s.m.Grads()
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := t.opt.Update(s.params, grads); err != nil {
+		return nil, 0, err
+	}
+	t.prog.Steps = stepNo + 1
+	return s, loss, nil
+}
+
+// TrainBatch takes one training step on the batch b, for loops of one's
+// own (augmentation, curricula): it computes the loss and the gradients
+// and updates the weights, and returns the batch's mean loss. The step is
+// numbered State().Steps (dropout masks depend on it), and a checkpoint
+// written after it (SaveCheckpoint) saves the weights, the optimiser and
+// the step count. b's examples are laid out as for Fit: b.X holds b.N
+// examples of the model's ExampleSize, and b.Labels (classification) or
+// b.Y (regression) the targets.
+func (t *Trainer) TrainBatch(b data.Batch) (float64, error) {
+	if b.N <= 0 || len(b.X) != b.N*t.model.ExampleSize() {
+		return 0, errors.Errorf("train: batch of %d examples holds %d values; the model takes %d per example", b.N, len(b.X), t.model.ExampleSize())
+	}
+	if t.loss.classifies() && len(b.Labels) != b.N && len(b.Y) != b.N*t.model.OutputSize() {
+		return 0, errors.Errorf("train: batch of %d examples has %d labels", b.N, len(b.Labels))
+	}
+	_, loss, err := t.trainStep(b, t.prog.Steps)
+	return loss, errors.Wrap(err, "train")
+}
+
 // epoch runs the rest of epoch t.prog.Epoch and validates.
 func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 	e := t.prog.Epoch
@@ -284,21 +383,11 @@ func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 	for bi := 0; bi < t.prog.Batch && it.Next(); bi++ {
 		// Skip the batches a checkpoint says are done.
 	}
-	k := t.model.OutputShape()[0]
+	k := t.model.OutputSize()
 	for bi := t.prog.Batch; it.Next(); bi++ {
 		b := it.Batch()
-		s, loss, err := t.run(b, true, uint64(e)*uint64(it.NumBatches())+uint64(bi))
+		s, loss, err := t.trainStep(b, uint64(e)*uint64(it.NumBatches())+uint64(bi))
 		if err != nil {
-			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
-		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return rec, errors.Wrapf(ErrNaN, "epoch %d, batch %d: loss is %v; stopping with the weights from before this batch", e+1, bi+1, loss)
-		}
-		grads, err := s.m.Grads()
-		if err != nil {
-			return rec, err
-		}
-		if err := t.opt.Update(s.params, grads); err != nil {
 			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
 		p := &t.prog
@@ -325,7 +414,10 @@ func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 	return rec, nil
 }
 
-// Evaluate returns the mean loss and the accuracy of the model on ds.
+// Evaluate returns the mean loss of the model on ds and, for a
+// classification loss, its accuracy (0 otherwise). It runs full batches of
+// the evaluation batch size (WithEvalBatch) and the rest in batches of
+// powers of two, so it compiles graphs for a bounded number of sizes.
 func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
 	if err := t.checkData(ds, "evaluation"); err != nil {
 		return 0, 0, err
@@ -334,46 +426,33 @@ func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
 	if err != nil {
 		return 0, 0, errors.Wrap(err, "train")
 	}
-	k := t.model.OutputShape()[0]
+	k, size := t.model.OutputSize(), t.model.ExampleSize()
 	var sum float64
 	correct := 0
 	for it.Next() {
 		b := it.Batch()
-		s, l, err := t.run(b, false, 0)
-		if err != nil {
-			return 0, 0, err
+		for lo := 0; lo < b.N; {
+			n := b.N - lo
+			if n < t.evalBatch {
+				n = 1 << (bits.Len(uint(n)) - 1)
+			}
+			part := data.Batch{X: b.X[lo*size : (lo+n)*size], N: n}
+			if b.Y != nil {
+				part.Y = b.Y[lo*k : (lo+n)*k]
+			}
+			if b.Labels != nil {
+				part.Labels = b.Labels[lo : lo+n]
+			}
+			s, l, err := t.run(part, false, 0)
+			if err != nil {
+				return 0, 0, err
+			}
+			sum += l * float64(n)
+			correct += Correct(s.pred, part.Labels, k)
+			lo += n
 		}
-		sum += l * float64(b.N)
-		correct += Correct(s.pred, b.Labels, k)
 	}
 	return sum / float64(ds.N), float64(correct) / float64(ds.N), nil
-}
-
-// Predict returns the model's outputs (class probabilities for a
-// classifier) for n examples stored one after the other in x, as an
-// n×outputs slice. n may be anything from 1 up.
-func (t *Trainer) Predict(x []float32, n int) ([]float32, error) {
-	in := 1
-	for _, d := range t.model.InputShape() {
-		in *= d
-	}
-	if n <= 0 || len(x) != n*in {
-		return nil, errors.Errorf("train: predict: %d values are not %d examples of %v", len(x), n, t.model.InputShape())
-	}
-	k := 1
-	for _, d := range t.model.OutputShape() {
-		k *= d
-	}
-	out := make([]float32, 0, n*k)
-	for lo := 0; lo < n; lo += t.evalBatch {
-		hi := min(lo+t.evalBatch, n)
-		s, _, err := t.run(data.Batch{X: x[lo*in : hi*in], N: hi - lo}, false, 0)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s.pred...)
-	}
-	return out, nil
 }
 
 // Close releases the compiled graphs.

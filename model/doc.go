@@ -1,0 +1,30 @@
+// Package model makes runnable networks of layers: a Model is any graph of
+// layers from one or more inputs to one or more outputs, with its
+// parameters, that predicts on its own, with no loss and no optimiser.
+//
+// Keras's functional API, in Go: symbolic inputs, layers applied to them,
+// and a model from inputs to outputs.
+//
+//	in := model.Input(1, 28, 28)
+//	x := model.Apply(layers.Conv2D(16, 3, 3, layers.Padding(layers.Same), layers.Activation(layers.ActReLU)), in)
+//	y := model.Apply(layers.Conv2D(16, 3, 3, layers.Padding(layers.Same)), x)
+//	x = model.Apply(layers.Add(), x, y) // a residual connection
+//	x = model.Apply(layers.Flatten(), x)
+//	out := model.Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
+//	m, err := model.New([]*model.Node{in}, []*model.Node{out})
+//
+// NewSequential is the same machinery for a plain stack of layers.
+//
+// Predict is safe for concurrent use: each call takes a compiled graph
+// from a pool, so calls from many goroutines run side by side. Requests of
+// any size run in chunks of MaxBatch and then powers of two, so a model
+// compiles graphs for at most 1+log2(MaxBatch) batch sizes, and keeps at
+// most MaxIdle of each: memory stays bounded whatever batch sizes arrive.
+//
+// Save writes a whole-model file (the architecture, every layer's options,
+// the weights and, on request, extra state such as an optimiser's); Load
+// rebuilds the model from it with no Go code.
+//
+// The package knows layers and graphs, and nothing of losses, optimisers
+// or training loops, which live in package train.
+package model

@@ -1,0 +1,521 @@
+package model
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
+)
+
+// DefaultSeed seeds the initialisers of a model made without the Seed
+// option.
+const DefaultSeed = 1
+
+// DefaultMaxBatch is the largest batch that Predict runs through one
+// compiled graph unless MaxBatch says otherwise.
+const DefaultMaxBatch = 256
+
+// MaxExampleValues caps the number of values of one example of any input
+// or layer output, so that an absurd shape is an error when the model is
+// made rather than an out-of-memory death when it runs.
+const MaxExampleValues = 1 << 26
+
+// A Node is a symbolic tensor of a model being described: a model input
+// (Input) or the output of a layer applied to other nodes (Apply). Its
+// shape is known once New builds the model. A node that could not be made
+// carries its error to New.
+type Node struct {
+	id     uint64
+	layer  layers.Layer // nil for an input
+	inputs []*Node
+	shape  []int // an input's example shape
+	err    error
+}
+
+var nodeIDs atomic.Uint64
+
+// Input returns a symbolic model input whose examples have the given shape
+// (channels, height and width for images, as the whole package does;
+// features for vectors). The batch axis is not part of it.
+func Input(shape ...int) *Node {
+	n := &Node{id: nodeIDs.Add(1), shape: append([]int(nil), shape...)}
+	if len(shape) == 0 {
+		n.err = errors.New("model: input with an empty shape")
+	}
+	if _, err := exampleSize(shape); err != nil && n.err == nil {
+		n.err = errors.Wrapf(err, "model: input shape %v", shape)
+	}
+	return n
+}
+
+// Apply applies the layer l to the nodes in and returns the node of its
+// output, as calling a layer on tensors does in Keras's functional API. A
+// merge layer (layers.Add, Concatenate, Multiply) takes two or more
+// inputs, every other layer exactly one. Errors, such as a nil layer or
+// input, surface when New builds the model.
+func Apply(l layers.Layer, in ...*Node) *Node {
+	n := &Node{id: nodeIDs.Add(1), layer: l, inputs: append([]*Node(nil), in...)}
+	switch {
+	case l == nil:
+		n.err = errors.New("model: Apply with a nil layer")
+	case len(in) == 0:
+		n.err = errors.Errorf("model: layer %s applied to no input", l.Type())
+	}
+	for _, x := range in {
+		if x == nil && n.err == nil {
+			n.err = errors.Errorf("model: layer %s applied to a nil node", l.Type())
+		}
+	}
+	return n
+}
+
+// exampleSize returns the number of values of an example of shape s,
+// checking every dimension and the cap without overflow.
+func exampleSize(s []int) (int, error) {
+	size := 1
+	for _, d := range s {
+		if d <= 0 {
+			return 0, errors.Errorf("dimension %d is not positive", d)
+		}
+		if size > MaxExampleValues/d {
+			return 0, errors.Errorf("an example of shape %v has more than %d values (model.MaxExampleValues)", s, MaxExampleValues)
+		}
+		size *= d
+	}
+	return size, nil
+}
+
+// Model is a network of layers from one or more inputs to one or more
+// outputs, with its parameters, that predicts with no loss and no
+// optimiser. New makes one from symbolic nodes; NewSequential from a list
+// of layers.
+//
+// Predict is safe for concurrent use by any number of goroutines, with any
+// mix of batch sizes, as long as nothing changes the parameters meanwhile
+// (training, LoadWeights). Each call runs on a compiled graph of its own,
+// taken from a pool: calls do not wait for each other. Everything else
+// that changes the model (Close, LoadWeights) must not run concurrently
+// with anything.
+type Model struct {
+	inputs     []*Node
+	outputs    []*Node
+	nodes      []*Node // layer nodes in build order
+	sequential bool
+	params     *graph.Params
+	names      map[*Node]string
+	shapes     map[*Node][]int // example shape of every node
+	counts     map[*Node]int   // parameters each layer node created
+	inSizes    []int
+	outSizes   []int
+	cfg        config
+
+	mu   sync.Mutex
+	idle map[int][]*runner // compiled inference graphs by batch size
+}
+
+// An Option configures a model, in the style of Gorgonia's NodeConsOpt.
+type Option func(*config)
+
+type config struct {
+	seed     uint64
+	dtype    tensor.Dtype
+	maxBatch int
+	maxIdle  int
+}
+
+// Seed seeds the model's initialisers: the same seed gives the same
+// initial weights.
+func Seed(seed uint64) Option { return func(c *config) { c.seed = seed } }
+
+// Float64 makes the model compute in float64 instead of float32. It is
+// slower and exists for gradient checks and numerical experiments.
+func Float64() Option { return func(c *config) { c.dtype = tensor.Float64 } }
+
+// MaxBatch sets the largest batch Predict runs through one compiled graph
+// (default DefaultMaxBatch). Larger requests run in chunks.
+func MaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+
+// MaxIdle sets how many compiled graphs of each batch size the model keeps
+// for reuse (default GOMAXPROCS). More goroutines than that may predict at
+// once; the graphs compiled for them are released after use.
+func MaxIdle(n int) Option { return func(c *config) { c.maxIdle = n } }
+
+func newConfig(opts []Option) (config, error) {
+	c := config{seed: DefaultSeed, dtype: tensor.Float32, maxBatch: DefaultMaxBatch, maxIdle: runtime.GOMAXPROCS(0)}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.maxBatch <= 0 || c.maxBatch > 1<<16 {
+		return c, errors.Errorf("model: MaxBatch(%d) is not in [1, 65536]", c.maxBatch)
+	}
+	if c.maxIdle < 0 {
+		return c, errors.Errorf("model: MaxIdle(%d) is negative", c.maxIdle)
+	}
+	return c, nil
+}
+
+// NewSequential makes a model of the given layers applied one after the
+// other, for inputs of the given shape (channels, height, width for
+// images; features for vectors), like Keras's Sequential. It is New over
+// a chain of nodes.
+func NewSequential(input []int, ls []layers.Layer, opts ...Option) (*Model, error) {
+	if len(ls) == 0 {
+		return nil, errors.New("model: sequential: no layers")
+	}
+	in := Input(input...)
+	x := in
+	for i, l := range ls {
+		if l == nil {
+			return nil, errors.Errorf("model: sequential: layer %d is nil", i+1)
+		}
+		x = Apply(l, x)
+	}
+	m, err := New([]*Node{in}, []*Node{x}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	m.sequential = true
+	return m, nil
+}
+
+// New makes the model that computes outputs from inputs. It names unnamed
+// layers as Keras does (conv2d_1, dense_2, ...) in the order they were
+// applied, creates and initialises every parameter in that order (so the
+// seed fixes them), and checks every shape: a layer that cannot take its
+// input is an error naming the layer and the shapes.
+func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(inputs) == 0 || len(outputs) == 0 {
+		return nil, errors.New("model: a model needs at least one input and one output")
+	}
+	m := &Model{inputs: inputs, outputs: outputs, cfg: c, names: map[*Node]string{},
+		shapes: map[*Node][]int{}, counts: map[*Node]int{}, idle: map[int][]*runner{}}
+	isInput := map[*Node]int{}
+	for i, in := range inputs {
+		switch {
+		case in == nil:
+			return nil, errors.Errorf("model: input %d is nil", i+1)
+		case in.err != nil:
+			return nil, in.err
+		case in.layer != nil:
+			return nil, errors.Errorf("model: input %d is a layer's output, not a model.Input", i+1)
+		}
+		if _, ok := isInput[in]; ok {
+			return nil, errors.Errorf("model: input %d is given twice", i+1)
+		}
+		isInput[in] = i
+		m.names[in] = "input_" + strconv.Itoa(i+1)
+		m.shapes[in] = in.shape
+	}
+	if m.nodes, err = reach(outputs, isInput); err != nil {
+		return nil, err
+	}
+	if err := m.nameLayers(); err != nil {
+		return nil, err
+	}
+	if m.params, err = graph.NewParams(c.dtype, c.seed); err != nil {
+		return nil, err
+	}
+	// Building once with a batch of one checks the shapes and creates the
+	// parameters, in build order, so that the seed fixes their values.
+	g := graph.New(m.params)
+	xs := make([]*G.Node, len(inputs))
+	for i, in := range inputs {
+		xs[i] = g.Input(m.names[in], append([]int{1}, in.shape...)...)
+	}
+	if _, err := m.build(g, xs, true); err != nil {
+		return nil, err
+	}
+	for _, in := range inputs {
+		size, _ := exampleSize(in.shape)
+		m.inSizes = append(m.inSizes, size)
+	}
+	for _, out := range outputs {
+		size, _ := exampleSize(m.shapes[out])
+		m.outSizes = append(m.outSizes, size)
+	}
+	return m, nil
+}
+
+// reach returns the layer nodes the outputs depend on, in the order they
+// were made (which is a topological order: a node is made after its
+// inputs), and checks that they lead back to the model's inputs only.
+func reach(outputs []*Node, isInput map[*Node]int) ([]*Node, error) {
+	seen := map[*Node]bool{}
+	var nodes []*Node
+	var visit func(n *Node) error
+	visit = func(n *Node) error {
+		if n == nil {
+			return errors.New("model: an output is nil")
+		}
+		if seen[n] {
+			return nil
+		}
+		seen[n] = true
+		if n.err != nil {
+			return n.err
+		}
+		if n.layer == nil {
+			if _, ok := isInput[n]; !ok {
+				return errors.Errorf("model: the outputs depend on an input of shape %v that is not among the model's inputs", n.shape)
+			}
+			return nil
+		}
+		for _, in := range n.inputs {
+			if err := visit(in); err != nil {
+				return err
+			}
+		}
+		nodes = append(nodes, n)
+		return nil
+	}
+	for _, out := range outputs {
+		if err := visit(out); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(nodes, func(a, b *Node) int { return cmp.Compare(a.id, b.id) })
+	return nodes, nil
+}
+
+// nameLayers names unnamed layers Keras-style and checks that no layer is
+// used twice and no two layers share a name.
+func (m *Model) nameLayers() error {
+	counters := map[string]int{}
+	names := map[string]bool{}
+	for _, in := range m.inputs {
+		names[m.names[in]] = true
+	}
+	used := map[layers.Layer]bool{}
+	for _, n := range m.nodes {
+		l := n.layer
+		if used[l] {
+			return errors.Errorf("model: layer %s (%s) is applied twice; sharing a layer between nodes is not supported, make a second layer", l.Name(), l.Type())
+		}
+		used[l] = true
+		if l.Name() == "" {
+			key := snake(l.Type())
+			for l.Name() == "" || names[l.Name()] {
+				counters[key]++
+				l.SetName(key + "_" + strconv.Itoa(counters[key]))
+			}
+		}
+		if strings.ContainsAny(l.Name(), "/\n") {
+			return errors.Errorf("model: layer name %q may not contain a slash or a newline", l.Name())
+		}
+		if names[l.Name()] {
+			return errors.Errorf("model: two layers are named %q", l.Name())
+		}
+		names[l.Name()] = true
+		m.names[n] = l.Name()
+	}
+	return nil
+}
+
+// snake turns a Keras type name into its default layer-name prefix:
+// Conv2D → conv2d, MaxPooling2D → max_pooling2d.
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 && !(s[i-1] >= 'A' && s[i-1] <= 'Z') && !(s[i-1] >= '0' && s[i-1] <= '9') {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Outputs are the nodes a built model exposes.
+type Outputs struct {
+	// Outputs are the model's outputs, in the order given to New.
+	Outputs []*G.Node
+	// Logits holds, for each output, the input of its final softmax, or
+	// nil if it does not end in one. Cross-entropy uses it for stability.
+	Logits []*G.Node
+	// Layers holds every layer's output node by layer name.
+	Layers map[string]*G.Node
+}
+
+// Build emits the model into g for the inputs xs, one per model input,
+// each of the input's shape with a batch axis in front. g must be bound to
+// the model's parameters (graph.New(m.Params(), ...)).
+func (m *Model) Build(g *graph.Graph, xs ...*G.Node) (Outputs, error) {
+	if g.Params() != m.params {
+		return Outputs{}, errors.New("model: the graph is not bound to this model's parameters")
+	}
+	if len(xs) != len(m.inputs) {
+		return Outputs{}, errors.Errorf("model: %d input nodes for a model of %d inputs", len(xs), len(m.inputs))
+	}
+	for i, x := range xs {
+		want := m.inputs[i].shape
+		if s := x.Shape(); len(s) != len(want)+1 || !s[1:].Eq(tensor.Shape(want)) {
+			return Outputs{}, errors.Errorf("model: input %s has shape %v, the model takes [N %s]", m.names[m.inputs[i]], s, strings.Trim(fmt.Sprint(want), "[]"))
+		}
+	}
+	return m.build(g, xs, false)
+}
+
+// build emits every layer into g; first records the shapes and parameter
+// counts and checks the size caps.
+func (m *Model) build(g *graph.Graph, xs []*G.Node, first bool) (Outputs, error) {
+	val := map[*Node]*G.Node{}
+	for i, in := range m.inputs {
+		val[in] = xs[i]
+	}
+	out := Outputs{Layers: map[string]*G.Node{}}
+	defer g.SetScope("")
+	for _, n := range m.nodes {
+		ins := make([]*G.Node, len(n.inputs))
+		var shapes []string
+		for i, in := range n.inputs {
+			ins[i] = val[in]
+			shapes = append(shapes, shapeString(ins[i].Shape()[1:]))
+		}
+		before := m.params.Count()
+		g.SetScope(m.names[n])
+		y, err := buildLayer(n.layer, g, ins)
+		if err == nil && first {
+			_, err = exampleSize(y.Shape()[1:])
+			err = errors.Wrap(err, "output too large")
+		}
+		if err != nil {
+			return out, errors.Wrapf(err, "layer %s (%s) with input shape %s", m.names[n], n.layer.Type(), strings.Join(shapes, ", "))
+		}
+		if first {
+			m.shapes[n] = []int(y.Shape()[1:].Clone())
+			m.counts[n] = m.params.Count() - before
+		}
+		val[n] = y
+		out.Layers[m.names[n]] = y
+	}
+	for _, o := range m.outputs {
+		y := val[o]
+		out.Outputs = append(out.Outputs, y)
+		logits, _ := ops.SoftmaxLogits(y)
+		out.Logits = append(out.Logits, logits)
+	}
+	return out, nil
+}
+
+// buildLayer builds l on its inputs, turning a panic inside it (or inside
+// Gorgonia) into an error that keeps the panic's stack, so that no model a
+// user can describe crashes the program.
+func buildLayer(l layers.Layer, g *graph.Graph, xs []*G.Node) (y *G.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			y, err = nil, errors.Errorf("internal panic: %v", r)
+		}
+	}()
+	if len(xs) == 1 {
+		return l.Build(g, xs[0])
+	}
+	ml, ok := l.(layers.MultiInput)
+	if !ok {
+		return nil, errors.Errorf("the layer takes one input, got %d", len(xs))
+	}
+	return ml.BuildMulti(g, xs)
+}
+
+// Params returns the model's parameter store.
+func (m *Model) Params() *graph.Params { return m.params }
+
+// Dtype returns the element type the model computes in.
+func (m *Model) Dtype() tensor.Dtype { return m.params.Dtype() }
+
+// Layers returns the model's layers in build order.
+func (m *Model) Layers() []layers.Layer {
+	out := make([]layers.Layer, len(m.nodes))
+	for i, n := range m.nodes {
+		out[i] = n.layer
+	}
+	return out
+}
+
+// NumInputs returns the number of the model's inputs.
+func (m *Model) NumInputs() int { return len(m.inputs) }
+
+// NumOutputs returns the number of the model's outputs.
+func (m *Model) NumOutputs() int { return len(m.outputs) }
+
+// InputShape returns the example shape of input i.
+func (m *Model) InputShape(i int) []int { return append([]int(nil), m.inputs[i].shape...) }
+
+// OutputShape returns the example shape of output i.
+func (m *Model) OutputShape(i int) []int { return append([]int(nil), m.shapes[m.outputs[i]]...) }
+
+// LayerShape returns the example shape of the named layer's output, or
+// nil if the model has no such layer.
+func (m *Model) LayerShape(name string) []int {
+	for _, n := range m.nodes {
+		if m.names[n] == name {
+			return append([]int(nil), m.shapes[n]...)
+		}
+	}
+	return nil
+}
+
+// ExampleSize returns the number of values of one example: the values of
+// all inputs, one input after the other (see Feed).
+func (m *Model) ExampleSize() int { return sum(m.inSizes) }
+
+// OutputSize returns the number of output values of one example: the
+// values of all outputs, one output after the other.
+func (m *Model) OutputSize() int { return sum(m.outSizes) }
+
+func sum(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// Feed copies n examples x into the input nodes xs of a graph built by
+// Build. An example of a model of several inputs is the values of its
+// inputs one after the other, in the order of the model's inputs; each
+// input's values are in NCHW order (channels, height, width).
+func (m *Model) Feed(xs []*G.Node, x []float32) error {
+	if len(xs) != len(m.inputs) {
+		return errors.Errorf("model: %d input nodes for a model of %d inputs", len(xs), len(m.inputs))
+	}
+	size := m.ExampleSize()
+	if len(x)%size != 0 {
+		return errors.Errorf("model: %d values are not whole examples of %d values", len(x), size)
+	}
+	if len(xs) == 1 {
+		return graph.Set(xs[0], x)
+	}
+	n := len(x) / size
+	off := 0
+	for i, node := range xs {
+		part := make([]float32, 0, n*m.inSizes[i])
+		for e := 0; e < n; e++ {
+			part = append(part, x[e*size+off:e*size+off+m.inSizes[i]]...)
+		}
+		if err := graph.Set(node, part); err != nil {
+			return err
+		}
+		off += m.inSizes[i]
+	}
+	return nil
+}

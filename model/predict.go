@@ -1,0 +1,207 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"strings"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/graph"
+)
+
+// runner is one compiled inference graph for one batch size. It is used by
+// one goroutine at a time.
+type runner struct {
+	n   int
+	m   *graph.Machine
+	in  []*G.Node
+	out []*G.Node
+	buf []float32
+}
+
+// chunk returns the batch size Predict uses for the next of n remaining
+// examples: MaxBatch while at least that many remain, then the largest
+// power of two that fits. So a model compiles graphs of at most
+// 1+log2(MaxBatch) batch sizes, whatever sizes it is asked for.
+func (m *Model) chunk(n int) int {
+	if n >= m.cfg.maxBatch {
+		return m.cfg.maxBatch
+	}
+	return 1 << (bits.Len(uint(n)) - 1)
+}
+
+// get returns an idle runner for batch size n, compiling one if none is
+// idle.
+func (m *Model) get(n int) (*runner, error) {
+	m.mu.Lock()
+	if rs := m.idle[n]; len(rs) > 0 {
+		r := rs[len(rs)-1]
+		m.idle[n] = rs[:len(rs)-1]
+		m.mu.Unlock()
+		return r, nil
+	}
+	m.mu.Unlock()
+	g := graph.New(m.params)
+	r := &runner{n: n}
+	for _, in := range m.inputs {
+		r.in = append(r.in, g.Input(m.names[in], append([]int{n}, in.shape...)...))
+	}
+	out, err := m.build(g, r.in, false)
+	if err != nil {
+		return nil, err
+	}
+	r.out = out.Outputs
+	if r.m, err = g.Compile(nil, r.out...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// put returns r to the pool, or releases it when MaxIdle runners of its
+// size are idle already.
+func (m *Model) put(r *runner) {
+	m.mu.Lock()
+	if len(m.idle[r.n]) < m.cfg.maxIdle {
+		m.idle[r.n] = append(m.idle[r.n], r)
+		r = nil
+	}
+	m.mu.Unlock()
+	if r != nil {
+		r.m.Close()
+	}
+}
+
+// Predict returns the model's outputs (class probabilities for a
+// classifier) for the examples in x, one after the other, as one slice of
+// OutputSize values per example. An example is ExampleSize values: for
+// images, channels, then rows, then columns (NCHW, as the whole package
+// lays images out); for a model of several inputs, the values of each
+// input one after the other (see Feed). A model of several outputs gives,
+// per example, the values of each output one after the other.
+//
+// Any number of examples may be given: batches of up to MaxBatch run
+// through graphs compiled for a few batch sizes (see MaxBatch), so memory
+// stays bounded whatever sizes arrive. x must hold a whole number of
+// examples and only finite values; anything else is an error. Predict is
+// safe for concurrent use (see Model).
+func (m *Model) Predict(x []float32) ([]float32, error) {
+	size := m.ExampleSize()
+	if len(x) == 0 || len(x)%size != 0 {
+		return nil, errors.Errorf("model: predict: %d values are not a whole number of examples of %d values (%s)", len(x), size, m.inputsString())
+	}
+	if err := checkFinite(x, size); err != nil {
+		return nil, errors.Wrap(err, "model: predict")
+	}
+	n, k := len(x)/size, m.OutputSize()
+	out := make([]float32, 0, n*k)
+	for lo := 0; lo < n; {
+		c := m.chunk(n - lo)
+		r, err := m.get(c)
+		if err != nil {
+			return nil, err
+		}
+		out, err = m.runOn(r, x[lo*size:(lo+c)*size], out)
+		m.put(r)
+		if err != nil {
+			return nil, err
+		}
+		lo += c
+	}
+	return out, nil
+}
+
+// runOn runs r on x and appends the outputs, example by example, to out.
+func (m *Model) runOn(r *runner, x, out []float32) ([]float32, error) {
+	if err := m.Feed(r.in, x); err != nil {
+		return out, err
+	}
+	if err := r.m.Run(); err != nil {
+		return out, err
+	}
+	if len(r.out) == 1 {
+		var err error
+		r.buf, err = graph.Read(r.out[0], r.buf)
+		return append(out, r.buf...), err
+	}
+	outs := make([][]float32, len(r.out))
+	for i, o := range r.out {
+		var err error
+		if outs[i], err = graph.Read[float32](o, nil); err != nil {
+			return out, err
+		}
+	}
+	for e := 0; e < r.n; e++ {
+		for i, o := range outs {
+			out = append(out, o[e*m.outSizes[i]:(e+1)*m.outSizes[i]]...)
+		}
+	}
+	return out, nil
+}
+
+// checkFinite returns an error naming the first value of x that is NaN or
+// infinite, by example and position.
+func checkFinite(x []float32, size int) error {
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return errors.Errorf("example %d, value %d is %v; inputs must be finite", i/size, i%size, v)
+		}
+	}
+	return nil
+}
+
+// PredictTensor is Predict for a model of one input and one output, with
+// the batch as a tensor of shape [N, input shape...] (NCHW for images). A
+// batch laid out channels-last (NHWC) is an error that says so.
+func (m *Model) PredictTensor(x *tensor.Dense) (*tensor.Dense, error) {
+	if len(m.inputs) != 1 || len(m.outputs) != 1 {
+		return nil, errors.Errorf("model: PredictTensor needs a model of one input and one output, this one has %d and %d; use Predict", len(m.inputs), len(m.outputs))
+	}
+	if x == nil {
+		return nil, errors.New("model: PredictTensor: nil tensor")
+	}
+	want := m.inputs[0].shape
+	s := x.Shape()
+	if len(s) != len(want)+1 || !s[1:].Eq(tensor.Shape(want)) {
+		msg := errors.Errorf("model: input of shape %v; the model takes [N %s] (%s)", s, strings.Trim(fmt.Sprint(want), "[]"), m.inputsString())
+		if len(want) == 3 && len(s) == 4 && s[1] == want[1] && s[2] == want[2] && s[3] == want[0] {
+			return nil, errors.Wrap(msg, "the input looks channels-last (NHWC): transpose it to NCHW")
+		}
+		return nil, msg
+	}
+	var vals []float32
+	switch x.Dtype() {
+	case tensor.Float32:
+		vals = x.Float32s()
+	case tensor.Float64:
+		vals = make([]float32, x.Size())
+		for i, v := range x.Float64s() {
+			vals[i] = float32(v)
+		}
+	default:
+		return nil, errors.Errorf("model: PredictTensor: dtype %v; want float32 or float64", x.Dtype())
+	}
+	y, err := m.Predict(vals)
+	if err != nil {
+		return nil, err
+	}
+	return tensor.New(tensor.WithShape(append([]int{s[0]}, m.OutputShape(0)...)...), tensor.WithBacking(y)), nil
+}
+
+// Close releases the compiled graphs. The model stays usable: Predict
+// compiles again when needed.
+func (m *Model) Close() error {
+	m.mu.Lock()
+	idle := m.idle
+	m.idle = map[int][]*runner{}
+	m.mu.Unlock()
+	for _, rs := range idle {
+		for _, r := range rs {
+			r.m.Close()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package model
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// shapeString formats an example shape as Summary does, channels last for
+// images so that it reads like Keras: [10 24 24] → (None, 24, 24, 10).
+func shapeString(s []int) string {
+	d := append([]int(nil), s...)
+	if len(d) == 3 {
+		d = []int{d[1], d[2], d[0]}
+	}
+	parts := []string{"None"}
+	for _, v := range d {
+		parts = append(parts, strconv.Itoa(v))
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// inputsString describes the layout of an example, for errors.
+func (m *Model) inputsString() string {
+	var parts []string
+	for _, in := range m.inputs {
+		dims := make([]string, len(in.shape))
+		for i, d := range in.shape {
+			dims[i] = strconv.Itoa(d)
+		}
+		p := m.names[in] + " " + strings.Join(dims, "×")
+		if len(in.shape) == 3 {
+			p += " channels-first (C×H×W)"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", then ")
+}
+
+// Summary writes a table of the layers, their output shapes and parameter
+// counts, like Keras's model.summary(). A model made by New also lists its
+// inputs and, for each layer, the layers it is connected to.
+func (m *Model) Summary(w io.Writer) error {
+	head := []string{"Layer (type)", "Output Shape", "Param #"}
+	var rows [][]string
+	if !m.sequential {
+		head = append(head, "Connected to")
+		for _, in := range m.inputs {
+			rows = append(rows, []string{m.names[in] + " (InputLayer)", shapeString(in.shape), "0", ""})
+		}
+	}
+	total := 0
+	for _, n := range m.nodes {
+		r := []string{m.names[n] + " (" + n.layer.Type() + ")", shapeString(m.shapes[n]), commas(m.counts[n])}
+		if !m.sequential {
+			var from []string
+			for _, in := range n.inputs {
+				from = append(from, m.names[in])
+			}
+			r = append(r, strings.Join(from, ", "))
+		}
+		rows = append(rows, r)
+		total += m.counts[n]
+	}
+	width := make([]int, len(head))
+	for i, h := range head {
+		width[i] = len(h)
+		for _, r := range rows {
+			width[i] = max(width[i], len(r[i]))
+		}
+	}
+	rule := 65
+	if !m.sequential {
+		rule = max(rule, width[0]+width[1]+width[2]+len(head[3])+6, width[0]+width[1]+width[2]+width[3]+6)
+	}
+	var b strings.Builder
+	line := func(c string) { b.WriteString(strings.Repeat(c, rule) + "\n") }
+	row := func(r []string) {
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(strings.TrimRight(c, " ") + "\n")
+			} else {
+				fmt.Fprintf(&b, "%-*s  ", width[i], c)
+			}
+		}
+	}
+	line("_")
+	row(head)
+	line("=")
+	for _, r := range rows {
+		row(r)
+	}
+	line("=")
+	fmt.Fprintf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n", commas(total), commas(total))
+	line("_")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// commas formats n with thousands separators: 38390 → 38,390.
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
