@@ -213,7 +213,8 @@ func (d *Dataset) check() error {
 // LoadMNIST reads the MNIST training and test sets from dir, which must
 // hold the files named by MNISTTrainImages, MNISTTrainLabels,
 // MNISTTestImages and MNISTTestLabels, each either plain or gzip-compressed
-// with a ".gz" suffix; if both exist the plain one is read. See ReadMNIST for
+// with a ".gz" suffix; if both exist the plain one is read, and it is an
+// error for it not to be a regular file (a named pipe, say). See ReadMNIST for
 // the form of the result and DefaultMNISTDir for a directory that holds the
 // files.
 func LoadMNIST(dir string) (train, test *Dataset, err error) {
@@ -250,13 +251,14 @@ func LoadMNIST(dir string) (train, test *Dataset, err error) {
 }
 
 // findFile returns the path of name or name.gz in dir, preferring the plain
-// file, or "" if neither exists.
+// file, or "" if neither exists. It is an error for the first of them that
+// exists not to be a regular file, such as a named pipe.
 func findFile(dir, name string) (string, error) {
 	for _, p := range []string{filepath.Join(dir, name), filepath.Join(dir, name+".gz")} {
 		fi, err := os.Stat(p)
 		switch {
-		case err == nil && !fi.IsDir():
-			return p, nil
+		case err == nil:
+			return p, regular(p, fi.Mode())
 		case errors.Is(err, os.ErrPermission):
 			return "", errors.Wrap(err, "data: looking for MNIST file")
 		}
