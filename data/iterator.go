@@ -80,7 +80,7 @@ func NewIterator(ds *Dataset, batchSize int, opts ...Option) (*Iterator, error) 
 	if batchSize <= 0 {
 		return nil, errors.Errorf("data: batch size %d is not positive", batchSize)
 	}
-	if err := ds.check(); err != nil {
+	if err := ds.Check(); err != nil {
 		return nil, err
 	}
 	if ds.N == 0 {

@@ -62,15 +62,22 @@ func (d *Dataset) Len() int {
 	return d.N
 }
 
-// ImageSize returns the number of values in one image, C*H*W.
-func (d *Dataset) ImageSize() int { return d.C * d.H * d.W }
+// ImageSize returns the number of values in one image, C*H*W, or 0 for a
+// nil Dataset.
+func (d *Dataset) ImageSize() int {
+	if d == nil {
+		return 0
+	}
+	return d.C * d.H * d.W
+}
 
 // Image returns image i as C*H*W values. When the images are held in X it
 // is a sub-slice of X, so writing to it changes d; when they are held in
-// Pixels it is a new slice. It panics if i is out of range.
+// Pixels it is a new slice. It panics if i is out of range, as every index
+// is for a nil Dataset.
 func (d *Dataset) Image(i int) []float32 {
-	if i < 0 || i >= d.N {
-		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.N))
+	if i < 0 || i >= d.Len() {
+		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.Len()))
 	}
 	s := d.ImageSize()
 	if d.Pixels == nil {
@@ -80,10 +87,11 @@ func (d *Dataset) Image(i int) []float32 {
 }
 
 // CopyImage writes image i into dst, which must hold C*H*W values, and
-// returns dst. It panics if i is out of range.
+// returns dst. It panics if i is out of range, as every index is for a nil
+// Dataset.
 func (d *Dataset) CopyImage(i int, dst []float32) []float32 {
-	if i < 0 || i >= d.N {
-		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.N))
+	if i < 0 || i >= d.Len() {
+		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.Len()))
 	}
 	s := d.ImageSize()
 	dst = dst[:s]
@@ -98,8 +106,11 @@ func (d *Dataset) CopyImage(i int, dst []float32) []float32 {
 }
 
 // Images returns all images as values: X itself, or a new slice converted
-// from Pixels.
+// from Pixels. It returns nil for a nil Dataset.
 func (d *Dataset) Images() []float32 {
+	if d == nil {
+		return nil
+	}
 	if d.Pixels == nil {
 		return d.X
 	}
@@ -112,8 +123,15 @@ func (d *Dataset) Images() []float32 {
 
 // Subset returns a new Dataset holding copies of the examples of d at the
 // given indices, in that order. Indices may repeat. It panics if an index is
-// out of range.
+// out of range. A nil Dataset has no examples: its subset of no indices is
+// nil, and any index is out of range.
 func (d *Dataset) Subset(idx []int) *Dataset {
+	if d == nil {
+		if len(idx) > 0 {
+			panic(errors.Errorf("data: subset index %d out of range [0, 0)", idx[0]))
+		}
+		return nil
+	}
 	s, k := d.ImageSize(), d.Classes
 	out := &Dataset{
 		Labels:  make([]uint8, len(idx)),
@@ -149,9 +167,10 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 }
 
 // Limit returns the first n examples of d. If n <= 0 or n >= d.N it returns
-// d itself. The result shares its storage with d; use Subset for a copy.
+// d itself, so a nil Dataset gives nil. The result shares its storage with
+// d; use Subset for a copy.
 func (d *Dataset) Limit(n int) *Dataset {
-	if n <= 0 || n >= d.N {
+	if n <= 0 || n >= d.Len() {
 		return d
 	}
 	lim := *d
@@ -180,7 +199,7 @@ const splitStream = 0x9e3779b97f4a7c15
 // usual way to hold out 10,000 of the 60,000 MNIST training images for
 // validation. It returns an error if n is not in [0, d.N].
 func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
-	if err := d.check(); err != nil {
+	if err := d.Check(); err != nil {
 		return nil, nil, err
 	}
 	if n < 0 || n > d.N {
@@ -190,9 +209,9 @@ func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
 	return d.Subset(perm[:n]), d.Subset(perm[n:]), nil
 }
 
-// check reports whether the lengths of the slices of d agree with its
-// sizes.
-func (d *Dataset) check() error {
+// Check reports whether the lengths of the slices of d agree with its
+// sizes. It returns an error for a nil Dataset.
+func (d *Dataset) Check() error {
 	switch {
 	case d == nil:
 		return errors.New("data: nil dataset")

@@ -76,7 +76,7 @@ func TestLoadMNISTFake(t *testing.T) {
 			if d.Len() != tt.n || d.N != tt.n || d.C != 1 || d.H != 28 || d.W != 28 || d.Classes != 10 {
 				t.Fatalf("sizes N=%d C=%d H=%d W=%d Classes=%d, want %d 1 28 28 10", d.N, d.C, d.H, d.W, d.Classes, tt.n)
 			}
-			if err := d.check(); err != nil {
+			if err := d.Check(); err != nil {
 				t.Fatal(err)
 			}
 			for i := range d.N {
@@ -291,7 +291,7 @@ func TestSubsetLimit(t *testing.T) {
 		if l.N != tt.want {
 			t.Errorf("Limit(%d).N = %d, want %d", tt.n, l.N, tt.want)
 		}
-		if err := l.check(); err != nil {
+		if err := l.Check(); err != nil {
 			t.Errorf("Limit(%d): %v", tt.n, err)
 		}
 		got := indices(t, l.X, l.Y, l.Labels, l.N, l.ImageSize(), l.Classes)
@@ -372,7 +372,7 @@ func TestLoadMNISTReal(t *testing.T) {
 		if d.C != 1 || d.H != 28 || d.W != 28 || d.Classes != 10 {
 			t.Fatalf("image shape %d×%d×%d, %d classes", d.C, d.H, d.W, d.Classes)
 		}
-		if err := d.check(); err != nil {
+		if err := d.Check(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -415,6 +415,55 @@ func TestDefaultMNISTDirErrors(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
+		})
+	}
+}
+
+// TestNilDataset checks that the methods of Dataset treat a nil Dataset as
+// one with no examples instead of dereferencing it.
+func TestNilDataset(t *testing.T) {
+	var d *Dataset
+	tests := []struct {
+		name string
+		f    func() any
+		want any
+	}{
+		{"Len", func() any { return d.Len() }, 0},
+		{"ImageSize", func() any { return d.ImageSize() }, 0},
+		{"Images", func() any { return d.Images() }, []float32(nil)},
+		{"Limit", func() any { return d.Limit(5) }, (*Dataset)(nil)},
+		{"Limit 0", func() any { return d.Limit(0) }, (*Dataset)(nil)},
+		{"Subset none", func() any { return d.Subset(nil) }, (*Dataset)(nil)},
+		{"Subset empty", func() any { return d.Subset([]int{}) }, (*Dataset)(nil)},
+		{"Split error", func() any { _, _, err := d.Split(0, 1); return err != nil }, true},
+		{"Check error", func() any { return d.Check() != nil }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.f(); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+
+	// Every index is out of range of a nil Dataset: the documented panic,
+	// not a nil dereference.
+	for _, tt := range []struct {
+		name string
+		f    func()
+	}{
+		{"Image", func() { d.Image(0) }},
+		{"CopyImage", func() { d.CopyImage(0, make([]float32, 1)) }},
+		{"Subset", func() { d.Subset([]int{0}) }},
+	} {
+		t.Run(tt.name+" panics", func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if err, ok := r.(error); !ok || !strings.Contains(err.Error(), "out of range [0, 0)") {
+					t.Fatalf("recovered %v, want an index out of range error", r)
+				}
+			}()
+			tt.f()
 		})
 	}
 }
