@@ -3,6 +3,8 @@ package data
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -199,7 +201,7 @@ const splitStream = 0x9e3779b97f4a7c15
 // usual way to hold out 10,000 of the 60,000 MNIST training images for
 // validation. It returns an error if n is not in [0, d.N].
 func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
-	if err := d.Check(); err != nil {
+	if err := d.checkSizes(); err != nil {
 		return nil, nil, err
 	}
 	if n < 0 || n > d.N {
@@ -209,24 +211,114 @@ func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
 	return d.Subset(perm[:n]), d.Subset(perm[n:]), nil
 }
 
-// Check reports whether the lengths of the slices of d agree with its
-// sizes. It returns an error for a nil Dataset.
+// Check reports whether d is consistent, returning an error that names the
+// first fault found. A consistent Dataset
+//
+//   - is not nil, and its sizes N, C, H, W and Classes are not negative and
+//     their products N×C×H×W and N×Classes fit in an int;
+//   - holds its N×C×H×W image values in one of X and Pixels, not both, N
+//     labels and, if Y is not nil, N×Classes targets;
+//   - has every label in [0, Classes) and every value of X finite;
+//   - if it has targets and Classes ≥ 2, as a classifier's do, has as
+//     target of each example a distribution over the classes (values in
+//     [0, 1] summing to 1 within 1e-3) whose largest value is at the label
+//     of the example and nowhere else: a one-hot row, or a smoothed one;
+//   - if it has targets and Classes is 1, as for one regression output (the
+//     labels are then all 0), has every target finite.
+//
+// Check takes time proportional to N×(C×H×W+Classes). NewIterator and Split
+// check only the sizes; a caller that takes a Dataset from elsewhere calls
+// Check before training on it.
 func (d *Dataset) Check() error {
-	switch {
-	case d == nil:
+	if err := d.checkSizes(); err != nil {
+		return err
+	}
+	s, k := d.ImageSize(), d.Classes
+	for i, l := range d.Labels {
+		if int(l) >= k {
+			return errors.Errorf("data: example %d: label %d is not in [0, %d)", i, l, k)
+		}
+	}
+	for j, v := range d.X {
+		if !finite(v) {
+			return errors.Errorf("data: example %d: image value %v at %d is not finite", j/s, v, j%s)
+		}
+	}
+	if d.Y == nil {
+		return nil
+	}
+	for i, l := range d.Labels {
+		row := d.Y[i*k : (i+1)*k]
+		if k == 1 {
+			if !finite(row[0]) {
+				return errors.Errorf("data: example %d: target %v is not finite", i, row[0])
+			}
+			continue
+		}
+		sum := 0.0
+		for _, v := range row {
+			if !(v >= 0 && v <= 1) {
+				sum = math.NaN()
+				break
+			}
+			sum += float64(v)
+		}
+		if !(math.Abs(sum-1) <= 1e-3) {
+			return errors.Errorf("data: example %d: target %v is not a distribution over the %d classes (values in [0, 1] summing to 1)", i, row, k)
+		}
+		for c, v := range row {
+			if c != int(l) && v >= row[l] {
+				return errors.Errorf("data: example %d: target %v does not agree with label %d (its largest value must be at the label, and only there)", i, row, l)
+			}
+		}
+	}
+	return nil
+}
+
+// checkSizes reports whether the sizes of d are valid and the lengths of
+// its slices agree with them, the part of Check that takes constant time.
+func (d *Dataset) checkSizes() error {
+	if d == nil {
 		return errors.New("data: nil dataset")
-	case d.N < 0 || d.C < 0 || d.H < 0 || d.W < 0 || d.Classes < 0:
+	}
+	if d.N < 0 || d.C < 0 || d.H < 0 || d.W < 0 || d.Classes < 0 {
 		return errors.Errorf("data: dataset has a negative size: N=%d C=%d H=%d W=%d Classes=%d", d.N, d.C, d.H, d.W, d.Classes)
+	}
+	size, ok1 := mulSizes(d.C, d.H, d.W)
+	values, ok2 := mulSizes(d.N, size)
+	targets, ok3 := mulSizes(d.N, d.Classes)
+	switch {
+	case !ok1 || !ok2 || !ok3:
+		return errors.Errorf("data: dataset sizes overflow an int: N=%d C=%d H=%d W=%d Classes=%d", d.N, d.C, d.H, d.W, d.Classes)
 	case d.X != nil && d.Pixels != nil:
 		return errors.New("data: dataset holds its images both in X and in Pixels")
-	case len(d.X)+len(d.Pixels) != d.N*d.ImageSize():
+	case len(d.X)+len(d.Pixels) != values:
 		return errors.Errorf("data: dataset has %d image values, want N×C×H×W = %d×%d×%d×%d", len(d.X)+len(d.Pixels), d.N, d.C, d.H, d.W)
-	case d.Y != nil && len(d.Y) != d.N*d.Classes:
+	case d.Y != nil && len(d.Y) != targets:
 		return errors.Errorf("data: dataset has %d target values, want N×Classes = %d×%d", len(d.Y), d.N, d.Classes)
 	case len(d.Labels) != d.N:
 		return errors.Errorf("data: dataset has %d labels, want N = %d", len(d.Labels), d.N)
 	}
 	return nil
+}
+
+// mulSizes returns the product of sizes, which must not be negative, and
+// whether it fits in an int.
+func mulSizes(sizes ...int) (int, bool) {
+	p := 1
+	for _, s := range sizes {
+		hi, lo := bits.Mul64(uint64(p), uint64(s))
+		if hi != 0 || lo > math.MaxInt {
+			return 0, false
+		}
+		p = int(lo)
+	}
+	return p, true
+}
+
+// finite reports whether v is neither infinite nor NaN.
+func finite(v float32) bool {
+	return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
 }
 
 // LoadMNIST reads the MNIST training and test sets from dir, which must
