@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"syscall"
 
 	"github.com/pkg/errors"
 )
@@ -98,13 +99,64 @@ func (x *IDX) Len() int {
 // ReadIDXFile reads the IDX file at path. The file may be gzip-compressed;
 // compression is detected from the content (the gzip magic bytes 0x1f 0x8b),
 // not from the file name. Errors name the file.
+//
+// The path must name a regular file (or a symbolic link to one): a named
+// pipe, device, socket or directory is refused with an error, so that a
+// pipe nobody writes to cannot make the read wait forever.
 func ReadIDXFile(path string) (*IDX, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
-		return nil, errors.Wrap(err, "data: reading IDX file")
+		return nil, err
 	}
 	defer f.Close()
 	return ReadIDX(f, path)
+}
+
+// openRegular opens path for reading if it is a regular file. It checks
+// the file's type both before opening it, since opening a named pipe waits
+// for a writer, and after, through the open descriptor, in case the path
+// was replaced in between; the open itself is non-blocking, so that such a
+// replacement cannot make it wait either.
+func openRegular(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "data: reading IDX file")
+	}
+	if err := regular(path, fi.Mode()); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, errors.Wrap(err, "data: reading IDX file")
+	}
+	if fi, err = f.Stat(); err == nil {
+		err = regular(path, fi.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, errors.Wrap(err, "data: reading IDX file")
+	}
+	return f, nil
+}
+
+// regular returns an error naming path unless mode is that of a regular
+// file.
+func regular(path string, mode os.FileMode) error {
+	if mode.IsRegular() {
+		return nil
+	}
+	kind := "special file"
+	switch {
+	case mode&os.ModeNamedPipe != 0:
+		kind = "named pipe"
+	case mode.IsDir():
+		kind = "directory"
+	case mode&os.ModeDevice != 0:
+		kind = "device"
+	case mode&os.ModeSocket != 0:
+		kind = "socket"
+	}
+	return errors.Errorf("data: %s is a %s, not a regular file", path, kind)
 }
 
 // ReadIDX reads an IDX array from r, which may be gzip-compressed (detected

@@ -3,6 +3,8 @@ package data
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -62,15 +64,22 @@ func (d *Dataset) Len() int {
 	return d.N
 }
 
-// ImageSize returns the number of values in one image, C*H*W.
-func (d *Dataset) ImageSize() int { return d.C * d.H * d.W }
+// ImageSize returns the number of values in one image, C*H*W, or 0 for a
+// nil Dataset.
+func (d *Dataset) ImageSize() int {
+	if d == nil {
+		return 0
+	}
+	return d.C * d.H * d.W
+}
 
 // Image returns image i as C*H*W values. When the images are held in X it
 // is a sub-slice of X, so writing to it changes d; when they are held in
-// Pixels it is a new slice. It panics if i is out of range.
+// Pixels it is a new slice. It panics if i is out of range, as every index
+// is for a nil Dataset.
 func (d *Dataset) Image(i int) []float32 {
-	if i < 0 || i >= d.N {
-		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.N))
+	if i < 0 || i >= d.Len() {
+		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.Len()))
 	}
 	s := d.ImageSize()
 	if d.Pixels == nil {
@@ -80,10 +89,11 @@ func (d *Dataset) Image(i int) []float32 {
 }
 
 // CopyImage writes image i into dst, which must hold C*H*W values, and
-// returns dst. It panics if i is out of range.
+// returns dst. It panics if i is out of range, as every index is for a nil
+// Dataset.
 func (d *Dataset) CopyImage(i int, dst []float32) []float32 {
-	if i < 0 || i >= d.N {
-		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.N))
+	if i < 0 || i >= d.Len() {
+		panic(errors.Errorf("data: image index %d out of range [0, %d)", i, d.Len()))
 	}
 	s := d.ImageSize()
 	dst = dst[:s]
@@ -98,8 +108,11 @@ func (d *Dataset) CopyImage(i int, dst []float32) []float32 {
 }
 
 // Images returns all images as values: X itself, or a new slice converted
-// from Pixels.
+// from Pixels. It returns nil for a nil Dataset.
 func (d *Dataset) Images() []float32 {
+	if d == nil {
+		return nil
+	}
 	if d.Pixels == nil {
 		return d.X
 	}
@@ -112,8 +125,15 @@ func (d *Dataset) Images() []float32 {
 
 // Subset returns a new Dataset holding copies of the examples of d at the
 // given indices, in that order. Indices may repeat. It panics if an index is
-// out of range.
+// out of range. A nil Dataset has no examples: its subset of no indices is
+// nil, and any index is out of range.
 func (d *Dataset) Subset(idx []int) *Dataset {
+	if d == nil {
+		if len(idx) > 0 {
+			panic(errors.Errorf("data: subset index %d out of range [0, 0)", idx[0]))
+		}
+		return nil
+	}
 	s, k := d.ImageSize(), d.Classes
 	out := &Dataset{
 		Labels:  make([]uint8, len(idx)),
@@ -149,9 +169,10 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 }
 
 // Limit returns the first n examples of d. If n <= 0 or n >= d.N it returns
-// d itself. The result shares its storage with d; use Subset for a copy.
+// d itself, so a nil Dataset gives nil. The result shares its storage with
+// d; use Subset for a copy.
 func (d *Dataset) Limit(n int) *Dataset {
-	if n <= 0 || n >= d.N {
+	if n <= 0 || n >= d.Len() {
 		return d
 	}
 	lim := *d
@@ -180,7 +201,7 @@ const splitStream = 0x9e3779b97f4a7c15
 // usual way to hold out 10,000 of the 60,000 MNIST training images for
 // validation. It returns an error if n is not in [0, d.N].
 func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
-	if err := d.check(); err != nil {
+	if err := d.checkSizes(); err != nil {
 		return nil, nil, err
 	}
 	if n < 0 || n > d.N {
@@ -190,19 +211,90 @@ func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
 	return d.Subset(perm[:n]), d.Subset(perm[n:]), nil
 }
 
-// check reports whether the lengths of the slices of d agree with its
-// sizes.
-func (d *Dataset) check() error {
-	switch {
-	case d == nil:
+// Check reports whether d is consistent, returning an error that names the
+// first fault found. A consistent Dataset
+//
+//   - is not nil, and its sizes N, C, H, W and Classes are not negative and
+//     their products N×C×H×W and N×Classes fit in an int;
+//   - holds its N×C×H×W image values in one of X and Pixels, not both, N
+//     labels and, if Y is not nil, N×Classes targets;
+//   - has every label in [0, Classes) and every value of X finite;
+//   - if it has targets and Classes ≥ 2, as a classifier's do, has as
+//     target of each example a distribution over the classes (values in
+//     [0, 1] summing to 1 within 1e-3) whose largest value is at the label
+//     of the example and nowhere else: a one-hot row, or a smoothed one;
+//   - if it has targets and Classes is 1, as for one regression output (the
+//     labels are then all 0), has every target finite.
+//
+// Check takes time proportional to N×(C×H×W+Classes). NewIterator and Split
+// check only the sizes; a caller that takes a Dataset from elsewhere calls
+// Check before training on it.
+func (d *Dataset) Check() error {
+	if err := d.checkSizes(); err != nil {
+		return err
+	}
+	s, k := d.ImageSize(), d.Classes
+	for i, l := range d.Labels {
+		if int(l) >= k {
+			return errors.Errorf("data: example %d: label %d is not in [0, %d)", i, l, k)
+		}
+	}
+	for j, v := range d.X {
+		if !finite(v) {
+			return errors.Errorf("data: example %d: image value %v at %d is not finite", j/s, v, j%s)
+		}
+	}
+	if d.Y == nil {
+		return nil
+	}
+	for i, l := range d.Labels {
+		row := d.Y[i*k : (i+1)*k]
+		if k == 1 {
+			if !finite(row[0]) {
+				return errors.Errorf("data: example %d: target %v is not finite", i, row[0])
+			}
+			continue
+		}
+		sum := 0.0
+		for _, v := range row {
+			if !(v >= 0 && v <= 1) {
+				sum = math.NaN()
+				break
+			}
+			sum += float64(v)
+		}
+		if !(math.Abs(sum-1) <= 1e-3) {
+			return errors.Errorf("data: example %d: target %v is not a distribution over the %d classes (values in [0, 1] summing to 1)", i, row, k)
+		}
+		for c, v := range row {
+			if c != int(l) && v >= row[l] {
+				return errors.Errorf("data: example %d: target %v does not agree with label %d (its largest value must be at the label, and only there)", i, row, l)
+			}
+		}
+	}
+	return nil
+}
+
+// checkSizes reports whether the sizes of d are valid and the lengths of
+// its slices agree with them, the part of Check that takes constant time.
+func (d *Dataset) checkSizes() error {
+	if d == nil {
 		return errors.New("data: nil dataset")
-	case d.N < 0 || d.C < 0 || d.H < 0 || d.W < 0 || d.Classes < 0:
+	}
+	if d.N < 0 || d.C < 0 || d.H < 0 || d.W < 0 || d.Classes < 0 {
 		return errors.Errorf("data: dataset has a negative size: N=%d C=%d H=%d W=%d Classes=%d", d.N, d.C, d.H, d.W, d.Classes)
+	}
+	size, ok1 := mulSizes(d.C, d.H, d.W)
+	values, ok2 := mulSizes(d.N, size)
+	targets, ok3 := mulSizes(d.N, d.Classes)
+	switch {
+	case !ok1 || !ok2 || !ok3:
+		return errors.Errorf("data: dataset sizes overflow an int: N=%d C=%d H=%d W=%d Classes=%d", d.N, d.C, d.H, d.W, d.Classes)
 	case d.X != nil && d.Pixels != nil:
 		return errors.New("data: dataset holds its images both in X and in Pixels")
-	case len(d.X)+len(d.Pixels) != d.N*d.ImageSize():
+	case len(d.X)+len(d.Pixels) != values:
 		return errors.Errorf("data: dataset has %d image values, want N×C×H×W = %d×%d×%d×%d", len(d.X)+len(d.Pixels), d.N, d.C, d.H, d.W)
-	case d.Y != nil && len(d.Y) != d.N*d.Classes:
+	case d.Y != nil && len(d.Y) != targets:
 		return errors.Errorf("data: dataset has %d target values, want N×Classes = %d×%d", len(d.Y), d.N, d.Classes)
 	case len(d.Labels) != d.N:
 		return errors.Errorf("data: dataset has %d labels, want N = %d", len(d.Labels), d.N)
@@ -210,10 +302,30 @@ func (d *Dataset) check() error {
 	return nil
 }
 
+// mulSizes returns the product of sizes, which must not be negative, and
+// whether it fits in an int.
+func mulSizes(sizes ...int) (int, bool) {
+	p := 1
+	for _, s := range sizes {
+		hi, lo := bits.Mul64(uint64(p), uint64(s))
+		if hi != 0 || lo > math.MaxInt {
+			return 0, false
+		}
+		p = int(lo)
+	}
+	return p, true
+}
+
+// finite reports whether v is neither infinite nor NaN.
+func finite(v float32) bool {
+	return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
+}
+
 // LoadMNIST reads the MNIST training and test sets from dir, which must
 // hold the files named by MNISTTrainImages, MNISTTrainLabels,
 // MNISTTestImages and MNISTTestLabels, each either plain or gzip-compressed
-// with a ".gz" suffix; if both exist the plain one is read. See ReadMNIST for
+// with a ".gz" suffix; if both exist the plain one is read, and it is an
+// error for it not to be a regular file (a named pipe, say). See ReadMNIST for
 // the form of the result and DefaultMNISTDir for a directory that holds the
 // files.
 func LoadMNIST(dir string) (train, test *Dataset, err error) {
@@ -250,13 +362,14 @@ func LoadMNIST(dir string) (train, test *Dataset, err error) {
 }
 
 // findFile returns the path of name or name.gz in dir, preferring the plain
-// file, or "" if neither exists.
+// file, or "" if neither exists. It is an error for the first of them that
+// exists not to be a regular file, such as a named pipe.
 func findFile(dir, name string) (string, error) {
 	for _, p := range []string{filepath.Join(dir, name), filepath.Join(dir, name+".gz")} {
 		fi, err := os.Stat(p)
 		switch {
-		case err == nil && !fi.IsDir():
-			return p, nil
+		case err == nil:
+			return p, regular(p, fi.Mode())
 		case errors.Is(err, os.ErrPermission):
 			return "", errors.Wrap(err, "data: looking for MNIST file")
 		}

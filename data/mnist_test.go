@@ -1,6 +1,7 @@
 package data
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -76,7 +77,7 @@ func TestLoadMNISTFake(t *testing.T) {
 			if d.Len() != tt.n || d.N != tt.n || d.C != 1 || d.H != 28 || d.W != 28 || d.Classes != 10 {
 				t.Fatalf("sizes N=%d C=%d H=%d W=%d Classes=%d, want %d 1 28 28 10", d.N, d.C, d.H, d.W, d.Classes, tt.n)
 			}
-			if err := d.check(); err != nil {
+			if err := d.Check(); err != nil {
 				t.Fatal(err)
 			}
 			for i := range d.N {
@@ -291,7 +292,7 @@ func TestSubsetLimit(t *testing.T) {
 		if l.N != tt.want {
 			t.Errorf("Limit(%d).N = %d, want %d", tt.n, l.N, tt.want)
 		}
-		if err := l.check(); err != nil {
+		if err := l.Check(); err != nil {
 			t.Errorf("Limit(%d): %v", tt.n, err)
 		}
 		got := indices(t, l.X, l.Y, l.Labels, l.N, l.ImageSize(), l.Classes)
@@ -372,7 +373,7 @@ func TestLoadMNISTReal(t *testing.T) {
 		if d.C != 1 || d.H != 28 || d.W != 28 || d.Classes != 10 {
 			t.Fatalf("image shape %d×%d×%d, %d classes", d.C, d.H, d.W, d.Classes)
 		}
-		if err := d.check(); err != nil {
+		if err := d.Check(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -414,6 +415,115 @@ func TestDefaultMNISTDirErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// TestNilDataset checks that the methods of Dataset treat a nil Dataset as
+// one with no examples instead of dereferencing it.
+func TestNilDataset(t *testing.T) {
+	var d *Dataset
+	tests := []struct {
+		name string
+		f    func() any
+		want any
+	}{
+		{"Len", func() any { return d.Len() }, 0},
+		{"ImageSize", func() any { return d.ImageSize() }, 0},
+		{"Images", func() any { return d.Images() }, []float32(nil)},
+		{"Limit", func() any { return d.Limit(5) }, (*Dataset)(nil)},
+		{"Limit 0", func() any { return d.Limit(0) }, (*Dataset)(nil)},
+		{"Subset none", func() any { return d.Subset(nil) }, (*Dataset)(nil)},
+		{"Subset empty", func() any { return d.Subset([]int{}) }, (*Dataset)(nil)},
+		{"Split error", func() any { _, _, err := d.Split(0, 1); return err != nil }, true},
+		{"Check error", func() any { return d.Check() != nil }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.f(); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+
+	// Every index is out of range of a nil Dataset: the documented panic,
+	// not a nil dereference.
+	for _, tt := range []struct {
+		name string
+		f    func()
+	}{
+		{"Image", func() { d.Image(0) }},
+		{"CopyImage", func() { d.CopyImage(0, make([]float32, 1)) }},
+		{"Subset", func() { d.Subset([]int{0}) }},
+	} {
+		t.Run(tt.name+" panics", func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if err, ok := r.(error); !ok || !strings.Contains(err.Error(), "out of range [0, 0)") {
+					t.Fatalf("recovered %v, want an index out of range error", r)
+				}
+			}()
+			tt.f()
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	// with returns a copy of numbered(3) changed by f.
+	with := func(f func(d *Dataset)) *Dataset {
+		d := numbered(3)
+		f(d)
+		return d
+	}
+	tests := []struct {
+		name string
+		d    *Dataset
+		want string // "" for a consistent dataset
+	}{
+		{"numbered", numbered(10), ""},
+		{"empty", &Dataset{}, ""},
+		{"empty with shape", &Dataset{C: 1, H: 28, W: 28, Classes: 10}, ""},
+		{"labels only", with(func(d *Dataset) { d.Y = nil }), ""},
+		{"pixels", &Dataset{Pixels: []uint8{0, 255, 7, 9}, Labels: []uint8{1, 0}, N: 2, C: 1, H: 1, W: 2, Classes: 2}, ""},
+		{"label smoothing", with(func(d *Dataset) {
+			for i := range d.Y {
+				d.Y[i] = 0.9*d.Y[i] + 0.1/4
+			}
+		}), ""},
+		{"regression", &Dataset{X: []float32{1, 2}, Y: []float32{-3.5, 7}, Labels: []uint8{0, 0}, N: 2, C: 1, H: 1, W: 1, Classes: 1}, ""},
+		{"regression of zeros", &Dataset{X: []float32{0, 0}, Y: []float32{0, 0}, Labels: []uint8{0, 0}, N: 2, C: 1, H: 1, W: 1, Classes: 1}, ""},
+
+		{"nil", nil, "nil dataset"},
+		{"negative size", &Dataset{N: 1, C: -1, H: 1, W: 1}, "negative size"},
+		{"X and Pixels", with(func(d *Dataset) { d.Pixels = make([]uint8, len(d.X)) }), "both in X and in Pixels"},
+		{"short X", with(func(d *Dataset) { d.X = d.X[1:] }), "17 image values, want N×C×H×W = 3×1×2×3"},
+		{"short Y", with(func(d *Dataset) { d.Y = d.Y[1:] }), "11 target values, want N×Classes = 3×4"},
+		{"short Labels", with(func(d *Dataset) { d.Labels = d.Labels[1:] }), "2 labels, want N = 3"},
+		{"image size overflows", &Dataset{Labels: []uint8{0}, N: 1, C: 1 << 32, H: 1 << 32, W: 1, Classes: 1}, "sizes overflow"},
+		{"targets overflow", &Dataset{Labels: []uint8{0}, Y: []float32{}, N: 1 << 40, C: 0, Classes: 1 << 24}, "sizes overflow"},
+		{"label out of range", with(func(d *Dataset) { d.Y, d.Labels[2] = nil, 4 }), "example 2: label 4 is not in [0, 4)"},
+		{"regression label", &Dataset{X: []float32{1}, Y: []float32{1}, Labels: []uint8{1}, N: 1, C: 1, H: 1, W: 1, Classes: 1}, "label 1 is not in [0, 1)"},
+		{"target at another class", with(func(d *Dataset) { d.Labels[1] = 3 }), "example 1: target [0 1 0 0] does not agree with label 3"},
+		{"target tie", with(func(d *Dataset) { copy(d.Y[4:8], []float32{0.5, 0.5, 0, 0}) }), "example 1: target [0.5 0.5 0 0] does not agree with label 1"},
+		{"target all zero", with(func(d *Dataset) { d.Y[4+1] = 0 }), "example 1: target [0 0 0 0] is not a distribution"},
+		{"target above one", with(func(d *Dataset) { d.Y[4+1] = 2 }), "example 1: target [0 2 0 0] is not a distribution"},
+		{"target negative", with(func(d *Dataset) { copy(d.Y[8:12], []float32{-1, 0, 2, 0}) }), "example 2: target [-1 0 2 0] is not a distribution"},
+		{"target NaN", with(func(d *Dataset) { d.Y[0] = nan }), "example 0: target [NaN 0 0 0] is not a distribution"},
+		{"regression target NaN", &Dataset{X: []float32{1}, Y: []float32{nan}, Labels: []uint8{0}, N: 1, C: 1, H: 1, W: 1, Classes: 1}, "example 0: target NaN is not finite"},
+		{"image NaN", with(func(d *Dataset) { d.X[6+5] = nan }), "example 1: image value NaN at 5 is not finite"},
+		{"image Inf", with(func(d *Dataset) { d.X[0] = -inf }), "example 0: image value -Inf at 0 is not finite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.d.Check()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Check() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Check() = %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}
