@@ -145,12 +145,17 @@ func (it *Iterator) Next() bool {
 	if ds.Y == nil {
 		b.Y = nil
 	}
+	if ds.Labels == nil {
+		b.Labels = nil
+	}
 	for j, i := range it.order[it.pos : it.pos+n] {
 		ds.CopyImage(i, b.X[j*s:(j+1)*s])
 		if ds.Y != nil {
 			copy(b.Y[j*k:(j+1)*k], ds.Y[i*k:(i+1)*k])
 		}
-		b.Labels[j] = ds.Labels[i]
+		if ds.Labels != nil {
+			b.Labels[j] = ds.Labels[i]
+		}
 		b.Index[j] = i
 	}
 	it.pos += n

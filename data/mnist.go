@@ -136,7 +136,6 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	}
 	s, k := d.ImageSize(), d.Classes
 	out := &Dataset{
-		Labels:  make([]uint8, len(idx)),
 		N:       len(idx),
 		C:       d.C,
 		H:       d.H,
@@ -145,6 +144,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	}
 	if d.Y != nil {
 		out.Y = make([]float32, len(idx)*k)
+	}
+	if d.Labels != nil {
+		out.Labels = make([]uint8, len(idx))
 	}
 	if d.Pixels != nil {
 		out.Pixels = make([]uint8, len(idx)*s)
@@ -163,7 +165,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		if d.Y != nil {
 			copy(out.Y[j*k:(j+1)*k], d.Y[i*k:(i+1)*k])
 		}
-		out.Labels[j] = d.Labels[i]
+		if d.Labels != nil {
+			out.Labels[j] = d.Labels[i]
+		}
 	}
 	return out
 }
@@ -185,7 +189,9 @@ func (d *Dataset) Limit(n int) *Dataset {
 	if d.Y != nil {
 		lim.Y = d.Y[: n*k : n*k]
 	}
-	lim.Labels = d.Labels[:n:n]
+	if d.Labels != nil {
+		lim.Labels = d.Labels[:n:n]
+	}
 	lim.N = n
 	return &lim
 }
@@ -216,15 +222,16 @@ func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
 //
 //   - is not nil, and its sizes N, C, H, W and Classes are not negative and
 //     their products N×C×H×W and N×Classes fit in an int;
-//   - holds its N×C×H×W image values in one of X and Pixels, not both, N
-//     labels and, if Y is not nil, N×Classes targets;
+//   - holds its N×C×H×W image values in one of X and Pixels, not both, and
+//     N labels or N×Classes targets Y or both (a regression's targets need
+//     no labels);
 //   - has every label in [0, Classes) and every value of X finite;
-//   - if it has targets and Classes ≥ 2, as a classifier's do, has as
+//   - if it has targets and labels and Classes ≥ 2, as a classifier's do, has as
 //     target of each example a distribution over the classes (values in
 //     [0, 1] summing to 1 within 1e-3) whose largest value is at the label
 //     of the example and nowhere else: a one-hot row, or a smoothed one;
-//   - if it has targets and Classes is 1, as for one regression output (the
-//     labels are then all 0), has every target finite.
+//   - if it has targets and no labels (regression), or Classes is 1, has
+//     every target finite.
 //
 // Check takes time proportional to N×(C×H×W+Classes). NewIterator and Split
 // check only the sizes; a caller that takes a Dataset from elsewhere calls
@@ -245,6 +252,14 @@ func (d *Dataset) Check() error {
 		}
 	}
 	if d.Y == nil {
+		return nil
+	}
+	if d.Labels == nil {
+		for j, v := range d.Y {
+			if !finite(v) {
+				return errors.Errorf("data: example %d: target %v is not finite", j/k, v)
+			}
+		}
 		return nil
 	}
 	for i, l := range d.Labels {
@@ -296,7 +311,9 @@ func (d *Dataset) checkSizes() error {
 		return errors.Errorf("data: dataset has %d image values, want N×C×H×W = %d×%d×%d×%d", len(d.X)+len(d.Pixels), d.N, d.C, d.H, d.W)
 	case d.Y != nil && len(d.Y) != targets:
 		return errors.Errorf("data: dataset has %d target values, want N×Classes = %d×%d", len(d.Y), d.N, d.Classes)
-	case len(d.Labels) != d.N:
+	case d.Labels == nil && d.Y == nil && d.N > 0:
+		return errors.New("data: dataset has neither labels nor targets Y")
+	case d.Labels != nil && len(d.Labels) != d.N:
 		return errors.Errorf("data: dataset has %d labels, want N = %d", len(d.Labels), d.N)
 	}
 	return nil

@@ -9,17 +9,18 @@ import (
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
 )
 
 // TestDOT writes the DOT of a small recipe-like model, before and after
 // compiling its gradients.
 func TestDOT(t *testing.T) {
-	model, err := layers.NewSequential([]int{1, 8, 8}, []layers.Layer{
-		layers.Conv2D(2, 3, 3, layers.Activation("relu")),
+	mdl, err := model.NewSequential([]int{1, 8, 8}, []layers.Layer{
+		layers.Conv2D(2, 3, 3, layers.Activation(layers.ActReLU)),
 		layers.MaxPool2D(2, 2),
 		layers.Flatten(),
-		layers.Dense(3, layers.Activation("softmax")),
+		layers.Dense(3, layers.Activation(layers.ActSoftmax)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -34,15 +35,15 @@ func TestDOT(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g := graph.New(model.Params(), graph.Training(tc.train))
+			g := graph.New(mdl.Params(), graph.Training(tc.train))
 			x := g.Input("x", 2, 1, 8, 8)
-			out, err := model.Build(g, x)
+			out, err := mdl.Build(g, x)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tc.train {
 				y := g.Input("y", 2, 3)
-				loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits, y)
+				loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits[0], y)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -11,6 +11,7 @@ import (
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 )
 
 // TestDropoutGradients checks, in float64, the symbolic gradient of a
@@ -19,35 +20,35 @@ import (
 // layers. FreezeMask keeps each mask fixed across the runs of the check.
 func TestDropoutGradients(t *testing.T) {
 	head := func(ls ...layers.Layer) []layers.Layer {
-		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation("softmax")))
+		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation(layers.ActSoftmax)))
 	}
 	tests := []struct {
 		name   string
 		input  []int
 		layers []layers.Layer
 	}{
-		{"dropout after dense", []int{6}, []layers.Layer{layers.Dense(8, layers.Activation("relu")), layers.Dropout(0.5, layers.FreezeMask()), layers.Dense(3, layers.Activation("softmax"))}},
-		{"dropout after conv2d", []int{1, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation("tanh")), layers.Dropout(0.3, layers.FreezeMask()))},
-		{"two dropouts", []int{5}, []layers.Layer{layers.Dropout(0.2, layers.FreezeMask()), layers.Dense(6, layers.Activation("sigmoid")), layers.Dropout(0.6, layers.FreezeMask()), layers.Dense(3, layers.Activation("softmax"))}},
+		{"dropout after dense", []int{6}, []layers.Layer{layers.Dense(8, layers.Activation(layers.ActReLU)), layers.Dropout(0.5, layers.FreezeMask()), layers.Dense(3, layers.Activation(layers.ActSoftmax))}},
+		{"dropout after conv2d", []int{1, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation(layers.ActTanh)), layers.Dropout(0.3, layers.FreezeMask()))},
+		{"two dropouts", []int{5}, []layers.Layer{layers.Dropout(0.2, layers.FreezeMask()), layers.Dense(6, layers.Activation(layers.ActSigmoid)), layers.Dropout(0.6, layers.FreezeMask()), layers.Dense(3, layers.Activation(layers.ActSoftmax))}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			model, err := layers.NewSequential(tc.input, tc.layers, layers.Float64(), layers.Seed(3))
+			mdl, err := model.NewSequential(tc.input, tc.layers, model.Float64(), model.Seed(3))
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, out, loss := lossGraph(t, model, true)
+			m, out, loss := lossGraph(t, mdl, true)
 			defer m.Close()
 			if err := m.Run(); err != nil {
 				t.Fatal(err)
 			}
 			// Every dropout must have dropped something, or the check
 			// proves nothing about the mask.
-			for i, l := range model.Layers() {
+			for _, l := range mdl.Layers() {
 				if l.Type() != "Dropout" {
 					continue
 				}
-				v, err := graph.Read[float64](out.Layers[i], nil)
+				v, err := graph.Read[float64](out.Layers[l.Name()], nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -72,19 +73,20 @@ func TestDropoutGradients(t *testing.T) {
 // the values of each run.
 func dropoutOutput(t *testing.T, seed uint64, training bool, runs int) (out, in *G.Node, vals [][]float32) {
 	t.Helper()
-	model, err := layers.NewSequential([]int{4}, []layers.Layer{
+	mdl, err := model.NewSequential([]int{4}, []layers.Layer{
 		layers.Dense(16, layers.BiasInitializer(graph.Constant(1))),
 		layers.Dropout(0.5),
-	}, layers.Seed(seed))
+	}, model.Seed(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := graph.New(model.Params(), graph.Training(training))
+	dense, drop := mdl.Layers()[0].Name(), mdl.Layers()[1].Name()
+	g := graph.New(mdl.Params(), graph.Training(training))
 	x := g.Input("x", 4, 4)
 	if err := graph.Set(x, make([]float32, 16)); err != nil {
 		t.Fatal(err)
 	}
-	o, err := model.Build(g, x)
+	o, err := mdl.Build(g, x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,13 +100,13 @@ func dropoutOutput(t *testing.T, seed uint64, training bool, runs int) (out, in 
 		if err := m.Run(); err != nil {
 			t.Fatal(err)
 		}
-		v, err := graph.Read[float32](o.Layers[1], nil)
+		v, err := graph.Read[float32](o.Layers[drop], nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		vals = append(vals, v)
 	}
-	return o.Layers[1], o.Layers[0], vals
+	return o.Layers[drop], o.Layers[dense], vals
 }
 
 // TestDropoutModes checks that Dropout is the identity node in inference
@@ -174,7 +176,7 @@ func TestDropoutErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := layers.NewSequential([]int{4}, tc.layers)
+			_, err := model.NewSequential([]int{4}, tc.layers)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -190,19 +192,19 @@ func TestDropoutErrors(t *testing.T) {
 // Dropout at rate 0.5 in a training graph zeroes about half of its inputs
 // and doubles the others; an inference graph passes the input through.
 func ExampleDropout() {
-	model, err := layers.NewSequential([]int{8}, []layers.Layer{layers.Dropout(0.5)}, layers.Seed(1))
+	mdl, err := model.NewSequential([]int{8}, []layers.Layer{layers.Dropout(0.5)}, model.Seed(1))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, training := range []bool{true, false} {
-		g := graph.New(model.Params(), graph.Training(training))
+		g := graph.New(mdl.Params(), graph.Training(training))
 		x := g.Input("x", 1, 8)
 		if err := graph.Set(x, []float32{1, 1, 1, 1, 1, 1, 1, 1}); err != nil {
 			fmt.Println(err)
 			return
 		}
-		out, err := model.Build(g, x)
+		out, err := mdl.Build(g, x)
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -216,11 +218,11 @@ func ExampleDropout() {
 			fmt.Println(err)
 			return
 		}
-		y, _ := graph.Read[float32](out.Output, nil)
+		y, _ := graph.Read[float32](out.Outputs[0], nil)
 		fmt.Printf("training=%v: %v\n", training, y)
 		m.Close()
 	}
-	_, err = layers.NewSequential([]int{8}, []layers.Layer{layers.Dropout(1)})
+	_, err = model.NewSequential([]int{8}, []layers.Layer{layers.Dropout(1)})
 	fmt.Println(err)
 	// Output:
 	// training=true: [2 0 0 2 2 0 2 2]

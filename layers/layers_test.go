@@ -10,6 +10,7 @@ import (
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
 )
 
@@ -18,30 +19,30 @@ import (
 // differences, for a small model around each layer.
 func TestLayerGradients(t *testing.T) {
 	head := func(ls ...layers.Layer) []layers.Layer {
-		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation("softmax")))
+		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation(layers.ActSoftmax)))
 	}
 	tests := []struct {
 		name   string
 		input  []int
 		layers []layers.Layer
 	}{
-		{"conv2d valid relu", []int{2, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation("relu")))},
-		{"conv2d same stride 2 tanh", []int{1, 7, 5}, head(layers.Conv2D(2, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation("tanh")))},
-		{"conv2d after conv2d", []int{1, 6, 6}, head(layers.Conv2D(2, 3, 3, layers.Activation("sigmoid")), layers.Conv2D(2, 2, 2))},
+		{"conv2d valid relu", []int{2, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation(layers.ActReLU)))},
+		{"conv2d same stride 2 tanh", []int{1, 7, 5}, head(layers.Conv2D(2, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(layers.ActTanh)))},
+		{"conv2d after conv2d", []int{1, 6, 6}, head(layers.Conv2D(2, 3, 3, layers.Activation(layers.ActSigmoid)), layers.Conv2D(2, 2, 2))},
 		{"maxpool2d", []int{2, 6, 6}, head(layers.Conv2D(2, 3, 3), layers.MaxPool2D(2, 2))},
 		{"maxpool2d overlapping", []int{1, 7, 7}, head(layers.Conv2D(2, 2, 2), layers.MaxPool2D(3, 3, layers.Strides(1, 1)))},
 		{"avgpool2d same", []int{1, 7, 7}, head(layers.Conv2D(2, 2, 2), layers.AvgPool2D(2, 2, layers.Padding(layers.Same)))},
-		{"dense relu", []int{5}, []layers.Layer{layers.Dense(4, layers.Activation("relu")), layers.Dense(3, layers.Activation("softmax"))}},
+		{"dense relu", []int{5}, []layers.Layer{layers.Dense(4, layers.Activation(layers.ActReLU)), layers.Dense(3, layers.Activation(layers.ActSoftmax))}},
 		{"activation layers", []int{5}, []layers.Layer{layers.Dense(4), layers.Sigmoid(), layers.Dense(4), layers.Tanh(), layers.Dense(4), layers.ReLU(), layers.Dense(3), layers.Softmax()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			model, err := layers.NewSequential(tc.input, tc.layers, layers.Float64(), layers.Seed(3))
+			mdl, err := model.NewSequential(tc.input, tc.layers, model.Float64(), model.Seed(3))
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, out, loss := lossGraph(t, model, false)
-			if out.Logits == nil {
+			m, out, loss := lossGraph(t, mdl, false)
+			if out.Logits[0] == nil {
 				t.Fatal("a model ending in softmax exposes no logits")
 			}
 			defer m.Close()
@@ -54,21 +55,21 @@ func TestLayerGradients(t *testing.T) {
 // default initialisers leave biases at zero; random values make every path
 // carry gradient), builds it for a batch of two random inputs with a
 // cross-entropy loss on its logits, and compiles it.
-func lossGraph(t *testing.T, model *layers.Sequential, training bool) (*graph.Machine, layers.Outputs, *G.Node) {
+func lossGraph(t *testing.T, mdl *model.Model, training bool) (*graph.Machine, model.Outputs, *G.Node) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, p := range model.Params().List() {
+	for _, p := range mdl.Params().List() {
 		for i := range p.Value.Float64s() {
 			p.Value.Float64s()[i] = rng.Float64()*2 - 1
 		}
 	}
 	const n = 2
-	g := graph.New(model.Params(), graph.Training(training))
+	g := graph.New(mdl.Params(), graph.Training(training))
 	in := 1
-	for _, d := range model.InputShape() {
+	for _, d := range mdl.InputShape(0) {
 		in *= d
 	}
-	x := g.Input("x", append([]int{n}, model.InputShape()...)...)
+	x := g.Input("x", append([]int{n}, mdl.InputShape(0)...)...)
 	xs := make([]float64, n*in)
 	for i := range xs {
 		xs[i] = rng.Float64()
@@ -76,7 +77,7 @@ func lossGraph(t *testing.T, model *layers.Sequential, training bool) (*graph.Ma
 	if err := graph.Set(x, xs); err != nil {
 		t.Fatal(err)
 	}
-	out, err := model.Build(g, x)
+	out, err := mdl.Build(g, x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func lossGraph(t *testing.T, model *layers.Sequential, training bool) (*graph.Ma
 	if err := graph.Set(y, []float64{1, 0, 0, 0, 0, 1}); err != nil {
 		t.Fatal(err)
 	}
-	loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits, y)
+	loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits[0], y)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestShapeErrors(t *testing.T) {
 		{"dense after 4-D", []int{1, 8, 8}, []layers.Layer{layers.Conv2D(2, 3, 3), layers.Dense(4)}, []string{"dense_1", "(None, 6, 6, 2)", "Flatten"}},
 		{"conv on vectors", []int{10}, []layers.Layer{layers.Conv2D(2, 3, 3)}, []string{"conv2d_1", "(None, 10)"}},
 		{"pool larger than input", []int{1, 3, 3}, []layers.Layer{layers.MaxPool2D(4, 4)}, []string{"max_pooling2d_1", "window 4"}},
-		{"unknown activation", []int{4}, []layers.Layer{layers.Dense(2, layers.Activation("swish"))}, []string{"dense_1", "swish"}},
+		{"unknown activation", []int{4}, []layers.Layer{layers.Dense(2, layers.Activation(layers.Act(99)))}, []string{"dense_1", "Activation(99)"}},
 		{"option that does not apply", []int{4}, []layers.Layer{layers.Dense(2, layers.Strides(2, 2))}, []string{"dense_1", "Strides"}},
 		{"zero filters", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(0, 3, 3)}, []string{"conv2d_1", "filters 0"}},
 		{"bad input shape", []int{0, 4}, []layers.Layer{layers.Dense(2)}, []string{"input shape"}},
@@ -116,7 +117,7 @@ func TestShapeErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := layers.NewSequential(tc.input, tc.layers)
+			_, err := model.NewSequential(tc.input, tc.layers)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -127,4 +128,10 @@ func TestShapeErrors(t *testing.T) {
 			}
 		})
 	}
+	// A model file names activations: an unknown name is an error naming it.
+	t.Run("unknown activation name", func(t *testing.T) {
+		if _, err := layers.ParseAct("swish"); err == nil || !strings.Contains(err.Error(), "swish") {
+			t.Errorf("ParseAct(swish): err = %v, want one mentioning swish", err)
+		}
+	})
 }

@@ -3,8 +3,8 @@ package model
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,6 +123,11 @@ type Model struct {
 
 	mu   sync.Mutex
 	idle map[int][]*runner // compiled inference graphs by batch size
+	// compiling is held for writing while a graph is compiled, since
+	// Gorgonia's compiler writes to the parameter tensors (it sets their
+	// engine), and for reading while a graph runs: runs go side by side,
+	// and only wait for the rare compile.
+	compiling sync.RWMutex
 }
 
 // An Option configures a model, in the style of Gorgonia's NodeConsOpt.

@@ -55,7 +55,10 @@ func (m *Model) get(n int) (*runner, error) {
 		return nil, err
 	}
 	r.out = out.Outputs
-	if r.m, err = g.Compile(nil, r.out...); err != nil {
+	m.compiling.Lock()
+	r.m, err = g.Compile(nil, r.out...)
+	m.compiling.Unlock()
+	if err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -119,7 +122,10 @@ func (m *Model) runOn(r *runner, x, out []float32) ([]float32, error) {
 	if err := m.Feed(r.in, x); err != nil {
 		return out, err
 	}
-	if err := r.m.Run(); err != nil {
+	m.compiling.RLock()
+	err := r.m.Run()
+	m.compiling.RUnlock()
+	if err != nil {
 		return out, err
 	}
 	if len(r.out) == 1 {

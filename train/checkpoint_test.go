@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 )
 
@@ -26,9 +27,12 @@ func stopAfter(epoch, batch int) train.Callback {
 
 var errInterrupted = errors.New("interrupted")
 
-func weights(tr *train.Trainer) [][]float32 {
+func weights(tr *train.Trainer) [][]float32 { return weightsOf(tr.Model()) }
+
+// weightsOf returns a copy of the values of every parameter of m.
+func weightsOf(m *model.Model) [][]float32 {
 	var out [][]float32
-	for _, p := range tr.Model().Params().List() {
+	for _, p := range m.Params().List() {
 		out = append(out, append([]float32(nil), p.Value.Float32s()...))
 	}
 	return out
@@ -62,14 +66,14 @@ func checkResumeIsExact(t *testing.T, trainSet, val *data.Dataset, batch, epoch,
 	const epochs = 3
 	whole := newTrainer()
 	defer whole.Close()
-	want, err := whole.Fit(trainSet, val, epochs, batch)
+	want, err := whole.Fit(trainSet, train.Epochs(epochs), train.BatchSize(batch), train.Validation(val))
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	first := newTrainer(stopAfter(epoch, stopBatch))
 	defer first.Close()
-	if _, err := first.Fit(trainSet, val, epochs, batch); !errors.Is(err, errInterrupted) {
+	if _, err := first.Fit(trainSet, train.Epochs(epochs), train.BatchSize(batch), train.Validation(val)); !errors.Is(err, errInterrupted) {
 		t.Fatalf("err = %v, want the interruption", err)
 	}
 	if s := first.State(); s.Epoch != epoch-1 || s.Batch != stopBatch {
@@ -85,7 +89,7 @@ func checkResumeIsExact(t *testing.T, trainSet, val *data.Dataset, batch, epoch,
 	if err := second.LoadCheckpoint(path); err != nil {
 		t.Fatal(err)
 	}
-	got, err := second.Fit(trainSet, val, epochs, batch)
+	got, err := second.Fit(trainSet, train.UntilEpoch(epochs), train.BatchSize(batch), train.Validation(val))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +116,7 @@ func TestBrokenCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	if _, err := tr.Fit(full.Limit(200), nil, 1, 100); err != nil {
+	if _, err := tr.Fit(full.Limit(200), train.Epochs(1), train.BatchSize(100)); err != nil {
 		t.Fatal(err)
 	}
 	var good bytes.Buffer

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 )
 
@@ -18,23 +19,23 @@ func TestFitWithDropout(t *testing.T) {
 		t.Fatal(err)
 	}
 	fit := func() (train.Epoch, float64, float64) {
-		model, err := layers.NewSequential([]int{1, 2, 2}, []layers.Layer{
-			layers.Conv2D(4, 2, 2, layers.Activation("relu"), layers.Padding(layers.Same)),
+		m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{
+			layers.Conv2D(4, 2, 2, layers.Activation(layers.ActReLU), layers.Padding(layers.Same)),
 			layers.Dropout(0.5),
 			layers.Flatten(),
-			layers.Dense(8, layers.Activation("relu")),
+			layers.Dense(8, layers.Activation(layers.ActReLU)),
 			layers.Dropout(0.25),
-			layers.Dense(2, layers.Activation("softmax")),
-		}, layers.Seed(4))
+			layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		}, model.Seed(4))
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := train.New(model, train.WithSeed(4), train.WithOptimizer(train.Adam(1e-2)))
+		tr, err := train.New(m, train.WithSeed(4), train.WithOptimizer(train.Adam(1e-2)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer tr.Close()
-		hist, err := tr.Fit(trainSet, val, 3, 8) // 30 images: batches of 8 and a last one of 6
+		hist, err := tr.Fit(trainSet, train.Epochs(3), train.BatchSize(8), train.Validation(val)) // 30 images: batches of 8 and a last one of 6
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,23 +72,29 @@ func TestResumeWithDropoutIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newTrainer := func(cbs ...train.Callback) *train.Trainer {
-		model, err := layers.NewSequential([]int{1, 2, 2}, []layers.Layer{
-			layers.Flatten(),
-			layers.Dense(16, layers.Activation("relu")),
-			layers.Dropout(0.5),
-			layers.Dense(2, layers.Activation("softmax")),
-		}, layers.Seed(5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := train.New(model, train.WithSeed(5), train.WithOptimizer(train.Adam(1e-2)), train.WithCallbacks(cbs...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tr
-	}
+	newTrainer := func(cbs ...train.Callback) *train.Trainer { return dropoutTrainer(t, 5, cbs...) }
 	checkResumeIsExact(t, trainSet, val, 8, 2, 2, newTrainer)
+}
+
+// dropoutTrainer is a trainer, with Adam, of a small classifier of 2x2
+// images with a Dropout layer, whose model and shuffling are seeded with
+// seed: its results depend on the step numbering of its batches.
+func dropoutTrainer(t testing.TB, seed uint64, cbs ...train.Callback) *train.Trainer {
+	t.Helper()
+	m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{
+		layers.Flatten(),
+		layers.Dense(16, layers.Activation(layers.ActReLU)),
+		layers.Dropout(0.5),
+		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+	}, model.Seed(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.New(m, train.WithSeed(int64(seed)), train.WithOptimizer(train.Adam(1e-2)), train.WithCallbacks(cbs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
 
 // TestDropoutMasksChangeEveryStep: the trainer gives every batch its own
@@ -101,21 +108,21 @@ func TestDropoutMasksChangeEveryStep(t *testing.T) {
 		copy(ds.Y[i*2:(i+1)*2], ds.Y[:2])
 		ds.Labels[i] = ds.Labels[0]
 	}
-	model, err := layers.NewSequential([]int{1, 2, 2}, []layers.Layer{
+	m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{
 		layers.Flatten(),
-		layers.Dense(16, layers.Activation("relu"), layers.BiasInitializer(graph.Constant(0.5))),
+		layers.Dense(16, layers.Activation(layers.ActReLU), layers.BiasInitializer(graph.Constant(0.5))),
 		layers.Dropout(0.5),
-		layers.Dense(2, layers.Activation("softmax")),
-	}, layers.Seed(6))
+		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+	}, model.Seed(6))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(model, train.WithOptimizer(train.SGD(0)))
+	tr, err := train.New(m, train.WithOptimizer(train.SGD(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	hist, err := tr.Fit(ds, nil, 4, 8)
+	hist, err := tr.Fit(ds, train.Epochs(4), train.BatchSize(8))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 )
 
@@ -20,23 +21,23 @@ func ExampleTrainer_regression() {
 		a, b := rng.Float32()*2-1, rng.Float32()*2-1
 		ds.X[2*i], ds.X[2*i+1], ds.Y[i] = a, b, 2*a-3*b+1
 	}
-	model, err := layers.NewSequential([]int{2}, []layers.Layer{layers.Dense(1)}, layers.Seed(1))
+	m, err := model.NewSequential([]int{2}, []layers.Layer{layers.Dense(1)}, model.Seed(1))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	tr, err := train.New(model, train.WithLoss(train.MSE), train.WithOptimizer(train.Momentum(0.05, 0.9, false)))
+	tr, err := train.New(m, train.WithLoss(train.MSE), train.WithOptimizer(train.Momentum(0.05, 0.9, false)))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer tr.Close()
-	hist, err := tr.Fit(ds, nil, 30, 32)
+	hist, err := tr.Fit(ds, train.Epochs(30), train.BatchSize(32))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	y, err := tr.Predict([]float32{0.5, -0.5}, 1)
+	y, err := m.Predict([]float32{0.5, -0.5})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -51,12 +52,12 @@ func ExampleTrainer_regression() {
 // Classification with Keras's recipe, on a few synthetic images: Fit, then
 // Evaluate and Predict.
 func ExampleTrainer_Fit() {
-	model, err := layers.NewSequential([]int{1, 8, 8}, []layers.Layer{
-		layers.Conv2D(4, 3, 3, layers.Activation("relu")),
+	m, err := model.NewSequential([]int{1, 8, 8}, []layers.Layer{
+		layers.Conv2D(4, 3, 3, layers.Activation(layers.ActReLU)),
 		layers.MaxPool2D(2, 2),
 		layers.Flatten(),
-		layers.Dense(2, layers.Activation("softmax")),
-	}, layers.Seed(1))
+		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+	}, model.Seed(1))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -76,13 +77,13 @@ func ExampleTrainer_Fit() {
 		}
 		ds.Labels[i], ds.Y[i*2+c] = uint8(c), 1
 	}
-	tr, err := train.New(model, train.WithOptimizer(train.Adam(1e-2)))
+	tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer tr.Close()
-	if _, err := tr.Fit(ds, nil, 10, 16); err != nil {
+	if _, err := tr.Fit(ds, train.Epochs(10), train.BatchSize(16)); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -91,7 +92,7 @@ func ExampleTrainer_Fit() {
 		fmt.Println(err)
 		return
 	}
-	p, err := tr.Predict(ds.Image(1), 1)
+	p, err := m.Predict(ds.Image(1))
 	if err != nil {
 		fmt.Println(err)
 		return

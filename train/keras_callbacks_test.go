@@ -11,16 +11,17 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 )
 
 // tinyModel is a 2x2-pixel, two-class softmax classifier: small enough that
 // building a trainer for it costs nothing.
-func tinyModel(t testing.TB) *layers.Sequential {
+func tinyModel(t testing.TB) *model.Model {
 	t.Helper()
-	m, err := layers.NewSequential([]int{1, 2, 2}, []layers.Layer{
+	m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{
 		layers.Flatten(),
-		layers.Dense(2, layers.Activation("softmax")),
+		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +31,7 @@ func tinyModel(t testing.TB) *layers.Sequential {
 
 // fillParams sets every parameter value of m to v, so that the weights of
 // epoch e can be recognised later as the value e.
-func fillParams(m *layers.Sequential, v float32) {
+func fillParams(m *model.Model, v float32) {
 	for _, p := range m.Params().List() {
 		for i := range p.Value.Float32s() {
 			p.Value.Float32s()[i] = v
@@ -40,7 +41,7 @@ func fillParams(m *layers.Sequential, v float32) {
 
 // paramsValue returns the common value of all parameters of m, or NaN if
 // they differ.
-func paramsValue(m *layers.Sequential) float64 {
+func paramsValue(m *model.Model) float64 {
 	v := math.NaN()
 	for i, p := range m.Params().List() {
 		for j, f := range p.Value.Float32s() {
@@ -56,18 +57,18 @@ func paramsValue(m *layers.Sequential) float64 {
 
 // epochs makes a history in which the monitored metric takes the given
 // values; the other metrics are zero.
-func epochs(monitor string, vals ...float64) []train.Epoch {
+func epochs(monitor train.Metric, vals ...float64) []train.Epoch {
 	es := make([]train.Epoch, len(vals))
 	for i, v := range vals {
-		e := train.Epoch{Epoch: i + 1, HasVal: strings.HasPrefix(monitor, "val_")}
+		e := train.Epoch{Epoch: i + 1, HasVal: monitor == train.MetricValLoss || monitor == train.MetricValAcc}
 		switch monitor {
-		case "val_loss":
+		case train.MetricValLoss:
 			e.ValLoss = v
-		case "val_acc":
+		case train.MetricValAcc:
 			e.ValAcc = v
-		case "loss":
+		case train.MetricLoss:
 			e.Loss = v
-		case "acc":
+		case train.MetricAcc:
 			e.Acc = v
 		}
 		es[i] = e
@@ -102,21 +103,21 @@ func TestEarlyStopping(t *testing.T) {
 	nan := math.NaN()
 	tests := []struct {
 		name        string
-		monitor     string
+		monitor     train.Metric
 		patience    int
 		restoreBest bool
 		vals        []float64
 		wantStop    int // 0: never stops
 		wantWeights float64
 	}{
-		{"val_loss stops after patience", "val_loss", 2, true, []float64{1, 0.8, 0.9, 0.85, 0.7}, 4, 2},
-		{"without restore keeps the last weights", "val_loss", 2, false, []float64{1, 0.8, 0.9, 0.85, 0.7}, 4, 4},
-		{"an improvement resets the count", "val_loss", 2, true, []float64{1, 1.1, 0.9, 1, 0.95, 0.8}, 5, 3},
-		{"val_acc is maximised", "val_acc", 1, true, []float64{0.5, 0.7, 0.6, 0.9}, 3, 2},
-		{"loss improving throughout", "loss", 1, true, []float64{5, 4, 3, 2, 1}, 0, 5},
-		{"acc equal is no improvement", "acc", 0, true, []float64{0.2, 0.2, 0.3}, 2, 1},
-		{"NaN is no improvement", "loss", 1, true, []float64{1, nan, 0.5}, 2, 1},
-		{"restores at the end without stopping", "val_loss", 5, true, []float64{1, 0.5, 0.6}, 0, 2},
+		{"val_loss stops after patience", train.MetricValLoss, 2, true, []float64{1, 0.8, 0.9, 0.85, 0.7}, 4, 2},
+		{"without restore keeps the last weights", train.MetricValLoss, 2, false, []float64{1, 0.8, 0.9, 0.85, 0.7}, 4, 4},
+		{"an improvement resets the count", train.MetricValLoss, 2, true, []float64{1, 1.1, 0.9, 1, 0.95, 0.8}, 5, 3},
+		{"val_acc is maximised", train.MetricValAcc, 1, true, []float64{0.5, 0.7, 0.6, 0.9}, 3, 2},
+		{"loss improving throughout", train.MetricLoss, 1, true, []float64{5, 4, 3, 2, 1}, 0, 5},
+		{"acc equal is no improvement", train.MetricAcc, 0, true, []float64{0.2, 0.2, 0.3}, 2, 1},
+		{"NaN is no improvement", train.MetricLoss, 1, true, []float64{1, nan, 0.5}, 2, 1},
+		{"restores at the end without stopping", train.MetricValLoss, 5, true, []float64{1, 0.5, 0.6}, 0, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,14 +147,15 @@ func TestEarlyStopping(t *testing.T) {
 func TestEarlyStoppingErrors(t *testing.T) {
 	tests := []struct {
 		name     string
-		monitor  string
+		monitor  train.Metric
 		patience int
 		es       []train.Epoch
 		want     string
 	}{
-		{"unknown monitor", "val_accuracy", 1, epochs("val_acc", 1), "val_accuracy"},
-		{"negative patience", "loss", -1, epochs("loss", 1), "patience -1"},
-		{"val_loss without validation", "val_loss", 1, epochs("loss", 1), "no validation data"},
+		{"unknown monitor", train.Metric(99), 1, epochs(train.MetricValAcc, 1), "Metric(99)"},
+		{"metric that cannot be monitored", train.MetricSeconds, 1, epochs(train.MetricValAcc, 1), "cannot monitor seconds"},
+		{"negative patience", train.MetricLoss, -1, epochs(train.MetricLoss, 1), "patience -1"},
+		{"val_loss without validation", train.MetricValLoss, 1, epochs(train.MetricLoss, 1), "no validation data"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,15 +174,15 @@ func TestEarlyStoppingErrors(t *testing.T) {
 func TestModelCheckpoint(t *testing.T) {
 	tests := []struct {
 		name         string
-		monitor      string
+		monitor      train.Metric
 		saveBestOnly bool
 		es           []train.Epoch
 		wantWritten  []bool
 	}{
-		{"best val_loss only", "val_loss", true, epochs("val_loss", 1, 1.2, 0.8, 0.8, 0.9), []bool{true, false, true, false, false}},
-		{"best acc only", "acc", true, epochs("acc", 0.1, 0.3, 0.2), []bool{true, true, false}},
-		{"every epoch", "val_loss", false, epochs("val_loss", 1, 2, 3), []bool{true, true, true}},
-		{"every epoch needs no validation", "val_loss", false, epochs("loss", 1, 2), []bool{true, true}},
+		{"best val_loss only", train.MetricValLoss, true, epochs(train.MetricValLoss, 1, 1.2, 0.8, 0.8, 0.9), []bool{true, false, true, false, false}},
+		{"best acc only", train.MetricAcc, true, epochs(train.MetricAcc, 0.1, 0.3, 0.2), []bool{true, true, false}},
+		{"every epoch", train.MetricValLoss, false, epochs(train.MetricValLoss, 1, 2, 3), []bool{true, true, true}},
+		{"every epoch needs no validation", train.MetricValLoss, false, epochs(train.MetricLoss, 1, 2), []bool{true, true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,15 +236,16 @@ func TestModelCheckpointErrors(t *testing.T) {
 	tests := []struct {
 		name         string
 		path         string
-		monitor      string
+		monitor      train.Metric
 		saveBestOnly bool
 		es           []train.Epoch
 		want         string
 	}{
-		{"empty path", "", "val_loss", true, epochs("val_loss", 1), "empty path"},
-		{"unknown monitor", filepath.Join(dir, "w.bin"), "accuracy", true, epochs("acc", 1), "accuracy"},
-		{"best val_acc without validation", filepath.Join(dir, "w.bin"), "val_acc", true, epochs("acc", 1), "no validation data"},
-		{"unwritable path", filepath.Join(dir, "missing", "w.bin"), "loss", false, epochs("loss", 1), filepath.Join(dir, "missing", "w.bin")},
+		{"empty path", "", train.MetricValLoss, true, epochs(train.MetricValLoss, 1), "empty path"},
+		{"unknown monitor", filepath.Join(dir, "w.bin"), train.Metric(99), true, epochs(train.MetricAcc, 1), "Metric(99)"},
+		{"metric that cannot be monitored", filepath.Join(dir, "w.bin"), train.MetricImagesPerS, true, epochs(train.MetricAcc, 1), "cannot monitor images_per_s"},
+		{"best val_acc without validation", filepath.Join(dir, "w.bin"), train.MetricValAcc, true, epochs(train.MetricAcc, 1), "no validation data"},
+		{"unwritable path", filepath.Join(dir, "missing", "w.bin"), train.MetricLoss, false, epochs(train.MetricLoss, 1), filepath.Join(dir, "missing", "w.bin")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -282,12 +285,12 @@ func TestEarlyStoppingInFit(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "best.bin")
 	tr, err := train.New(tinyModel(t), train.WithOptimizer(train.SGD(0)),
-		train.WithCallbacks(train.EarlyStopping("val_loss", 2, true), train.ModelCheckpoint(path, "val_loss", true)))
+		train.WithCallbacks(train.EarlyStopping(train.MetricValLoss, 2, true), train.ModelCheckpoint(path, train.MetricValLoss, true)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	hist, err := tr.Fit(trainSet, val, 10, 5)
+	hist, err := tr.Fit(trainSet, train.Epochs(10), train.BatchSize(5), train.Validation(val))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,18 +303,18 @@ func TestEarlyStoppingInFit(t *testing.T) {
 }
 
 func ExampleEarlyStopping() {
-	model, err := layers.NewSequential([]int{3}, []layers.Layer{layers.Dense(2, layers.Activation("softmax"))})
+	m, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(2, layers.Activation(layers.ActSoftmax))})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	tr, err := train.New(model)
+	tr, err := train.New(m)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	// Feed the callback a history by hand, as Fit would.
-	cb := train.EarlyStopping("val_loss", 2, false)
+	cb := train.EarlyStopping(train.MetricValLoss, 2, false)
 	if err := cb.OnTrainBegin(tr, train.RunInfo{}); err != nil {
 		fmt.Println(err)
 		return

@@ -26,11 +26,11 @@ func TestResourcesStayFlat(t *testing.T) {
 		runtime.ReadMemStats(&m)
 		return m.HeapAlloc
 	}
-	if _, err := tr.Fit(ds, nil, 2, 64); err != nil { // 20 batches: every graph is built
+	if _, err := tr.Fit(ds, train.Epochs(2), train.BatchSize(64)); err != nil { // 20 batches: every graph is built
 		t.Fatal(err)
 	}
 	before := heap()
-	if _, err := tr.Fit(ds, nil, 22, 64); err != nil { // 200 more batches
+	if _, err := tr.Fit(ds, train.Epochs(20), train.BatchSize(64)); err != nil { // 200 more batches
 		t.Fatal(err)
 	}
 	after := heap()

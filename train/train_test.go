@@ -10,7 +10,7 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
-	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 )
 
@@ -38,7 +38,7 @@ func realMNIST(t *testing.T) (trainSet, test *data.Dataset) {
 	return mnist.train, mnist.test
 }
 
-func newRecipe(t *testing.T, seed uint64) *layers.Sequential {
+func newRecipe(t *testing.T, seed uint64) *model.Model {
 	t.Helper()
 	m, err := recipe.Model(seed)
 	if err != nil {
@@ -61,7 +61,7 @@ func TestFitLearnsMNIST(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	hist, err := tr.Fit(trainSet, val, 2, 64)
+	hist, err := tr.Fit(trainSet, train.Epochs(2), train.BatchSize(64), train.Validation(val))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestDeterminism(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer tr.Close()
-		h, err := tr.Fit(trainSet, val, 1, 128)
+		h, err := tr.Fit(trainSet, train.Epochs(1), train.BatchSize(128), train.Validation(val))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,17 +109,17 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
-// TestPredictAnyCount: a model trained in batches predicts one image, or
-// any number, with the same result as a whole evaluation batch.
+// TestPredictAnyCount: a trainer's model predicts one image, or any number
+// (7 runs as batches of 4, 2 and 1), with the same result as a whole batch.
 func TestPredictAnyCount(t *testing.T) {
 	_, test := realMNIST(t)
-	tr, err := train.New(newRecipe(t, 1), train.WithEvalBatch(4))
+	tr, err := train.New(newRecipe(t, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
 	const n = 7
-	all, err := tr.Predict(test.Limit(n).Images(), n)
+	all, err := tr.Model().Predict(test.Limit(n).Images())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestPredictAnyCount(t *testing.T) {
 		t.Fatalf("got %d outputs, want %d", len(all), n*10)
 	}
 	for i := 0; i < n; i++ {
-		one, err := tr.Predict(test.Image(i), 1)
+		one, err := tr.Model().Predict(test.Image(i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,37 +142,65 @@ func TestPredictAnyCount(t *testing.T) {
 			t.Errorf("image %d: probabilities sum to %g", i, sum)
 		}
 	}
-	if _, err := tr.Predict(test.Image(0)[:100], 1); err == nil {
+	if _, err := tr.Model().Predict(test.Image(0)[:100]); err == nil {
 		t.Error("wrong input length: no error")
 	}
 }
 
 // TestNaNStopsTraining: a non-finite loss stops Fit with an error naming
 // the epoch and batch, and the weights are those from before that batch.
+// Fit refuses non-finite images before it trains (data.Dataset.Check, the
+// "NaN pixels" case), so the loss is made non-finite by finite weights so
+// large, as after a divergence, that the network's sums overflow.
 func TestNaNStopsTraining(t *testing.T) {
 	full, _ := realMNIST(t)
-	ds := full.Limit(300).Subset(seq(300))
-	ds.X, ds.Pixels = ds.Images(), nil
-	ds.X[2*784+100] = float32(math.NaN()) // image 2 is in the first batch of 300
-	model := newRecipe(t, 1)
-	before := append([]float32(nil), model.Params().List()[0].Value.Float32s()...)
-	tr, err := train.New(model, train.WithSeed(1))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		pixel  float32 // image 2's pixels, unless 0
+		weight float32 // every weight, unless 0
+		isNaN  bool    // the error wraps ErrNaN
+		want   string  // the error mentions it
+	}{
+		{"overflowing weights", 0, 1e20, true, "epoch 1, batch 1"},
+		{"NaN pixels", float32(math.NaN()), 0, false, "example 2"},
 	}
-	defer tr.Close()
-	hist, err := tr.Fit(ds, nil, 3, 300)
-	if !errors.Is(err, train.ErrNaN) {
-		t.Fatalf("err = %v, want ErrNaN", err)
-	}
-	if want := "epoch 1, batch 1"; !strings.Contains(err.Error(), want) {
-		t.Errorf("error %q does not name %q", err, want)
-	}
-	if len(hist.Epochs) != 0 {
-		t.Errorf("history has %d epochs, want 0", len(hist.Epochs))
-	}
-	if !reflect.DeepEqual(before, model.Params().List()[0].Value.Float32s()) {
-		t.Error("the weights changed although the batch was rejected")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := full.Limit(300).Subset(seq(300))
+			ds.X, ds.Pixels = ds.Images(), nil
+			if tc.pixel != 0 {
+				for i := 2 * 784; i < 3*784; i++ {
+					ds.X[i] = tc.pixel // image 2 is in the first batch of 300
+				}
+			}
+			m := newRecipe(t, 1)
+			if tc.weight != 0 {
+				for _, p := range m.Params().List() {
+					for i := range p.Value.Float32s() {
+						p.Value.Float32s()[i] = tc.weight
+					}
+				}
+			}
+			before := weightsOf(m)
+			tr, err := train.New(m, train.WithSeed(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			hist, err := tr.Fit(ds, train.Epochs(3), train.BatchSize(300))
+			if err == nil || errors.Is(err, train.ErrNaN) != tc.isNaN {
+				t.Fatalf("err = %v, want one that wraps ErrNaN: %v", err, tc.isNaN)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not name %q", err, tc.want)
+			}
+			if len(hist.Epochs) != 0 {
+				t.Errorf("history has %d epochs, want 0", len(hist.Epochs))
+			}
+			if !reflect.DeepEqual(before, weightsOf(m)) {
+				t.Error("the weights changed although the batch was rejected")
+			}
+		})
 	}
 }
 
@@ -186,18 +214,19 @@ func TestFitErrors(t *testing.T) {
 	}
 	defer tr.Close()
 	tests := []struct {
-		name          string
-		epochs, batch int
-		ds            *data.Dataset
+		name string
+		ds   *data.Dataset
+		opts []train.FitOption
 	}{
-		{"zero batch", 1, 0, ds},
-		{"negative epochs", -1, 10, ds},
-		{"empty data", 1, 10, &data.Dataset{}},
-		{"wrong image size", 1, 10, &data.Dataset{X: make([]float32, 4), Y: make([]float32, 10), Labels: []uint8{0}, N: 1, C: 1, H: 2, W: 2, Classes: 10}},
+		{"zero batch", ds, []train.FitOption{train.Epochs(1), train.BatchSize(0)}},
+		{"negative epochs", ds, []train.FitOption{train.Epochs(-1), train.BatchSize(10)}},
+		{"negative until epoch", ds, []train.FitOption{train.UntilEpoch(-1), train.BatchSize(10)}},
+		{"empty data", &data.Dataset{}, []train.FitOption{train.Epochs(1), train.BatchSize(10)}},
+		{"wrong image size", &data.Dataset{X: make([]float32, 4), Y: []float32{1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, Labels: []uint8{0}, N: 1, C: 1, H: 2, W: 2, Classes: 10}, []train.FitOption{train.Epochs(1), train.BatchSize(10)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := tr.Fit(tc.ds, nil, tc.epochs, tc.batch); err == nil {
+			if _, err := tr.Fit(tc.ds, tc.opts...); err == nil {
 				t.Error("no error")
 			}
 		})
@@ -225,7 +254,7 @@ func TestIntegerLabels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tr.Fit(ds, nil, 1, 100); err != nil {
+		if _, err := tr.Fit(ds, train.Epochs(1), train.BatchSize(100)); err != nil {
 			t.Fatal(err)
 		}
 		final[i] = tr.Model().Params().List()[0].Value.Float32s()

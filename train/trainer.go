@@ -13,7 +13,7 @@ import (
 	"github.com/gocnn/cnn/model"
 )
 
-// DefaultEvalBatch is the batch size Evaluate and Predict use unless
+// DefaultEvalBatch is the batch size Evaluate uses unless
 // WithEvalBatch says otherwise.
 const DefaultEvalBatch = 500
 
@@ -59,7 +59,7 @@ func WithOptimizer(o Optimizer) Option { return func(t *Trainer) { t.opt = o } }
 // model seed and trainer seed give the same history.
 func WithSeed(seed int64) Option { return func(t *Trainer) { t.seed = seed } }
 
-// WithEvalBatch sets the batch size of Evaluate and Predict.
+// WithEvalBatch sets the batch size of Evaluate.
 func WithEvalBatch(n int) Option { return func(t *Trainer) { t.evalBatch = n } }
 
 // WithCallbacks adds callbacks to every Fit.
@@ -281,7 +281,7 @@ func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, erro
 		return t.hist, errors.Errorf("train: UntilEpoch(%d) must not be negative", c.total)
 	}
 	if t.prog.Batch > 0 && epochs <= t.prog.Epoch {
-		return t.hist, errors.Errorf("train: UntilEpoch(%d): the trainer is part-way through epoch %d already", epochs, t.prog.Epoch+1)
+		return t.hist, errors.Errorf("train: the trainer is part-way through epoch %d, past the %d epochs asked for", t.prog.Epoch+1, epochs)
 	}
 	if c.batch <= 0 {
 		return t.hist, errors.Errorf("train: BatchSize(%d) must be positive", c.batch)
@@ -367,7 +367,12 @@ func (t *Trainer) TrainBatch(b data.Batch) (float64, error) {
 	if b.N <= 0 || len(b.X) != b.N*t.model.ExampleSize() {
 		return 0, errors.Errorf("train: batch of %d examples holds %d values; the model takes %d per example", b.N, len(b.X), t.model.ExampleSize())
 	}
-	if t.loss.classifies() && len(b.Labels) != b.N && len(b.Y) != b.N*t.model.OutputSize() {
+	switch k := t.model.OutputSize(); {
+	case b.Y != nil && len(b.Y) != b.N*k:
+		return 0, errors.Errorf("train: batch of %d examples has %d targets; the model outputs %d per example", b.N, len(b.Y), k)
+	case !t.loss.classifies() && b.Y == nil:
+		return 0, errors.Errorf("train: batch has no targets Y, which %v needs", t.loss)
+	case t.loss.classifies() && b.Y == nil && len(b.Labels) != b.N:
 		return 0, errors.Errorf("train: batch of %d examples has %d labels", b.N, len(b.Labels))
 	}
 	_, loss, err := t.trainStep(b, t.prog.Steps)
@@ -391,7 +396,10 @@ func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
 		p := &t.prog
-		p.Batch, p.LossSum, p.Correct, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Correct+Correct(s.pred, b.Labels, k), p.Seen+b.N
+		if t.loss.classifies() {
+			p.Correct += Correct(s.pred, b.Labels, k)
+		}
+		p.Batch, p.LossSum, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Seen+b.N
 		for _, cb := range t.callbacks {
 			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: p.Seen, Loss: p.LossSum / float64(p.Seen), Acc: float64(p.Correct) / float64(p.Seen)}); err != nil {
 				p.Seconds += time.Since(start).Seconds()
@@ -448,7 +456,9 @@ func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
 				return 0, 0, err
 			}
 			sum += l * float64(n)
-			correct += Correct(s.pred, part.Labels, k)
+			if t.loss.classifies() {
+				correct += Correct(s.pred, part.Labels, k)
+			}
 			lo += n
 		}
 	}

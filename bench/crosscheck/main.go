@@ -172,7 +172,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	}
 	defer tr.Close()
 	epochs := (steps + it.NumBatches() - 1) / it.NumBatches()
-	if _, err := tr.Fit(trainSet, nil, epochs, batch); err != nil {
+	if _, err := tr.Fit(trainSet, train.Epochs(epochs), train.BatchSize(batch)); err != nil {
 		return errors.Wrap(err, "training")
 	}
 	if len(m.Losses) != steps {

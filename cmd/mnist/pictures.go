@@ -8,7 +8,7 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/internal/atomicfile"
-	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/viz"
 )
@@ -23,7 +23,7 @@ const (
 // layer as a grid of grey pictures to path: one KH×KW map per filter and
 // input channel, scaled up 16 times. With one input channel (MNIST) the F
 // filters form one row; otherwise each filter is a row of C maps.
-func writeFilters(path string, model *layers.Sequential) error {
+func writeFilters(path string, model *model.Model) error {
 	for _, l := range model.Layers() {
 		if l.Type() != "Conv2D" {
 			continue
@@ -78,9 +78,8 @@ func picValues(t *tensor.Dense) ([]float32, error) {
 // convolution with the fewest filters, and a layer whose maps do not fill
 // its last row is padded with blank (mid-grey) cells. For the MNIST recipe
 // that is a row of 10 maps of 24×24 and two rows of 20 maps of 8×8.
-func writeFeatureMaps(path string, tr *train.Trainer, image []float32) error {
-	model := tr.Model()
-	in := model.InputShape()
+func writeFeatureMaps(path string, model *model.Model, image []float32) error {
+	in := model.InputShape(0)
 	size := 1
 	for _, d := range in {
 		size *= d
@@ -107,7 +106,7 @@ func writeFeatureMaps(path string, tr *train.Trainer, image []float32) error {
 		for j+1 < len(ls) && ls[j+1].Type() == "Activation" {
 			j++
 		}
-		nodes = append(nodes, out.Layers[j])
+		nodes = append(nodes, out.Layers[ls[j].Name()])
 	}
 	if len(nodes) == 0 {
 		return errors.New("feature maps: the model has no Conv2D layer")
@@ -172,7 +171,7 @@ func picResize(m []float32, h, w, oh, ow int) []float32 {
 // writeConfusion predicts every image of test and writes the confusion
 // matrix of true against predicted classes as a heat map to pngPath and as
 // CSV to csvPath. An empty path skips that file.
-func writeConfusion(pngPath, csvPath string, tr *train.Trainer, test *data.Dataset) error {
+func writeConfusion(pngPath, csvPath string, m *model.Model, test *data.Dataset) error {
 	if test.Len() == 0 {
 		return errors.New("confusion: the test set is empty")
 	}
@@ -180,7 +179,7 @@ func writeConfusion(pngPath, csvPath string, tr *train.Trainer, test *data.Datas
 	if k <= 0 || len(test.Labels) != test.N {
 		return errors.Errorf("confusion: the test set has %d labels for %d images and %d classes", len(test.Labels), test.N, k)
 	}
-	pred, err := tr.Predict(test.Images(), test.N)
+	pred, err := m.Predict(test.Images())
 	if err != nil {
 		return errors.Wrap(err, "confusion")
 	}

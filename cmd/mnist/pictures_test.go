@@ -14,6 +14,7 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/viz"
 )
@@ -82,11 +83,11 @@ func TestWritePictures(t *testing.T) {
 		}, gridSize(10, 5, 5, 10, 16)},
 		{"feature maps", func(dir string) (string, error) {
 			p := filepath.Join(dir, "features.png")
-			return p, writeFeatureMaps(p, tr, test.Image(3))
+			return p, writeFeatureMaps(p, tr.Model(), test.Image(3))
 		}, gridSize(30, 24, 24, 10, 4)},
 		{"confusion", func(dir string) (string, error) {
 			p := filepath.Join(dir, "confusion.png")
-			return p, writeConfusion(p, filepath.Join(dir, "confusion.csv"), tr, test)
+			return p, writeConfusion(p, filepath.Join(dir, "confusion.csv"), tr.Model(), test)
 		}, image.Pt(0, 0)},
 	}
 	for _, tc := range tests {
@@ -111,7 +112,7 @@ func TestConfusionCounts(t *testing.T) {
 	test := picDigits(13)
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "confusion.csv")
-	if err := writeConfusion("", csvPath, tr, test); err != nil {
+	if err := writeConfusion("", csvPath, tr.Model(), test); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "confusion.png")); err == nil {
@@ -155,7 +156,7 @@ func TestConfusionCounts(t *testing.T) {
 
 func TestPicturesErrors(t *testing.T) {
 	tr := picTrainer(t)
-	dense, err := layers.NewSequential([]int{1, 28, 28}, []layers.Layer{layers.Flatten(), layers.Dense(10, layers.Activation("softmax"))})
+	dense, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{layers.Flatten(), layers.Dense(10, layers.Activation(layers.ActSoftmax))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,10 +175,10 @@ func TestPicturesErrors(t *testing.T) {
 		want string
 	}{
 		{"filters without conv", writeFilters(out, dense), "no Conv2D"},
-		{"feature maps without conv", writeFeatureMaps(out, denseTr, make([]float32, 784)), "no Conv2D"},
-		{"feature maps of a wrong image", writeFeatureMaps(out, tr, make([]float32, 100)), "100 values"},
-		{"confusion of nothing", writeConfusion(out, "", tr, &data.Dataset{}), "empty"},
-		{"confusion with a bad label", writeConfusion(out, "", tr, badLabel), "label 12"},
+		{"feature maps without conv", writeFeatureMaps(out, denseTr.Model(), make([]float32, 784)), "no Conv2D"},
+		{"feature maps of a wrong image", writeFeatureMaps(out, tr.Model(), make([]float32, 100)), "100 values"},
+		{"confusion of nothing", writeConfusion(out, "", tr.Model(), &data.Dataset{}), "empty"},
+		{"confusion with a bad label", writeConfusion(out, "", tr.Model(), badLabel), "label 12"},
 		{"unwritable filters", writeFilters(filepath.Join(dir, "no", "f.png"), tr.Model()), filepath.Join(dir, "no", "f.png")},
 	}
 	for _, tc := range tests {

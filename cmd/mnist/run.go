@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cbs = append(cbs, train.EpochFunc(func(t *train.Trainer, _ train.Epoch) error { return saveRun(c.outDir, t) }))
 	}
 	if c.EarlyStop > 0 {
-		cbs = append(cbs, train.EarlyStopping("val_loss", c.EarlyStop, true))
+		cbs = append(cbs, train.EarlyStopping(train.MetricValLoss, c.EarlyStop, true))
 	}
 	tr, err := train.New(model, train.WithOptimizer(opt), train.WithSeed(int64(c.Seed)), train.WithCallbacks(cbs...))
 	if err != nil {
@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	fmt.Fprintf(stdout, "Training for %d epochs, batch %d, %v\n", c.Epochs, c.Batch, opt)
-	hist, fitErr := tr.Fit(trainSet, val, c.Epochs, c.Batch)
+	hist, fitErr := tr.Fit(trainSet, train.UntilEpoch(c.Epochs), train.BatchSize(c.Batch), train.Validation(val))
 	if fitErr != nil {
 		return stopped(c, tr, fitErr)
 	}
@@ -142,7 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	res := result{
 		Params: model.Params().Count(), Epochs: len(hist.Epochs), BatchSize: c.Batch, LR: c.LR, Optimizer: opt.String(), Seed: c.Seed,
 		TrainImages: trainSet.N, ValImages: val.N, TestImages: test.N,
-		MedianEpochS: hist.Median("seconds"), MedianTrainS: hist.Median("train_seconds"), ImagesPerS: hist.Median("images_per_s"),
+		MedianEpochS: median(hist, train.MetricSeconds), MedianTrainS: median(hist, train.MetricTrainSeconds), ImagesPerS: median(hist, train.MetricImagesPerS),
 		TestEvalS: time.Since(t0).Seconds(), PeakRSSMiB: peakRSSMiB(), TestLoss: testLoss, TestAcc: testAcc,
 	}
 	if n := len(hist.Epochs); n > 0 {
@@ -166,10 +166,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := writeFilters(out("filters.png"), model); err != nil {
 		return err
 	}
-	if err := writeFeatureMaps(out("feature_maps.png"), tr, test.Image(0)); err != nil {
+	if err := writeFeatureMaps(out("feature_maps.png"), model, test.Image(0)); err != nil {
 		return err
 	}
-	if err := writeConfusion(out("confusion.png"), out("confusion.csv"), tr, test); err != nil {
+	if err := writeConfusion(out("confusion.png"), out("confusion.csv"), model, test); err != nil {
 		return err
 	}
 	return writeJSON(out("result.json"), res)
@@ -285,6 +285,18 @@ func saveRun(dir string, tr *train.Trainer) error {
 	return writeHistory(dir, tr.History())
 }
 
+// median is History.Median of a metric that exists.
+func median(h *train.History, m train.Metric) float64 {
+	v, _ := h.Median(m)
+	return v
+}
+
+// series is History.Series of a metric that exists.
+func series(h *train.History, m train.Metric) []float64 {
+	v, _ := h.Series(m)
+	return v
+}
+
 func writeHistory(dir string, h *train.History) error {
 	if err := atomicfile.Write(filepath.Join(dir, "history.json"), h.WriteJSON); err != nil {
 		return err
@@ -293,13 +305,13 @@ func writeHistory(dir string, h *train.History) error {
 		return err
 	}
 	if err := viz.LinePlot(filepath.Join(dir, "accuracy.png"), "Training and validation accuracy", "Epochs", "Accuracy",
-		viz.Series{Name: "Training accuracy", Y: h.Series("acc"), Style: viz.Dots},
-		viz.Series{Name: "Validation accuracy", Y: h.Series("val_acc")}); err != nil {
+		viz.Series{Name: "Training accuracy", Y: series(h, train.MetricAcc), Style: viz.Dots},
+		viz.Series{Name: "Validation accuracy", Y: series(h, train.MetricValAcc)}); err != nil {
 		return err
 	}
 	return viz.LinePlot(filepath.Join(dir, "loss.png"), "Training and validation loss", "Epochs", "Loss",
-		viz.Series{Name: "Training loss", Y: h.Series("loss"), Style: viz.Dots},
-		viz.Series{Name: "Validation loss", Y: h.Series("val_loss")})
+		viz.Series{Name: "Training loss", Y: series(h, train.MetricLoss), Style: viz.Dots},
+		viz.Series{Name: "Validation loss", Y: series(h, train.MetricValLoss)})
 }
 
 func writeJSON(path string, v any) error {

@@ -12,6 +12,7 @@ package recipe
 import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 )
 
 // ValidationImages is how many of the 60,000 training images the recipe
@@ -20,16 +21,16 @@ const ValidationImages = 10000
 
 // Model returns the recipe's network for 1×28×28 images, its weights drawn
 // from seed.
-func Model(seed uint64) (*layers.Sequential, error) {
-	return layers.NewSequential([]int{1, 28, 28}, []layers.Layer{
-		layers.Conv2D(10, 5, 5, layers.Activation("relu")),
+func Model(seed uint64) (*model.Model, error) {
+	return model.NewSequential([]int{1, 28, 28}, []layers.Layer{
+		layers.Conv2D(10, 5, 5, layers.Activation(layers.ActReLU)),
 		layers.MaxPool2D(2, 2),
-		layers.Conv2D(20, 5, 5, layers.Activation("relu")),
+		layers.Conv2D(20, 5, 5, layers.Activation(layers.ActReLU)),
 		layers.MaxPool2D(2, 2),
 		layers.Flatten(),
-		layers.Dense(100, layers.Activation("relu")),
-		layers.Dense(10, layers.Activation("softmax")),
-	}, layers.Seed(seed))
+		layers.Dense(100, layers.Activation(layers.ActReLU)),
+		layers.Dense(10, layers.Activation(layers.ActSoftmax)),
+	}, model.Seed(seed))
 }
 
 // Split holds out ValidationImages of the training images, chosen by seed,

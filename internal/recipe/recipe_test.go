@@ -15,7 +15,7 @@ func TestModel(t *testing.T) {
 	if n := m.Params().Count(); n != 38390 {
 		t.Errorf("%d parameters, want 38,390", n)
 	}
-	if out := m.OutputShape(); !reflect.DeepEqual(out, []int{10}) {
+	if out := m.OutputShape(0); !reflect.DeepEqual(out, []int{10}) {
 		t.Errorf("output shape %v, want [10]", out)
 	}
 }

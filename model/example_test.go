@@ -1,28 +1,29 @@
-package layers_test
+package model_test
 
 import (
 	"fmt"
 	"os"
 
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 )
 
 // The classic Keras MNIST recipe, and its summary.
 func ExampleNewSequential() {
-	model, err := layers.NewSequential([]int{1, 28, 28}, []layers.Layer{
-		layers.Conv2D(10, 5, 5, layers.Activation("relu")),
+	m, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{
+		layers.Conv2D(10, 5, 5, layers.Activation(layers.ActReLU)),
 		layers.MaxPool2D(2, 2),
-		layers.Conv2D(20, 5, 5, layers.Activation("relu")),
+		layers.Conv2D(20, 5, 5, layers.Activation(layers.ActReLU)),
 		layers.MaxPool2D(2, 2),
 		layers.Flatten(),
-		layers.Dense(100, layers.Activation("relu")),
-		layers.Dense(10, layers.Activation("softmax")),
+		layers.Dense(100, layers.Activation(layers.ActReLU)),
+		layers.Dense(10, layers.Activation(layers.ActSoftmax)),
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	model.Summary(os.Stdout)
+	m.Summary(os.Stdout)
 	// Output:
 	// _________________________________________________________________
 	// Layer (type)                    Output Shape        Param #
@@ -43,7 +44,7 @@ func ExampleNewSequential() {
 
 // A shape that cannot work is an error when the model is made.
 func ExampleNewSequential_shapeError() {
-	_, err := layers.NewSequential([]int{1, 4, 4}, []layers.Layer{
+	_, err := model.NewSequential([]int{1, 4, 4}, []layers.Layer{
 		layers.Conv2D(2, 5, 5),
 	})
 	fmt.Println(err)
