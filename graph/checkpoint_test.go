@@ -2,8 +2,11 @@ package graph_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -145,4 +148,92 @@ func FuzzUnmarshalWeights(f *testing.F) {
 			}
 		}
 	})
+}
+
+// goldenParams returns a small store of the given dtype whose values are
+// fixed numbers (not drawn from a generator), so that its weights file is
+// the same on every machine.
+func goldenParams(t *testing.T, dtype tensor.Dtype) *graph.Params {
+	t.Helper()
+	p, err := graph.NewParams(dtype, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapes := []struct {
+		name  string
+		shape []int
+	}{{"conv/kernel", []int{2, 1, 3, 3}}, {"conv/bias", []int{2}}, {"dense/bias", []int{1}}}
+	k := 0
+	for _, s := range shapes {
+		q, err := p.Get(s.name, s.shape, graph.Zeros)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch dtype {
+		case tensor.Float32:
+			d := q.Value.Float32s()
+			for i := range d {
+				d[i] = float32(k)*0.375 - 2
+				k++
+			}
+		case tensor.Float64:
+			d := q.Value.Float64s()
+			for i := range d {
+				d[i] = float64(k)*0.375 - 2
+				k++
+			}
+		}
+	}
+	return p
+}
+
+// TestWeightsGolden: the weights files in testdata were written by the
+// version-1 writer before the framing moved to internal/frame. Today's
+// writer must produce the same bytes, and today's reader must load them.
+func TestWeightsGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		dtype tensor.Dtype
+		file  string
+		sum   string // sha256 of the file, so that it cannot be regenerated unnoticed
+	}{
+		{"float32", tensor.Float32, "weights-v1-float32.bin", "ace91c342fbe2a5ad11748a5be00652f85adaf9476c99cac1e32fafafdc1e0b4"},
+		{"float64", tensor.Float64, "weights-v1-float64.bin", "567f6ab5c08dd2f94837938126f91c80ea35956dd06ce5de13b6405e9c5992e7"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum := fmt.Sprintf("%x", sha256.Sum256(want)); sum != tc.sum {
+				t.Fatalf("%s has sha256 %s, want %s: the golden file was changed", tc.file, sum, tc.sum)
+			}
+			src := goldenParams(t, tc.dtype)
+			var got bytes.Buffer
+			if err := src.MarshalBinaryTo(&got); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("MarshalBinaryTo wrote %d bytes that differ from the %d of %s", got.Len(), len(want), tc.file)
+			}
+			dst, err := graph.NewParams(tc.dtype, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range src.List() {
+				if _, err := dst.Get(q.Name, q.Value.Shape(), graph.GlorotUniform); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := dst.LoadFile(filepath.Join("testdata", tc.file)); err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range src.List() {
+				if a, b := q.Value.Data(), dst.List()[i].Value.Data(); !reflect.DeepEqual(a, b) {
+					t.Errorf("%s: loaded %v, want %v", q.Name, b, a)
+				}
+			}
+		})
+	}
 }

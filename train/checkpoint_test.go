@@ -2,7 +2,9 @@ package train_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/train"
 )
 
@@ -153,5 +156,80 @@ func TestBrokenCheckpoints(t *testing.T) {
 				t.Error("a failed load changed the weights")
 			}
 		})
+	}
+}
+
+// goldenTrainer returns a trainer of a tiny model whose weights and
+// optimiser state are fixed numbers, so that its checkpoint is the same on
+// every machine.
+func goldenTrainer(t *testing.T) *train.Trainer {
+	t.Helper()
+	m, err := layers.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation("softmax"))}, layers.Seed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.New(m, train.WithOptimizer(train.RMSprop(1e-3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slots [][]float64
+	k := 0
+	for _, p := range m.Params().List() {
+		d := p.Value.Float32s()
+		s := make([]float64, len(d))
+		for i := range d {
+			d[i] = float32(k)*0.25 - 1
+			s[i] = float64(k) / 8
+			k++
+		}
+		slots = append(slots, s)
+	}
+	if err := tr.Optimizer().(train.Stateful).SetState(7, slots); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// TestCheckpointGolden: testdata/checkpoint-v1.bin was written by the
+// version-1 writer before the framing moved to internal/frame. Today's
+// writer must produce the same bytes, and today's reader must restore it.
+func TestCheckpointGolden(t *testing.T) {
+	const file = "testdata/checkpoint-v1.bin"
+	const sum = "a54c0ab73bc2aa02c5db171b1df8ef7345e811fd060903664c31f4900f309831" // sha256 of the file, so that it cannot be regenerated unnoticed
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf("%x", sha256.Sum256(want)); got != sum {
+		t.Fatalf("%s has sha256 %s, want %s: the golden file was changed", file, got, sum)
+	}
+	src := goldenTrainer(t)
+	defer src.Close()
+	var got bytes.Buffer
+	if err := src.WriteCheckpoint(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("WriteCheckpoint wrote %d bytes that differ from the %d of %s", got.Len(), len(want), file)
+	}
+	m, err := layers.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation("softmax"))}, layers.Seed(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := train.New(m, train.WithOptimizer(train.RMSprop(1e-3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if err := dst.LoadCheckpoint(file); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(weights(dst), weights(src)) {
+		t.Errorf("loaded weights %v, want %v", weights(dst), weights(src))
+	}
+	step, slots := dst.Optimizer().(train.Stateful).State()
+	wantStep, wantSlots := src.Optimizer().(train.Stateful).State()
+	if step != wantStep || !reflect.DeepEqual(slots, wantSlots) {
+		t.Errorf("loaded optimizer state %d %v, want %d %v", step, slots, wantStep, wantSlots)
 	}
 }
