@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -62,7 +63,7 @@ func TestWeightsRoundTrip(t *testing.T) {
 	}{
 		{"empty", nil, dst, "not a weights file"},
 		{"wrong magic", append([]byte("NOTWEIGH"), good[8:]...), dst, "not a weights file"},
-		{"truncated", good[:len(good)-7], dst, "checksum"},
+		{"truncated", good[:len(good)-7], dst, fmt.Sprintf("checksum mismatch): the file has %d bytes, this model's weights take %d", len(good)-7, len(good))},
 		{"bit flip", flipped, dst, "checksum"},
 		{"different architecture", good, newParams(t, 1, map[string][]int{"conv/kernel": {3, 1, 3, 3}, "conv/bias": {3}, "dense/bias": {1}}, order...), "different architecture"},
 		{"different count", good, newParams(t, 1, shapes, "conv/kernel", "conv/bias"), "has 3 parameters, the model has 2"},
@@ -128,6 +129,11 @@ func FuzzUnmarshalWeights(f *testing.F) {
 	f.Add(good.Bytes()[:20])
 	f.Add([]byte("GOCNNWTS"))
 	f.Add([]byte{})
+	var larger bytes.Buffer // a file longer than the model's: read in part
+	if err := goldenParams(f, tensor.Float32).MarshalBinaryTo(&larger); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(larger.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		dst, err := graph.NewParams(tensor.Float32, 2)
 		if err != nil {
@@ -153,11 +159,19 @@ func FuzzUnmarshalWeights(f *testing.F) {
 // goldenParams returns a small store of the given dtype whose values are
 // fixed numbers (not drawn from a generator), so that its weights file is
 // the same on every machine.
-func goldenParams(t *testing.T, dtype tensor.Dtype) *graph.Params {
+func goldenParams(t testing.TB, dtype tensor.Dtype) *graph.Params {
 	t.Helper()
-	p, err := graph.NewParams(dtype, 1)
+	p, err := newGoldenParams(dtype)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return p
+}
+
+func newGoldenParams(dtype tensor.Dtype) (*graph.Params, error) {
+	p, err := graph.NewParams(dtype, 1)
+	if err != nil {
+		return nil, err
 	}
 	shapes := []struct {
 		name  string
@@ -167,7 +181,7 @@ func goldenParams(t *testing.T, dtype tensor.Dtype) *graph.Params {
 	for _, s := range shapes {
 		q, err := p.Get(s.name, s.shape, graph.Zeros)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		switch dtype {
 		case tensor.Float32:
@@ -184,7 +198,7 @@ func goldenParams(t *testing.T, dtype tensor.Dtype) *graph.Params {
 			}
 		}
 	}
-	return p
+	return p, nil
 }
 
 // TestWeightsGolden: the weights files in testdata were written by the
@@ -233,6 +247,69 @@ func TestWeightsGolden(t *testing.T) {
 				if a, b := q.Value.Data(), dst.List()[i].Value.Data(); !reflect.DeepEqual(a, b) {
 					t.Errorf("%s: loaded %v, want %v", q.Name, b, a)
 				}
+			}
+		})
+	}
+}
+
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// zeros reads as zero bytes forever.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestLoadReadsNoMoreThanExpected: a file with the right magic followed by
+// a huge payload (64 MiB here, gigabytes in the wild) is rejected after
+// reading no more than the model's weights file takes (one byte more, to
+// see that the file goes on), with an error that says why. The bytes are
+// counted, so the test is exact and needs no memory.
+func TestLoadReadsNoMoreThanExpected(t *testing.T) {
+	p := goldenParams(t, tensor.Float32)
+	expected := p.BinarySize()
+	head := []byte("GOCNNWTS\x01\x00\x00\x00")
+	weightsOf := func(p *graph.Params) []byte {
+		var b bytes.Buffer
+		if err := p.MarshalBinaryTo(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	bigger := newParams(t, 1, map[string][]int{"conv/kernel": {64, 1, 3, 3}, "conv/bias": {64}, "dense/bias": {1}}, "conv/kernel", "conv/bias", "dense/bias")
+	tests := []struct {
+		name   string
+		prefix []byte // then 64 MiB of zeros
+		want   string
+		most   int64
+	}{
+		{"magic then zeros", head, fmt.Sprintf("weights file holds more than the %d bytes this model's weights take", expected), expected + 1},
+		{"a larger model's weights", weightsOf(bigger), `parameter 1 is "conv/kernel" (64, 1, 3, 3) in the file but "conv/kernel" (2, 1, 3, 3) in the model: different architecture`, expected + 1},
+		{"a float64 model's weights", weightsOf(goldenParams(t, tensor.Float64)), "weights file holds 8-byte values, the model uses float32", expected + 1},
+		{"wrong magic", []byte("GOCNNCKP\x01\x00\x00\x00"), "not a weights file", 12},
+		{"wrong version", []byte("GOCNNWTS\x02\x00\x00\x00"), "weights file version 2; this program reads version 1", 12},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &counter{r: io.MultiReader(bytes.NewReader(tc.prefix), io.LimitReader(zeros{}, 64<<20))}
+			err := p.UnmarshalBinaryFrom(c)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one saying %q", err, tc.want)
+			}
+			if c.n > tc.most {
+				t.Errorf("read %d bytes, want at most %d", c.n, tc.most)
 			}
 		})
 	}
