@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/internal/atomicfile"
+	"github.com/gocnn/cnn/internal/frame"
 )
 
 // The weights file format, version 1, little-endian:
@@ -28,19 +28,23 @@ import (
 //
 // The names and shapes record the architecture: loading into a model whose
 // parameters differ is an error that says what differs.
-const (
-	weightsMagic   = "GOCNNWTS"
-	weightsVersion = 1
-	maxWeightsSize = 1 << 31
-)
+//
+// The framing (magic, version, checksum) is internal/frame's: the body is
+// one raw section. Loading reads at most the size that the model's own
+// weights file has (BinarySize), so a huge or hostile file costs nothing.
+var weightsFormat = frame.Format{
+	Name:     "weights file",
+	Magic:    "GOCNNWTS",
+	Version:  1,
+	Sections: []frame.Section{{Name: "parameters", Length: frame.Raw}},
+}
 
 // MarshalBinaryTo writes every parameter, with its name and shape, in the
 // weights format.
 func (p *Params) MarshalBinaryTo(w io.Writer) error {
 	var b bytes.Buffer
-	b.WriteString(weightsMagic)
+	b.Grow(int(p.bodySize()))
 	le := binary.LittleEndian
-	b.Write(le.AppendUint32(nil, weightsVersion))
 	b.WriteByte(byte(p.dtype.Size()))
 	b.Write(le.AppendUint32(nil, uint32(len(p.list))))
 	for _, q := range p.list {
@@ -62,61 +66,52 @@ func (p *Params) MarshalBinaryTo(w io.Writer) error {
 			}
 		}
 	}
-	b.Write(le.AppendUint32(nil, crc32.ChecksumIEEE(b.Bytes())))
-	_, err := w.Write(b.Bytes())
-	return err
+	return weightsFormat.Write(w, b.Bytes())
+}
+
+// BinarySize returns the size of the weights file of these parameters:
+// what MarshalBinaryTo writes, and the most UnmarshalBinaryFrom reads.
+func (p *Params) BinarySize() int64 {
+	return frame.HeaderSize + p.bodySize() + frame.TrailerSize
+}
+
+// bodySize is the size of the parameters section.
+func (p *Params) bodySize() int64 {
+	n := int64(1 + 4) // dtype, count
+	for _, q := range p.list {
+		n += int64(2 + len(q.Name) + 1 + 4*len(q.Value.Shape()) + q.Value.Size()*int(p.dtype.Size()))
+	}
+	return n
 }
 
 // UnmarshalBinaryFrom reads weights written by MarshalBinaryTo into the
 // existing parameters. The file must hold exactly the same parameter names,
-// shapes and dtype; nothing is changed unless the whole file is valid.
+// shapes and dtype; nothing is changed unless the whole file is valid. It
+// reads no more than BinarySize bytes (and one to see whether the file goes
+// on): a longer file is an error that says how it differs from the model.
 func (p *Params) UnmarshalBinaryFrom(r io.Reader) error {
-	buf, err := io.ReadAll(io.LimitReader(r, maxWeightsSize+1))
+	sections, err := weightsFormat.Read(r, p.bodySize())
+	if err != nil {
+		var large *frame.TooLargeError
+		if errors.As(err, &large) {
+			const tooLarge = "weights file holds more than the %d bytes this model's weights take"
+			// Say what differs, if the part read shows it.
+			if _, why := p.decode(large.Partial); why != nil && why != errMalformed {
+				return errors.Wrapf(why, tooLarge, p.BinarySize())
+			}
+			return errors.Errorf(tooLarge, p.BinarySize())
+		}
+		var sum *frame.ChecksumError
+		if errors.As(err, &sum) && sum.Size != p.BinarySize() {
+			return errors.Errorf("%v: the file has %d bytes, this model's weights take %d", err, sum.Size, p.BinarySize())
+		}
+		return err
+	}
+	vals, err := p.decode(sections[0])
 	if err != nil {
 		return err
 	}
-	if len(buf) > maxWeightsSize {
-		return errors.New("weights file is larger than 2 GiB")
-	}
-	if len(buf) < len(weightsMagic)+4+1+4+4 || string(buf[:len(weightsMagic)]) != weightsMagic {
-		return errors.New("not a weights file (bad magic or too short)")
-	}
 	le := binary.LittleEndian
-	body, sum := buf[:len(buf)-4], le.Uint32(buf[len(buf)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return errors.New("weights file is corrupt or truncated (checksum mismatch)")
-	}
-	if v := le.Uint32(body[8:]); v != weightsVersion {
-		return errors.Errorf("weights file version %d; this program reads version %d", v, weightsVersion)
-	}
-	rd := &reader{b: body[12:]}
-	dsize := int(rd.u8())
-	if dsize != int(p.dtype.Size()) {
-		return errors.Errorf("weights file holds %d-byte values, the model uses %v", dsize, p.dtype)
-	}
-	count := int(rd.u32())
-	if count != len(p.list) {
-		return errors.Errorf("weights file has %d parameters, the model has %d", count, len(p.list))
-	}
-	vals := make([][]byte, count)
-	for i, q := range p.list {
-		name := string(rd.bytes(int(rd.u16())))
-		rank := int(rd.u8())
-		shape := make(tensor.Shape, rank)
-		for j := range shape {
-			shape[j] = int(rd.u32())
-		}
-		if rd.err != nil {
-			break
-		}
-		if name != q.Name || !shape.Eq(q.Value.Shape()) {
-			return errors.Errorf("parameter %d is %q %v in the file but %q %v in the model: different architecture", i+1, name, shape, q.Name, q.Value.Shape())
-		}
-		vals[i] = rd.bytes(q.Value.Size() * dsize)
-	}
-	if rd.err != nil || len(rd.b) != 0 {
-		return errors.New("weights file is malformed (sizes do not add up)")
-	}
 	for i, q := range p.list {
 		switch q.Value.Dtype() {
 		case tensor.Float32:
@@ -132,6 +127,45 @@ func (p *Params) UnmarshalBinaryFrom(r io.Reader) error {
 		}
 	}
 	return nil
+}
+
+// errMalformed is decode's error for a body whose sizes do not add up.
+var errMalformed = errors.New("weights file is malformed (sizes do not add up)")
+
+// decode checks the parameters section body against the model and returns
+// the bytes of each parameter's values. A body of the model's architecture
+// whose sizes do not add up is errMalformed; a body of another architecture
+// is an error saying what differs, as soon as what it holds shows it.
+func (p *Params) decode(body []byte) ([][]byte, error) {
+	rd := &reader{b: body}
+	dsize := int(rd.u8())
+	if rd.err == nil && dsize != int(p.dtype.Size()) {
+		return nil, errors.Errorf("weights file holds %d-byte values, the model uses %v", dsize, p.dtype)
+	}
+	count := int(rd.u32())
+	if rd.err == nil && count != len(p.list) {
+		return nil, errors.Errorf("weights file has %d parameters, the model has %d", count, len(p.list))
+	}
+	vals := make([][]byte, len(p.list))
+	for i, q := range p.list {
+		name := string(rd.bytes(int(rd.u16())))
+		rank := int(rd.u8())
+		shape := make(tensor.Shape, rank)
+		for j := range shape {
+			shape[j] = int(rd.u32())
+		}
+		if rd.err != nil {
+			break
+		}
+		if name != q.Name || !shape.Eq(q.Value.Shape()) {
+			return nil, errors.Errorf("parameter %d is %q %v in the file but %q %v in the model: different architecture", i+1, name, shape, q.Name, q.Value.Shape())
+		}
+		vals[i] = rd.bytes(q.Value.Size() * dsize)
+	}
+	if rd.err != nil || len(rd.b) != 0 {
+		return nil, errMalformed
+	}
+	return vals, nil
 }
 
 // reader reads little-endian fields from a byte slice, remembering the

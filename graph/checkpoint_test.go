@@ -2,8 +2,12 @@ package graph_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -59,7 +63,7 @@ func TestWeightsRoundTrip(t *testing.T) {
 	}{
 		{"empty", nil, dst, "not a weights file"},
 		{"wrong magic", append([]byte("NOTWEIGH"), good[8:]...), dst, "not a weights file"},
-		{"truncated", good[:len(good)-7], dst, "checksum"},
+		{"truncated", good[:len(good)-7], dst, fmt.Sprintf("checksum mismatch): the file has %d bytes, this model's weights take %d", len(good)-7, len(good))},
 		{"bit flip", flipped, dst, "checksum"},
 		{"different architecture", good, newParams(t, 1, map[string][]int{"conv/kernel": {3, 1, 3, 3}, "conv/bias": {3}, "dense/bias": {1}}, order...), "different architecture"},
 		{"different count", good, newParams(t, 1, shapes, "conv/kernel", "conv/bias"), "has 3 parameters, the model has 2"},
@@ -125,6 +129,11 @@ func FuzzUnmarshalWeights(f *testing.F) {
 	f.Add(good.Bytes()[:20])
 	f.Add([]byte("GOCNNWTS"))
 	f.Add([]byte{})
+	var larger bytes.Buffer // a file longer than the model's: read in part
+	if err := goldenParams(f, tensor.Float32).MarshalBinaryTo(&larger); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(larger.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		dst, err := graph.NewParams(tensor.Float32, 2)
 		if err != nil {
@@ -145,4 +154,163 @@ func FuzzUnmarshalWeights(f *testing.F) {
 			}
 		}
 	})
+}
+
+// goldenParams returns a small store of the given dtype whose values are
+// fixed numbers (not drawn from a generator), so that its weights file is
+// the same on every machine.
+func goldenParams(t testing.TB, dtype tensor.Dtype) *graph.Params {
+	t.Helper()
+	p, err := newGoldenParams(dtype)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func newGoldenParams(dtype tensor.Dtype) (*graph.Params, error) {
+	p, err := graph.NewParams(dtype, 1)
+	if err != nil {
+		return nil, err
+	}
+	shapes := []struct {
+		name  string
+		shape []int
+	}{{"conv/kernel", []int{2, 1, 3, 3}}, {"conv/bias", []int{2}}, {"dense/bias", []int{1}}}
+	k := 0
+	for _, s := range shapes {
+		q, err := p.Get(s.name, s.shape, graph.Zeros)
+		if err != nil {
+			return nil, err
+		}
+		switch dtype {
+		case tensor.Float32:
+			d := q.Value.Float32s()
+			for i := range d {
+				d[i] = float32(k)*0.375 - 2
+				k++
+			}
+		case tensor.Float64:
+			d := q.Value.Float64s()
+			for i := range d {
+				d[i] = float64(k)*0.375 - 2
+				k++
+			}
+		}
+	}
+	return p, nil
+}
+
+// TestWeightsGolden: the weights files in testdata were written by the
+// version-1 writer before the framing moved to internal/frame. Today's
+// writer must produce the same bytes, and today's reader must load them.
+func TestWeightsGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		dtype tensor.Dtype
+		file  string
+		sum   string // sha256 of the file, so that it cannot be regenerated unnoticed
+	}{
+		{"float32", tensor.Float32, "weights-v1-float32.bin", "ace91c342fbe2a5ad11748a5be00652f85adaf9476c99cac1e32fafafdc1e0b4"},
+		{"float64", tensor.Float64, "weights-v1-float64.bin", "567f6ab5c08dd2f94837938126f91c80ea35956dd06ce5de13b6405e9c5992e7"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum := fmt.Sprintf("%x", sha256.Sum256(want)); sum != tc.sum {
+				t.Fatalf("%s has sha256 %s, want %s: the golden file was changed", tc.file, sum, tc.sum)
+			}
+			src := goldenParams(t, tc.dtype)
+			var got bytes.Buffer
+			if err := src.MarshalBinaryTo(&got); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("MarshalBinaryTo wrote %d bytes that differ from the %d of %s", got.Len(), len(want), tc.file)
+			}
+			dst, err := graph.NewParams(tc.dtype, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range src.List() {
+				if _, err := dst.Get(q.Name, q.Value.Shape(), graph.GlorotUniform); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := dst.LoadFile(filepath.Join("testdata", tc.file)); err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range src.List() {
+				if a, b := q.Value.Data(), dst.List()[i].Value.Data(); !reflect.DeepEqual(a, b) {
+					t.Errorf("%s: loaded %v, want %v", q.Name, b, a)
+				}
+			}
+		})
+	}
+}
+
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// zeros reads as zero bytes forever.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestLoadReadsNoMoreThanExpected: a file with the right magic followed by
+// a huge payload (64 MiB here, gigabytes in the wild) is rejected after
+// reading no more than the model's weights file takes (one byte more, to
+// see that the file goes on), with an error that says why. The bytes are
+// counted, so the test is exact and needs no memory.
+func TestLoadReadsNoMoreThanExpected(t *testing.T) {
+	p := goldenParams(t, tensor.Float32)
+	expected := p.BinarySize()
+	head := []byte("GOCNNWTS\x01\x00\x00\x00")
+	weightsOf := func(p *graph.Params) []byte {
+		var b bytes.Buffer
+		if err := p.MarshalBinaryTo(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	bigger := newParams(t, 1, map[string][]int{"conv/kernel": {64, 1, 3, 3}, "conv/bias": {64}, "dense/bias": {1}}, "conv/kernel", "conv/bias", "dense/bias")
+	tests := []struct {
+		name   string
+		prefix []byte // then 64 MiB of zeros
+		want   string
+		most   int64
+	}{
+		{"magic then zeros", head, fmt.Sprintf("weights file holds more than the %d bytes this model's weights take", expected), expected + 1},
+		{"a larger model's weights", weightsOf(bigger), `parameter 1 is "conv/kernel" (64, 1, 3, 3) in the file but "conv/kernel" (2, 1, 3, 3) in the model: different architecture`, expected + 1},
+		{"a float64 model's weights", weightsOf(goldenParams(t, tensor.Float64)), "weights file holds 8-byte values, the model uses float32", expected + 1},
+		{"wrong magic", []byte("GOCNNCKP\x01\x00\x00\x00"), "not a weights file", 12},
+		{"wrong version", []byte("GOCNNWTS\x02\x00\x00\x00"), "weights file version 2; this program reads version 1", 12},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &counter{r: io.MultiReader(bytes.NewReader(tc.prefix), io.LimitReader(zeros{}, 64<<20))}
+			err := p.UnmarshalBinaryFrom(c)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one saying %q", err, tc.want)
+			}
+			if c.n > tc.most {
+				t.Errorf("read %d bytes, want at most %d", c.n, tc.most)
+			}
+		})
+	}
 }

@@ -2,15 +2,14 @@ package train
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
-	"hash/crc32"
 	"io"
 	"os"
 
 	"github.com/pkg/errors"
 
 	"github.com/gocnn/cnn/internal/atomicfile"
+	"github.com/gocnn/cnn/internal/frame"
 )
 
 // A training checkpoint, version 1, holds everything a run needs to go on
@@ -23,11 +22,32 @@ import (
 //	weights  uint64 length, then the model's weights file (see
 //	         graph.Params.MarshalBinaryTo), which records the architecture
 //	crc32    uint32  IEEE checksum of everything before it
+//
+// The framing (magic, version, length-prefixed sections, checksum) is
+// internal/frame's. Loading reads at most maxMetaSize bytes of metadata
+// and the size of the model's own weights file.
+var checkpointFormat = frame.Format{
+	Name:    "checkpoint",
+	Magic:   "GOCNNCKP",
+	Version: 1,
+	Sections: []frame.Section{
+		{Name: "metadata", Length: frame.Uint32},
+		{Name: "weights", Length: frame.Uint64},
+	},
+}
+
+// The metadata limit: room for the run state, the history of many
+// thousand epochs and the optimiser's name, plus, for each parameter value,
+// maxSlots state values of at most slotBytes bytes of JSON each.
 const (
-	checkpointMagic   = "GOCNNCKP"
-	checkpointVersion = 1
-	maxCheckpointSize = 1 << 31
+	metaBaseSize = 16 << 20
+	maxSlots     = 8
+	slotBytes    = 32
 )
+
+// maxMetaSize returns the most metadata a checkpoint of a model with n
+// parameter values may hold.
+func maxMetaSize(n int) int64 { return metaBaseSize + int64(n)*maxSlots*slotBytes }
 
 type checkpointMeta struct {
 	State     State       `json:"state"`
@@ -53,17 +73,7 @@ func (t *Trainer) WriteCheckpoint(w io.Writer) error {
 	if err := t.model.Params().MarshalBinaryTo(&weights); err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	le := binary.LittleEndian
-	b.WriteString(checkpointMagic)
-	b.Write(le.AppendUint32(nil, checkpointVersion))
-	b.Write(le.AppendUint32(nil, uint32(len(meta))))
-	b.Write(meta)
-	b.Write(le.AppendUint64(nil, uint64(weights.Len())))
-	b.Write(weights.Bytes())
-	b.Write(le.AppendUint32(nil, crc32.ChecksumIEEE(b.Bytes())))
-	_, err = w.Write(b.Bytes())
-	return err
+	return checkpointFormat.Write(w, meta, weights.Bytes())
 }
 
 // ReadCheckpoint restores a checkpoint written by WriteCheckpoint into the
@@ -71,36 +81,17 @@ func (t *Trainer) WriteCheckpoint(w io.Writer) error {
 // architecture and the optimiser must be the ones the checkpoint was made
 // with. Nothing is changed unless the whole checkpoint is valid.
 func (t *Trainer) ReadCheckpoint(r io.Reader) error {
-	buf, err := io.ReadAll(io.LimitReader(r, maxCheckpointSize+1))
+	sections, err := checkpointFormat.Read(r, maxMetaSize(t.model.Params().Count()), t.model.Params().BinarySize())
 	if err != nil {
+		var large *frame.TooLargeError
+		if errors.As(err, &large) && large.Section == "weights" {
+			return errors.Errorf("checkpoint's weights take %d bytes, this model's take %d: it was made for another model", large.Size, large.Max)
+		}
 		return err
 	}
-	if len(buf) > maxCheckpointSize {
-		return errors.New("checkpoint is larger than 2 GiB")
-	}
-	if len(buf) < len(checkpointMagic)+4+4+8+4 || string(buf[:len(checkpointMagic)]) != checkpointMagic {
-		return errors.New("not a checkpoint file (bad magic or too short)")
-	}
-	le := binary.LittleEndian
-	body, sum := buf[:len(buf)-4], le.Uint32(buf[len(buf)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return errors.New("checkpoint is corrupt or truncated (checksum mismatch)")
-	}
-	if v := le.Uint32(body[8:]); v != checkpointVersion {
-		return errors.Errorf("checkpoint version %d; this program reads version %d", v, checkpointVersion)
-	}
-	rest := body[12:]
-	n := int(le.Uint32(rest))
-	if n > len(rest)-4-8 {
-		return errors.New("checkpoint is malformed (sizes do not add up)")
-	}
 	var meta checkpointMeta
-	if err := json.Unmarshal(rest[4:4+n], &meta); err != nil {
+	if err := json.Unmarshal(sections[0], &meta); err != nil {
 		return errors.Wrap(err, "checkpoint metadata")
-	}
-	rest = rest[4+n:]
-	if m := le.Uint64(rest); m != uint64(len(rest)-8) {
-		return errors.New("checkpoint is malformed (sizes do not add up)")
 	}
 	if meta.Optimizer != t.opt.String() {
 		return errors.Errorf("checkpoint was made with %s, this run uses %s", meta.Optimizer, t.opt)
@@ -125,7 +116,7 @@ func (t *Trainer) ReadCheckpoint(r io.Reader) error {
 		return errors.Errorf("checkpoint state %+v does not match its %d history epochs", meta.State, len(meta.History))
 	}
 	// The weights check their own architecture and change nothing on error.
-	if err := t.model.Params().UnmarshalBinaryFrom(bytes.NewReader(rest[8:])); err != nil {
+	if err := t.model.Params().UnmarshalBinaryFrom(bytes.NewReader(sections[1])); err != nil {
 		return err
 	}
 	if err := st.SetState(meta.Step, meta.Slots); err != nil {

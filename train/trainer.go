@@ -216,13 +216,13 @@ var ErrNaN = errors.New("loss is not finite")
 // next epoch, the batches completed with their running sums. A checkpoint
 // saves it, so that a resumed run picks up at the very next batch.
 type State struct {
-	Epoch   int     `json:"epoch"`    // epochs completed
-	Batch   int     `json:"batch"`    // batches completed of the next epoch
-	LossSum float64 `json:"loss_sum"` // Σ batch loss × batch size over those batches
-	Correct int     `json:"correct"`  // correct predictions over those batches
-	Seen    int     `json:"seen"`     // examples in those batches
-	Seconds float64 `json:"seconds"`  // training time spent on those batches
-	Steps   uint64  `json:"steps"`    // training steps taken in all, by Fit and TrainBatch
+	Epoch   int     `json:"epoch"`           // epochs completed
+	Batch   int     `json:"batch"`           // batches completed of the next epoch
+	LossSum float64 `json:"loss_sum"`        // Σ batch loss × batch size over those batches
+	Correct int     `json:"correct"`         // correct predictions over those batches
+	Seen    int     `json:"seen"`            // examples in those batches
+	Seconds float64 `json:"seconds"`         // training time spent on those batches
+	Steps   uint64  `json:"steps,omitempty"` // training steps taken in all, by Fit and TrainBatch
 }
 
 // State returns how far the trainer has got.

@@ -590,10 +590,25 @@ func TestWriteFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 			decodePNG(t, path)
-			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
-				t.Errorf("stat = %v, %v; want mode 0644", fi, err)
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("stat = %v, %v; want the old file's mode 0600 kept", fi, err)
 			}
 			noTemps(t, dir, "out.png")
+		})
+		t.Run(wr.name+"/through a symbolic link", func(t *testing.T) {
+			dir := t.TempDir()
+			path, real := filepath.Join(dir, "out.png"), filepath.Join(dir, "real.png")
+			if err := os.Symlink("real.png", path); err != nil {
+				t.Fatal(err)
+			}
+			if err := wr.write(path); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Errorf("lstat = %v, %v; want the link kept", fi, err)
+			}
+			decodePNG(t, real)
+			noTemps(t, dir, "out.png", "real.png")
 		})
 	}
 }
