@@ -142,6 +142,7 @@ type TooLargeError struct {
 	Partial []byte
 }
 
+// Error says which section is too large, its size and the maximum.
 func (e *TooLargeError) Error() string {
 	if e.Size < 0 {
 		return fmt.Sprintf("%s: the %s section holds more than the %d bytes expected", e.Format, e.Section, e.Max)
@@ -156,6 +157,7 @@ type ChecksumError struct {
 	Size   int64  // the bytes read, checksum included
 }
 
+// Error says that the file is corrupt or truncated.
 func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("%s is corrupt or truncated (checksum mismatch)", e.Format)
 }
