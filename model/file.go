@@ -1,0 +1,356 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/internal/atomicfile"
+	"github.com/gocnn/cnn/internal/frame"
+	"github.com/gocnn/cnn/layers"
+)
+
+// The whole-model file, version 1, in the framing of internal/frame:
+//
+//	magic    "GOCNNMDL", version 1
+//	architecture  uint32 length, then JSON: the inputs, every layer with
+//	              its type, name, configuration and input nodes, the
+//	              outputs, the dtype and the seed
+//	weights       uint64 length, then the model's weights file (see
+//	              graph.Params.MarshalBinaryTo)
+//	state         uint64 length, then JSON: named extra state, such as an
+//	              optimiser's, or empty
+//	crc32
+var modelFormat = frame.Format{
+	Name: "model file", Magic: "GOCNNMDL", Version: 1,
+	Sections: []frame.Section{{Name: "architecture", Length: frame.Uint32}, {Name: "weights", Length: frame.Uint64}, {Name: "state", Length: frame.Uint64}},
+}
+
+// Caps on the sections of a model file. The weights must also have the
+// exact size that the architecture implies.
+const (
+	MaxArchitectureBytes = 16 << 20
+	MaxWeightsBytes      = 1 << 31
+	MaxStateBytes        = 1 << 32
+)
+
+// State is named extra state that a model file carries beside the model,
+// such as an optimiser's (package train saves its optimiser as
+// "optimizer").
+type State map[string]json.RawMessage
+
+// architecture is the JSON record of a model's wiring.
+type architecture struct {
+	Dtype      string      `json:"dtype"`
+	Seed       uint64      `json:"seed"`
+	Sequential bool        `json:"sequential,omitempty"`
+	Inputs     []inputArch `json:"inputs"`
+	Layers     []layerArch `json:"layers"`
+	Outputs    []string    `json:"outputs"`
+}
+
+type inputArch struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+}
+
+type layerArch struct {
+	Name   string          `json:"name"`
+	Type   string          `json:"type"`
+	Config json.RawMessage `json:"config"`
+	Inputs []string        `json:"inputs"`
+}
+
+// architecture records m's wiring; every layer must be Configurable.
+func (m *Model) architecture() (architecture, error) {
+	a := architecture{Dtype: m.Dtype().String(), Seed: m.params.Seed(), Sequential: m.sequential}
+	for _, in := range m.inputs {
+		a.Inputs = append(a.Inputs, inputArch{Name: m.names[in], Shape: in.shape})
+	}
+	for _, n := range m.nodes {
+		cfg, err := layers.ConfigOf(n.layer)
+		if err != nil {
+			return a, err
+		}
+		la := layerArch{Name: m.names[n], Type: n.layer.Type(), Config: cfg}
+		for _, in := range n.inputs {
+			la.Inputs = append(la.Inputs, m.names[in])
+		}
+		a.Layers = append(a.Layers, la)
+	}
+	for _, out := range m.outputs {
+		a.Outputs = append(a.Outputs, m.names[out])
+	}
+	return a, nil
+}
+
+// Write writes the whole model (its architecture, its weights and state,
+// which may be nil) to w in the model-file format.
+func (m *Model) Write(w io.Writer, state State) error {
+	a, err := m.architecture()
+	if err != nil {
+		return errors.Wrap(err, "model: save")
+	}
+	arch, err := json.Marshal(a)
+	if err != nil {
+		return errors.Wrap(err, "model: save")
+	}
+	var weights bytes.Buffer
+	if err := m.params.MarshalBinaryTo(&weights); err != nil {
+		return err
+	}
+	var st []byte
+	if len(state) > 0 {
+		if st, err = json.Marshal(state); err != nil {
+			return errors.Wrap(err, "model: save: state")
+		}
+	}
+	return modelFormat.Write(w, arch, weights.Bytes(), st)
+}
+
+// Save writes the whole model and state (which may be nil) to path,
+// atomically: an interrupted save leaves an earlier file intact. Load
+// rebuilds the model from it with no Go code.
+func (m *Model) Save(path string, state State) error {
+	return atomicfile.Write(path, func(w io.Writer) error { return m.Write(w, state) })
+}
+
+// Read reads a model file written by Write and rebuilds the model: its
+// layers (built-in ones, and custom ones registered with layers.Register),
+// its wiring and its weights. opts apply to the rebuilt model (MaxBatch,
+// MaxIdle; its seed and dtype come from the file).
+func Read(r io.Reader, opts ...Option) (*Model, State, error) {
+	secs, err := modelFormat.Read(r, MaxArchitectureBytes, MaxWeightsBytes, MaxStateBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	var a architecture
+	if err := decodeStrict(secs[0], &a); err != nil {
+		return nil, nil, errors.Wrap(err, "model file: architecture")
+	}
+	m, err := a.build(opts)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "model file: architecture")
+	}
+	if got, want := int64(len(secs[1])), m.params.BinarySize(); got != want {
+		return nil, nil, errors.Errorf("model file: the weights section holds %d bytes, the architecture needs %d", got, want)
+	}
+	if err := m.params.UnmarshalBinaryFrom(bytes.NewReader(secs[1])); err != nil {
+		return nil, nil, errors.Wrap(err, "model file")
+	}
+	var state State
+	if len(secs[2]) > 0 {
+		if err := json.Unmarshal(secs[2], &state); err != nil {
+			return nil, nil, errors.Wrap(err, "model file: state")
+		}
+	}
+	return m, state, nil
+}
+
+// Load reads the model file at path (see Read). Errors name the file.
+func Load(path string, opts ...Option) (*Model, State, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	m, st, err := Read(f, opts...)
+	return m, st, errors.Wrapf(err, "loading %s", path)
+}
+
+// openRegular opens path for reading, refusing anything but a regular file
+// (a named pipe would block forever).
+func openRegular(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, errors.WithStack(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	return f, errors.WithStack(err)
+}
+
+// build makes the model the architecture describes.
+func (a architecture) build(opts []Option) (*Model, error) {
+	var dtype Option
+	switch a.Dtype {
+	case tensor.Float32.String():
+	case tensor.Float64.String():
+		dtype = Float64()
+	default:
+		return nil, errors.Errorf("dtype %q is not float32 or float64", a.Dtype)
+	}
+	nodes := map[string]*Node{}
+	var inputs, outputs []*Node
+	for _, in := range a.Inputs {
+		if _, ok := nodes[in.Name]; ok || in.Name == "" {
+			return nil, errors.Errorf("input name %q is empty or repeated", in.Name)
+		}
+		n := Input(in.Shape...)
+		nodes[in.Name] = n
+		inputs = append(inputs, n)
+	}
+	for _, la := range a.Layers {
+		if _, ok := nodes[la.Name]; ok || la.Name == "" {
+			return nil, errors.Errorf("layer name %q is empty or repeated", la.Name)
+		}
+		l, err := layers.FromConfig(la.Type, la.Config)
+		if err != nil {
+			return nil, errors.Wrapf(err, "layer %s", la.Name)
+		}
+		l.SetName(la.Name)
+		var ins []*Node
+		for _, name := range la.Inputs {
+			in, ok := nodes[name]
+			if !ok {
+				return nil, errors.Errorf("layer %s takes %q, which no earlier layer or input is called", la.Name, name)
+			}
+			ins = append(ins, in)
+		}
+		nodes[la.Name] = Apply(l, ins...)
+	}
+	for _, name := range a.Outputs {
+		out, ok := nodes[name]
+		if !ok {
+			return nil, errors.Errorf("output %q names no layer", name)
+		}
+		outputs = append(outputs, out)
+	}
+	m, err := New(inputs, outputs, append([]Option{Seed(a.Seed), dtype}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	m.sequential = a.Sequential
+	return m, nil
+}
+
+// decodeStrict unmarshals b into v, refusing unknown fields.
+func decodeStrict(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	return errors.WithStack(d.Decode(v))
+}
+
+// LoadWeights loads into m the weights of a model file (Save) or of a
+// weights file (graph.Params.SaveFile, such as cmd/mnist's weights.bin).
+// A model file whose architecture differs from m's is an error that says
+// what differs (a layer's activation, pooling, strides or shape, the
+// wiring); a weights file records only parameter names and shapes, which
+// must match. Nothing changes unless the whole file is valid. It must not
+// run concurrently with Predict.
+func (m *Model) LoadWeights(path string) error {
+	f, err := openRegular(path)
+	if err != nil {
+		return errors.Wrap(err, "loading weights")
+	}
+	defer f.Close()
+	head := make([]byte, len(modelFormat.Magic))
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return errors.Wrapf(err, "loading weights from %s", path)
+	}
+	if string(head[:n]) != modelFormat.Magic {
+		return errors.Wrapf(m.params.UnmarshalBinaryFrom(f), "loading weights from %s", path)
+	}
+	secs, err := modelFormat.Read(f, MaxArchitectureBytes, MaxWeightsBytes, MaxStateBytes)
+	if err != nil {
+		return errors.Wrapf(err, "loading weights from %s", path)
+	}
+	var a architecture
+	if err := decodeStrict(secs[0], &a); err != nil {
+		return errors.Wrapf(err, "loading weights from %s: architecture", path)
+	}
+	mine, err := m.architecture()
+	if err != nil {
+		return err
+	}
+	if err := diffArchitecture(a, mine); err != nil {
+		return errors.Wrapf(err, "loading weights from %s: different architecture", path)
+	}
+	return errors.Wrapf(m.params.UnmarshalBinaryFrom(bytes.NewReader(secs[1])), "loading weights from %s", path)
+}
+
+// diffArchitecture returns an error saying how the architecture in a file
+// differs from the model's, or nil if they agree (the seed may differ).
+func diffArchitecture(file, model architecture) error {
+	if file.Dtype != model.Dtype {
+		return errors.Errorf("dtype %s in the file, %s in the model", file.Dtype, model.Dtype)
+	}
+	if len(file.Inputs) != len(model.Inputs) {
+		return errors.Errorf("%d inputs in the file, %d in the model", len(file.Inputs), len(model.Inputs))
+	}
+	for i := range file.Inputs {
+		if !reflect.DeepEqual(file.Inputs[i], model.Inputs[i]) {
+			return errors.Errorf("input %d is %s %v in the file, %s %v in the model", i+1, file.Inputs[i].Name, file.Inputs[i].Shape, model.Inputs[i].Name, model.Inputs[i].Shape)
+		}
+	}
+	if len(file.Layers) != len(model.Layers) {
+		return errors.Errorf("%d layers in the file, %d in the model", len(file.Layers), len(model.Layers))
+	}
+	for i, f := range file.Layers {
+		g := model.Layers[i]
+		switch {
+		case f.Type != g.Type:
+			return errors.Errorf("layer %d is %s (%s) in the file, %s (%s) in the model", i+1, f.Name, f.Type, g.Name, g.Type)
+		case f.Name != g.Name:
+			return errors.Errorf("layer %d is named %s in the file, %s in the model", i+1, f.Name, g.Name)
+		case strings.Join(f.Inputs, ",") != strings.Join(g.Inputs, ","):
+			return errors.Errorf("layer %s takes %v in the file, %v in the model", f.Name, f.Inputs, g.Inputs)
+		}
+		if err := diffConfig(f.Config, g.Config); err != nil {
+			return errors.Wrapf(err, "layer %s (%s)", f.Name, f.Type)
+		}
+	}
+	if strings.Join(file.Outputs, ",") != strings.Join(model.Outputs, ",") {
+		return errors.Errorf("outputs %v in the file, %v in the model", file.Outputs, model.Outputs)
+	}
+	return nil
+}
+
+// diffConfig compares two layer configurations option by option; an
+// option absent from one side stands at its default there.
+func diffConfig(file, model json.RawMessage) error {
+	var f, g map[string]any
+	if err := json.Unmarshal(file, &f); err != nil {
+		return errors.Wrap(err, "configuration in the file")
+	}
+	if err := json.Unmarshal(model, &g); err != nil {
+		return errors.Wrap(err, "configuration in the model")
+	}
+	keys := map[string]bool{}
+	for k := range f {
+		keys[k] = true
+	}
+	for k := range g {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	show := func(v any, ok bool) string {
+		if !ok {
+			return "the default"
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	for _, k := range sorted {
+		fv, fok := f[k]
+		gv, gok := g[k]
+		if !reflect.DeepEqual(fv, gv) {
+			return errors.Errorf("%s is %s in the file, %s in the model", k, show(fv, fok), show(gv, gok))
+		}
+	}
+	return nil
+}

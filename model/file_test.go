@@ -1,0 +1,321 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/layers"
+)
+
+// everyLayer is a model holding every built-in layer, each option of each
+// and every merge.
+func everyLayer(t testing.TB) *Model {
+	t.Helper()
+	in := Input(2, 9, 9)
+	aux := Input(3)
+	x := Apply(layers.Conv2D(3, 3, 2, layers.Strides(2, 1), layers.Padding(layers.Same), layers.Activation(layers.ActTanh),
+		layers.KernelInitializer(graph.HeNormal), layers.BiasInitializer(graph.Constant(0.1))), in)
+	y := Apply(layers.Conv2D(3, 1, 1, layers.KernelInitializer(graph.VarianceScaling(1.5, graph.FanOut, graph.TruncatedNormal))), x)
+	a := Apply(layers.Add(), x, y)
+	mu := Apply(layers.Multiply(), x, y)
+	c := Apply(layers.Concatenate(), a, mu)
+	p := Apply(layers.MaxPool2D(2, 2, layers.Strides(1, 1), layers.Padding(layers.Same)), c)
+	q := Apply(layers.AvgPool2D(3, 2), p)
+	f := Apply(layers.Flatten(), q)
+	f = Apply(layers.Dropout(0.25, layers.FreezeMask()), f)
+	d := Apply(layers.Dense(4, layers.Activation(layers.ActReLU), layers.KernelInitializer(graph.RandomUniform(-0.5, 0.5)),
+		layers.BiasInitializer(graph.RandomNormal(0, 0.1))), f)
+	e := Apply(layers.Dense(4, layers.KernelInitializer(graph.LecunUniform)), aux)
+	s := Apply(layers.Sigmoid(), Apply(layers.Add(), d, e))
+	out1 := Apply(layers.Dense(3, layers.Activation(layers.ActSoftmax)), Apply(layers.ReLU(), s))
+	out2 := Apply(layers.Tanh(), Apply(layers.Dense(2, layers.Activation(layers.ActLinear)), s))
+	out3 := Apply(layers.Softmax(), Apply(layers.Dense(2), s))
+	m, err := New([]*Node{in, aux}, []*Node{out1, out2, out3}, Seed(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestSaveLoadEveryLayer saves a model of every built-in layer and option
+// and loads it with no Go code: the architecture (every option), the
+// weights and the predictions come back identical.
+func TestSaveLoadEveryLayer(t *testing.T) {
+	m := everyLayer(t)
+	path := filepath.Join(t.TempDir(), "every.gocnn")
+	if err := m.Save(path, State{"note": json.RawMessage(`{"k":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	got, state, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m.architecture()
+	have, _ := got.architecture()
+	wj, _ := json.Marshal(want)
+	hj, _ := json.Marshal(have)
+	if !bytes.Equal(wj, hj) {
+		t.Fatalf("architecture changed:\nsaved  %s\nloaded %s", wj, hj)
+	}
+	for _, opt := range []string{`"strides":[2,1]`, `"padding":"same"`, `"activation":"tanh"`, `"kernel_initializer":{"kind":"he_normal"}`,
+		`"bias_initializer":{"kind":"constant","args":[0.1]}`, `"kind":"variance_scaling","args":[1.5,1,1]`, `"freeze_mask":true`, `"rate":0.25`,
+		`"kind":"random_uniform","args":[-0.5,0.5]`, `"kind":"random_normal","args":[0,0.1]`, `"kind":"lecun_uniform"`, `"activation":"linear"`,
+		`"type":"Concatenate"`, `"type":"Multiply"`, `"type":"Add"`, `"type":"AveragePooling2D"`, `"type":"MaxPooling2D"`, `"pool_size":[3,2]`,
+		`"type":"Activation","config":{"activation":"sigmoid"}`, `"type":"Dropout"`, `"type":"Flatten"`} {
+		if !strings.Contains(string(hj), opt) {
+			t.Errorf("loaded architecture lacks %s", opt)
+		}
+	}
+	if string(state["note"]) != `{"k":1}` {
+		t.Errorf("state %v, want the saved note", state)
+	}
+	for i, p := range m.Params().List() {
+		q := got.Params().List()[i]
+		if p.Name != q.Name || !slices.Equal(p.Value.Float32s(), q.Value.Float32s()) {
+			t.Fatalf("parameter %s differs after loading", p.Name)
+		}
+	}
+	x := randomImages(5, m.ExampleSize(), 4)
+	a, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := got.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a, b) {
+		t.Fatal("the loaded model predicts differently")
+	}
+	var s1, s2 bytes.Buffer
+	m.Summary(&s1)
+	got.Summary(&s2)
+	if s1.String() != s2.String() {
+		t.Fatalf("summary changed:\n%s\n%s", s1.String(), s2.String())
+	}
+}
+
+// TestLoadWeightsMismatch loads a model file into models that differ in
+// one respect and checks the error says what differs.
+func TestLoadWeightsMismatch(t *testing.T) {
+	build := func(act layers.Act, pool layers.Layer, stride int) *Model {
+		m, err := NewSequential([]int{1, 8, 8}, []layers.Layer{
+			layers.Conv2D(2, 3, 3, layers.Activation(act), layers.Strides(stride, stride), layers.Padding(layers.Same)),
+			pool, layers.Flatten(), layers.Dense(3, layers.Activation(layers.ActSoftmax)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	src := build(layers.ActReLU, layers.MaxPool2D(2, 2), 1)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.gocnn")
+	if err := src.Save(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	weights := filepath.Join(dir, "weights.bin")
+	if err := src.Params().SaveFile(weights); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		into *Model
+		want string
+	}{
+		{"activation", build(layers.ActTanh, layers.MaxPool2D(2, 2), 1), `layer conv2d_1 (Conv2D): activation is "relu" in the file, "tanh" in the model`},
+		{"pooling", build(layers.ActReLU, layers.AvgPool2D(2, 2), 1), "layer 2 is max_pooling2d_1 (MaxPooling2D) in the file, average_pooling2d_1 (AveragePooling2D) in the model"},
+		{"pool size", build(layers.ActReLU, layers.MaxPool2D(4, 4), 1), `pool_size is [2,2] in the file, [4,4] in the model`},
+		{"stride", build(layers.ActReLU, layers.MaxPool2D(2, 2), 2), `strides is [1,1] in the file, [2,2] in the model`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := slices.Clone(tc.into.Params().List()[0].Value.Float32s())
+			err := tc.into.LoadWeights(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v; want an error containing %q", err, tc.want)
+			}
+			if !slices.Equal(before, tc.into.Params().List()[0].Value.Float32s()) {
+				t.Fatal("a failed load changed the weights")
+			}
+		})
+	}
+	t.Run("same architecture", func(t *testing.T) {
+		for _, file := range []string{path, weights} {
+			dst := build(layers.ActReLU, layers.MaxPool2D(2, 2), 1)
+			dst.Params().List()[0].Value.Float32s()[0] = 42
+			if err := dst.LoadWeights(file); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(dst.Params().List()[0].Value.Float32s(), src.Params().List()[0].Value.Float32s()) {
+				t.Fatalf("%s: weights not loaded", file)
+			}
+		}
+	})
+	t.Run("shapes in a weights file", func(t *testing.T) {
+		other, err := NewSequential([]int{1, 8, 8}, []layers.Layer{layers.Conv2D(4, 3, 3), layers.Flatten(), layers.Dense(3)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.LoadWeights(weights); err == nil || !strings.Contains(err.Error(), "different architecture") {
+			t.Fatalf("got %v; want a different-architecture error", err)
+		}
+	})
+}
+
+// scaleLayer is a custom layer written with plain Gorgonia ops: it
+// multiplies each of 4 features by a learned scale.
+type scaleLayer struct{ layers.Base }
+
+func (l *scaleLayer) Type() string { return "TestScale" }
+
+func (l *scaleLayer) Config() (json.RawMessage, error) { return json.RawMessage("{}"), nil }
+
+func (l *scaleLayer) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
+	w, err := l.Param(g, "w", []int{4}, graph.Constant(2))
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastHadamardProd(x, w, nil, []byte{0})
+}
+
+// thiefLayer asks for a parameter outside its namespace.
+type thiefLayer struct{ layers.Base }
+
+func (l *thiefLayer) Type() string { return "TestThief" }
+
+func (l *thiefLayer) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
+	if _, err := g.Param("dense_1/kernel", []int{4, 2}, graph.Zeros); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// TestCustomLayerRegistry saves a model with a custom layer, fails to load
+// it while the layer is unregistered, and loads it once it is.
+func TestCustomLayerRegistry(t *testing.T) {
+	in := Input(4)
+	out := Apply(layers.Dense(2), Apply(&scaleLayer{}, in))
+	m, err := New([]*Node{in}, []*Node{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "custom.gocnn")
+	if err := m.Save(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Load(path); err == nil || !strings.Contains(err.Error(), `layer type "TestScale" is not registered`) {
+		t.Fatalf("loading an unregistered layer gave %v", err)
+	}
+	if err := layers.Register("TestScale", func(json.RawMessage) (layers.Layer, error) { return &scaleLayer{}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := layers.Register("TestScale", func(json.RawMessage) (layers.Layer, error) { return &scaleLayer{}, nil }); err == nil {
+		t.Fatal("registering a type twice is no error")
+	}
+	got, _, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{1, 2, 3, 4}
+	a, _ := m.Predict(x)
+	b, err := got.Predict(x)
+	if err != nil || !slices.Equal(a, b) {
+		t.Fatalf("loaded custom model predicts %v (%v), want %v", b, err, a)
+	}
+	// A layer that cannot describe itself cannot be saved.
+	thiefIn := Input(4)
+	if _, err := New([]*Node{thiefIn}, []*Node{Apply(&thiefLayer{}, thiefIn)}); err == nil || !strings.Contains(err.Error(), "outside its own namespace") {
+		t.Fatalf("a parameter outside the layer's namespace gave %v", err)
+	}
+}
+
+// TestNewErrors checks the build-time errors of the functional API.
+func TestNewErrors(t *testing.T) {
+	in := Input(1, 6, 6)
+	shared := layers.Dense(2)
+	f := Apply(layers.Flatten(), in)
+	tests := []struct {
+		name    string
+		in, out []*Node
+		want    string
+	}{
+		{"merge shapes", []*Node{in}, []*Node{Apply(layers.Add(), Apply(layers.Conv2D(2, 3, 3), in), Apply(layers.Conv2D(2, 2, 2), in))},
+			"layer add_1 (Add) with input shape (None, 4, 4, 2), (None, 5, 5, 2): Add: input 2 has shape (1, 2, 5, 5), input 1 (1, 2, 4, 4): shapes must be equal"},
+		{"merge of one", []*Node{in}, []*Node{Apply(layers.Concatenate(), in)}, "Concatenate needs at least 2 inputs, got 1"},
+		{"two inputs to a dense", []*Node{in}, []*Node{Apply(layers.Dense(2), f, f)}, "the layer takes one input, got 2"},
+		{"shared layer", []*Node{in}, []*Node{Apply(layers.Add(), Apply(shared, f), Apply(shared, f))}, "is applied twice"},
+		{"foreign input", []*Node{in}, []*Node{Apply(layers.Flatten(), Input(3))}, "not among the model's inputs"},
+		{"nil layer", []*Node{in}, []*Node{Apply(nil, in)}, "nil layer"},
+		{"huge input", []*Node{Input(1, 100000, 100000)}, nil, "more than 67108864 values"},
+		{"huge output", []*Node{in}, []*Node{Apply(layers.Conv2D(10000000, 3, 3), in)}, "output too large"},
+		{"kernel larger than input", []*Node{in}, []*Node{Apply(layers.Conv2D(2, 7, 7), in)}, "layer conv2d_1 (Conv2D) with input shape (None, 6, 6, 1)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := tc.out
+			if out == nil {
+				out = []*Node{Apply(layers.Flatten(), tc.in[0])}
+			}
+			_, err := New(tc.in, out)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v; want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBrokenModelFiles checks that damaged model files are errors.
+func TestBrokenModelFiles(t *testing.T) {
+	m := smallNet(t)
+	var good bytes.Buffer
+	if err := m.Write(&good, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := good.Bytes()
+	flip := slices.Clone(b)
+	flip[len(flip)/2] ^= 1
+	for name, data := range map[string][]byte{"empty": nil, "truncated": b[:len(b)-9], "flipped bit": flip, "weights file": []byte("GOCNNWTS....")} {
+		t.Run(name, func(t *testing.T) {
+			if _, _, err := Read(bytes.NewReader(data)); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "x")
+	os.WriteFile(path, b, 0o644)
+	if _, _, err := Load(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzRead feeds arbitrary bytes to the model-file reader, which must
+// return a model or an error and never panic.
+func FuzzRead(f *testing.F) {
+	var b bytes.Buffer
+	m, err := NewSequential([]int{3}, []layers.Layer{layers.Dense(2, layers.Activation(layers.ActSoftmax))})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := m.Write(&b, State{"x": json.RawMessage("1")}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Add([]byte("GOCNNMDL"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, _, err := Read(bytes.NewReader(data), MaxBatch(4))
+		if err != nil {
+			return
+		}
+		// A model that loads must run: an error is fine, a panic is not.
+		_, _ = m.Predict(make([]float32, m.ExampleSize()))
+	})
+}
