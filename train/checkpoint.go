@@ -10,6 +10,7 @@ import (
 
 	"github.com/gocnn/cnn/internal/atomicfile"
 	"github.com/gocnn/cnn/internal/frame"
+	"github.com/gocnn/cnn/model"
 )
 
 // A training checkpoint, version 1, holds everything a run needs to go on
@@ -142,4 +143,66 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 	}
 	defer f.Close()
 	return errors.Wrapf(t.ReadCheckpoint(f), "loading checkpoint %s", path)
+}
+
+// optimizerState is how a model file records an optimiser's state (see
+// SaveModel).
+type optimizerState struct {
+	Optimizer string      `json:"optimizer"`
+	Step      int         `json:"step"`
+	Slots     [][]float64 `json:"slots"`
+}
+
+// OptimizerStateKey names the optimiser's state in a model file's State.
+const OptimizerStateKey = "optimizer"
+
+// SaveModel writes the whole model (architecture and weights, see
+// model.Model.Save) to path and, with withOptimizer, the optimiser's state,
+// so that training can go on from the file with RestoreOptimizer.
+func (t *Trainer) SaveModel(path string, withOptimizer bool) error {
+	var state model.State
+	if withOptimizer {
+		st, ok := t.opt.(Stateful)
+		if !ok {
+			return errors.Errorf("train: optimizer %v cannot save its state", t.opt)
+		}
+		step, slots := st.State()
+		b, err := json.Marshal(optimizerState{Optimizer: t.opt.String(), Step: step, Slots: slots})
+		if err != nil {
+			return errors.Wrap(err, "train: save model")
+		}
+		state = model.State{OptimizerStateKey: b}
+	}
+	return t.model.Save(path, state)
+}
+
+// RestoreOptimizer sets the trainer's optimiser to the state saved by
+// SaveModel in a model file's State (see model.Load). The optimiser must
+// be the one the state was saved from, with the same hyper-parameters.
+func (t *Trainer) RestoreOptimizer(state model.State) error {
+	raw, ok := state[OptimizerStateKey]
+	if !ok {
+		return errors.New("train: the model file holds no optimizer state; save it with SaveModel(path, true)")
+	}
+	var s optimizerState
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return errors.Wrap(err, "train: optimizer state")
+	}
+	if s.Optimizer != t.opt.String() {
+		return errors.Errorf("train: the optimizer state is of %s, this trainer uses %s", s.Optimizer, t.opt)
+	}
+	st, ok := t.opt.(Stateful)
+	if !ok {
+		return errors.Errorf("train: optimizer %v cannot restore its state", t.opt)
+	}
+	params := t.model.Params().List()
+	if s.Slots != nil && len(s.Slots) != len(params) {
+		return errors.Errorf("train: optimizer state for %d parameters, the model has %d", len(s.Slots), len(params))
+	}
+	for i, sl := range s.Slots {
+		if size := params[i].Value.Size(); len(sl)%size != 0 {
+			return errors.Errorf("train: optimizer state for %q has %d values, the parameter %d", params[i].Name, len(sl), size)
+		}
+	}
+	return st.SetState(s.Step, s.Slots)
 }
