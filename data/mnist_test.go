@@ -391,6 +391,13 @@ func TestLoadMNISTReal(t *testing.T) {
 	if err != nil || val.N != 10000 || rest.N != 50000 {
 		t.Fatalf("Split: %v", err)
 	}
+	part, partTest, err := LoadMNIST(dir, MaxExamples(2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(part, train.Limit(2000)) || !reflect.DeepEqual(partTest, test.Limit(2000)) {
+		t.Error("LoadMNIST with MaxExamples(2000) differs from LoadMNIST followed by Limit(2000)")
+	}
 }
 
 func TestDefaultMNISTDirErrors(t *testing.T) {
