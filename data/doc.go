@@ -4,13 +4,17 @@
 //
 //   - the IDX file format (ReadIDX, ReadIDXFile), the simple big-endian
 //     container of typed n-dimensional arrays in which MNIST is distributed,
-//     read from plain or gzip-compressed files with every header field
-//     validated, so that a bad file gives an error naming the file and the
-//     fault rather than a panic or an unbounded allocation;
+//     read from plain or gzip-compressed regular files with every header
+//     field validated against explicit caps (MaxIDXDims, MaxIDXBytes)
+//     before anything is allocated, so that a bad file gives an error
+//     naming the file and the fault rather than a panic, a hang or an
+//     unbounded allocation; ReadIDXN reads only the first n entries;
 //   - the MNIST data set (LoadMNIST, ReadMNIST, DefaultMNISTDir), converted
 //     to a Dataset: images as float32 in NCHW layout scaled to [0, 1],
-//     one-hot targets and the class labels, with helpers to subset, limit
-//     and randomly split it;
+//     one-hot targets and the class labels, at most MaxMNISTImages of them,
+//     with helpers to check, subset, limit and randomly split it;
+//     ReadMNISTN and the option MaxExamples read only the first n
+//     examples, in time and memory that follow n, not the files;
 //   - mini-batching (Iterator), shaped like bufio.Scanner, with an
 //     optional shuffle whose order depends only on a seed and the epoch
 //     number, so that a run resumed at epoch k sees the same batches as an

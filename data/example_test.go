@@ -83,3 +83,21 @@ func ExampleShuffle() {
 	// Output:
 	// true false
 }
+
+func ExampleReadIDXN() {
+	// Four entries of two bytes; the header's count says 4.
+	file := []byte{
+		0, 0, 0x08, 2,
+		0, 0, 0, 4,
+		0, 0, 0, 2,
+		1, 2, 3, 4, 5, 6, 7, 8,
+	}
+	// Only the header and the first three entries are read.
+	x, err := data.ReadIDXN(bytes.NewReader(file), "pairs.idx", 3)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(x.Dims, x.Data)
+	// Output:
+	// [3 2] [1 2 3 4 5 6]
+}

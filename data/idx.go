@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"syscall"
 
 	"github.com/pkg/errors"
@@ -62,15 +63,16 @@ func (t DType) String() string {
 	return fmt.Sprintf("DType(0x%02x)", byte(t))
 }
 
-// Limits enforced by ReadIDX.
+// Limits enforced by ReadIDX and ReadIDXN.
 const (
 	// MaxIDXDims is the largest number of dimensions accepted in an IDX
 	// header. The format allows up to 255; real files use one to four.
 	MaxIDXDims = 8
 
-	// MaxIDXBytes is the largest payload, in bytes, that ReadIDX accepts.
-	// No single dimension may exceed it either, so every dimension fits an
-	// int on all platforms.
+	// MaxIDXBytes is the largest payload, in bytes, that ReadIDX reads, or
+	// that ReadIDXN reads of the entries it was asked for. No single
+	// dimension may exceed it either, so every dimension fits an int on all
+	// platforms.
 	MaxIDXBytes = math.MaxInt32
 )
 
@@ -167,21 +169,63 @@ func regular(path string, mode os.FileMode) error {
 // for an empty stream, a bad magic number, an unknown element type, zero or
 // more than MaxIDXDims dimensions, a dimension or payload larger than
 // MaxIDXBytes, a payload shorter or longer than the dimensions say, and
-// truncated or corrupt gzip data. Memory for the payload grows with the
-// bytes actually read, so a header that lies about its size cannot force a
-// large allocation.
+// truncated or corrupt gzip data. The payload size is checked against
+// MaxIDXBytes before anything is allocated, and memory for the payload then
+// grows with the bytes actually read, so a header that lies about its size
+// cannot force a large allocation.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	return ReadIDXN(r, name, 0)
+}
+
+// ReadIDXFileN is ReadIDXFile reading at most the first n entries of the
+// outermost dimension; see ReadIDXN.
+func ReadIDXFileN(path string, n int) (*IDX, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadIDXN(f, path, n)
+}
+
+// ReadIDXN is ReadIDX reading at most the first n entries of the outermost
+// dimension, such as the first n images of a file of images; n <= 0 means
+// all of them. The result's Dims[0] is the number of entries read, the
+// smaller of n and the number the header declares.
+//
+// When n is smaller than that number, ReadIDXN reads, and decompresses, no
+// more of r than the header and those n entries, so time and memory follow
+// n rather than the size of the file. It is their payload, not the whole
+// array's, that must fit in MaxIDXBytes, and the rest of r is not checked:
+// neither bytes beyond the payload nor a bad gzip checksum is reported.
+// When n covers every entry, ReadIDXN is exactly ReadIDX.
+func ReadIDXN(r io.Reader, name string, n int) (*IDX, error) {
+	src, err := idxSource(r, name)
+	if err != nil {
+		return nil, err
+	}
+	x, err := readIDXHeader(src, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := readIDXData(src, name, x, n); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// idxSource returns a reader of the IDX bytes in r, which decompresses them
+// if r holds gzip data.
+func idxSource(r io.Reader, name string) (io.Reader, error) {
 	br := bufio.NewReader(r)
-	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, errors.Wrapf(err, "data: %s: corrupt or truncated gzip header", name)
 		}
-		defer zr.Close()
-		src = gzipReader{zr}
+		return gzipReader{zr}, nil
 	}
-	return parseIDX(src, name)
+	return br, nil
 }
 
 // gzipReader marks errors of the decompressor, so that a truncated gzip
@@ -196,7 +240,9 @@ func (g gzipReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func parseIDX(r io.Reader, name string) (*IDX, error) {
+// readIDXHeader reads and validates an IDX header from r and returns its
+// type and dimensions, with no Data.
+func readIDXHeader(r io.Reader, name string) (*IDX, error) {
 	var hdr [4]byte
 	n, err := io.ReadFull(r, hdr[:])
 	switch {
@@ -211,8 +257,7 @@ func parseIDX(r io.Reader, name string) (*IDX, error) {
 		return nil, errors.Errorf("data: %s: bad magic bytes 0x%02x 0x%02x: not an IDX file (it must start with two zero bytes)", name, hdr[0], hdr[1])
 	}
 	t := DType(hdr[2])
-	esize := t.Size()
-	if esize == 0 {
+	if t.Size() == 0 {
 		return nil, errors.Errorf("data: %s: unknown data type 0x%02x (want one of 0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e)", name, hdr[2])
 	}
 	nd := int(hdr[3])
@@ -230,51 +275,82 @@ func parseIDX(r io.Reader, name string) (*IDX, error) {
 		return nil, errors.Wrapf(err, "data: %s: reading header", name)
 	}
 	dims := make([]int, nd)
-	empty := false
 	for i := range dims {
 		d := binary.BigEndian.Uint32(raw[4*i:])
 		if d > MaxIDXBytes {
 			return nil, errors.Errorf("data: %s: dimension %d is %d, more than the limit of %d", name, i, d, MaxIDXBytes)
 		}
 		dims[i] = int(d)
-		empty = empty || d == 0
+	}
+	return &IDX{Type: t, Dims: dims}, nil
+}
+
+// readIDXData reads from r, which is positioned just after the header x
+// was read from, the payload of the first n entries of x's outermost
+// dimension, or of all of them if n <= 0 or n is not smaller than their
+// number. It sets x.Data to it and x.Dims[0] to the number of entries read.
+// Only when it reads all of them does it check that nothing follows.
+func readIDXData(r io.Reader, name string, x *IDX, n int) error {
+	t, dims := x.Type, x.Dims
+	rows := dims[0]
+	what := fmt.Sprintf("dimensions %v of %s", dims, t)
+	limited := n > 0 && n < rows
+	if limited {
+		rows = n
+		what = fmt.Sprintf("the first %d entries of %s", rows, what)
 	}
 
-	// Each dimension is at most MaxIDXBytes < 1<<31 and the running total
-	// is checked against MaxIDXBytes after each step, so the uint64
-	// product cannot overflow.
+	// Each factor is at most MaxIDXBytes < 1<<31 and the running total is
+	// checked against MaxIDXBytes after each step, so the uint64 product
+	// cannot overflow.
 	size := uint64(0)
-	if !empty {
-		size = uint64(esize)
-		for _, d := range dims {
+	if rows > 0 && !slices.Contains(dims[1:], 0) {
+		size = uint64(t.Size())
+		for i, d := range dims {
+			if i == 0 {
+				d = rows
+			}
 			size *= uint64(d)
 			if size > MaxIDXBytes {
-				return nil, errors.Errorf("data: %s: dimensions %v of %s need more than the limit of %d bytes", name, dims, t, MaxIDXBytes)
+				return errors.Errorf("data: %s: %s need more than the limit of %d bytes", name, what, MaxIDXBytes)
 			}
 		}
 	}
 
 	payload, err := readPayload(r, int(size))
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return nil, errors.Errorf("data: %s: truncated payload: dimensions %v of %s need %d bytes, got %d", name, dims, t, size, len(payload))
+		return errors.Errorf("data: %s: truncated payload: %s need %d bytes, got %d", name, what, size, len(payload))
 	} else if err != nil {
-		return nil, errors.Wrapf(err, "data: %s: reading payload", name)
+		return errors.Wrapf(err, "data: %s: reading payload", name)
 	}
 
-	// Anything after the payload means the header and the data disagree.
+	if !limited {
+		if err := checkEnd(r, name, size, dims); err != nil {
+			return err
+		}
+	}
+	x.Dims[0], x.Data = rows, payload
+	return nil
+}
+
+// checkEnd returns an error if r, which is positioned after the size-byte
+// payload of an array of the given dimensions, holds anything more: the
+// header and the data then disagree.
+func checkEnd(r io.Reader, name string, size uint64, dims []int) error {
 	var one [1]byte
-	if n, err := io.ReadFull(r, one[:]); n == 1 {
+	n, err := io.ReadFull(r, one[:])
+	if n == 1 {
 		const most = 1 << 20
 		extra, _ := io.Copy(io.Discard, io.LimitReader(r, most))
 		if extra == most {
-			return nil, errors.Errorf("data: %s: more than %d trailing bytes after the %d-byte payload (file longer than its dimensions %v say)", name, extra, size, dims)
+			return errors.Errorf("data: %s: more than %d trailing bytes after the %d-byte payload (file longer than its dimensions %v say)", name, extra, size, dims)
 		}
-		return nil, errors.Errorf("data: %s: %d trailing bytes after the %d-byte payload (file longer than its dimensions %v say)", name, extra+1, size, dims)
-	} else if err != io.EOF {
-		return nil, errors.Wrapf(err, "data: %s: reading past the payload", name)
+		return errors.Errorf("data: %s: %d trailing bytes after the %d-byte payload (file longer than its dimensions %v say)", name, extra+1, size, dims)
 	}
-
-	return &IDX{Type: t, Dims: dims, Data: payload}, nil
+	if err != io.EOF {
+		return errors.Wrapf(err, "data: %s: reading past the payload", name)
+	}
+	return nil
 }
 
 // readPayload reads exactly size bytes from r. It starts with a small buffer

@@ -255,3 +255,115 @@ func FuzzReadIDX(f *testing.F) {
 		}
 	})
 }
+
+func TestReadIDXN(t *testing.T) {
+	five := idxBytes(UByte, []uint32{5, 2, 3}, seq(30))
+	tests := []struct {
+		name     string
+		content  []byte
+		n        int
+		wantDims []int
+		wantData []byte
+		wantErr  string
+	}{
+		{"all, n negative", five, -1, []int{5, 2, 3}, seq(30), ""},
+		{"all, n zero", five, 0, []int{5, 2, 3}, seq(30), ""},
+		{"first", five, 1, []int{1, 2, 3}, seq(6), ""},
+		{"first three", five, 3, []int{3, 2, 3}, seq(18), ""},
+		{"exactly all", five, 5, []int{5, 2, 3}, seq(30), ""},
+		{"more than all", five, 9, []int{5, 2, 3}, seq(30), ""},
+		{"int16 rows", idxBytes(Int16, []uint32{4, 2}, seq(16)), 2, []int{2, 2}, seq(8), ""},
+		{"no rows", idxBytes(UByte, []uint32{0, 28, 28}, nil), 3, []int{0, 28, 28}, nil, ""},
+		{"empty rows", idxBytes(Float64, []uint32{9, 0}, nil), 3, []int{3, 0}, nil, ""},
+		// What is not read is not checked.
+		{"trailing garbage beyond", idxBytes(UByte, []uint32{5}, seq(9)), 2, []int{2}, seq(2), ""},
+		{"truncated beyond", idxBytes(UByte, []uint32{5, 2}, seq(4)), 2, []int{2, 2}, seq(4), ""},
+		// A header too large to read whole may still be read in part.
+		{"too large to read whole", idxBytes(UByte, []uint32{1 << 30, 4}, seq(8)), 2, []int{2, 4}, seq(8), ""},
+
+		{"trailing garbage when all", idxBytes(UByte, []uint32{5}, seq(9)), 5, nil, nil, "4 trailing bytes after the 5-byte payload"},
+		{"truncated within", idxBytes(UByte, []uint32{5, 2}, seq(4)), 3, nil, nil, "truncated payload: the first 3 entries of dimensions [5 2] of ubyte need 6 bytes, got 4"},
+		{"rows too large", idxBytes(UByte, []uint32{3, 1 << 16, 1 << 16}, nil), 1, nil, nil, "the first 1 entries of dimensions [3 65536 65536] of ubyte need more than the limit of 2147483647 bytes"},
+		{"prefix too large", idxBytes(Float64, []uint32{1 << 30, 1 << 10}, nil), 1 << 19, nil, nil, "the first 524288 entries of dimensions [1073741824 1024] of float64 need more than the limit of 2147483647 bytes"},
+		{"bad header", idxBytes(UByte, nil, nil), 1, nil, nil, "no dimensions"},
+	}
+	for _, tt := range tests {
+		for _, gz := range []bool{false, true} {
+			name, content := tt.name, tt.content
+			if gz {
+				name, content = name+" gz", gzipBytes(t, content)
+			}
+			t.Run(name, func(t *testing.T) {
+				x, err := ReadIDXN(bytes.NewReader(content), "stream", tt.n)
+				if tt.wantErr != "" {
+					if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "stream") {
+						t.Fatalf("ReadIDXN(%d) error = %v, want one naming the stream and containing %q", tt.n, err, tt.wantErr)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("ReadIDXN(%d): %v", tt.n, err)
+				}
+				if !reflect.DeepEqual(x.Dims, tt.wantDims) || !bytes.Equal(x.Data, tt.wantData) || len(x.Data) != cap(x.Data) {
+					t.Fatalf("ReadIDXN(%d) = dims %v data %v (cap %d), want %v %v", tt.n, x.Dims, x.Data, cap(x.Data), tt.wantDims, tt.wantData)
+				}
+			})
+		}
+	}
+}
+
+func TestReadIDXFileN(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.idx")
+	if err := os.WriteFile(path, gzipBytes(t, idxBytes(UByte, []uint32{5, 2}, seq(10))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x, err := ReadIDXFileN(path, 2)
+	if err != nil || !reflect.DeepEqual(x.Dims, []int{2, 2}) || !bytes.Equal(x.Data, seq(4)) {
+		t.Fatalf("ReadIDXFileN = %+v, %v", x, err)
+	}
+	if _, err := ReadIDXFileN(path+"-missing", 2); err == nil || !strings.Contains(err.Error(), path+"-missing") {
+		t.Fatalf("ReadIDXFileN(missing) error = %v, want one naming the file", err)
+	}
+}
+
+// FuzzReadIDXN checks that a limited read never panics, reads no more than
+// asked, and agrees with a full read: the same data up to the limit, and
+// the same error when the limit covers the whole array.
+func FuzzReadIDXN(f *testing.F) {
+	good := idxBytes(UByte, []uint32{4, 3}, seq(12))
+	f.Add(good, 2)
+	f.Add(gzipBytes(f, good), 1)
+	f.Add(good, 0)
+	f.Add(good, 7)
+	f.Add(idxBytes(Int32, []uint32{3, 1}, seq(11)), 2)
+	f.Add(idxBytes(UByte, []uint32{1 << 31, 1}, seq(3)), 3)
+	f.Add(idxBytes(UByte, []uint32{5}, seq(9)), 5)
+	f.Add(idxBytes(Float64, []uint32{1 << 30, 1 << 30}, nil), 1)
+	f.Add([]byte{0x1f, 0x8b}, 1)
+	f.Fuzz(func(t *testing.T, b []byte, n int) {
+		x, err := ReadIDXN(bytes.NewReader(b), "fuzz", n)
+		full, fullErr := ReadIDX(bytes.NewReader(b), "fuzz")
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz") {
+				t.Fatalf("error %q does not name the input", err)
+			}
+			if fullErr == nil && (n <= 0 || n >= full.Dims[0]) {
+				t.Fatalf("limited read of the whole array failed (%v), the full read did not", err)
+			}
+			return
+		}
+		if n > 0 && x.Dims[0] > n {
+			t.Fatalf("read %d entries, asked for at most %d", x.Dims[0], n)
+		}
+		if len(x.Data) != x.Len()*x.Type.Size() {
+			t.Fatalf("len(Data) = %d, want %d for %v of %v", len(x.Data), x.Len()*x.Type.Size(), x.Dims, x.Type)
+		}
+		if fullErr == nil && (x.Type != full.Type || !reflect.DeepEqual(x.Dims[1:], full.Dims[1:]) || !bytes.HasPrefix(full.Data, x.Data)) {
+			t.Fatalf("limited read %v %v disagrees with the full read %v %v", x.Type, x.Dims, full.Type, full.Dims)
+		}
+		// Fewer entries than asked for means all were read, so checked.
+		if fullErr != nil && (n <= 0 || x.Dims[0] < n) {
+			t.Fatalf("limited read of the whole array succeeded, the full read failed: %v", fullErr)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -338,14 +339,56 @@ func finite(v float32) bool {
 	return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
 }
 
+// MaxMNISTImages is the largest number of images that ReadMNIST,
+// ReadMNISTN and LoadMNIST read from one file: 1,048,576, about 17 times
+// the 60,000 MNIST training images. It bounds the targets and labels made
+// for them at 41 bytes an image, 42 MiB in all, as MaxIDXBytes bounds
+// their pixels at 2 GiB. A header that declares more images is refused
+// before anything is allocated for them, unless a limit (ReadMNISTN,
+// MaxExamples) asks for no more than MaxMNISTImages of them.
+const MaxMNISTImages = 1 << 20
+
+// A LoadOption configures LoadMNIST.
+type LoadOption func(*loadOptions)
+
+// loadOptions holds the limits on each set LoadMNIST reads, 0 for none.
+type loadOptions struct{ train, test int }
+
+// MaxExamples makes LoadMNIST read only the first n examples of the
+// training set and of the test set, as ReadMNISTN does; n <= 0 means all of
+// them. The result is that of LoadMNIST followed by Limit(n) on each set,
+// but time and memory follow n rather than the size of the files, and the
+// rest of each file is neither read nor checked.
+//
+// A caller that splits the training set, such as into 50,000 images to
+// train on and 10,000 to validate on, must read the training set whole,
+// or the split would change, and limit after splitting; it can still read
+// the test set limited, with MaxTestExamples.
+func MaxExamples(n int) LoadOption {
+	return func(o *loadOptions) { o.train, o.test = n, n }
+}
+
+// MaxTestExamples makes LoadMNIST read only the first n examples of the
+// test set, whatever an earlier MaxExamples said; n <= 0 means all of them.
+// It leaves the training set as it is, whole unless MaxExamples limits it.
+func MaxTestExamples(n int) LoadOption {
+	return func(o *loadOptions) { o.test = n }
+}
+
 // LoadMNIST reads the MNIST training and test sets from dir, which must
 // hold the files named by MNISTTrainImages, MNISTTrainLabels,
 // MNISTTestImages and MNISTTestLabels, each either plain or gzip-compressed
 // with a ".gz" suffix; if both exist the plain one is read, and it is an
-// error for it not to be a regular file (a named pipe, say). See ReadMNIST for
-// the form of the result and DefaultMNISTDir for a directory that holds the
-// files.
-func LoadMNIST(dir string) (train, test *Dataset, err error) {
+// error for it not to be a regular file (a named pipe, say). The options,
+// MaxExamples and MaxTestExamples, limit the examples read from each set;
+// later options override earlier ones. See ReadMNISTN for the form of the
+// result and its limits, and DefaultMNISTDir for a directory that holds
+// the files.
+func LoadMNIST(dir string, opts ...LoadOption) (train, test *Dataset, err error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	names := []string{MNISTTrainImages, MNISTTrainLabels, MNISTTestImages, MNISTTestLabels}
 	paths := make([]string, len(names))
 	var missing []string
@@ -367,11 +410,11 @@ func LoadMNIST(dir string) (train, test *Dataset, err error) {
 		return nil, nil, errors.Errorf("data: MNIST directory %s %s %s (plain or .gz); %s",
 			dir, what, strings.Join(missing, ", "), howToGetMNIST)
 	}
-	train, err = ReadMNIST(paths[0], paths[1])
+	train, err = ReadMNISTN(paths[0], paths[1], o.train)
 	if err != nil {
 		return nil, nil, err
 	}
-	test, err = ReadMNIST(paths[2], paths[3])
+	test, err = ReadMNISTN(paths[2], paths[3], o.test)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -398,35 +441,92 @@ func findFile(dir, name string) (string, error) {
 // of N images of H×W pixels, and a labels file, a 1-D ubyte IDX array of N
 // labels in [0, 10). Either file may be gzip-compressed. The pixels are
 // scaled from [0, 255] to [0, 1] and the result has C = 1 and
-// Classes = MNISTClasses.
+// Classes = MNISTClasses. It is ReadMNISTN with no limit, so N may not
+// exceed MaxMNISTImages.
 func ReadMNIST(imagesPath, labelsPath string) (*Dataset, error) {
-	img, err := ReadIDXFile(imagesPath)
+	return ReadMNISTN(imagesPath, labelsPath, 0)
+}
+
+// ReadMNISTN is ReadMNIST reading only the first n images and labels, or
+// all of them if n <= 0; the result is that of ReadMNIST followed by
+// Limit(n). It reads both headers first and checks them, including that
+// they declare as many images as labels, then reads, and decompresses, no
+// more than the n images and labels asked for, so time and memory follow n
+// rather than the size of the files; the rest of each file is not checked.
+//
+// Before allocating anything for the data, ReadMNISTN refuses to read more
+// than MaxMNISTImages images, or images whose pixels take more than
+// MaxIDXBytes bytes, with an error that names the file, the size and the
+// cap.
+func ReadMNISTN(imagesPath, labelsPath string, n int) (*Dataset, error) {
+	images, err := openRegular(imagesPath)
+	if err != nil {
+		return nil, err
+	}
+	defer images.Close()
+	labels, err := openRegular(labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	defer labels.Close()
+	return readMNIST(images, labels, imagesPath, labelsPath, n)
+}
+
+// readMNIST does the work of ReadMNISTN on readers of the two files, named
+// in errors imagesName and labelsName.
+func readMNIST(images, labels io.Reader, imagesName, labelsName string, n int) (*Dataset, error) {
+	isrc, err := idxSource(images, imagesName)
+	if err != nil {
+		return nil, err
+	}
+	img, err := readIDXHeader(isrc, imagesName)
 	if err != nil {
 		return nil, err
 	}
 	if img.Type != UByte || len(img.Dims) != 3 {
-		return nil, errors.Errorf("data: %s: MNIST images must be a 3-D ubyte IDX array, got %d-D %s", imagesPath, len(img.Dims), img.Type)
+		return nil, errors.Errorf("data: %s: MNIST images must be a 3-D ubyte IDX array, got %d-D %s", imagesName, len(img.Dims), img.Type)
 	}
-	lbl, err := ReadIDXFile(labelsPath)
+	lsrc, err := idxSource(labels, labelsName)
+	if err != nil {
+		return nil, err
+	}
+	lbl, err := readIDXHeader(lsrc, labelsName)
 	if err != nil {
 		return nil, err
 	}
 	if lbl.Type != UByte || len(lbl.Dims) != 1 {
-		return nil, errors.Errorf("data: %s: MNIST labels must be a 1-D ubyte IDX array, got %d-D %s", labelsPath, len(lbl.Dims), lbl.Type)
+		return nil, errors.Errorf("data: %s: MNIST labels must be a 1-D ubyte IDX array, got %d-D %s", labelsName, len(lbl.Dims), lbl.Type)
 	}
-	n, h, w := img.Dims[0], img.Dims[1], img.Dims[2]
-	if n != lbl.Dims[0] {
-		return nil, errors.Errorf("data: %s holds %d images but %s holds %d labels", imagesPath, n, labelsPath, lbl.Dims[0])
+	count, h, w := img.Dims[0], img.Dims[1], img.Dims[2]
+	if count != lbl.Dims[0] {
+		return nil, errors.Errorf("data: %s holds %d images but %s holds %d labels", imagesName, count, labelsName, lbl.Dims[0])
 	}
-	if n == 0 || h == 0 || w == 0 {
-		return nil, errors.Errorf("data: %s: no images (dimensions %v)", imagesPath, img.Dims)
+	if count == 0 || h == 0 || w == 0 {
+		return nil, errors.Errorf("data: %s: no images (dimensions %v)", imagesName, img.Dims)
+	}
+	want := count
+	if n > 0 {
+		want = min(count, n)
+	}
+	if want == count && want > MaxMNISTImages {
+		return nil, errors.Errorf("data: %s: header declares %d images, more than the cap of %d (MaxMNISTImages); read fewer with ReadMNISTN or MaxExamples", imagesName, count, MaxMNISTImages)
+	}
+	if want > MaxMNISTImages {
+		return nil, errors.Errorf("data: %s: %d of its %d images asked for, more than the cap of %d (MaxMNISTImages)", imagesName, want, count, MaxMNISTImages)
+	}
+	if err := readIDXData(isrc, imagesName, img, n); err != nil {
+		return nil, err
+	}
+	if err := readIDXData(lsrc, labelsName, lbl, n); err != nil {
+		return nil, err
 	}
 	for i, l := range lbl.Data {
 		if l >= MNISTClasses {
-			return nil, errors.Errorf("data: %s: label %d at index %d is not in [0, %d)", labelsPath, l, i, MNISTClasses)
+			return nil, errors.Errorf("data: %s: label %d at index %d is not in [0, %d)", labelsName, l, i, MNISTClasses)
 		}
 	}
 
+	n = img.Dims[0]
 	d := &Dataset{
 		Pixels:  img.Data,
 		Y:       make([]float32, n*MNISTClasses),

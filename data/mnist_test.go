@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pkg/errors"
 )
 
 // fakePixel is the pixel value of image i at row y, column x in a fake
@@ -388,6 +391,13 @@ func TestLoadMNISTReal(t *testing.T) {
 	if err != nil || val.N != 10000 || rest.N != 50000 {
 		t.Fatalf("Split: %v", err)
 	}
+	part, partTest, err := LoadMNIST(dir, MaxExamples(2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(part, train.Limit(2000)) || !reflect.DeepEqual(partTest, test.Limit(2000)) {
+		t.Error("LoadMNIST with MaxExamples(2000) differs from LoadMNIST followed by Limit(2000)")
+	}
 }
 
 func TestDefaultMNISTDirErrors(t *testing.T) {
@@ -527,4 +537,141 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkFake checks that d holds the first n images and labels of a fake
+// MNIST file written by fakeImages and fakeLabels.
+func checkFake(d *Dataset, n, h, w int) error {
+	if err := d.Check(); err != nil {
+		return err
+	}
+	if d.N != n || d.C != 1 || d.H != h || d.W != w || d.Classes != MNISTClasses {
+		return errors.Errorf("sizes N=%d C=%d H=%d W=%d Classes=%d, want %d 1 %d %d %d", d.N, d.C, d.H, d.W, d.Classes, n, h, w, MNISTClasses)
+	}
+	for i := range n {
+		for y := range h {
+			for x := range w {
+				if got, want := d.Pixels[(i*h+y)*w+x], fakePixel(i, y, x); got != want {
+					return errors.Errorf("pixel (%d, %d, %d) = %d, want %d", i, y, x, got, want)
+				}
+			}
+		}
+		if got, want := d.Labels[i], byte(i*3%10); got != want {
+			return errors.Errorf("label %d = %d, want %d", i, got, want)
+		}
+	}
+	return nil
+}
+
+func TestReadMNISTN(t *testing.T) {
+	dir := t.TempDir()
+	// Twenty images; label 10, out of range, at index 12.
+	labels := fakeLabels(20)
+	labels[len(labels)-20+12] = 10
+	writeFiles(t, dir, map[string][]byte{
+		"images.gz":  gzipBytes(t, fakeImages(20, 5, 4)),
+		"labels":     labels,
+		"labels19":   fakeLabels(19),
+		"images-big": append(idxBytes(UByte, []uint32{MaxMNISTImages + 1, 5, 4}, nil), fakeImages(3, 5, 4)[16:]...),
+		"labels-big": append(idxBytes(UByte, []uint32{MaxMNISTImages + 1}, nil), fakeLabels(3)[8:]...),
+	})
+	p := func(name string) string { return filepath.Join(dir, name) }
+	tests := []struct {
+		name           string
+		images, labels string
+		n, want        int
+		wantErr        string
+	}{
+		{"one", "images.gz", "labels", 1, 1, ""},
+		{"before the bad label", "images.gz", "labels", 12, 12, ""},
+		{"bad label", "images.gz", "labels", 13, 0, "label 10 at index 12"},
+		{"all has the bad label", "images.gz", "labels", 0, 0, "label 10 at index 12"},
+		{"count mismatch though limited", "images.gz", "labels19", 5, 0, "holds 20 images but"},
+		{"more than the cap", "images-big", "labels-big", 0, 0, "header declares 1048577 images, more than the cap of 1048576 (MaxMNISTImages)"},
+		{"limited under the cap", "images-big", "labels-big", 3, 3, ""},
+		{"limited over the cap", "images-big", "labels-big", MaxMNISTImages + 1, 0, "more than the cap of 1048576"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := ReadMNISTN(p(tt.images), p(tt.labels), tt.n)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ReadMNISTN error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkFake(d, tt.want, 5, 4); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestLoadMNISTOptions(t *testing.T) {
+	dir := fakeMNIST(t)
+	full, fullTest, err := LoadMNIST(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name            string
+		opts            []LoadOption
+		wantTrain, want int
+	}{
+		{"none", nil, 20, 7},
+		{"both", []LoadOption{MaxExamples(5)}, 5, 5},
+		{"more than all", []LoadOption{MaxExamples(50)}, 20, 7},
+		{"test only", []LoadOption{MaxTestExamples(3)}, 20, 3},
+		{"test overrides", []LoadOption{MaxExamples(5), MaxTestExamples(0)}, 5, 7},
+		{"later wins", []LoadOption{MaxTestExamples(2), MaxExamples(4)}, 4, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			train, test, err := LoadMNIST(dir, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkFake(train, tt.wantTrain, 28, 28); err != nil {
+				t.Fatalf("train: %v", err)
+			}
+			if err := checkFake(test, tt.want, 28, 28); err != nil {
+				t.Fatalf("test: %v", err)
+			}
+			// The same as loading everything and then limiting.
+			if !reflect.DeepEqual(train, full.Limit(tt.wantTrain)) || !reflect.DeepEqual(test, fullTest.Limit(tt.want)) {
+				t.Fatal("differs from LoadMNIST followed by Limit")
+			}
+		})
+	}
+}
+
+// FuzzReadMNIST checks that reading an MNIST set never panics and that
+// what it returns is consistent, with at most the images asked for.
+func FuzzReadMNIST(f *testing.F) {
+	images, labels := fakeImages(4, 3, 2), fakeLabels(4)
+	f.Add(images, labels, 0)
+	f.Add(images, labels, 2)
+	f.Add(gzipBytes(f, images), gzipBytes(f, labels), 3)
+	f.Add(images, fakeLabels(3), 1)
+	f.Add(images[:20], labels, 1)
+	f.Add(idxBytes(UByte, []uint32{MaxMNISTImages + 1, 1, 1}, nil), idxBytes(UByte, []uint32{MaxMNISTImages + 1}, nil), 0)
+	f.Add(idxBytes(UByte, []uint32{2, 1, 1}, []byte{1, 2}), idxBytes(UByte, []uint32{2}, []byte{3, 10}), 2)
+	f.Fuzz(func(t *testing.T, images, labels []byte, n int) {
+		d, err := readMNIST(bytes.NewReader(images), bytes.NewReader(labels), "images", "labels", n)
+		if err != nil {
+			if msg := err.Error(); !strings.Contains(msg, "images") && !strings.Contains(msg, "labels") {
+				t.Fatalf("error %q names neither input", msg)
+			}
+			return
+		}
+		if err := d.Check(); err != nil {
+			t.Fatalf("inconsistent result: %v", err)
+		}
+		if d.N > MaxMNISTImages || n > 0 && d.N > n {
+			t.Fatalf("read %d images, asked for %d", d.N, n)
+		}
+	})
 }
