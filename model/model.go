@@ -495,7 +495,7 @@ func sum(xs []int) int {
 	return s
 }
 
-// Feed copies n examples x into the input nodes xs of a graph built by
+// Feed copies examples x into the input nodes xs of a graph built by
 // Build. An example of a model of several inputs is the values of its
 // inputs one after the other, in the order of the model's inputs; each
 // input's values are in NCHW order (channels, height, width).
@@ -503,24 +503,38 @@ func (m *Model) Feed(xs []*G.Node, x []float32) error {
 	if len(xs) != len(m.inputs) {
 		return errors.Errorf("model: %d input nodes for a model of %d inputs", len(xs), len(m.inputs))
 	}
-	size := m.ExampleSize()
-	if len(x)%size != 0 {
-		return errors.Errorf("model: %d values are not whole examples of %d values", len(x), size)
+	return FeedRows(xs, m.inSizes, x)
+}
+
+// FeedRows copies rows into nodes: each row of x is the values of every
+// node in turn, sizes[i] values for node i, and node i receives its part
+// of every row, in order. With one node it is graph.Set. Package train
+// feeds the targets of a model of several outputs this way.
+func FeedRows(nodes []*G.Node, sizes []int, x []float32) error {
+	if len(nodes) != len(sizes) {
+		return errors.Errorf("model: %d nodes and %d sizes", len(nodes), len(sizes))
 	}
-	if len(xs) == 1 {
-		return graph.Set(xs[0], x)
+	size := sum(sizes)
+	if size == 0 || len(x)%size != 0 {
+		return errors.Errorf("model: %d values are not whole rows of %d values", len(x), size)
+	}
+	if len(nodes) == 1 {
+		return graph.Set(nodes[0], x)
 	}
 	n := len(x) / size
 	off := 0
-	for i, node := range xs {
-		part := make([]float32, 0, n*m.inSizes[i])
+	for i, node := range nodes {
+		part := make([]float32, 0, n*sizes[i])
 		for e := 0; e < n; e++ {
-			part = append(part, x[e*size+off:e*size+off+m.inSizes[i]]...)
+			part = append(part, x[e*size+off:e*size+off+sizes[i]]...)
 		}
 		if err := graph.Set(node, part); err != nil {
 			return err
 		}
-		off += m.inSizes[i]
+		off += sizes[i]
 	}
 	return nil
 }
+
+// OutputSizes returns the number of values of one example of each output.
+func (m *Model) OutputSizes() []int { return append([]int(nil), m.outSizes...) }

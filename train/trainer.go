@@ -37,8 +37,8 @@ type Trainer struct {
 type step struct {
 	m      *graph.Machine
 	xs     []*G.Node
-	y      *G.Node
-	out    *G.Node
+	ys     []*G.Node // targets, one per output
+	outs   []*G.Node
 	loss   *G.Node
 	pred   []float32
 	onehot []float32
@@ -67,13 +67,12 @@ func WithCallbacks(cbs ...Callback) Option {
 	return func(t *Trainer) { t.callbacks = append(t.callbacks, cbs...) }
 }
 
-// New returns a trainer for m, a model of one output.
+// New returns a trainer for m. The loss of a model of several outputs is
+// the sum of the loss of each; its targets Y hold, per example, the
+// targets of each output one after the other.
 func New(m *model.Model, opts ...Option) (*Trainer, error) {
 	if m == nil {
 		return nil, errors.New("train: nil model")
-	}
-	if m.NumOutputs() != 1 {
-		return nil, errors.Errorf("train: the model has %d outputs; a Trainer trains models of one output", m.NumOutputs())
 	}
 	t := &Trainer{model: m, loss: CategoricalCrossEntropy, opt: RMSprop(1e-3), seed: 1,
 		evalBatch: DefaultEvalBatch, train: map[int]*step{}, infer: map[int]*step{}, hist: &History{}}
@@ -94,6 +93,10 @@ func (t *Trainer) Model() *model.Model { return t.model }
 
 // Loss returns the trainer's loss.
 func (t *Trainer) Loss() Loss { return t.loss }
+
+// accuracy reports whether the trainer measures accuracy: for a
+// classification loss on a model of one output.
+func (t *Trainer) accuracy() bool { return t.loss.classifies() && t.model.NumOutputs() == 1 }
 
 // Optimizer returns the trainer's optimiser.
 func (t *Trainer) Optimizer() Optimizer { return t.opt }
@@ -116,16 +119,26 @@ func (t *Trainer) compile(n int, training bool) (*step, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.out = out.Outputs[0]
-	s.y = g.Input("y", s.out.Shape()...)
-	if s.loss, err = t.loss.node(s.out, out.Logits[0], s.y); err != nil {
-		return nil, errors.Wrapf(err, "train: loss %v", t.loss)
+	// The loss of a model of several outputs is the sum of each output's.
+	s.outs = out.Outputs
+	for i, o := range s.outs {
+		y := g.Input("y", o.Shape()...)
+		s.ys = append(s.ys, y)
+		l, err := t.loss.node(o, out.Logits[i], y)
+		if err != nil {
+			return nil, errors.Wrapf(err, "train: loss %v", t.loss)
+		}
+		if s.loss == nil {
+			s.loss = l
+		} else if s.loss, err = G.Add(s.loss, l); err != nil {
+			return nil, errors.Wrap(err, "train: summing the outputs' losses")
+		}
 	}
 	lossNode := s.loss
 	if !training {
 		lossNode = nil
 	}
-	if s.m, err = g.Compile(lossNode, s.out, s.loss); err != nil {
+	if s.m, err = g.Compile(lossNode, append(s.outs, s.loss)...); err != nil {
 		return nil, err
 	}
 	s.params = s.m.Params()
@@ -147,17 +160,19 @@ func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float6
 	}
 	switch {
 	case b.Y != nil:
-		if err := graph.Set(s.y, b.Y); err != nil {
-			return nil, 0, errors.Wrap(err, "train: targets do not match the model's output")
+		if err := model.FeedRows(s.ys, t.model.OutputSizes(), b.Y); err != nil {
+			return nil, 0, errors.Wrap(err, "train: targets do not match the model's outputs")
 		}
-	case b.Labels != nil:
+	case b.Labels != nil && len(s.ys) == 1:
 		// Integer labels: the targets are their one-hot rows.
-		if s.onehot, err = oneHot(b.Labels, s.y.Shape()[1], s.onehot); err != nil {
+		if s.onehot, err = oneHot(b.Labels, s.ys[0].Shape()[1], s.onehot); err != nil {
 			return nil, 0, err
 		}
-		if err := graph.Set(s.y, s.onehot); err != nil {
+		if err := graph.Set(s.ys[0], s.onehot); err != nil {
 			return nil, 0, err
 		}
+	default:
+		return nil, 0, errors.New("train: the batch has no targets Y (a model of several outputs needs them) and no labels")
 	}
 	if err := s.m.Run(); err != nil {
 		return nil, 0, err
@@ -165,8 +180,10 @@ func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float6
 	if s.lossV, err = graph.Read(s.loss, s.lossV); err != nil {
 		return nil, 0, err
 	}
-	if s.pred, err = graph.Read(s.out, s.pred); err != nil {
-		return nil, 0, err
+	if t.accuracy() {
+		if s.pred, err = graph.Read(s.outs[0], s.pred); err != nil {
+			return nil, 0, err
+		}
 	}
 	return s, s.lossV[0], nil
 }
@@ -199,8 +216,11 @@ func (t *Trainer) checkData(ds *data.Dataset, what string) error {
 	if out := t.model.OutputSize(); out != ds.Classes {
 		return errors.Errorf("train: %s set has %d classes (targets per example), the model outputs %v", what, ds.Classes, t.model.OutputShape(0))
 	}
-	if t.loss.classifies() && ds.Labels == nil {
+	if t.loss.classifies() && ds.Labels == nil && ds.Y == nil {
 		return errors.Errorf("train: %s set has no labels, which %v needs", what, t.loss)
+	}
+	if t.model.NumOutputs() > 1 && ds.Y == nil {
+		return errors.Errorf("train: %s set has no targets Y, which a model of %d outputs needs", what, t.model.NumOutputs())
 	}
 	if !t.loss.classifies() && ds.Y == nil {
 		return errors.Errorf("train: %s set has no targets Y, which %v needs", what, t.loss)
@@ -301,7 +321,7 @@ func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, erro
 	if t.prog.Batch > it.NumBatches() {
 		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, it.NumBatches(), c.batch)
 	}
-	info := RunInfo{Epochs: epochs, Batches: it.NumBatches(), Images: trainSet.N, BatchSize: c.batch, Accuracy: t.loss.classifies()}
+	info := RunInfo{Epochs: epochs, Batches: it.NumBatches(), Images: trainSet.N, BatchSize: c.batch, Accuracy: t.accuracy()}
 	for _, cb := range t.callbacks {
 		if err := cb.OnTrainBegin(t, info); err != nil {
 			return t.hist, err
@@ -396,7 +416,7 @@ func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
 		p := &t.prog
-		if t.loss.classifies() {
+		if t.accuracy() {
 			p.Correct += Correct(s.pred, b.Labels, k)
 		}
 		p.Batch, p.LossSum, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Seen+b.N
@@ -456,7 +476,7 @@ func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
 				return 0, 0, err
 			}
 			sum += l * float64(n)
-			if t.loss.classifies() {
+			if t.accuracy() {
 				correct += Correct(s.pred, part.Labels, k)
 			}
 			lo += n
