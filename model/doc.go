@@ -18,8 +18,9 @@
 // Predict is safe for concurrent use: each call takes a compiled graph
 // from a pool, so calls from many goroutines run side by side. Requests of
 // any size run in chunks of MaxBatch and then powers of two, so a model
-// compiles graphs for at most 1+log2(MaxBatch) batch sizes, and keeps at
-// most MaxIdle of each: memory stays bounded whatever batch sizes arrive.
+// compiles graphs for at most 1+log2(MaxBatch) batch sizes, and at most
+// MaxConcurrent of each: memory stays bounded whatever batch sizes and
+// however many goroutines arrive.
 //
 // Save writes a whole-model file (the architecture, every layer's options,
 // the weights and, on request, extra state such as an optimiser's); Load

@@ -105,7 +105,8 @@ func exampleSize(s []int) (int, error) {
 // Predict is safe for concurrent use by any number of goroutines, with any
 // mix of batch sizes, as long as nothing changes the parameters meanwhile
 // (training, LoadWeights). Each call runs on a compiled graph of its own,
-// taken from a pool: calls do not wait for each other. Everything else
+// taken from a pool of MaxConcurrent graphs per batch size: up to so many
+// calls run side by side. Everything else
 // that changes the model (Close, LoadWeights) must not run concurrently
 // with anything.
 type Model struct {
@@ -121,8 +122,8 @@ type Model struct {
 	outSizes   []int
 	cfg        config
 
-	mu   sync.Mutex
-	idle map[int][]*runner // compiled inference graphs by batch size
+	mu    sync.Mutex
+	pools map[int]*pool // compiled inference graphs by batch size
 	// compiling is held for writing while a graph is compiled, since
 	// Gorgonia's compiler writes to the parameter tensors (it sets their
 	// engine), and for reading while a graph runs: runs go side by side,
@@ -134,10 +135,10 @@ type Model struct {
 type Option func(*config)
 
 type config struct {
-	seed     uint64
-	dtype    tensor.Dtype
-	maxBatch int
-	maxIdle  int
+	seed          uint64
+	dtype         tensor.Dtype
+	maxBatch      int
+	maxConcurrent int
 }
 
 // Seed seeds the model's initialisers: the same seed gives the same
@@ -152,13 +153,14 @@ func Float64() Option { return func(c *config) { c.dtype = tensor.Float64 } }
 // (default DefaultMaxBatch). Larger requests run in chunks.
 func MaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
 
-// MaxIdle sets how many compiled graphs of each batch size the model keeps
-// for reuse (default GOMAXPROCS). More goroutines than that may predict at
-// once; the graphs compiled for them are released after use.
-func MaxIdle(n int) Option { return func(c *config) { c.maxIdle = n } }
+// MaxConcurrent sets how many graphs the model compiles for each batch
+// size (default GOMAXPROCS, at least 2): so many calls of Predict run at
+// once, and further ones wait for a graph to come free. The kernels spread
+// each call over the cores already, so more rarely helps.
+func MaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{seed: DefaultSeed, dtype: tensor.Float32, maxBatch: DefaultMaxBatch, maxIdle: runtime.GOMAXPROCS(0)}
+	c := config{seed: DefaultSeed, dtype: tensor.Float32, maxBatch: DefaultMaxBatch, maxConcurrent: max(2, runtime.GOMAXPROCS(0))}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -167,8 +169,8 @@ func newConfig(opts []Option) (config, error) {
 	if c.maxBatch <= 0 || c.maxBatch > 1<<16 {
 		return c, errors.Errorf("model: MaxBatch(%d) is not in [1, 65536]", c.maxBatch)
 	}
-	if c.maxIdle < 0 {
-		return c, errors.Errorf("model: MaxIdle(%d) is negative", c.maxIdle)
+	if c.maxConcurrent < 1 || c.maxConcurrent > 1024 {
+		return c, errors.Errorf("model: MaxConcurrent(%d) is not in [1, 1024]", c.maxConcurrent)
 	}
 	return c, nil
 }
@@ -211,7 +213,7 @@ func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
 		return nil, errors.New("model: a model needs at least one input and one output")
 	}
 	m := &Model{inputs: inputs, outputs: outputs, cfg: c, names: map[*Node]string{},
-		shapes: map[*Node][]int{}, counts: map[*Node]int{}, idle: map[int][]*runner{}}
+		shapes: map[*Node][]int{}, counts: map[*Node]int{}, pools: map[int]*pool{}}
 	isInput := map[*Node]int{}
 	for i, in := range inputs {
 		switch {

@@ -34,17 +34,54 @@ func (m *Model) chunk(n int) int {
 	return 1 << (bits.Len(uint(n)) - 1)
 }
 
-// get returns an idle runner for batch size n, compiling one if none is
-// idle.
+// pool holds the runners of one batch size: at most MaxConcurrent are
+// made, and a call that finds all of them busy waits for one.
+type pool struct {
+	free    chan *runner
+	created int
+}
+
+// get returns a free runner for batch size n: an idle one, a new one while
+// fewer than MaxConcurrent exist, or else the next one another call puts
+// back.
 func (m *Model) get(n int) (*runner, error) {
 	m.mu.Lock()
-	if rs := m.idle[n]; len(rs) > 0 {
-		r := rs[len(rs)-1]
-		m.idle[n] = rs[:len(rs)-1]
+	p := m.pools[n]
+	if p == nil {
+		p = &pool{free: make(chan *runner, m.cfg.maxConcurrent)}
+		m.pools[n] = p
+	}
+	select {
+	case r := <-p.free:
 		m.mu.Unlock()
 		return r, nil
+	default:
 	}
+	if p.created >= m.cfg.maxConcurrent {
+		m.mu.Unlock()
+		return <-p.free, nil
+	}
+	p.created++
 	m.mu.Unlock()
+	r, err := m.compile(n)
+	if err != nil {
+		m.mu.Lock()
+		p.created--
+		m.mu.Unlock()
+	}
+	return r, err
+}
+
+// put returns r to its pool.
+func (m *Model) put(r *runner) {
+	m.mu.Lock()
+	p := m.pools[r.n]
+	m.mu.Unlock()
+	p.free <- r
+}
+
+// compile builds and compiles an inference graph for batch size n.
+func (m *Model) compile(n int) (*runner, error) {
 	g := graph.New(m.params)
 	r := &runner{n: n}
 	for _, in := range m.inputs {
@@ -62,20 +99,6 @@ func (m *Model) get(n int) (*runner, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-// put returns r to the pool, or releases it when MaxIdle runners of its
-// size are idle already.
-func (m *Model) put(r *runner) {
-	m.mu.Lock()
-	if len(m.idle[r.n]) < m.cfg.maxIdle {
-		m.idle[r.n] = append(m.idle[r.n], r)
-		r = nil
-	}
-	m.mu.Unlock()
-	if r != nil {
-		r.m.Close()
-	}
 }
 
 // Predict returns the model's outputs (class probabilities for a
@@ -197,16 +220,16 @@ func (m *Model) PredictTensor(x *tensor.Dense) (*tensor.Dense, error) {
 	return tensor.New(tensor.WithShape(append([]int{s[0]}, m.OutputShape(0)...)...), tensor.WithBacking(y)), nil
 }
 
-// Close releases the compiled graphs. The model stays usable: Predict
-// compiles again when needed.
+// Close releases the compiled graphs. It must not run concurrently with
+// Predict. The model stays usable: Predict compiles again when needed.
 func (m *Model) Close() error {
 	m.mu.Lock()
-	idle := m.idle
-	m.idle = map[int][]*runner{}
+	pools := m.pools
+	m.pools = map[int]*pool{}
 	m.mu.Unlock()
-	for _, rs := range idle {
-		for _, r := range rs {
-			r.m.Close()
+	for _, p := range pools {
+		for len(p.free) > 0 {
+			(<-p.free).m.Close()
 		}
 	}
 	return nil

@@ -88,11 +88,12 @@ func TestPredictConcurrent(t *testing.T) {
 	}
 }
 
-// TestPredictMemoryBounded predicts every batch size from 1 to 300 and
-// checks that the model keeps graphs for at most 1+log2(MaxBatch) sizes,
-// MaxIdle each, and that the live heap stays under 64 MiB.
+// TestPredictMemoryBounded predicts every batch size from 1 to 300, from
+// two goroutines at once, and checks that the model compiles graphs for at
+// most 1+log2(MaxBatch) sizes, MaxConcurrent each, and that the live heap
+// stays under 64 MiB.
 func TestPredictMemoryBounded(t *testing.T) {
-	m := smallNet(t, MaxIdle(2))
+	m := smallNet(t, MaxConcurrent(2))
 	defer m.Close()
 	heap := func() float64 {
 		runtime.GC()
@@ -102,16 +103,25 @@ func TestPredictMemoryBounded(t *testing.T) {
 	}
 	before := heap()
 	x := randomImages(300, m.ExampleSize(), 9)
-	for n := 1; n <= 300; n++ {
-		if _, err := m.Predict(x[:n*m.ExampleSize()]); err != nil {
-			t.Fatal(err)
-		}
+	var wg sync.WaitGroup
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 1; n <= 300; n++ {
+				if _, err := m.Predict(x[:n*m.ExampleSize()]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
 	}
+	wg.Wait()
 	after := heap()
 	m.mu.Lock()
-	sizes, graphs := len(m.idle), 0
-	for _, rs := range m.idle {
-		graphs += len(rs)
+	sizes, graphs := len(m.pools), 0
+	for _, p := range m.pools {
+		graphs += p.created
 	}
 	m.mu.Unlock()
 	if limit := 1 + int(math.Log2(DefaultMaxBatch)); sizes > limit || graphs > 2*limit {
