@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
@@ -130,18 +131,18 @@ func Apply(img image.Image, k Kernel) (image.Image, error) {
 		return nil, errors.Errorf("filter: image %v is empty", b)
 	}
 	if isGray(img) {
-		out := image.NewGray(b)
-		planes, err := convolve(grayPlane(img), 1, h, w, k)
+		planes, err := convolve(1, h, w, k, func(x []float32) { grayPlane(img, x) })
 		if err != nil {
 			return nil, err
 		}
+		out := image.NewGray(b)
 		for i, v := range planes {
 			out.Pix[(i/w)*out.Stride+i%w] = clamp(v, 255)
 		}
 		return out, nil
 	}
-	in, alpha := rgbPlanes(img)
-	planes, err := convolve(in, 3, h, w, k)
+	alpha := make([]uint8, w*h)
+	planes, err := convolve(3, h, w, k, func(x []float32) { rgbPlanes(img, x, alpha) })
 	if err != nil {
 		return nil, err
 	}
@@ -170,11 +171,10 @@ func clamp(v float32, hi uint8) uint8 {
 	return uint8(r)
 }
 
-// grayPlane returns the grey values of img, row by row.
-func grayPlane(img image.Image) []float32 {
+// grayPlane writes the grey values of img into p, row by row.
+func grayPlane(img image.Image, p []float32) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	p := make([]float32, w*h)
 	if g, ok := img.(*image.Gray); ok {
 		for y := 0; y < h; y++ {
 			row := g.Pix[y*g.Stride : y*g.Stride+w]
@@ -182,24 +182,22 @@ func grayPlane(img image.Image) []float32 {
 				p[y*w+x] = float32(v)
 			}
 		}
-		return p
+		return
 	}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			p[y*w+x] = float32(color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray).Y)
 		}
 	}
-	return p
 }
 
-// rgbPlanes returns the red, green and blue planes of img, premultiplied by
-// alpha as image.RGBA stores them, one after the other, and its alpha plane.
-func rgbPlanes(img image.Image) ([]float32, []uint8) {
+// rgbPlanes writes the red, green and blue planes of img, premultiplied by
+// alpha as image.RGBA stores them, one after the other into p, and its
+// alpha plane into alpha.
+func rgbPlanes(img image.Image, p []float32, alpha []uint8) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	n := w * h
-	p := make([]float32, 3*n)
-	alpha := make([]uint8, n)
 	if rgba, ok := img.(*image.RGBA); ok {
 		for y := 0; y < h; y++ {
 			row := rgba.Pix[y*rgba.Stride : y*rgba.Stride+4*w]
@@ -209,7 +207,7 @@ func rgbPlanes(img image.Image) ([]float32, []uint8) {
 				alpha[i] = row[4*x+3]
 			}
 		}
-		return p, alpha
+		return
 	}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -219,13 +217,14 @@ func rgbPlanes(img image.Image) ([]float32, []uint8) {
 			alpha[i] = c.A
 		}
 	}
-	return p, alpha
 }
 
 // convolve runs ops.Conv2D over nch planes of h×w values, taken as a batch
 // of nch one-channel images, with the single filter k and 'same' padding,
-// and returns the nch filtered planes.
-func convolve(planes []float32, nch, h, w int, k Kernel) (out []float32, err error) {
+// and returns the nch filtered planes. fill writes the input planes,
+// straight into the graph's input tensor; the result is the output
+// tensor's own data. Neither is copied, to keep Apply's memory low.
+func convolve(nch, h, w int, k Kernel, fill func(x []float32)) ([]float32, error) {
 	params, err := graph.NewParams(tensor.Float32, 0)
 	if err != nil {
 		return nil, err
@@ -234,9 +233,11 @@ func convolve(planes []float32, nch, h, w int, k Kernel) (out []float32, err err
 	x := g.Input("image", nch, 1, h, w)
 	f := g.Input("kernel", 1, 1, k.Size, k.Size)
 	bias := g.Input("bias", 1)
-	if err := graph.Set(x, planes); err != nil {
-		return nil, errors.Wrap(err, "filter")
+	in, err := float32s(x)
+	if err != nil {
+		return nil, err
 	}
+	fill(in)
 	if err := graph.Set(f, k.Weights); err != nil {
 		return nil, errors.Wrap(err, "filter")
 	}
@@ -252,6 +253,14 @@ func convolve(planes []float32, nch, h, w int, k Kernel) (out []float32, err err
 	if err := m.Run(); err != nil {
 		return nil, errors.Wrapf(err, "filter: kernel %q", k.Name)
 	}
-	out, err = graph.Read[float32](y, nil)
-	return out, errors.Wrap(err, "filter")
+	return float32s(y)
+}
+
+// float32s returns the data of n's float32 tensor, itself, not a copy.
+func float32s(n *G.Node) ([]float32, error) {
+	t, ok := n.Value().(*tensor.Dense)
+	if !ok || t.Dtype() != tensor.Float32 {
+		return nil, errors.Errorf("filter: node %q holds %T, not a float32 tensor", n.Name(), n.Value())
+	}
+	return t.Float32s(), nil
 }
