@@ -4,10 +4,12 @@ package main
 
 import (
 	"bytes"
-	"compress/zlib"
+	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,9 +39,9 @@ func init() {
 	}
 }
 
-// bombPNG returns a valid w×h PNG of the given bit depth and colour type
-// whose pixels are all zero, so that it compresses to almost nothing. A
-// paletted one gets a two-colour palette.
+// bombPNG returns a valid w×h PNG (h a multiple of 64) of the given bit
+// depth and colour type whose pixels are all zero, so that it compresses
+// to almost nothing. A paletted one gets a two-colour palette.
 func bombPNG(t *testing.T, w, h int, depth, colorType byte) []byte {
 	t.Helper()
 	var out bytes.Buffer
@@ -65,23 +67,37 @@ func bombPNG(t *testing.T, w, h int, depth, colorType byte) []byte {
 		chunk("PLTE", []byte{0, 0, 0, 255, 255, 255})
 	}
 	channels := map[byte]int{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colorType]
-	row := make([]byte, 1+(w*channels*int(depth)+7)/8) // filter byte 0, then zero pixels
-	var idat bytes.Buffer
-	z, err := zlib.NewWriterLevel(&idat, zlib.BestSpeed)
+	row := 1 + (w*channels*int(depth)+7)/8 // filter byte 0, then zero pixels
+	chunk("IDAT", zeroZlib(t, row*64, h/64))
+	chunk("IEND", nil)
+	return out.Bytes()
+}
+
+// zeroZlib returns a zlib stream of n*reps zero bytes, made quickly (also
+// under the race detector) by repeating one compressed run of n zeros: a
+// run ended by a sync flush is a sequence of whole, non-final deflate
+// blocks, and its back-references into earlier zeros stay valid when it
+// follows itself. An empty final block and the Adler-32 of the zeros
+// (a = 1, b = n*reps mod 65521) end the stream.
+func zeroZlib(t *testing.T, n, reps int) []byte {
+	t.Helper()
+	var run bytes.Buffer
+	fw, err := flate.NewWriter(&run, flate.BestCompression)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for y := 0; y < h; y++ {
-		if _, err := z.Write(row); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := z.Close(); err != nil {
+	if _, err := fw.Write(make([]byte, n)); err != nil {
 		t.Fatal(err)
 	}
-	chunk("IDAT", idat.Bytes())
-	chunk("IEND", nil)
-	return out.Bytes()
+	if err := fw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	out := []byte{0x78, 0xda} // deflate, 32 KiB window, best compression
+	for i := 0; i < reps; i++ {
+		out = append(out, run.Bytes()...)
+	}
+	out = append(out, 0x03, 0x00) // final empty block, fixed codes
+	return binary.BigEndian.AppendUint32(out, uint32(n*reps%65521)<<16|1)
 }
 
 // TestDecompressionBomb runs the command, in a child process, on tiny PNGs
@@ -105,6 +121,11 @@ func TestDecompressionBomb(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// The same kind of PNG, small, must decode: the bomb is valid.
+			small, err := png.Decode(bytes.NewReader(bombPNG(t, 100, 128, tc.depth, tc.colorType)))
+			if err != nil || small.Bounds() != image.Rect(0, 0, 100, 128) {
+				t.Fatalf("a small bomb PNG does not decode: %v", err)
+			}
 			in := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".png")
 			if err := os.WriteFile(in, bombPNG(t, 8192, 8192, tc.depth, tc.colorType), 0o644); err != nil {
 				t.Fatal(err)
@@ -116,7 +137,7 @@ func TestDecompressionBomb(t *testing.T) {
 				dataLimitEnv+"="+strconv.Itoa(dataLimit))
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			err := cmd.Run()
+			err = cmd.Run()
 			var ee *exec.ExitError
 			if err != nil && !errors.As(err, &ee) {
 				t.Fatal(err)
