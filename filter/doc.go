@@ -13,6 +13,12 @@
 // *image.RGBA whose red, green and blue channels are filtered and whose
 // alpha channel is kept. Results are rounded and clamped to [0, 255].
 //
+// ReadFile and Decode read a PNG or JPEG picture for Apply under a memory
+// limit (such as MaxBytes): from the picture's header, before decoding,
+// they refuse one whose decoded pixels and filter buffers would take more,
+// so that a small file declaring a huge picture is an error, not an
+// exhausted memory. ReadFile reads regular files only.
+//
 // As everywhere in CNNs, "convolution" here is cross-correlation: the
 // kernel is not flipped. The named kernels are all symmetric under a
 // half-turn, so for them the two are the same.
