@@ -193,7 +193,7 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{"out is a file", quickArgs(t, "-epochs", "1", "-out", filepath.Join(file, "sub")), "a-file"},
-		{"corrupt checkpoint", []string{"-resume", corrupt, "-data", quickArgs(t)[1]}, "checksum"},
+		{"corrupt checkpoint", []string{"-resume", corrupt, "-data", quickArgs(t)[1]}, "checkpoint version"},
 		{"resume a directory that is not a run", []string{"-resume", base}, "not the -out directory"},
 		{"broken weights", quickArgs(t, "-epochs", "0", "-load", badWeights), badWeights},
 	}
