@@ -70,16 +70,10 @@ func checkLen(name string, a []float32, n int) {
 // input. x is [N,C,H,W], w is [F,C,KH,KW], b is [F] or nil, and y
 // ([N,F,OH,OW]) is fully overwritten. Images are processed in parallel.
 func Conv2DForward(s ConvShape, x, w, b, y []float32) {
-	convForward(s, x, w, b, y, 0)
+	convForward(s, x, w, b, y)
 }
 
-// Conv2DForwardReLU is Conv2DForward followed by ReLUForward on y, fused
-// into one pass.
-func Conv2DForwardReLU(s ConvShape, x, w, b, y []float32) {
-	convForward(s, x, w, b, y, kReLU)
-}
-
-func convForward(s ConvShape, x, w, b, y []float32, flags int) {
+func convForward(s ConvShape, x, w, b, y []float32) {
 	s.mustValidate()
 	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("x", x, s.N*chw)
@@ -116,10 +110,10 @@ func convForward(s ConvShape, x, w, b, y []float32, flags int) {
 				}
 				if rows := s.F - f0; rows >= mr {
 					// An odd last chunk is computed (and stored) twice.
-					kernel(k2, at, p.offK, xs, p.src, coff[:], ys[f0*ol:], p.pos, bt, flags)
+					kernel(k2, at, p.offK, xs, p.src, coff[:], ys[f0*ol:], p.pos, bt, 0)
 				} else {
 					for t := 0; t < len(p.src); t += 2 {
-						kernel(k2, at, p.offK, xs, p.src[t:t+2], tileOff[:], tmp[:], halves[:], bt, flags)
+						kernel(k2, at, p.offK, xs, p.src[t:t+2], tileOff[:], tmp[:], halves[:], bt, 0)
 						for r := 0; r < rows; r++ {
 							for h := 0; h < 2; h++ {
 								copy(ys[(f0+r)*ol+int(p.pos[t+h]):][:8], tmp[r*nr+8*h:])

@@ -21,8 +21,7 @@ var useAsm = hasAsm
 
 // Flags of the micro-kernel.
 const (
-	kAdd  = 1 // add the tile to C instead of overwriting C
-	kReLU = 2 // store max(tile, 0) (overwrite mode only)
+	kAdd = 1 // add the tile to C instead of overwriting C
 )
 
 // kernel computes, for every tile u < len(bsrc)/2, the 5×16 tile
@@ -33,8 +32,8 @@ const (
 // halves of 8 whose B rows start at bsrc[2u] and bsrc[2u+1]. bias may be
 // nil (zero). The tile is stored to c[csrc[2u+h] + coff[r] + l], or with
 // kAdd added there, the ten 8-float row halves being updated one after
-// another (so they may overlap). With kReLU (and no kAdd) max(T, 0) is
-// stored. csrc must have at least as many entries as bsrc.
+// another (so they may overlap). csrc must have at least as many entries
+// as bsrc.
 //
 // The offset tables let one kernel serve a packed GEMM (boff[p] = 16p,
 // coff[r] = r*ldc), the convolution forward pass (boff = patch offsets into
@@ -84,12 +83,9 @@ func kernelGo(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff 
 				o := csrc[u+h] + coff[r]
 				d := (*[8]float32)(c[o : o+8])
 				for l, v := range t[r][8*h : 8*h+8] {
-					switch {
-					case flags&kAdd != 0:
+					if flags&kAdd != 0 {
 						d[l] += v
-					case flags&kReLU != 0 && v < 0:
-						d[l] = 0
-					default:
+					} else {
 						d[l] = v
 					}
 				}
