@@ -7,6 +7,10 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// MaxParamValues caps the number of values of one parameter, so that an
+// absurd layer size is an error rather than an out-of-memory death.
+const MaxParamValues = 1 << 28
+
 // A Param is a named learnable tensor. Its Value is shared by every graph
 // built on the same Params.
 type Param struct {
@@ -76,6 +80,9 @@ func (p *Params) Get(name string, shape []int, init Initializer) (*Param, error)
 	for _, d := range shape {
 		if d <= 0 {
 			return nil, errors.Errorf("graph: parameter %q: shape %v has a non-positive dimension", name, shape)
+		}
+		if size > MaxParamValues/d {
+			return nil, errors.Errorf("graph: parameter %q of shape %v has more than %d values (graph.MaxParamValues)", name, shape, MaxParamValues)
 		}
 		size *= d
 	}

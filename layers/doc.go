@@ -1,22 +1,28 @@
-// Package layers builds convolutional networks the way Keras does: a
-// Sequential model of layers (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten,
-// Dropout and the activations), each a thin builder that emits Gorgonia
-// expression nodes from package ops, with its learnable parameters held in
-// a graph.Params store.
+// Package layers holds the layers that networks are built from, the way
+// Keras's layers are: Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
+// the activations, and the merge layers Add, Concatenate and Multiply. Each
+// is a thin builder that emits Gorgonia expression nodes from package ops,
+// with its learnable parameters held in a graph.Params store. Package model
+// wires layers into a runnable network:
 //
-//	model, err := layers.NewSequential([]int{1, 28, 28}, []layers.Layer{
-//		layers.Conv2D(10, 5, 5, layers.Activation("relu")),
+//	m, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{
+//		layers.Conv2D(10, 5, 5, layers.Activation(layers.ActReLU)),
 //		layers.MaxPool2D(2, 2),
 //		layers.Flatten(),
-//		layers.Dense(10, layers.Activation("softmax")),
+//		layers.Dense(10, layers.Activation(layers.ActSoftmax)),
 //	})
 //
-// Shapes are checked when the model is made: a kernel larger than its
-// input, a Dense layer after an unflattened 4-D tensor or a wrong channel
-// count is an error naming the layer and the shapes. Tensors are NCHW (the
-// input shape is channels, height, width); Summary prints output shapes in
-// Keras's channels-last order so that it reads like Keras's summary.
+// Options are typed (Strides, Padding, Activation, KernelInitializer,
+// BiasInitializer), and an option a layer does not take, or an invalid one
+// such as Strides(0, 1), is an error when the model is built. Tensors are
+// NCHW (an image example is channels, height, width).
 //
-// The package knows nothing of losses, optimisers or training loops; those
-// live in package train.
+// A layer of one's own embeds Base, asks for its parameters with
+// Base.Param (a layer may only create parameters named after itself),
+// builds with ops or plain Gorgonia ops, and, to be saved in model files,
+// implements Configurable and registers a Constructor with Register.
+// Package gradcheck checks its gradients.
+//
+// The package knows nothing of models, losses, optimisers or training
+// loops; those live in packages model and train.
 package layers

@@ -8,8 +8,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"github.com/gocnn/cnn/gradcheck"
 	"github.com/gocnn/cnn/graph"
-	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 )

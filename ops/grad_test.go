@@ -7,8 +7,8 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gocnn/cnn/gradcheck"
 	"github.com/gocnn/cnn/graph"
-	"github.com/gocnn/cnn/internal/gradcheck"
 	"github.com/gocnn/cnn/ops"
 )
 

@@ -1,12 +1,12 @@
 package viz
 
 import (
-	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"math"
 
+	"github.com/pkg/errors"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
@@ -56,10 +56,10 @@ func normalise(m []float32) []uint8 {
 // checkMap reports whether m can be read as an h×w row-major map.
 func checkMap(m []float32, h, w int) error {
 	if h <= 0 || w <= 0 {
-		return fmt.Errorf("map size %dx%d is not positive", h, w)
+		return errors.Errorf("map size %dx%d is not positive", h, w)
 	}
 	if len(m) != h*w {
-		return fmt.Errorf("map has %d values, want %dx%d=%d", len(m), h, w, h*w)
+		return errors.Errorf("map has %d values, want %dx%d=%d", len(m), h, w, h*w)
 	}
 	return nil
 }
@@ -125,11 +125,11 @@ func gridShape(n, cols int) (int, int) {
 // produces. The file is written atomically; errors name path.
 func GrayGrid(path string, maps [][]float32, h, w, cols, scale int) error {
 	if len(maps) == 0 {
-		return fmt.Errorf("viz: GrayGrid %s: no maps", path)
+		return errors.Errorf("viz: GrayGrid %s: no maps", path)
 	}
 	for i, m := range maps {
 		if err := checkMap(m, h, w); err != nil {
-			return fmt.Errorf("viz: GrayGrid %s: map %d: %w", path, i, err)
+			return errors.Wrapf(err, "viz: GrayGrid %s: map %d", path, i)
 		}
 	}
 	if scale < 1 {
@@ -171,14 +171,14 @@ const (
 // file is written atomically; errors name path.
 func DigitGrid(path string, images [][]float32, h, w int, labels []string, cols, scale int) error {
 	if len(images) == 0 {
-		return fmt.Errorf("viz: DigitGrid %s: no images", path)
+		return errors.Errorf("viz: DigitGrid %s: no images", path)
 	}
 	if labels != nil && len(labels) != len(images) {
-		return fmt.Errorf("viz: DigitGrid %s: %d labels for %d images", path, len(labels), len(images))
+		return errors.Errorf("viz: DigitGrid %s: %d labels for %d images", path, len(labels), len(images))
 	}
 	for i, m := range images {
 		if err := checkMap(m, h, w); err != nil {
-			return fmt.Errorf("viz: DigitGrid %s: image %d: %w", path, i, err)
+			return errors.Wrapf(err, "viz: DigitGrid %s: image %d", path, i)
 		}
 	}
 	if scale < 1 {

@@ -1,12 +1,12 @@
 package viz
 
 import (
-	"fmt"
 	"image/color"
 	"io"
 	"math"
 	"strconv"
 
+	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -101,7 +101,7 @@ const (
 func LinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 	p, err := linePlot(title, xlabel, ylabel, series)
 	if err != nil {
-		return fmt.Errorf("viz: LinePlot %s: %w", path, err)
+		return errors.Wrapf(err, "viz: LinePlot %s", path)
 	}
 	return writePlot(path, p, LinePlotWidth, LinePlotHeight)
 }
@@ -109,7 +109,7 @@ func LinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 // linePlot builds the plot that LinePlot draws.
 func linePlot(title, xlabel, ylabel string, series []Series) (*plot.Plot, error) {
 	if len(series) == 0 {
-		return nil, fmt.Errorf("no series")
+		return nil, errors.New("no series")
 	}
 	p := plot.New()
 	p.Title.Text = title
@@ -129,12 +129,12 @@ func linePlot(title, xlabel, ylabel string, series []Series) (*plot.Plot, error)
 	named := 0
 	for i, s := range series {
 		if len(s.Y) == 0 {
-			return nil, fmt.Errorf("series %d (%q) is empty", i, s.Name)
+			return nil, errors.Errorf("series %d (%q) is empty", i, s.Name)
 		}
 		xys := make(plotter.XYs, len(s.Y))
 		for j, y := range s.Y {
 			if math.IsNaN(y) || math.IsInf(y, 0) {
-				return nil, fmt.Errorf("series %d (%q): Y[%d] is %v", i, s.Name, j, y)
+				return nil, errors.Errorf("series %d (%q): Y[%d] is %v", i, s.Name, j, y)
 			}
 			xys[j] = plotter.XY{X: float64(j + 1), Y: y}
 		}
@@ -146,7 +146,7 @@ func linePlot(title, xlabel, ylabel string, series []Series) (*plot.Plot, error)
 		if s.Style == Line || s.Style == LineDots {
 			l, err := plotter.NewLine(xys)
 			if err != nil {
-				return nil, fmt.Errorf("series %d (%q): %w", i, s.Name, err)
+				return nil, errors.Wrapf(err, "series %d (%q)", i, s.Name)
 			}
 			l.Color = c
 			l.Width = vg.Points(1.75)
@@ -156,14 +156,14 @@ func linePlot(title, xlabel, ylabel string, series []Series) (*plot.Plot, error)
 		if s.Style == Dots || s.Style == LineDots {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
-				return nil, fmt.Errorf("series %d (%q): %w", i, s.Name, err)
+				return nil, errors.Wrapf(err, "series %d (%q)", i, s.Name)
 			}
 			sc.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
 			p.Add(sc)
 			thumbs = append(thumbs, sc)
 		}
 		if thumbs == nil {
-			return nil, fmt.Errorf("series %d (%q): unknown style %v", i, s.Name, s.Style)
+			return nil, errors.Errorf("series %d (%q): unknown style %v", i, s.Name, s.Style)
 		}
 		if s.Name != "" {
 			p.Legend.Add(s.Name, thumbs...)
