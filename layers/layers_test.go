@@ -113,7 +113,7 @@ func TestShapeErrors(t *testing.T) {
 		{"option that does not apply", []int{4}, []layers.Layer{layers.Dense(2, layers.Strides(2, 2))}, []string{"dense_1", "Strides"}},
 		{"zero strides", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(2, 3, 3, layers.Strides(0, 0))}, []string{"conv2d_1", "Strides(0, 0): strides must be positive"}},
 		{"negative pool stride", []int{1, 4, 4}, []layers.Layer{layers.MaxPool2D(2, 2, layers.Strides(1, -1))}, []string{"max_pooling2d_1", "Strides(1, -1)"}},
-		{"huge kernel", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(1 << 31, 1 << 31, 1 << 31)}, []string{"conv2d_1", "graph.MaxParamValues"}},
+		{"huge kernel", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(1<<31, 1<<31, 1<<31)}, []string{"conv2d_1", "graph.MaxParamValues"}},
 		{"huge dense", []int{320}, []layers.Layer{layers.Dense(1e9)}, []string{"dense_1", "graph.MaxParamValues"}},
 		{"zero filters", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(0, 3, 3)}, []string{"conv2d_1", "filters 0"}},
 		{"bad input shape", []int{0, 4}, []layers.Layer{layers.Dense(2)}, []string{"input shape"}},
