@@ -39,7 +39,8 @@ var checkpointFormat = frame.Format{
 
 // The metadata limit: room for the run state, the history of many
 // thousand epochs and the optimiser's name, plus, for each parameter value,
-// maxSlots state values of at most slotBytes bytes of JSON each.
+// maxSlots state values (optimiser slots and callbacks' copies of the
+// weights) of at most slotBytes bytes of JSON each.
 const (
 	metaBaseSize = 16 << 20
 	maxSlots     = 8
@@ -56,6 +57,43 @@ type checkpointMeta struct {
 	Optimizer string      `json:"optimizer"`
 	Step      int         `json:"step"`
 	Slots     [][]float64 `json:"slots"`
+	// Callbacks holds the state of each of the trainer's callbacks, in
+	// order: null for one that is not a StatefulCallback.
+	Callbacks []json.RawMessage `json:"callbacks,omitempty"`
+}
+
+// A StatefulCallback is a callback whose state a checkpoint saves, so that
+// a run resumed from it behaves as an uninterrupted one. EarlyStopping and
+// ModelCheckpoint are.
+type StatefulCallback interface {
+	Callback
+	// CallbackState returns the callback's state as JSON.
+	CallbackState() (json.RawMessage, error)
+	// RestoreCallbackState restores a state CallbackState returned; the
+	// next OnTrainBegin then keeps it rather than starting afresh.
+	RestoreCallbackState(json.RawMessage) error
+}
+
+// callbackStates returns the state of each callback, nil if none is
+// stateful.
+func (t *Trainer) callbackStates() ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	any := false
+	for i, cb := range t.callbacks {
+		var st json.RawMessage
+		if s, ok := cb.(StatefulCallback); ok {
+			var err error
+			if st, err = s.CallbackState(); err != nil {
+				return nil, errors.Wrapf(err, "train: checkpoint: callback %d", i+1)
+			}
+			any = true
+		}
+		out = append(out, st)
+	}
+	if !any {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // WriteCheckpoint writes the trainer's weights, optimiser state, run state
@@ -66,7 +104,11 @@ func (t *Trainer) WriteCheckpoint(w io.Writer) error {
 		return errors.Errorf("train: optimizer %v cannot save its state", t.opt)
 	}
 	step, slots := st.State()
-	meta, err := json.Marshal(checkpointMeta{State: t.prog, History: t.hist.Epochs, Optimizer: t.opt.String(), Step: step, Slots: slots})
+	cbs, err := t.callbackStates()
+	if err != nil {
+		return err
+	}
+	meta, err := json.Marshal(checkpointMeta{State: t.prog, History: t.hist.Epochs, Optimizer: t.opt.String(), Step: step, Slots: slots, Callbacks: cbs})
 	if err != nil {
 		return errors.Wrap(err, "train: checkpoint")
 	}
@@ -115,6 +157,20 @@ func (t *Trainer) ReadCheckpoint(r io.Reader) error {
 	}
 	if meta.State.Epoch < 0 || meta.State.Batch < 0 || meta.State.Seen < 0 || meta.State.Epoch != len(meta.History) {
 		return errors.Errorf("checkpoint state %+v does not match its %d history epochs", meta.State, len(meta.History))
+	}
+	if meta.Callbacks != nil && len(meta.Callbacks) != len(t.callbacks) {
+		return errors.Errorf("checkpoint holds the state of %d callbacks, this trainer has %d: resume with the callbacks of the original run", len(meta.Callbacks), len(t.callbacks))
+	}
+	for i, raw := range meta.Callbacks {
+		s, ok := t.callbacks[i].(StatefulCallback)
+		if ok != (len(raw) > 0 && string(raw) != "null") {
+			return errors.Errorf("checkpoint's state of callback %d does not fit this trainer's callback %d", i+1, i+1)
+		}
+		if ok {
+			if err := s.RestoreCallbackState(raw); err != nil {
+				return errors.Wrapf(err, "checkpoint: callback %d", i+1)
+			}
+		}
 	}
 	// The weights check their own architecture and change nothing on error.
 	if err := t.model.Params().UnmarshalBinaryFrom(bytes.NewReader(sections[1])); err != nil {

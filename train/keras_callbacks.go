@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"math"
 
 	"github.com/pkg/errors"
@@ -69,6 +70,8 @@ type earlyStopping struct {
 	wait      int
 	lastEpoch int
 	saved     []*tensor.Dense // the parameters' values at bestEpoch
+	restored  bool            // RestoreCallbackState ran: keep the state
+	pending   [][]float64     // the restored copy, until OnTrainBegin
 }
 
 // EarlyStopping returns a callback that stops Fit (with ErrStop, so Fit
@@ -80,17 +83,23 @@ type earlyStopping struct {
 // stops at the first epoch that does not improve.
 //
 // With restoreBest the callback keeps a copy of the model's parameters from
-// the best epoch and, when training ends (stopped early, run to the end or
-// failed), copies them back into the model if a later epoch was worse.
+// the best epoch and, when training ends (stopped early or run to the end),
+// copies them back into the model if a later epoch was worse. When
+// training fails or a callback interrupts it, the weights stay those of the
+// last step, so that a checkpoint saved then holds the weights of the step
+// it names; the checkpoint saves the callback's state too (it is a
+// StatefulCallback), and a resumed run stops and restores exactly as an
+// uninterrupted one.
 //
 // An unknown monitor or a negative patience is an error when Fit begins.
-// The callback's state is reset at the start of every Fit.
+// The callback's state is reset at the start of every Fit, unless it was
+// just restored from a checkpoint.
 func EarlyStopping(monitor Metric, patience int, restoreBest bool) Callback {
 	return &earlyStopping{monitorName: monitor, patience: patience, restoreBest: restoreBest}
 }
 
 // OnTrainBegin checks the arguments and resets the state.
-func (c *earlyStopping) OnTrainBegin(*Trainer, RunInfo) error {
+func (c *earlyStopping) OnTrainBegin(t *Trainer, _ RunInfo) error {
 	mon, err := monitorOf(c.monitorName)
 	if err != nil {
 		return errors.Wrap(err, "train: early stopping")
@@ -98,8 +107,101 @@ func (c *earlyStopping) OnTrainBegin(*Trainer, RunInfo) error {
 	if c.patience < 0 {
 		return errors.Errorf("train: early stopping: patience %d must be 0 or more", c.patience)
 	}
+	if c.restored {
+		c.mon, c.restored = mon, false
+		saved, err := fromFloat64s(t, c.pending)
+		c.saved, c.pending = saved, nil
+		return errors.Wrap(err, "train: early stopping: the restored copy of the best weights")
+	}
 	c.mon, c.best, c.bestEpoch, c.wait, c.lastEpoch, c.saved = mon, mon.worst(), 0, 0, 0, nil
 	return nil
+}
+
+// earlyStoppingState is the JSON of an earlyStopping's state. Best is nil
+// before any epoch (JSON has no infinities).
+type earlyStoppingState struct {
+	Monitor   string      `json:"monitor"`
+	Best      *float64    `json:"best"`
+	BestEpoch int         `json:"best_epoch"`
+	Wait      int         `json:"wait"`
+	LastEpoch int         `json:"last_epoch"`
+	Saved     [][]float64 `json:"saved,omitempty"`
+}
+
+// CallbackState returns the best value and epoch, the epochs waited and the
+// copy of the best weights.
+func (c *earlyStopping) CallbackState() (json.RawMessage, error) {
+	st := earlyStoppingState{Monitor: c.monitorName.String(), BestEpoch: c.bestEpoch, Wait: c.wait, LastEpoch: c.lastEpoch}
+	if c.bestEpoch > 0 {
+		st.Best = &c.best
+	}
+	for _, t := range c.saved {
+		st.Saved = append(st.Saved, float64s(t))
+	}
+	b, err := json.Marshal(st)
+	return b, errors.Wrap(err, "train: early stopping")
+}
+
+// RestoreCallbackState restores a state CallbackState returned.
+func (c *earlyStopping) RestoreCallbackState(raw json.RawMessage) error {
+	var st earlyStoppingState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return errors.Wrap(err, "train: early stopping state")
+	}
+	mon, err := monitorOf(c.monitorName)
+	if err != nil {
+		return errors.Wrap(err, "train: early stopping")
+	}
+	if st.Monitor != c.monitorName.String() || st.BestEpoch < 0 || st.Wait < 0 || st.LastEpoch < st.BestEpoch || (st.Best == nil) != (st.BestEpoch == 0) {
+		return errors.Errorf("train: early stopping state %s does not fit a callback monitoring %v", raw, c.monitorName)
+	}
+	c.mon, c.best, c.bestEpoch, c.wait, c.lastEpoch, c.saved, c.pending, c.restored = mon, mon.worst(), st.BestEpoch, st.Wait, st.LastEpoch, nil, st.Saved, true
+	if st.Best != nil {
+		c.best = *st.Best
+	}
+	return nil
+}
+
+// fromFloat64s makes a copy of the model's parameters from their values
+// as float64, checking their number and sizes.
+func fromFloat64s(t *Trainer, vals [][]float64) ([]*tensor.Dense, error) {
+	if vals == nil {
+		return nil, nil
+	}
+	ps, err := trainerParams(t)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != len(ps) {
+		return nil, errors.Errorf("the model has %d parameters, the copy %d", len(ps), len(vals))
+	}
+	out := make([]*tensor.Dense, len(ps))
+	for i, p := range ps {
+		if len(vals[i]) != p.Value.Size() {
+			return nil, errors.Errorf("parameter %s has %d values, the copy %d", p.Name, p.Value.Size(), len(vals[i]))
+		}
+		out[i] = tensor.New(tensor.Of(p.Value.Dtype()), tensor.WithShape(p.Value.Shape()...))
+		if p.Value.Dtype() == tensor.Float64 {
+			copy(out[i].Float64s(), vals[i])
+			continue
+		}
+		for j, v := range vals[i] {
+			out[i].Float32s()[j] = float32(v)
+		}
+	}
+	return out, nil
+}
+
+// float64s returns a tensor's values as float64.
+func float64s(t *tensor.Dense) []float64 {
+	if t.Dtype() == tensor.Float64 {
+		return append([]float64(nil), t.Float64s()...)
+	}
+	out := make([]float64, t.Size())
+	for i, v := range t.Float32s() {
+		out[i] = float64(v)
+	}
+	return out
 }
 
 // OnEpochEnd records an improvement or counts an epoch without one, and
@@ -126,10 +228,10 @@ func (c *earlyStopping) OnEpochEnd(t *Trainer, e Epoch) error {
 	return nil
 }
 
-// OnTrainEnd restores the best weights if asked to and a later epoch was
-// worse.
-func (c *earlyStopping) OnTrainEnd(t *Trainer, _ *History, _ error) error {
-	if !c.restoreBest || c.saved == nil || c.bestEpoch == c.lastEpoch {
+// OnTrainEnd restores the best weights if asked to, training ended without
+// an error and a later epoch was worse.
+func (c *earlyStopping) OnTrainEnd(t *Trainer, _ *History, err error) error {
+	if err != nil || !c.restoreBest || c.saved == nil || c.bestEpoch == c.lastEpoch {
 		return nil
 	}
 	return errors.Wrapf(restore(t, c.saved), "train: early stopping: restoring the weights of epoch %d", c.bestEpoch)
@@ -207,8 +309,10 @@ type modelCheckpoint struct {
 	monitorName  Metric
 	saveBestOnly bool
 
-	mon  monitor
-	best float64
+	mon      monitor
+	best     float64
+	restored bool // RestoreCallbackState ran: keep best
+	began    bool // best is set
 }
 
 // ModelCheckpoint returns a callback that saves the model's weights to
@@ -235,7 +339,49 @@ func (c *modelCheckpoint) OnTrainBegin(*Trainer, RunInfo) error {
 	if err != nil {
 		return errors.Wrap(err, "train: model checkpoint")
 	}
+	c.began = true
+	if c.restored {
+		c.mon, c.restored = mon, false
+		return nil
+	}
 	c.mon, c.best = mon, mon.worst()
+	return nil
+}
+
+// modelCheckpointState is the JSON of a modelCheckpoint's state; Best is
+// nil before any save (JSON has no infinities).
+type modelCheckpointState struct {
+	Monitor string   `json:"monitor"`
+	Best    *float64 `json:"best"`
+}
+
+// CallbackState returns the best value so far.
+func (c *modelCheckpoint) CallbackState() (json.RawMessage, error) {
+	st := modelCheckpointState{Monitor: c.monitorName.String()}
+	if c.began && !math.IsInf(c.best, 0) {
+		st.Best = &c.best
+	}
+	b, err := json.Marshal(st)
+	return b, errors.Wrap(err, "train: model checkpoint")
+}
+
+// RestoreCallbackState restores a state CallbackState returned.
+func (c *modelCheckpoint) RestoreCallbackState(raw json.RawMessage) error {
+	var st modelCheckpointState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return errors.Wrap(err, "train: model checkpoint state")
+	}
+	mon, err := monitorOf(c.monitorName)
+	if err != nil {
+		return errors.Wrap(err, "train: model checkpoint")
+	}
+	if st.Monitor != c.monitorName.String() {
+		return errors.Errorf("train: model checkpoint state %s does not fit a callback monitoring %v", raw, c.monitorName)
+	}
+	c.mon, c.best, c.restored, c.began = mon, mon.worst(), true, true
+	if st.Best != nil {
+		c.best = *st.Best
+	}
 	return nil
 }
 
