@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -318,4 +319,26 @@ func FuzzRead(f *testing.F) {
 		// A model that loads must run: an error is fine, a panic is not.
 		_, _ = m.Predict(make([]float32, m.ExampleSize()))
 	})
+}
+
+// panicLayer panics while building.
+type panicLayer struct{ layers.Base }
+
+func (l *panicLayer) Type() string { return "TestPanic" }
+
+func (l *panicLayer) Build(*graph.Graph, *G.Node) (*G.Node, error) { panicDeep(); return nil, nil }
+
+func panicDeep() { panic("deep trouble") }
+
+// TestPanicKeepsStack checks that a panic inside a layer becomes an error
+// whose stack (%+v) still shows where the panic came from.
+func TestPanicKeepsStack(t *testing.T) {
+	in := Input(3)
+	_, err := New([]*Node{in}, []*Node{Apply(&panicLayer{}, in)})
+	if err == nil || !strings.Contains(err.Error(), "internal panic: deep trouble") {
+		t.Fatalf("got %v; want the panic as an error", err)
+	}
+	if s := fmt.Sprintf("%+v", err); !strings.Contains(s, "model.panicDeep") {
+		t.Fatalf("the error's stack does not show the panic's origin:\n%s", s)
+	}
 }
