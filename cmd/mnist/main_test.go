@@ -39,12 +39,41 @@ func TestBadFlags(t *testing.T) {
 			err := run(context.Background(), tc.args, io.Discard, io.Discard)
 			var ue usageError
 			if !errors.As(err, &ue) {
-				t.Fatalf("err = %v (%T), want a usage error (exit code 2)", err, err)
+				t.Fatalf("err = %v (%T), want a usage error (exit code 64)", err, err)
 			}
 			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q: want one line mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestUsageErrors: a usage error is one line, with a hint for flag syntax
+// errors, and exit status 64, never 2 (the Go runtime's status for a crash).
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-nope"}, "-help"},
+		{"not a number", []string{"-batch", "many"}, "-help"},
+		{"stray argument", []string{"extra"}, "-help"},
+		{"batch too large", []string{"-batch", "100000", "-epochs", "1", "-limit", "100"}, "8192"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr strings.Builder
+			err := run(context.Background(), tc.args, io.Discard, &stderr)
+			code := exitCode(err, &stderr)
+			if code != 64 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit code %d, stderr %q; want 64 and one line mentioning %q", code, stderr.String(), tc.want)
+			}
+		})
+	}
+	var stderr strings.Builder
+	if code := exitCode(run(context.Background(), []string{"-help"}, io.Discard, &stderr), &stderr); code != 0 || !strings.Contains(stderr.String(), "-val-split") {
+		t.Errorf("-help: exit code %d, output %q", code, stderr.String())
 	}
 }
 
