@@ -147,11 +147,7 @@ func TestQuickRun(t *testing.T) {
 // quickArgs are the flags of a short run on a few hundred real images.
 func quickArgs(t *testing.T, extra ...string) []string {
 	t.Helper()
-	dir, err := data.DefaultMNISTDir()
-	if err != nil {
-		t.Skipf("real MNIST is not available here: %v", err)
-	}
-	return append([]string{"-data", dir, "-limit", "300", "-batch", "50", "-lr", "1e-3", "-quiet"}, extra...)
+	return append([]string{"-data", mnistDir(t), "-limit", "300", "-batch", "50", "-lr", "1e-3"}, extra...)
 }
 
 // TestInterruptAndResume: an interrupted run saves a checkpoint and exits
@@ -165,8 +161,10 @@ func TestInterruptAndResume(t *testing.T) {
 
 	parted := t.TempDir()
 	interrupted, cancel := context.WithCancel(context.Background())
-	cancel() // as if Ctrl-C came during the first batch
-	err := run(interrupted, quickArgs(t, "-epochs", "2", "-out", parted), io.Discard, io.Discard)
+	defer cancel()
+	// As if Ctrl-C came at the end of the first epoch: the run stops after
+	// the first batch of the second.
+	err := run(interrupted, quickArgs(t, "-epochs", "2", "-out", parted), &cancelOn{text: "Epoch 1/2", cancel: cancel}, io.Discard)
 	if !errors.Is(err, errInterrupted) {
 		t.Fatalf("err = %v, want an interruption", err)
 	}
@@ -211,8 +209,7 @@ func TestRunErrors(t *testing.T) {
 	file := filepath.Join(base, "a-file")
 	os.WriteFile(file, []byte("x"), 0o644)
 	corrupt := filepath.Join(base, "corrupt")
-	os.MkdirAll(corrupt, 0o755)
-	os.WriteFile(filepath.Join(corrupt, "run.json"), []byte(`{"epochs":2,"batch":50,"lr":0.001,"seed":1,"optimizer":"rmsprop","limit":300}`), 0o644)
+	interruptedRun(t, "Epoch 1/", quickArgs(t, "-epochs", "2", "-out", corrupt)...)
 	os.WriteFile(filepath.Join(corrupt, "checkpoint.bin"), []byte("GOCNNCKP garbage garbage garbage"), 0o644)
 	badWeights := filepath.Join(base, "weights.bin")
 	os.WriteFile(badWeights, []byte("not weights"), 0o644)
@@ -222,7 +219,7 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{"out is a file", quickArgs(t, "-epochs", "1", "-out", filepath.Join(file, "sub")), "a-file"},
-		{"corrupt checkpoint", []string{"-resume", corrupt, "-data", quickArgs(t)[1]}, "checksum"},
+		{"corrupt checkpoint", []string{"-resume", corrupt}, "checksum"},
 		{"resume a directory that is not a run", []string{"-resume", base}, "not the -out directory"},
 		{"broken weights", quickArgs(t, "-epochs", "0", "-load", badWeights), badWeights},
 	}
