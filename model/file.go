@@ -240,6 +240,19 @@ func decodeStrict(b []byte, v any) error {
 	return errors.WithStack(d.Decode(v))
 }
 
+// IsModelFile reports whether the file at path starts like a model file
+// (Save), as opposed to a weights file or anything else.
+func IsModelFile(path string) (bool, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, len(modelFormat.Magic))
+	n, _ := io.ReadFull(f, head)
+	return string(head[:n]) == modelFormat.Magic, nil
+}
+
 // LoadWeights loads into m the weights of a model file (Save) or of a
 // weights file (graph.Params.SaveFile, such as cmd/mnist's weights.bin).
 // A model file whose architecture differs from m's is an error that says

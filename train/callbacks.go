@@ -11,9 +11,9 @@ import (
 )
 
 // ErrStop, returned by a callback, ends Fit without an error: returned
-// from OnEpochEnd, after that epoch; from OnBatchEnd, right after that
-// batch, mid-epoch (State then says which batch, and a checkpoint resumes
-// from there).
+// from OnEpochEnd, after that epoch (the other callbacks still see the
+// epoch); from OnBatchEnd, right after that batch, mid-epoch (State then
+// says which batch, and a checkpoint resumes from there).
 var ErrStop = errors.New("stop training")
 
 // RunInfo describes a Fit to its callbacks.

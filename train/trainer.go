@@ -335,9 +335,15 @@ func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, erro
 		}
 		t.hist.Epochs = append(t.hist.Epochs, rec)
 		t.prog = State{Epoch: t.prog.Epoch + 1, Steps: t.prog.Steps}
+		// Every callback sees the epoch, also after one asked to stop
+		// (ErrStop), so that one that saves a checkpoint does so with the
+		// others' state; a real error skips the rest.
 		for _, cb := range t.callbacks {
-			if err := cb.OnEpochEnd(t, rec); err != nil {
+			err := cb.OnEpochEnd(t, rec)
+			if err != nil && (fitErr == nil || errors.Is(fitErr, ErrStop)) {
 				fitErr = err
+			}
+			if err != nil && !errors.Is(err, ErrStop) {
 				break
 			}
 		}

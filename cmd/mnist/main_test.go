@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 )
 
 func TestBadFlags(t *testing.T) {
@@ -39,12 +41,41 @@ func TestBadFlags(t *testing.T) {
 			err := run(context.Background(), tc.args, io.Discard, io.Discard)
 			var ue usageError
 			if !errors.As(err, &ue) {
-				t.Fatalf("err = %v (%T), want a usage error (exit code 2)", err, err)
+				t.Fatalf("err = %v (%T), want a usage error (exit code 64)", err, err)
 			}
 			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q: want one line mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestUsageErrors: a usage error is one line, with a hint for flag syntax
+// errors, and exit status 64, never 2 (the Go runtime's status for a crash).
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-nope"}, "-help"},
+		{"not a number", []string{"-batch", "many"}, "-help"},
+		{"stray argument", []string{"extra"}, "-help"},
+		{"batch too large", []string{"-batch", "100000", "-epochs", "1", "-limit", "100"}, "8192"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr strings.Builder
+			err := run(context.Background(), tc.args, io.Discard, &stderr)
+			code := exitCode(err, &stderr)
+			if code != 64 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit code %d, stderr %q; want 64 and one line mentioning %q", code, stderr.String(), tc.want)
+			}
+		})
+	}
+	var stderr strings.Builder
+	if code := exitCode(run(context.Background(), []string{"-help"}, io.Discard, &stderr), &stderr); code != 0 || !strings.Contains(stderr.String(), "-val-split") {
+		t.Errorf("-help: exit code %d, output %q", code, stderr.String())
 	}
 }
 
@@ -73,7 +104,7 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	for _, f := range []string{"history.json", "history.csv", "accuracy.png", "loss.png", "weights.bin", "result.json"} {
+	for _, f := range []string{"history.json", "history.csv", "accuracy.png", "loss.png", "weights.bin", "model.gocnn", "result.json"} {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
@@ -96,33 +127,58 @@ func TestQuickRun(t *testing.T) {
 		t.Errorf("params %v, train_images %v", res["params"], res["train_images"])
 	}
 
-	// Loading the saved weights and evaluating with -epochs 0 reproduces
-	// the test accuracy exactly.
-	out2 := t.TempDir()
-	if err := run(context.Background(), []string{"-data", dir, "-epochs", "0", "-limit", "500", "-load", filepath.Join(out, "weights.bin"), "-out", out2}, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
+	// Loading the saved weights, or the saved model file, and evaluating
+	// with -epochs 0 reproduces the test accuracy exactly.
+	for _, file := range []string{"weights.bin", "model.gocnn"} {
+		out2 := t.TempDir()
+		if err := run(context.Background(), []string{"-data", dir, "-epochs", "0", "-limit", "500", "-load", filepath.Join(out, file), "-out", out2}, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		b2, err := os.ReadFile(filepath.Join(out2, "result.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res2 map[string]any
+		if err := json.Unmarshal(b2, &res2); err != nil {
+			t.Fatal(err)
+		}
+		if res2["test_acc"] != res["test_acc"] || res2["test_loss"] != res["test_loss"] {
+			t.Errorf("reloaded %s: test %v/%v, trained run %v/%v", file, res2["test_loss"], res2["test_acc"], res["test_loss"], res["test_acc"])
+		}
 	}
-	b2, err := os.ReadFile(filepath.Join(out2, "result.json"))
+}
+
+// TestLoadAnyModelFile trains a model of another architecture, saved as a
+// model file, with -load and no architecture flags.
+func TestLoadAnyModelFile(t *testing.T) {
+	in := model.Input(1, 28, 28)
+	x := model.Apply(layers.Conv2D(4, 3, 3, layers.Padding(layers.Same), layers.Activation(layers.ActReLU)), in)
+	x = model.Apply(layers.Add(), x, model.Apply(layers.Conv2D(4, 3, 3, layers.Padding(layers.Same)), x))
+	x = model.Apply(layers.Flatten(), model.Apply(layers.MaxPool2D(4, 4), x))
+	out := model.Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
+	m, err := model.New([]*model.Node{in}, []*model.Node{out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res2 map[string]any
-	if err := json.Unmarshal(b2, &res2); err != nil {
+	path := filepath.Join(t.TempDir(), "small.gocnn")
+	if err := m.Save(path, nil); err != nil {
 		t.Fatal(err)
 	}
-	if res2["test_acc"] != res["test_acc"] || res2["test_loss"] != res["test_loss"] {
-		t.Errorf("reloaded weights: test %v/%v, trained run %v/%v", res2["test_loss"], res2["test_acc"], res["test_loss"], res["test_acc"])
+	var stdout strings.Builder
+	if err := run(context.Background(), quickArgs(t, "-epochs", "1", "-load", path), &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Connected to", "add_1 (Add)", "Total params: 2,158", "Test: loss"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
 	}
 }
 
 // quickArgs are the flags of a short run on a few hundred real images.
 func quickArgs(t *testing.T, extra ...string) []string {
 	t.Helper()
-	dir, err := data.DefaultMNISTDir()
-	if err != nil {
-		t.Skipf("real MNIST is not available here: %v", err)
-	}
-	return append([]string{"-data", dir, "-limit", "300", "-batch", "50", "-lr", "1e-3", "-quiet"}, extra...)
+	return append([]string{"-data", mnistDir(t), "-limit", "300", "-batch", "50", "-lr", "1e-3"}, extra...)
 }
 
 // TestInterruptAndResume: an interrupted run saves a checkpoint and exits
@@ -136,8 +192,10 @@ func TestInterruptAndResume(t *testing.T) {
 
 	parted := t.TempDir()
 	interrupted, cancel := context.WithCancel(context.Background())
-	cancel() // as if Ctrl-C came during the first batch
-	err := run(interrupted, quickArgs(t, "-epochs", "2", "-out", parted), io.Discard, io.Discard)
+	defer cancel()
+	// As if Ctrl-C came at the end of the first epoch: the run stops after
+	// the first batch of the second.
+	err := run(interrupted, quickArgs(t, "-epochs", "2", "-out", parted), &cancelOn{text: "Epoch 1/2", cancel: cancel}, io.Discard)
 	if !errors.Is(err, errInterrupted) {
 		t.Fatalf("err = %v, want an interruption", err)
 	}
@@ -182,8 +240,7 @@ func TestRunErrors(t *testing.T) {
 	file := filepath.Join(base, "a-file")
 	os.WriteFile(file, []byte("x"), 0o644)
 	corrupt := filepath.Join(base, "corrupt")
-	os.MkdirAll(corrupt, 0o755)
-	os.WriteFile(filepath.Join(corrupt, "run.json"), []byte(`{"epochs":2,"batch":50,"lr":0.001,"seed":1,"optimizer":"rmsprop","limit":300}`), 0o644)
+	interruptedRun(t, "Epoch 1/", quickArgs(t, "-epochs", "2", "-out", corrupt)...)
 	os.WriteFile(filepath.Join(corrupt, "checkpoint.bin"), []byte("GOCNNCKP garbage garbage garbage"), 0o644)
 	badWeights := filepath.Join(base, "weights.bin")
 	os.WriteFile(badWeights, []byte("not weights"), 0o644)
@@ -193,7 +250,7 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{"out is a file", quickArgs(t, "-epochs", "1", "-out", filepath.Join(file, "sub")), "a-file"},
-		{"corrupt checkpoint", []string{"-resume", corrupt, "-data", quickArgs(t)[1]}, "checkpoint version"},
+		{"corrupt checkpoint", []string{"-resume", corrupt}, "checkpoint version"},
 		{"resume a directory that is not a run", []string{"-resume", base}, "not the -out directory"},
 		{"broken weights", quickArgs(t, "-epochs", "0", "-load", badWeights), badWeights},
 	}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -16,226 +18,385 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/atomicfile"
 	"github.com/gocnn/cnn/internal/recipe"
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/viz"
 )
 
-// The files a run writes into -out.
+// The files a run writes into -out (see also outFiles).
 const (
 	runFile        = "run.json"
 	checkpointFile = "checkpoint.bin"
+	lockFile       = "run.lock"
+	weightsFile    = "weights.bin"
+	modelFile      = "model.gocnn"
+	resultFile     = "result.json"
 )
 
-// errInterrupted marks a run stopped by Ctrl-C or SIGTERM.
-var errInterrupted = errors.New("interrupted")
-
-// result is what result.json holds.
+// result is what result.json holds. The training and validation numbers
+// are those of ReportedEpoch, the epoch whose weights the run ends with and
+// is tested with: the last one, or with -early-stop the best one.
 type result struct {
-	Params       int     `json:"params"`
-	Epochs       int     `json:"epochs"`
-	BatchSize    int     `json:"batch"`
-	LR           float64 `json:"lr"`
-	Optimizer    string  `json:"optimizer"`
-	Seed         uint64  `json:"seed"`
-	TrainImages  int     `json:"train_images"`
-	ValImages    int     `json:"val_images"`
-	TestImages   int     `json:"test_images"`
-	MedianEpochS float64 `json:"median_epoch_s"`
-	MedianTrainS float64 `json:"median_train_s"`
-	ImagesPerS   float64 `json:"images_per_s"`
-	TestEvalS    float64 `json:"test_eval_s"`
-	PeakRSSMiB   float64 `json:"peak_rss_mib"`
-	TrainLoss    float64 `json:"train_loss"`
-	TrainAcc     float64 `json:"train_acc"`
-	ValLoss      float64 `json:"val_loss"`
-	ValAcc       float64 `json:"val_acc"`
-	TestLoss     float64 `json:"test_loss"`
-	TestAcc      float64 `json:"test_acc"`
+	Params        int     `json:"params"`
+	Epochs        int     `json:"epochs"`         // epochs trained
+	ReportedEpoch int     `json:"reported_epoch"` // the epoch of the weights and of every number below (0 with -epochs 0: the -load weights)
+	BatchSize     int     `json:"batch"`
+	LR            float64 `json:"lr"`
+	Optimizer     string  `json:"optimizer"`
+	Seed          uint64  `json:"seed"`
+	TrainImages   int     `json:"train_images"`
+	ValImages     int     `json:"val_images"`
+	TestImages    int     `json:"test_images"`
+	MedianEpochS  float64 `json:"median_epoch_s"`
+	MedianTrainS  float64 `json:"median_train_s"`
+	ImagesPerS    float64 `json:"images_per_s"`
+	TestEvalS     float64 `json:"test_eval_s"`
+	PeakRSSMiB    float64 `json:"peak_rss_mib"`
+	TrainLoss     float64 `json:"train_loss"`
+	TrainAcc      float64 `json:"train_acc"`
+	ValLoss       float64 `json:"val_loss"`
+	ValAcc        float64 `json:"val_acc"`
+	TestLoss      float64 `json:"test_loss"`
+	TestAcc       float64 `json:"test_acc"`
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runRecord is what run.json holds: every setting that shapes the run, the
+// data it reads and, once training has ended, which epoch the weights in
+// weights.bin are.
+type runRecord struct {
+	config
+	Load    string         `json:"load,omitempty"` // -load, as an absolute path
+	Data    *dataSource    `json:"data"`
+	Trained *trainedRecord `json:"trained,omitempty"`
+}
+
+// trainedRecord says that training has ended and weights.bin holds its
+// final weights: only the evaluation and the pictures may be left to do.
+type trainedRecord struct {
+	ReportedEpoch int `json:"reported_epoch"`
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
-	}
-	if c.resume != "" {
-		if c, err = resumeConfig(c); err != nil {
-			return err
-		}
 	}
 	final := stdout
 	if c.quiet {
 		stdout = io.Discard
 	}
-	if c.cpuProfile != "" {
-		f, err := os.Create(c.cpuProfile)
+	p := &phases{ctx: ctx}
+
+	// Check everything before writing anything; the lock file is all that a
+	// refused run leaves in -out.
+	var rec *runRecord
+	if c.outDir != "" {
+		if c.resume != "" {
+			if _, err := os.Stat(filepath.Join(c.resume, runFile)); err != nil {
+				return errors.Wrap(err, "-resume: not the -out directory of an earlier run")
+			}
+		} else if err := os.MkdirAll(c.outDir, 0o755); err != nil {
+			return errors.Wrap(err, "-out")
+		}
+		unlock, err := lockOut(c.outDir)
 		if err != nil {
-			return errors.Wrap(err, "-cpuprofile")
+			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return errors.Wrap(err, "-cpuprofile")
+		defer unlock()
+		if c.resume != "" {
+			if c, rec, err = resumeConfig(c); err != nil {
+				return err
+			}
+		} else if err := freshOut(c.outDir); err != nil {
+			return err
 		}
-		defer pprof.StopCPUProfile()
 	}
-	if err := prepareOut(c); err != nil {
+	const nothing = "nothing was saved"
+	src, err := findData(p, c, rec, nothing)
+	if err != nil {
+		return err
+	}
+	if err := checkPaths(c, src); err != nil {
+		return err
+	}
+	model, err := buildModel(c, rec)
+	if err != nil {
 		return err
 	}
 	opt, err := train.OptimizerByName(c.Optimizer, c.LR)
 	if err != nil {
 		return usageError{"-optimizer: " + err.Error()}
 	}
-
-	trainSet, val, test, dir, err := loadData(c)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "MNIST from %s: %d training, %d validation, %d test images\n", dir, trainSet.N, val.N, test.N)
-
-	model, err := recipe.Model(c.Seed)
-	if err != nil {
-		return err
-	}
-	if c.load != "" {
-		if err := model.Params().LoadFile(c.load); err != nil {
-			return err
-		}
-	}
-	if err := model.Summary(stdout); err != nil {
-		return err
-	}
 	cbs := []train.Callback{train.NewProgress(stdout), interrupter(ctx)}
-	if c.outDir != "" {
-		cbs = append(cbs, train.EpochFunc(func(t *train.Trainer, _ train.Epoch) error { return saveRun(c.outDir, t) }))
-	}
 	if c.EarlyStop > 0 {
 		cbs = append(cbs, train.EarlyStopping(train.MetricValLoss, c.EarlyStop, true))
+	}
+	if c.outDir != "" {
+		// Last, so that the checkpoint holds the epoch's early-stopping
+		// state too.
+		cbs = append(cbs, train.EpochFunc(func(t *train.Trainer, _ train.Epoch) error { return saveRun(c.outDir, t) }))
 	}
 	tr, err := train.New(model, train.WithOptimizer(opt), train.WithSeed(int64(c.Seed)), train.WithCallbacks(cbs...))
 	if err != nil {
 		return err
 	}
-	defer tr.Close()
-	if c.resume != "" {
-		if err := tr.LoadCheckpoint(filepath.Join(c.outDir, checkpointFile)); err != nil {
+	defer func() {
+		if !p.abandoned {
+			tr.Close()
+		}
+	}()
+	if rec != nil {
+		if err := resumeTrainer(c, rec, tr); err != nil {
 			return err
 		}
+	}
+	var trainSet, val, test *data.Dataset
+	if err := p.do("loading the data", nothing, func() (err error) {
+		trainSet, val, test, err = loadData(c, src, model.InputShape(0))
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "MNIST from %s: %d training, %d validation, %d test images\n", src.Dir, trainSet.N, val.N, test.N)
+	if err := model.Summary(stdout); err != nil {
+		return err
+	}
+	if rec != nil {
 		s := tr.State()
 		fmt.Fprintf(stdout, "Resuming %s after epoch %d, batch %d\n", c.outDir, s.Epoch, s.Batch)
-	} else if c.outDir != "" {
-		if err := writeJSON(filepath.Join(c.outDir, runFile), c); err != nil {
+	}
+
+	// Every check has passed: from here on the run writes.
+	if c.outDir != "" {
+		if rec == nil {
+			rec = &runRecord{config: c, Data: src}
+			if c.load != "" {
+				rec.Load, _ = filepath.Abs(c.load)
+			}
+		}
+		rec.Epochs = c.Epochs
+		if err := writeJSON(filepath.Join(c.outDir, runFile), rec); err != nil {
 			return err
 		}
 	}
-
-	fmt.Fprintf(stdout, "Training for %d epochs, batch %d, %v\n", c.Epochs, c.Batch, opt)
-	hist, fitErr := tr.Fit(trainSet, train.UntilEpoch(c.Epochs), train.BatchSize(c.Batch), train.Validation(val))
-	if fitErr != nil {
-		return stopped(c, tr, fitErr)
+	if c.cpuProfile != "" {
+		var prof bytes.Buffer
+		if err := pprof.StartCPUProfile(&prof); err != nil {
+			return errors.Wrap(err, "-cpuprofile")
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if werr := atomicfile.Write(c.cpuProfile, func(w io.Writer) error { _, err := w.Write(prof.Bytes()); return err }); werr != nil && err == nil {
+				err = errors.Wrap(werr, "-cpuprofile")
+			}
+		}()
 	}
 
-	t0 := time.Now()
-	testLoss, testAcc, err := tr.Evaluate(test)
-	if err != nil {
-		return err
+	var reported int
+	if rec != nil && rec.Trained != nil {
+		reported = rec.Trained.ReportedEpoch
+	} else {
+		fmt.Fprintf(stdout, "Training for %d epochs, batch %d, %v\n", c.Epochs, c.Batch, opt)
+		if _, err := tr.Fit(trainSet, train.UntilEpoch(c.Epochs), train.BatchSize(c.Batch), train.Validation(val)); err != nil {
+			return stopped(c, tr, err)
+		}
+		reported = len(tr.History().Epochs)
+		if c.EarlyStop > 0 {
+			reported = bestValEpoch(tr.History())
+		}
+		if c.outDir != "" {
+			// Training is over: keep its weights before anything else, and
+			// say so, so that -resume only finishes the evaluation.
+			if err := model.Params().SaveFile(filepath.Join(c.outDir, weightsFile)); err != nil {
+				return err
+			}
+			if err := model.Save(filepath.Join(c.outDir, modelFile), nil); err != nil {
+				return err
+			}
+			rec.Trained = &trainedRecord{ReportedEpoch: reported}
+			if err := writeJSON(filepath.Join(c.outDir, runFile), rec); err != nil {
+				return err
+			}
+		}
 	}
+
+	saved := "nothing was saved (no -out)"
+	if c.outDir != "" {
+		saved = fmt.Sprintf("training is complete and its weights are saved in %s; finish with -resume %s",
+			filepath.Join(c.outDir, weightsFile), c.outDir)
+	}
+	hist := tr.History()
 	res := result{
-		Params: model.Params().Count(), Epochs: len(hist.Epochs), BatchSize: c.Batch, LR: c.LR, Optimizer: opt.String(), Seed: c.Seed,
+		Params: model.Params().Count(), Epochs: len(hist.Epochs), ReportedEpoch: reported, BatchSize: c.Batch, LR: c.LR, Optimizer: opt.String(), Seed: c.Seed,
 		TrainImages: trainSet.N, ValImages: val.N, TestImages: test.N,
 		MedianEpochS: median(hist, train.MetricSeconds), MedianTrainS: median(hist, train.MetricTrainSeconds), ImagesPerS: median(hist, train.MetricImagesPerS),
-		TestEvalS: time.Since(t0).Seconds(), PeakRSSMiB: peakRSSMiB(), TestLoss: testLoss, TestAcc: testAcc,
 	}
-	if n := len(hist.Epochs); n > 0 {
-		last := hist.Epochs[n-1]
-		res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = last.Loss, last.Acc, last.ValLoss, last.ValAcc
-	} else if res.ValLoss, res.ValAcc, err = tr.Evaluate(val); err != nil {
+	if err := p.do("evaluating", saved, func() (err error) {
+		t0 := time.Now()
+		if res.TestLoss, res.TestAcc, err = tr.Evaluate(test); err != nil {
+			return err
+		}
+		res.TestEvalS = time.Since(t0).Seconds()
+		if reported > 0 {
+			e := hist.Epochs[reported-1]
+			res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = e.Loss, e.Acc, e.ValLoss, e.ValAcc
+			return nil
+		}
+		res.ValLoss, res.ValAcc, err = tr.Evaluate(val)
+		return err
+	}); err != nil {
 		return err
 	}
+	res.PeakRSSMiB = peakRSSMiB()
 	fmt.Fprintf(stdout, "Test: loss %.4f, accuracy %.4f (%d images, %.2fs); median epoch %.2fs; peak RSS %.0f MiB\n",
-		testLoss, testAcc, test.N, res.TestEvalS, res.MedianEpochS, res.PeakRSSMiB)
+		res.TestLoss, res.TestAcc, test.N, res.TestEvalS, res.MedianEpochS, res.PeakRSSMiB)
 	if c.quiet {
-		fmt.Fprintf(final, "test_loss %.4f test_acc %.4f\n", testLoss, testAcc)
+		fmt.Fprintf(final, "test_loss %.4f test_acc %.4f\n", res.TestLoss, res.TestAcc)
 	}
 	if c.outDir == "" {
 		return nil
 	}
 	out := func(name string) string { return filepath.Join(c.outDir, name) }
-	if err := model.Params().SaveFile(out("weights.bin")); err != nil {
+	if err := p.do("writing", saved, func() error {
+		if err := writeFilters(out("filters.png"), model); err != nil {
+			return err
+		}
+		if err := writeFeatureMaps(out("feature_maps.png"), model, test.Image(0)); err != nil {
+			return err
+		}
+		return writeConfusion(out("confusion.png"), out("confusion.csv"), model, test)
+	}); err != nil {
 		return err
 	}
-	if err := writeFilters(out("filters.png"), model); err != nil {
-		return err
-	}
-	if err := writeFeatureMaps(out("feature_maps.png"), model, test.Image(0)); err != nil {
-		return err
-	}
-	if err := writeConfusion(out("confusion.png"), out("confusion.csv"), model, test); err != nil {
-		return err
-	}
-	return writeJSON(out("result.json"), res)
+	return writeJSON(out(resultFile), res)
 }
 
 // resumeConfig reads the settings of the run being resumed; -epochs, if
 // given, replaces its total.
-func resumeConfig(c config) (config, error) {
-	b, err := os.ReadFile(filepath.Join(c.resume, runFile))
+func resumeConfig(c config) (config, *runRecord, error) {
+	path := filepath.Join(c.resume, runFile)
+	if _, err := os.Stat(filepath.Join(c.resume, resultFile)); err == nil {
+		return c, nil, usageError{fmt.Sprintf("-resume %s: that run is finished (it wrote %s); to train on from its weights, start a new run with -load %s -out DIR",
+			c.resume, resultFile, filepath.Join(c.resume, weightsFile))}
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return c, errors.Wrap(err, "-resume: not the -out directory of an earlier run")
+		return c, nil, errors.Wrap(err, "-resume: not the -out directory of an earlier run")
 	}
-	saved := c
-	if err := json.Unmarshal(b, &saved); err != nil {
-		return c, errors.Wrapf(err, "-resume: %s", filepath.Join(c.resume, runFile))
+	rec := &runRecord{config: c}
+	if err := json.Unmarshal(b, rec); err != nil {
+		return c, nil, errors.Wrapf(err, "-resume: %s", path)
 	}
+	saved := rec.config
+	saved.load = "" // the checkpoint holds the weights
 	if c.set["epochs"] {
+		if rec.Trained != nil && c.Epochs != saved.Epochs {
+			return c, nil, usageError{fmt.Sprintf("-epochs %d: the run in %s has finished training (%d epochs) and -resume only finishes its evaluation; to train on, start a new run with -load %s -out DIR",
+				c.Epochs, c.resume, saved.Epochs, filepath.Join(c.resume, weightsFile))}
+		}
 		saved.Epochs = c.Epochs
 	}
-	return saved, saved.validate()
+	if err := saved.validate(); err != nil {
+		return c, nil, errors.Wrapf(err, "-resume: %s", path)
+	}
+	return saved, rec, nil
 }
 
-// prepareOut creates -out and checks that it is writable, and that a fresh
-// run will not overwrite an earlier run's checkpoint.
-func prepareOut(c config) error {
-	if c.outDir == "" {
-		return nil
-	}
-	if err := os.MkdirAll(c.outDir, 0o755); err != nil {
-		return errors.Wrap(err, "-out")
-	}
-	f, err := os.CreateTemp(c.outDir, ".probe*")
-	if err != nil {
-		return errors.Wrapf(err, "-out %s is not writable", c.outDir)
-	}
-	f.Close()
-	os.Remove(f.Name())
-	if c.resume == "" {
-		if _, err := os.Stat(filepath.Join(c.outDir, checkpointFile)); err == nil {
-			return usageError{fmt.Sprintf("-out %s holds an earlier run's checkpoint; continue it with -resume %s, or choose another directory", c.outDir, c.outDir)}
+// freshOut refuses to start a run in a directory that holds another run.
+func freshOut(dir string) error {
+	for _, f := range []string{checkpointFile, runFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return usageError{fmt.Sprintf("-out %s holds an earlier run (%s); continue it with -resume %s, or choose another directory", dir, f, dir)}
 		}
 	}
 	return nil
 }
 
-// loadData reads MNIST and splits it as the flags say.
-func loadData(c config) (trainSet, val, test *data.Dataset, dir string, err error) {
-	dir = c.dataDir
-	if dir == "" {
-		if dir, err = data.DefaultMNISTDir(); err != nil {
-			return nil, nil, nil, "", err
+// resumeTrainer restores the trainer of the run being resumed: its
+// checkpoint, and once training has ended its final weights. It refuses
+// an -epochs that ends before the checkpoint.
+func resumeTrainer(c config, rec *runRecord, tr *train.Trainer) error {
+	ckpt := filepath.Join(c.outDir, checkpointFile)
+	if _, err := os.Stat(ckpt); err == nil || rec.Trained == nil {
+		if err := tr.LoadCheckpoint(ckpt); err != nil {
+			return err
 		}
 	}
-	full, test, err := data.LoadMNIST(dir)
+	if rec.Trained != nil {
+		return tr.Model().Params().LoadFile(filepath.Join(c.outDir, weightsFile))
+	}
+	s := tr.State()
+	if need := s.Epoch + min(s.Batch, 1); c.Epochs < need {
+		where := fmt.Sprintf("has trained %d epochs", s.Epoch)
+		if s.Batch > 0 {
+			where = fmt.Sprintf("stopped in epoch %d, after batch %d", s.Epoch+1, s.Batch)
+		}
+		return usageError{fmt.Sprintf("-epochs %d: the run in %s %s, so it needs -epochs %d or more", c.Epochs, c.outDir, where, need)}
+	}
+	return nil
+}
+
+// findData locates the MNIST files: in -data, in the resumed run's
+// directory, or in the Go module cache (which may mean a download).
+func findData(p *phases, c config, rec *runRecord, saved string) (*dataSource, error) {
+	dir := c.dataDir
+	switch {
+	case dir != "":
+	case rec != nil && rec.Data != nil:
+		dir = rec.Data.Dir
+	default:
+		if err := p.do("loading the data", saved, func() (err error) {
+			dir, err = data.DefaultMNISTDir()
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	src, err := statData(dir)
 	if err != nil {
-		return nil, nil, nil, "", err
+		return nil, err
 	}
-	if c.ValSplit > 0 {
-		trainSet, val, err = train.ValidationSplit(full, c.ValSplit, int64(c.Seed))
-	} else {
-		trainSet, val, err = recipe.Split(full, c.Seed)
+	if rec != nil {
+		if err := src.check(rec.Data, c.outDir); err != nil {
+			return nil, err
+		}
 	}
+	return src, nil
+}
+
+// loadData reads MNIST and splits it as the flags say, and checks that the
+// images fit the model (C×H×W in).
+func loadData(c config, src *dataSource, in []int) (trainSet, val, test *data.Dataset, err error) {
+	full, err := data.ReadMNIST(src.path(0), src.path(1))
 	if err != nil {
-		return nil, nil, nil, "", err
+		return nil, nil, nil, err
 	}
-	return trainSet.Limit(c.Limit), val.Limit(c.Limit), test.Limit(c.Limit), dir, nil
+	if test, err = data.ReadMNIST(src.path(2), src.path(3)); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, s := range []struct {
+		what string
+		ds   *data.Dataset
+	}{{"training", full}, {"test", test}} {
+		if s.ds.C != in[0] || s.ds.H != in[1] || s.ds.W != in[2] {
+			return nil, nil, nil, errors.Errorf("-data %s: the %s images are %dx%d with %d channel(s); the model takes %dx%d with %d",
+				src.Dir, s.what, s.ds.H, s.ds.W, s.ds.C, in[1], in[2], in[0])
+		}
+	}
+	switch {
+	case c.ValSplit > 0:
+		if trainSet, val, err = train.ValidationSplit(full, c.ValSplit, int64(c.Seed)); err != nil {
+			return nil, nil, nil, errors.Wrapf(err, "-val-split %g", c.ValSplit)
+		}
+	case full.N <= recipe.ValidationImages:
+		return nil, nil, nil, errors.Errorf("-data %s holds %d training images: too few for the recipe's split, which holds out %d for validation; hold out a fraction with -val-split instead",
+			src.Dir, full.N, recipe.ValidationImages)
+	default:
+		if trainSet, val, err = recipe.Split(full, c.Seed); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return trainSet.Limit(c.Limit), val.Limit(c.Limit), test.Limit(c.Limit), nil
 }
 
 // interrupter stops training after the current batch once ctx is done.
@@ -248,6 +409,47 @@ func interrupter(ctx context.Context) train.Callback {
 	})
 }
 
+// buildModel returns the network to train: the one in the -load model
+// file (model.gocnn, any architecture, rebuilt with no Go code), or else
+// the recipe's, with the weights of a -load weights file (weights.bin). A
+// resumed run rebuilds from the -load it recorded; its checkpoint then
+// supplies the weights.
+func buildModel(c config, rec *runRecord) (*model.Model, error) {
+	load := c.load
+	if rec != nil {
+		load = rec.Load
+	}
+	if load != "" {
+		isModel, err := model.IsModelFile(load)
+		if err != nil {
+			return nil, errors.Wrap(err, "-load")
+		}
+		if isModel {
+			m, _, err := model.Load(load)
+			return m, errors.Wrap(err, "-load")
+		}
+	}
+	m, err := recipe.Model(c.Seed)
+	if err != nil || load == "" || rec != nil {
+		return m, err
+	}
+	return m, errors.Wrap(m.LoadWeights(load), "-load")
+}
+
+// bestValEpoch returns the epoch whose weights train.EarlyStopping with
+// restoreBest leaves in the model: the first of the lowest val_loss (NaN
+// never counts). Its state lives in the checkpoints, so this holds across
+// -resume too.
+func bestValEpoch(h *train.History) int {
+	best, bestLoss := len(h.Epochs), math.Inf(1)
+	for _, e := range h.Epochs {
+		if e.ValLoss < bestLoss {
+			best, bestLoss = e.Epoch, e.ValLoss
+		}
+	}
+	return best
+}
+
 // stopped saves what a run that failed or was interrupted leaves behind, and
 // explains how to go on.
 func stopped(c config, tr *train.Trainer, fitErr error) error {
@@ -257,6 +459,7 @@ func stopped(c config, tr *train.Trainer, fitErr error) error {
 		}
 		return fitErr
 	}
+	hook("saving")
 	if err := saveRun(c.outDir, tr); err != nil {
 		return errors.Wrapf(fitErr, "and saving the checkpoint failed too (%v)", err)
 	}
@@ -264,15 +467,6 @@ func stopped(c config, tr *train.Trainer, fitErr error) error {
 	return stopError{fitErr, fmt.Sprintf("(after epoch %d, batch %d); checkpoint and history saved in %s; continue with -resume %s",
 		s.Epoch, s.Batch, c.outDir, c.outDir)}
 }
-
-// stopError is why a run stopped, followed by what was saved.
-type stopError struct {
-	cause error
-	saved string
-}
-
-func (e stopError) Error() string { return e.cause.Error() + " " + e.saved }
-func (e stopError) Unwrap() error { return e.cause }
 
 // saveRun writes the checkpoint and the history so far.
 func saveRun(dir string, tr *train.Trainer) error {
