@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -78,7 +79,7 @@ func (c Confusion) Accuracy() float64 {
 func (c Confusion) check() error {
 	for i, row := range c {
 		if len(row) != len(c) {
-			return fmt.Errorf("confusion matrix is not square: row %d has %d columns, want %d", i, len(row), len(c))
+			return errors.Errorf("confusion matrix is not square: row %d has %d columns, want %d", i, len(row), len(c))
 		}
 	}
 	return nil
@@ -89,7 +90,7 @@ func (c Confusion) check() error {
 // number and continues with the counts.
 func (c Confusion) WriteCSV(w io.Writer) error {
 	if err := c.check(); err != nil {
-		return fmt.Errorf("viz: %w", err)
+		return errors.Wrap(err, "viz")
 	}
 	cw := csv.NewWriter(w)
 	rec := make([]string, len(c)+1)
@@ -129,7 +130,7 @@ const ConfusionCellSize = 48
 func (c Confusion) PNG(path string) error {
 	p, err := c.plot()
 	if err != nil {
-		return fmt.Errorf("viz: Confusion.PNG %s: %w", path, err)
+		return errors.Wrapf(err, "viz: Confusion.PNG %s", path)
 	}
 	size := max(400, (len(c)+2)*ConfusionCellSize)
 	return writePlot(path, p, size, size)
@@ -197,7 +198,7 @@ func (t classTicks) Ticks(lo, hi float64) []plot.Tick {
 // plot builds the heat map plot that PNG draws.
 func (c Confusion) plot() (*plot.Plot, error) {
 	if len(c) == 0 {
-		return nil, fmt.Errorf("confusion matrix has no classes")
+		return nil, errors.New("confusion matrix has no classes")
 	}
 	if err := c.check(); err != nil {
 		return nil, err

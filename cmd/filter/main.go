@@ -23,7 +23,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"image/png"
@@ -31,7 +30,7 @@ import (
 	"os"
 	"strings"
 
-	pkgerrors "github.com/pkg/errors"
+	"github.com/pkg/errors"
 
 	"github.com/gocnn/cnn/filter"
 	"github.com/gocnn/cnn/internal/atomicfile"
@@ -115,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	res, err := filter.Apply(img, k)
 	if err != nil {
-		return pkgerrors.Wrapf(err, "filtering %s", in)
+		return errors.Wrapf(err, "filtering %s", in)
 	}
 	return atomicfile.Write(out, func(w io.Writer) error { return png.Encode(w, res) })
 }

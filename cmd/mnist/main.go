@@ -43,7 +43,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,6 +50,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/pkg/errors"
 
 	"github.com/gocnn/cnn/train"
 )

@@ -1,8 +1,9 @@
 package kernels
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/pkg/errors"
 )
 
 // ConvShape describes a 2-D convolution (cross-correlation, as in CNNs)
@@ -26,16 +27,16 @@ type ConvShape struct {
 // input (PadT < KH, (OH-1)*SH-PadT < H, and likewise for columns).
 func (s ConvShape) Validate() error {
 	if s.N <= 0 || s.C <= 0 || s.H <= 0 || s.W <= 0 {
-		return fmt.Errorf("kernels: conv input size N=%d C=%d H=%d W=%d must be positive", s.N, s.C, s.H, s.W)
+		return errors.Errorf("kernels: conv input size N=%d C=%d H=%d W=%d must be positive", s.N, s.C, s.H, s.W)
 	}
 	if s.F <= 0 || s.KH <= 0 || s.KW <= 0 {
-		return fmt.Errorf("kernels: conv filter size F=%d KH=%d KW=%d must be positive", s.F, s.KH, s.KW)
+		return errors.Errorf("kernels: conv filter size F=%d KH=%d KW=%d must be positive", s.F, s.KH, s.KW)
 	}
 	if s.SH <= 0 || s.SW <= 0 {
-		return fmt.Errorf("kernels: conv stride %dx%d must be positive", s.SH, s.SW)
+		return errors.Errorf("kernels: conv stride %dx%d must be positive", s.SH, s.SW)
 	}
 	if s.OH <= 0 || s.OW <= 0 {
-		return fmt.Errorf("kernels: conv output size %dx%d must be positive", s.OH, s.OW)
+		return errors.Errorf("kernels: conv output size %dx%d must be positive", s.OH, s.OW)
 	}
 	return checkWindows(s.H, s.W, s.KH, s.KW, s.SH, s.SW, s.PadT, s.PadL, s.OH, s.OW)
 }
@@ -45,10 +46,10 @@ func checkWindows(h, w, kh, kw, sh, sw, padT, padL, oh, ow int) error {
 		return errors.New("kernels: negative padding")
 	}
 	if padT >= kh || padL >= kw {
-		return fmt.Errorf("kernels: padding %d,%d must be smaller than the window %dx%d", padT, padL, kh, kw)
+		return errors.Errorf("kernels: padding %d,%d must be smaller than the window %dx%d", padT, padL, kh, kw)
 	}
 	if (oh-1)*sh-padT >= h || (ow-1)*sw-padL >= w {
-		return fmt.Errorf("kernels: output %dx%d with stride %dx%d and padding %d,%d has windows outside the %dx%d input", oh, ow, sh, sw, padT, padL, h, w)
+		return errors.Errorf("kernels: output %dx%d with stride %dx%d and padding %d,%d has windows outside the %dx%d input", oh, ow, sh, sw, padT, padL, h, w)
 	}
 	return nil
 }

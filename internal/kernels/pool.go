@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"math"
+
+	"github.com/pkg/errors"
 )
 
 // PoolShape describes a 2-D pooling over a batch in NCHW layout: input
@@ -22,10 +24,10 @@ type PoolShape struct {
 // overlapping the input.
 func (s PoolShape) Validate() error {
 	if s.N <= 0 || s.C <= 0 || s.H <= 0 || s.W <= 0 {
-		return fmt.Errorf("kernels: pool input size N=%d C=%d H=%d W=%d must be positive", s.N, s.C, s.H, s.W)
+		return errors.Errorf("kernels: pool input size N=%d C=%d H=%d W=%d must be positive", s.N, s.C, s.H, s.W)
 	}
 	if s.KH <= 0 || s.KW <= 0 || s.SH <= 0 || s.SW <= 0 || s.OH <= 0 || s.OW <= 0 {
-		return fmt.Errorf("kernels: pool window %dx%d, stride %dx%d and output %dx%d must be positive", s.KH, s.KW, s.SH, s.SW, s.OH, s.OW)
+		return errors.Errorf("kernels: pool window %dx%d, stride %dx%d and output %dx%d must be positive", s.KH, s.KW, s.SH, s.SW, s.OH, s.OW)
 	}
 	return checkWindows(s.H, s.W, s.KH, s.KW, s.SH, s.SW, s.PadT, s.PadL, s.OH, s.OW)
 }
