@@ -52,11 +52,9 @@ const (
 func maxMetaSize(n int) int64 { return metaBaseSize + int64(n)*maxSlots*slotBytes }
 
 type checkpointMeta struct {
-	State     State       `json:"state"`
-	History   []Epoch     `json:"history"`
-	Optimizer string      `json:"optimizer"`
-	Step      int         `json:"step"`
-	Slots     [][]float64 `json:"slots"`
+	State   State   `json:"state"`
+	History []Epoch `json:"history"`
+	optimizerState
 	// Callbacks holds the state of each of the trainer's callbacks, in
 	// order: null for one that is not a StatefulCallback.
 	Callbacks []json.RawMessage `json:"callbacks,omitempty"`
@@ -108,7 +106,7 @@ func (t *Trainer) WriteCheckpoint(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	meta, err := json.Marshal(checkpointMeta{State: t.prog, History: t.hist.Epochs, Optimizer: t.opt.String(), Step: step, Slots: slots, Callbacks: cbs})
+	meta, err := json.Marshal(checkpointMeta{State: t.prog, History: t.hist.Epochs, optimizerState: optimizerState{Optimizer: t.opt.String(), Step: step, Slots: slots}, Callbacks: cbs})
 	if err != nil {
 		return errors.Wrap(err, "train: checkpoint")
 	}
@@ -136,24 +134,9 @@ func (t *Trainer) ReadCheckpoint(r io.Reader) error {
 	if err := json.Unmarshal(sections[0], &meta); err != nil {
 		return errors.Wrap(err, "checkpoint metadata")
 	}
-	if meta.Optimizer != t.opt.String() {
-		return errors.Errorf("checkpoint was made with %s, this run uses %s", meta.Optimizer, t.opt)
-	}
-	st, ok := t.opt.(Stateful)
-	if !ok {
-		return errors.Errorf("train: optimizer %v cannot restore its state", t.opt)
-	}
-	params := t.model.Params().List()
-	if meta.Slots != nil && len(meta.Slots) != len(params) {
-		return errors.Errorf("checkpoint has optimizer state for %d parameters, the model has %d", len(meta.Slots), len(params))
-	}
-	for i, s := range meta.Slots {
-		if size := params[i].Value.Size(); size == 0 || len(s)%size != 0 {
-			return errors.Errorf("checkpoint's optimizer state for %q has %d values, the parameter %d", params[i].Name, len(s), size)
-		}
-	}
-	if meta.Step < 0 {
-		return errors.Errorf("checkpoint has a negative optimizer step %d", meta.Step)
+	st, err := t.checkOptimizerState(meta.optimizerState)
+	if err != nil {
+		return errors.Wrap(err, "checkpoint")
 	}
 	if meta.State.Epoch < 0 || meta.State.Batch < 0 || meta.State.Seen < 0 || meta.State.Epoch != len(meta.History) {
 		return errors.Errorf("checkpoint state %+v does not match its %d history epochs", meta.State, len(meta.History))
@@ -209,6 +192,31 @@ type optimizerState struct {
 	Slots     [][]float64 `json:"slots"`
 }
 
+// checkOptimizerState checks that s is a state of the trainer's optimiser
+// for the model's parameters, and returns the optimiser to restore it into.
+func (t *Trainer) checkOptimizerState(s optimizerState) (Stateful, error) {
+	if s.Optimizer != t.opt.String() {
+		return nil, errors.Errorf("made with %s, this run uses %s", s.Optimizer, t.opt)
+	}
+	st, ok := t.opt.(Stateful)
+	if !ok {
+		return nil, errors.Errorf("optimizer %v cannot restore its state", t.opt)
+	}
+	params := t.model.Params().List()
+	if s.Slots != nil && len(s.Slots) != len(params) {
+		return nil, errors.Errorf("optimizer state for %d parameters, the model has %d", len(s.Slots), len(params))
+	}
+	for i, sl := range s.Slots {
+		if size := params[i].Value.Size(); size == 0 || len(sl)%size != 0 {
+			return nil, errors.Errorf("optimizer state for %q has %d values, the parameter %d", params[i].Name, len(sl), size)
+		}
+	}
+	if s.Step < 0 {
+		return nil, errors.Errorf("negative optimizer step %d", s.Step)
+	}
+	return st, nil
+}
+
 // OptimizerStateKey names the optimiser's state in a model file's State.
 const OptimizerStateKey = "optimizer"
 
@@ -244,21 +252,9 @@ func (t *Trainer) RestoreOptimizer(state model.State) error {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return errors.Wrap(err, "train: optimizer state")
 	}
-	if s.Optimizer != t.opt.String() {
-		return errors.Errorf("train: the optimizer state is of %s, this trainer uses %s", s.Optimizer, t.opt)
-	}
-	st, ok := t.opt.(Stateful)
-	if !ok {
-		return errors.Errorf("train: optimizer %v cannot restore its state", t.opt)
-	}
-	params := t.model.Params().List()
-	if s.Slots != nil && len(s.Slots) != len(params) {
-		return errors.Errorf("train: optimizer state for %d parameters, the model has %d", len(s.Slots), len(params))
-	}
-	for i, sl := range s.Slots {
-		if size := params[i].Value.Size(); len(sl)%size != 0 {
-			return errors.Errorf("train: optimizer state for %q has %d values, the parameter %d", params[i].Name, len(sl), size)
-		}
+	st, err := t.checkOptimizerState(s)
+	if err != nil {
+		return errors.Wrap(err, "train: model file")
 	}
 	return st.SetState(s.Step, s.Slots)
 }
