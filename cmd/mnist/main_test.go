@@ -173,6 +173,17 @@ func TestLoadAnyModelFile(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
+	// A model file whose input is not an image is a clear error.
+	mlp, err := model.NewSequential([]int{784}, []layers.Layer{layers.Dense(10, layers.Activation(layers.ActSoftmax))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mlp.Save(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), quickArgs(t, "-epochs", "1", "-load", path), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "MNIST images are channels×height×width") {
+		t.Fatalf("a model of vectors gave %v", err)
+	}
 }
 
 // quickArgs are the flags of a short run on a few hundred real images.

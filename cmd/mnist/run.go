@@ -371,8 +371,12 @@ func loadData(c config, src *dataSource, in []int) (trainSet, val, test *data.Da
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if test, err = data.ReadMNIST(src.path(2), src.path(3)); err != nil {
+	// The test set is read only as far as -limit needs.
+	if test, err = data.ReadMNISTN(src.path(2), src.path(3), c.Limit); err != nil {
 		return nil, nil, nil, err
+	}
+	if len(in) != 3 {
+		return nil, nil, nil, errors.Errorf("the model takes examples of shape %v; MNIST images are channels×height×width", in)
 	}
 	for _, s := range []struct {
 		what string
