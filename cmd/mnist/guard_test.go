@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -262,6 +263,15 @@ func readJSON(t *testing.T, path string) map[string]any {
 // SIGINT, SIGTERM or SIGHUP ends it with status 130 and a message, also
 // where the phase itself would never end; a second one ends it at once.
 func TestSignals(t *testing.T) {
+	// Under nohup (or any parent that ignores hangups) the children would
+	// inherit an ignored SIGHUP, which mnist rightly keeps ignoring. A
+	// handled signal is reset to its default in a child, so handling it
+	// here gives the children the default disposition.
+	if signal.Ignored(syscall.SIGHUP) {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
 	dir := mnistDir(t)
 	base := t.TempDir()
 	weights := filepath.Join(base, "weights.bin")
