@@ -7,11 +7,11 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/gocnn/cnn/internal/testutil"
 )
 
 // gzipZeroPadded returns a gzip stream of prefix followed by zeros up to
@@ -112,19 +112,13 @@ func TestReadMNISTBomb(t *testing.T) {
 		"labels.gz": gzipZeroPadded(t, labels, 8+bombImages),
 	})
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestReadMNISTBomb$")
-	cmd.Env = append(os.Environ(), bombEnv+"="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
+	out, rss := testutil.Child(t, "TestReadMNISTBomb", bombEnv, dir)
 	t.Logf("child peak RSS %.1f MiB", float64(rss)/(1<<20))
 	for _, want := range []string{
 		"limited: ok",
 		"all: data: " + filepath.Join(dir, "images.gz") + ": header declares 2700000 images, more than the cap of 1048576",
 	} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("child output lacks %q:\n%s", want, out)
 		}
 	}

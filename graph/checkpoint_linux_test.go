@@ -5,13 +5,13 @@ package graph_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/internal/testutil"
 )
 
 const loadChildEnv = "GRAPH_TEST_LOAD_FILE"
@@ -43,19 +43,13 @@ func TestLoadFileMemory(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadFileMemory$")
-	cmd.Env = append(os.Environ(), loadChildEnv+"="+path)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	if want := "holds more than the 168 bytes"; !strings.Contains(string(out), want) {
+	out, rss := testutil.Child(t, "TestLoadFileMemory", loadChildEnv, path)
+	if want := "holds more than the 168 bytes"; !strings.Contains(out, want) {
 		t.Errorf("child said %q, want an error saying %q", out, want)
 	}
-	const bound = 100 << 10 // KiB
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
-	t.Logf("peak RSS of the loading process: %d KiB", rss)
+	const bound = 100 << 20
+	t.Logf("peak RSS of the loading process: %d KiB", rss>>10)
 	if rss > bound {
-		t.Errorf("peak RSS of the loading process %d KiB, want under %d KiB", rss, bound)
+		t.Errorf("peak RSS of the loading process %d KiB, want under %d KiB", rss>>10, bound>>10)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/internal/testutil"
 )
 
 func newParams(t *testing.T, seed uint64, shapes map[string][]int, order ...string) *graph.Params {
@@ -252,26 +253,6 @@ func TestWeightsGolden(t *testing.T) {
 	}
 }
 
-// counter counts the bytes read through it.
-type counter struct {
-	r io.Reader
-	n int64
-}
-
-func (c *counter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// zeros reads as zero bytes forever.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
-}
-
 // TestLoadReadsNoMoreThanExpected: a file with the right magic followed by
 // a huge payload (64 MiB here, gigabytes in the wild) is rejected after
 // reading no more than the model's weights file takes (one byte more, to
@@ -303,13 +284,13 @@ func TestLoadReadsNoMoreThanExpected(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &counter{r: io.MultiReader(bytes.NewReader(tc.prefix), io.LimitReader(zeros{}, 64<<20))}
+			c := &testutil.Counter{R: io.MultiReader(bytes.NewReader(tc.prefix), io.LimitReader(testutil.Zeros{}, 64<<20))}
 			err := p.UnmarshalBinaryFrom(c)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one saying %q", err, tc.want)
 			}
-			if c.n > tc.most {
-				t.Errorf("read %d bytes, want at most %d", c.n, tc.most)
+			if c.N > tc.most {
+				t.Errorf("read %d bytes, want at most %d", c.N, tc.most)
 			}
 		})
 	}

@@ -5,11 +5,11 @@ package train_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/gocnn/cnn/internal/testutil"
 )
 
 const loadChildEnv = "TRAIN_TEST_LOAD_CHECKPOINT"
@@ -49,20 +49,14 @@ func TestLoadCheckpointMemory(t *testing.T) {
 			if err := f.Close(); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(os.Args[0], "-test.run=^TestLoadCheckpointMemory$")
-			cmd.Env = append(os.Environ(), loadChildEnv+"="+path)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("child: %v\n%s", err, out)
-			}
-			if !strings.Contains(string(out), tc.want) {
+			out, rss := testutil.Child(t, "TestLoadCheckpointMemory", loadChildEnv, path)
+			if !strings.Contains(out, tc.want) {
 				t.Errorf("child said %q, want an error saying %q", out, tc.want)
 			}
-			const bound = 150 << 10 // KiB
-			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
-			t.Logf("peak RSS of the loading process: %d KiB", rss)
+			const bound = 150 << 20
+			t.Logf("peak RSS of the loading process: %d KiB", rss>>10)
 			if rss > bound {
-				t.Errorf("peak RSS of the loading process %d KiB, want under %d KiB", rss, bound)
+				t.Errorf("peak RSS of the loading process %d KiB, want under %d KiB", rss>>10, bound>>10)
 			}
 		})
 	}

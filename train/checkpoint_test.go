@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
@@ -242,26 +243,6 @@ func tinyTrainer(t testing.TB, seed uint64, units int) *train.Trainer {
 	return tr
 }
 
-// counter counts the bytes read through it.
-type counter struct {
-	r io.Reader
-	n int64
-}
-
-func (c *counter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// zeros reads as zero bytes forever.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
-}
-
 // TestReadCheckpointReadsNoMoreThanExpected: a file with the right magic
 // that claims or holds a huge payload (64 MiB here, gigabytes in the wild)
 // is rejected after reading no more than its header, its metadata, the
@@ -303,13 +284,13 @@ func TestReadCheckpointReadsNoMoreThanExpected(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := weights(tr)
-			c := &counter{r: io.MultiReader(bytes.NewReader(tc.prefix), io.LimitReader(zeros{}, 64<<20))}
+			c := &testutil.Counter{R: io.MultiReader(bytes.NewReader(tc.prefix), io.LimitReader(testutil.Zeros{}, 64<<20))}
 			err := tr.ReadCheckpoint(c)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one saying %q", err, tc.want)
 			}
-			if c.n > tc.most {
-				t.Errorf("read %d bytes, want at most %d", c.n, tc.most)
+			if c.N > tc.most {
+				t.Errorf("read %d bytes, want at most %d", c.N, tc.most)
 			}
 			if !reflect.DeepEqual(before, weights(tr)) {
 				t.Error("a failed load changed the weights")

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gocnn/cnn/internal/testutil"
 )
 
 // dataLimitEnv, set in a re-executed test binary, caps its data segment
@@ -152,7 +154,7 @@ func TestDecompressionBomb(t *testing.T) {
 			if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, in) || !strings.Contains(msg, "limit") {
 				t.Errorf("stderr %q: want one line naming %s and the limit", msg, in)
 			}
-			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
+			rss := testutil.PeakRSS(cmd.ProcessState)
 			t.Logf("%s: %d bytes; child's peak RSS %d MiB", tc.name, mustSize(t, in), rss>>20)
 			if rss > maxRSS {
 				t.Errorf("child's peak RSS %d MiB, want at most %d MiB", rss>>20, maxRSS>>20)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gocnn/cnn/internal/testutil"
 )
 
 var (
@@ -181,18 +183,6 @@ func (e *endless) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// counter counts the bytes read through it.
-type counter struct {
-	r io.Reader
-	n int64
-}
-
-func (c *counter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // TestReadIsBounded: whatever a file claims or holds, Read takes no more
 // bytes from it than the header, the recorded lengths, the maxima, the
 // checksum and one byte to look past the end.
@@ -215,13 +205,13 @@ func TestReadIsBounded(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &counter{r: io.MultiReader(bytes.NewReader(tc.prefix), &endless{})}
+			c := &testutil.Counter{R: io.MultiReader(bytes.NewReader(tc.prefix), &endless{})}
 			maxima := []int64{max, max}[:len(tc.f.Sections)]
 			if _, err := tc.f.Read(c, maxima...); err == nil {
 				t.Fatal("no error")
 			}
-			if c.n > tc.most {
-				t.Errorf("read %d bytes, want at most %d", c.n, tc.most)
+			if c.N > tc.most {
+				t.Errorf("read %d bytes, want at most %d", c.N, tc.most)
 			}
 		})
 	}
@@ -241,10 +231,10 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		format := formats[int(which)%len(formats)]
 		maxima := []int64{max, max}[:len(format.Sections)]
-		c := &counter{r: bytes.NewReader(b)}
+		c := &testutil.Counter{R: bytes.NewReader(b)}
 		got, err := format.Read(c, maxima...)
-		if c.n > HeaderSize+2*(8+max)+TrailerSize+1 {
-			t.Fatalf("read %d bytes", c.n)
+		if c.N > HeaderSize+2*(8+max)+TrailerSize+1 {
+			t.Fatalf("read %d bytes", c.N)
 		}
 		if err != nil {
 			return
