@@ -9,9 +9,10 @@ import (
 	"math"
 	"os"
 	"slices"
-	"syscall"
 
 	"github.com/pkg/errors"
+
+	"github.com/gocnn/cnn/internal/regular"
 )
 
 // DType is the element type code stored in the third byte of an IDX file.
@@ -114,51 +115,11 @@ func ReadIDXFile(path string) (*IDX, error) {
 	return ReadIDX(f, path)
 }
 
-// openRegular opens path for reading if it is a regular file. It checks
-// the file's type both before opening it, since opening a named pipe waits
-// for a writer, and after, through the open descriptor, in case the path
-// was replaced in between; the open itself is non-blocking, so that such a
-// replacement cannot make it wait either.
+// openRegular opens path for reading if it is a regular file (see
+// regular.Open: a named pipe is refused, never waited on).
 func openRegular(path string) (*os.File, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, errors.Wrap(err, "data: reading IDX file")
-	}
-	if err := regular(path, fi.Mode()); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, errors.Wrap(err, "data: reading IDX file")
-	}
-	if fi, err = f.Stat(); err == nil {
-		err = regular(path, fi.Mode())
-	}
-	if err != nil {
-		f.Close()
-		return nil, errors.Wrap(err, "data: reading IDX file")
-	}
-	return f, nil
-}
-
-// regular returns an error naming path unless mode is that of a regular
-// file.
-func regular(path string, mode os.FileMode) error {
-	if mode.IsRegular() {
-		return nil
-	}
-	kind := "special file"
-	switch {
-	case mode&os.ModeNamedPipe != 0:
-		kind = "named pipe"
-	case mode.IsDir():
-		kind = "directory"
-	case mode&os.ModeDevice != 0:
-		kind = "device"
-	case mode&os.ModeSocket != 0:
-		kind = "socket"
-	}
-	return errors.Errorf("data: %s is a %s, not a regular file", path, kind)
+	f, err := regular.Open(path)
+	return f, errors.Wrap(err, "data: reading IDX file")
 }
 
 // ReadIDX reads an IDX array from r, which may be gzip-compressed (detected

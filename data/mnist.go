@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/gocnn/cnn/internal/regular"
 )
 
 // MNISTModule is the Go module, as path@version, whose data folder holds
@@ -429,7 +431,7 @@ func findFile(dir, name string) (string, error) {
 		fi, err := os.Stat(p)
 		switch {
 		case err == nil:
-			return p, regular(p, fi.Mode())
+			return p, errors.Wrap(regular.CheckMode(p, fi.Mode()), "data")
 		case errors.Is(err, os.ErrPermission):
 			return "", errors.Wrap(err, "data: looking for MNIST file")
 		}

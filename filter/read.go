@@ -6,10 +6,10 @@ import (
 	_ "image/jpeg" // register the JPEG decoder
 	_ "image/png"  // register the PNG decoder
 	"io"
-	"os"
-	"syscall"
 
 	"github.com/pkg/errors"
+
+	"github.com/gocnn/cnn/internal/regular"
 )
 
 // MaxBytes is the memory limit cmd/filter reads pictures under (see
@@ -27,18 +27,11 @@ const decoderOverhead = 1 << 20
 // Decode does. Only a regular file is read: a directory, device or named
 // pipe is refused (a pipe is opened without blocking, then refused).
 func ReadFile(path string, k Kernel, maxBytes int64) (image.Image, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, errors.Wrap(err, "filter: reading input")
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, errors.Wrapf(err, "filter: reading %s", path)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.Errorf("filter: reading %s: not a regular file (mode %v)", path, fi.Mode())
-	}
 	return Decode(f, path, k, maxBytes)
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gocnn/cnn/internal/atomicfile"
 	"github.com/gocnn/cnn/internal/frame"
+	"github.com/gocnn/cnn/internal/regular"
 	"github.com/gocnn/cnn/layers"
 )
 
@@ -156,27 +156,13 @@ func Read(r io.Reader, opts ...Option) (*Model, State, error) {
 
 // Load reads the model file at path (see Read). Errors name the file.
 func Load(path string, opts ...Option) (*Model, State, error) {
-	f, err := openRegular(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
 	m, st, err := Read(f, opts...)
 	return m, st, errors.Wrapf(err, "loading %s", path)
-}
-
-// openRegular opens path for reading, refusing anything but a regular file
-// (a named pipe would block forever).
-func openRegular(path string) (*os.File, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, errors.WithStack(err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.Errorf("%s is not a regular file", path)
-	}
-	f, err := os.Open(path)
-	return f, errors.WithStack(err)
 }
 
 // build makes the model the architecture describes.
@@ -243,7 +229,7 @@ func decodeStrict(b []byte, v any) error {
 // IsModelFile reports whether the file at path starts like a model file
 // (Save), as opposed to a weights file or anything else.
 func IsModelFile(path string) (bool, error) {
-	f, err := openRegular(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return false, err
 	}
@@ -261,7 +247,7 @@ func IsModelFile(path string) (bool, error) {
 // must match. Nothing changes unless the whole file is valid. It must not
 // run concurrently with Predict.
 func (m *Model) LoadWeights(path string) error {
-	f, err := openRegular(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return errors.Wrap(err, "loading weights")
 	}

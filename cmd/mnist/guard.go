@@ -12,6 +12,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/regular"
 )
 
 // errInterrupted marks a run stopped by a signal.
@@ -127,8 +128,8 @@ func statData(dir string) (*dataSource, error) {
 			if err != nil {
 				return nil, errors.Wrap(err, "-data")
 			}
-			if !fi.Mode().IsRegular() {
-				return nil, errors.Errorf("-data: %s is not a regular file (%v); the MNIST files must be regular files", p, fi.Mode().Type())
+			if err := regular.CheckMode(p, fi.Mode()); err != nil {
+				return nil, errors.Wrap(err, "-data: the MNIST files must be regular files")
 			}
 			src.Files = append(src.Files, dataFile{Name: n, Size: fi.Size(), ModTime: fi.ModTime().UTC()})
 			break
@@ -193,8 +194,8 @@ func checkPaths(c config, src *dataSource) error {
 		if err != nil {
 			return errors.Wrap(err, "-load")
 		}
-		if !fi.Mode().IsRegular() {
-			return errors.Errorf("-load %s is not a regular file", c.load)
+		if err := regular.CheckMode(c.load, fi.Mode()); err != nil {
+			return errors.Wrap(err, "-load")
 		}
 		inputs = append(inputs, named{"-load", c.load})
 	}
