@@ -75,7 +75,8 @@ func Check(t testing.TB, m *graph.Machine, loss *G.Node) {
 }
 
 // Layer checks the gradients of the layer l, in float64, with respect to
-// its parameters and its inputs: it builds l on random inputs of the given
+// its parameters and its inputs: it builds l, in a training graph (see
+// graph.Training), on random inputs of the given
 // example shapes (one shape per input; a batch of two examples each), with
 // every parameter drawn at random, takes the mean squared error of its
 // output against random targets, and compares every gradient with central
@@ -90,7 +91,7 @@ func Layer(t testing.TB, l layers.Layer, inputShapes ...[]int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := graph.New(params)
+	g := graph.New(params, graph.Training(true))
 	uniform := graph.RandomUniform(-1, 1)
 	xs := make([]*G.Node, len(inputShapes))
 	for i, s := range inputShapes {

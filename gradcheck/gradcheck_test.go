@@ -46,3 +46,22 @@ func TestBuiltinLayers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { gradcheck.Layer(t, tc.l, tc.shape) })
 	}
 }
+
+// TestNormalizationAndGlobalPooling checks BatchNormalization in training
+// mode (after a convolution, per channel, and on features) and the global
+// poolings.
+func TestNormalizationAndGlobalPooling(t *testing.T) {
+	tests := []struct {
+		name  string
+		l     layers.Layer
+		shape []int
+	}{
+		{"batchnorm channels", layers.BatchNormalization(), []int{3, 4, 5}},
+		{"batchnorm features", layers.BatchNormalization(layers.Epsilon(0.01)), []int{6}},
+		{"global average pooling", layers.GlobalAveragePooling2D(), []int{3, 4, 5}},
+		{"global max pooling", layers.GlobalMaxPooling2D(), []int{2, 3, 3}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { gradcheck.Layer(t, tc.l, tc.shape) })
+	}
+}

@@ -14,7 +14,7 @@ import (
 type Graph struct {
 	g        *G.ExprGraph
 	params   *Params
-	nodes    []*G.Node // parameter nodes, in creation order
+	nodes    []*G.Node // parameter nodes (trainable or not), in creation order
 	of       []*Param  // the parameter behind each node
 	inputs   map[*G.Node]bool
 	training bool
@@ -63,14 +63,26 @@ func (g *Graph) Training() bool { return g.training }
 // share, another layer's parameters. An empty scope accepts every name.
 func (g *Graph) SetScope(scope string) { g.scope = scope }
 
-// Param returns a node for the parameter called name, creating the
-// parameter in the store on first use (see Params.Get). Inside a scope (see
-// SetScope) the name must start with the scope and a slash.
+// Param returns a node for the trainable parameter called name, creating
+// the parameter in the store on first use (see Params.Get). Inside a scope
+// (see SetScope) the name must start with the scope and a slash.
 func (g *Graph) Param(name string, shape []int, init Initializer) (*G.Node, error) {
+	return g.param(name, shape, init, true)
+}
+
+// State returns a node for the non-trainable parameter called name (see
+// Params.GetState): no gradient is taken with respect to it. An op that
+// updates it in place, such as BatchNormalization's running statistics,
+// gets it as an input.
+func (g *Graph) State(name string, shape []int, init Initializer) (*G.Node, error) {
+	return g.param(name, shape, init, false)
+}
+
+func (g *Graph) param(name string, shape []int, init Initializer, trainable bool) (*G.Node, error) {
 	if g.scope != "" && !strings.HasPrefix(name, g.scope+"/") {
 		return nil, errors.Errorf("graph: layer %q asked for parameter %q, outside its own namespace %q", g.scope, name, g.scope+"/")
 	}
-	p, err := g.params.Get(name, shape, init)
+	p, err := g.params.get(name, shape, init, trainable)
 	if err != nil {
 		return nil, err
 	}
@@ -187,13 +199,19 @@ func (g *Graph) Compile(loss *G.Node, outputs ...*G.Node) (m *Machine, err error
 	defer recoverAs(&err, "graph: compile")
 	m = &Machine{g: g}
 	if loss != nil {
-		if len(g.nodes) == 0 {
+		var nodes G.Nodes
+		for i, p := range g.of {
+			if p.Trainable {
+				nodes = append(nodes, g.nodes[i])
+				m.params = append(m.params, p)
+			}
+		}
+		if len(nodes) == 0 {
 			return nil, errors.New("graph: the graph has a loss but no parameters to train")
 		}
-		if m.grads, err = G.Grad(loss, g.nodes...); err != nil {
+		if m.grads, err = G.Grad(loss, nodes...); err != nil {
 			return nil, errors.Wrap(err, "graph: building the gradients")
 		}
-		m.params = g.of
 	}
 	eg := g.g
 	if len(outputs) > 0 {
@@ -220,8 +238,8 @@ func (m *Machine) Run() (err error) {
 // randomness repeats exactly when a run is resumed.
 func (m *Machine) SetStep(step uint64) { m.g.step = step }
 
-// Params returns the parameters the machine computes gradients for, in the
-// order of Grads.
+// Params returns the trainable parameters the machine computes gradients
+// for, in the order of Grads.
 func (m *Machine) Params() []*Param { return m.params }
 
 // Grads returns, after Run, the gradient of the loss with respect to each

@@ -61,6 +61,14 @@ func Fans(shape []int) (in, out int) {
 // Zeros sets every value to 0. It is the default for biases.
 var Zeros Initializer = initializer{spec: InitSpec{Kind: "zeros"}, fill: func(_ *rand.Rand, _ []int, dst []float64) { clear(dst) }}
 
+// Ones sets every value to 1. It is the default for BatchNormalization's
+// scale and running variance.
+var Ones Initializer = initializer{spec: InitSpec{Kind: "ones"}, fill: func(_ *rand.Rand, _ []int, dst []float64) {
+	for i := range dst {
+		dst[i] = 1
+	}
+}}
+
 // Constant sets every value to v.
 func Constant(v float64) Initializer {
 	return initializer{spec: InitSpec{Kind: "constant", Args: []float64{v}}, fill: func(_ *rand.Rand, _ []int, dst []float64) {
@@ -171,10 +179,10 @@ var (
 )
 
 // InitializerByName returns the initialiser with the Keras name: zeros,
-// glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform or
+// ones, glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform or
 // lecun_normal.
 func InitializerByName(name string) (Initializer, error) {
-	for _, i := range []Initializer{Zeros, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal} {
+	for _, i := range []Initializer{Zeros, Ones, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal} {
 		if i.Spec().Kind == name {
 			return i, nil
 		}

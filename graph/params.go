@@ -16,6 +16,10 @@ const MaxParamValues = 1 << 28
 type Param struct {
 	Name  string
 	Value *tensor.Dense
+	// Trainable is false for state that layers update themselves, such
+	// as BatchNormalization's running statistics: no gradient is taken
+	// with respect to it and no optimiser changes it.
+	Trainable bool
 }
 
 // Params is the store of a model's learnable parameters, in the order they
@@ -66,13 +70,48 @@ func (p *Params) Count() int {
 	return n
 }
 
-// Get returns the parameter called name. On first use it is created with
-// the given shape and filled by init; later calls must ask for the same
-// shape and get the same tensor back.
+// TrainableCount returns the number of scalar values in the trainable
+// parameters.
+func (p *Params) TrainableCount() int {
+	n := 0
+	for _, q := range p.Trainable() {
+		n += q.Value.Size()
+	}
+	return n
+}
+
+// Trainable returns the trainable parameters in creation order: those an
+// optimiser updates.
+func (p *Params) Trainable() []*Param {
+	var out []*Param
+	for _, q := range p.list {
+		if q.Trainable {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Get returns the trainable parameter called name. On first use it is
+// created with the given shape and filled by init; later calls must ask for
+// the same shape and get the same tensor back.
 func (p *Params) Get(name string, shape []int, init Initializer) (*Param, error) {
+	return p.get(name, shape, init, true)
+}
+
+// GetState is Get for a non-trainable parameter: state that a layer
+// updates itself, such as running statistics.
+func (p *Params) GetState(name string, shape []int, init Initializer) (*Param, error) {
+	return p.get(name, shape, init, false)
+}
+
+func (p *Params) get(name string, shape []int, init Initializer, trainable bool) (*Param, error) {
 	if q, ok := p.byName[name]; ok {
 		if !q.Value.Shape().Eq(tensor.Shape(shape)) {
 			return nil, errors.Errorf("graph: parameter %q exists with shape %v, asked for %v", name, q.Value.Shape(), shape)
+		}
+		if q.Trainable != trainable {
+			return nil, errors.Errorf("graph: parameter %q exists, trainable %v, asked for trainable %v", name, q.Trainable, trainable)
 		}
 		return q, nil
 	}
@@ -99,7 +138,7 @@ func (p *Params) Get(name string, shape []int, init Initializer) (*Param, error)
 		}
 		backing = f
 	}
-	q := &Param{Name: name, Value: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))}
+	q := &Param{Name: name, Value: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing)), Trainable: trainable}
 	p.list = append(p.list, q)
 	p.byName[name] = q
 	return q, nil

@@ -81,6 +81,13 @@ func (b *Base) Param(g *graph.Graph, local string, shape []int, init graph.Initi
 	return g.Param(b.name+"/"+local, shape, init)
 }
 
+// State returns the layer's non-trainable parameter called local, such as
+// a running statistic, creating it with init on first use (see
+// graph.Graph.State).
+func (b *Base) State(g *graph.Graph, local string, shape []int, init graph.Initializer) (*G.Node, error) {
+	return g.State(b.name+"/"+local, shape, init)
+}
+
 var (
 	registryMu sync.RWMutex
 	registry   = map[string]Constructor{}

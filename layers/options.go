@@ -1,6 +1,8 @@
 package layers
 
 import (
+	"math"
+
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 
@@ -109,6 +111,8 @@ type config struct {
 	kernelInit graph.Initializer
 	biasInit   graph.Initializer
 	freezeMask bool
+	momentum   *float64
+	epsilon    *float64
 	err        error // the first invalid option
 }
 
@@ -133,6 +137,8 @@ const (
 	optKernelInit = "KernelInitializer"
 	optBiasInit   = "BiasInitializer"
 	optFreezeMask = "FreezeMask"
+	optMomentum   = "Momentum"
+	optEpsilon    = "Epsilon"
 )
 
 // given returns the names of the options that were given.
@@ -149,6 +155,8 @@ func (c config) given() []string {
 	add(c.kernelInit != nil, optKernelInit)
 	add(c.biasInit != nil, optBiasInit)
 	add(c.freezeMask, optFreezeMask)
+	add(c.momentum != nil, optMomentum)
+	add(c.epsilon != nil, optEpsilon)
 	return out
 }
 
@@ -268,6 +276,30 @@ func BiasInitializer(init graph.Initializer) Option {
 	}
 }
 
+// Momentum sets the weight of the old running statistics in each update
+// of a BatchNormalization layer (default 0.99); it must be in [0, 1).
+func Momentum(m float64) Option {
+	return func(c *config) {
+		if !(m >= 0 && m < 1) {
+			c.fail(errors.Errorf("Momentum(%v): must be in [0, 1)", m))
+			return
+		}
+		c.momentum = &m
+	}
+}
+
+// Epsilon sets what a BatchNormalization layer adds to the variance
+// (default 1e-3); it must be positive.
+func Epsilon(e float64) Option {
+	return func(c *config) {
+		if !(e > 0) || math.IsInf(e, 1) {
+			c.fail(errors.Errorf("Epsilon(%v): must be positive", e))
+			return
+		}
+		c.epsilon = &e
+	}
+}
+
 func (c *config) fail(err error) {
 	if c.err == nil {
 		c.err = err
@@ -282,6 +314,8 @@ type optionsJSON struct {
 	KernelInitializer *graph.InitSpec `json:"kernel_initializer,omitempty"`
 	BiasInitializer   *graph.InitSpec `json:"bias_initializer,omitempty"`
 	FreezeMask        bool            `json:"freeze_mask,omitempty"`
+	Momentum          *float64        `json:"momentum,omitempty"`
+	Epsilon           *float64        `json:"epsilon,omitempty"`
 }
 
 // json records the options that were given.
@@ -305,6 +339,7 @@ func (c config) json() optionsJSON {
 		o.BiasInitializer = &s
 	}
 	o.FreezeMask = c.freezeMask
+	o.Momentum, o.Epsilon = c.momentum, c.epsilon
 	return o
 }
 
@@ -346,6 +381,12 @@ func (o optionsJSON) options() ([]Option, error) {
 	}
 	if o.FreezeMask {
 		out = append(out, FreezeMask())
+	}
+	if o.Momentum != nil {
+		out = append(out, Momentum(*o.Momentum))
+	}
+	if o.Epsilon != nil {
+		out = append(out, Epsilon(*o.Epsilon))
 	}
 	return out, nil
 }

@@ -30,7 +30,9 @@ func everyLayer(t testing.TB) *Model {
 	c := Apply(layers.Concatenate(), a, mu)
 	p := Apply(layers.MaxPool2D(2, 2, layers.Strides(1, 1), layers.Padding(layers.Same)), c)
 	q := Apply(layers.AvgPool2D(3, 2), p)
-	f := Apply(layers.Flatten(), q)
+	q = Apply(layers.BatchNormalization(layers.Momentum(0.9), layers.Epsilon(0.01)), q)
+	f := Apply(layers.Concatenate(), Apply(layers.Flatten(), q), Apply(layers.GlobalAveragePooling2D(), p), Apply(layers.GlobalMaxPooling2D(), p))
+	f = Apply(layers.BatchNormalization(), f)
 	f = Apply(layers.Dropout(0.25, layers.FreezeMask()), f)
 	d := Apply(layers.Dense(4, layers.Activation(layers.ActReLU), layers.KernelInitializer(graph.RandomUniform(-0.5, 0.5)),
 		layers.BiasInitializer(graph.RandomNormal(0, 0.1))), f)
@@ -70,7 +72,8 @@ func TestSaveLoadEveryLayer(t *testing.T) {
 		`"bias_initializer":{"kind":"constant","args":[0.1]}`, `"kind":"variance_scaling","args":[1.5,1,1]`, `"freeze_mask":true`, `"rate":0.25`,
 		`"kind":"random_uniform","args":[-0.5,0.5]`, `"kind":"random_normal","args":[0,0.1]`, `"kind":"lecun_uniform"`, `"activation":"linear"`,
 		`"type":"Concatenate"`, `"type":"Multiply"`, `"type":"Add"`, `"type":"AveragePooling2D"`, `"type":"MaxPooling2D"`, `"pool_size":[3,2]`,
-		`"type":"Activation","config":{"activation":"sigmoid"}`, `"type":"Dropout"`, `"type":"Flatten"`} {
+		`"type":"Activation","config":{"activation":"sigmoid"}`, `"type":"Dropout"`, `"type":"Flatten"`,
+		`"momentum":0.9`, `"epsilon":0.01`, `"type":"BatchNormalization","config":{}`, `"type":"GlobalAveragePooling2D"`, `"type":"GlobalMaxPooling2D"`} {
 		if !strings.Contains(string(hj), opt) {
 			t.Errorf("loaded architecture lacks %s", opt)
 		}

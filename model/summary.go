@@ -92,7 +92,8 @@ func (m *Model) Summary(w io.Writer) error {
 		row(r)
 	}
 	line("=")
-	fmt.Fprintf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n", commas(total), commas(total))
+	trainable := m.params.TrainableCount()
+	fmt.Fprintf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n", commas(total), commas(trainable), commas(total-trainable))
 	line("_")
 	_, err := io.WriteString(w, b.String())
 	return err

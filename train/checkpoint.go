@@ -202,7 +202,7 @@ func (t *Trainer) checkOptimizerState(s optimizerState) (Stateful, error) {
 	if !ok {
 		return nil, errors.Errorf("optimizer %v cannot restore its state", t.opt)
 	}
-	params := t.model.Params().List()
+	params := t.model.Params().Trainable()
 	if s.Slots != nil && len(s.Slots) != len(params) {
 		return nil, errors.Errorf("optimizer state for %d parameters, the model has %d", len(s.Slots), len(params))
 	}

@@ -1,0 +1,270 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BatchNormOpts configures BatchNorm.
+type BatchNormOpts struct {
+	// Training normalises by the batch's own statistics and updates the
+	// running ones; otherwise the running statistics normalise.
+	Training bool
+	// Momentum is the weight of the old running statistics in each update
+	// (Keras's default is 0.99).
+	Momentum float64
+	// Epsilon is added to the variance before its square root (Keras's
+	// default is 1e-3).
+	Epsilon float64
+}
+
+// BatchNorm normalises x per channel (axis 1: the channels of [N, C, H, W],
+// the features of [N, F]) and scales and shifts the result by gamma and
+// beta, each of one value per channel:
+//
+//	y = gamma · (x − μ) / √(σ² + ε) + beta
+//
+// In training, μ and σ² are the batch's mean and (biased) variance over
+// every axis but the channels, and each run updates the running statistics
+// mean and variance in place: r ← momentum·r + (1−momentum)·s, with the
+// unbiased batch variance for variance, as PyTorch and TensorFlow's fused
+// kernel do. In inference μ and σ² are the running statistics, so a
+// prediction does not depend on the rest of its batch. Gradients flow to
+// x, gamma and beta, never to the running statistics.
+func BatchNorm(x, gamma, beta, mean, variance *G.Node, o BatchNormOpts) (*G.Node, error) {
+	s := x.Shape()
+	if len(s) < 2 {
+		return nil, errors.Errorf("batchnorm: input shape %v has no channel axis", s)
+	}
+	for i, p := range []*G.Node{gamma, beta, mean, variance} {
+		if ps := p.Shape(); len(ps) != 1 || ps[0] != s[1] {
+			return nil, errors.Errorf("batchnorm: parameter %d has shape %v, want (%d) for input %v", i+1, ps, s[1], s)
+		}
+	}
+	if !(o.Momentum >= 0 && o.Momentum < 1) || !(o.Epsilon > 0) {
+		return nil, errors.Errorf("batchnorm: momentum %v must be in [0, 1) and epsilon %v positive", o.Momentum, o.Epsilon)
+	}
+	return G.ApplyOp(&bnOp{base: newBase(), o: o, dims: len(s)}, x, gamma, beta, mean, variance)
+}
+
+// bnOp is a batch normalisation. A training op keeps the batch's mean and
+// inverse standard deviation of its last run for its gradient ops.
+type bnOp struct {
+	base
+	o      BatchNormOpts
+	dims   int
+	mean   []float64
+	invstd []float64
+}
+
+func (op *bnOp) Arity() int { return 5 }
+func (op *bnOp) Type() hm.Type {
+	return hm.NewFnType(tt(op.dims), tt(1), tt(1), tt(1), tt(1), tt(op.dims))
+}
+func (op *bnOp) String() string {
+	return fmt.Sprintf("BatchNorm(training=%v, momentum=%g, epsilon=%g)", op.o.Training, op.o.Momentum, op.o.Epsilon)
+}
+
+func (op *bnOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	ss, err := shapes(op, 5, ds)
+	if err != nil {
+		return nil, err
+	}
+	return ss[0].Clone(), nil
+}
+
+// layout returns the batch size, the channels and the values per channel
+// and example of a tensor of shape s.
+func layout(s tensor.Shape) (n, c, inner int) {
+	inner = 1
+	for _, d := range s[2:] {
+		inner *= d
+	}
+	return s[0], s[1], inner
+}
+
+func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
+	ts, err := tensors(op, 5, vs)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	n, c, inner := layout(x.Shape())
+	y := op.output(x.Dtype(), x.Shape()...)
+	if len(op.mean) != c {
+		op.mean, op.invstd = make([]float64, c), make([]float64, c)
+	}
+	if x.Dtype() == tensor.Float32 {
+		bnForward(op, n, c, inner, f32(x), f32(ts[1]), f32(ts[2]), f32(ts[3]), f32(ts[4]), f32(y))
+	} else {
+		bnForward(op, n, c, inner, f64(x), f64(ts[1]), f64(ts[2]), f64(ts[3]), f64(ts[4]), f64(y))
+	}
+	return y, nil
+}
+
+// bnForward normalises x into y; in training it also updates the running
+// statistics rm and rv and keeps the batch's mean and inverse deviation.
+func bnForward[T float](op *bnOp, n, c, inner int, x, gamma, beta, rm, rv, y []T) {
+	m := float64(n * inner)
+	for ch := 0; ch < c; ch++ {
+		var mean, v float64
+		if op.o.Training {
+			for i := 0; i < n; i++ {
+				for _, xv := range x[(i*c+ch)*inner : (i*c+ch+1)*inner] {
+					mean += float64(xv)
+				}
+			}
+			mean /= m
+			for i := 0; i < n; i++ {
+				for _, xv := range x[(i*c+ch)*inner : (i*c+ch+1)*inner] {
+					d := float64(xv) - mean
+					v += d * d
+				}
+			}
+			v /= m
+			unbiased := v
+			if m > 1 {
+				unbiased = v * m / (m - 1)
+			}
+			mo := op.o.Momentum
+			rm[ch] = T(mo*float64(rm[ch]) + (1-mo)*mean)
+			rv[ch] = T(mo*float64(rv[ch]) + (1-mo)*unbiased)
+		} else {
+			mean, v = float64(rm[ch]), float64(rv[ch])
+		}
+		inv := 1 / math.Sqrt(v+op.o.Epsilon)
+		op.mean[ch], op.invstd[ch] = mean, inv
+		g, b := float64(gamma[ch])*inv, float64(beta[ch])
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * inner
+			for j, xv := range x[o : o+inner] {
+				y[o+j] = T(g*(float64(xv)-mean) + b)
+			}
+		}
+	}
+}
+
+func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true, false, false} }
+
+// SymDiff builds the gradients with respect to x, gamma and beta, from
+// the batch statistics of the forward run. An inference op's gradient
+// treats its statistics as constants.
+func (op *bnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	grads := make(G.Nodes, 5)
+	for i, which := range []bnGrad{bnDX, bnDGamma, bnDBeta} {
+		var err error
+		if grads[i], err = G.ApplyOp(&bnGradOp{base: newBase(), fwd: op, which: which}, in[0], in[1], grad); err != nil {
+			return nil, err
+		}
+	}
+	return grads, nil
+}
+
+// bnGrad says which gradient a bnGradOp computes.
+type bnGrad int
+
+const (
+	bnDX bnGrad = iota
+	bnDGamma
+	bnDBeta
+)
+
+// bnGradOp is a gradient of a batch normalisation; its inputs are x,
+// gamma and dy.
+type bnGradOp struct {
+	base
+	fwd   *bnOp
+	which bnGrad
+}
+
+func (op *bnGradOp) Arity() int { return 3 }
+func (op *bnGradOp) Type() hm.Type {
+	if op.which == bnDX {
+		return hm.NewFnType(tt(op.fwd.dims), tt(1), tt(op.fwd.dims), tt(op.fwd.dims))
+	}
+	return hm.NewFnType(tt(op.fwd.dims), tt(1), tt(op.fwd.dims), tt(1))
+}
+func (op *bnGradOp) String() string       { return fmt.Sprintf("Grad%d(%v)", op.which, op.fwd) }
+func (op *bnGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
+func (op *bnGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errors.Errorf("%v: no second derivative", op)
+}
+
+func (op *bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	ss, err := shapes(op, 3, ds)
+	if err != nil {
+		return nil, err
+	}
+	if op.which == bnDX {
+		return ss[0].Clone(), nil
+	}
+	return ss[1].Clone(), nil
+}
+
+func (op *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
+	ts, err := tensors(op, 3, vs)
+	if err != nil {
+		return nil, err
+	}
+	x, gamma, dy := ts[0], ts[1], ts[2]
+	n, c, inner := layout(x.Shape())
+	shape := gamma.Shape()
+	if op.which == bnDX {
+		shape = x.Shape()
+	}
+	out := op.output(x.Dtype(), shape...)
+	if x.Dtype() == tensor.Float32 {
+		bnBackward(op, n, c, inner, f32(x), f32(gamma), f32(dy), f32(out))
+	} else {
+		bnBackward(op, n, c, inner, f64(x), f64(gamma), f64(dy), f64(out))
+	}
+	return out, nil
+}
+
+// bnBackward computes op's gradient into out:
+//
+//	dbeta  = Σ dy
+//	dgamma = Σ dy · x̂
+//	dx     = gamma · invstd / m · (m·dy − dbeta − x̂·dgamma)   (training)
+//	dx     = gamma · invstd · dy                              (inference)
+//
+// with x̂ = (x − μ)·invstd and m the values per channel.
+func bnBackward[T float](op *bnGradOp, n, c, inner int, x, gamma, dy, out []T) {
+	f := op.fwd
+	m := float64(n * inner)
+	for ch := 0; ch < c; ch++ {
+		mean, inv := f.mean[ch], f.invstd[ch]
+		var sdy, sdyx float64
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * inner
+			for j, d := range dy[o : o+inner] {
+				sdy += float64(d)
+				sdyx += float64(d) * (float64(x[o+j]) - mean) * inv
+			}
+		}
+		switch op.which {
+		case bnDBeta:
+			out[ch] = T(sdy)
+		case bnDGamma:
+			out[ch] = T(sdyx)
+		case bnDX:
+			g := float64(gamma[ch]) * inv
+			for i := 0; i < n; i++ {
+				o := (i*c + ch) * inner
+				for j, d := range dy[o : o+inner] {
+					if !f.o.Training {
+						out[o+j] = T(g * float64(d))
+						continue
+					}
+					xhat := (float64(x[o+j]) - mean) * inv
+					out[o+j] = T(g / m * (m*float64(d) - sdy - xhat*sdyx))
+				}
+			}
+		}
+	}
+}
