@@ -155,8 +155,8 @@ func (p *Progress) OnEpochEnd(_ *Trainer, e Epoch) error {
 func (p *Progress) OnTrainEnd(*Trainer, *History, error) error { return nil }
 
 // FormatEpoch formats one epoch of epochs as a line: seconds, images per
-// second, loss and val_loss and, when acc is true (a classification loss),
-// acc and val_acc.
+// second, loss and val_loss, when acc is true (a classification loss) acc
+// and val_acc, and the learning rate when a schedule sets it.
 func FormatEpoch(e Epoch, epochs int, acc bool) string {
 	s := fmt.Sprintf("Epoch %d/%d - %.1fs - %.0f img/s - loss: %.4f", e.Epoch, epochs, e.Seconds, e.ImagesPS, e.Loss)
 	if acc {
@@ -167,6 +167,9 @@ func FormatEpoch(e Epoch, epochs int, acc bool) string {
 		if acc {
 			s += fmt.Sprintf(" - val_acc: %.4f", e.ValAcc)
 		}
+	}
+	if e.LR != 0 {
+		s += fmt.Sprintf(" - lr: %.4g", e.LR)
 	}
 	return s
 }

@@ -23,6 +23,9 @@ type Epoch struct {
 	TrainSeconds float64 `json:"train_seconds"` // wall time of the training steps alone
 	Images       int     `json:"images"`        // training images seen
 	ImagesPS     float64 `json:"images_per_s"`  // training images per second (training steps only)
+	// LR is the learning rate of the epoch's last step when a schedule
+	// or ReduceLROnPlateau sets it, and 0 otherwise.
+	LR float64 `json:"lr,omitempty"`
 }
 
 // History is the per-epoch record of a Fit, like Keras's History.
@@ -42,6 +45,7 @@ const (
 	MetricSeconds                    // wall time of the epoch
 	MetricTrainSeconds               // wall time of its training steps
 	MetricImagesPerS                 // training images per second
+	MetricLR                         // learning rate (0 unless scheduled)
 )
 
 // String returns the metric's Keras-style name, such as "val_loss".
@@ -53,7 +57,7 @@ func (m Metric) String() string {
 }
 
 var metricNames = map[Metric]string{MetricLoss: "loss", MetricAcc: "acc", MetricValLoss: "val_loss", MetricValAcc: "val_acc",
-	MetricSeconds: "seconds", MetricTrainSeconds: "train_seconds", MetricImagesPerS: "images_per_s"}
+	MetricSeconds: "seconds", MetricTrainSeconds: "train_seconds", MetricImagesPerS: "images_per_s", MetricLR: "lr"}
 
 // value returns the metric of e.
 func (m Metric) value(e Epoch) (float64, error) {
@@ -72,6 +76,8 @@ func (m Metric) value(e Epoch) (float64, error) {
 		return e.TrainSeconds, nil
 	case MetricImagesPerS:
 		return e.ImagesPS, nil
+	case MetricLR:
+		return e.LR, nil
 	}
 	return 0, errors.Errorf("train: unknown metric %d", int(m))
 }

@@ -21,20 +21,37 @@ type Optimizer interface {
 }
 
 // rule is one optimiser's update for a single value: w is the weight, g its
-// gradient and s the optimiser's state slots for it; t is the 1-based step.
-type rule func(w, g float64, s []float64, t int) float64
+// gradient, lr the learning rate and s the optimiser's state slots for it;
+// t is the 1-based step.
+type rule func(w, g, lr float64, s []float64, t int) float64
 
 // optimizer applies a rule to every value of every parameter, keeping
 // nslots state values per parameter value.
 type optimizer struct {
 	name   string
+	lr     float64
 	nslots int
 	rule   rule
 	state  [][]float64
 	step   int
 }
 
+// String names the optimiser with the hyper-parameters it was made with
+// (its initial learning rate, whatever a schedule sets later).
 func (o *optimizer) String() string { return o.name }
+
+// LearningRate returns the learning rate of the next step.
+func (o *optimizer) LearningRate() float64 { return o.lr }
+
+// SetLearningRate sets the learning rate of the next steps.
+func (o *optimizer) SetLearningRate(lr float64) { o.lr = lr }
+
+// An LRSetter is an optimiser whose learning rate can be read and changed,
+// as schedules and ReduceLROnPlateau do. The built-in optimisers are.
+type LRSetter interface {
+	LearningRate() float64
+	SetLearningRate(lr float64)
+}
 
 func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 	if len(params) != len(grads) {
@@ -58,12 +75,12 @@ func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 		case tensor.Float32:
 			w, g := p.Value.Float32s(), grads[i].Float32s()
 			for j := range w {
-				w[j] = float32(o.rule(float64(w[j]), float64(g[j]), o.state[i][j*o.nslots:(j+1)*o.nslots], o.step))
+				w[j] = float32(o.rule(float64(w[j]), float64(g[j]), o.lr, o.state[i][j*o.nslots:(j+1)*o.nslots], o.step))
 			}
 		case tensor.Float64:
 			w, g := p.Value.Float64s(), grads[i].Float64s()
 			for j := range w {
-				w[j] = o.rule(w[j], g[j], o.state[i][j*o.nslots:(j+1)*o.nslots], o.step)
+				w[j] = o.rule(w[j], g[j], o.lr, o.state[i][j*o.nslots:(j+1)*o.nslots], o.step)
 			}
 		default:
 			return errors.Errorf("%s: parameter %q has dtype %v", o.name, p.Name, p.Value.Dtype())
@@ -101,8 +118,8 @@ func RMSprop(lr float64) Optimizer { return RMSpropWith(lr, 0.9, 1e-7) }
 
 // RMSpropWith is RMSprop with explicit rho and epsilon.
 func RMSpropWith(lr, rho, eps float64) Optimizer {
-	return &optimizer{name: fmt.Sprintf("RMSprop(lr=%g, rho=%g, epsilon=%g)", lr, rho, eps), nslots: 1,
-		rule: func(w, g float64, s []float64, _ int) float64 {
+	return &optimizer{name: fmt.Sprintf("RMSprop(lr=%g, rho=%g, epsilon=%g)", lr, rho, eps), lr: lr, nslots: 1,
+		rule: func(w, g, lr float64, s []float64, _ int) float64 {
 			s[0] = rho*s[0] + (1-rho)*g*g
 			return w - lr*g/(math.Sqrt(s[0])+eps)
 		}}
@@ -110,8 +127,8 @@ func RMSpropWith(lr, rho, eps float64) Optimizer {
 
 // SGD is plain gradient descent, w ← w − lr·g (Keras's default lr is 0.01).
 func SGD(lr float64) Optimizer {
-	return &optimizer{name: fmt.Sprintf("SGD(lr=%g)", lr), nslots: 0,
-		rule: func(w, g float64, _ []float64, _ int) float64 { return w - lr*g }}
+	return &optimizer{name: fmt.Sprintf("SGD(lr=%g)", lr), lr: lr, nslots: 0,
+		rule: func(w, g, lr float64, _ []float64, _ int) float64 { return w - lr*g }}
 }
 
 // Momentum is SGD with momentum, as Keras computes it:
@@ -120,8 +137,8 @@ func SGD(lr float64) Optimizer {
 //	w ← w + v             (classical)
 //	w ← w + μ·v − lr·g    (Nesterov)
 func Momentum(lr, momentum float64, nesterov bool) Optimizer {
-	return &optimizer{name: fmt.Sprintf("SGD(lr=%g, momentum=%g, nesterov=%v)", lr, momentum, nesterov), nslots: 1,
-		rule: func(w, g float64, s []float64, _ int) float64 {
+	return &optimizer{name: fmt.Sprintf("SGD(lr=%g, momentum=%g, nesterov=%v)", lr, momentum, nesterov), lr: lr, nslots: 1,
+		rule: func(w, g, lr float64, s []float64, _ int) float64 {
 			s[0] = momentum*s[0] - lr*g
 			if nesterov {
 				return w + momentum*s[0] - lr*g
@@ -138,8 +155,8 @@ func Momentum(lr, momentum float64, nesterov bool) Optimizer {
 //	w ← w − lr·g / (√a + ε)
 func Adagrad(lr float64) Optimizer {
 	const initial, eps = 0.1, 1e-7
-	return &optimizer{name: fmt.Sprintf("Adagrad(lr=%g)", lr), nslots: 1,
-		rule: func(w, g float64, s []float64, t int) float64 {
+	return &optimizer{name: fmt.Sprintf("Adagrad(lr=%g)", lr), lr: lr, nslots: 1,
+		rule: func(w, g, lr float64, s []float64, t int) float64 {
 			if t == 1 && s[0] == 0 {
 				s[0] = initial
 			}
@@ -155,8 +172,8 @@ func Adagrad(lr float64) Optimizer {
 //	w ← w − lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)
 func Adam(lr float64) Optimizer {
 	const b1, b2, eps = 0.9, 0.999, 1e-7
-	return &optimizer{name: fmt.Sprintf("Adam(lr=%g)", lr), nslots: 2,
-		rule: func(w, g float64, s []float64, t int) float64 {
+	return &optimizer{name: fmt.Sprintf("Adam(lr=%g)", lr), lr: lr, nslots: 2,
+		rule: func(w, g, lr float64, s []float64, t int) float64 {
 			s[0] = b1*s[0] + (1-b1)*g
 			s[1] = b2*s[1] + (1-b2)*g*g
 			a := lr * math.Sqrt(1-math.Pow(b2, float64(t))) / (1 - math.Pow(b1, float64(t)))

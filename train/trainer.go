@@ -26,6 +26,7 @@ type Trainer struct {
 	seed      int64
 	evalBatch int
 	callbacks []Callback
+	schedule  Schedule
 	prog      State
 	hist      *History
 
@@ -84,6 +85,9 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 	}
 	if t.evalBatch <= 0 {
 		return nil, errors.Errorf("train: evaluation batch size %d must be positive", t.evalBatch)
+	}
+	if _, ok := t.opt.(LRSetter); t.schedule != nil && !ok {
+		return nil, errors.Errorf("train: a schedule needs an optimizer whose learning rate can be set; %v's cannot", t.opt)
 	}
 	return t, nil
 }
@@ -362,7 +366,10 @@ func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, erro
 // trainStep runs one training step on b, numbered stepNo, and updates the
 // weights; it returns the compiled step (with the batch's predictions) and
 // the loss. On a non-finite loss the weights are left as they were.
-func (t *Trainer) trainStep(b data.Batch, stepNo uint64) (*step, float64, error) {
+func (t *Trainer) trainStep(b data.Batch, stepNo uint64, epoch int) (*step, float64, error) {
+	if t.schedule != nil {
+		t.opt.(LRSetter).SetLearningRate(t.schedule.Rate(stepNo, epoch))
+	}
 	s, loss, err := t.run(b, true, stepNo)
 	if err != nil {
 		return nil, 0, err
@@ -401,7 +408,7 @@ func (t *Trainer) TrainBatch(b data.Batch) (float64, error) {
 	case t.loss.classifies() && b.Y == nil && len(b.Labels) != b.N:
 		return 0, errors.Errorf("train: batch of %d examples has %d labels", b.N, len(b.Labels))
 	}
-	_, loss, err := t.trainStep(b, t.prog.Steps)
+	_, loss, err := t.trainStep(b, t.prog.Steps, t.prog.Epoch)
 	return loss, errors.Wrap(err, "train")
 }
 
@@ -417,7 +424,7 @@ func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 	k := t.model.OutputSize()
 	for bi := t.prog.Batch; it.Next(); bi++ {
 		b := it.Batch()
-		s, loss, err := t.trainStep(b, uint64(e)*uint64(it.NumBatches())+uint64(bi))
+		s, loss, err := t.trainStep(b, uint64(e)*uint64(it.NumBatches())+uint64(bi), e)
 		if err != nil {
 			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
@@ -437,6 +444,9 @@ func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 	trainTime := p.Seconds + time.Since(start).Seconds()
 	rec.Loss, rec.Acc, rec.Images = p.LossSum/float64(p.Seen), float64(p.Correct)/float64(p.Seen), p.Seen
 	rec.ImagesPS, rec.TrainSeconds = float64(p.Seen)/trainTime, trainTime
+	if t.tracksLR() {
+		rec.LR = t.LearningRate()
+	}
 	if val != nil {
 		var err error
 		if rec.ValLoss, rec.ValAcc, err = t.Evaluate(val); err != nil {
