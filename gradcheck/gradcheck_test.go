@@ -41,6 +41,12 @@ func TestBuiltinLayers(t *testing.T) {
 		{"avgpool", layers.AvgPool2D(2, 2), []int{1, 4, 4}},
 		{"flatten", layers.Flatten(), []int{2, 2, 2}},
 		{"tanh", layers.Tanh(), []int{5}},
+		{"leaky relu", layers.LeakyReLU(0.3), []int{7}},
+		{"elu", layers.ELU(0.7), []int{7}},
+		{"gelu", layers.GELU(), []int{2, 3, 3}},
+		{"dense leaky relu option", layers.Dense(3, layers.Activation(layers.ActLeakyReLU)), []int{4}},
+		{"conv elu option", layers.Conv2D(2, 2, 2, layers.Activation(layers.ActELU)), []int{1, 3, 3}},
+		{"dense gelu option", layers.Dense(3, layers.Activation(layers.ActGELU)), []int{4}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { gradcheck.Layer(t, tc.l, tc.shape) })

@@ -52,7 +52,8 @@ func init() {
 	})
 	mustRegister("Activation", func(raw json.RawMessage) (Layer, error) {
 		var c struct {
-			Activation string `json:"activation"`
+			Activation string   `json:"activation"`
+			Alpha      *float64 `json:"alpha,omitempty"`
 		}
 		if err := decodeStrict(raw, &c); err != nil {
 			return nil, err
@@ -61,7 +62,14 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return &activation{fn: a}, nil
+		l := &activation{fn: a}
+		if c.Alpha != nil {
+			if a != ActLeakyReLU && a != ActELU {
+				return nil, errors.Errorf("activation %v takes no alpha", a)
+			}
+			l.alpha = *c.Alpha
+		}
+		return l, nil
 	})
 }
 
@@ -253,7 +261,8 @@ func (l *flatten) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) { return ops
 // activation is a stand-alone activation layer.
 type activation struct {
 	Base
-	fn Act
+	fn    Act
+	alpha float64 // LeakyReLU's slope or ELU's alpha; 0 for the default
 }
 
 // ReLU is the layer max(x, 0).
@@ -268,13 +277,39 @@ func Tanh() Layer { return &activation{fn: ActTanh} }
 // Softmax normalises each row of a matrix [N, K] into probabilities.
 func Softmax() Layer { return &activation{fn: ActSoftmax} }
 
+// LeakyReLU is the layer x for x > 0 and alpha·x otherwise; alpha must be
+// positive (Keras's layer defaults to 0.3).
+func LeakyReLU(alpha float64) Layer { return &activation{fn: ActLeakyReLU, alpha: alpha} }
+
+// ELU is the layer x for x > 0 and alpha·(eˣ − 1) otherwise; alpha must be
+// positive (Keras's default is 1).
+func ELU(alpha float64) Layer { return &activation{fn: ActELU, alpha: alpha} }
+
+// GELU is the layer x·Φ(x), Φ the standard normal distribution function.
+func GELU() Layer { return &activation{fn: ActGELU} }
+
 func (l *activation) Type() string { return "Activation" }
 
-// Config describes the layer's settings: its activation.
+// Config describes the layer's settings: its activation and alpha.
 func (l *activation) Config() (json.RawMessage, error) {
+	var alpha *float64
+	if l.alpha != 0 {
+		alpha = &l.alpha
+	}
 	return marshal(struct {
-		Activation string `json:"activation"`
-	}{l.fn.String()})
+		Activation string   `json:"activation"`
+		Alpha      *float64 `json:"alpha,omitempty"`
+	}{l.fn.String(), alpha})
 }
 
-func (l *activation) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) { return l.fn.apply(x) }
+func (l *activation) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) {
+	switch {
+	case l.alpha == 0:
+		return l.fn.apply(x)
+	case l.fn == ActLeakyReLU:
+		return ops.ActivateAlpha(x, ops.LeakyReLU, l.alpha)
+	case l.fn == ActELU:
+		return ops.ActivateAlpha(x, ops.ELU, l.alpha)
+	}
+	return nil, errors.Errorf("activation %v takes no alpha", l.fn)
+}

@@ -54,6 +54,20 @@ const (
 	// ActSoftmax normalises each row of a matrix [N, K] into
 	// probabilities.
 	ActSoftmax
+	// ActLeakyReLU is x for x > 0 and 0.2·x otherwise, as Keras's
+	// "leaky_relu" activation (the LeakyReLU layer takes another slope).
+	ActLeakyReLU
+	// ActELU is x for x > 0 and eˣ − 1 otherwise (the ELU layer takes
+	// another alpha).
+	ActELU
+	// ActGELU is x·Φ(x), Φ the standard normal distribution function.
+	ActGELU
+)
+
+// The parameters of the activations used as options.
+const (
+	DefaultLeakySlope = 0.2
+	DefaultELUAlpha   = 1.0
 )
 
 // String returns Keras's name of the activation, such as "relu".
@@ -69,24 +83,36 @@ func (a Act) String() string {
 		return "tanh"
 	case ActSoftmax:
 		return "softmax"
+	case ActLeakyReLU:
+		return "leaky_relu"
+	case ActELU:
+		return "elu"
+	case ActGELU:
+		return "gelu"
 	}
 	return "unknown"
 }
 
 // ParseAct returns the activation with the Keras name s: linear, relu,
-// sigmoid, tanh or softmax.
+// sigmoid, tanh, softmax, leaky_relu, elu or gelu.
 func ParseAct(s string) (Act, error) {
-	for a := ActLinear; a <= ActSoftmax; a++ {
+	for a := ActLinear; a <= ActGELU; a++ {
 		if a.String() == s {
 			return a, nil
 		}
 	}
-	return 0, errors.Errorf("unknown activation %q (want linear, relu, sigmoid, tanh or softmax)", s)
+	return 0, errors.Errorf("unknown activation %q (want linear, relu, sigmoid, tanh, softmax, leaky_relu, elu or gelu)", s)
 }
 
-// apply emits the activation of x.
+// apply emits the activation of x, with its default parameter.
 func (a Act) apply(x *G.Node) (*G.Node, error) {
 	switch a {
+	case ActLeakyReLU:
+		return ops.ActivateAlpha(x, ops.LeakyReLU, DefaultLeakySlope)
+	case ActELU:
+		return ops.ActivateAlpha(x, ops.ELU, DefaultELUAlpha)
+	case ActGELU:
+		return ops.Activate(x, ops.GELU)
 	case ActLinear:
 		return x, nil
 	case ActReLU:
@@ -244,7 +270,7 @@ func Padding(p PaddingMode) Option {
 // (default ActLinear, none).
 func Activation(a Act) Option {
 	return func(c *config) {
-		if a < ActLinear || a > ActSoftmax {
+		if a < ActLinear || a > ActGELU {
 			c.fail(errors.Errorf("Activation(%d): unknown activation", int(a)))
 			return
 		}

@@ -41,7 +41,11 @@ func everyLayer(t testing.TB) *Model {
 	out1 := Apply(layers.Dense(3, layers.Activation(layers.ActSoftmax)), Apply(layers.ReLU(), s))
 	out2 := Apply(layers.Tanh(), Apply(layers.Dense(2, layers.Activation(layers.ActLinear)), s))
 	out3 := Apply(layers.Softmax(), Apply(layers.Dense(2), s))
-	m, err := New([]*Node{in, aux}, []*Node{out1, out2, out3}, Seed(5))
+	s = Apply(layers.GELU(), Apply(layers.ELU(0.7), Apply(layers.LeakyReLU(0.3), s)))
+	s = Apply(layers.Dense(4, layers.Activation(layers.ActLeakyReLU)), s)
+	s = Apply(layers.Dense(4, layers.Activation(layers.ActELU)), s)
+	out4 := Apply(layers.Dense(2, layers.Activation(layers.ActGELU)), s)
+	m, err := New([]*Node{in, aux}, []*Node{out1, out2, out3, out4}, Seed(5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +77,8 @@ func TestSaveLoadEveryLayer(t *testing.T) {
 		`"kind":"random_uniform","args":[-0.5,0.5]`, `"kind":"random_normal","args":[0,0.1]`, `"kind":"lecun_uniform"`, `"activation":"linear"`,
 		`"type":"Concatenate"`, `"type":"Multiply"`, `"type":"Add"`, `"type":"AveragePooling2D"`, `"type":"MaxPooling2D"`, `"pool_size":[3,2]`,
 		`"type":"Activation","config":{"activation":"sigmoid"}`, `"type":"Dropout"`, `"type":"Flatten"`,
+		`{"activation":"leaky_relu","alpha":0.3}`, `{"activation":"elu","alpha":0.7}`, `{"activation":"gelu"}`,
+		`"activation":"leaky_relu"}`, `"activation":"elu"}`, `"activation":"gelu"}`,
 		`"momentum":0.9`, `"epsilon":0.01`, `"type":"BatchNormalization","config":{}`, `"type":"GlobalAveragePooling2D"`, `"type":"GlobalMaxPooling2D"`} {
 		if !strings.Contains(string(hj), opt) {
 			t.Errorf("loaded architecture lacks %s", opt)

@@ -15,13 +15,22 @@ import (
 // Activation names an element-wise activation function.
 type Activation int
 
-// The element-wise activations. Each one's derivative can be computed from
-// its output alone, which is what the gradient op uses.
+// The element-wise activations. Each one's derivative but GELU's can be
+// computed from its output alone, which is what the gradient op uses;
+// GELU's gradient op reads the input. LeakyReLU and ELU take a parameter
+// alpha (see ActivateAlpha).
 const (
 	Linear Activation = iota
 	ReLU
 	Sigmoid
 	Tanh
+	// LeakyReLU is x for x > 0 and alpha·x otherwise (alpha > 0).
+	LeakyReLU
+	// ELU is x for x > 0 and alpha·(eˣ − 1) otherwise (alpha > 0).
+	ELU
+	// GELU is x·Φ(x), Φ the standard normal distribution function (the
+	// exact form, not the tanh approximation).
+	GELU
 )
 
 func (a Activation) String() string {
@@ -34,12 +43,39 @@ func (a Activation) String() string {
 		return "sigmoid"
 	case Tanh:
 		return "tanh"
+	case LeakyReLU:
+		return "leaky_relu"
+	case ELU:
+		return "elu"
+	case GELU:
+		return "gelu"
 	}
 	return fmt.Sprintf("Activation(%d)", int(a))
 }
 
-func activate[T float](a Activation, x, y []T) {
+func activate[T float](a Activation, alpha float64, x, y []T) {
 	switch a {
+	case LeakyReLU:
+		for i, v := range x {
+			if v > 0 {
+				y[i] = v
+			} else {
+				y[i] = T(alpha * float64(v))
+			}
+		}
+	case ELU:
+		for i, v := range x {
+			if v > 0 {
+				y[i] = v
+			} else {
+				y[i] = T(alpha * math.Expm1(float64(v)))
+			}
+		}
+	case GELU:
+		for i, v := range x {
+			f := float64(v)
+			y[i] = T(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
+		}
 	case ReLU:
 		for i, v := range x {
 			y[i] = max(v, 0)
@@ -57,8 +93,32 @@ func activate[T float](a Activation, x, y []T) {
 	}
 }
 
-func activateGrad[T float](a Activation, y, dy, dx []T) {
+// activateGrad computes the gradient dx from dy and y, the activation's
+// output (its input x for GELU).
+func activateGrad[T float](a Activation, alpha float64, y, dy, dx []T) {
 	switch a {
+	case LeakyReLU:
+		for i, v := range y {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = T(alpha * float64(dy[i]))
+			}
+		}
+	case ELU:
+		for i, v := range y {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = T((float64(v) + alpha) * float64(dy[i]))
+			}
+		}
+	case GELU:
+		for i, v := range y {
+			f := float64(v)
+			d := 0.5*(1+math.Erf(f/math.Sqrt2)) + f*math.Exp(-f*f/2)/math.Sqrt(2*math.Pi)
+			dx[i] = T(d * float64(dy[i]))
+		}
 	case ReLU:
 		for i, v := range y {
 			if v > 0 {
@@ -84,9 +144,10 @@ func activateGrad[T float](a Activation, y, dy, dx []T) {
 // (grad true, inputs y and dy).
 type actOp struct {
 	base
-	act  Activation
-	grad bool
-	dims int
+	act   Activation
+	alpha float64
+	grad  bool
+	dims  int
 }
 
 // Activate applies the element-wise activation a to x. Linear returns x
@@ -95,10 +156,24 @@ func Activate(x *G.Node, a Activation) (*G.Node, error) {
 	switch a {
 	case Linear:
 		return x, nil
-	case ReLU, Sigmoid, Tanh:
+	case ReLU, Sigmoid, Tanh, GELU:
 		return G.ApplyOp(&actOp{base: newBase(), act: a, dims: x.Dims()}, x)
+	case LeakyReLU, ELU:
+		return nil, errors.Errorf("activation %v takes a parameter: use ActivateAlpha", a)
 	}
 	return nil, errors.Errorf("unknown activation %v", a)
+}
+
+// ActivateAlpha applies LeakyReLU or ELU with the parameter alpha, which
+// must be positive.
+func ActivateAlpha(x *G.Node, a Activation, alpha float64) (*G.Node, error) {
+	if a != LeakyReLU && a != ELU {
+		return nil, errors.Errorf("activation %v takes no parameter", a)
+	}
+	if !(alpha > 0) || math.IsInf(alpha, 0) {
+		return nil, errors.Errorf("%v: alpha %v must be positive", a, alpha)
+	}
+	return G.ApplyOp(&actOp{base: newBase(), act: a, alpha: alpha, dims: x.Dims()}, x)
 }
 
 func (op *actOp) Arity() int {
@@ -139,15 +214,15 @@ func (op *actOp) Do(vs ...G.Value) (G.Value, error) {
 	case op.grad && in.Dtype() == tensor.Float32 && op.act == ReLU:
 		kernels.ReLUBackward(f32(in), f32(ts[1]), f32(out))
 	case op.grad && in.Dtype() == tensor.Float32:
-		activateGrad(op.act, f32(in), f32(ts[1]), f32(out))
+		activateGrad(op.act, op.alpha, f32(in), f32(ts[1]), f32(out))
 	case op.grad:
-		activateGrad(op.act, f64(in), f64(ts[1]), f64(out))
+		activateGrad(op.act, op.alpha, f64(in), f64(ts[1]), f64(out))
 	case in.Dtype() == tensor.Float32 && op.act == ReLU:
 		kernels.ReLUForward(f32(in), f32(out))
 	case in.Dtype() == tensor.Float32:
-		activate(op.act, f32(in), f32(out))
+		activate(op.act, op.alpha, f32(in), f32(out))
 	default:
-		activate(op.act, f64(in), f64(out))
+		activate(op.act, op.alpha, f64(in), f64(out))
 	}
 	return out, nil
 }
@@ -163,7 +238,11 @@ func (op *actOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if op.grad {
 		return nil, errors.Errorf("%v: second derivatives are not supported", op)
 	}
-	g, err := G.ApplyOp(&actOp{base: newBase(), act: op.act, grad: true, dims: op.dims}, out, grad)
+	from := out // the derivative is a function of the output...
+	if op.act == GELU {
+		from = in[0] // ...but GELU's, of the input
+	}
+	g, err := G.ApplyOp(&actOp{base: newBase(), act: op.act, alpha: op.alpha, grad: true, dims: op.dims}, from, grad)
 	if err != nil {
 		return nil, err
 	}
