@@ -187,3 +187,80 @@ func TestBatchNormResumeIsExact(t *testing.T) {
 	}
 	os.Remove(path)
 }
+
+// TestModernResumeIsExact resumes, mid-epoch, a run of a convolutional
+// network with BatchNormalization, a cosine schedule with warm-up and
+// augmentation; it must end with the weights (running statistics
+// included) of an uninterrupted run, and augmentation must change them.
+func TestModernResumeIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	ds := &data.Dataset{X: make([]float32, 160*64), Labels: make([]uint8, 160), N: 160, C: 1, H: 8, W: 8, Classes: 2}
+	for i := range ds.Labels {
+		ds.Labels[i] = uint8(i % 2)
+		for j := 0; j < 64; j++ {
+			if (j%8 < 4) == (i%2 == 1) {
+				ds.X[i*64+j] = 0.5 + 0.5*rng.Float32()
+			}
+		}
+	}
+	build := func(aug *data.Augmentation, cbs ...train.Callback) *train.Trainer {
+		m, err := model.NewSequential([]int{1, 8, 8}, []layers.Layer{
+			layers.Conv2D(4, 3, 3, layers.Padding(layers.Same)), layers.BatchNormalization(), layers.ReLU(),
+			layers.GlobalAveragePooling2D(), layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		}, model.Seed(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := []train.Option{train.WithOptimizer(train.Adam(1e-2)), train.WithCallbacks(cbs...),
+			train.WithSchedule(train.CosineDecay(1e-3, 20, 0.1, 5, 1e-2))}
+		if aug != nil {
+			opts = append(opts, train.WithAugmentation(aug))
+		}
+		tr, err := train.New(m, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	aug := &data.Augmentation{Shift: 0.15, Rotation: 15, Zoom: 0.1, Seed: 2}
+	fit := func(tr *train.Trainer) error { _, err := tr.Fit(ds, train.UntilEpoch(4), train.BatchSize(32)); return err }
+	weights := func(tr *train.Trainer) []byte {
+		var b bytes.Buffer
+		tr.Model().Params().MarshalBinaryTo(&b)
+		return b.Bytes()
+	}
+	whole, plain := build(aug), build(nil)
+	if err := fit(whole); err != nil {
+		t.Fatal(err)
+	}
+	if err := fit(plain); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(weights(whole), weights(plain)) {
+		t.Fatal("augmentation changed nothing")
+	}
+	stop := errors.New("interrupted")
+	first := build(aug, train.BatchFunc(func(_ *train.Trainer, b train.BatchEnd) error {
+		if b.Epoch == 3 && b.Batch == 2 {
+			return stop
+		}
+		return nil
+	}))
+	if err := fit(first); !errors.Is(err, stop) {
+		t.Fatal(err)
+	}
+	var ckpt bytes.Buffer
+	if err := first.WriteCheckpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	resumed := build(aug, train.NopCallback{})
+	if err := resumed.ReadCheckpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	if err := fit(resumed); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(weights(whole), weights(resumed)) {
+		t.Fatal("the resumed run ends with other weights or statistics than the uninterrupted one")
+	}
+}

@@ -27,6 +27,7 @@ type Trainer struct {
 	evalBatch int
 	callbacks []Callback
 	schedule  Schedule
+	aug       *data.Augmentation
 	prog      State
 	hist      *History
 
@@ -63,6 +64,11 @@ func WithSeed(seed int64) Option { return func(t *Trainer) { t.seed = seed } }
 // WithEvalBatch sets the batch size of Evaluate.
 func WithEvalBatch(n int) Option { return func(t *Trainer) { t.evalBatch = n } }
 
+// WithAugmentation makes Fit change every training image as a describes,
+// on the fly and keyed to the training step, so that a resumed run stays
+// exact. Evaluate and prediction never see it.
+func WithAugmentation(a *data.Augmentation) Option { return func(t *Trainer) { t.aug = a } }
+
 // WithCallbacks adds callbacks to every Fit.
 func WithCallbacks(cbs ...Callback) Option {
 	return func(t *Trainer) { t.callbacks = append(t.callbacks, cbs...) }
@@ -85,6 +91,11 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 	}
 	if t.evalBatch <= 0 {
 		return nil, errors.Errorf("train: evaluation batch size %d must be positive", t.evalBatch)
+	}
+	if t.aug != nil {
+		if err := t.aug.Check(); err != nil {
+			return nil, errors.Wrap(err, "train")
+		}
 	}
 	if _, ok := t.opt.(LRSetter); t.schedule != nil && !ok {
 		return nil, errors.Errorf("train: a schedule needs an optimizer whose learning rate can be set; %v's cannot", t.opt)
@@ -334,7 +345,7 @@ func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, erro
 	var fitErr error
 	for t.prog.Epoch < epochs && fitErr == nil {
 		var rec Epoch
-		if rec, fitErr = t.epoch(it, c.val); fitErr != nil {
+		if rec, fitErr = t.epoch(it, trainSet, c.val); fitErr != nil {
 			break
 		}
 		t.hist.Epochs = append(t.hist.Epochs, rec)
@@ -413,7 +424,7 @@ func (t *Trainer) TrainBatch(b data.Batch) (float64, error) {
 }
 
 // epoch runs the rest of epoch t.prog.Epoch and validates.
-func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
+func (t *Trainer) epoch(it *data.Iterator, ds, val *data.Dataset) (Epoch, error) {
 	e := t.prog.Epoch
 	rec := Epoch{Epoch: e + 1}
 	start := time.Now()
@@ -424,7 +435,13 @@ func (t *Trainer) epoch(it *data.Iterator, val *data.Dataset) (Epoch, error) {
 	k := t.model.OutputSize()
 	for bi := t.prog.Batch; it.Next(); bi++ {
 		b := it.Batch()
-		s, loss, err := t.trainStep(b, uint64(e)*uint64(it.NumBatches())+uint64(bi), e)
+		stepNo := uint64(e)*uint64(it.NumBatches()) + uint64(bi)
+		if t.aug != nil {
+			if err := t.aug.Apply(b.X, b.N, ds.C, ds.H, ds.W, stepNo); err != nil {
+				return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
+			}
+		}
+		s, loss, err := t.trainStep(b, stepNo, e)
 		if err != nil {
 			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
