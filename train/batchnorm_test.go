@@ -223,7 +223,10 @@ func TestModernResumeIsExact(t *testing.T) {
 		return tr
 	}
 	aug := &data.Augmentation{Shift: 0.15, Rotation: 15, Zoom: 0.1, Seed: 2}
-	fit := func(tr *train.Trainer) error { _, err := tr.Fit(ds, train.UntilEpoch(4), train.BatchSize(32)); return err }
+	fit := func(tr *train.Trainer) error {
+		_, err := tr.Fit(ds, train.UntilEpoch(4), train.BatchSize(32))
+		return err
+	}
 	weights := func(tr *train.Trainer) []byte {
 		var b bytes.Buffer
 		tr.Model().Params().MarshalBinaryTo(&b)

@@ -72,6 +72,13 @@ func CosineDecay(initial float64, decaySteps int, alpha float64, warmupSteps int
 	}}
 }
 
+// PerEpoch evaluates s at the epoch number instead of the step: one rate
+// for each whole epoch, as Keras's LearningRateScheduler callback sets it.
+// CosineDecay's steps, for one, then count epochs.
+func PerEpoch(s Schedule) Schedule {
+	return scheduleFunc{"PerEpoch(" + s.String() + ")", func(_ uint64, epoch int) float64 { return s.Rate(uint64(epoch), epoch) }}
+}
+
 // WithSchedule makes the trainer set the optimiser's learning rate from s
 // before every training step. The optimiser must be an LRSetter (the
 // built-in ones are).

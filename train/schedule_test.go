@@ -35,6 +35,7 @@ func TestScheduleRates(t *testing.T) {
 		{"cosine half-way", train.CosineDecay(0, 1000, 0.1, 100, 0.1), 600, 0, 0.1 * (0.9*0.5 + 0.1)},
 		{"cosine after the end", train.CosineDecay(0, 1000, 0.1, 100, 0.1), 5000, 0, 0.01},
 		{"cosine without warm-up", train.CosineDecay(0.1, 100, 0, 0, 0), 50, 0, 0.05},
+		{"per epoch", train.PerEpoch(train.CosineDecay(0.1, 10, 0, 0, 0)), 12345, 5, 0.05},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,6 +53,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/train"
 )
 
@@ -123,6 +124,7 @@ type config struct {
 	Optimizer string  `json:"optimizer"`
 	ValSplit  float64 `json:"val_split"`
 	EarlyStop int     `json:"early_stop"`
+	Model     string  `json:"model,omitempty"` // "" or "recipe", or "resnet"
 
 	dataDir, outDir, load, resume, cpuProfile string
 	quiet                                     bool
@@ -148,6 +150,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run whose -out was this directory, with its settings and data; -epochs may raise the total")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the final test result")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
+	fs.StringVar(&c.Model, "model", "recipe", "network: recipe (the Keras MNIST recipe) or resnet (residual blocks with BatchNormalization, global average pooling, augmentation and a cosine schedule; its defaults: -epochs 15 -optimizer adam -lr 0.003)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "Usage: mnist [flags]\n\nTrains the Keras MNIST CNN recipe on real MNIST and reports test accuracy.\n\nFlags:\n")
@@ -160,11 +163,25 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	c.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	if c.Model == "recipe" {
+		c.Model = "" // the default, recorded as before
+	}
+	if c.Model == "resnet" {
+		// The modern network's own defaults, where the flags are not given.
+		for name, set := range map[string]func(){
+			"epochs": func() { c.Epochs = recipe.ResNetEpochs }, "optimizer": func() { c.Optimizer = "adam" },
+			"lr": func() { c.LR = recipe.ResNetLR }, "batch": func() { c.Batch = recipe.ResNetBatch },
+		} {
+			if !c.set[name] {
+				set()
+			}
+		}
+	}
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("unexpected argument %q (mnist takes only flags)", fs.Arg(0)) + helpHint}
 	}
 	if c.resume != "" {
-		for _, f := range []string{"batch", "lr", "optimizer", "seed", "limit", "val-split", "early-stop", "load"} {
+		for _, f := range []string{"batch", "lr", "optimizer", "seed", "limit", "val-split", "early-stop", "load", "model"} {
 			if c.set[f] {
 				return c, usageError{fmt.Sprintf("-%s cannot change with -resume: a resumed run keeps its settings", f)}
 			}
@@ -196,6 +213,10 @@ func (c config) validate() error {
 		return usageError{fmt.Sprintf("-val-split %g: must be between 0 and 1", c.ValSplit)}
 	case c.EarlyStop < 0:
 		return usageError{fmt.Sprintf("-early-stop %d: must be 0 or more", c.EarlyStop)}
+	case c.Model != "" && c.Model != "resnet":
+		return usageError{fmt.Sprintf("-model %q: want recipe or resnet", c.Model)}
+	case c.Model != "" && c.load != "":
+		return usageError{"-model and -load exclude each other: a model file brings its own network, a weights file is the recipe's"}
 	}
 	if _, err := train.OptimizerByName(c.Optimizer, c.LR); err != nil {
 		return usageError{"-optimizer: " + err.Error()}

@@ -62,6 +62,8 @@ func TestUsageErrors(t *testing.T) {
 		{"not a number", []string{"-batch", "many"}, "-help"},
 		{"stray argument", []string{"extra"}, "-help"},
 		{"batch too large", []string{"-batch", "100000", "-epochs", "1", "-limit", "100"}, "8192"},
+		{"unknown model", []string{"-model", "vgg"}, `-model "vgg": want recipe or resnet`},
+		{"model and load", []string{"-model", "resnet", "-load", "x.gocnn"}, "-model and -load exclude each other"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,6 +147,28 @@ func TestQuickRun(t *testing.T) {
 		if res2["test_acc"] != res["test_acc"] || res2["test_loss"] != res["test_loss"] {
 			t.Errorf("reloaded %s: test %v/%v, trained run %v/%v", file, res2["test_loss"], res2["test_acc"], res["test_loss"], res["test_acc"])
 		}
+	}
+}
+
+// TestModelResNet trains the modern network briefly: its summary, its
+// schedule (the rate in the progress line) and a model file of it.
+func TestModelResNet(t *testing.T) {
+	out := t.TempDir()
+	var stdout strings.Builder
+	if err := run(context.Background(), quickArgs(t, "-model", "resnet", "-epochs", "2", "-out", out), &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"batch_normalization_1 (BatchNormalization)", "global_average_pooling2d_1", "Connected to", "Adam(lr=0.001)", "- lr: 0.0001", "- lr: 0.001", "Test: loss"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	m, _, err := model.Load(filepath.Join(out, "model.gocnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Params().Count() - m.Params().TrainableCount(); n != 672 {
+		t.Errorf("the saved network has %d non-trainable values, want the 672 running statistics", n)
 	}
 }
 

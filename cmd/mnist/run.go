@@ -136,7 +136,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		// state too.
 		cbs = append(cbs, train.EpochFunc(func(t *train.Trainer, _ train.Epoch) error { return saveRun(c.outDir, t) }))
 	}
-	tr, err := train.New(model, train.WithOptimizer(opt), train.WithSeed(int64(c.Seed)), train.WithCallbacks(cbs...))
+	topts := []train.Option{train.WithOptimizer(opt), train.WithSeed(int64(c.Seed)), train.WithCallbacks(cbs...)}
+	if c.Model == "resnet" {
+		topts = append(topts, train.WithSchedule(recipe.ResNetSchedule(c.LR, c.Epochs)), train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)))
+	}
+	tr, err := train.New(model, topts...)
 	if err != nil {
 		return err
 	}
@@ -432,6 +436,9 @@ func buildModel(c config, rec *runRecord) (*model.Model, error) {
 			m, _, err := model.Load(load)
 			return m, errors.Wrap(err, "-load")
 		}
+	}
+	if c.Model == "resnet" {
+		return recipe.ResNet(c.Seed)
 	}
 	m, err := recipe.Model(c.Seed)
 	if err != nil || load == "" || rec != nil {
