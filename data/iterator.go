@@ -7,17 +7,19 @@ import (
 )
 
 // Batch is one mini-batch of examples, laid out like a Dataset: X holds N
-// images in NCHW order, Y N one-hot rows and Labels N classes. Index holds
-// the position in the dataset of each example.
+// images in NCHW order, Y N one-hot rows, Labels N classes and Weights the
+// N examples' weights (nil where the dataset has none). Index holds the
+// position in the dataset of each example.
 //
 // A Batch returned by Iterator.Batch shares its buffers with the Iterator
 // and is valid only until the next call to Next or Epoch; copy what must
 // outlive it.
 type Batch struct {
-	X, Y   []float32
-	Labels []uint8
-	N      int   // number of examples, at most the batch size
-	Index  []int // dataset index of each example
+	X, Y    []float32
+	Labels  []uint8
+	Weights []float32 // the examples' weights, or nil
+	N       int       // number of examples, at most the batch size
+	Index   []int     // dataset index of each example
 }
 
 // An Option configures an Iterator.
@@ -96,10 +98,11 @@ func NewIterator(ds *Dataset, batchSize int, opts ...Option) (*Iterator, error) 
 	it.order = make([]int, ds.N)
 	n := min(batchSize, ds.N)
 	it.buf = Batch{
-		X:      make([]float32, n*ds.ImageSize()),
-		Y:      make([]float32, n*ds.Classes),
-		Labels: make([]uint8, n),
-		Index:  make([]int, n),
+		X:       make([]float32, n*ds.ImageSize()),
+		Y:       make([]float32, n*ds.Classes),
+		Labels:  make([]uint8, n),
+		Weights: make([]float32, n),
+		Index:   make([]int, n),
 	}
 	it.Epoch(0)
 	return it, nil
@@ -136,17 +139,21 @@ func (it *Iterator) Next() bool {
 	ds := it.ds
 	s, k := ds.ImageSize(), ds.Classes
 	b := Batch{
-		X:      it.buf.X[:n*s],
-		Y:      it.buf.Y[:n*k],
-		Labels: it.buf.Labels[:n],
-		N:      n,
-		Index:  it.buf.Index[:n],
+		X:       it.buf.X[:n*s],
+		Y:       it.buf.Y[:n*k],
+		Labels:  it.buf.Labels[:n],
+		Weights: it.buf.Weights[:n],
+		N:       n,
+		Index:   it.buf.Index[:n],
 	}
 	if ds.Y == nil {
 		b.Y = nil
 	}
 	if ds.Labels == nil {
 		b.Labels = nil
+	}
+	if ds.Weights == nil {
+		b.Weights = nil
 	}
 	for j, i := range it.order[it.pos : it.pos+n] {
 		ds.CopyImage(i, b.X[j*s:(j+1)*s])
@@ -155,6 +162,9 @@ func (it *Iterator) Next() bool {
 		}
 		if ds.Labels != nil {
 			b.Labels[j] = ds.Labels[i]
+		}
+		if ds.Weights != nil {
+			b.Weights[j] = ds.Weights[i]
 		}
 		b.Index[j] = i
 	}

@@ -54,6 +54,7 @@ type Dataset struct {
 	Pixels  []uint8   // images as bytes scaled by 1/255, N×C×H×W, or nil
 	Y       []float32 // targets, N×Classes, or nil
 	Labels  []uint8   // class of each image, N
+	Weights []float32 // weight of each example in the training loss, N, or nil (all 1)
 	N       int       // number of examples
 	C, H, W int       // channels, height and width of one image
 	Classes int       // number of classes
@@ -151,6 +152,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	if d.Labels != nil {
 		out.Labels = make([]uint8, len(idx))
 	}
+	if d.Weights != nil {
+		out.Weights = make([]float32, len(idx))
+	}
 	if d.Pixels != nil {
 		out.Pixels = make([]uint8, len(idx)*s)
 	} else {
@@ -170,6 +174,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		}
 		if d.Labels != nil {
 			out.Labels[j] = d.Labels[i]
+		}
+		if d.Weights != nil {
+			out.Weights[j] = d.Weights[i]
 		}
 	}
 	return out
@@ -194,6 +201,9 @@ func (d *Dataset) Limit(n int) *Dataset {
 	}
 	if d.Labels != nil {
 		lim.Labels = d.Labels[:n:n]
+	}
+	if d.Weights != nil {
+		lim.Weights = d.Weights[:n:n]
 	}
 	lim.N = n
 	return &lim
@@ -228,7 +238,8 @@ func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
 //   - holds its N×C×H×W image values in one of X and Pixels, not both, and
 //     N labels or N×Classes targets Y or both (a regression's targets need
 //     no labels);
-//   - has every label in [0, Classes) and every value of X finite;
+//   - has every label in [0, Classes), every value of X finite and, if
+//     Weights is not nil, N weights, each finite and not negative;
 //   - if it has targets and labels and Classes ≥ 2, as a classifier's do, has as
 //     target of each example a distribution over the classes (values in
 //     [0, 1] summing to 1 within 1e-3) whose largest value is at the label
@@ -252,6 +263,11 @@ func (d *Dataset) Check() error {
 	for j, v := range d.X {
 		if !finite(v) {
 			return errors.Errorf("data: example %d: image value %v at %d is not finite", j/s, v, j%s)
+		}
+	}
+	for i, v := range d.Weights {
+		if !finite(v) || v < 0 {
+			return errors.Errorf("data: example %d: weight %v is not a finite value of 0 or more", i, v)
 		}
 	}
 	if d.Y == nil {
@@ -318,6 +334,8 @@ func (d *Dataset) checkSizes() error {
 		return errors.New("data: dataset has neither labels nor targets Y")
 	case d.Labels != nil && len(d.Labels) != d.N:
 		return errors.Errorf("data: dataset has %d labels, want N = %d", len(d.Labels), d.N)
+	case d.Weights != nil && len(d.Weights) != d.N:
+		return errors.Errorf("data: dataset has %d weights, want N = %d", len(d.Weights), d.N)
 	}
 	return nil
 }

@@ -42,39 +42,69 @@ func (k LossKind) String() string {
 // with respect to x (inputs x, t and the scalar upstream gradient).
 type lossOp struct {
 	base
-	kind LossKind
-	grad bool
-	dims int
+	kind     LossKind
+	grad     bool
+	weighted bool // a third input holds one weight per row
+	dims     int
 }
 
 // Loss reduces the predictions x and the targets t, of the same shape, to
 // the scalar loss of the given kind. For SoftmaxCrossEntropy x holds logits
 // [N,K] and t one-hot (or any probability) rows.
 func Loss(kind LossKind, x, t *G.Node) (*G.Node, error) {
-	if !x.Shape().Eq(t.Shape()) {
-		return nil, errors.Errorf("%v loss: predictions %v and targets %v differ in shape", kind, x.Shape(), t.Shape())
-	}
-	if kind == SoftmaxCrossEntropy && x.Dims() != 2 {
-		return nil, errors.Errorf("%v loss: want logits [N,K], got %v", kind, x.Shape())
-	}
-	if kind < SoftmaxCrossEntropy || kind > MeanAbsoluteError {
-		return nil, errors.Errorf("unknown loss %v", kind)
+	if err := checkLoss(kind, x, t); err != nil {
+		return nil, err
 	}
 	return G.ApplyOp(&lossOp{base: newBase(), kind: kind, dims: x.Dims()}, x, t)
 }
 
-func (op *lossOp) Arity() int {
-	if op.grad {
-		return 3
+// checkLoss reports a loss that cannot be taken of x and t.
+func checkLoss(kind LossKind, x, t *G.Node) error {
+	if !x.Shape().Eq(t.Shape()) {
+		return errors.Errorf("%v loss: predictions %v and targets %v differ in shape", kind, x.Shape(), t.Shape())
 	}
-	return 2
+	if kind == SoftmaxCrossEntropy && x.Dims() != 2 {
+		return errors.Errorf("%v loss: want logits [N,K], got %v", kind, x.Shape())
+	}
+	if kind < SoftmaxCrossEntropy || kind > MeanAbsoluteError {
+		return errors.Errorf("unknown loss %v", kind)
+	}
+	return nil
+}
+
+// WeightedLoss is Loss with a weight per example: w holds one value per
+// row of x, and the loss is Σ wᵢ·lossᵢ over the batch divided by the batch
+// size, as Keras weighs samples (weights of 1 give Loss).
+func WeightedLoss(kind LossKind, x, t, w *G.Node) (*G.Node, error) {
+	if err := checkLoss(kind, x, t); err != nil {
+		return nil, err
+	}
+	if ws := w.Shape(); len(ws) != 1 || ws[0] != x.Shape()[0] {
+		return nil, errors.Errorf("%v loss: weights of shape %v for %d examples", kind, ws, x.Shape()[0])
+	}
+	return G.ApplyOp(&lossOp{base: newBase(), kind: kind, weighted: true, dims: x.Dims()}, x, t, w)
+}
+
+func (op *lossOp) Arity() int {
+	n := 2
+	if op.weighted {
+		n++
+	}
+	if op.grad {
+		n++
+	}
+	return n
 }
 func (op *lossOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
-	if op.grad {
-		return hm.NewFnType(tt(op.dims), tt(op.dims), a, tt(op.dims))
+	ts := []hm.Type{tt(op.dims), tt(op.dims)}
+	if op.weighted {
+		ts = append(ts, tt(1))
 	}
-	return hm.NewFnType(tt(op.dims), tt(op.dims), a)
+	if op.grad {
+		return hm.NewFnType(append(ts, a, tt(op.dims))...)
+	}
+	return hm.NewFnType(append(ts, a)...)
 }
 func (op *lossOp) String() string {
 	if op.grad {
@@ -108,73 +138,106 @@ func (op *lossOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	rows := x.Shape()[0]
 	dt := x.Dtype()
+	var w []float64 // the rows' weights, or nil
+	if op.weighted {
+		wt, ok := vs[2].(*tensor.Dense)
+		if !ok || wt.Size() != rows || wt.Dtype() != dt {
+			return nil, errors.Errorf("%v: weights %v for %d rows of %v", op, vs[2], rows, dt)
+		}
+		w = make([]float64, rows)
+		for i := range w {
+			if dt == tensor.Float32 {
+				w[i] = float64(f32(wt)[i])
+			} else {
+				w[i] = f64(wt)[i]
+			}
+		}
+	}
 	if !op.grad {
 		var l float64
 		if dt == tensor.Float32 {
-			l = lossValue(op.kind, rows, f32(x), f32(t))
+			l = lossValue(op.kind, rows, f32(x), f32(t), w)
 		} else {
-			l = lossValue(op.kind, rows, f64(x), f64(t))
+			l = lossValue(op.kind, rows, f64(x), f64(t), w)
 		}
 		if dt == tensor.Float32 {
 			return G.NewF32(float32(l)), nil
 		}
 		return G.NewF64(l), nil
 	}
-	g, err := scalarOf(vs[2])
+	g, err := scalarOf(vs[len(vs)-1])
 	if err != nil {
 		return nil, errors.Wrapf(err, "%v: upstream gradient", op)
 	}
 	dx := op.output(dt, x.Shape()...)
 	if dt == tensor.Float32 {
-		lossGrad(op.kind, rows, g, f32(x), f32(t), f32(dx))
+		lossGrad(op.kind, rows, g, f32(x), f32(t), f32(dx), w)
 	} else {
-		lossGrad(op.kind, rows, g, f64(x), f64(t), f64(dx))
+		lossGrad(op.kind, rows, g, f64(x), f64(t), f64(dx), w)
 	}
 	return dx, nil
 }
 
 func (op *lossOp) DiffWRT(n int) []bool {
-	if op.grad {
-		return make([]bool, n)
+	d := make([]bool, n)
+	if !op.grad {
+		d[0] = true
 	}
-	return []bool{true, false}
+	return d
 }
 
 func (op *lossOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if op.grad {
 		return nil, errors.Errorf("%v: second derivatives are not supported", op)
 	}
-	g, err := G.ApplyOp(&lossOp{base: newBase(), kind: op.kind, grad: true, dims: op.dims}, in[0], in[1], grad)
+	g, err := G.ApplyOp(&lossOp{base: newBase(), kind: op.kind, grad: true, weighted: op.weighted, dims: op.dims}, append(append(G.Nodes{}, in...), grad)...)
 	if err != nil {
 		return nil, err
 	}
-	return G.Nodes{g, nil}, nil
+	grads := make(G.Nodes, len(in))
+	grads[0] = g
+	return grads, nil
 }
 
-// lossValue returns the loss, accumulated in float64.
-func lossValue[T float](kind LossKind, rows int, x, t []T) float64 {
+// rowWeight returns the weight of row r: w[r], or 1 without weights.
+func rowWeight(w []float64, r int) float64 {
+	if w == nil {
+		return 1
+	}
+	return w[r]
+}
+
+// lossValue returns the loss, accumulated in float64; w, if not nil,
+// weighs each row.
+func lossValue[T float](kind LossKind, rows int, x, t []T, w []float64) float64 {
 	var sum float64
+	k := len(x) / rows
 	switch kind {
 	case SoftmaxCrossEntropy:
-		k := len(x) / rows
 		for r := 0; r < rows; r++ {
 			xs, ts := x[r*k:(r+1)*k], t[r*k:(r+1)*k]
 			m, lse := logSumExp(xs)
+			var row float64
 			for i, tv := range ts {
 				if tv != 0 {
-					sum -= float64(tv) * (float64(xs[i]) - m - lse)
+					row -= float64(tv) * (float64(xs[i]) - m - lse)
 				}
+			}
+			if w == nil {
+				sum += row
+			} else {
+				sum += w[r] * row
 			}
 		}
 		return sum / float64(rows)
 	case MeanSquaredError:
 		for i, v := range x {
 			d := float64(v - t[i])
-			sum += d * d
+			sum += rowWeight(w, i/k) * d * d
 		}
 	case MeanAbsoluteError:
 		for i, v := range x {
-			sum += math.Abs(float64(v - t[i]))
+			sum += rowWeight(w, i/k) * math.Abs(float64(v-t[i]))
 		}
 	}
 	return sum / float64(len(x))
@@ -193,13 +256,14 @@ func logSumExp[T float](xs []T) (m, lse float64) {
 	return m, math.Log(s)
 }
 
-// lossGrad writes g times the gradient of the loss with respect to x.
-func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T) {
+// lossGrad writes g times the gradient of the loss with respect to x; w,
+// if not nil, weighs each row.
+func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T, w []float64) {
+	k := len(x) / rows
 	switch kind {
 	case SoftmaxCrossEntropy:
-		k := len(x) / rows
-		scale := g / float64(rows)
 		for r := 0; r < rows; r++ {
+			scale := g / float64(rows) * rowWeight(w, r)
 			xs, ts := x[r*k:(r+1)*k], t[r*k:(r+1)*k]
 			m, lse := logSumExp(xs)
 			var tsum float64
@@ -214,11 +278,11 @@ func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T) {
 	case MeanSquaredError:
 		scale := 2 * g / float64(len(x))
 		for i, v := range x {
-			dx[i] = T(scale * float64(v-t[i]))
+			dx[i] = T(scale * rowWeight(w, i/k) * float64(v-t[i]))
 		}
 	case MeanAbsoluteError:
-		scale := g / float64(len(x))
 		for i, v := range x {
+			scale := g / float64(len(x)) * rowWeight(w, i/k)
 			switch d := v - t[i]; {
 			case d > 0:
 				dx[i] = T(scale)

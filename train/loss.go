@@ -45,22 +45,28 @@ func (l Loss) classifies() bool {
 }
 
 // node emits the loss of the model output out (whose softmax's input is
-// logits, or nil) against the targets t.
-func (l Loss) node(out, logits, t *G.Node) (*G.Node, error) {
+// logits, or nil) against the targets t, weighing each example by w if w
+// is not nil.
+func (l Loss) node(out, logits, t, w *G.Node) (*G.Node, error) {
+	x, kind := out, ops.SoftmaxCrossEntropy
 	switch l {
 	case CategoricalCrossEntropy:
 		if logits == nil {
 			return nil, errors.New("categorical cross-entropy needs a model that ends in softmax; use CategoricalCrossEntropyFromLogits for a model that outputs logits")
 		}
-		return ops.Loss(ops.SoftmaxCrossEntropy, logits, t)
+		x = logits
 	case CategoricalCrossEntropyFromLogits:
-		return ops.Loss(ops.SoftmaxCrossEntropy, out, t)
 	case MSE:
-		return ops.Loss(ops.MeanSquaredError, out, t)
+		kind = ops.MeanSquaredError
 	case MAE:
-		return ops.Loss(ops.MeanAbsoluteError, out, t)
+		kind = ops.MeanAbsoluteError
+	default:
+		return nil, errors.Errorf("unknown loss %d", int(l))
 	}
-	return nil, errors.Errorf("unknown loss %d", int(l))
+	if w != nil {
+		return ops.WeightedLoss(kind, x, t, w)
+	}
+	return ops.Loss(kind, x, t)
 }
 
 // Accuracy returns the fraction of rows of the k-wide matrix pred whose

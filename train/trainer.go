@@ -31,8 +31,11 @@ type Trainer struct {
 	prog      State
 	hist      *History
 
-	train map[int]*step // compiled training graphs by batch size
-	infer map[int]*step // compiled inference graphs by batch size
+	train  map[int]*step // compiled training graphs by batch size
+	trainW map[int]*step // the same with a weight per example
+	infer  map[int]*step // compiled inference graphs by batch size
+
+	classWeights []float64 // of the running Fit, or nil
 }
 
 // step is one compiled graph.
@@ -40,6 +43,8 @@ type step struct {
 	m      *graph.Machine
 	xs     []*G.Node
 	ys     []*G.Node // targets, one per output
+	w      *G.Node   // the examples' weights, in a weighted graph
+	wbuf   []float32
 	outs   []*G.Node
 	loss   *G.Node
 	pred   []float32
@@ -82,7 +87,7 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 		return nil, errors.New("train: nil model")
 	}
 	t := &Trainer{model: m, loss: CategoricalCrossEntropy, opt: RMSprop(1e-3), seed: 1,
-		evalBatch: DefaultEvalBatch, train: map[int]*step{}, infer: map[int]*step{}, hist: &History{}}
+		evalBatch: DefaultEvalBatch, train: map[int]*step{}, trainW: map[int]*step{}, infer: map[int]*step{}, hist: &History{}}
 	for _, o := range opts {
 		o(t)
 	}
@@ -116,10 +121,14 @@ func (t *Trainer) accuracy() bool { return t.loss.classifies() && t.model.NumOut
 // Optimizer returns the trainer's optimiser.
 func (t *Trainer) Optimizer() Optimizer { return t.opt }
 
-// compile returns the graph for batch size n, building it on first use.
-func (t *Trainer) compile(n int, training bool) (*step, error) {
+// compile returns the graph for batch size n, building it on first use;
+// a weighted (training) graph weighs each example's loss.
+func (t *Trainer) compile(n int, training, weighted bool) (*step, error) {
 	cache := t.infer
-	if training {
+	switch {
+	case training && weighted:
+		cache = t.trainW
+	case training:
 		cache = t.train
 	}
 	if s, ok := cache[n]; ok {
@@ -136,10 +145,13 @@ func (t *Trainer) compile(n int, training bool) (*step, error) {
 	}
 	// The loss of a model of several outputs is the sum of each output's.
 	s.outs = out.Outputs
+	if weighted {
+		s.w = g.Input("w", n)
+	}
 	for i, o := range s.outs {
 		y := g.Input("y", o.Shape()...)
 		s.ys = append(s.ys, y)
-		l, err := t.loss.node(o, out.Logits[i], y)
+		l, err := t.loss.node(o, out.Logits[i], y, s.w)
 		if err != nil {
 			return nil, errors.Wrapf(err, "train: loss %v", t.loss)
 		}
@@ -165,9 +177,18 @@ func (t *Trainer) compile(n int, training bool) (*step, error) {
 // the predictions are left in s.pred. A training batch is step number
 // stepNo of the whole run (graph.Graph.Step).
 func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float64, error) {
-	s, err := t.compile(b.N, training)
+	weighted := training && (b.Weights != nil || t.classWeights != nil)
+	s, err := t.compile(b.N, training, weighted)
 	if err != nil {
 		return nil, 0, err
+	}
+	if weighted {
+		if s.wbuf, err = t.weights(b, s.wbuf); err != nil {
+			return nil, 0, err
+		}
+		if err := graph.Set(s.w, s.wbuf); err != nil {
+			return nil, 0, err
+		}
 	}
 	s.m.SetStep(stepNo)
 	if err := t.model.Feed(s.xs, b.X); err != nil {
@@ -201,6 +222,36 @@ func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float6
 		}
 	}
 	return s, s.lossV[0], nil
+}
+
+// weights writes into buf the weight of each example of b: its sample
+// weight (1 if none) times its class's weight (1 without ClassWeights),
+// the class being its label or, without labels, the largest of its
+// targets.
+func (t *Trainer) weights(b data.Batch, buf []float32) ([]float32, error) {
+	buf = append(buf[:0], make([]float32, b.N)...)
+	k := t.model.OutputSize()
+	for i := range buf {
+		w := float32(1)
+		if b.Weights != nil {
+			w = b.Weights[i]
+		}
+		if t.classWeights != nil {
+			c := 0
+			switch {
+			case b.Labels != nil:
+				c = int(b.Labels[i])
+			case b.Y != nil:
+				c = Argmax(b.Y[i*k : (i+1)*k])
+			}
+			if c >= len(t.classWeights) {
+				return buf, errors.Errorf("train: example %d is of class %d, and ClassWeights has %d weights", i, c, len(t.classWeights))
+			}
+			w *= float32(t.classWeights[c])
+		}
+		buf[i] = w
+	}
+	return buf, nil
 }
 
 // oneHot writes the one-hot rows of labels, k classes wide, into buf.
@@ -273,6 +324,7 @@ type FitOption func(*fitConfig)
 type fitConfig struct {
 	epochs, total, batch int
 	val                  *data.Dataset
+	classWeights         []float64
 }
 
 // Epochs makes Fit train n epochs (default 1). A partial epoch restored
@@ -286,6 +338,13 @@ func UntilEpoch(n int) FitOption { return func(c *fitConfig) { c.total, c.epochs
 
 // BatchSize sets the training batch size (default 32, as in Keras).
 func BatchSize(n int) FitOption { return func(c *fitConfig) { c.batch = n } }
+
+// ClassWeights weighs each training example's loss by the weight of its
+// class (w[c] for class c), as Keras's class_weight does, to make up for
+// classes that are rare. Sample weights come with the data
+// (data.Dataset.Weights) and multiply with these. Evaluation is never
+// weighted.
+func ClassWeights(w []float64) FitOption { return func(c *fitConfig) { c.classWeights = w } }
 
 // Validation makes Fit evaluate on val after every epoch.
 func Validation(val *data.Dataset) FitOption { return func(c *fitConfig) { c.val = val } }
@@ -321,6 +380,18 @@ func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, erro
 	if c.batch <= 0 {
 		return t.hist, errors.Errorf("train: BatchSize(%d) must be positive", c.batch)
 	}
+	if c.classWeights != nil {
+		if len(c.classWeights) != t.model.OutputSize() || t.model.NumOutputs() != 1 {
+			return t.hist, errors.Errorf("train: ClassWeights has %d weights; the model has %d outputs of %d values", len(c.classWeights), t.model.NumOutputs(), t.model.OutputSize())
+		}
+		for i, w := range c.classWeights {
+			if !(w >= 0) || math.IsInf(w, 1) {
+				return t.hist, errors.Errorf("train: ClassWeights: weight %v of class %d is not a finite value of 0 or more", w, i)
+			}
+		}
+	}
+	t.classWeights = c.classWeights
+	defer func() { t.classWeights = nil }()
 	if err := t.checkData(trainSet, "training"); err != nil {
 		return t.hist, err
 	}
@@ -405,8 +476,9 @@ func (t *Trainer) trainStep(b data.Batch, stepNo uint64, epoch int) (*step, floa
 // numbered State().Steps (dropout masks depend on it), and a checkpoint
 // written after it (SaveCheckpoint) saves the weights, the optimiser and
 // the step count. b's examples are laid out as for Fit: b.X holds b.N
-// examples of the model's ExampleSize, and b.Labels (classification) or
-// b.Y (regression) the targets.
+// examples of the model's ExampleSize, b.Labels (classification) or b.Y
+// (regression) the targets, and b.Weights, if not nil, a weight for each
+// example's loss.
 func (t *Trainer) TrainBatch(b data.Batch) (float64, error) {
 	if b.N <= 0 || len(b.X) != b.N*t.model.ExampleSize() {
 		return 0, errors.Errorf("train: batch of %d examples holds %d values; the model takes %d per example", b.N, len(b.X), t.model.ExampleSize())
@@ -520,7 +592,7 @@ func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
 
 // Close releases the compiled graphs.
 func (t *Trainer) Close() error {
-	for _, c := range []map[int]*step{t.train, t.infer} {
+	for _, c := range []map[int]*step{t.train, t.trainW, t.infer} {
 		for n, s := range c {
 			s.m.Close()
 			delete(c, n)
