@@ -8,6 +8,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/internal/kernels"
 )
 
 // BatchNormOpts configures BatchNorm.
@@ -110,8 +112,14 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 // bnForward normalises x into y; in training it also updates the running
 // statistics rm and rv and keeps the batch's mean and inverse deviation.
 func bnForward[T float](op *bnOp, n, c, inner int, x, gamma, beta, rm, rv, y []T) {
+	kernels.ParallelFor(c, func(lo, hi int) { bnForwardChannels(op, n, c, inner, lo, hi, x, gamma, beta, rm, rv, y) })
+}
+
+// bnForwardChannels is bnForward for the channels [lo, hi): each channel
+// is computed alone, so the result does not depend on how they are split.
+func bnForwardChannels[T float](op *bnOp, n, c, inner, lo, hi int, x, gamma, beta, rm, rv, y []T) {
 	m := float64(n * inner)
-	for ch := 0; ch < c; ch++ {
+	for ch := lo; ch < hi; ch++ {
 		var mean, v float64
 		if op.o.Training {
 			for i := 0; i < n; i++ {
@@ -139,11 +147,14 @@ func bnForward[T float](op *bnOp, n, c, inner int, x, gamma, beta, rm, rv, y []T
 		}
 		inv := 1 / math.Sqrt(v+op.o.Epsilon)
 		op.mean[ch], op.invstd[ch] = mean, inv
-		g, b := float64(gamma[ch])*inv, float64(beta[ch])
+		// y = gamma·(x − μ)·invstd + beta = a·x + b, in the tensor's type.
+		a := float64(gamma[ch]) * inv
+		at, bt := T(a), T(float64(beta[ch])-mean*a)
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * inner
+			ys := y[o : o+inner]
 			for j, xv := range x[o : o+inner] {
-				y[o+j] = T(g*(float64(xv)-mean) + b)
+				ys[j] = at*xv + bt
 			}
 		}
 	}
@@ -152,15 +163,20 @@ func bnForward[T float](op *bnOp, n, c, inner int, x, gamma, beta, rm, rv, y []T
 func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true, false, false} }
 
 // SymDiff builds the gradients with respect to x, gamma and beta, from
-// the batch statistics of the forward run. An inference op's gradient
-// treats its statistics as constants.
+// the batch statistics of the forward run. The gradient of x takes those
+// of gamma and beta as inputs, since it needs their sums. An inference op's
+// gradient treats its statistics as constants.
 func (op *bnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	grads := make(G.Nodes, 5)
-	for i, which := range []bnGrad{bnDX, bnDGamma, bnDBeta} {
-		var err error
-		if grads[i], err = G.ApplyOp(&bnGradOp{base: newBase(), fwd: op, which: which}, in[0], in[1], grad); err != nil {
-			return nil, err
-		}
+	var err error
+	if grads[1], err = G.ApplyOp(&bnGradOp{base: newBase(), fwd: op, which: bnDGamma}, in[0], in[1], grad); err != nil {
+		return nil, err
+	}
+	if grads[2], err = G.ApplyOp(&bnGradOp{base: newBase(), fwd: op, which: bnDBeta}, in[0], in[1], grad); err != nil {
+		return nil, err
+	}
+	if grads[0], err = G.ApplyOp(&bnGradOp{base: newBase(), fwd: op, which: bnDX}, in[0], in[1], grad, grads[1], grads[2]); err != nil {
+		return nil, err
 	}
 	return grads, nil
 }
@@ -175,17 +191,22 @@ const (
 )
 
 // bnGradOp is a gradient of a batch normalisation; its inputs are x,
-// gamma and dy.
+// gamma and dy, and for the gradient of x also those of gamma and beta.
 type bnGradOp struct {
 	base
 	fwd   *bnOp
 	which bnGrad
 }
 
-func (op *bnGradOp) Arity() int { return 3 }
+func (op *bnGradOp) Arity() int {
+	if op.which == bnDX {
+		return 5
+	}
+	return 3
+}
 func (op *bnGradOp) Type() hm.Type {
 	if op.which == bnDX {
-		return hm.NewFnType(tt(op.fwd.dims), tt(1), tt(op.fwd.dims), tt(op.fwd.dims))
+		return hm.NewFnType(tt(op.fwd.dims), tt(1), tt(op.fwd.dims), tt(1), tt(1), tt(op.fwd.dims))
 	}
 	return hm.NewFnType(tt(op.fwd.dims), tt(1), tt(op.fwd.dims), tt(1))
 }
@@ -196,7 +217,7 @@ func (op *bnGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 }
 
 func (op *bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	ss, err := shapes(op, 3, ds)
+	ss, err := shapes(op, op.Arity(), ds)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +228,7 @@ func (op *bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
-	ts, err := tensors(op, 3, vs)
+	ts, err := tensors(op, op.Arity(), vs)
 	if err != nil {
 		return nil, err
 	}
@@ -218,51 +239,81 @@ func (op *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
 		shape = x.Shape()
 	}
 	out := op.output(x.Dtype(), shape...)
-	if x.Dtype() == tensor.Float32 {
-		bnBackward(op, n, c, inner, f32(x), f32(gamma), f32(dy), f32(out))
-	} else {
-		bnBackward(op, n, c, inner, f64(x), f64(gamma), f64(dy), f64(out))
-	}
+	kernels.ParallelFor(c, func(lo, hi int) {
+		if x.Dtype() == tensor.Float32 {
+			bnBackward(op, n, c, inner, lo, hi, f32(x), f32(gamma), f32(dy), sums32(ts), f32(out))
+		} else {
+			bnBackward(op, n, c, inner, lo, hi, f64(x), f64(gamma), f64(dy), sums64(ts), f64(out))
+		}
+	})
 	return out, nil
 }
 
-// bnBackward computes op's gradient into out:
+// sums32 and sums64 return the gradients of gamma and beta that a gradient
+// of x has among its inputs, or nil.
+func sums32(ts []*tensor.Dense) [2][]float32 {
+	if len(ts) < 5 {
+		return [2][]float32{}
+	}
+	return [2][]float32{f32(ts[3]), f32(ts[4])}
+}
+
+func sums64(ts []*tensor.Dense) [2][]float64 {
+	if len(ts) < 5 {
+		return [2][]float64{}
+	}
+	return [2][]float64{f64(ts[3]), f64(ts[4])}
+}
+
+// bnBackward computes op's gradient for the channels [lo, hi) into out:
 //
 //	dbeta  = Σ dy
 //	dgamma = Σ dy · x̂
 //	dx     = gamma · invstd / m · (m·dy − dbeta − x̂·dgamma)   (training)
 //	dx     = gamma · invstd · dy                              (inference)
 //
-// with x̂ = (x − μ)·invstd and m the values per channel.
-func bnBackward[T float](op *bnGradOp, n, c, inner int, x, gamma, dy, out []T) {
+// with x̂ = (x − μ)·invstd and m the values per channel; the gradient of x
+// reads dgamma and dbeta from sums.
+func bnBackward[T float](op *bnGradOp, n, c, inner, lo, hi int, x, gamma, dy []T, sums [2][]T, out []T) {
 	f := op.fwd
 	m := float64(n * inner)
-	for ch := 0; ch < c; ch++ {
+	for ch := lo; ch < hi; ch++ {
 		mean, inv := f.mean[ch], f.invstd[ch]
-		var sdy, sdyx float64
-		for i := 0; i < n; i++ {
-			o := (i*c + ch) * inner
-			for j, d := range dy[o : o+inner] {
-				sdy += float64(d)
-				sdyx += float64(d) * (float64(x[o+j]) - mean) * inv
-			}
-		}
 		switch op.which {
 		case bnDBeta:
+			var sdy float64
+			for i := 0; i < n; i++ {
+				for _, d := range dy[(i*c+ch)*inner : (i*c+ch+1)*inner] {
+					sdy += float64(d)
+				}
+			}
 			out[ch] = T(sdy)
 		case bnDGamma:
-			out[ch] = T(sdyx)
-		case bnDX:
-			g := float64(gamma[ch]) * inv
+			var sdyx float64
 			for i := 0; i < n; i++ {
 				o := (i*c + ch) * inner
 				for j, d := range dy[o : o+inner] {
-					if !f.o.Training {
+					sdyx += float64(d) * (float64(x[o+j]) - mean)
+				}
+			}
+			out[ch] = T(sdyx * inv)
+		case bnDX:
+			g := float64(gamma[ch]) * inv
+			sdyx, sdy := float64(sums[0][ch]), float64(sums[1][ch])
+			for i := 0; i < n; i++ {
+				o := (i*c + ch) * inner
+				if !f.o.Training {
+					for j, d := range dy[o : o+inner] {
 						out[o+j] = T(g * float64(d))
-						continue
 					}
-					xhat := (float64(x[o+j]) - mean) * inv
-					out[o+j] = T(g / m * (m*float64(d) - sdy - xhat*sdyx))
+					continue
+				}
+				// dx = g·dy + bx·x + c, the formula above expanded.
+				bx := -g * inv * sdyx / m
+				at, bt, ct := T(g), T(bx), T(-g*sdy/m-bx*mean)
+				xs, ds := x[o:o+inner], out[o:o+inner]
+				for j, d := range dy[o : o+inner] {
+					ds[j] = at*d + bt*xs[j] + ct
 				}
 			}
 		}
