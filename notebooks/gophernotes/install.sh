@@ -2,8 +2,8 @@
 # Builds the gophernotes Jupyter kernel so that it runs on this Go, and
 # installs its kernel spec, named "gophernotes".
 #
-# gophernotes v0.7.5, its last release, dies at start-up on Go 1.23 and
-# later: gomacro, the interpreter inside it, predates generics and explicit
+# gophernotes v0.7.5, its last release, dies at start-up on Go 1.26:
+# gomacro, the interpreter inside it, predates generics and explicit
 # aliases, which the standard library now uses. So this script
 #   1. downloads gophernotes v0.7.5 from the Go module proxy, and gomacro at
 #      the version gophernotes pins (checked against gophernotes' go.sum);
@@ -85,8 +85,8 @@ if [ "$force" = 1 ] || ! [ -x "$bin" ] || [ "$(cat "$cache/.stamp" 2>/dev/null)"
 	[ -d "$dir" ] || { echo "install.sh: could not download gomacro" >&2; exit 1; }
 	cp -R "$dir" "$build/gomacro"
 	chmod -R u+w "$build/gomacro"
-	# A git repository of its own, so that git apply works here whatever
-	# folder the cache is in, and "git diff" there shows the patch.
+	# An empty git repository of its own, so that git apply takes paths
+	# relative to it whatever repository the cache folder may be in.
 	(cd "$build/gomacro" && git init -q && git apply --whitespace=nowarn "$here/gomacro.patch")
 	grep -v '^//' "$here/kernel.mod" >"$build/gophernotes/go.mod"
 	cp "$here/kernel.sum" "$build/gophernotes/go.sum"
