@@ -1,38 +1,55 @@
 #!/usr/bin/env bash
-# Executes the notebooks in this folder headless, with the GoNB Jupyter
-# kernel, and reports PASS or FAIL for each with its run time. It exits
-# non-zero if any cell of any notebook fails (a compile error, a panic, a
-# non-zero exit, or a cell running past the timeout).
+# Executes the notebooks headless, with their Jupyter kernels, and reports
+# PASS or FAIL for each with its run time: the GoNB notebooks in this folder
+# and the gophernotes notebooks in gophernotes/. It exits non-zero if any
+# cell of any notebook fails (a compile error, a panic, a non-zero exit, or
+# a cell running past the timeout).
 #
 # It first installs what it needs, each step only when it is missing:
-#   1. Debian's Jupyter (jupyter-nbconvert, jupyter-client) with apt-get;
+#   1. Debian's Jupyter (jupyter-nbconvert, jupyter-client) with apt-get,
+#      and gcc for gophernotes, which compiles imports into Go plugins;
 #   2. GoNB and goimports, built from the pinned versions in tools/go.mod
 #      into a cache folder;
-#   3. the "gonb" Jupyter kernel, pointed at that build.
+#   3. the "gonb" Jupyter kernel, pointed at that build;
+#   4. the "gophernotes" kernel, built and installed by
+#      gophernotes/install.sh (gophernotes v0.7.5 with our gomacro patch).
 # So it needs Go, the Go module proxy and Debian's apt; nothing from PyPI.
 #
-# Usage: notebooks/run.sh [--inplace] [--timeout SECONDS] [--setup-only] [NOTEBOOK...]
+# Usage: notebooks/run.sh [--kernel gonb|gophernotes|all] [--inplace]
+#                         [--timeout SECONDS] [--setup-only] [NOTEBOOK...]
 #
+#   --kernel K     only the notebooks of kernel K, and set up only K
+#                  (default all: both kernels)
 #   --inplace      write the outputs back into the .ipynb files (to refresh
 #                  the outputs that are committed); by default each notebook
 #                  runs on a copy in a temporary folder and the tree is left
 #                  as it was
 #   --timeout S    per-cell timeout in seconds (default 600)
-#   --setup-only   install the kernel and its tools, run nothing
-#   NOTEBOOK...    run only these (default: every NN-*.ipynb here, in order)
+#   --setup-only   install the kernels and their tools, run nothing
+#   NOTEBOOK...    run only these, paths relative to this folder; those in
+#                  gophernotes/ with that kernel, the others with GoNB
+#                  (default: every NN-*.ipynb here, then every
+#                  gophernotes/NN-*.ipynb, in order)
 #
-# Environment: GOCNN_NOTEBOOK_CACHE is where gonb and goimports are built
-# (default ${XDG_CACHE_HOME:-$HOME/.cache}/gocnn-notebooks).
+# Environment: GOCNN_NOTEBOOK_CACHE is where gonb, goimports and gophernotes
+# are built (default ${XDG_CACHE_HOME:-$HOME/.cache}/gocnn-notebooks).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 inplace=0
 setup_only=0
 timeout=600
+kernel=all
 notebooks=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--inplace) inplace=1 ;;
+	--kernel)
+		[ $# -ge 2 ] || { echo "run.sh: --kernel needs gonb, gophernotes or all" >&2; exit 2; }
+		kernel=$2
+		shift
+		;;
+	--kernel=*) kernel=${1#--kernel=} ;;
 	--setup-only) setup_only=1 ;;
 	--timeout)
 		[ $# -ge 2 ] || { echo "run.sh: --timeout needs a number of seconds" >&2; exit 2; }
@@ -51,6 +68,10 @@ while [ $# -gt 0 ]; do
 done
 case "$timeout" in
 '' | *[!0-9]*) echo "run.sh: --timeout wants whole seconds, got '$timeout'" >&2; exit 2 ;;
+esac
+case "$kernel" in
+gonb | gophernotes | all) ;;
+*) echo "run.sh: --kernel wants gonb, gophernotes or all, got '$kernel'" >&2; exit 2 ;;
 esac
 
 # The versions that tools/go.mod pins; the notebooks' setup cells pin
@@ -79,86 +100,122 @@ py=/usr/bin/python3
 
 step() { printf '== %s\n' "$*"; }
 
-# 1. Jupyter from Debian.
+# Which notebooks run, and so which kernels are needed: the notebooks in
+# gophernotes/ run with gophernotes, the others with GoNB.
+cd "$here"
+if [ ${#notebooks[@]} -eq 0 ]; then
+	[ "$kernel" = gophernotes ] || notebooks+=([0-9][0-9]-*.ipynb)
+	[ "$kernel" = gonb ] || notebooks+=(gophernotes/[0-9][0-9]-*.ipynb)
+fi
+kernels=()
+for nb in "${notebooks[@]}"; do
+	[ -f "$nb" ] || { echo "run.sh: no notebook $nb" >&2; exit 2; }
+	case "$(cd "$(dirname "$nb")" && pwd)" in
+	"$here/gophernotes") k=gophernotes ;;
+	*) k=gonb ;;
+	esac
+	[ "$kernel" = all ] || [ "$kernel" = "$k" ] || { echo "run.sh: $nb is a $k notebook, not $kernel" >&2; exit 2; }
+	kernels+=("$k")
+done
+if [ "$setup_only" = 1 ]; then
+	# --setup-only sets up what --kernel asks for.
+	[ "$kernel" = gophernotes ] || kernels+=(gonb)
+	[ "$kernel" = gonb ] || kernels+=(gophernotes)
+fi
+need() { [[ " ${kernels[*]} " == *" $1 "* ]]; }
+
+# 1. Jupyter from Debian, and a C compiler for gophernotes' plugins.
+packages=()
 if ! [ -x "$jupyter" ] || ! "$jupyter" nbconvert --version >/dev/null 2>&1 ||
 	! "$py" -c 'import jupyter_client, nbclient' >/dev/null 2>&1; then
-	step "installing Debian's Jupyter (jupyter-nbconvert, jupyter-client)"
+	packages+=(jupyter-nbconvert jupyter-client)
+fi
+if need gophernotes && ! command -v "$(go env CC)" >/dev/null; then
+	packages+=(gcc libc6-dev)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+	step "installing from Debian: ${packages[*]}"
 	sudo=
 	if [ "$(id -u)" != 0 ]; then
-		command -v sudo >/dev/null || { echo "run.sh: need root (or sudo) to apt-get install jupyter-nbconvert jupyter-client" >&2; exit 1; }
+		command -v sudo >/dev/null || { echo "run.sh: need root (or sudo) to apt-get install ${packages[*]}" >&2; exit 1; }
 		sudo=sudo
 	fi
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-		jupyter-nbconvert jupyter-client >/dev/null
+		"${packages[@]}" >/dev/null
 fi
 
 # 2. GoNB and goimports, rebuilt when tools/go.mod, tools/go.sum or the Go
 # version change.
-stamp=$( (cat "$here/tools/go.mod" "$here/tools/go.sum"; go env GOVERSION) | sha256sum | cut -d' ' -f1)
-if ! [ -x "$bin/gonb" ] || ! [ -x "$bin/goimports" ] || [ "$(cat "$bin/.stamp" 2>/dev/null)" != "$stamp" ]; then
-	step "building gonb $gonb_version and goimports into $bin"
-	mkdir -p "$bin"
-	(
-		cd "$here/tools"
-		export GOWORK=off
-		go build -mod=readonly -o "$bin/gonb" github.com/janpfeifer/gonb
-		go build -mod=readonly -o "$bin/goimports" golang.org/x/tools/cmd/goimports
-	)
-	echo "$stamp" >"$bin/.stamp"
+if need gonb; then
+	stamp=$( (cat "$here/tools/go.mod" "$here/tools/go.sum"; go env GOVERSION) | sha256sum | cut -d' ' -f1)
+	if ! [ -x "$bin/gonb" ] || ! [ -x "$bin/goimports" ] || [ "$(cat "$bin/.stamp" 2>/dev/null)" != "$stamp" ]; then
+		step "building gonb $gonb_version and goimports into $bin"
+		mkdir -p "$bin"
+		(
+			cd "$here/tools"
+			export GOWORK=off
+			go build -mod=readonly -o "$bin/gonb" github.com/janpfeifer/gonb
+			go build -mod=readonly -o "$bin/goimports" golang.org/x/tools/cmd/goimports
+		)
+		echo "$stamp" >"$bin/.stamp"
+	fi
+
+	# 3. The Jupyter kernel. gonb --install writes kernels/gonb/kernel.json in
+	# Jupyter's data folder with a copy of the binary; the kernel spec then
+	# gets the cache folder on its PATH, since GoNB runs goimports on every
+	# cell, so that the kernel also works from a "jupyter notebook" started
+	# without that PATH.
+	kernel_ok() {
+		"$py" - "$bin" <<-'EOF'
+			import filecmp, os, sys
+			from jupyter_client.kernelspec import KernelSpecManager
+			bin = sys.argv[1]
+			try:
+			    spec = KernelSpecManager().get_kernel_spec("gonb")
+			except Exception:
+			    sys.exit(1)
+			exe = spec.argv[0]
+			ok = (os.path.isfile(exe) and filecmp.cmp(exe, os.path.join(bin, "gonb"), shallow=False)
+			      and bin in spec.env.get("PATH", "").split(":"))
+			sys.exit(0 if ok else 1)
+		EOF
+	}
+	if ! kernel_ok; then
+		step "installing the gonb Jupyter kernel"
+		"$bin/gonb" --install --force_copy --force_deps >/dev/null 2>&1 || "$bin/gonb" --install --force_copy --force_deps
+		"$py" - "$bin" <<-'EOF'
+			import json, os, sys
+			from jupyter_client.kernelspec import KernelSpecManager
+			bin = sys.argv[1]
+			path = os.path.join(KernelSpecManager().get_kernel_spec("gonb").resource_dir, "kernel.json")
+			with open(path) as f:
+			    spec = json.load(f)
+			env = spec.setdefault("env", {})
+			env["PATH"] = bin + ":${PATH}"
+			with open(path, "w") as f:
+			    json.dump(spec, f, indent=1)
+			print("kernel spec:", path)
+		EOF
+		kernel_ok || { echo "run.sh: the gonb kernel is still not installed as expected" >&2; exit 1; }
+	fi
+	echo "kernel gonb: github.com/janpfeifer/gonb $(go version -m "$bin/gonb" | awk '$1 == "mod" {print $3}'), tools in $bin"
 fi
 
-# 3. The Jupyter kernel. gonb --install writes kernels/gonb/kernel.json in
-# Jupyter's data folder with a copy of the binary; the kernel spec then
-# gets the cache folder on its PATH, since GoNB runs goimports on every
-# cell, so that the kernel also works from a "jupyter notebook" started
-# without that PATH.
-kernel_ok() {
-	"$py" - "$bin" <<-'EOF'
-		import filecmp, os, sys
-		from jupyter_client.kernelspec import KernelSpecManager
-		bin = sys.argv[1]
-		try:
-		    spec = KernelSpecManager().get_kernel_spec("gonb")
-		except Exception:
-		    sys.exit(1)
-		exe = spec.argv[0]
-		ok = (os.path.isfile(exe) and filecmp.cmp(exe, os.path.join(bin, "gonb"), shallow=False)
-		      and bin in spec.env.get("PATH", "").split(":"))
-		sys.exit(0 if ok else 1)
-	EOF
-}
-if ! kernel_ok; then
-	step "installing the gonb Jupyter kernel"
-	"$bin/gonb" --install --force_copy --force_deps >/dev/null 2>&1 || "$bin/gonb" --install --force_copy --force_deps
-	"$py" - "$bin" <<-'EOF'
-		import json, os, sys
-		from jupyter_client.kernelspec import KernelSpecManager
-		bin = sys.argv[1]
-		path = os.path.join(KernelSpecManager().get_kernel_spec("gonb").resource_dir, "kernel.json")
-		with open(path) as f:
-		    spec = json.load(f)
-		env = spec.setdefault("env", {})
-		env["PATH"] = bin + ":${PATH}"
-		with open(path, "w") as f:
-		    json.dump(spec, f, indent=1)
-		print("kernel spec:", path)
-	EOF
-	kernel_ok || { echo "run.sh: the gonb kernel is still not installed as expected" >&2; exit 1; }
+# 4. The gophernotes kernel: its own script builds it (once) and installs
+# its kernel spec.
+if need gophernotes; then
+	bash "$here/gophernotes/install.sh"
 fi
 if [ "$setup_only" = 1 ]; then
-	echo "setup done: kernel gonb, github.com/janpfeifer/gonb $(go version -m "$bin/gonb" | awk '$1 == "mod" {print $3}'), tools in $bin"
+	echo "setup done"
 	exit 0
 fi
 
-# 4. Run the notebooks, each from its own folder. nbconvert runs with
+# 5. Run the notebooks, each from its own folder. nbconvert runs with
 # --allow-errors so that a failing notebook is still written out, with the
 # compiler's or the panic's message in it; errors are then looked for in
 # that copy. A timeout or a dead kernel makes nbconvert itself fail.
-cd "$here"
-if [ ${#notebooks[@]} -eq 0 ]; then
-	notebooks=([0-9][0-9]-*.ipynb)
-fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # cell_errors prints the first failing cell of a notebook with its output
@@ -197,32 +254,35 @@ cell_errors() {
 }
 passed=0
 failed=0
-for nb in "${notebooks[@]}"; do
-	[ -f "$nb" ] || { echo "run.sh: no notebook $nb" >&2; exit 2; }
+for i in "${!notebooks[@]}"; do
+	nb=${notebooks[$i]}
+	k=${kernels[$i]}
 	name=$(basename "$nb" .ipynb)
 	dir=$(cd "$(dirname "$nb")" && pwd)
+	out=$work/$k
+	mkdir -p "$out"
 	start=$(date +%s.%N)
 	status=0
 	(cd "$dir" && "$jupyter" nbconvert --to notebook --execute --allow-errors \
-		--output-dir "$work" --output "$name" \
+		--output-dir "$out" --output "$name" \
 		--ExecutePreprocessor.timeout="$timeout" \
-		--ExecutePreprocessor.kernel_name=gonb \
+		--ExecutePreprocessor.kernel_name="$k" \
 		--ExecutePreprocessor.record_timing=False \
-		"$name.ipynb") >"$work/$name.log" 2>&1 || status=$?
+		"$name.ipynb") >"$out/$name.log" 2>&1 || status=$?
 	secs=$(echo "$start $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}')
 	if [ "$status" != 0 ]; then
-		echo "FAIL $name.ipynb ${secs}s (nbconvert exit $status); the end of its log:"
+		echo "FAIL $nb ($k) ${secs}s (nbconvert exit $status); the end of its log:"
 		# Drop GoNB's own log lines; keep nbconvert's report.
-		grep -v '^[IWE][0-9]\{4\} ' "$work/$name.log" | tail -n 30 | sed 's/^/    /'
+		grep -v '^[IWE][0-9]\{4\} ' "$out/$name.log" | tail -n 30 | sed 's/^/    /'
 		failed=$((failed + 1))
-	elif ! report=$(cell_errors "$work/$name.ipynb"); then
-		echo "FAIL $name.ipynb ${secs}s: $report" | sed '2,$s/^/    /'
+	elif ! report=$(cell_errors "$out/$name.ipynb"); then
+		echo "FAIL $nb ($k) ${secs}s: $report" | sed '2,$s/^/    /'
 		failed=$((failed + 1))
 	else
-		echo "PASS $name.ipynb ${secs}s"
+		echo "PASS $nb ($k) ${secs}s"
 		passed=$((passed + 1))
 		if [ "$inplace" = 1 ]; then
-			cp "$work/$name.ipynb" "$dir/$name.ipynb"
+			cp "$out/$name.ipynb" "$dir/$name.ipynb"
 		fi
 	fi
 done
