@@ -445,3 +445,13 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 		Sgemm(transA, transB, m, c1-c0, k, 1, a, lda, bs, ldb, 0, c[c0:], ldc)
 	})
 }
+
+// Path names the kernels this process runs: "AVX2+FMA" when the assembly
+// micro-kernels are in use, "pure Go" otherwise (a CPU without AVX2 and
+// FMA, another architecture, or a build with the "noasm" tag).
+func Path() string {
+	if useAsm {
+		return "AVX2+FMA"
+	}
+	return "pure Go"
+}
