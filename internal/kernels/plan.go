@@ -98,16 +98,25 @@ func makeConvPlan(s *ConvShape) *convPlan {
 	return p
 }
 
-// covered reports whether padded input column ww (0 <= ww) is read by some
-// window: the window of the last output column starting at or before ww
-// reaches it.
-func (p *convPlan) covered(ww int) bool {
-	ow := min(ww/p.s.SW, p.s.OW-1)
-	return ww-ow*p.s.SW < p.s.KW
+// cols returns, for stride phase j0, the prepared columns [lo, hi) that
+// hold input values: those u whose padded input column ww = SW*u + j0 lies
+// inside the input and is read by some window. A window reads ww exactly
+// when ww%SW = j0 < KW and ww < (OW-1)*SW + KW; the other prepared cells
+// are zero.
+func (p *convPlan) cols(j0 int) (lo, hi int) {
+	s := p.s
+	if j0 >= s.KW {
+		return 0, 0
+	}
+	end := min(s.PadL+s.W, (s.OW-1)*s.SW+s.KW) // first padded column past the covered input
+	lo = max(0, s.PadL-j0+s.SW-1) / s.SW
+	hi = max(0, end-j0+s.SW-1) / s.SW
+	return min(lo, p.wp), min(max(hi, lo), p.wp)
 }
 
 // image returns the image xn ([C,H,W]) in the plan's layout: xn itself, or
-// xn prepared into buf (length imgLen).
+// xn prepared into buf (length imgLen). The copy goes row by row: a memmove
+// for unit column stride, a strided gather per phase otherwise.
 func (p *convPlan) image(xn, buf []float32) []float32 {
 	if p.direct {
 		return xn
@@ -115,22 +124,26 @@ func (p *convPlan) image(xn, buf []float32) []float32 {
 	s := p.s
 	for c2 := 0; c2 < p.c2; c2++ {
 		c, j0 := c2/s.SW, c2%s.SW
+		lo, hi := p.cols(j0)
+		first := s.SW*lo + j0 - s.PadL // input column of prepared column lo
 		for hh := 0; hh < p.hp; hh++ {
 			d := buf[(c2*p.hp+hh)*p.wp : (c2*p.hp+hh+1)*p.wp]
 			h := hh - s.PadT
-			if h < 0 || h >= s.H {
+			if h < 0 || h >= s.H || lo == hi {
 				clear(d)
 				continue
 			}
 			row := xn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
-			for u := range d {
-				ww := s.SW*u + j0
-				var v float32
-				if w := ww - s.PadL; w >= 0 && w < s.W && p.covered(ww) {
-					v = row[w]
+			clear(d[:lo])
+			if s.SW == 1 {
+				copy(d[lo:hi], row[first:])
+			} else {
+				dd := d[lo:hi]
+				for u := range dd {
+					dd[u] = row[first+s.SW*u]
 				}
-				d[u] = v
 			}
+			clear(d[hi:])
 		}
 	}
 	return buf
@@ -141,6 +154,7 @@ func (p *convPlan) image(xn, buf []float32) []float32 {
 // get 0).
 func (p *convPlan) unprepare(buf, dxn []float32) {
 	s := p.s
+	lo0, hi0 := p.cols(0)
 	for c := 0; c < s.C; c++ {
 		for h := 0; h < s.H; h++ {
 			d := dxn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
@@ -149,13 +163,22 @@ func (p *convPlan) unprepare(buf, dxn []float32) {
 				clear(d)
 				continue
 			}
-			for w := range d {
-				ww := w + s.PadL
-				var v float32
-				if p.covered(ww) {
-					v = buf[((c*s.SW+ww%s.SW)*p.hp+hh)*p.wp+ww/s.SW]
+			if s.SW == 1 {
+				lo, hi := lo0, hi0
+				first := lo - s.PadL
+				clear(d[:first])
+				copy(d[first:first+hi-lo], buf[(c*p.hp+hh)*p.wp+lo:(c*p.hp+hh)*p.wp+hi])
+				clear(d[first+hi-lo:])
+				continue
+			}
+			clear(d)
+			for j0 := 0; j0 < s.SW; j0++ {
+				lo, hi := p.cols(j0)
+				first := s.SW*lo + j0 - s.PadL
+				src := buf[((c*s.SW+j0)*p.hp+hh)*p.wp+lo : ((c*s.SW+j0)*p.hp+hh)*p.wp+hi]
+				for u, v := range src {
+					d[first+s.SW*u] = v
 				}
-				d[w] = v
 			}
 		}
 	}
