@@ -655,3 +655,41 @@ func TestConvPooled(t *testing.T) {
 		}
 	})
 }
+
+// TestPooledFilterGradPays pins the choice of the pooled filter gradient
+// for the recipe's layers (its numerics depend on it) and for the shapes
+// where the dense kernel is the faster one.
+func TestPooledFilterGradPays(t *testing.T) {
+	valid := func(c, h, f, k int) ConvShape {
+		return ConvShape{N: 1, C: c, H: h, W: h, F: f, KH: k, KW: k, SH: 1, SW: 1, OH: h - k + 1, OW: h - k + 1}
+	}
+	for _, tc := range []struct {
+		name string
+		s    ConvShape
+		asm  bool // the answer with the assembly kernels
+	}{
+		{"recipe1", benchConv1, true},
+		{"recipe2", benchConv2, true},
+		{"3x3x1", valid(1, 28, 32, 3), true},
+		{"3x3x32", valid(32, 26, 64, 3), false},
+		{"3x3x2", valid(2, 10, 4, 3), false},
+		{"1x1x32", valid(32, 28, 16, 1), false},
+		{"5x5x4", valid(4, 12, 8, 5), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			saved := useAsm
+			defer func() { useAsm = saved }()
+			useAsm = false
+			if !PooledFilterGradPays(tc.s) {
+				t.Error("pure Go: false, want true")
+			}
+			if !hasAsm {
+				t.Skip("no assembly kernels on this CPU")
+			}
+			useAsm = true
+			if got := PooledFilterGradPays(tc.s); got != tc.asm {
+				t.Errorf("asm: %v, want %v", got, tc.asm)
+			}
+		})
+	}
+}

@@ -100,6 +100,30 @@ func Conv2DBackwardFilterPooled(s ConvShape, ps PoolShape, x, dq []float32, argm
 	putBuf(partp)
 }
 
+// PooledFilterGradPays reports whether Conv2DBackwardFilterPooled is the
+// faster way to the filter gradient of s when its output feeds a 2x2 max
+// pool, rather than forming the output gradient and calling
+// Conv2DBackwardFilter. The assembly kernel of the pooled gradient reads
+// blocks of 2 channels × 5 kernel rows × 8 columns per window, a waste for
+// small kernels over several channels (a 3x3 kernel uses 9 of every 40
+// values, a 1x1 kernel 1 of 40), where the dense kernel uses all it reads;
+// a single input channel keeps it ahead, as there is no data gradient to
+// need the output gradient anyway and the dense kernel's patches are
+// short. The portable kernels always gain from the 4 times fewer windows.
+// The answer depends on the shape and the kernel path only.
+func PooledFilterGradPays(s ConvShape) bool {
+	if !useAsm || s.C == 1 {
+		return true
+	}
+	p := newConvPlan(&s)
+	pd := newPoolDot(p, true)
+	if !pd.asm {
+		return true
+	}
+	// The share of the values it computes that the pooled kernel keeps.
+	return 10*p.k2 >= 3*len(pd.passes)*80
+}
+
 // poolDot runs the per-window accumulation of Conv2DBackwardFilterPooled
 // for one filter over a block of images. The assembly kernels take
 // "passes" of up to 2 channels × 5 kernel rows, one 8-float vector per row
