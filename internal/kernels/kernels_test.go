@@ -364,6 +364,9 @@ var poolShapes = []PoolShape{
 	// overlapping last chunk, an odd number of 4-window rows.
 	{N: 3, C: 2, H: 17, W: 19, KH: 2, KW: 2, SH: 2, SW: 2, OH: 8, OW: 9},
 	{N: 2, C: 3, H: 11, W: 9, KH: 2, KW: 2, SH: 2, SW: 2, OH: 5, OW: 4},
+	// 2x2 windows inside the input, too few per row for the chunks.
+	{N: 2, C: 3, H: 14, W: 14, KH: 2, KW: 2, SH: 2, SW: 2, OH: 7, OW: 7},
+	{N: 1, C: 2, H: 9, W: 13, KH: 2, KW: 2, SH: 2, SW: 2, OH: 4, OW: 6},
 }
 
 func TestMaxPool(t *testing.T) { forEachImpl(t, testMaxPool) }
@@ -450,29 +453,32 @@ func testMaxPool(t *testing.T) {
 func TestMaxPoolTiesAndNaN(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		nan := float32(math.NaN())
-		// 2 rows x 36 columns: 18 windows, enough for the 8-wide path.
-		const w = 36
-		x := make([]float32, 2*w)
-		for i := range x {
-			x[i] = 3 // all ties
-		}
-		x[2*5+1] = nan
-		x[w+2*7] = nan
-		x[2*9] = nan
-		s := PoolShape{N: 1, C: 1, H: 2, W: w, KH: 2, KW: 2, SH: 2, SW: 2, OH: 1, OW: w / 2}
-		y := make([]float32, w/2)
-		am := make([]int32, w/2)
-		MaxPool2DForward(s, x, y, am)
-		for i := range y {
-			if i == 5 || i == 7 || i == 9 {
-				// NaN windows: the value must match the chosen element.
-				if v := x[am[i]]; !(v == y[i] || (v != v && y[i] != y[i])) {
-					t.Errorf("window %d: y=%g but x[argmax=%d]=%g", i, y[i], am[i], v)
-				}
-				continue
+		// 2 rows x 36 columns: 18 windows, enough for the 8-wide path; 2
+		// rows x 12 columns: 6 windows, the plain loop.
+		for _, tc := range []struct{ w, a, b, c int }{{36, 5, 7, 9}, {12, 1, 3, 5}} {
+			w := tc.w
+			x := make([]float32, 2*w)
+			for i := range x {
+				x[i] = 3 // all ties
 			}
-			if y[i] != 3 || am[i] != int32(2*i) {
-				t.Errorf("tie window %d: got %g at %d, want 3 at %d", i, y[i], am[i], 2*i)
+			x[2*tc.a+1] = nan
+			x[w+2*tc.b] = nan
+			x[2*tc.c] = nan
+			s := PoolShape{N: 1, C: 1, H: 2, W: w, KH: 2, KW: 2, SH: 2, SW: 2, OH: 1, OW: w / 2}
+			y := make([]float32, w/2)
+			am := make([]int32, w/2)
+			MaxPool2DForward(s, x, y, am)
+			for i := range y {
+				if i == tc.a || i == tc.b || i == tc.c {
+					// NaN windows: the value must match the chosen element.
+					if v := x[am[i]]; !(v == y[i] || (v != v && y[i] != y[i])) {
+						t.Errorf("w=%d window %d: y=%g but x[argmax=%d]=%g", w, i, y[i], am[i], v)
+					}
+					continue
+				}
+				if y[i] != 3 || am[i] != int32(2*i) {
+					t.Errorf("w=%d tie window %d: got %g at %d, want 3 at %d", w, i, y[i], am[i], 2*i)
+				}
 			}
 		}
 	})
