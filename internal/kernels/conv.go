@@ -83,13 +83,28 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	p := newConvPlan(&s)
 	k2, ol := p.k2, p.outLen
 	wb := getBuf(s.F * k2)
+	// The filters in panels of mr; when F is not a multiple of mr (but at
+	// least mr), the last panel holds the last mr filters, overlapping
+	// the one before: its rows are computed twice, with the same results,
+	// so that every tile is stored in place.
+	fpad := (s.F + mr - 1) / mr * mr
+	overlap := s.F%mr != 0 && s.F > mr
 	ap := getBuf(packedASize(s.F, k2))
-	packA(false, s.F, k2, 1, p.weights(w, *wb), k2, *ap)
+	w2 := p.weights(w, *wb)
+	if overlap {
+		packA(false, fpad-mr, k2, 1, w2, k2, *ap)
+		packA(false, mr, k2, 1, w2[(s.F-mr)*k2:], k2, (*ap)[(fpad-mr)*k2:])
+	} else {
+		packA(false, s.F, k2, 1, w2, k2, *ap)
+	}
 	var bias []float32
 	if b != nil {
 		checkLen("b", b, s.F)
-		bias = make([]float32, (s.F+mr-1)/mr*mr)
+		bias = make([]float32, fpad)
 		copy(bias, b)
+		if overlap {
+			copy(bias[fpad-mr:], b[s.F-mr:])
+		}
 	}
 	coff := [mr]int32{0, int32(ol), int32(2 * ol), int32(3 * ol), int32(4 * ol)}
 	ParallelFor(s.N, func(lo, hi int) {
@@ -103,11 +118,15 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 			if p.owp != s.OW {
 				ys = *yb
 			}
-			for f0 := 0; f0 < s.F; f0 += mr {
-				at := (*ap)[f0*k2 : (f0+mr)*k2]
+			for i0 := 0; i0 < s.F; i0 += mr {
+				at := (*ap)[i0*k2 : (i0+mr)*k2]
 				var bt []float32
 				if bias != nil {
-					bt = bias[f0 : f0+mr]
+					bt = bias[i0 : i0+mr]
+				}
+				f0 := i0
+				if overlap {
+					f0 = min(i0, s.F-mr)
 				}
 				if rows := s.F - f0; rows >= mr {
 					// An odd last chunk is computed (and stored) twice.
@@ -171,7 +190,10 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 			}
 		}
 	}
+	// Padding rows have zero weights: they add zeros to the image
+	// gradient, at the offset of the panel's first row.
 	for ; r < kp; r++ {
+		scat[r] = scat[r/mr*mr]
 		panel := (*ap)[r/mr*mr*s.F:]
 		for f := 0; f < s.F; f++ {
 			panel[f*mr+r%mr] = 0
@@ -203,11 +225,11 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 				co := scat[k0 : k0+mr]
 				rows := min(mr, k2-k0)
 				t := 0
-				if rows == mr && full > 0 {
+				if full > 0 {
 					kernel(s.F, at, boff, dys, p.pos[:full], co, dxs, p.src[:full], nil, kAdd)
 					t = full
 				}
-				// Tiles with padding rows or a repeated chunk go through tmp.
+				// The tile of an odd last chunk goes through tmp.
 				for ; t < p.nch; t += 2 {
 					kernel(s.F, at, boff, dys, p.pos[t:t+2], tileOff[:], tmp[:], halves[:], nil, 0)
 					for r := 0; r < rows; r++ {

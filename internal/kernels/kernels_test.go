@@ -108,6 +108,15 @@ var convShapes = []ConvShape{
 	{N: 1, C: 24, H: 33, W: 35, F: 6, KH: 3, KW: 3, SH: 2, SW: 1, PadT: 1, PadL: 0, OH: 17, OW: 33},
 	// More images than a worker chunk, odd batch.
 	{N: 7, C: 2, H: 5, W: 6, F: 3, KH: 2, KW: 3, SH: 1, SW: 2, PadT: 1, PadL: 2, OH: 5, OW: 4},
+	// The layer classes of the benchmark suite, with channel counts that
+	// are not multiples of the tiles: 3x3 'same'; stride-2 'same' on an
+	// even input (padding after it only) and on an odd one; 1x1; 3x3
+	// valid with rows of a whole number of chunks.
+	{N: 2, C: 16, H: 28, W: 28, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28},
+	{N: 1, C: 13, H: 14, W: 14, F: 12, KH: 3, KW: 3, SH: 2, SW: 2, OH: 7, OW: 7},
+	{N: 2, C: 3, H: 15, W: 15, F: 8, KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadL: 1, OH: 8, OW: 8},
+	{N: 3, C: 7, H: 14, W: 14, F: 17, KH: 1, KW: 1, SH: 1, SW: 1, OH: 14, OW: 14},
+	{N: 1, C: 9, H: 26, W: 26, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, OH: 24, OW: 24},
 }
 
 func TestConv(t *testing.T) {

@@ -135,18 +135,65 @@ func (p *convPlan) image(xn, buf []float32) []float32 {
 			}
 			row := xn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
 			clear(d[:lo])
-			if s.SW == 1 {
-				copy(d[lo:hi], row[first:])
-			} else {
-				dd := d[lo:hi]
-				for u := range dd {
-					dd[u] = row[first+s.SW*u]
-				}
-			}
+			gather(d[lo:hi], row[first:], s.SW)
 			clear(d[hi:])
 		}
 	}
 	return buf
+}
+
+// gather sets dst[u] = src[stride*u] for u < len(dst).
+func gather(dst, src []float32, stride int) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	src = src[:stride*(n-1)+1]
+	switch stride {
+	case 1:
+		copy(dst, src)
+	case 2:
+		u := 0
+		for ; u+4 <= n; u += 4 {
+			s := (*[7]float32)(src[2*u : 2*u+7])
+			d := (*[4]float32)(dst[u : u+4])
+			d[0], d[1], d[2], d[3] = s[0], s[2], s[4], s[6]
+		}
+		for ; u < n; u++ {
+			dst[u] = src[2*u]
+		}
+	default:
+		for u := range dst {
+			dst[u] = src[stride*u]
+		}
+	}
+}
+
+// scatter sets dst[stride*u] = src[u] for u < len(src).
+func scatter(dst, src []float32, stride int) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	dst = dst[:stride*(n-1)+1]
+	switch stride {
+	case 1:
+		copy(dst, src)
+	case 2:
+		u := 0
+		for ; u+4 <= n; u += 4 {
+			s := (*[4]float32)(src[u : u+4])
+			d := (*[7]float32)(dst[2*u : 2*u+7])
+			d[0], d[2], d[4], d[6] = s[0], s[1], s[2], s[3]
+		}
+		for ; u < n; u++ {
+			dst[2*u] = src[u]
+		}
+	default:
+		for u, v := range src {
+			dst[stride*u] = v
+		}
+	}
 }
 
 // unprepare writes the image gradient dxn ([C,H,W]) from the gradient buf
@@ -175,10 +222,7 @@ func (p *convPlan) unprepare(buf, dxn []float32) {
 			for j0 := 0; j0 < s.SW; j0++ {
 				lo, hi := p.cols(j0)
 				first := s.SW*lo + j0 - s.PadL
-				src := buf[((c*s.SW+j0)*p.hp+hh)*p.wp+lo : ((c*s.SW+j0)*p.hp+hh)*p.wp+hi]
-				for u, v := range src {
-					d[first+s.SW*u] = v
-				}
+				scatter(d[first:], buf[((c*s.SW+j0)*p.hp+hh)*p.wp+lo:((c*s.SW+j0)*p.hp+hh)*p.wp+hi], s.SW)
 			}
 		}
 	}
