@@ -80,7 +80,7 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	checkLen("x", x, s.N*chw)
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("y", y, s.N*fp)
-	p := newConvPlan(&s)
+	p := newConvPlanFwd(&s)
 	k2, ol := p.k2, p.outLen
 	wb := getBuf(s.F * k2)
 	// The filters in panels of mr; when F is not a multiple of mr (but at

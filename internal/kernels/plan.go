@@ -25,6 +25,13 @@ import "sync"
 // columns, so chunk t covers plane positions [8t, 8t+8). When owp != OW
 // they go through zero-padded scratch planes. For the recipe's layers
 // (stride 1, no padding, OW of 24 and 8) no copy is made.
+//
+// The forward pass, which stores its results rather than adding them, has
+// a plan of its own (newConvPlanFwd) that needs neither the output's
+// scratch planes nor, for stride 1 without padding, the prepared image,
+// when OW >= 8: the last chunk of each output row starts at OW-8 and
+// overlaps the one before, whose overlapped positions it computes again
+// with the same results (owp = OW).
 type convPlan struct {
 	s      *ConvShape
 	c2     int     // channels after the phase split (C*SW)
@@ -33,34 +40,49 @@ type convPlan struct {
 	direct bool    // the images are read in place (no prepared copy)
 	hp, wp int     // plane size of the image the offsets refer to
 	imgLen int     // length of one such image
-	owp    int     // OW rounded up to a multiple of 8
+	owp    int     // OW rounded up to a multiple of 8, or OW (overlapping chunks)
 	outLen int     // OH*owp, the length of an output plane as processed
 	offK   []int32 // per patch element (c2, i, j1): (c2*hp+i)*wp + j1
-	nch    int     // chunks per output plane (OH*owp/8)
+	nch    int     // chunks per output plane
 	src    []int32 // per chunk t: image offset of its first window
-	pos    []int32 // per chunk t: its position 8t in the output plane
+	pos    []int32 // per chunk t: its position in the output plane
 	// src and pos have an even length: an odd last chunk is repeated.
 }
 
-// plans caches the plans by shape (with N = 0): they do not depend on the
-// batch size, and a network uses few shapes.
+// planKey identifies a plan: the shape with N = 0 (plans do not depend on
+// the batch size) and whether it is the forward pass's.
+type planKey struct {
+	s   ConvShape
+	fwd bool
+}
+
+// plans caches the plans by planKey: a network uses few shapes.
 var plans sync.Map
 
-// newConvPlan returns the (shared, read-only) plan of s.
-func newConvPlan(s *ConvShape) *convPlan {
-	key := *s
-	key.N = 0
+// newConvPlan returns the (shared, read-only) plan of s for the gradients.
+func newConvPlan(s *ConvShape) *convPlan { return cachedPlan(s, false) }
+
+// newConvPlanFwd returns the (shared, read-only) plan of s for the forward
+// pass, whose last chunks may overlap.
+func newConvPlanFwd(s *ConvShape) *convPlan { return cachedPlan(s, true) }
+
+func cachedPlan(s *ConvShape, fwd bool) *convPlan {
+	key := planKey{*s, fwd}
+	key.s.N = 0
 	if p, ok := plans.Load(key); ok {
 		return p.(*convPlan)
 	}
-	p, _ := plans.LoadOrStore(key, makeConvPlan(&key))
+	p, _ := plans.LoadOrStore(key, makeConvPlan(&key.s, fwd))
 	return p.(*convPlan)
 }
 
-func makeConvPlan(s *ConvShape) *convPlan {
+func makeConvPlan(s *ConvShape, fwd bool) *convPlan {
 	p := &convPlan{s: s, c2: s.C * s.SW, kw2: (s.KW + s.SW - 1) / s.SW}
 	p.k2 = p.c2 * s.KH * p.kw2
 	p.owp = (s.OW + 7) / 8 * 8
+	if fwd && s.OW >= 8 {
+		p.owp = s.OW
+	}
 	p.outLen = s.OH * p.owp
 	hNeed := (s.OH-1)*s.SH + s.KH
 	p.direct = s.SW == 1 && s.PadT == 0 && s.PadL == 0 && p.owp == s.OW &&
@@ -81,16 +103,14 @@ func makeConvPlan(s *ConvShape) *convPlan {
 			}
 		}
 	}
-	p.nch = p.outLen / 8
-	n2 := (p.nch + 1) / 2 * 2
-	p.src = make([]int32, 0, n2)
-	p.pos = make([]int32, 0, n2)
 	for oh := 0; oh < s.OH; oh++ {
 		for ow := 0; ow < p.owp; ow += 8 {
+			ow := min(ow, p.owp-8)
 			p.src = append(p.src, int32(oh*s.SH*p.wp+ow))
 			p.pos = append(p.pos, int32(oh*p.owp+ow))
 		}
 	}
+	p.nch = len(p.src)
 	if p.nch%2 != 0 {
 		p.src = append(p.src, p.src[p.nch-1])
 		p.pos = append(p.pos, p.pos[p.nch-1])
