@@ -82,7 +82,6 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	checkLen("y", y, s.N*fp)
 	p := newConvPlanFwd(&s)
 	k2, ol := p.k2, p.outLen
-	wb := getBuf(s.F * k2)
 	// The filters in panels of mr; when F is not a multiple of mr (but at
 	// least mr), the last panel holds the last mr filters, overlapping
 	// the one before: its rows are computed twice, with the same results,
@@ -90,7 +89,7 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	fpad := (s.F + mr - 1) / mr * mr
 	overlap := s.F%mr != 0 && s.F > mr
 	ap := getBuf(packedASize(s.F, k2))
-	w2 := p.weights(w, *wb)
+	w2 := w // patch elements are in weight order
 	if overlap {
 		packA(false, fpad-mr, k2, 1, w2, k2, *ap)
 		packA(false, mr, k2, 1, w2[(s.F-mr)*k2:], k2, (*ap)[(fpad-mr)*k2:])
@@ -150,7 +149,6 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 		putBuf(xb)
 	})
 	putBuf(ap)
-	putBuf(wb)
 }
 
 // Conv2DBackwardData computes dx, the gradient of the loss with respect to
@@ -169,22 +167,20 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 	checkLen("dx", dx, s.N*chw)
 	p := newConvPlan(&s)
 	k2, ol := p.k2, p.outLen
-	wb := getBuf(s.F * k2)
-	w2 := p.weights(w, *wb)
-	// A = W2ᵀ [k2 × F] with its rows permuted to (c2, j1, i) order, and
-	// the image offset of each of those rows.
+	// A = Wᵀ [k2 × F] with its rows permuted to (c, j, i) order, and the
+	// image offset of each of those rows.
 	kp := (k2 + mr - 1) / mr * mr
 	ap := getBuf(kp * s.F)
 	scat := make([]int32, kp)
 	r := 0
-	for c := 0; c < p.c2; c++ {
-		for j := 0; j < p.kw2; j++ {
+	for c := 0; c < s.C; c++ {
+		for j := 0; j < s.KW; j++ {
 			for i := 0; i < s.KH; i++ {
-				kk := (c*s.KH+i)*p.kw2 + j
+				kk := (c*s.KH+i)*s.KW + j
 				scat[r] = p.offK[kk]
 				panel := (*ap)[r/mr*mr*s.F:]
 				for f := 0; f < s.F; f++ {
-					panel[f*mr+r%mr] = w2[f*k2+kk]
+					panel[f*mr+r%mr] = w[f*k2+kk]
 				}
 				r++
 			}
@@ -248,7 +244,6 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 		putBuf(dxb)
 	})
 	putBuf(ap)
-	putBuf(wb)
 }
 
 // add8 sets dst[l] += src[l] for l < 8.
@@ -339,21 +334,12 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 		putBuf(dyb)
 		putBuf(xb)
 	})
-	wb := getBuf(s.F * k2)
-	dw2 := dw
-	if s.SW != 1 {
-		dw2 = *wb
-	}
 	sumGroups(part, accLen, nw)
 	for f := 0; f < s.F; f++ {
-		copy(dw2[f*k2:(f+1)*k2], part[f*Kp:])
+		copy(dw[f*k2:(f+1)*k2], part[f*Kp:])
 	}
 	if db != nil {
 		copy(db, part[Fp*Kp:Fp*Kp+s.F])
 	}
-	if s.SW != 1 {
-		p.unsplitFilter(dw2, dw)
-	}
-	putBuf(wb)
 	putBuf(partp)
 }

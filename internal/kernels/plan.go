@@ -15,9 +15,8 @@ import "sync"
 //     is written out;
 //   - a column stride SW > 1 is removed by splitting the columns into SW
 //     phases: phase j0 of channel c holds the columns SW*u + j0 as channel
-//     c*SW+j0, and the kernel column j = SW*j1 + j0 becomes column j1 of a
-//     kernel of width kw2 = ceil(KW/SW) (weights with SW*j1+j0 >= KW are
-//     zero);
+//     c*SW+j0, and kernel column j = SW*j1 + j0 reads column j1 of that
+//     channel (j1 < kw2 = ceil(KW/SW));
 //   - rows are made wide enough for OW rounded up to a multiple of 8
 //     (owp); the extra output columns are computed from zeros and dropped.
 //
@@ -36,13 +35,13 @@ type convPlan struct {
 	s      *ConvShape
 	c2     int     // channels after the phase split (C*SW)
 	kw2    int     // kernel width after the phase split (ceil(KW/SW))
-	k2     int     // patch length c2*KH*kw2
+	k2     int     // patch length C*KH*KW
 	direct bool    // the images are read in place (no prepared copy)
 	hp, wp int     // plane size of the image the offsets refer to
 	imgLen int     // length of one such image
 	owp    int     // OW rounded up to a multiple of 8, or OW (overlapping chunks)
 	outLen int     // OH*owp, the length of an output plane as processed
-	offK   []int32 // per patch element (c2, i, j1): (c2*hp+i)*wp + j1
+	offK   []int32 // per patch element (c, i, j), in weight order: (c2*hp+i)*wp + j1
 	nch    int     // chunks per output plane
 	src    []int32 // per chunk t: image offset of its first window
 	pos    []int32 // per chunk t: its position in the output plane
@@ -78,7 +77,7 @@ func cachedPlan(s *ConvShape, fwd bool) *convPlan {
 
 func makeConvPlan(s *ConvShape, fwd bool) *convPlan {
 	p := &convPlan{s: s, c2: s.C * s.SW, kw2: (s.KW + s.SW - 1) / s.SW}
-	p.k2 = p.c2 * s.KH * p.kw2
+	p.k2 = s.C * s.KH * s.KW
 	p.owp = (s.OW + 7) / 8 * 8
 	if fwd && s.OW >= 8 {
 		p.owp = s.OW
@@ -95,10 +94,11 @@ func makeConvPlan(s *ConvShape, fwd bool) *convPlan {
 	p.imgLen = p.c2 * p.hp * p.wp
 	p.offK = make([]int32, p.k2)
 	kk := 0
-	for c := 0; c < p.c2; c++ {
+	for c := 0; c < s.C; c++ {
 		for i := 0; i < s.KH; i++ {
-			for j := 0; j < p.kw2; j++ {
-				p.offK[kk] = int32((c*p.hp+i)*p.wp + j)
+			for j := 0; j < s.KW; j++ {
+				c2 := c*s.SW + j%s.SW
+				p.offK[kk] = int32((c2*p.hp+i)*p.wp + j/s.SW)
 				kk++
 			}
 		}
@@ -243,45 +243,6 @@ func (p *convPlan) unprepare(buf, dxn []float32) {
 				lo, hi := p.cols(j0)
 				first := s.SW*lo + j0 - s.PadL
 				scatter(d[first:], buf[((c*s.SW+j0)*p.hp+hh)*p.wp+lo:((c*s.SW+j0)*p.hp+hh)*p.wp+hi], s.SW)
-			}
-		}
-	}
-}
-
-// weights returns w ([F,C,KH,KW]) in the phase-split layout [F,c2,KH,kw2]:
-// w itself when SW == 1, else a copy in buf (length F*k2).
-func (p *convPlan) weights(w, buf []float32) []float32 {
-	s := p.s
-	if s.SW == 1 {
-		return w
-	}
-	for f := 0; f < s.F; f++ {
-		for c2 := 0; c2 < p.c2; c2++ {
-			c, j0 := c2/s.SW, c2%s.SW
-			for i := 0; i < s.KH; i++ {
-				for j1 := 0; j1 < p.kw2; j1++ {
-					var v float32
-					if j := s.SW*j1 + j0; j < s.KW {
-						v = w[((f*s.C+c)*s.KH+i)*s.KW+j]
-					}
-					buf[((f*p.c2+c2)*s.KH+i)*p.kw2+j1] = v
-				}
-			}
-		}
-	}
-	return buf
-}
-
-// unsplitFilter writes dw ([F,C,KH,KW]) from the gradient dw2 of the
-// phase-split weights.
-func (p *convPlan) unsplitFilter(dw2, dw []float32) {
-	s := p.s
-	for f := 0; f < s.F; f++ {
-		for c := 0; c < s.C; c++ {
-			for i := 0; i < s.KH; i++ {
-				for j := 0; j < s.KW; j++ {
-					dw[((f*s.C+c)*s.KH+i)*s.KW+j] = dw2[((f*p.c2+c*s.SW+j%s.SW)*s.KH+i)*p.kw2+j/s.SW]
-				}
 			}
 		}
 	}
