@@ -54,6 +54,18 @@ func checkWindows(h, w, kh, kw, sh, sw, padT, padL, oh, ow int) error {
 	return nil
 }
 
+// flat returns s itself, or, for a 1x1 convolution with unit strides and
+// no padding, the same convolution over images of one row of H*W pixels:
+// its chunks then run over whole planes, which are a multiple of 8 long
+// more often than their rows are.
+func (s ConvShape) flat() ConvShape {
+	if s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PadT == 0 && s.PadL == 0 && s.OH == s.H && s.OW == s.W {
+		s.W, s.OW = s.H*s.W, s.H*s.W
+		s.H, s.OH = 1, 1
+	}
+	return s
+}
+
 func (s ConvShape) mustValidate() {
 	if err := s.Validate(); err != nil {
 		panic(err)
@@ -76,6 +88,7 @@ func Conv2DForward(s ConvShape, x, w, b, y []float32) {
 
 func convForward(s ConvShape, x, w, b, y []float32) {
 	s.mustValidate()
+	s = s.flat()
 	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("x", x, s.N*chw)
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
@@ -161,6 +174,7 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 // a tile (same c and j, consecutive i) update different image rows.
 func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 	s.mustValidate()
+	s = s.flat()
 	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("dy", dy, s.N*fp)
@@ -269,6 +283,7 @@ const filterBlockBytes = 192 << 10
 // reading the patches in place.
 func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	s.mustValidate()
+	s = s.flat()
 	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("x", x, s.N*chw)
 	checkLen("dy", dy, s.N*fp)

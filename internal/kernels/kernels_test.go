@@ -116,6 +116,7 @@ var convShapes = []ConvShape{
 	{N: 1, C: 13, H: 14, W: 14, F: 12, KH: 3, KW: 3, SH: 2, SW: 2, OH: 7, OW: 7},
 	{N: 2, C: 3, H: 15, W: 15, F: 8, KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadL: 1, OH: 8, OW: 8},
 	{N: 3, C: 7, H: 14, W: 14, F: 17, KH: 1, KW: 1, SH: 1, SW: 1, OH: 14, OW: 14},
+	{N: 1, C: 5, H: 4, W: 6, F: 6, KH: 1, KW: 1, SH: 1, SW: 1, OH: 4, OW: 6}, // planes of 3 chunks
 	{N: 1, C: 9, H: 26, W: 26, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, OH: 24, OW: 24},
 }
 
