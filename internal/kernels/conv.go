@@ -278,7 +278,7 @@ const filterBlockBytes = 192 << 10
 // overwritten). The images are summed in groups that do not depend on
 // GOMAXPROCS (see parallelGroups), so neither does the result.
 //
-// Each group is swept in L2-sized blocks of images; per block, every 2×5
+// Each group is swept in L2-sized blocks of images; per block, every 4×3
 // tile of dW is one dot product over all the block's output positions,
 // reading the patches in place.
 func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
@@ -293,26 +293,27 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	}
 	p := newConvPlan(&s)
 	k2, ol := p.k2, p.outLen
-	// Tiles cover Fp×Kp; the padding rows and columns repeat the last real
-	// ones and their results are dropped.
-	Fp, Kp := (s.F+dotRows-1)/dotRows*dotRows, (k2+dotCols-1)/dotCols*dotCols
+	// Tiles cover Kp columns: the padding columns repeat the last real one
+	// and their results are dropped.
+	Kp := (k2 + dotCols - 1) / dotCols * dotCols
 	offK := make([]int32, Kp)
 	for k := range offK {
 		offK[k] = p.offK[min(k, k2-1)]
 	}
+	ft := newFilterTiles(s.F, ol)
 	imgLen := chw
 	if !p.direct {
 		imgLen = p.imgLen
 	}
 	nb := max(1, filterBlockBytes/(4*(imgLen+s.F*ol)))
 	nw, _ := groups(s.N)
-	accLen := Fp*Kp + Fp
+	accLen := ft.rows*Kp + s.F
 	partp := getBuf(nw * accLen)
 	part := *partp
 	parallelGroups(s.N, func(wk, lo, hi int) {
 		acc := part[wk*accLen : (wk+1)*accLen]
 		clear(acc)
-		sums := acc[Fp*Kp:]
+		sums := acc[ft.rows*Kp:]
 		nb := min(nb, hi-lo)
 		xb := getBuf(nb * imgLen)
 		dyb := getBuf(nb * s.F * ol)
@@ -332,17 +333,16 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 				}
 				dys = *dyb
 			}
-			for f0 := 0; f0 < s.F; f0 += dotRows {
-				lda := ol
-				if f0+1 == s.F {
-					lda = 0 // odd F: the padding row repeats row f0
-				}
+			for _, t := range ft.tiles {
 				for k0 := 0; k0 < k2; k0 += dotCols {
-					var sm []float32
-					if k0 == 0 && db != nil {
-						sm = sums[f0 : f0+dotRows]
+					dot(n1-n0, dys[t.f0*ol:], t.lda, s.F*ol, p.src[:p.nch], xs, offK[k0:k0+dotCols], imgLen, acc[t.row*Kp+k0:], Kp)
+				}
+			}
+			if db != nil {
+				for n := 0; n < n1-n0; n++ {
+					for f := range sums {
+						sums[f] += sum(dys[(n*s.F+f)*ol : (n*s.F+f+1)*ol])
 					}
-					dot(n1-n0, dys[f0*ol:], lda, s.F*ol, p.src[:p.nch], xs, offK[k0:k0+dotCols], imgLen, acc[f0*Kp+k0:], Kp, sm)
 				}
 			}
 		}
@@ -351,10 +351,58 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	})
 	sumGroups(part, accLen, nw)
 	for f := 0; f < s.F; f++ {
-		copy(dw[f*k2:(f+1)*k2], part[f*Kp:])
+		copy(dw[f*k2:(f+1)*k2], part[ft.rowOf(f)*Kp:])
 	}
 	if db != nil {
-		copy(db, part[Fp*Kp:Fp*Kp+s.F])
+		copy(db, part[ft.rows*Kp:ft.rows*Kp+s.F])
 	}
 	putBuf(partp)
+}
+
+// filterTiles lays the F filters out on the dotRows-row tiles of the
+// filter gradient: tile (f0, lda, row) sums the output-gradient rows f0,
+// f0+lda, ... (lda in planes of ol values) into the accumulator rows
+// row, row+1, ...
+type filterTiles struct {
+	tiles []filterTile
+	rows  int // accumulator rows
+	f     int
+}
+
+type filterTile struct{ f0, lda, row int }
+
+// newFilterTiles tiles f filters whose planes are ol apart: whole tiles,
+// then, if f is not a multiple of dotRows, one over the last dotRows
+// filters (overlapping the one before) into rows of its own; with fewer
+// than dotRows filters, one tile per filter reading it dotRows times.
+func newFilterTiles(f, ol int) filterTiles {
+	ft := filterTiles{f: f}
+	if f < dotRows {
+		for i := 0; i < f; i++ {
+			ft.tiles = append(ft.tiles, filterTile{i, 0, i * dotRows})
+		}
+		ft.rows = f * dotRows
+		return ft
+	}
+	for f0 := 0; f0+dotRows <= f; f0 += dotRows {
+		ft.tiles = append(ft.tiles, filterTile{f0, ol, f0})
+	}
+	ft.rows = f / dotRows * dotRows
+	if f%dotRows != 0 {
+		ft.tiles = append(ft.tiles, filterTile{f - dotRows, ol, ft.rows})
+		ft.rows += dotRows
+	}
+	return ft
+}
+
+// rowOf returns the accumulator row that holds filter i.
+func (ft filterTiles) rowOf(i int) int {
+	switch {
+	case ft.f < dotRows:
+		return i * dotRows
+	case i < ft.f/dotRows*dotRows:
+		return i
+	default:
+		return ft.rows - dotRows + i - (ft.f - dotRows)
+	}
 }

@@ -14,10 +14,15 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func gemm5x16(k int, a *float32, boff *int32, b *float32, bsrc *int32, coff *int32, c *float32, csrc *int32, ntiles int, bias *float32, flags int)
 
-// dot2x5 is the assembly form of dotGo (src has nch entries).
+// dot4x3 is the assembly form of dotGo (src has nch entries).
 //
 //go:noescape
-func dot2x5(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32, boff *int32, bimg int, c *float32, ldc int, sums *float32)
+func dot4x3(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32, boff *int32, bimg int, c *float32, ldc int)
+
+// sum8 returns the sum of x[:8*n8] (n8 >= 1), in the order of sumGo.
+//
+//go:noescape
+func sum8(x *float32, n8 int) float32
 
 // hasAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
 var hasAsm = detectAVX2FMA()
@@ -68,21 +73,24 @@ func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff
 	gemm5x16(k, &a[0], &boff[0], &b[0], &bsrc[0], &coff[0], &c[0], &csrc[0], nt, bp, flags)
 }
 
-// dotAsm runs dot2x5 (see kernelAsm for the bounds checks).
-func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
+// dotAsm runs dot4x3 (see kernelAsm for the bounds checks).
+func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int) {
 	if nimg <= 0 || len(src) == 0 {
 		return
 	}
-	_ = a[(nimg-1)*aimg+lda+8*len(src)-1]
+	_ = a[(nimg-1)*aimg+(dotRows-1)*lda+8*len(src)-1]
 	_ = boff[dotCols-1]
 	_ = b[(nimg-1)*bimg+int(boff[0])+int(src[0])+7]
-	_ = c[ldc+dotCols-1]
-	var sp *float32
-	if sums != nil {
-		_ = sums[dotRows-1]
-		sp = &sums[0]
+	_ = c[(dotRows-1)*ldc+dotCols-1]
+	dot4x3(nimg, &a[0], lda, aimg, &src[0], len(src), &b[0], &boff[0], bimg, &c[0], ldc)
+}
+
+// sumAsm returns the sum of x (len(x) a multiple of 8) with sum8.
+func sumAsm(x []float32) float32 {
+	if len(x) < 8 {
+		return 0
 	}
-	dot2x5(nimg, &a[0], lda, aimg, &src[0], len(src), &b[0], &boff[0], bimg, &c[0], ldc, sp)
+	return sum8(&x[0], len(x)/8)
 }
 
 //go:noescape
