@@ -154,12 +154,19 @@ func (p *convPlan) image(xn, buf []float32) []float32 {
 				continue
 			}
 			row := xn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
-			clear(d[:lo])
+			zeroFew(d[:lo])
 			gather(d[lo:hi], row[first:], s.SW)
-			clear(d[hi:])
+			zeroFew(d[hi:])
 		}
 	}
 	return buf
+}
+
+// zeroFew clears d, which is short: cheaper than a call of clear.
+func zeroFew(d []float32) {
+	for i := 0; i < len(d); i++ {
+		d[i] = 0
+	}
 }
 
 // gather sets dst[u] = src[stride*u] for u < len(dst).
@@ -221,7 +228,11 @@ func scatter(dst, src []float32, stride int) {
 // get 0).
 func (p *convPlan) unprepare(buf, dxn []float32) {
 	s := p.s
-	lo0, hi0 := p.cols(0)
+	var lo, hi [8]int // the prepared columns of the first 8 phases
+	for j0 := range min(s.SW, len(lo)) {
+		lo[j0], hi[j0] = p.cols(j0)
+	}
+	lo0, hi0 := lo[0], hi[0]
 	for c := 0; c < s.C; c++ {
 		for h := 0; h < s.H; h++ {
 			d := dxn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
@@ -231,18 +242,20 @@ func (p *convPlan) unprepare(buf, dxn []float32) {
 				continue
 			}
 			if s.SW == 1 {
-				lo, hi := lo0, hi0
-				first := lo - s.PadL
-				clear(d[:first])
-				copy(d[first:first+hi-lo], buf[(c*p.hp+hh)*p.wp+lo:(c*p.hp+hh)*p.wp+hi])
-				clear(d[first+hi-lo:])
+				first := lo0 - s.PadL
+				zeroFew(d[:first])
+				copy(d[first:first+hi0-lo0], buf[(c*p.hp+hh)*p.wp+lo0:(c*p.hp+hh)*p.wp+hi0])
+				zeroFew(d[first+hi0-lo0:])
 				continue
 			}
 			clear(d)
 			for j0 := 0; j0 < s.SW; j0++ {
-				lo, hi := p.cols(j0)
-				first := s.SW*lo + j0 - s.PadL
-				scatter(d[first:], buf[((c*s.SW+j0)*p.hp+hh)*p.wp+lo:((c*s.SW+j0)*p.hp+hh)*p.wp+hi], s.SW)
+				l, r := p.cols(j0)
+				if j0 < len(lo) {
+					l, r = lo[j0], hi[j0]
+				}
+				first := s.SW*l + j0 - s.PadL
+				scatter(d[first:], buf[((c*s.SW+j0)*p.hp+hh)*p.wp+l:((c*s.SW+j0)*p.hp+hh)*p.wp+r], s.SW)
 			}
 		}
 	}
