@@ -144,3 +144,36 @@ func poolDot10(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc
 //
 //go:noescape
 func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, np int, list *float32, cnt *int32)
+
+// deint2 and int2 are the assembly forms of deinterleave and interleave
+// (n >= 8).
+//
+//go:noescape
+func deint2(src, d0, d1 *float32, n int)
+
+//go:noescape
+func int2(s0, s1, dst *float32, n int)
+
+// deinterleaveAsm runs deint2 when there are at least 8 pairs and reports
+// whether it did.
+func deinterleaveAsm(src, d0, d1 []float32) bool {
+	n := len(d0)
+	if n < 8 {
+		return false
+	}
+	_, _ = src[2*n-1], d1[n-1]
+	deint2(&src[0], &d0[0], &d1[0], n)
+	return true
+}
+
+// interleaveAsm runs int2 when there are at least 8 pairs and reports
+// whether it did.
+func interleaveAsm(s0, s1, dst []float32) bool {
+	n := len(s0)
+	if n < 8 {
+		return false
+	}
+	_, _ = s1[n-1], dst[2*n-1]
+	int2(&s0[0], &s1[0], &dst[0], n)
+	return true
+}

@@ -41,3 +41,7 @@ func poolDot10(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc
 func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, np int, list *float32, cnt *int32) {
 	panic("kernels: no assembly")
 }
+
+func deinterleaveAsm(src, d0, d1 []float32) bool { return false }
+
+func interleaveAsm(s0, s1, dst []float32) bool { return false }

@@ -633,3 +633,74 @@ listwindow:
 	DECQ CX
 	JNZ listfilter
 	RET
+
+// func deint2(src, d0, d1 *float32, n int)
+// d0[k] = src[2k], d1[k] = src[2k+1] for k < n (n >= 8), in blocks of 8
+// pairs; the last block overlaps the one before when n is not a multiple
+// of 8.
+TEXT ·deint2(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ d0+8(FP), DI
+	MOVQ d1+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ CX, BX
+	SUBQ $8, BX
+	XORQ AX, AX
+
+denext:
+	CMPQ AX, BX
+	JLE deblock
+	CMPQ AX, CX
+	JGE dedone
+	MOVQ BX, AX
+
+deblock:
+	VMOVUPS (SI)(AX*8), Y0
+	VMOVUPS 32(SI)(AX*8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y3
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y3, Y3
+	VMOVUPS Y2, (DI)(AX*4)
+	VMOVUPS Y3, (DX)(AX*4)
+	ADDQ $8, AX
+	JMP denext
+
+dedone:
+	VZEROUPPER
+	RET
+
+// func int2(s0, s1, dst *float32, n int)
+// dst[2k] = s0[k], dst[2k+1] = s1[k] for k < n (n >= 8), in blocks of 8
+// pairs as deint2.
+TEXT ·int2(SB), NOSPLIT, $0-32
+	MOVQ s0+0(FP), SI
+	MOVQ s1+8(FP), DX
+	MOVQ dst+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ CX, BX
+	SUBQ $8, BX
+	XORQ AX, AX
+
+innext:
+	CMPQ AX, BX
+	JLE inblock
+	CMPQ AX, CX
+	JGE indone
+	MOVQ BX, AX
+
+inblock:
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS (DX)(AX*4), Y1
+	VUNPCKLPS Y1, Y0, Y2
+	VUNPCKHPS Y1, Y0, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS Y4, (DI)(AX*8)
+	VMOVUPS Y5, 32(DI)(AX*8)
+	ADDQ $8, AX
+	JMP innext
+
+indone:
+	VZEROUPPER
+	RET

@@ -118,6 +118,13 @@ var convShapes = []ConvShape{
 	{N: 3, C: 7, H: 14, W: 14, F: 17, KH: 1, KW: 1, SH: 1, SW: 1, OH: 14, OW: 14},
 	{N: 1, C: 5, H: 4, W: 6, F: 6, KH: 1, KW: 1, SH: 1, SW: 1, OH: 4, OW: 6}, // planes of 3 chunks
 	{N: 1, C: 9, H: 26, W: 26, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, OH: 24, OW: 24},
+	// Stride 2 over rows of 8 and more column pairs (the vector
+	// deinterleave): 'same' on an even and an odd width, and trailing
+	// columns that no window reads.
+	{N: 1, C: 4, H: 28, W: 28, F: 6, KH: 3, KW: 3, SH: 2, SW: 2, OH: 14, OW: 14},
+	{N: 2, C: 3, H: 9, W: 37, F: 5, KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadL: 1, OH: 5, OW: 19},
+	{N: 1, C: 2, H: 6, W: 40, F: 3, KH: 2, KW: 3, SH: 2, SW: 2, OH: 3, OW: 8},
+	{N: 1, C: 2, H: 5, W: 23, F: 4, KH: 3, KW: 4, SH: 1, SW: 2, PadT: 1, PadL: 3, OH: 5, OW: 12},
 }
 
 func TestConv(t *testing.T) {

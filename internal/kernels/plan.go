@@ -142,6 +142,10 @@ func (p *convPlan) image(xn, buf []float32) []float32 {
 		return xn
 	}
 	s := p.s
+	if s.SW == 2 && s.KW >= 2 {
+		p.image2(xn, buf)
+		return buf
+	}
 	for c2 := 0; c2 < p.c2; c2++ {
 		c, j0 := c2/s.SW, c2%s.SW
 		lo, hi := p.cols(j0)
@@ -160,6 +164,104 @@ func (p *convPlan) image(xn, buf []float32) []float32 {
 		}
 	}
 	return buf
+}
+
+// pairs2 describes the column stride 2 (with KW >= 2, so that both phases
+// are read) as pairs of input columns: input column we + 2k goes to
+// prepared column u0 + k of phase 0 and column we + 2k + 1 to the same
+// column of phase 1, for k < n; the input columns up to wEnd are the ones
+// read by some window. An odd PadL puts input column 0 alone in phase 1
+// (column u0-1), and an odd number of columns after we puts column wEnd-1
+// alone in phase 0 (column u0+n).
+func (p *convPlan) pairs2() (we, u0, n, wEnd int) {
+	s := p.s
+	wEnd = min(s.W, (s.OW-1)*2+s.KW-s.PadL)
+	we = s.PadL & 1
+	return we, (we + s.PadL) / 2, max(0, wEnd-we) / 2, wEnd
+}
+
+// image2 is image for a column stride of 2 (KW >= 2): each input row is
+// split into its two phases in one pass (deinterleave).
+func (p *convPlan) image2(xn, buf []float32) {
+	s := p.s
+	lo0, hi0 := p.cols(0)
+	lo1, hi1 := p.cols(1)
+	we, u0, n, wEnd := p.pairs2()
+	plane := p.hp * p.wp
+	for c := 0; c < s.C; c++ {
+		for hh := 0; hh < p.hp; hh++ {
+			o := 2*c*plane + hh*p.wp
+			d0, d1 := buf[o:o+p.wp], buf[o+plane:o+plane+p.wp]
+			h := hh - s.PadT
+			if h < 0 || h >= s.H {
+				zeroFew(d0)
+				zeroFew(d1)
+				continue
+			}
+			row := xn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
+			deinterleave(row[we:we+2*n], d0[u0:u0+n], d1[u0:u0+n])
+			if we == 1 && wEnd > 0 {
+				d1[u0-1] = row[0]
+			}
+			if we+2*n < wEnd {
+				d0[u0+n] = row[wEnd-1]
+			}
+			zeroFew(d0[:lo0])
+			zeroFew(d0[hi0:])
+			zeroFew(d1[:lo1])
+			zeroFew(d1[hi1:])
+		}
+	}
+}
+
+// unprepare2 is unprepare for a column stride of 2 (KW >= 2), the inverse
+// of image2 (interleave).
+func (p *convPlan) unprepare2(buf, dxn []float32) {
+	s := p.s
+	we, u0, n, wEnd := p.pairs2()
+	plane := p.hp * p.wp
+	for c := 0; c < s.C; c++ {
+		for h := 0; h < s.H; h++ {
+			d := dxn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
+			hh := h + s.PadT
+			if hh >= p.hp {
+				clear(d)
+				continue
+			}
+			o := 2*c*plane + hh*p.wp
+			s0, s1 := buf[o:o+p.wp], buf[o+plane:o+plane+p.wp]
+			interleave(s0[u0:u0+n], s1[u0:u0+n], d[we:we+2*n])
+			if we == 1 && wEnd > 0 {
+				d[0] = s1[u0-1]
+			}
+			if we+2*n < wEnd {
+				d[wEnd-1] = s0[u0+n]
+			}
+			zeroFew(d[wEnd:])
+		}
+	}
+}
+
+// deinterleave sets d0[k] = src[2k] and d1[k] = src[2k+1] for k < len(d0).
+func deinterleave(src, d0, d1 []float32) {
+	if useAsm && deinterleaveAsm(src, d0, d1) {
+		return
+	}
+	src, d1 = src[:2*len(d0)], d1[:len(d0)]
+	for k := range d0 {
+		d0[k], d1[k] = src[2*k], src[2*k+1]
+	}
+}
+
+// interleave sets dst[2k] = s0[k] and dst[2k+1] = s1[k] for k < len(s0).
+func interleave(s0, s1, dst []float32) {
+	if useAsm && interleaveAsm(s0, s1, dst) {
+		return
+	}
+	s1, dst = s1[:len(s0)], dst[:2*len(s0)]
+	for k, v := range s0 {
+		dst[2*k], dst[2*k+1] = v, s1[k]
+	}
 }
 
 // zeroFew clears d, which is short: cheaper than a call of clear.
@@ -228,6 +330,10 @@ func scatter(dst, src []float32, stride int) {
 // get 0).
 func (p *convPlan) unprepare(buf, dxn []float32) {
 	s := p.s
+	if s.SW == 2 && s.KW >= 2 {
+		p.unprepare2(buf, dxn)
+		return
+	}
 	var lo, hi [8]int // the prepared columns of the first 8 phases
 	for j0 := range min(s.SW, len(lo)) {
 		lo[j0], hi[j0] = p.cols(j0)
