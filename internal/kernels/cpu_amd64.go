@@ -177,3 +177,32 @@ func interleaveAsm(s0, s1, dst []float32) bool {
 	int2(&s0[0], &s1[0], &dst[0], n)
 	return true
 }
+
+// copyRows is the assembly form of copyRowsGo (rows >= 1 and the limits
+// documented with it in the assembly).
+//
+//go:noescape
+func copyRows(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
+
+//go:noescape
+func copyRows4(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
+
+// copyRowsAsm runs copyRows, or copyRows4 for shorter rows, if the shape
+// suits one of them and reports whether it did.
+func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left, width int) bool {
+	if rows <= 0 || left+n > width {
+		return false
+	}
+	fn := copyRows
+	switch {
+	case n >= 8 && width >= 8 && left <= 8 && left+n >= width-8:
+	case n >= 4 && width >= 4 && left <= 4 && left+n >= width-4:
+		fn = copyRows4
+	default:
+		return false
+	}
+	_ = dst[(rows-1)*dpitch+width-1]
+	_ = src[(rows-1)*spitch+n-1]
+	fn(&dst[0], dpitch, &src[0], spitch, rows, n, left, width)
+	return true
+}

@@ -45,3 +45,7 @@ func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, n
 func deinterleaveAsm(src, d0, d1 []float32) bool { return false }
 
 func interleaveAsm(s0, s1, dst []float32) bool { return false }
+
+func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left, width int) bool {
+	return false
+}

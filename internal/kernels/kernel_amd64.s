@@ -704,3 +704,95 @@ inblock:
 indone:
 	VZEROUPPER
 	RET
+
+// func copyRows(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
+// For r < rows, row r of dst (width floats at dst + r*dpitch) gets the n
+// floats of row r of src (at src + r*spitch) at [left, left+n) and zeros
+// elsewhere: it is first cleared in [0, 8) and [width-8, width), so n >= 8,
+// width >= 8, left <= 8 and left+n >= width-8. Blocks of 8 floats; the
+// last overlaps the one before.
+TEXT ·copyRows(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dpitch+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ spitch+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R13
+	SHLQ $2, R13
+	SUBQ $32, R13                 // byte offset of the last block
+	MOVQ left+48(FP), R11
+	SHLQ $2, R11
+	MOVQ width+56(FP), R12
+	SHLQ $2, R12
+	SUBQ $32, R12                 // byte offset of the last 8 floats of a row
+	VXORPS Y0, Y0, Y0
+
+crow:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y0, (DI)(R12*1)
+	LEAQ (DI)(R11*1), DX
+	XORQ AX, AX
+
+cblock:
+	CMPQ AX, R13
+	JGE clast
+	VMOVUPS (SI)(AX*1), Y1
+	VMOVUPS Y1, (DX)(AX*1)
+	ADDQ $32, AX
+	JMP cblock
+
+clast:
+	VMOVUPS (SI)(R13*1), Y1
+	VMOVUPS Y1, (DX)(R13*1)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ crow
+	VZEROUPPER
+	RET
+
+// func copyRows4(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
+// copyRows with blocks of 4 floats: n >= 4, width >= 4, left <= 4 and
+// left+n >= width-4.
+TEXT ·copyRows4(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dpitch+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ spitch+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R13
+	SHLQ $2, R13
+	SUBQ $16, R13
+	MOVQ left+48(FP), R11
+	SHLQ $2, R11
+	MOVQ width+56(FP), R12
+	SHLQ $2, R12
+	SUBQ $16, R12
+	VXORPS X0, X0, X0
+
+c4row:
+	VMOVUPS X0, (DI)
+	VMOVUPS X0, (DI)(R12*1)
+	LEAQ (DI)(R11*1), DX
+	XORQ AX, AX
+
+c4block:
+	CMPQ AX, R13
+	JGE c4last
+	VMOVUPS (SI)(AX*1), X1
+	VMOVUPS X1, (DX)(AX*1)
+	ADDQ $16, AX
+	JMP c4block
+
+c4last:
+	VMOVUPS (SI)(R13*1), X1
+	VMOVUPS X1, (DX)(R13*1)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ c4row
+	RET

@@ -146,6 +146,10 @@ func (p *convPlan) image(xn, buf []float32) []float32 {
 		p.image2(xn, buf)
 		return buf
 	}
+	if s.SW == 1 {
+		p.image1(xn, buf)
+		return buf
+	}
 	for c2 := 0; c2 < p.c2; c2++ {
 		c, j0 := c2/s.SW, c2%s.SW
 		lo, hi := p.cols(j0)
@@ -164,6 +168,43 @@ func (p *convPlan) image(xn, buf []float32) []float32 {
 		}
 	}
 	return buf
+}
+
+// image1 is image for unit column stride: per channel, the padding rows
+// are cleared and the input rows copied, with their padding columns, by
+// copyRowsPadded.
+func (p *convPlan) image1(xn, buf []float32) {
+	s := p.s
+	lo, hi := p.cols(0)
+	first := lo - s.PadL        // input column of prepared column lo
+	h0 := max(0, s.PadT)        // first prepared row with input
+	h1 := min(p.hp, s.PadT+s.H) // past the last
+	plane := p.hp * p.wp
+	for c := 0; c < s.C; c++ {
+		d := buf[c*plane : (c+1)*plane]
+		if h1 <= h0 || lo == hi {
+			clear(d)
+			continue
+		}
+		clear(d[:h0*p.wp])
+		copyRowsPadded(d[h0*p.wp:], p.wp, xn[(c*s.H+h0-s.PadT)*s.W+first:], s.W, h1-h0, hi-lo, lo, p.wp)
+		clear(d[h1*p.wp:])
+	}
+}
+
+// copyRowsPadded sets, for r < rows, row r of dst (width floats at
+// r*dpitch) to zeros with the n floats of row r of src (at r*spitch) at
+// [left, left+n).
+func copyRowsPadded(dst []float32, dpitch int, src []float32, spitch, rows, n, left, width int) {
+	if useAsm && copyRowsAsm(dst, dpitch, src, spitch, rows, n, left, width) {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d := dst[r*dpitch : r*dpitch+width]
+		zeroFew(d[:left])
+		copy(d[left:left+n], src[r*spitch:r*spitch+n])
+		zeroFew(d[left+n:])
+	}
 }
 
 // pairs2 describes the column stride 2 (with KW >= 2, so that both phases
@@ -348,10 +389,11 @@ func (p *convPlan) unprepare(buf, dxn []float32) {
 				continue
 			}
 			if s.SW == 1 {
-				first := lo0 - s.PadL
-				zeroFew(d[:first])
-				copy(d[first:first+hi0-lo0], buf[(c*p.hp+hh)*p.wp+lo0:(c*p.hp+hh)*p.wp+hi0])
-				zeroFew(d[first+hi0-lo0:])
+				// The rest of the channel in one go: its rows up to
+				// hp - PadT have a prepared row.
+				rows := min(s.H, p.hp-s.PadT) - h
+				copyRowsPadded(dxn[(c*s.H+h)*s.W:], s.W, buf[(c*p.hp+hh)*p.wp+lo0:], p.wp, rows, hi0-lo0, lo0-s.PadL, s.W)
+				h += rows - 1
 				continue
 			}
 			clear(d)
@@ -371,11 +413,7 @@ func (p *convPlan) unprepare(buf, dxn []float32) {
 // planes with zeros in the extra columns.
 func (p *convPlan) padRows(src, dst []float32) {
 	s := p.s
-	for r := 0; r < s.F*s.OH; r++ {
-		d := dst[r*p.owp : (r+1)*p.owp]
-		copy(d, src[r*s.OW:(r+1)*s.OW])
-		clear(d[s.OW:])
-	}
+	copyRowsPadded(dst, p.owp, src, s.OW, s.F*s.OH, s.OW, 0, p.owp)
 }
 
 // unpadRows copies the F planes of OH×owp values in src into dst as OH×OW
