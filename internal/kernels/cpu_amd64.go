@@ -145,36 +145,54 @@ func poolDot10(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc
 //go:noescape
 func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, np int, list *float32, cnt *int32)
 
-// deint2 and int2 are the assembly forms of deinterleave and interleave
-// (n >= 8).
+// deintRows8/4 and intRows8/4 are the assembly forms of deinterleaveRows
+// and interleaveRows, with blocks of 8 or 4 pairs.
 //
 //go:noescape
-func deint2(src, d0, d1 *float32, n int)
+func deintRows8(src *float32, spitch int, d0, d1 *float32, dpitch, rows, n, u0, width int)
 
 //go:noescape
-func int2(s0, s1, dst *float32, n int)
+func deintRows4(src *float32, spitch int, d0, d1 *float32, dpitch, rows, n, u0, width int)
 
-// deinterleaveAsm runs deint2 when there are at least 8 pairs and reports
-// whether it did.
-func deinterleaveAsm(src, d0, d1 []float32) bool {
-	n := len(d0)
-	if n < 8 {
+//go:noescape
+func intRows8(s0, s1 *float32, spitch int, dst *float32, dpitch, rows, n int)
+
+//go:noescape
+func intRows4(s0, s1 *float32, spitch int, dst *float32, dpitch, rows, n int)
+
+// deinterleaveRowsAsm runs deintRows8 or deintRows4 if the shape suits
+// one (see deinterleaveRows) and reports whether it did.
+func deinterleaveRowsAsm(src []float32, spitch int, d0, d1 []float32, dpitch, rows, n, u0, width int) bool {
+	z := 8
+	if n < 8 || width < 8 || u0 > 8 || width-u0-n > 8 {
+		z = 4
+	}
+	if rows <= 0 || n < z || width < z || u0 > z || width-u0-n > z || u0+n > width {
 		return false
 	}
-	_, _ = src[2*n-1], d1[n-1]
-	deint2(&src[0], &d0[0], &d1[0], n)
+	_ = src[(rows-1)*spitch+2*n-1]
+	_, _ = d0[(rows-1)*dpitch+width-1], d1[(rows-1)*dpitch+width-1]
+	if z == 8 {
+		deintRows8(&src[0], spitch, &d0[0], &d1[0], dpitch, rows, n, u0, width)
+	} else {
+		deintRows4(&src[0], spitch, &d0[0], &d1[0], dpitch, rows, n, u0, width)
+	}
 	return true
 }
 
-// interleaveAsm runs int2 when there are at least 8 pairs and reports
+// interleaveRowsAsm runs intRows8 or intRows4 if n >= 4 and reports
 // whether it did.
-func interleaveAsm(s0, s1, dst []float32) bool {
-	n := len(s0)
-	if n < 8 {
+func interleaveRowsAsm(s0, s1 []float32, spitch int, dst []float32, dpitch, rows, n int) bool {
+	if rows <= 0 || n < 4 {
 		return false
 	}
-	_, _ = s1[n-1], dst[2*n-1]
-	int2(&s0[0], &s1[0], &dst[0], n)
+	_, _ = s0[(rows-1)*spitch+n-1], s1[(rows-1)*spitch+n-1]
+	_ = dst[(rows-1)*dpitch+2*n-1]
+	if n >= 8 {
+		intRows8(&s0[0], &s1[0], spitch, &dst[0], dpitch, rows, n)
+	} else {
+		intRows4(&s0[0], &s1[0], spitch, &dst[0], dpitch, rows, n)
+	}
 	return true
 }
 

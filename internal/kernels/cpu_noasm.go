@@ -42,9 +42,13 @@ func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, n
 	panic("kernels: no assembly")
 }
 
-func deinterleaveAsm(src, d0, d1 []float32) bool { return false }
+func deinterleaveRowsAsm(src []float32, spitch int, d0, d1 []float32, dpitch, rows, n, u0, width int) bool {
+	return false
+}
 
-func interleaveAsm(s0, s1, dst []float32) bool { return false }
+func interleaveRowsAsm(s0, s1 []float32, spitch int, dst []float32, dpitch, rows, n int) bool {
+	return false
+}
 
 func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left, width int) bool {
 	return false

@@ -634,77 +634,6 @@ listwindow:
 	JNZ listfilter
 	RET
 
-// func deint2(src, d0, d1 *float32, n int)
-// d0[k] = src[2k], d1[k] = src[2k+1] for k < n (n >= 8), in blocks of 8
-// pairs; the last block overlaps the one before when n is not a multiple
-// of 8.
-TEXT ·deint2(SB), NOSPLIT, $0-32
-	MOVQ src+0(FP), SI
-	MOVQ d0+8(FP), DI
-	MOVQ d1+16(FP), DX
-	MOVQ n+24(FP), CX
-	MOVQ CX, BX
-	SUBQ $8, BX
-	XORQ AX, AX
-
-denext:
-	CMPQ AX, BX
-	JLE deblock
-	CMPQ AX, CX
-	JGE dedone
-	MOVQ BX, AX
-
-deblock:
-	VMOVUPS (SI)(AX*8), Y0
-	VMOVUPS 32(SI)(AX*8), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xdd, Y1, Y0, Y3
-	VPERMPD $0xd8, Y2, Y2
-	VPERMPD $0xd8, Y3, Y3
-	VMOVUPS Y2, (DI)(AX*4)
-	VMOVUPS Y3, (DX)(AX*4)
-	ADDQ $8, AX
-	JMP denext
-
-dedone:
-	VZEROUPPER
-	RET
-
-// func int2(s0, s1, dst *float32, n int)
-// dst[2k] = s0[k], dst[2k+1] = s1[k] for k < n (n >= 8), in blocks of 8
-// pairs as deint2.
-TEXT ·int2(SB), NOSPLIT, $0-32
-	MOVQ s0+0(FP), SI
-	MOVQ s1+8(FP), DX
-	MOVQ dst+16(FP), DI
-	MOVQ n+24(FP), CX
-	MOVQ CX, BX
-	SUBQ $8, BX
-	XORQ AX, AX
-
-innext:
-	CMPQ AX, BX
-	JLE inblock
-	CMPQ AX, CX
-	JGE indone
-	MOVQ BX, AX
-
-inblock:
-	VMOVUPS (SI)(AX*4), Y0
-	VMOVUPS (DX)(AX*4), Y1
-	VUNPCKLPS Y1, Y0, Y2
-	VUNPCKHPS Y1, Y0, Y3
-	VPERM2F128 $0x20, Y3, Y2, Y4
-	VPERM2F128 $0x31, Y3, Y2, Y5
-	VMOVUPS Y4, (DI)(AX*8)
-	VMOVUPS Y5, 32(DI)(AX*8)
-	ADDQ $8, AX
-	JMP innext
-
-indone:
-	VZEROUPPER
-	RET
-
 // func copyRows(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
 // For r < rows, row r of dst (width floats at dst + r*dpitch) gets the n
 // floats of row r of src (at src + r*spitch) at [left, left+n) and zeros
@@ -796,3 +725,116 @@ c4last:
 	DECQ R10
 	JNZ c4row
 	RET
+
+// DEINTROWS(name, z, zb, registers, shuffle) defines (zb = 4z bytes)
+// name(src *float32, spitch int, d0, d1 *float32, dpitch, rows, n, u0, width int):
+// for r < rows, with s = src + r*spitch and e0, e1 = d0, d1 + r*dpitch:
+// e0 and e1 are cleared in [0, z) and [width-z, width), then
+// e0[u0+k] = s[2k] and e1[u0+k] = s[2k+1] for k < n, in blocks of z
+// pairs, the last overlapping the one before. n >= z, width >= z.
+#define DEINTROWS(name, z, zb, V0, V1, V2, V3, shuf) \
+TEXT name(SB), NOSPLIT, $0-72; \
+	MOVQ src+0(FP), SI; \
+	MOVQ spitch+8(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ d0+16(FP), DI; \
+	MOVQ d1+24(FP), DX; \
+	MOVQ dpitch+32(FP), R9; \
+	SHLQ $2, R9; \
+	MOVQ rows+40(FP), R10; \
+	MOVQ n+48(FP), CX; \
+	MOVQ CX, BX; \
+	SUBQ $z, BX; \
+	MOVQ u0+56(FP), R11; \
+	SHLQ $2, R11; \
+	MOVQ width+64(FP), R12; \
+	SUBQ $z, R12; \
+	SHLQ $2, R12; \
+	VXORPS V3, V3, V3; \
+drow: \
+	VMOVUPS V3, (DI); \
+	VMOVUPS V3, (DI)(R12*1); \
+	VMOVUPS V3, (DX); \
+	VMOVUPS V3, (DX)(R12*1); \
+	LEAQ (DI)(R11*1), R13; \
+	LEAQ (DX)(R11*1), R14; \
+	XORQ AX, AX; \
+dnext: \
+	CMPQ AX, BX; \
+	JLE dblock; \
+	CMPQ AX, CX; \
+	JGE ddone; \
+	MOVQ BX, AX; \
+dblock: \
+	VMOVUPS (SI)(AX*8), V0; \
+	VMOVUPS zb(SI)(AX*8), V1; \
+	VSHUFPS $0x88, V1, V0, V2; \
+	VSHUFPS $0xdd, V1, V0, V0; \
+	shuf; \
+	VMOVUPS V2, (R13)(AX*4); \
+	VMOVUPS V0, (R14)(AX*4); \
+	ADDQ $z, AX; \
+	JMP dnext; \
+ddone: \
+	ADDQ R8, SI; \
+	ADDQ R9, DI; \
+	ADDQ R9, DX; \
+	DECQ R10; \
+	JNZ drow; \
+	VZEROUPPER; \
+	RET
+
+#define PERM8 VPERMPD $0xd8, Y2, Y2; VPERMPD $0xd8, Y0, Y0
+
+DEINTROWS(·deintRows8, 8, 32, Y0, Y1, Y2, Y3, PERM8)
+DEINTROWS(·deintRows4, 4, 16, X0, X1, X2, X3, NONE)
+
+// INTROWS(name, z, zb, registers, join) defines
+// name(s0, s1 *float32, spitch int, dst *float32, dpitch, rows, n int):
+// for r < rows, with e = dst + r*dpitch and a, b = s0, s1 + r*spitch:
+// e[2k] = a[k] and e[2k+1] = b[k] for k < n, in blocks of z pairs, the
+// last overlapping the one before. n >= z.
+#define INTROWS(name, z, zb, V0, V1, V2, V3, join) \
+TEXT name(SB), NOSPLIT, $0-56; \
+	MOVQ s0+0(FP), SI; \
+	MOVQ s1+8(FP), DX; \
+	MOVQ spitch+16(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ dst+24(FP), DI; \
+	MOVQ dpitch+32(FP), R9; \
+	SHLQ $2, R9; \
+	MOVQ rows+40(FP), R10; \
+	MOVQ n+48(FP), CX; \
+	MOVQ CX, BX; \
+	SUBQ $z, BX; \
+irow: \
+	XORQ AX, AX; \
+inext: \
+	CMPQ AX, BX; \
+	JLE iblock; \
+	CMPQ AX, CX; \
+	JGE idone; \
+	MOVQ BX, AX; \
+iblock: \
+	VMOVUPS (SI)(AX*4), V0; \
+	VMOVUPS (DX)(AX*4), V1; \
+	VUNPCKLPS V1, V0, V2; \
+	VUNPCKHPS V1, V0, V3; \
+	join; \
+	VMOVUPS V2, (DI)(AX*8); \
+	VMOVUPS V3, zb(DI)(AX*8); \
+	ADDQ $z, AX; \
+	JMP inext; \
+idone: \
+	ADDQ R8, SI; \
+	ADDQ R8, DX; \
+	ADDQ R9, DI; \
+	DECQ R10; \
+	JNZ irow; \
+	VZEROUPPER; \
+	RET
+
+#define JOIN8 VPERM2F128 $0x20, Y3, Y2, Y0; VPERM2F128 $0x31, Y3, Y2, Y3; VMOVAPS Y0, Y2
+
+INTROWS(·intRows8, 8, 32, Y0, Y1, Y2, Y3, JOIN8)
+INTROWS(·intRows4, 4, 16, X0, X1, X2, X3, NONE)

@@ -221,87 +221,100 @@ func (p *convPlan) pairs2() (we, u0, n, wEnd int) {
 	return we, (we + s.PadL) / 2, max(0, wEnd-we) / 2, wEnd
 }
 
-// image2 is image for a column stride of 2 (KW >= 2): each input row is
-// split into its two phases in one pass (deinterleave).
+// image2 is image for a column stride of 2 (KW >= 2): per channel, the
+// padding rows of both phases are cleared and the input rows split into
+// the two phases (deinterleaveRows).
 func (p *convPlan) image2(xn, buf []float32) {
 	s := p.s
 	lo0, hi0 := p.cols(0)
 	lo1, hi1 := p.cols(1)
 	we, u0, n, wEnd := p.pairs2()
+	h0, h1 := max(0, s.PadT), min(p.hp, s.PadT+s.H) // prepared rows with input
 	plane := p.hp * p.wp
 	for c := 0; c < s.C; c++ {
-		for hh := 0; hh < p.hp; hh++ {
-			o := 2*c*plane + hh*p.wp
-			d0, d1 := buf[o:o+p.wp], buf[o+plane:o+plane+p.wp]
-			h := hh - s.PadT
-			if h < 0 || h >= s.H {
-				zeroFew(d0)
-				zeroFew(d1)
-				continue
-			}
-			row := xn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
-			deinterleave(row[we:we+2*n], d0[u0:u0+n], d1[u0:u0+n])
+		P0, P1 := buf[2*c*plane:(2*c+1)*plane], buf[(2*c+1)*plane:(2*c+2)*plane]
+		if h1 <= h0 {
+			clear(P0)
+			clear(P1)
+			continue
+		}
+		clear(P0[:h0*p.wp])
+		clear(P1[:h0*p.wp])
+		x := xn[(c*s.H+h0-s.PadT)*s.W:]
+		deinterleaveRows(x[we:], s.W, P0[h0*p.wp:], P1[h0*p.wp:], p.wp, h1-h0, n, u0, p.wp, lo0, hi0, lo1, hi1)
+		for hh := h0; hh < h1; hh++ {
+			row := x[(hh-h0)*s.W : (hh-h0+1)*s.W]
 			if we == 1 && wEnd > 0 {
-				d1[u0-1] = row[0]
+				P1[hh*p.wp+u0-1] = row[0]
 			}
 			if we+2*n < wEnd {
-				d0[u0+n] = row[wEnd-1]
+				P0[hh*p.wp+u0+n] = row[wEnd-1]
 			}
-			zeroFew(d0[:lo0])
-			zeroFew(d0[hi0:])
-			zeroFew(d1[:lo1])
-			zeroFew(d1[hi1:])
 		}
+		clear(P0[h1*p.wp:])
+		clear(P1[h1*p.wp:])
 	}
 }
 
 // unprepare2 is unprepare for a column stride of 2 (KW >= 2), the inverse
-// of image2 (interleave).
+// of image2 (interleaveRows).
 func (p *convPlan) unprepare2(buf, dxn []float32) {
 	s := p.s
 	we, u0, n, wEnd := p.pairs2()
+	rows := min(s.H, p.hp-s.PadT) // input rows with a prepared row
 	plane := p.hp * p.wp
 	for c := 0; c < s.C; c++ {
-		for h := 0; h < s.H; h++ {
-			d := dxn[(c*s.H+h)*s.W : (c*s.H+h+1)*s.W]
-			hh := h + s.PadT
-			if hh >= p.hp {
-				clear(d)
-				continue
-			}
-			o := 2*c*plane + hh*p.wp
-			s0, s1 := buf[o:o+p.wp], buf[o+plane:o+plane+p.wp]
-			interleave(s0[u0:u0+n], s1[u0:u0+n], d[we:we+2*n])
+		d := dxn[c*s.H*s.W : (c+1)*s.H*s.W]
+		P0, P1 := buf[2*c*plane+s.PadT*p.wp:], buf[(2*c+1)*plane+s.PadT*p.wp:]
+		interleaveRows(P0[u0:], P1[u0:], p.wp, d[we:], s.W, rows, n)
+		for h := 0; h < rows; h++ {
+			row := d[h*s.W : (h+1)*s.W]
 			if we == 1 && wEnd > 0 {
-				d[0] = s1[u0-1]
+				row[0] = P1[h*p.wp+u0-1]
 			}
 			if we+2*n < wEnd {
-				d[wEnd-1] = s0[u0+n]
+				row[wEnd-1] = P0[h*p.wp+u0+n]
 			}
-			zeroFew(d[wEnd:])
+			zeroFew(row[wEnd:])
 		}
+		clear(d[rows*s.W:])
 	}
 }
 
-// deinterleave sets d0[k] = src[2k] and d1[k] = src[2k+1] for k < len(d0).
-func deinterleave(src, d0, d1 []float32) {
-	if useAsm && deinterleaveAsm(src, d0, d1) {
+// deinterleaveRows sets, for r < rows, e0 = d0[r*dpitch:] and e1 =
+// d1[r*dpitch:] to e0[u0+k] = src[r*spitch+2k] and e1[u0+k] =
+// src[r*spitch+2k+1] for k < n, with zeros in the prepared columns outside
+// [lo0, hi0) and [lo1, hi1) of a row of width floats; the columns within
+// them that the pairs leave out are left for the caller.
+func deinterleaveRows(src []float32, spitch int, d0, d1 []float32, dpitch, rows, n, u0, width, lo0, hi0, lo1, hi1 int) {
+	if useAsm && deinterleaveRowsAsm(src, spitch, d0, d1, dpitch, rows, n, u0, width) {
 		return
 	}
-	src, d1 = src[:2*len(d0)], d1[:len(d0)]
-	for k := range d0 {
-		d0[k], d1[k] = src[2*k], src[2*k+1]
+	for r := 0; r < rows; r++ {
+		s := src[r*spitch : r*spitch+2*n]
+		e0, e1 := d0[r*dpitch:r*dpitch+width], d1[r*dpitch:r*dpitch+width]
+		for k := 0; k < n; k++ {
+			e0[u0+k], e1[u0+k] = s[2*k], s[2*k+1]
+		}
+		zeroFew(e0[:lo0])
+		zeroFew(e0[hi0:])
+		zeroFew(e1[:lo1])
+		zeroFew(e1[hi1:])
 	}
 }
 
-// interleave sets dst[2k] = s0[k] and dst[2k+1] = s1[k] for k < len(s0).
-func interleave(s0, s1, dst []float32) {
-	if useAsm && interleaveAsm(s0, s1, dst) {
+// interleaveRows sets, for r < rows, e = dst[r*dpitch:] to e[2k] =
+// s0[r*spitch+k] and e[2k+1] = s1[r*spitch+k] for k < n.
+func interleaveRows(s0, s1 []float32, spitch int, dst []float32, dpitch, rows, n int) {
+	if useAsm && interleaveRowsAsm(s0, s1, spitch, dst, dpitch, rows, n) {
 		return
 	}
-	s1, dst = s1[:len(s0)], dst[:2*len(s0)]
-	for k, v := range s0 {
-		dst[2*k], dst[2*k+1] = v, s1[k]
+	for r := 0; r < rows; r++ {
+		a, b := s0[r*spitch:r*spitch+n], s1[r*spitch:r*spitch+n]
+		e := dst[r*dpitch : r*dpitch+2*n]
+		for k, v := range a {
+			e[2*k], e[2*k+1] = v, b[k]
+		}
 	}
 }
 
