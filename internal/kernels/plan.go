@@ -8,8 +8,8 @@ import "sync"
 // windows is the 8-float vector at image offset offK[kk] + src[t].
 //
 // That needs a unit column stride and output rows that are a whole number
-// of chunks. Other shapes are brought into this form by a cheap copy of the
-// image, the "prepared" image:
+// of chunks. Other shapes are brought into this form by a copy of the
+// image at memory speed, the "prepared" image:
 //
 //   - zero padding (PadT, PadL, and windows overhanging the bottom/right)
 //     is written out;
