@@ -264,12 +264,28 @@ func TestBitIdenticalAnyGOMAXPROCS(t *testing.T) {
 	for _, sz := range mms {
 		ab = append(ab, [2][]float32{randSlice(rng, sz.m*sz.k), randSlice(rng, sz.k*sz.n)})
 	}
+	// Filter gradients of a padded stride-2 conv with fewer filters than
+	// a tile and of a 'same' conv with a partial last tile.
+	convs := []ConvShape{
+		{N: 19, C: 5, H: 14, W: 14, F: 3, KH: 3, KW: 3, SH: 2, SW: 2, OH: 7, OW: 7},
+		{N: 21, C: 4, H: 10, W: 10, F: 10, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 10, OW: 10},
+	}
+	var xs, dys [][]float32
+	for _, c := range convs {
+		xs = append(xs, randSlice(rng, c.N*c.C*c.H*c.W))
+		dys = append(dys, randSlice(rng, c.N*c.F*c.OH*c.OW))
+	}
 	run := func() [][]float32 {
 		dw, db := make([]float32, s.F*s.C*s.KH*s.KW), make([]float32, s.F)
 		pdw, pdb := make([]float32, len(dw)), make([]float32, s.F)
 		Conv2DBackwardFilter(s, x, dy, dw, db)
 		Conv2DBackwardFilterPooled(s, ps, x, dy[:m], am, pdw, pdb)
 		out := [][]float32{dw, db, pdw, pdb}
+		for i, c := range convs {
+			dw, db := make([]float32, c.F*c.C*c.KH*c.KW), make([]float32, c.F)
+			Conv2DBackwardFilter(c, xs[i], dys[i], dw, db)
+			out = append(out, dw, db)
+		}
 		for i, sz := range mms {
 			c := make([]float32, sz.m*sz.n)
 			MatMul(i%2 == 1, i%3 == 1, sz.m, sz.n, sz.k, ab[i][0], ab[i][1], c)
