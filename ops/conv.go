@@ -126,15 +126,16 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 func (op *convOp) DiffWRT(int) []bool { return []bool{op.needDX, true, true} }
 
 // SymDiff builds the data, filter and bias gradients. When the output
-// feeds a max pool only, so that grad is the pool's gradient op, the
-// filter (and bias) gradient is computed from the pooled gradient and the
-// pool's argmax, and the pool's full-size gradient is only computed if the
+// feeds a max pool only, so that grad is the pool's gradient op, and the
+// kernels say it pays (kernels.PooledFilterGradPays), the filter (and
+// bias) gradient is computed from the pooled gradient and the pool's
+// argmax, and the pool's full-size gradient is only computed if the
 // data gradient needs it (see poolGradOp).
 func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	grads := make(G.Nodes, 3)
 	var err error
 	pool, _ := grad.Op().(*poolGradOp)
-	if pool != nil && pool.pool.isMax {
+	if pool != nil && pool.pool.isMax && kernels.PooledFilterGradPays(op.s) {
 		pool.lazy = true
 	} else {
 		pool = nil

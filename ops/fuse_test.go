@@ -53,7 +53,11 @@ func TestConvPoolFusion(t *testing.T) {
 	}
 	for _, b := range append(cases,
 		build(8, 1, 28, 28, 10, 5, true, false, 2, ops.ConvOpts{StrideH: 2}),
-		build(8, 10, 12, 12, 20, 5, true, true, 2, ops.ConvOpts{StrideH: 2})) {
+		build(8, 10, 12, 12, 20, 5, true, true, 2, ops.ConvOpts{StrideH: 2}),
+		// Shapes whose filter gradient skips the pooled kernel (see
+		// kernels.PooledFilterGradPays): 3x3 and 1x1 over several channels.
+		build(4, 8, 10, 10, 6, 3, true, true, 2, ops.ConvOpts{StrideH: 2}),
+		build(4, 8, 10, 10, 7, 1, true, false, 2, ops.ConvOpts{StrideH: 2})) {
 		a, c := runBoth(t, b, ops.MeanSquaredError)
 		for i := range a {
 			scale := 0.0

@@ -50,71 +50,59 @@ func benchFamily(b *testing.B, flops float64, body func(b *testing.B)) {
 	}
 }
 
-func BenchmarkConv2DForward(b *testing.B) {
+// convClasses are the convolution shapes of BenchmarkConv, one or more per
+// class of layer in the benchmark suite (bench/suite.sh), at batch 128.
+var convClasses = []struct {
+	name string
+	s    ConvShape
+}{
+	{"recipe5x5/c1_28", benchConv1},
+	{"recipe5x5/c10_12", benchConv2},
+	{"valid3x3/c1_28", ConvShape{N: 128, C: 1, H: 28, W: 28, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, OH: 26, OW: 26}},
+	{"valid3x3/c32_26", ConvShape{N: 128, C: 32, H: 26, W: 26, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, OH: 24, OW: 24}},
+	{"same3x3/c16_28", ConvShape{N: 128, C: 16, H: 28, W: 28, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28}},
+	{"same3x3/c32_14", ConvShape{N: 128, C: 32, H: 14, W: 14, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 14, OW: 14}},
+	{"same3x3/c64_7", ConvShape{N: 128, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7}},
+	// Keras 'same' with stride 2 on an even input pads one cell after it.
+	{"stride2/c16_28", ConvShape{N: 128, C: 16, H: 28, W: 28, F: 32, KH: 3, KW: 3, SH: 2, SW: 2, OH: 14, OW: 14}},
+	{"stride2/c32_14", ConvShape{N: 128, C: 32, H: 14, W: 14, F: 64, KH: 3, KW: 3, SH: 2, SW: 2, OH: 7, OW: 7}},
+	{"pointwise/c32_28", ConvShape{N: 128, C: 32, H: 28, W: 28, F: 16, KH: 1, KW: 1, SH: 1, SW: 1, OH: 28, OW: 28}},
+	{"pointwise/c64_14", ConvShape{N: 128, C: 64, H: 14, W: 14, F: 32, KH: 1, KW: 1, SH: 1, SW: 1, OH: 14, OW: 14}},
+}
+
+// BenchmarkConv runs every pass of every shape of convClasses, as
+// BenchmarkConv/<class>/<shape>/<pass>/<asm|go>: the forward pass (fwd),
+// the data and filter gradients (data, filter) and the filter gradient
+// through a 2x2 max pool (pooled, from the pooled gradient and argmax; its
+// GFLOP/s are those of the filter pass it replaces).
+func BenchmarkConv(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
-	for _, tc := range []struct {
-		name string
-		s    ConvShape
-	}{{"conv1", benchConv1}, {"conv2", benchConv2}} {
+	for _, tc := range convClasses {
 		s := tc.s
 		x := randSlice(rng, s.N*s.C*s.H*s.W)
 		w := randSlice(rng, s.F*s.C*s.KH*s.KW)
 		bias := randSlice(rng, s.F)
 		y := make([]float32, s.N*s.F*s.OH*s.OW)
-		b.Run(tc.name, func(b *testing.B) {
-			benchFamily(b, convFlops(s), func(*testing.B) { Conv2DForward(s, x, w, bias, y) })
-		})
-	}
-}
-
-func BenchmarkConv2DBackwardData(b *testing.B) {
-	rng := rand.New(rand.NewSource(2))
-	s := benchConv2
-	w := randSlice(rng, s.F*s.C*s.KH*s.KW)
-	dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
-	dx := make([]float32, s.N*s.C*s.H*s.W)
-	b.Run("conv2", func(b *testing.B) {
-		benchFamily(b, convFlops(s), func(*testing.B) { Conv2DBackwardData(s, w, dy, dx) })
-	})
-}
-
-func BenchmarkConv2DBackwardFilter(b *testing.B) {
-	rng := rand.New(rand.NewSource(3))
-	for _, tc := range []struct {
-		name string
-		s    ConvShape
-	}{{"conv1", benchConv1}, {"conv2", benchConv2}} {
-		s := tc.s
-		x := randSlice(rng, s.N*s.C*s.H*s.W)
-		dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
-		dw := make([]float32, s.F*s.C*s.KH*s.KW)
-		db := make([]float32, s.F)
-		b.Run(tc.name, func(b *testing.B) {
-			benchFamily(b, convFlops(s), func(*testing.B) { Conv2DBackwardFilter(s, x, dy, dw, db) })
-		})
-	}
-}
-
-// BenchmarkConv2DBackwardFilterPooled is the filter gradient through the
-// recipe's pools with their fused ReLUs.
-func BenchmarkConv2DBackwardFilterPooled(b *testing.B) {
-	rng := rand.New(rand.NewSource(3))
-	for _, tc := range []struct {
-		name string
-		s    ConvShape
-		ps   PoolShape
-	}{{"conv1", benchConv1, benchPool1}, {"conv2", benchConv2, benchPool2}} {
-		s, ps := tc.s, tc.ps
-		x := randSlice(rng, s.N*s.C*s.H*s.W)
-		y := randSlice(rng, s.N*s.F*s.OH*s.OW)
+		dy := randSlice(rng, len(y))
+		dx := make([]float32, len(x))
+		dw, db := make([]float32, len(w)), make([]float32, s.F)
+		ps := PoolShape{N: s.N, C: s.F, H: s.OH, W: s.OW, KH: 2, KW: 2, SH: 2, SW: 2, OH: s.OH / 2, OW: s.OW / 2}
 		m := ps.N * ps.C * ps.OH * ps.OW
 		q, am, dq := make([]float32, m), make([]int32, m), randSlice(rng, m)
-		MaxPool2DReLUForward(ps, y, q, am)
-		dw := make([]float32, s.F*s.C*s.KH*s.KW)
-		db := make([]float32, s.F)
-		b.Run(tc.name, func(b *testing.B) {
-			benchFamily(b, 0, func(*testing.B) { Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, db) })
-		})
+		MaxPool2DReLUForward(ps, dy, q, am)
+		for _, pass := range []struct {
+			name string
+			run  func()
+		}{
+			{"fwd", func() { Conv2DForward(s, x, w, bias, y) }},
+			{"data", func() { Conv2DBackwardData(s, w, dy, dx) }},
+			{"filter", func() { Conv2DBackwardFilter(s, x, dy, dw, db) }},
+			{"pooled", func() { Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, db) }},
+		} {
+			b.Run(tc.name+"/"+pass.name, func(b *testing.B) {
+				benchFamily(b, convFlops(s), func(*testing.B) { pass.run() })
+			})
+		}
 	}
 }
 

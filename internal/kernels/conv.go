@@ -54,6 +54,18 @@ func checkWindows(h, w, kh, kw, sh, sw, padT, padL, oh, ow int) error {
 	return nil
 }
 
+// flat returns s itself, or, for a 1x1 convolution with unit strides and
+// no padding, the same convolution over images of one row of H*W pixels:
+// its chunks then run over whole planes, which are a multiple of 8 long
+// more often than their rows are.
+func (s ConvShape) flat() ConvShape {
+	if s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PadT == 0 && s.PadL == 0 && s.OH == s.H && s.OW == s.W {
+		s.W, s.OW = s.H*s.W, s.H*s.W
+		s.H, s.OH = 1, 1
+	}
+	return s
+}
+
 func (s ConvShape) mustValidate() {
 	if err := s.Validate(); err != nil {
 		panic(err)
@@ -76,20 +88,35 @@ func Conv2DForward(s ConvShape, x, w, b, y []float32) {
 
 func convForward(s ConvShape, x, w, b, y []float32) {
 	s.mustValidate()
+	s = s.flat()
 	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("x", x, s.N*chw)
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("y", y, s.N*fp)
-	p := newConvPlan(&s)
+	p := newConvPlanFwd(&s)
 	k2, ol := p.k2, p.outLen
-	wb := getBuf(s.F * k2)
+	// The filters in panels of mr; when F is not a multiple of mr (but at
+	// least mr), the last panel holds the last mr filters, overlapping
+	// the one before: its rows are computed twice, with the same results,
+	// so that every tile is stored in place.
+	fpad := (s.F + mr - 1) / mr * mr
+	overlap := s.F%mr != 0 && s.F > mr
 	ap := getBuf(packedASize(s.F, k2))
-	packA(false, s.F, k2, 1, p.weights(w, *wb), k2, *ap)
+	w2 := w // patch elements are in weight order
+	if overlap {
+		packA(false, fpad-mr, k2, 1, w2, k2, *ap)
+		packA(false, mr, k2, 1, w2[(s.F-mr)*k2:], k2, (*ap)[(fpad-mr)*k2:])
+	} else {
+		packA(false, s.F, k2, 1, w2, k2, *ap)
+	}
 	var bias []float32
 	if b != nil {
 		checkLen("b", b, s.F)
-		bias = make([]float32, (s.F+mr-1)/mr*mr)
+		bias = make([]float32, fpad)
 		copy(bias, b)
+		if overlap {
+			copy(bias[fpad-mr:], b[s.F-mr:])
+		}
 	}
 	coff := [mr]int32{0, int32(ol), int32(2 * ol), int32(3 * ol), int32(4 * ol)}
 	ParallelFor(s.N, func(lo, hi int) {
@@ -103,11 +130,15 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 			if p.owp != s.OW {
 				ys = *yb
 			}
-			for f0 := 0; f0 < s.F; f0 += mr {
-				at := (*ap)[f0*k2 : (f0+mr)*k2]
+			for i0 := 0; i0 < s.F; i0 += mr {
+				at := (*ap)[i0*k2 : (i0+mr)*k2]
 				var bt []float32
 				if bias != nil {
-					bt = bias[f0 : f0+mr]
+					bt = bias[i0 : i0+mr]
+				}
+				f0 := i0
+				if overlap {
+					f0 = min(i0, s.F-mr)
 				}
 				if rows := s.F - f0; rows >= mr {
 					// An odd last chunk is computed (and stored) twice.
@@ -131,7 +162,6 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 		putBuf(xb)
 	})
 	putBuf(ap)
-	putBuf(wb)
 }
 
 // Conv2DBackwardData computes dx, the gradient of the loss with respect to
@@ -144,34 +174,36 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 // a tile (same c and j, consecutive i) update different image rows.
 func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 	s.mustValidate()
+	s = s.flat()
 	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("dy", dy, s.N*fp)
 	checkLen("dx", dx, s.N*chw)
 	p := newConvPlan(&s)
 	k2, ol := p.k2, p.outLen
-	wb := getBuf(s.F * k2)
-	w2 := p.weights(w, *wb)
-	// A = W2ᵀ [k2 × F] with its rows permuted to (c2, j1, i) order, and
-	// the image offset of each of those rows.
+	// A = Wᵀ [k2 × F] with its rows permuted to (c, j, i) order, and the
+	// image offset of each of those rows.
 	kp := (k2 + mr - 1) / mr * mr
 	ap := getBuf(kp * s.F)
 	scat := make([]int32, kp)
 	r := 0
-	for c := 0; c < p.c2; c++ {
-		for j := 0; j < p.kw2; j++ {
+	for c := 0; c < s.C; c++ {
+		for j := 0; j < s.KW; j++ {
 			for i := 0; i < s.KH; i++ {
-				kk := (c*s.KH+i)*p.kw2 + j
+				kk := (c*s.KH+i)*s.KW + j
 				scat[r] = p.offK[kk]
 				panel := (*ap)[r/mr*mr*s.F:]
 				for f := 0; f < s.F; f++ {
-					panel[f*mr+r%mr] = w2[f*k2+kk]
+					panel[f*mr+r%mr] = w[f*k2+kk]
 				}
 				r++
 			}
 		}
 	}
+	// Padding rows have zero weights: they add zeros to the image
+	// gradient, at the offset of the panel's first row.
 	for ; r < kp; r++ {
+		scat[r] = scat[r/mr*mr]
 		panel := (*ap)[r/mr*mr*s.F:]
 		for f := 0; f < s.F; f++ {
 			panel[f*mr+r%mr] = 0
@@ -203,11 +235,11 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 				co := scat[k0 : k0+mr]
 				rows := min(mr, k2-k0)
 				t := 0
-				if rows == mr && full > 0 {
+				if full > 0 {
 					kernel(s.F, at, boff, dys, p.pos[:full], co, dxs, p.src[:full], nil, kAdd)
 					t = full
 				}
-				// Tiles with padding rows or a repeated chunk go through tmp.
+				// The tile of an odd last chunk goes through tmp.
 				for ; t < p.nch; t += 2 {
 					kernel(s.F, at, boff, dys, p.pos[t:t+2], tileOff[:], tmp[:], halves[:], nil, 0)
 					for r := 0; r < rows; r++ {
@@ -226,7 +258,6 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 		putBuf(dxb)
 	})
 	putBuf(ap)
-	putBuf(wb)
 }
 
 // add8 sets dst[l] += src[l] for l < 8.
@@ -247,11 +278,12 @@ const filterBlockBytes = 192 << 10
 // overwritten). The images are summed in groups that do not depend on
 // GOMAXPROCS (see parallelGroups), so neither does the result.
 //
-// Each group is swept in L2-sized blocks of images; per block, every 2×5
+// Each group is swept in L2-sized blocks of images; per block, every 4×3
 // tile of dW is one dot product over all the block's output positions,
 // reading the patches in place.
 func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	s.mustValidate()
+	s = s.flat()
 	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
 	checkLen("x", x, s.N*chw)
 	checkLen("dy", dy, s.N*fp)
@@ -261,26 +293,27 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	}
 	p := newConvPlan(&s)
 	k2, ol := p.k2, p.outLen
-	// Tiles cover Fp×Kp; the padding rows and columns repeat the last real
-	// ones and their results are dropped.
-	Fp, Kp := (s.F+dotRows-1)/dotRows*dotRows, (k2+dotCols-1)/dotCols*dotCols
+	// Tiles cover Kp columns: the padding columns repeat the last real one
+	// and their results are dropped.
+	Kp := (k2 + dotCols - 1) / dotCols * dotCols
 	offK := make([]int32, Kp)
 	for k := range offK {
 		offK[k] = p.offK[min(k, k2-1)]
 	}
+	ft := newFilterTiles(s.F, ol)
 	imgLen := chw
 	if !p.direct {
 		imgLen = p.imgLen
 	}
 	nb := max(1, filterBlockBytes/(4*(imgLen+s.F*ol)))
 	nw, _ := groups(s.N)
-	accLen := Fp*Kp + Fp
+	accLen := ft.rows*Kp + s.F
 	partp := getBuf(nw * accLen)
 	part := *partp
 	parallelGroups(s.N, func(wk, lo, hi int) {
 		acc := part[wk*accLen : (wk+1)*accLen]
 		clear(acc)
-		sums := acc[Fp*Kp:]
+		sums := acc[ft.rows*Kp:]
 		nb := min(nb, hi-lo)
 		xb := getBuf(nb * imgLen)
 		dyb := getBuf(nb * s.F * ol)
@@ -300,38 +333,76 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 				}
 				dys = *dyb
 			}
-			for f0 := 0; f0 < s.F; f0 += dotRows {
-				lda := ol
-				if f0+1 == s.F {
-					lda = 0 // odd F: the padding row repeats row f0
-				}
+			for _, t := range ft.tiles {
 				for k0 := 0; k0 < k2; k0 += dotCols {
-					var sm []float32
-					if k0 == 0 && db != nil {
-						sm = sums[f0 : f0+dotRows]
+					dot(n1-n0, dys[t.f0*ol:], t.lda, s.F*ol, p.src[:p.nch], xs, offK[k0:k0+dotCols], imgLen, acc[t.row*Kp+k0:], Kp)
+				}
+			}
+			if db != nil {
+				for n := 0; n < n1-n0; n++ {
+					for f := range sums {
+						sums[f] += sum(dys[(n*s.F+f)*ol : (n*s.F+f+1)*ol])
 					}
-					dot(n1-n0, dys[f0*ol:], lda, s.F*ol, p.src[:p.nch], xs, offK[k0:k0+dotCols], imgLen, acc[f0*Kp+k0:], Kp, sm)
 				}
 			}
 		}
 		putBuf(dyb)
 		putBuf(xb)
 	})
-	wb := getBuf(s.F * k2)
-	dw2 := dw
-	if s.SW != 1 {
-		dw2 = *wb
-	}
 	sumGroups(part, accLen, nw)
 	for f := 0; f < s.F; f++ {
-		copy(dw2[f*k2:(f+1)*k2], part[f*Kp:])
+		copy(dw[f*k2:(f+1)*k2], part[ft.rowOf(f)*Kp:])
 	}
 	if db != nil {
-		copy(db, part[Fp*Kp:Fp*Kp+s.F])
+		copy(db, part[ft.rows*Kp:ft.rows*Kp+s.F])
 	}
-	if s.SW != 1 {
-		p.unsplitFilter(dw2, dw)
-	}
-	putBuf(wb)
 	putBuf(partp)
+}
+
+// filterTiles lays the F filters out on the dotRows-row tiles of the
+// filter gradient: tile (f0, lda, row) sums the output-gradient rows f0,
+// f0+lda, ... (lda in planes of ol values) into the accumulator rows
+// row, row+1, ...
+type filterTiles struct {
+	tiles []filterTile
+	rows  int // accumulator rows
+	f     int
+}
+
+type filterTile struct{ f0, lda, row int }
+
+// newFilterTiles tiles f filters whose planes are ol apart: whole tiles,
+// then, if f is not a multiple of dotRows, one over the last dotRows
+// filters (overlapping the one before) into rows of its own; with fewer
+// than dotRows filters, one tile per filter reading it dotRows times.
+func newFilterTiles(f, ol int) filterTiles {
+	ft := filterTiles{f: f}
+	if f < dotRows {
+		for i := 0; i < f; i++ {
+			ft.tiles = append(ft.tiles, filterTile{i, 0, i * dotRows})
+		}
+		ft.rows = f * dotRows
+		return ft
+	}
+	for f0 := 0; f0+dotRows <= f; f0 += dotRows {
+		ft.tiles = append(ft.tiles, filterTile{f0, ol, f0})
+	}
+	ft.rows = f / dotRows * dotRows
+	if f%dotRows != 0 {
+		ft.tiles = append(ft.tiles, filterTile{f - dotRows, ol, ft.rows})
+		ft.rows += dotRows
+	}
+	return ft
+}
+
+// rowOf returns the accumulator row that holds filter i.
+func (ft filterTiles) rowOf(i int) int {
+	switch {
+	case ft.f < dotRows:
+		return i * dotRows
+	case i < ft.f/dotRows*dotRows:
+		return i
+	default:
+		return ft.rows - dotRows + i - (ft.f - dotRows)
+	}
 }

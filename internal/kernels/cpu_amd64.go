@@ -14,10 +14,15 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func gemm5x16(k int, a *float32, boff *int32, b *float32, bsrc *int32, coff *int32, c *float32, csrc *int32, ntiles int, bias *float32, flags int)
 
-// dot2x5 is the assembly form of dotGo (src has nch entries).
+// dot4x3 is the assembly form of dotGo (src has nch entries).
 //
 //go:noescape
-func dot2x5(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32, boff *int32, bimg int, c *float32, ldc int, sums *float32)
+func dot4x3(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32, boff *int32, bimg int, c *float32, ldc int)
+
+// sum8 returns the sum of x[:8*n8] (n8 >= 1), in the order of sumGo.
+//
+//go:noescape
+func sum8(x *float32, n8 int) float32
 
 // hasAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
 var hasAsm = detectAVX2FMA()
@@ -68,21 +73,24 @@ func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff
 	gemm5x16(k, &a[0], &boff[0], &b[0], &bsrc[0], &coff[0], &c[0], &csrc[0], nt, bp, flags)
 }
 
-// dotAsm runs dot2x5 (see kernelAsm for the bounds checks).
-func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
+// dotAsm runs dot4x3 (see kernelAsm for the bounds checks).
+func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int) {
 	if nimg <= 0 || len(src) == 0 {
 		return
 	}
-	_ = a[(nimg-1)*aimg+lda+8*len(src)-1]
+	_ = a[(nimg-1)*aimg+(dotRows-1)*lda+8*len(src)-1]
 	_ = boff[dotCols-1]
 	_ = b[(nimg-1)*bimg+int(boff[0])+int(src[0])+7]
-	_ = c[ldc+dotCols-1]
-	var sp *float32
-	if sums != nil {
-		_ = sums[dotRows-1]
-		sp = &sums[0]
+	_ = c[(dotRows-1)*ldc+dotCols-1]
+	dot4x3(nimg, &a[0], lda, aimg, &src[0], len(src), &b[0], &boff[0], bimg, &c[0], ldc)
+}
+
+// sumAsm returns the sum of x (len(x) a multiple of 8) with sum8.
+func sumAsm(x []float32) float32 {
+	if len(x) < 8 {
+		return 0
 	}
-	dot2x5(nimg, &a[0], lda, aimg, &src[0], len(src), &b[0], &boff[0], bimg, &c[0], ldc, sp)
+	return sum8(&x[0], len(x)/8)
 }
 
 //go:noescape
@@ -136,3 +144,83 @@ func poolDot10(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc
 //
 //go:noescape
 func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, np int, list *float32, cnt *int32)
+
+// deintRows8/4 and intRows8/4 are the assembly forms of deinterleaveRows
+// and interleaveRows, with blocks of 8 or 4 pairs.
+//
+//go:noescape
+func deintRows8(src *float32, spitch int, d0, d1 *float32, dpitch, rows, n, u0, width int)
+
+//go:noescape
+func deintRows4(src *float32, spitch int, d0, d1 *float32, dpitch, rows, n, u0, width int)
+
+//go:noescape
+func intRows8(s0, s1 *float32, spitch int, dst *float32, dpitch, rows, n int)
+
+//go:noescape
+func intRows4(s0, s1 *float32, spitch int, dst *float32, dpitch, rows, n int)
+
+// deinterleaveRowsAsm runs deintRows8 or deintRows4 if the shape suits
+// one (see deinterleaveRows) and reports whether it did.
+func deinterleaveRowsAsm(src []float32, spitch int, d0, d1 []float32, dpitch, rows, n, u0, width int) bool {
+	z := 8
+	if n < 8 || width < 8 || u0 > 8 || width-u0-n > 8 {
+		z = 4
+	}
+	if rows <= 0 || n < z || width < z || u0 > z || width-u0-n > z || u0+n > width {
+		return false
+	}
+	_ = src[(rows-1)*spitch+2*n-1]
+	_, _ = d0[(rows-1)*dpitch+width-1], d1[(rows-1)*dpitch+width-1]
+	if z == 8 {
+		deintRows8(&src[0], spitch, &d0[0], &d1[0], dpitch, rows, n, u0, width)
+	} else {
+		deintRows4(&src[0], spitch, &d0[0], &d1[0], dpitch, rows, n, u0, width)
+	}
+	return true
+}
+
+// interleaveRowsAsm runs intRows8 or intRows4 if n >= 4 and reports
+// whether it did.
+func interleaveRowsAsm(s0, s1 []float32, spitch int, dst []float32, dpitch, rows, n int) bool {
+	if rows <= 0 || n < 4 {
+		return false
+	}
+	_, _ = s0[(rows-1)*spitch+n-1], s1[(rows-1)*spitch+n-1]
+	_ = dst[(rows-1)*dpitch+2*n-1]
+	if n >= 8 {
+		intRows8(&s0[0], &s1[0], spitch, &dst[0], dpitch, rows, n)
+	} else {
+		intRows4(&s0[0], &s1[0], spitch, &dst[0], dpitch, rows, n)
+	}
+	return true
+}
+
+// copyRows is the assembly form of copyRowsGo (rows >= 1 and the limits
+// documented with it in the assembly).
+//
+//go:noescape
+func copyRows(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
+
+//go:noescape
+func copyRows4(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
+
+// copyRowsAsm runs copyRows, or copyRows4 for shorter rows, if the shape
+// suits one of them and reports whether it did.
+func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left, width int) bool {
+	if rows <= 0 || left+n > width {
+		return false
+	}
+	fn := copyRows
+	switch {
+	case n >= 8 && width >= 8 && left <= 8 && left+n >= width-8:
+	case n >= 4 && width >= 4 && left <= 4 && left+n >= width-4:
+		fn = copyRows4
+	default:
+		return false
+	}
+	_ = dst[(rows-1)*dpitch+width-1]
+	_ = src[(rows-1)*spitch+n-1]
+	fn(&dst[0], dpitch, &src[0], spitch, rows, n, left, width)
+	return true
+}

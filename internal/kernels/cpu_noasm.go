@@ -9,9 +9,11 @@ func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff
 	kernelGo(k, a, boff, b, bsrc, coff, c, csrc, bias, flags)
 }
 
-func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
-	dotGo(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc, sums)
+func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int) {
+	dotGo(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc)
 }
+
+func sumAsm(x []float32) float32 { return sumGo(x) }
 
 // The assembly entry points are never called in this build (useAsm is
 // false); these stand-ins only let the shared code compile.
@@ -38,4 +40,16 @@ func poolDot10(nf int, cnt *int32, list *float32, x *float32, wrow, wch int, acc
 
 func poolList(nf, npo int, dq *float32, am *int32, amoff, amf int, src *int32, np int, list *float32, cnt *int32) {
 	panic("kernels: no assembly")
+}
+
+func deinterleaveRowsAsm(src []float32, spitch int, d0, d1 []float32, dpitch, rows, n, u0, width int) bool {
+	return false
+}
+
+func interleaveRowsAsm(s0, s1 []float32, spitch int, dst []float32, dpitch, rows, n int) bool {
+	return false
+}
+
+func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left, width int) bool {
+	return false
 }

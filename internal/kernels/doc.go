@@ -13,27 +13,34 @@
 // Convolutions read their input in place ("implicit im2col", see
 // convPlan): output rows are cut into chunks of 8 positions, and a patch
 // row of eight windows is one unaligned 8-float load at a fixed offset from
-// the chunk. Shapes that do not fit that mould directly (padding, a column
-// stride, rows that are not a multiple of 8) are first copied into a
-// prepared image (zero padded, columns split into stride phases); the
-// recipe's layers need no copy.
+// the chunk. Patch elements are taken in weight order (c, i, j), so the
+// weights and filter gradients need no reordering. Shapes that do not fit
+// that mould directly (padding, a column stride) are first copied into a
+// prepared image (zero padded, columns split into stride phases) by
+// vectorized row copies (copyRows, and deintRows/intRows for stride 2);
+// the recipe's layers need no copy. A 1x1 convolution with unit strides
+// runs over whole planes as single rows.
 //
 //   - Forward: a register-blocked micro-kernel computes 5 filters × 16
 //     positions (two chunks) per tile from a packed weight panel, with the
-//     bias (and optionally a ReLU) in its epilogue, writing NCHW output.
+//     bias in its epilogue, writing NCHW output in place: the last chunk
+//     of an output row overlaps the one before, and when the filter count
+//     is not a multiple of 5 the last panel overlaps the one before (the
+//     overlapped values are computed twice, identically).
 //   - Backward data: the same micro-kernel computes Wᵀ·dy tiles and adds
 //     them straight into dx at the patch offsets (col2im fused into the
 //     epilogue), with the patch rows ordered so that a tile's rows update
 //     different image rows.
-//   - Backward filter: a 2×5 dot-product kernel sums over all the output
-//     positions of an L2-sized block of images before reducing, reading
-//     dy and the patches in place; the bias gradient comes out of the same
-//     pass.
+//   - Backward filter: a 4×3 dot-product kernel (4 filters × 3 patch
+//     elements) sums over all the output positions of an L2-sized block of
+//     images before reducing, reading dy and the patches in place; the
+//     bias gradient is an 8-lane sum of dy.
 //   - Backward filter through a max pool (Conv2DBackwardFilterPooled): when
 //     the convolution's output only feeds a max pool, dy is zero except at
 //     the pool's argmax, so each pooled window adds its gradient times one
 //     input patch; dy is never formed and the work is proportional to the
-//     pooled size.
+//     pooled size. It pays for kernels of 5x5 and more, or one input
+//     channel (PooledFilterGradPays); the ops package asks.
 //
 // # Pooling
 //
@@ -55,11 +62,12 @@
 // share one 5×16 micro-kernel whose B rows and C rows are addressed through
 // offset tables, so that the same code serves packed panels, images read in
 // place and scattered gradient updates. On amd64 CPUs with AVX2 and FMA the
-// micro-kernel, the dot-product and pooled-gradient kernels, ReLU and the
-// 2×2 max pool are written in Go assembly; elsewhere, or when the package
-// is built with the "noasm" tag, portable pure-Go code is used. The choice
-// is made once at start-up by a CPUID/XGETBV check (the unexported
-// variable useAsm, which the tests flip to cover both paths).
+// micro-kernel, the dot-product and pooled-gradient kernels, the copies of
+// prepared images, ReLU and the 2×2 max pool are written in Go assembly;
+// elsewhere, or when the package is built with the "noasm" tag, portable
+// pure-Go code is used. The choice is made once at start-up by a
+// CPUID/XGETBV check (the unexported variable useAsm, which the tests flip
+// to cover both paths; Path names it). There is no AVX-512 path.
 //
 // Results do not depend on GOMAXPROCS: the filter gradients sum the images
 // of a batch in groups fixed by the batch size alone and add the groups'

@@ -96,54 +96,69 @@ func kernelGo(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff 
 
 // dotRows and dotCols are the tile size of the dot-product kernel.
 const (
-	dotRows = 2
-	dotCols = 5
+	dotRows = 4
+	dotCols = 3
 )
 
-// dot computes, for r < 2 and j < 5,
+// dot computes, for r < 4 and j < 3,
 //
 //	C[r*ldc+j] += Σ_{n<nimg, t<nch} Σ_{l<8} A_r(n,t)[l] · B_j(n,t)[l]
 //
 // where A_r(n,t) starts at a[n*aimg + r*lda + 8t] and B_j(n,t) at
-// b[n*bimg + boff[j] + src[t]]; if sums is not nil, sums[r] also gets the
-// sum of all A_r elements. It is the kernel of the convolution filter
+// b[n*bimg + boff[j] + src[t]]. It is the kernel of the convolution filter
 // gradient (A = output gradient rows, B = image patches read in place):
 // both operands are contiguous along the summed dimension, and the sum
-// runs over all chunks of a block of images before the one horizontal
-// reduction.
-func dot(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
+// runs over all chunks of a block of images in eight lanes before the one
+// horizontal reduction, ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)).
+func dot(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int) {
 	if useAsm {
-		dotAsm(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc, sums)
+		dotAsm(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc)
 		return
 	}
-	dotGo(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc, sums)
+	dotGo(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc)
 }
 
 // dotGo is the portable dot-product kernel.
-func dotGo(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int, sums []float32) {
+func dotGo(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int) {
 	for r := 0; r < dotRows; r++ {
-		var s float32
 		for j := 0; j < dotCols; j++ {
-			var acc float32
+			var acc [8]float32
 			for n := 0; n < nimg; n++ {
 				ar := a[n*aimg+r*lda:]
 				bj := b[n*bimg+int(boff[j]):]
 				for t, o := range src {
 					av := (*[8]float32)(ar[8*t : 8*t+8])
 					bv := (*[8]float32)(bj[o : o+8])
-					acc += av[0]*bv[0] + av[1]*bv[1] + av[2]*bv[2] + av[3]*bv[3] +
-						av[4]*bv[4] + av[5]*bv[5] + av[6]*bv[6] + av[7]*bv[7]
-					if j == 0 && sums != nil {
-						s += av[0] + av[1] + av[2] + av[3] + av[4] + av[5] + av[6] + av[7]
+					for l := range acc {
+						acc[l] += av[l] * bv[l]
 					}
 				}
 			}
-			c[r*ldc+j] += acc
-		}
-		if sums != nil {
-			sums[r] += s
+			c[r*ldc+j] += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 		}
 	}
+}
+
+// sum returns the sum of x, whose length is a multiple of 8, summed in
+// eight lanes.
+func sum(x []float32) float32 {
+	if useAsm {
+		return sumAsm(x)
+	}
+	return sumGo(x)
+}
+
+// sumGo is the portable form of sum: lanes l < 8 sum x[8i+l], and the lane
+// sums are added as ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)).
+func sumGo(x []float32) float32 {
+	var acc [8]float32
+	for i := 0; i+8 <= len(x); i += 8 {
+		v := (*[8]float32)(x[i : i+8])
+		for l := range acc {
+			acc[l] += v[l]
+		}
+	}
+	return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
 
 // packedASize is the length of a packed A of m rows and depth k.
@@ -444,4 +459,14 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 		}
 		Sgemm(transA, transB, m, c1-c0, k, 1, a, lda, bs, ldb, 0, c[c0:], ldc)
 	})
+}
+
+// Path names the kernels this process runs: "AVX2+FMA" when the assembly
+// micro-kernels are in use, "pure Go" otherwise (a CPU without AVX2 and
+// FMA, another architecture, or a build with the "noasm" tag).
+func Path() string {
+	if useAsm {
+		return "AVX2+FMA"
+	}
+	return "pure Go"
 }

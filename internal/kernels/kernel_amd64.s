@@ -159,43 +159,36 @@ next:
 	VZEROUPPER
 	RET
 
-// DOTSTEP(bp, ya, yb) multiplies the B row at bp (chunk R13) into the
-// accumulators ya (A row 0, Y10) and yb (A row 1, Y11).
-#define DOTSTEP(bp, ya, yb) \
-	VMOVUPS (bp)(R13*4), Y12; \
-	VFMADD231PS Y12, Y10, ya; \
-	VFMADD231PS Y12, Y11, yb
+// DOTROW(off, y0, y1, y2) loads A row r (at DX+off) into Y15 and adds its
+// products with the three B vectors Y12..Y14 to the accumulators y0..y2.
+#define DOTROW(off, y0, y1, y2) \
+	VMOVUPS off, Y15; \
+	VFMADD231PS Y12, Y15, y0; \
+	VFMADD231PS Y13, Y15, y1; \
+	VFMADD231PS Y14, Y15, y2
 
-// ROWSUM adds the five accumulators y0..y4 of one C row to C at DI.
-#define ROWSUM(y0, y1, y2, y3, y4, x0, x4) \
+// ROWSUM3(y0, y1, y2, x0) adds the lane sums of y0, y1, y2 (lanes summed
+// as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))) to the three floats at R10; x0
+// is the low half of y0.
+#define ROWSUM3(y0, y1, y2, x0) \
 	VHADDPS y1, y0, y0; \
-	VHADDPS y3, y2, y2; \
+	VHADDPS y2, y2, y2; \
 	VHADDPS y2, y0, y0; \
-	VEXTRACTF128 $1, y0, X12; \
-	VADDPS X12, x0, x0; \
-	VADDPS (DI), x0, x0; \
-	VMOVUPS x0, (DI); \
-	VEXTRACTF128 $1, y4, X12; \
-	VADDPS X12, x4, x4; \
-	VHADDPS x4, x4, x4; \
-	VHADDPS x4, x4, x4; \
-	VADDSS 16(DI), x4, x4; \
-	VMOVSS x4, 16(DI)
+	VEXTRACTF128 $1, y0, X15; \
+	VADDPS X15, x0, x0; \
+	VMOVSD (R10), X14; \
+	VADDPS X14, x0, X14; \
+	VMOVSD X14, (R10); \
+	VMOVHLPS x0, x0, X13; \
+	VADDSS 8(R10), X13, X13; \
+	VMOVSS X13, 8(R10)
 
-// HSUM adds the eight lanes of y (low half x) to the float at (R8).
-#define HSUM(y, x) \
-	VEXTRACTF128 $1, y, X12; \
-	VADDPS X12, x, x; \
-	VHADDPS x, x, x; \
-	VHADDPS x, x, x; \
-	VADDSS (R8), x, x; \
-	VMOVSS x, (R8)
-
-// func dot2x5(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32, boff *int32, bimg int, c *float32, ldc int, sums *float32)
-// See dotGo. nimg, nch >= 1; sums may be nil.
-TEXT ·dot2x5(SB), NOSPLIT, $0-96
+// func dot4x3(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32, boff *int32, bimg int, c *float32, ldc int)
+// See dotGo. nimg, nch >= 1.
+TEXT ·dot4x3(SB), NOSPLIT, $0-88
 	MOVQ lda+16(FP), DI
 	SHLQ $2, DI
+	LEAQ (DI)(DI*2), R15
 	MOVQ a+8(FP), AX
 	MOVQ b+48(FP), SI
 	MOVQ nimg+0(FP), R14
@@ -209,10 +202,10 @@ TEXT ·dot2x5(SB), NOSPLIT, $0-96
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
 
-image:
+dimage:
 	MOVQ boff+56(FP), DX
 	MOVLQSX 0(DX), BX
 	LEAQ (SI)(BX*4), BX
@@ -220,50 +213,64 @@ image:
 	LEAQ (SI)(R8*4), R8
 	MOVLQSX 8(DX), R9
 	LEAQ (SI)(R9*4), R9
-	MOVLQSX 12(DX), R10
-	LEAQ (SI)(R10*4), R10
-	MOVLQSX 16(DX), R11
-	LEAQ (SI)(R11*4), R11
 	MOVQ src+32(FP), R12
 	MOVQ nch+40(FP), CX
 	MOVQ AX, DX
 
-chunk:
+dchunk:
 	MOVLQSX (R12), R13
 	ADDQ $4, R12
-	VMOVUPS (DX), Y10
-	VMOVUPS (DX)(DI*1), Y11
-	DOTSTEP(BX, Y0, Y5)
-	DOTSTEP(R8, Y1, Y6)
-	DOTSTEP(R9, Y2, Y7)
-	DOTSTEP(R10, Y3, Y8)
-	DOTSTEP(R11, Y4, Y9)
-	VADDPS Y10, Y13, Y13
-	VADDPS Y11, Y14, Y14
+	VMOVUPS (BX)(R13*4), Y12
+	VMOVUPS (R8)(R13*4), Y13
+	VMOVUPS (R9)(R13*4), Y14
+	DOTROW((DX), Y0, Y1, Y2)
+	DOTROW((DX)(DI*1), Y3, Y4, Y5)
+	DOTROW((DX)(DI*2), Y6, Y7, Y8)
+	DOTROW((DX)(R15*1), Y9, Y10, Y11)
 	ADDQ $32, DX
 	DECQ CX
-	JNZ chunk
+	JNZ dchunk
 
 	MOVQ aimg+24(FP), R13
 	LEAQ (AX)(R13*4), AX
 	MOVQ bimg+64(FP), R13
 	LEAQ (SI)(R13*4), SI
 	DECQ R14
-	JNZ image
+	JNZ dimage
 
-	MOVQ c+72(FP), DI
-	ROWSUM(Y0, Y1, Y2, Y3, Y4, X0, X4)
+	MOVQ c+72(FP), R10
 	MOVQ ldc+80(FP), DX
-	LEAQ (DI)(DX*4), DI
-	ROWSUM(Y5, Y6, Y7, Y8, Y9, X5, X9)
-	MOVQ sums+88(FP), R8
-	TESTQ R8, R8
-	JEQ done
-	HSUM(Y13, X13)
-	ADDQ $4, R8
-	HSUM(Y14, X14)
+	SHLQ $2, DX
+	ROWSUM3(Y0, Y1, Y2, X0)
+	ADDQ DX, R10
+	ROWSUM3(Y3, Y4, Y5, X3)
+	ADDQ DX, R10
+	ROWSUM3(Y6, Y7, Y8, X6)
+	ADDQ DX, R10
+	ROWSUM3(Y9, Y10, Y11, X9)
+	VZEROUPPER
+	RET
 
-done:
+// func sum8(x *float32, n8 int) float32
+// The sum of x[i] for i < 8*n8 (n8 >= 1): eight lane sums, added as
+// ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)).
+TEXT ·sum8(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n8+8(FP), CX
+	VXORPS Y0, Y0, Y0
+
+sumloop:
+	VADDPS (SI), Y0, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JNZ sumloop
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+16(FP)
 	VZEROUPPER
 	RET
 
@@ -626,3 +633,208 @@ listwindow:
 	DECQ CX
 	JNZ listfilter
 	RET
+
+// func copyRows(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
+// For r < rows, row r of dst (width floats at dst + r*dpitch) gets the n
+// floats of row r of src (at src + r*spitch) at [left, left+n) and zeros
+// elsewhere: it is first cleared in [0, 8) and [width-8, width), so n >= 8,
+// width >= 8, left <= 8 and left+n >= width-8. Blocks of 8 floats; the
+// last overlaps the one before.
+TEXT ·copyRows(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dpitch+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ spitch+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R13
+	SHLQ $2, R13
+	SUBQ $32, R13                 // byte offset of the last block
+	MOVQ left+48(FP), R11
+	SHLQ $2, R11
+	MOVQ width+56(FP), R12
+	SHLQ $2, R12
+	SUBQ $32, R12                 // byte offset of the last 8 floats of a row
+	VXORPS Y0, Y0, Y0
+
+crow:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y0, (DI)(R12*1)
+	LEAQ (DI)(R11*1), DX
+	XORQ AX, AX
+
+cblock:
+	CMPQ AX, R13
+	JGE clast
+	VMOVUPS (SI)(AX*1), Y1
+	VMOVUPS Y1, (DX)(AX*1)
+	ADDQ $32, AX
+	JMP cblock
+
+clast:
+	VMOVUPS (SI)(R13*1), Y1
+	VMOVUPS Y1, (DX)(R13*1)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ crow
+	VZEROUPPER
+	RET
+
+// func copyRows4(dst *float32, dpitch int, src *float32, spitch int, rows, n, left, width int)
+// copyRows with blocks of 4 floats: n >= 4, width >= 4, left <= 4 and
+// left+n >= width-4.
+TEXT ·copyRows4(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dpitch+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ spitch+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R13
+	SHLQ $2, R13
+	SUBQ $16, R13
+	MOVQ left+48(FP), R11
+	SHLQ $2, R11
+	MOVQ width+56(FP), R12
+	SHLQ $2, R12
+	SUBQ $16, R12
+	VXORPS X0, X0, X0
+
+c4row:
+	VMOVUPS X0, (DI)
+	VMOVUPS X0, (DI)(R12*1)
+	LEAQ (DI)(R11*1), DX
+	XORQ AX, AX
+
+c4block:
+	CMPQ AX, R13
+	JGE c4last
+	VMOVUPS (SI)(AX*1), X1
+	VMOVUPS X1, (DX)(AX*1)
+	ADDQ $16, AX
+	JMP c4block
+
+c4last:
+	VMOVUPS (SI)(R13*1), X1
+	VMOVUPS X1, (DX)(R13*1)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ c4row
+	RET
+
+// DEINTROWS(name, z, zb, registers, shuffle) defines (zb = 4z bytes)
+// name(src *float32, spitch int, d0, d1 *float32, dpitch, rows, n, u0, width int):
+// for r < rows, with s = src + r*spitch and e0, e1 = d0, d1 + r*dpitch:
+// e0 and e1 are cleared in [0, z) and [width-z, width), then
+// e0[u0+k] = s[2k] and e1[u0+k] = s[2k+1] for k < n, in blocks of z
+// pairs, the last overlapping the one before. n >= z, width >= z.
+#define DEINTROWS(name, z, zb, V0, V1, V2, V3, shuf) \
+TEXT name(SB), NOSPLIT, $0-72; \
+	MOVQ src+0(FP), SI; \
+	MOVQ spitch+8(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ d0+16(FP), DI; \
+	MOVQ d1+24(FP), DX; \
+	MOVQ dpitch+32(FP), R9; \
+	SHLQ $2, R9; \
+	MOVQ rows+40(FP), R10; \
+	MOVQ n+48(FP), CX; \
+	MOVQ CX, BX; \
+	SUBQ $z, BX; \
+	MOVQ u0+56(FP), R11; \
+	SHLQ $2, R11; \
+	MOVQ width+64(FP), R12; \
+	SUBQ $z, R12; \
+	SHLQ $2, R12; \
+	VXORPS V3, V3, V3; \
+drow: \
+	VMOVUPS V3, (DI); \
+	VMOVUPS V3, (DI)(R12*1); \
+	VMOVUPS V3, (DX); \
+	VMOVUPS V3, (DX)(R12*1); \
+	LEAQ (DI)(R11*1), R13; \
+	LEAQ (DX)(R11*1), R14; \
+	XORQ AX, AX; \
+dnext: \
+	CMPQ AX, BX; \
+	JLE dblock; \
+	CMPQ AX, CX; \
+	JGE ddone; \
+	MOVQ BX, AX; \
+dblock: \
+	VMOVUPS (SI)(AX*8), V0; \
+	VMOVUPS zb(SI)(AX*8), V1; \
+	VSHUFPS $0x88, V1, V0, V2; \
+	VSHUFPS $0xdd, V1, V0, V0; \
+	shuf; \
+	VMOVUPS V2, (R13)(AX*4); \
+	VMOVUPS V0, (R14)(AX*4); \
+	ADDQ $z, AX; \
+	JMP dnext; \
+ddone: \
+	ADDQ R8, SI; \
+	ADDQ R9, DI; \
+	ADDQ R9, DX; \
+	DECQ R10; \
+	JNZ drow; \
+	VZEROUPPER; \
+	RET
+
+#define PERM8 VPERMPD $0xd8, Y2, Y2; VPERMPD $0xd8, Y0, Y0
+
+DEINTROWS(·deintRows8, 8, 32, Y0, Y1, Y2, Y3, PERM8)
+DEINTROWS(·deintRows4, 4, 16, X0, X1, X2, X3, NONE)
+
+// INTROWS(name, z, zb, registers, join) defines
+// name(s0, s1 *float32, spitch int, dst *float32, dpitch, rows, n int):
+// for r < rows, with e = dst + r*dpitch and a, b = s0, s1 + r*spitch:
+// e[2k] = a[k] and e[2k+1] = b[k] for k < n, in blocks of z pairs, the
+// last overlapping the one before. n >= z.
+#define INTROWS(name, z, zb, V0, V1, V2, V3, join) \
+TEXT name(SB), NOSPLIT, $0-56; \
+	MOVQ s0+0(FP), SI; \
+	MOVQ s1+8(FP), DX; \
+	MOVQ spitch+16(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ dst+24(FP), DI; \
+	MOVQ dpitch+32(FP), R9; \
+	SHLQ $2, R9; \
+	MOVQ rows+40(FP), R10; \
+	MOVQ n+48(FP), CX; \
+	MOVQ CX, BX; \
+	SUBQ $z, BX; \
+irow: \
+	XORQ AX, AX; \
+inext: \
+	CMPQ AX, BX; \
+	JLE iblock; \
+	CMPQ AX, CX; \
+	JGE idone; \
+	MOVQ BX, AX; \
+iblock: \
+	VMOVUPS (SI)(AX*4), V0; \
+	VMOVUPS (DX)(AX*4), V1; \
+	VUNPCKLPS V1, V0, V2; \
+	VUNPCKHPS V1, V0, V3; \
+	join; \
+	VMOVUPS V2, (DI)(AX*8); \
+	VMOVUPS V3, zb(DI)(AX*8); \
+	ADDQ $z, AX; \
+	JMP inext; \
+idone: \
+	ADDQ R8, SI; \
+	ADDQ R8, DX; \
+	ADDQ R9, DI; \
+	DECQ R10; \
+	JNZ irow; \
+	VZEROUPPER; \
+	RET
+
+#define JOIN8 VPERM2F128 $0x20, Y3, Y2, Y0; VPERM2F128 $0x31, Y3, Y2, Y3; VMOVAPS Y0, Y2
+
+INTROWS(·intRows8, 8, 32, Y0, Y1, Y2, Y3, JOIN8)
+INTROWS(·intRows4, 4, 16, X0, X1, X2, X3, NONE)

@@ -108,6 +108,23 @@ var convShapes = []ConvShape{
 	{N: 1, C: 24, H: 33, W: 35, F: 6, KH: 3, KW: 3, SH: 2, SW: 1, PadT: 1, PadL: 0, OH: 17, OW: 33},
 	// More images than a worker chunk, odd batch.
 	{N: 7, C: 2, H: 5, W: 6, F: 3, KH: 2, KW: 3, SH: 1, SW: 2, PadT: 1, PadL: 2, OH: 5, OW: 4},
+	// The layer classes of the benchmark suite, with channel counts that
+	// are not multiples of the tiles: 3x3 'same'; stride-2 'same' on an
+	// even input (padding after it only) and on an odd one; 1x1; 3x3
+	// valid with rows of a whole number of chunks.
+	{N: 2, C: 16, H: 28, W: 28, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28},
+	{N: 1, C: 13, H: 14, W: 14, F: 12, KH: 3, KW: 3, SH: 2, SW: 2, OH: 7, OW: 7},
+	{N: 2, C: 3, H: 15, W: 15, F: 8, KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadL: 1, OH: 8, OW: 8},
+	{N: 3, C: 7, H: 14, W: 14, F: 17, KH: 1, KW: 1, SH: 1, SW: 1, OH: 14, OW: 14},
+	{N: 1, C: 5, H: 4, W: 6, F: 6, KH: 1, KW: 1, SH: 1, SW: 1, OH: 4, OW: 6}, // planes of 3 chunks
+	{N: 1, C: 9, H: 26, W: 26, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, OH: 24, OW: 24},
+	// Stride 2 over rows of 8 and more column pairs (the vector
+	// deinterleave): 'same' on an even and an odd width, and trailing
+	// columns that no window reads.
+	{N: 1, C: 4, H: 28, W: 28, F: 6, KH: 3, KW: 3, SH: 2, SW: 2, OH: 14, OW: 14},
+	{N: 2, C: 3, H: 9, W: 37, F: 5, KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadL: 1, OH: 5, OW: 19},
+	{N: 1, C: 2, H: 6, W: 40, F: 3, KH: 2, KW: 3, SH: 2, SW: 2, OH: 3, OW: 8},
+	{N: 1, C: 2, H: 5, W: 23, F: 4, KH: 3, KW: 4, SH: 1, SW: 2, PadT: 1, PadL: 3, OH: 5, OW: 12},
 }
 
 func TestConv(t *testing.T) {
@@ -143,6 +160,50 @@ func TestConv(t *testing.T) {
 				checkClose(t, "db", db, wdb, tol)
 				Conv2DBackwardFilter(s, x, dy, dw, nil)
 				checkClose(t, "dw(nodb)", dw, wdw, tol)
+			})
+		}
+	})
+}
+
+// poisonScratch fills the scratch pool with NaN buffers, so that a kernel
+// that reads scratch memory it has not written gives NaNs.
+func poisonScratch() {
+	for range 8 {
+		b := make([]float32, 1<<18)
+		for i := range b {
+			b[i] = float32(math.NaN())
+		}
+		putBuf(&b)
+	}
+}
+
+// TestConvScratchNaN checks that no convolution pass reads scratch memory
+// it has not written (prepared images, padded planes): with NaNs in every
+// recycled buffer, the results still match the reference.
+func TestConvScratchNaN(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one pool shard
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(12))
+		for _, s := range convShapes {
+			t.Run(s.String(), func(t *testing.T) {
+				x := randSlice(rng, s.N*s.C*s.H*s.W)
+				w := randSlice(rng, s.F*s.C*s.KH*s.KW)
+				dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+				x64, w64, dy64 := to64(x), to64(w), to64(dy)
+				y := make([]float32, len(dy))
+				poisonScratch()
+				Conv2DForward(s, x, w, nil, y)
+				checkClose(t, "y", y, naiveConvForward(s, x64, w64, nil), tol)
+				dx := make([]float32, len(x))
+				poisonScratch()
+				Conv2DBackwardData(s, w, dy, dx)
+				checkClose(t, "dx", dx, naiveConvBackwardData(s, w64, dy64), tol)
+				dw, db := make([]float32, len(w)), make([]float32, s.F)
+				poisonScratch()
+				Conv2DBackwardFilter(s, x, dy, dw, db)
+				wdw, wdb := naiveConvBackwardFilter(s, x64, dy64)
+				checkClose(t, "dw", dw, wdw, tol)
+				checkClose(t, "db", db, wdb, tol)
 			})
 		}
 	})
@@ -203,12 +264,28 @@ func TestBitIdenticalAnyGOMAXPROCS(t *testing.T) {
 	for _, sz := range mms {
 		ab = append(ab, [2][]float32{randSlice(rng, sz.m*sz.k), randSlice(rng, sz.k*sz.n)})
 	}
+	// Filter gradients of a padded stride-2 conv with fewer filters than
+	// a tile and of a 'same' conv with a partial last tile.
+	convs := []ConvShape{
+		{N: 19, C: 5, H: 14, W: 14, F: 3, KH: 3, KW: 3, SH: 2, SW: 2, OH: 7, OW: 7},
+		{N: 21, C: 4, H: 10, W: 10, F: 10, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 10, OW: 10},
+	}
+	var xs, dys [][]float32
+	for _, c := range convs {
+		xs = append(xs, randSlice(rng, c.N*c.C*c.H*c.W))
+		dys = append(dys, randSlice(rng, c.N*c.F*c.OH*c.OW))
+	}
 	run := func() [][]float32 {
 		dw, db := make([]float32, s.F*s.C*s.KH*s.KW), make([]float32, s.F)
 		pdw, pdb := make([]float32, len(dw)), make([]float32, s.F)
 		Conv2DBackwardFilter(s, x, dy, dw, db)
 		Conv2DBackwardFilterPooled(s, ps, x, dy[:m], am, pdw, pdb)
 		out := [][]float32{dw, db, pdw, pdb}
+		for i, c := range convs {
+			dw, db := make([]float32, c.F*c.C*c.KH*c.KW), make([]float32, c.F)
+			Conv2DBackwardFilter(c, xs[i], dys[i], dw, db)
+			out = append(out, dw, db)
+		}
 		for i, sz := range mms {
 			c := make([]float32, sz.m*sz.n)
 			MatMul(i%2 == 1, i%3 == 1, sz.m, sz.n, sz.k, ab[i][0], ab[i][1], c)
@@ -364,6 +441,9 @@ var poolShapes = []PoolShape{
 	// overlapping last chunk, an odd number of 4-window rows.
 	{N: 3, C: 2, H: 17, W: 19, KH: 2, KW: 2, SH: 2, SW: 2, OH: 8, OW: 9},
 	{N: 2, C: 3, H: 11, W: 9, KH: 2, KW: 2, SH: 2, SW: 2, OH: 5, OW: 4},
+	// 2x2 windows inside the input, too few per row for the chunks.
+	{N: 2, C: 3, H: 14, W: 14, KH: 2, KW: 2, SH: 2, SW: 2, OH: 7, OW: 7},
+	{N: 1, C: 2, H: 9, W: 13, KH: 2, KW: 2, SH: 2, SW: 2, OH: 4, OW: 6},
 }
 
 func TestMaxPool(t *testing.T) { forEachImpl(t, testMaxPool) }
@@ -450,29 +530,32 @@ func testMaxPool(t *testing.T) {
 func TestMaxPoolTiesAndNaN(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		nan := float32(math.NaN())
-		// 2 rows x 36 columns: 18 windows, enough for the 8-wide path.
-		const w = 36
-		x := make([]float32, 2*w)
-		for i := range x {
-			x[i] = 3 // all ties
-		}
-		x[2*5+1] = nan
-		x[w+2*7] = nan
-		x[2*9] = nan
-		s := PoolShape{N: 1, C: 1, H: 2, W: w, KH: 2, KW: 2, SH: 2, SW: 2, OH: 1, OW: w / 2}
-		y := make([]float32, w/2)
-		am := make([]int32, w/2)
-		MaxPool2DForward(s, x, y, am)
-		for i := range y {
-			if i == 5 || i == 7 || i == 9 {
-				// NaN windows: the value must match the chosen element.
-				if v := x[am[i]]; !(v == y[i] || (v != v && y[i] != y[i])) {
-					t.Errorf("window %d: y=%g but x[argmax=%d]=%g", i, y[i], am[i], v)
-				}
-				continue
+		// 2 rows x 36 columns: 18 windows, enough for the 8-wide path; 2
+		// rows x 12 columns: 6 windows, the plain loop.
+		for _, tc := range []struct{ w, a, b, c int }{{36, 5, 7, 9}, {12, 1, 3, 5}} {
+			w := tc.w
+			x := make([]float32, 2*w)
+			for i := range x {
+				x[i] = 3 // all ties
 			}
-			if y[i] != 3 || am[i] != int32(2*i) {
-				t.Errorf("tie window %d: got %g at %d, want 3 at %d", i, y[i], am[i], 2*i)
+			x[2*tc.a+1] = nan
+			x[w+2*tc.b] = nan
+			x[2*tc.c] = nan
+			s := PoolShape{N: 1, C: 1, H: 2, W: w, KH: 2, KW: 2, SH: 2, SW: 2, OH: 1, OW: w / 2}
+			y := make([]float32, w/2)
+			am := make([]int32, w/2)
+			MaxPool2DForward(s, x, y, am)
+			for i := range y {
+				if i == tc.a || i == tc.b || i == tc.c {
+					// NaN windows: the value must match the chosen element.
+					if v := x[am[i]]; !(v == y[i] || (v != v && y[i] != y[i])) {
+						t.Errorf("w=%d window %d: y=%g but x[argmax=%d]=%g", w, i, y[i], am[i], v)
+					}
+					continue
+				}
+				if y[i] != 3 || am[i] != int32(2*i) {
+					t.Errorf("w=%d tie window %d: got %g at %d, want 3 at %d", w, i, y[i], am[i], 2*i)
+				}
 			}
 		}
 	})
@@ -654,4 +737,42 @@ func TestConvPooled(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPooledFilterGradPays pins the choice of the pooled filter gradient
+// for the recipe's layers (its numerics depend on it) and for the shapes
+// where the dense kernel is the faster one.
+func TestPooledFilterGradPays(t *testing.T) {
+	valid := func(c, h, f, k int) ConvShape {
+		return ConvShape{N: 1, C: c, H: h, W: h, F: f, KH: k, KW: k, SH: 1, SW: 1, OH: h - k + 1, OW: h - k + 1}
+	}
+	for _, tc := range []struct {
+		name string
+		s    ConvShape
+		asm  bool // the answer with the assembly kernels
+	}{
+		{"recipe1", benchConv1, true},
+		{"recipe2", benchConv2, true},
+		{"3x3x1", valid(1, 28, 32, 3), true},
+		{"3x3x32", valid(32, 26, 64, 3), false},
+		{"3x3x2", valid(2, 10, 4, 3), false},
+		{"1x1x32", valid(32, 28, 16, 1), false},
+		{"5x5x4", valid(4, 12, 8, 5), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			saved := useAsm
+			defer func() { useAsm = saved }()
+			useAsm = false
+			if !PooledFilterGradPays(tc.s) {
+				t.Error("pure Go: false, want true")
+			}
+			if !hasAsm {
+				t.Skip("no assembly kernels on this CPU")
+			}
+			useAsm = true
+			if got := PooledFilterGradPays(tc.s); got != tc.asm {
+				t.Errorf("asm: %v, want %v", got, tc.asm)
+			}
+		})
+	}
 }

@@ -90,6 +90,8 @@ func maxPoolForward(s PoolShape, x, y []float32, argmax []int32, relu bool) {
 		panic("kernels: input too large for int32 argmax")
 	}
 	fast := newPool2x2(&s)
+	inside2x2 := s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.PadT == 0 && s.PadL == 0 &&
+		2*s.OH <= s.H && 2*s.OW <= s.W
 	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
 		if fast != nil {
 			var ap []int32
@@ -97,6 +99,14 @@ func maxPoolForward(s PoolShape, x, y []float32, argmax []int32, relu bool) {
 				ap = argmax[lo*ohw : hi*ohw]
 			}
 			fast.forward(hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], ap, lo*hw, relu)
+			return
+		}
+		if inside2x2 {
+			var ap []int32
+			if argmax != nil {
+				ap = argmax[lo*ohw : hi*ohw]
+			}
+			maxPool2x2Rows(&s, hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], ap, lo*hw, relu)
 			return
 		}
 		for pl := lo; pl < hi; pl++ {
@@ -134,6 +144,35 @@ func maxPoolForward(s PoolShape, x, y []float32, argmax []int32, relu bool) {
 			}
 		}
 	})
+}
+
+// maxPool2x2Rows is maxPoolForward of planes whose 2×2, stride-2 windows
+// all lie inside the input, but too few per row for pool2x2: a plain loop
+// over the windows, choosing as sel does.
+func maxPool2x2Rows(s *PoolShape, planes int, x, y []float32, am []int32, base int, relu bool) {
+	hw, ohw, w := s.H*s.W, s.OH*s.OW, s.W
+	for pl := 0; pl < planes; pl++ {
+		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+		for oh := 0; oh < s.OH; oh++ {
+			top := xp[2*oh*w : (2*oh+2)*w]
+			yr := yp[oh*s.OW : (oh+1)*s.OW]
+			for ow := range yr {
+				t := 2 * ow
+				best, bi := top[t], int32(0)
+				best, bi = sel(top[t+1], best, 1, bi)
+				best, bi = sel(top[t+w], best, int32(w), bi)
+				best, bi = sel(top[t+w+1], best, int32(w+1), bi)
+				idx := int32(base+pl*hw+2*oh*w+t) + bi
+				if relu && !(best > 0) {
+					best, idx = max(best, 0), -1
+				}
+				yr[ow] = best
+				if am != nil {
+					am[pl*ohw+oh*s.OW+ow] = idx
+				}
+			}
+		}
+	}
 }
 
 // pool2x2 is the chunked form of a 2×2, stride-2, unpadded max pool with

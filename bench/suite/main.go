@@ -1,0 +1,236 @@
+// Command suite trains one network of the benchmark suite on a subset of
+// MNIST and prints its timings as one JSON object, for bench/suite.sh, which
+// runs bench/torch_suite.py on the same network and prints both side by
+// side.
+//
+//	go run ./bench/suite -list
+//	GOMAXPROCS=2 go run ./bench/suite -net same -limit 6000 -epochs 3
+//	go run ./bench/suite -net stride2 -cpuprofile cpu.out   # profile the epochs
+//
+// The networks are built with the public API (model, layers, train) and
+// trained with Adam (lr 1e-3) and the categorical cross-entropy, in batches
+// of -batch. The epoch time is the median over the epochs after the first
+// (which also compiles the graphs); inference is Predict on the first 10,000
+// test images, timed on its second run. The peak RSS is the process's.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/pkg/errors"
+
+	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/kernels"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/train"
+)
+
+// nets are the networks of the suite, by name; bench/torch_suite.py
+// defines the same ones.
+var nets = map[string]struct {
+	about string
+	build func() (*model.Model, error)
+}{
+	"recipe":    {"the cmd/mnist recipe: 5x5 valid convs of 10 and 20 filters, max pools, Dense 100", recipeNet},
+	"valid":     {"3x3 valid convs of 32 and 64 filters, a max pool, Dense 128 (1.2 M params)", validNet},
+	"same":      {"pairs of 3x3 'same' convs at 16, 32 and 64 filters, each pair followed by a max pool", sameNet},
+	"stride2":   {"3x3 'same' convs at 16-64 filters, two of them stride-2 downsampling", stride2Net},
+	"pointwise": {"3x3 'same' convs each followed by a 1x1 conv, max pools", pointwiseNet},
+	"residual":  {"two residual blocks (two 3x3 'same' convs and an Add) at 16 and 32 filters", residualNet},
+	"mlp":       {"a Dense-heavy MLP: 784-512-512-10", mlpNet},
+	"mixed":     {"3x3 'same' convs, a stride-2 conv, an AvgPool, Dropout, Dense 128", mixedNet},
+}
+
+var relu = layers.Activation(layers.ActReLU)
+
+func same(f int, opts ...layers.Option) layers.Layer {
+	return layers.Conv2D(f, 3, 3, append([]layers.Option{layers.Padding(layers.Same), relu}, opts...)...)
+}
+
+func softmax() layers.Layer { return layers.Dense(10, layers.Activation(layers.ActSoftmax)) }
+
+func sequential(ls ...layers.Layer) (*model.Model, error) {
+	return model.NewSequential([]int{1, 28, 28}, ls, model.Seed(1))
+}
+
+func recipeNet() (*model.Model, error) {
+	return sequential(
+		layers.Conv2D(10, 5, 5, relu), layers.MaxPool2D(2, 2),
+		layers.Conv2D(20, 5, 5, relu), layers.MaxPool2D(2, 2),
+		layers.Flatten(), layers.Dense(100, relu), softmax())
+}
+
+func validNet() (*model.Model, error) {
+	return sequential(
+		layers.Conv2D(32, 3, 3, relu), layers.Conv2D(64, 3, 3, relu), layers.MaxPool2D(2, 2),
+		layers.Flatten(), layers.Dense(128, relu), softmax())
+}
+
+func sameNet() (*model.Model, error) {
+	return sequential(
+		same(16), same(16), layers.MaxPool2D(2, 2),
+		same(32), same(32), layers.MaxPool2D(2, 2),
+		same(64), same(64), layers.MaxPool2D(2, 2),
+		layers.Flatten(), softmax())
+}
+
+func stride2Net() (*model.Model, error) {
+	return sequential(
+		same(16), same(32, layers.Strides(2, 2)),
+		same(32), same(64, layers.Strides(2, 2)),
+		layers.Flatten(), softmax())
+}
+
+func pointwiseNet() (*model.Model, error) {
+	return sequential(
+		same(32), layers.Conv2D(16, 1, 1, relu), layers.MaxPool2D(2, 2),
+		same(64), layers.Conv2D(32, 1, 1, relu), layers.MaxPool2D(2, 2),
+		layers.Flatten(), softmax())
+}
+
+func residualNet() (*model.Model, error) {
+	in := model.Input(1, 28, 28)
+	block := func(x *model.Node, f int) *model.Node {
+		y := model.Apply(same(f), x)
+		y = model.Apply(layers.Conv2D(f, 3, 3, layers.Padding(layers.Same)), y)
+		return model.Apply(layers.ReLU(), model.Apply(layers.Add(), x, y))
+	}
+	x := model.Apply(same(16), in)
+	x = model.Apply(layers.MaxPool2D(2, 2), block(x, 16))
+	x = model.Apply(same(32), x)
+	x = model.Apply(layers.MaxPool2D(2, 2), block(x, 32))
+	out := model.Apply(softmax(), model.Apply(layers.Flatten(), x))
+	return model.New([]*model.Node{in}, []*model.Node{out}, model.Seed(1))
+}
+
+func mlpNet() (*model.Model, error) {
+	return sequential(layers.Flatten(), layers.Dense(512, relu), layers.Dense(512, relu), softmax())
+}
+
+func mixedNet() (*model.Model, error) {
+	return sequential(
+		same(32), same(32, layers.Strides(2, 2)), same(64), layers.AvgPool2D(2, 2),
+		layers.Dropout(0.25), layers.Flatten(), layers.Dense(128, relu), softmax())
+}
+
+// result is what the command prints.
+type result struct {
+	Net        string  `json:"net"`
+	Params     int     `json:"params"`
+	Path       string  `json:"path"`
+	Threads    int     `json:"threads"`
+	Images     int     `json:"images"`
+	EpochS     float64 `json:"epoch_s"`
+	ImagesPS   float64 `json:"images_per_s"`
+	InferS     float64 `json:"infer_s"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "suite: %+v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	name := flag.String("net", "recipe", "the network to train (see -list)")
+	list := flag.Bool("list", false, "list the networks and exit")
+	dir := flag.String("data", "", "MNIST directory (default: the GoMNIST module's)")
+	limit := flag.Int("limit", 6000, "training images per epoch")
+	epochs := flag.Int("epochs", 3, "epochs to train (the first is not timed)")
+	batch := flag.Int("batch", 128, "batch size")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the timed epochs to this file")
+	flag.Parse()
+	if *list {
+		names := make([]string, 0, len(nets))
+		for n := range nets {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Printf("%-10s %s\n", n, nets[n].about)
+		}
+		return nil
+	}
+	spec, ok := nets[*name]
+	if !ok {
+		return errors.Errorf("-net %q: no such network (see -list)", *name)
+	}
+	if *epochs < 2 || *limit <= 0 || *batch <= 0 {
+		return errors.Errorf("-epochs %d, -limit %d, -batch %d: need at least 2 epochs and positive sizes", *epochs, *limit, *batch)
+	}
+	if *dir == "" {
+		d, err := data.DefaultMNISTDir()
+		if err != nil {
+			return err
+		}
+		*dir = d
+	}
+	trainSet, test, err := data.LoadMNIST(*dir, data.MaxExamples(*limit), data.MaxTestExamples(10000))
+	if err != nil {
+		return err
+	}
+	net, err := spec.build()
+	if err != nil {
+		return errors.Wrapf(err, "-net %s", *name)
+	}
+	tr, err := train.New(net, train.WithOptimizer(train.Adam(1e-3)))
+	if err != nil {
+		return err
+	}
+	if _, err := tr.Fit(trainSet, train.Epochs(1), train.BatchSize(*batch)); err != nil {
+		return err
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return errors.Wrapf(err, "-cpuprofile %s", *profile)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return errors.Wrapf(err, "-cpuprofile %s", *profile)
+		}
+	}
+	hist, err := tr.Fit(trainSet, train.Epochs(*epochs-1), train.BatchSize(*batch))
+	if *profile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return err
+	}
+	var times []float64
+	for _, e := range hist.Epochs[1:] {
+		times = append(times, e.TrainSeconds)
+	}
+	slices.Sort(times)
+	med := (times[(len(times)-1)/2] + times[len(times)/2]) / 2
+	x := test.Images()
+	var infer time.Duration
+	for range 2 {
+		t0 := time.Now()
+		if _, err := net.Predict(x); err != nil {
+			return err
+		}
+		infer = time.Since(t0)
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return errors.Wrap(err, "getrusage")
+	}
+	return json.NewEncoder(os.Stdout).Encode(result{
+		Net: *name, Params: net.Params().Count(), Path: kernels.Path(), Threads: runtime.GOMAXPROCS(0),
+		Images: trainSet.N, EpochS: med, ImagesPS: float64(trainSet.N) / med,
+		InferS: infer.Seconds(), PeakRSSMiB: float64(ru.Maxrss) / 1024,
+	})
+}
