@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/internal/kernels"
 )
 
 // An Optimizer updates parameters in place from their gradients. It keeps
@@ -20,20 +21,30 @@ type Optimizer interface {
 	String() string
 }
 
-// rule is one optimiser's update for a single value: w is the weight, g its
-// gradient, lr the learning rate and s the optimiser's state slots for it;
-// t is the 1-based step.
-type rule func(w, g, lr float64, s []float64, t int) float64
+// kind names an optimiser's update rule.
+type kind uint8
 
-// optimizer applies a rule to every value of every parameter, keeping
-// nslots state values per parameter value.
+const (
+	kindSGD kind = iota
+	kindMomentum
+	kindAdagrad
+	kindRMSprop
+	kindAdam
+)
+
+// optimizer applies one update rule to every value of every parameter,
+// keeping nslots state values per parameter value, interleaved (value j's
+// slots are state[i][j*nslots:(j+1)*nslots]).
 type optimizer struct {
 	name   string
+	kind   kind
 	lr     float64
 	nslots int
-	rule   rule
-	state  [][]float64
-	step   int
+	// rho and eps are RMSprop's; mu and nesterov are Momentum's.
+	rho, eps, mu float64
+	nesterov     bool
+	state        [][]float64
+	step         int
 }
 
 // String names the optimiser with the hyper-parameters it was made with
@@ -53,6 +64,10 @@ type LRSetter interface {
 	SetLearningRate(lr float64)
 }
 
+// parallelValues is the size from which a parameter's update is split
+// across goroutines; smaller ones are not worth the start-up.
+const parallelValues = 1 << 15
+
 func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 	if len(params) != len(grads) {
 		return errors.Errorf("%s: %d parameters but %d gradients", o.name, len(params), len(grads))
@@ -66,27 +81,93 @@ func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 	if len(o.state) != len(params) {
 		return errors.Errorf("%s: the parameter list changed between steps", o.name)
 	}
-	o.step++
 	for i, p := range params {
 		if p.Value.Size() != grads[i].Size() || len(o.state[i]) != p.Value.Size()*o.nslots {
 			return errors.Errorf("%s: parameter %q has %d values, its gradient %d", o.name, p.Name, p.Value.Size(), grads[i].Size())
 		}
+		if dt := p.Value.Dtype(); (dt != tensor.Float32 && dt != tensor.Float64) || grads[i].Dtype() != dt {
+			return errors.Errorf("%s: parameter %q has dtype %v, its gradient %v", o.name, p.Name, dt, grads[i].Dtype())
+		}
+	}
+	o.step++
+	// Adam's bias correction depends on the step only: once per step, not
+	// once per value.
+	var adamRate float64
+	if o.kind == kindAdam {
+		adamRate = o.lr * math.Sqrt(1-math.Pow(adamB2, float64(o.step))) / (1 - math.Pow(adamB1, float64(o.step)))
+	}
+	for i, p := range params {
+		s := o.state[i]
 		switch p.Value.Dtype() {
 		case tensor.Float32:
-			w, g := p.Value.Float32s(), grads[i].Float32s()
-			for j := range w {
-				w[j] = float32(o.rule(float64(w[j]), float64(g[j]), o.lr, o.state[i][j*o.nslots:(j+1)*o.nslots], o.step))
-			}
+			updateValues(o, p.Value.Float32s(), grads[i].Float32s(), s, adamRate)
 		case tensor.Float64:
-			w, g := p.Value.Float64s(), grads[i].Float64s()
-			for j := range w {
-				w[j] = o.rule(w[j], g[j], o.lr, o.state[i][j*o.nslots:(j+1)*o.nslots], o.step)
-			}
-		default:
-			return errors.Errorf("%s: parameter %q has dtype %v", o.name, p.Name, p.Value.Dtype())
+			updateValues(o, p.Value.Float64s(), grads[i].Float64s(), s, adamRate)
 		}
 	}
 	return nil
+}
+
+// updateValues applies o's rule to the values w with gradients g and state
+// s, split across goroutines when there are many: each value's update
+// reads and writes only its own weight and slots, so the split never
+// changes the result.
+func updateValues[T float32 | float64](o *optimizer, w, g []T, s []float64, adamRate float64) {
+	if len(w) < parallelValues {
+		applyRange(o, 0, len(w), w, g, s, adamRate)
+		return
+	}
+	kernels.ParallelFor(len(w), func(lo, hi int) { applyRange(o, lo, hi, w, g, s, adamRate) })
+}
+
+// applyRange applies o's rule to values [lo, hi). Every expression is
+// evaluated in float64 in the same order as the formulas in the
+// constructors' doc comments, so results do not depend on the split.
+func applyRange[T float32 | float64](o *optimizer, lo, hi int, w, g []T, s []float64, adamRate float64) {
+	lr, t := o.lr, o.step
+	switch o.kind {
+	case kindSGD:
+		for j := lo; j < hi; j++ {
+			w[j] = T(float64(w[j]) - lr*float64(g[j]))
+		}
+	case kindMomentum:
+		mu := o.mu
+		for j := lo; j < hi; j++ {
+			gj := float64(g[j])
+			s[j] = mu*s[j] - lr*gj
+			if o.nesterov {
+				w[j] = T(float64(w[j]) + mu*s[j] - lr*gj)
+			} else {
+				w[j] = T(float64(w[j]) + s[j])
+			}
+		}
+	case kindAdagrad:
+		const initial, eps = 0.1, 1e-7
+		for j := lo; j < hi; j++ {
+			gj := float64(g[j])
+			if t == 1 && s[j] == 0 {
+				s[j] = initial
+			}
+			s[j] += gj * gj
+			w[j] = T(float64(w[j]) - lr*gj/(math.Sqrt(s[j])+eps))
+		}
+	case kindRMSprop:
+		rho, eps := o.rho, o.eps
+		for j := lo; j < hi; j++ {
+			gj := float64(g[j])
+			s[j] = rho*s[j] + (1-rho)*gj*gj
+			w[j] = T(float64(w[j]) - lr*gj/(math.Sqrt(s[j])+eps))
+		}
+	case kindAdam:
+		const eps = 1e-7
+		for j := lo; j < hi; j++ {
+			gj := float64(g[j])
+			m, v := &s[2*j], &s[2*j+1]
+			*m = adamB1**m + (1-adamB1)*gj
+			*v = adamB2**v + (1-adamB2)*gj*gj
+			w[j] = T(float64(w[j]) - adamRate**m/(math.Sqrt(*v)+eps))
+		}
+	}
 }
 
 // A Stateful optimiser exposes its state so that a checkpoint can save and
@@ -118,17 +199,13 @@ func RMSprop(lr float64) Optimizer { return RMSpropWith(lr, 0.9, 1e-7) }
 
 // RMSpropWith is RMSprop with explicit rho and epsilon.
 func RMSpropWith(lr, rho, eps float64) Optimizer {
-	return &optimizer{name: fmt.Sprintf("RMSprop(lr=%g, rho=%g, epsilon=%g)", lr, rho, eps), lr: lr, nslots: 1,
-		rule: func(w, g, lr float64, s []float64, _ int) float64 {
-			s[0] = rho*s[0] + (1-rho)*g*g
-			return w - lr*g/(math.Sqrt(s[0])+eps)
-		}}
+	return &optimizer{name: fmt.Sprintf("RMSprop(lr=%g, rho=%g, epsilon=%g)", lr, rho, eps), kind: kindRMSprop, lr: lr, nslots: 1,
+		rho: rho, eps: eps}
 }
 
 // SGD is plain gradient descent, w ← w − lr·g (Keras's default lr is 0.01).
 func SGD(lr float64) Optimizer {
-	return &optimizer{name: fmt.Sprintf("SGD(lr=%g)", lr), lr: lr, nslots: 0,
-		rule: func(w, g, lr float64, _ []float64, _ int) float64 { return w - lr*g }}
+	return &optimizer{name: fmt.Sprintf("SGD(lr=%g)", lr), kind: kindSGD, lr: lr}
 }
 
 // Momentum is SGD with momentum, as Keras computes it:
@@ -137,14 +214,8 @@ func SGD(lr float64) Optimizer {
 //	w ← w + v             (classical)
 //	w ← w + μ·v − lr·g    (Nesterov)
 func Momentum(lr, momentum float64, nesterov bool) Optimizer {
-	return &optimizer{name: fmt.Sprintf("SGD(lr=%g, momentum=%g, nesterov=%v)", lr, momentum, nesterov), lr: lr, nslots: 1,
-		rule: func(w, g, lr float64, s []float64, _ int) float64 {
-			s[0] = momentum*s[0] - lr*g
-			if nesterov {
-				return w + momentum*s[0] - lr*g
-			}
-			return w + s[0]
-		}}
+	return &optimizer{name: fmt.Sprintf("SGD(lr=%g, momentum=%g, nesterov=%v)", lr, momentum, nesterov), kind: kindMomentum, lr: lr, nslots: 1,
+		mu: momentum, nesterov: nesterov}
 }
 
 // Adagrad scales each step by the root of the sum of all past squared
@@ -154,15 +225,7 @@ func Momentum(lr, momentum float64, nesterov bool) Optimizer {
 //	a ← a + g²
 //	w ← w − lr·g / (√a + ε)
 func Adagrad(lr float64) Optimizer {
-	const initial, eps = 0.1, 1e-7
-	return &optimizer{name: fmt.Sprintf("Adagrad(lr=%g)", lr), lr: lr, nslots: 1,
-		rule: func(w, g, lr float64, s []float64, t int) float64 {
-			if t == 1 && s[0] == 0 {
-				s[0] = initial
-			}
-			s[0] += g * g
-			return w - lr*g/(math.Sqrt(s[0])+eps)
-		}}
+	return &optimizer{name: fmt.Sprintf("Adagrad(lr=%g)", lr), kind: kindAdagrad, lr: lr, nslots: 1}
 }
 
 // Adam keeps moving averages of the gradient and its square, with Keras's
@@ -171,15 +234,11 @@ func Adagrad(lr float64) Optimizer {
 //	m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 //	w ← w − lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)
 func Adam(lr float64) Optimizer {
-	const b1, b2, eps = 0.9, 0.999, 1e-7
-	return &optimizer{name: fmt.Sprintf("Adam(lr=%g)", lr), lr: lr, nslots: 2,
-		rule: func(w, g, lr float64, s []float64, t int) float64 {
-			s[0] = b1*s[0] + (1-b1)*g
-			s[1] = b2*s[1] + (1-b2)*g*g
-			a := lr * math.Sqrt(1-math.Pow(b2, float64(t))) / (1 - math.Pow(b1, float64(t)))
-			return w - a*s[0]/(math.Sqrt(s[1])+eps)
-		}}
+	return &optimizer{name: fmt.Sprintf("Adam(lr=%g)", lr), kind: kindAdam, lr: lr, nslots: 2}
 }
+
+// Adam's decay rates (Keras's defaults).
+const adamB1, adamB2 = 0.9, 0.999
 
 // OptimizerByName returns the optimiser named sgd, momentum, nesterov,
 // adagrad, rmsprop or adam with learning rate lr (momentum 0.9 for the

@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -54,5 +55,44 @@ func TestOptimizerByName(t *testing.T) {
 	}
 	if _, err := OptimizerByName("lbfgs", 0.1); err == nil {
 		t.Error("unknown optimizer: no error")
+	}
+}
+
+// TestOptimizerSplitIdentical checks that a parameter large enough to be
+// updated by several goroutines ends with the same bits as one updated
+// value by value on one goroutine, for every optimiser, in float32.
+func TestOptimizerSplitIdentical(t *testing.T) {
+	const n = 3*parallelValues + 17
+	for _, name := range []string{"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"} {
+		t.Run(name, func(t *testing.T) {
+			run := func(procs int) []float32 {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				opt, err := OptimizerByName(name, 0.01)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := make([]float32, n)
+				for i := range w {
+					w[i] = float32(math.Sin(float64(i)))
+				}
+				p := &graph.Param{Name: "w", Value: tensor.New(tensor.WithBacking(w))}
+				for step := range 3 {
+					g := make([]float32, n)
+					for i := range g {
+						g[i] = float32(math.Cos(float64(i*(step+1)))) / 3
+					}
+					if err := opt.Update([]*graph.Param{p}, []*tensor.Dense{tensor.New(tensor.WithBacking(g))}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return w
+			}
+			one, four := run(1), run(4)
+			for i := range one {
+				if math.Float32bits(one[i]) != math.Float32bits(four[i]) {
+					t.Fatalf("value %d: %v on one goroutine, %v on four", i, one[i], four[i])
+				}
+			}
+		})
 	}
 }
