@@ -50,11 +50,12 @@ const (
 )
 
 // ResNet returns a small modern network for 1×28×28 images, its weights
-// drawn from seed: a 3×3 convolution with BatchNormalization, then three
-// stages of a residual block (two 3×3 convolutions with
-// BatchNormalization, their sum with the stage's input), each stage after
-// the first entered by a stride-2 convolution that doubles the channels
-// (16, 32, 64), then global average pooling and a softmax Dense layer.
+// drawn from seed: a 3×3 convolution of 24 filters with
+// BatchNormalization and a 2×2 max pool, a residual block at 14×14 (two
+// 3×3 convolutions with BatchNormalization, their sum with the block's
+// input), a stride-2 convolution to 48 channels at 7×7 and a second
+// residual block there, then global average pooling and a softmax Dense
+// layer: about 4.8 M multiply-adds an image.
 func ResNet(seed uint64) (*model.Model, error) {
 	same := layers.Padding(layers.Same)
 	conv := func(x *model.Node, filters, stride int) *model.Node {
@@ -62,15 +63,14 @@ func ResNet(seed uint64) (*model.Model, error) {
 		return model.Apply(layers.BatchNormalization(), x)
 	}
 	relu := func(x *model.Node) *model.Node { return model.Apply(layers.ReLU(), x) }
-	in := model.Input(1, 28, 28)
-	x := relu(conv(in, 16, 1))
-	for i, filters := range []int{16, 32, 64} {
-		if i > 0 {
-			x = relu(conv(x, filters, 2))
-		}
+	block := func(x *model.Node, filters int) *model.Node {
 		y := conv(relu(conv(x, filters, 1)), filters, 1)
-		x = relu(model.Apply(layers.Add(), x, y))
+		return relu(model.Apply(layers.Add(), x, y))
 	}
+	in := model.Input(1, 28, 28)
+	x := model.Apply(layers.MaxPool2D(2, 2), relu(conv(in, 24, 1)))
+	x = block(x, 24)
+	x = block(relu(conv(x, 48, 2)), 48)
 	x = model.Apply(layers.GlobalAveragePooling2D(), x)
 	out := model.Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
 	return model.New([]*model.Node{in}, []*model.Node{out}, model.Seed(seed))
