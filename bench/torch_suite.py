@@ -54,6 +54,21 @@ class Residual(nn.Module):
         return F.relu(x + self.b(self.a(x)))
 
 
+def bn_conv(cin, f, stride=1):
+    # Keras's BatchNormalization defaults: momentum 0.99 (PyTorch's 0.01), epsilon 1e-3.
+    return [nn.Conv2d(cin, f, 3, stride=stride, padding=1), nn.BatchNorm2d(f, eps=1e-3, momentum=0.01)]
+
+
+class BNResidual(nn.Module):
+    def __init__(self, f):
+        super().__init__()
+        self.a = nn.Sequential(*bn_conv(f, f), nn.ReLU())
+        self.b = nn.Sequential(*bn_conv(f, f))
+
+    def forward(self, x):
+        return F.relu(x + self.b(self.a(x)))
+
+
 def pool():
     return nn.MaxPool2d(2)
 
@@ -71,6 +86,8 @@ NETS = {
                           nn.Flatten(), nn.Linear(1568, 10)],
     "residual": lambda: [*conv(1, 16), Residual(16), pool(), *conv(16, 32), Residual(32), pool(),
                          nn.Flatten(), nn.Linear(1568, 10)],
+    "resnet": lambda: [*bn_conv(1, 24), nn.ReLU(), pool(), BNResidual(24), *bn_conv(24, 48, 2), nn.ReLU(),
+                       BNResidual(48), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(48, 10)],
     "mlp": lambda: [nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
                     nn.Linear(512, 10)],
     "mixed": lambda: [*conv(1, 32), *conv(32, 32, stride=2), *conv(32, 64), nn.AvgPool2d(2), nn.Dropout(0.25),

@@ -150,11 +150,17 @@ func bnForwardChannels[T float](op *bnOp, n, c, inner, lo, hi int, x, gamma, bet
 		// y = gamma·(x − μ)·invstd + beta = a·x + b, in the tensor's type.
 		a := float64(gamma[ch]) * inv
 		at, bt := T(a), T(float64(beta[ch])-mean*a)
+		x32, is32 := any(x).([]float32)
+		y32, _ := any(y).([]float32)
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * inner
+			if is32 {
+				kernels.ScaleShift(x32[o:o+inner], y32[o:o+inner], float32(at), float32(bt))
+				continue
+			}
 			ys := y[o : o+inner]
 			for j, xv := range x[o : o+inner] {
-				ys[j] = at*xv + bt
+				ys[j] = T(at*xv) + bt // the conversion forbids fusing, as in ScaleShift
 			}
 		}
 	}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/kernels"
+	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
@@ -48,6 +49,7 @@ var nets = map[string]struct {
 	"pointwise": {"3x3 'same' convs each followed by a 1x1 conv, max pools", pointwiseNet},
 	"residual":  {"two residual blocks (two 3x3 'same' convs and an Add) at 16 and 32 filters", residualNet},
 	"mlp":       {"a Dense-heavy MLP: 784-512-512-10", mlpNet},
+	"resnet":    {"cmd/mnist -model resnet: BatchNormalization, residual blocks at 24 and 48 filters, global average pooling", resnetNet},
 	"mixed":     {"3x3 'same' convs, a stride-2 conv, an AvgPool, Dropout, Dense 128", mixedNet},
 }
 
@@ -112,6 +114,8 @@ func residualNet() (*model.Model, error) {
 	out := model.Apply(softmax(), model.Apply(layers.Flatten(), x))
 	return model.New([]*model.Node{in}, []*model.Node{out}, model.Seed(1))
 }
+
+func resnetNet() (*model.Model, error) { return recipe.ResNet(1) }
 
 func mlpNet() (*model.Model, error) {
 	return sequential(layers.Flatten(), layers.Dense(512, relu), layers.Dense(512, relu), softmax())
@@ -229,7 +233,7 @@ func run() error {
 		return errors.Wrap(err, "getrusage")
 	}
 	return json.NewEncoder(os.Stdout).Encode(result{
-		Net: *name, Params: net.Params().Count(), Path: kernels.Path(), Threads: runtime.GOMAXPROCS(0),
+		Net: *name, Params: net.Params().TrainableCount(), Path: kernels.Path(), Threads: runtime.GOMAXPROCS(0),
 		Images: trainSet.N, EpochS: med, ImagesPS: float64(trainSet.N) / med,
 		InferS: infer.Seconds(), PeakRSSMiB: float64(ru.Maxrss) / 1024,
 	})

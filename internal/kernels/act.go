@@ -35,6 +35,23 @@ func ReLUForward(x, y []float32) {
 	})
 }
 
+// ScaleShift sets y[i] = a·x[i] + b for every i < len(x), the product
+// rounded before the sum (no fused multiply-add), so the results are those
+// of the plain Go expression a*x[i] + b on every path. It runs on the
+// calling goroutine. y must be at least as long as x and may be x.
+func ScaleShift(x, y []float32, a, b float32) {
+	if len(y) < len(x) {
+		panic(fmt.Sprintf("kernels: y has length %d, need %d", len(y), len(x)))
+	}
+	if useAsm {
+		done := scaleShiftAsm(x, y, a, b)
+		x, y = x[done:], y[done:]
+	}
+	for i, v := range x {
+		y[i] = float32(a*v) + b // the conversion forbids fusing
+	}
+}
+
 // ReLUBackward sets dx[i] = dy[i] where y[i] > 0 and 0 elsewhere, for
 // i < len(y). y is the output of ReLUForward; dx may alias dy.
 func ReLUBackward(y, dy, dx []float32) {

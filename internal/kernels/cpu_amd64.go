@@ -97,6 +97,21 @@ func sumAsm(x []float32) float32 {
 func reluForward8(x, y *float32, n8 int)
 
 //go:noescape
+func scaleShift8(x, y *float32, n8 int, a, b float32)
+
+// scaleShiftAsm handles the multiple-of-8 prefix of x with AVX and returns
+// how many elements it processed.
+func scaleShiftAsm(x, y []float32, a, b float32) int {
+	n8 := len(x) / 8
+	if n8 == 0 {
+		return 0
+	}
+	_ = y[8*n8-1]
+	scaleShift8(&x[0], &y[0], n8, a, b)
+	return 8 * n8
+}
+
+//go:noescape
 func reluBackward8(y, dy, dx *float32, n8 int)
 
 // reluForwardAsm handles the multiple-of-8 prefix of x with AVX and

@@ -22,6 +22,8 @@ func reluForwardAsm(x, y []float32) int { return 0 }
 
 func reluBackwardAsm(y, dy, dx []float32) int { return 0 }
 
+func scaleShiftAsm(x, y []float32, a, b float32) int { return 0 }
+
 func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base, relu int) {
 	panic("kernels: no assembly")
 }

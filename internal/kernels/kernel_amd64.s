@@ -838,3 +838,24 @@ idone: \
 
 INTROWS(·intRows8, 8, 32, Y0, Y1, Y2, Y3, JOIN8)
 INTROWS(·intRows4, 4, 16, X0, X1, X2, X3, NONE)
+
+// func scaleShift8(x, y *float32, n8 int, a, b float32)
+// y[i] = a*x[i] + b for i < 8*n8, a product rounded before the sum (no
+// FMA), as Go computes it. n8 must be >= 1.
+TEXT ·scaleShift8(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n8+16(FP), CX
+	VBROADCASTSS a+24(FP), Y1
+	VBROADCASTSS b+28(FP), Y2
+
+scales:
+	VMULPS (SI), Y1, Y0
+	VADDPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ scales
+	VZEROUPPER
+	RET

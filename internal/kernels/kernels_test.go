@@ -686,6 +686,30 @@ func testReLU(t *testing.T) {
 	}
 }
 
+// TestScaleShift checks ScaleShift bit for bit against a·x + b rounded
+// after the product, in place and not, on lengths around the vector width.
+func TestScaleShift(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(9))
+		for _, n := range []int{0, 1, 7, 8, 9, 31, 1000} {
+			t.Run(fmt.Sprint(n), func(t *testing.T) {
+				x := randSlice(rng, n)
+				a, b := rng.Float32()*3-1, rng.Float32()-0.5
+				y := make([]float32, n)
+				ScaleShift(x, y, a, b)
+				in := append([]float32(nil), x...)
+				ScaleShift(in, in, a, b)
+				for i, v := range x {
+					want := float32(a*v) + b
+					if math.Float32bits(y[i]) != math.Float32bits(want) || math.Float32bits(in[i]) != math.Float32bits(want) {
+						t.Fatalf("i=%d: %g·%g + %g = %g (in place %g), want %g", i, a, v, b, y[i], in[i], want)
+					}
+				}
+			})
+		}
+	})
+}
+
 // TestConvPooled checks the filter gradient through a max pool against the
 // naive filter gradient of the pool's dense output gradient, for pools with
 // and without a fused ReLU, over every test convolution.
