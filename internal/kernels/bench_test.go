@@ -22,22 +22,25 @@ func convFlops(s ConvShape) float64 {
 	return 2 * float64(s.N*s.F*s.OH*s.OW*s.C*s.KH*s.KW)
 }
 
-// benchFamily runs body as sub-benchmarks "asm" and "go", reporting
-// GFLOP/s when flops > 0.
+// benchFamily runs body as sub-benchmarks "avx512", "avx2" and "go" (the
+// paths this CPU has), reporting GFLOP/s when flops > 0.
 func benchFamily(b *testing.B, flops float64, body func(b *testing.B)) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	impls := []bool{false}
-	if hasAsm {
-		impls = []bool{true, false}
+	savedAsm, saved512 := useAsm, useAVX512
+	defer func() { useAsm, useAVX512 = savedAsm, saved512 }()
+	type path struct {
+		name        string
+		asm, avx512 bool
 	}
-	for _, asm := range impls {
-		name := "go"
-		if asm {
-			name = "asm"
-		}
-		b.Run(name, func(b *testing.B) {
-			useAsm = asm
+	paths := []path{{"go", false, false}}
+	if hasAsm {
+		paths = append([]path{{"avx2", true, false}}, paths...)
+	}
+	if hasAVX512 {
+		paths = append([]path{{"avx512", true, true}}, paths...)
+	}
+	for _, p := range paths {
+		b.Run(p.name, func(b *testing.B) {
+			useAsm, useAVX512 = p.asm, p.avx512
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

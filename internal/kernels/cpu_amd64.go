@@ -2,11 +2,7 @@
 
 package kernels
 
-// cpuid executes the CPUID instruction with the given leaf and sub-leaf.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv reads extended control register 0.
-func xgetbv() (eax, edx uint32)
+import "golang.org/x/sys/cpu"
 
 // gemm5x16 is the assembly form of kernelGo (bsrc and csrc hold 2*ntiles
 // entries).
@@ -24,33 +20,19 @@ func dot4x3(nimg int, a *float32, lda, aimg int, src *int32, nch int, b *float32
 //go:noescape
 func sum8(x *float32, n8 int) float32
 
-// hasAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
-var hasAsm = detectAVX2FMA()
+// hasAsm reports whether the AVX2+FMA micro-kernels can run on this CPU
+// (and the OS saves the YMM state), and hasAVX512 whether the AVX-512
+// micro-kernel can too (and the OS saves the ZMM state).
+var (
+	hasAsm    = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = hasAsm && cpu.X86.HasAVX512F
+)
 
-func detectAVX2FMA() bool {
-	maxLeaf, _, _, _ := cpuid(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const (
-		fma     = 1 << 12
-		osxsave = 1 << 27
-		avx     = 1 << 28
-	)
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	// The OS must save the XMM and YMM state.
-	xcr0, _ := xgetbv()
-	if xcr0&6 != 6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<5) != 0 // AVX2
-}
+//go:noescape
+func gemm5x32(k int, a *float32, boff *int32, b *float32, bsrc *int32, coff *int32, c *float32, csrc *int32, npairs int, bias *float32, flags int)
 
-// kernelAsm runs gemm5x16. The callers guarantee that the offsets stay
+// kernelAsm runs gemm5x16, or with AVX-512 gemm5x32 on pairs of tiles
+// and gemm5x16 on an odd last one. The callers guarantee that the offsets stay
 // inside the slices; the checks here only cover the table lengths and
 // the first offsets, so that gross misuse panics instead of corrupting
 // memory.
@@ -69,6 +51,15 @@ func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff
 	if bias != nil {
 		_ = bias[mr-1]
 		bp = &bias[0]
+	}
+	if useAVX512 && nt >= 2 {
+		np := nt / 2
+		gemm5x32(k, &a[0], &boff[0], &b[0], &bsrc[0], &coff[0], &c[0], &csrc[0], np, bp, flags)
+		if nt%2 == 0 {
+			return
+		}
+		gemm5x16(k, &a[0], &boff[0], &b[0], &bsrc[4*np], &coff[0], &c[0], &csrc[4*np], 1, bp, flags)
+		return
 	}
 	gemm5x16(k, &a[0], &boff[0], &b[0], &bsrc[0], &coff[0], &c[0], &csrc[0], nt, bp, flags)
 }

@@ -2,8 +2,11 @@
 
 package kernels
 
-// hasAsm is false: this build has no assembly micro-kernel.
-const hasAsm = false
+// hasAsm and hasAVX512 are false: this build has no assembly micro-kernel.
+const (
+	hasAsm    = false
+	hasAVX512 = false
+)
 
 func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
 	kernelGo(k, a, boff, b, bsrc, coff, c, csrc, bias, flags)

@@ -65,9 +65,16 @@
 // micro-kernel, the dot-product and pooled-gradient kernels, the copies of
 // prepared images, ReLU and the 2×2 max pool are written in Go assembly;
 // elsewhere, or when the package is built with the "noasm" tag, portable
-// pure-Go code is used. The choice is made once at start-up by a
-// CPUID/XGETBV check (the unexported variable useAsm, which the tests flip
-// to cover both paths; Path names it). There is no AVX-512 path.
+// pure-Go code is used. Where the CPU also has AVX-512F, the micro-kernel
+// runs two tiles side by side in ZMM registers (gemm5x32), with the same
+// fused multiply-adds in the same order for every value, so its results
+// are bit for bit those of the AVX2 kernel. The choice is made once at
+// start-up from golang.org/x/sys/cpu (which also checks that the OS saves
+// the YMM and ZMM state); the environment variable GOCNN_KERNELS=avx2 or
+// GOCNN_KERNELS=go lowers it. The unexported variables useAsm and
+// useAVX512 hold it, the tests flip them to run every path the CPU has
+// (reporting the AVX-512 runs as skipped where it lacks AVX-512F), and
+// Path names it.
 //
 // Results do not depend on GOMAXPROCS: the filter gradients sum the images
 // of a batch in groups fixed by the batch size alone and add the groups'

@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+)
 
 // Micro-kernel tile: mr rows of C by nr columns (two halves of 8).
 const (
@@ -15,9 +18,22 @@ const (
 	blockN = 512 // columns of B packed at once (multiple of nr)
 )
 
-// useAsm selects the assembly kernels. It is initialised from the CPU
-// features and may be switched off by tests to exercise the Go fallback.
-var useAsm = hasAsm
+// useAsm selects the assembly kernels and useAVX512 the AVX-512 one among
+// them. They start from the CPU's features, lowered by the environment
+// variable GOCNN_KERNELS ("avx2": no AVX-512, "go": no assembly; other
+// values change nothing), and tests switch them to exercise every path.
+var useAsm, useAVX512 = kernelPaths(os.Getenv("GOCNN_KERNELS"))
+
+// kernelPaths returns useAsm and useAVX512 for a GOCNN_KERNELS value.
+func kernelPaths(limit string) (asm, avx512 bool) {
+	switch limit {
+	case "go":
+		return false, false
+	case "avx2":
+		return hasAsm, false
+	}
+	return hasAsm, hasAVX512
+}
 
 // Flags of the micro-kernel.
 const (
@@ -273,28 +289,47 @@ func gemmPanels(m, n, k int, ap, bp []float32, c []float32, ldc int, add bool) {
 	if add {
 		flags = kAdd
 	}
-	for j := 0; j < n; j += nr {
-		nb := min(nr, n-j)
-		bt := bp[j*k:]
-		for i := 0; i < m; i += mr {
-			mb := min(mr, m-i)
-			at := ap[i*k : i*k+mr*k]
-			if mb == mr && nb == nr {
-				kernel(k, at, boff, bt, halves[:], coff[:], c[i*ldc+j:], halves[:], nil, flags)
+	// edge computes the tile at row i and column j of mb < mr rows or nb <
+	// nr columns through tmp.
+	edge := func(i, j, mb, nb int) {
+		kernel(k, ap[i*k:i*k+mr*k], boff, bp[j*k:], halves[:], tileOff[:], tmp[:], halves[:], nil, 0)
+		for r := 0; r < mb; r++ {
+			cr := c[(i+r)*ldc+j : (i+r)*ldc+j+nb]
+			if !add {
+				copy(cr, tmp[r*nr:])
 				continue
 			}
-			kernel(k, at, boff, bt, halves[:], tileOff[:], tmp[:], halves[:], nil, 0)
-			for r := 0; r < mb; r++ {
-				cr := c[(i+r)*ldc+j : (i+r)*ldc+j+nb]
-				if !add {
-					copy(cr, tmp[r*nr:])
-					continue
-				}
-				for q := range cr {
-					cr[q] += tmp[r*nr+q]
-				}
+			for q := range cr {
+				cr[q] += tmp[r*nr+q]
 			}
 		}
+	}
+	for j := 0; j < n; {
+		// Two full column tiles go to the kernel in one call, which the
+		// AVX-512 kernel runs side by side; each tile's values are the
+		// same either way.
+		tiles := 1
+		if n-j >= 2*nr {
+			tiles = 2
+		}
+		nb := min(nr, n-j)
+		var bsrc, csrc [4]int32
+		for u := range tiles {
+			jj := j + u*nr
+			bsrc[2*u], bsrc[2*u+1] = int32(jj*k), int32(jj*k+8)
+			csrc[2*u], csrc[2*u+1] = int32(jj), int32(jj+8)
+		}
+		for i := 0; i < m; i += mr {
+			mb := min(mr, m-i)
+			if mb == mr && nb == nr {
+				kernel(k, ap[i*k:i*k+mr*k], boff, bp, bsrc[:2*tiles], coff[:], c[i*ldc:], csrc[:2*tiles], nil, flags)
+				continue
+			}
+			for u := range tiles {
+				edge(i, j+u*nr, mb, nb)
+			}
+		}
+		j += tiles * nr
 	}
 }
 
@@ -461,10 +496,15 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 	})
 }
 
-// Path names the kernels this process runs: "AVX2+FMA" when the assembly
-// micro-kernels are in use, "pure Go" otherwise (a CPU without AVX2 and
-// FMA, another architecture, or a build with the "noasm" tag).
+// Path names the kernels this process runs: "AVX-512F+FMA" when the
+// AVX-512 GEMM micro-kernel is in use (with the AVX2 kernels for the
+// rest), "AVX2+FMA" when the AVX2 ones are, "pure Go" otherwise (a CPU
+// without AVX2 and FMA, another architecture, a build with the "noasm"
+// tag, or GOCNN_KERNELS=go).
 func Path() string {
+	if useAsm && useAVX512 {
+		return "AVX-512F+FMA"
+	}
 	if useAsm {
 		return "AVX2+FMA"
 	}

@@ -54,11 +54,18 @@ func checkClose(t *testing.T, name string, got []float32, want []float64, tol fl
 // and once with the pure-Go one.
 func forEachImpl(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	saved := useAsm
-	defer func() { useAsm = saved }()
+	savedAsm, saved512 := useAsm, useAVX512
+	defer func() { useAsm, useAVX512 = savedAsm, saved512 }()
+	if hasAVX512 {
+		useAsm, useAVX512 = true, true
+		t.Run("avx512", f)
+	} else {
+		t.Run("avx512", func(t *testing.T) { t.Skip("this CPU (or build) has no AVX-512F: the AVX-512 kernel is not tested here") })
+	}
+	useAVX512 = false
 	if hasAsm {
 		useAsm = true
-		t.Run("asm", f)
+		t.Run("avx2", f)
 	}
 	useAsm = false
 	t.Run("go", f)
