@@ -60,7 +60,9 @@ func forEachImpl(t *testing.T, f func(t *testing.T)) {
 		useAsm, useAVX512 = true, true
 		t.Run("avx512", f)
 	} else {
-		t.Run("avx512", func(t *testing.T) { t.Skip("this CPU (or build) has no AVX-512F: the AVX-512 kernel is not tested here") })
+		t.Run("avx512", func(t *testing.T) {
+			t.Skip("this CPU (or build) has no AVX-512F: the AVX-512 kernel is not tested here")
+		})
 	}
 	useAVX512 = false
 	if hasAsm {
