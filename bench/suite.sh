@@ -2,9 +2,9 @@
 # The benchmark suite: trains every network of bench/suite (Go) and of
 # bench/torch_suite.py (the same networks in PyTorch on the CPU) on the same
 # MNIST subset with the same thread count, one after the other, and prints
-# one Markdown table: epoch time, images/s, 10k-image inference time and
-# peak RSS of each side, the ratios Go ÷ PyTorch (below 1: Go is faster or
-# smaller) and the kernel path the Go side ran.
+# one Markdown table: epoch time, images/s, 10k-image inference time,
+# single-image latency and peak RSS of each side, the ratios Go ÷ PyTorch
+# (below 1: Go is faster or smaller) and the kernel path the Go side ran.
 #
 #   bench/suite.sh                        # all networks, 6,000 images, 3 epochs, 2 threads
 #   NETS="same stride2" LIMIT=2000 bench/suite.sh
@@ -65,11 +65,13 @@ print("%s images, batch %s, Adam, %s threads (GOMAXPROCS / torch threads), %s; P
       % (limit, batch, threads, cpu, rows[0][2]["torch"] if rows else "?"))
 print()
 print("| network | params | Go kernels | epoch s PyTorch | epoch s Go | ratio | img/s PyTorch | img/s Go "
-      "| 10k infer s PyTorch | 10k infer s Go | ratio | peak RSS MiB PyTorch | peak RSS MiB Go | ratio |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| 10k infer s PyTorch | 10k infer s Go | ratio | 1-image p50 µs PyTorch | 1-image p50 µs Go | ratio "
+      "| peak RSS MiB PyTorch | peak RSS MiB Go | ratio |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for n, g, t in rows:
-    print("| %s | %d | %s | %.2f | %.2f | **%.2f** | %.0f | %.0f | %.3f | %.3f | %.2f | %.0f | %.0f | %.2f |" % (
+    print("| %s | %d | %s | %.2f | %.2f | **%.2f** | %.0f | %.0f | %.3f | %.3f | %.2f | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |" % (
         n, g["params"], g["path"], t["epoch_s"], g["epoch_s"], g["epoch_s"] / t["epoch_s"],
         t["images_per_s"], g["images_per_s"], t["infer_s"], g["infer_s"], g["infer_s"] / t["infer_s"],
+        t["latency_us"], g["latency_us"], g["latency_us"] / t["latency_us"],
         t["peak_rss_mib"], g["peak_rss_mib"], g["peak_rss_mib"] / t["peak_rss_mib"]))
 PY

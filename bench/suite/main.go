@@ -127,6 +127,10 @@ func mixedNet() (*model.Model, error) {
 		layers.Dropout(0.25), layers.Flatten(), layers.Dense(128, relu), softmax())
 }
 
+// latencyRuns is how many single-image predictions the latency is the
+// median of.
+const latencyRuns = 200
+
 // result is what the command prints.
 type result struct {
 	Net        string  `json:"net"`
@@ -137,6 +141,7 @@ type result struct {
 	EpochS     float64 `json:"epoch_s"`
 	ImagesPS   float64 `json:"images_per_s"`
 	InferS     float64 `json:"infer_s"`
+	LatencyUS  float64 `json:"latency_us"` // median single-image Predict latency
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
 }
 
@@ -228,6 +233,22 @@ func run() error {
 		}
 		infer = time.Since(t0)
 	}
+	// Single-image latency: the median of latencyRuns calls after one
+	// warm-up call, each on the next test image.
+	one := x[:len(x)/test.N]
+	if _, err := net.Predict(one); err != nil {
+		return err
+	}
+	lat := make([]float64, latencyRuns)
+	for i := range lat {
+		img := x[i*len(one) : (i+1)*len(one)]
+		t0 := time.Now()
+		if _, err := net.Predict(img); err != nil {
+			return err
+		}
+		lat[i] = time.Since(t0).Seconds() * 1e6
+	}
+	slices.Sort(lat)
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return errors.Wrap(err, "getrusage")
@@ -235,6 +256,6 @@ func run() error {
 	return json.NewEncoder(os.Stdout).Encode(result{
 		Net: *name, Params: net.Params().TrainableCount(), Path: kernels.Path(), Threads: runtime.GOMAXPROCS(0),
 		Images: trainSet.N, EpochS: med, ImagesPS: float64(trainSet.N) / med,
-		InferS: infer.Seconds(), PeakRSSMiB: float64(ru.Maxrss) / 1024,
+		InferS: infer.Seconds(), LatencyUS: (lat[(latencyRuns-1)/2] + lat[latencyRuns/2]) / 2, PeakRSSMiB: float64(ru.Maxrss) / 1024,
 	})
 }
