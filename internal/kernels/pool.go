@@ -38,6 +38,13 @@ func (s PoolShape) mustValidate() {
 	}
 }
 
+// inside2x2 reports whether s is a 2×2, stride-2 pooling whose windows all
+// lie inside the input.
+func (s *PoolShape) inside2x2() bool {
+	return s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.PadT == 0 && s.PadL == 0 &&
+		2*s.OH <= s.H && 2*s.OW <= s.W
+}
+
 // window returns the input rows [h0,h1) and columns [w0,w1) covered by
 // output (oh, ow).
 func (s *PoolShape) window(oh, ow int) (h0, h1, w0, w1 int) {
@@ -90,8 +97,7 @@ func maxPoolForward(s PoolShape, x, y []float32, argmax []int32, relu bool) {
 		panic("kernels: input too large for int32 argmax")
 	}
 	fast := newPool2x2(&s)
-	inside2x2 := s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.PadT == 0 && s.PadL == 0 &&
-		2*s.OH <= s.H && 2*s.OW <= s.W
+	inside2x2 := s.inside2x2()
 	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
 		if fast != nil {
 			var ap []int32
@@ -355,10 +361,23 @@ func AvgPool2DForward(s PoolShape, x, y []float32) {
 	hw, ohw := s.H*s.W, s.OH*s.OW
 	checkLen("x", x, s.N*s.C*hw)
 	checkLen("y", y, s.N*s.C*ohw)
+	inside2x2 := s.inside2x2()
 	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			xp := x[pl*hw : (pl+1)*hw]
 			yp := y[pl*ohw : (pl+1)*ohw]
+			if inside2x2 {
+				// The generic loop's sums, ((a+b)+c)+d, without its
+				// window bounds.
+				for oh := 0; oh < s.OH; oh++ {
+					top := xp[2*oh*s.W : (2*oh+2)*s.W]
+					bot := top[s.W:]
+					for ow, t := 0, 0; ow < s.OW; ow, t = ow+1, t+2 {
+						yp[oh*s.OW+ow] = (((top[t] + top[t+1]) + bot[t]) + bot[t+1]) / 4
+					}
+				}
+				continue
+			}
 			for oh := 0; oh < s.OH; oh++ {
 				for ow := 0; ow < s.OW; ow++ {
 					h0, h1, w0, w1 := s.window(oh, ow)
@@ -386,10 +405,26 @@ func AvgPool2DBackward(s PoolShape, dy, dx []float32) {
 	hw, ohw := s.H*s.W, s.OH*s.OW
 	checkLen("dy", dy, s.N*s.C*ohw)
 	checkLen("dx", dx, s.N*s.C*hw)
+	inside2x2 := s.inside2x2()
+	exact := 2*s.OH == s.H && 2*s.OW == s.W
 	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			dxp := dx[pl*hw : (pl+1)*hw]
 			dyp := dy[pl*ohw : (pl+1)*ohw]
+			if inside2x2 {
+				if !exact {
+					clear(dxp)
+				}
+				for oh := 0; oh < s.OH; oh++ {
+					top := dxp[2*oh*s.W : (2*oh+2)*s.W]
+					bot := top[s.W:]
+					for ow, t := 0, 0; ow < s.OW; ow, t = ow+1, t+2 {
+						g := dyp[oh*s.OW+ow] / 4
+						top[t], top[t+1], bot[t], bot[t+1] = g, g, g, g
+					}
+				}
+				continue
+			}
 			clear(dxp)
 			for oh := 0; oh < s.OH; oh++ {
 				for ow := 0; ow < s.OW; ow++ {
