@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
 	"google.golang.org/protobuf/proto"
+	G "gorgonia.org/gorgonia"
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
