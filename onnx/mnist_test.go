@@ -73,7 +73,7 @@ func TestMNISTMatchesORT(t *testing.T) {
 		// batches of 10, which leave the weights as they are and let the
 		// running statistics catch up with them.
 		for _, step := range []struct {
-			opt    train.Optimizer
+			opt           train.Optimizer
 			epochs, batch int
 		}{{train.Adam(3e-3), 1, 50}, {train.SGD(0), 2, 10}} {
 			tr, err := train.New(m, train.WithOptimizer(step.opt))
