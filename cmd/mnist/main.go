@@ -129,8 +129,8 @@ type config struct {
 	Model     string  `json:"model,omitempty"` // "" or "recipe", or "resnet"
 
 	dataDir, outDir, load, resume, cpuProfile, onnxPath string
-	quiet                                     bool
-	set                                       map[string]bool // flags given on the command line
+	quiet                                               bool
+	set                                                 map[string]bool // flags given on the command line
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
