@@ -2,6 +2,8 @@ package onnx_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -229,7 +231,6 @@ func TestLayersMatchORT(t *testing.T) {
 	dir := t.TempDir()
 	var jobs []ortJob
 	var want [][]float32
-	var paths []string
 	for i, c := range layerCases {
 		m := newCase(t, c)
 		x, dims := batch(m, 3, uint64(i))
@@ -243,7 +244,6 @@ func TestLayersMatchORT(t *testing.T) {
 		}
 		jobs = append(jobs, ortJob{model: path, x: x, dims: dims})
 		want = append(want, y)
-		paths = append(paths, path)
 	}
 	got := runORT(t, jobs)
 	for i, c := range layerCases {
@@ -263,7 +263,73 @@ func TestLayersMatchORT(t *testing.T) {
 			t.Logf("max |ORT - Predict| = %.3g", worst)
 		})
 	}
-	t.Run("checker", func(t *testing.T) { checkONNX(t, paths...) })
+}
+
+// TestCheckerAcceptsEveryLayer runs onnx.checker, with full shape
+// inference, over the export of every case.
+func TestCheckerAcceptsEveryLayer(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, c := range layerCases {
+		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".onnx")
+		if err := onnx.Save(newCase(t, c), path); err != nil {
+			t.Fatalf("%s: %+v", c.name, err)
+		}
+		paths = append(paths, path)
+	}
+	checkONNX(t, paths...)
+}
+
+// TestFloat64Model checks that a float64 model is written with its
+// weights rounded to float32.
+func TestFloat64Model(t *testing.T) {
+	m, err := model.NewSequential([]int{2, 5, 5}, []layers.Layer{layers.Conv2D(3, 3, 3), layers.Flatten(), layers.Dense(4)}, model.Float64())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := decode(t, m)
+	for _, init := range mp.GetGraph().GetInitializer() {
+		p := m.Params().Lookup(init.GetName())
+		if p == nil {
+			t.Fatalf("initializer %s is no parameter", init.GetName())
+		}
+		want := p.Value.Data().([]float64)
+		raw := init.GetRawData()
+		if init.GetDataType() != int32(onnxpb.TensorProto_FLOAT) || len(raw) != 4*len(want) {
+			t.Fatalf("%s: type %d, %d bytes for %d values", init.GetName(), init.GetDataType(), len(raw), len(want))
+		}
+		for i, v := range want {
+			if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])); got != float32(v) {
+				t.Fatalf("%s[%d] = %v, want %v", init.GetName(), i, got, float32(v))
+			}
+		}
+	}
+}
+
+// TestSeveralInputsAndOutputs checks the graph inputs and outputs of a
+// model of two inputs and two outputs, in the model's order.
+func TestSeveralInputsAndOutputs(t *testing.T) {
+	a, b := model.Input(3), model.Input(2, 4, 4)
+	y1 := model.Apply(layers.Dense(2, layers.Activation(layers.ActSoftmax)), a)
+	y2 := model.Apply(layers.Concatenate(), model.Apply(layers.GlobalMaxPooling2D(), b), y1)
+	m, err := model.New([]*model.Node{a, b}, []*model.Node{y2, y1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := decode(t, m, onnx.InputNames("a", "b"))
+	var ins, outs []string
+	for _, v := range mp.GetGraph().GetInput() {
+		ins = append(ins, v.GetName())
+	}
+	for _, v := range mp.GetGraph().GetOutput() {
+		outs = append(outs, v.GetName())
+	}
+	if want := []string{"a", "b"}; !slices.Equal(ins, want) {
+		t.Errorf("inputs %v, want %v", ins, want)
+	}
+	if want := []string{"concatenate_1", "dense_1"}; !slices.Equal(outs, want) {
+		t.Errorf("outputs %v, want %v", outs, want)
+	}
 }
 
 func abs(v float32) float32 {
