@@ -198,6 +198,7 @@ type layerConfig struct {
 	Activation string   `json:"activation"`
 	Alpha      *float64 `json:"alpha"`
 	Epsilon    *float64 `json:"epsilon"`
+	Momentum   *float64 `json:"momentum"`
 }
 
 // exporter builds the ONNX graph of a model.
@@ -321,11 +322,16 @@ func (e *exporter) layer(l layerArch) error {
 				return err
 			}
 		}
-		eps := layers.DefaultBNEpsilon
+		eps, momentum := layers.DefaultBNEpsilon, layers.DefaultBNMomentum
 		if c.Epsilon != nil {
 			eps = *c.Epsilon
 		}
-		e.node("BatchNormalization", []string{x, names[0], names[1], names[2], names[3]}, out, attrFloat("epsilon", eps))
+		if c.Momentum != nil {
+			momentum = *c.Momentum
+		}
+		// The momentum matters only to training, which Import allows.
+		e.node("BatchNormalization", []string{x, names[0], names[1], names[2], names[3]}, out,
+			attrFloat("epsilon", eps), attrFloat("momentum", momentum))
 	case "GlobalAveragePooling2D", "GlobalMaxPooling2D":
 		op := "GlobalAveragePool"
 		if l.Type == "GlobalMaxPooling2D" {
@@ -342,12 +348,8 @@ func (e *exporter) layer(l layerArch) error {
 
 // windowAttrs returns the attributes of a Conv, MaxPool or AveragePool
 // node over an input of example shape in [C, H, W]: the window, the
-// strides (def when strides is nil) and the padding, 'same' padding made
-// explicit with the odd cell after the input, as package ops pads.
+// strides (def when strides is nil) and the padding.
 func windowAttrs(in []int, k [2]int, strides []int, def [2]int, padding string) ([]*onnxpb.AttributeProto, error) {
-	if len(in) != 3 {
-		return nil, errors.Errorf("input shape %v is not an image [C, H, W]", in)
-	}
 	s := def
 	if strides != nil {
 		if len(strides) != 2 {
@@ -355,23 +357,36 @@ func windowAttrs(in []int, k [2]int, strides []int, def [2]int, padding string) 
 		}
 		s = [2]int{strides[0], strides[1]}
 	}
-	same := padding == "same"
-	var before, after [2]int
-	for i := range 2 {
-		out, pad, err := ops.OutSize(in[1+i], k[i], s[i], same)
-		if err != nil {
-			return nil, err
-		}
-		before[i] = pad
-		if same {
-			after[i] = max((out-1)*s[i]+k[i]-in[1+i], 0) - pad
-		}
+	p, err := windowPads(in, k, s, padding == "same")
+	if err != nil {
+		return nil, err
 	}
 	return []*onnxpb.AttributeProto{
 		attrInts("kernel_shape", k[0], k[1]),
 		attrInts("strides", s[0], s[1]),
-		attrInts("pads", before[0], before[1], after[0], after[1]),
+		attrInts("pads", p[:]...),
 	}, nil
+}
+
+// windowPads returns the ONNX pads (top, left, bottom, right) of a window
+// k moved with strides s over an input of example shape in [C, H, W]:
+// zero for 'valid' padding; for 'same' padding what package ops pads,
+// the odd cell after the input, as in Keras.
+func windowPads(in []int, k, s [2]int, same bool) ([4]int, error) {
+	var p [4]int
+	if len(in) != 3 {
+		return p, errors.Errorf("input shape %v is not an image [C, H, W]", in)
+	}
+	for i := range 2 {
+		out, before, err := ops.OutSize(in[1+i], k[i], s[i], same)
+		if err != nil {
+			return p, err
+		}
+		if same {
+			p[i], p[2+i] = before, max((out-1)*s[i]+k[i]-in[1+i], 0)-before
+		}
+	}
+	return p, nil
 }
 
 // activationInput returns the name of the value a layer's own activation
