@@ -21,6 +21,10 @@
 // layer has none: exporting a model that holds one is an error naming
 // the layer and its type.
 //
-// The package knows models and layers and nothing of training. It writes
-// ONNX and does not read it.
+// Import (and Load) read back the files Export writes, and only those: the
+// layers, their names, the wiring and the weights come back, so that a
+// model can go on training in Go. Files from other tools, which use other
+// patterns of nodes, are an error naming the node that does not fit.
+//
+// The package knows models and layers and nothing of training.
 package onnx
