@@ -108,6 +108,11 @@ func importModel(mp *onnxpb.ModelProto, opts []model.Option) (*model.Model, erro
 		im.values[v.GetName()], im.shapes[n] = n, shape
 		im.inputs = append(im.inputs, n)
 	}
+	outNames := map[string]bool{}
+	for _, v := range g.GetOutput() {
+		outNames[v.GetName()] = true
+	}
+	layerOf := func(n *onnxpb.NodeProto) (string, error) { return layerOf(n, outNames) }
 	nodes := g.GetNode()
 	for i := 0; i < len(nodes); {
 		key, err := layerOf(nodes[i])
@@ -182,8 +187,9 @@ func exampleShape(v *onnxpb.ValueInfoProto) ([]int, error) {
 }
 
 // layerOf returns the layer a node belongs to: its output's name up to
-// the first slash, as Export names them.
-func layerOf(n *onnxpb.NodeProto) (string, error) {
+// the first slash, as Export names them, or the whole name for a graph
+// output (which OutputNames may name freely).
+func layerOf(n *onnxpb.NodeProto, outputs map[string]bool) (string, error) {
 	if len(n.GetOutput()) != 1 {
 		return "", errors.Errorf("node %q (%s) has %d outputs, want 1", n.GetName(), n.GetOpType(), len(n.GetOutput()))
 	}
@@ -191,6 +197,9 @@ func layerOf(n *onnxpb.NodeProto) (string, error) {
 		return "", errors.Errorf("node %q is of operator set %q", n.GetName(), n.GetDomain())
 	}
 	key, _, _ := strings.Cut(n.GetOutput()[0], "/")
+	if outputs[n.GetOutput()[0]] {
+		key = n.GetOutput()[0]
+	}
 	if key == "" {
 		return "", errors.Errorf("node %q (%s) has an output of no layer: %q", n.GetName(), n.GetOpType(), n.GetOutput()[0])
 	}

@@ -87,7 +87,7 @@ func TestImportAndTrain(t *testing.T) {
 	}
 	randomize(m.Params(), 3)
 	path := filepath.Join(t.TempDir(), "g.onnx")
-	if err := onnx.Save(m, path, onnx.InputNames("image"), onnx.OutputNames("probs")); err != nil {
+	if err := onnx.Save(m, path, onnx.InputNames("in/image"), onnx.OutputNames("out/probs")); err != nil {
 		t.Fatal(err)
 	}
 	for _, opts := range [][]model.Option{nil, {model.Float64()}} {
