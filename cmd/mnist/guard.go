@@ -184,8 +184,8 @@ func samePath(a, b string) bool {
 var outFiles = []string{lockFile, runFile, checkpointFile, "history.json", "history.csv", "accuracy.png", "loss.png",
 	weightsFile, modelFile, "filters.png", "feature_maps.png", "confusion.png", "confusion.csv", resultFile}
 
-// checkPaths makes sure that no output is an input and that -load and
-// -cpuprofile can be used, before anything is written.
+// checkPaths makes sure that no output is an input and that -load,
+// -cpuprofile and -onnx can be used, before anything is written.
 func checkPaths(c config, src *dataSource) error {
 	type named struct{ flag, path string }
 	var inputs, outputs []named
@@ -207,15 +207,22 @@ func checkPaths(c config, src *dataSource) error {
 			outputs = append(outputs, named{"-out", filepath.Join(c.outDir, f)})
 		}
 	}
-	if p := c.cpuProfile; p != "" {
+	// Each single-file output must be a regular file (or not exist yet) in
+	// an existing directory, and differ from every input and every other
+	// output.
+	for _, f := range []named{{"-cpuprofile", c.cpuProfile}, {"-onnx", c.onnxPath}} {
+		p := f.path
+		if p == "" {
+			continue
+		}
 		if fi, err := os.Stat(p); err == nil && !fi.Mode().IsRegular() {
-			return usageError{fmt.Sprintf("-cpuprofile %s is not a regular file", p)}
+			return usageError{fmt.Sprintf("%s %s is not a regular file", f.flag, p)}
 		}
 		if fi, err := os.Stat(filepath.Dir(p)); err != nil || !fi.IsDir() {
-			return usageError{fmt.Sprintf("-cpuprofile %s: no directory %s to write it in", p, filepath.Dir(p))}
+			return usageError{fmt.Sprintf("%s %s: no directory %s to write it in", f.flag, p, filepath.Dir(p))}
 		}
 		inputs = append(inputs, outputs...) // nor may it be another output
-		outputs = append(outputs, named{"-cpuprofile", p})
+		outputs = append(outputs, f)
 	}
 	for _, o := range outputs {
 		for _, in := range inputs {

@@ -410,6 +410,12 @@ func TestOutputsAreNotInputs(t *testing.T) {
 		{"cpuprofile is a data file", fakeArgs(fake, "-epochs", "1", "-cpuprofile", trainImages), trainImages, "-cpuprofile"},
 		{"-out would overwrite -load", fakeArgs(fake, "-epochs", "1", "-load", inOut, "-out", outWithWeights), inOut, "-load"},
 		{"cpuprofile in -out", fakeArgs(fake, "-epochs", "1", "-out", filepath.Join(base, "o2"), "-cpuprofile", filepath.Join(base, "o2", "result.json")), "", "-cpuprofile"},
+		{"onnx is the -load file", fakeArgs(fake, "-epochs", "0", "-load", weights, "-onnx", link), weights, "-onnx"},
+		{"onnx is a data file", fakeArgs(fake, "-epochs", "1", "-onnx", trainImages), trainImages, "-onnx"},
+		{"onnx in -out", fakeArgs(fake, "-epochs", "1", "-out", filepath.Join(base, "o3"), "-onnx", filepath.Join(base, "o3", "model.gocnn")), "", "-onnx"},
+		{"onnx is the cpuprofile", fakeArgs(fake, "-epochs", "1", "-cpuprofile", prof, "-onnx", prof), prof, "-onnx"},
+		{"onnx in a missing directory", fakeArgs(fake, "-epochs", "1", "-onnx", filepath.Join(base, "nodir", "m.onnx")), "", "no directory"},
+		{"onnx is a directory", fakeArgs(fake, "-epochs", "1", "-onnx", base), "", "-onnx " + base + " is not a regular file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

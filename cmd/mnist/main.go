@@ -18,7 +18,9 @@
 // data the run reads), history.json and history.csv, accuracy.png and
 // loss.png, a checkpoint after every epoch, and at the end weights.bin, the
 // first layer's filters, one digit's feature maps, the test set's
-// confusion matrix and result.json. It holds a lock on DIR (run.lock) for
+// confusion matrix and result.json. With -onnx FILE it exports the trained
+// (or -load'ed) model to FILE as ONNX (see package onnx), atomically, once
+// training is over. It holds a lock on DIR (run.lock) for
 // the whole run, so a second run cannot write into it at the same time.
 // Every flag and input is checked before anything is written, and no
 // output (-cpuprofile, the files in -out) may be an input (-load, the
@@ -126,9 +128,9 @@ type config struct {
 	EarlyStop int     `json:"early_stop"`
 	Model     string  `json:"model,omitempty"` // "" or "recipe", or "resnet"
 
-	dataDir, outDir, load, resume, cpuProfile string
-	quiet                                     bool
-	set                                       map[string]bool // flags given on the command line
+	dataDir, outDir, load, resume, cpuProfile, onnxPath string
+	quiet                                               bool
+	set                                                 map[string]bool // flags given on the command line
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -150,6 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run whose -out was this directory, with its settings and data; -epochs may raise the total")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the final test result")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
+	fs.StringVar(&c.onnxPath, "onnx", "", "write the trained (or -load'ed) model to this file as ONNX, for ONNX Runtime and other tools")
 	fs.StringVar(&c.Model, "model", "recipe", "network: recipe (the Keras MNIST recipe) or resnet (residual blocks with BatchNormalization, global average pooling, augmentation and a cosine schedule; its defaults: -epochs 15 -optimizer adam -lr 0.003)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -14,6 +14,7 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/onnx"
 )
 
 func TestBadFlags(t *testing.T) {
@@ -208,6 +209,55 @@ func TestLoadAnyModelFile(t *testing.T) {
 	if err := run(context.Background(), quickArgs(t, "-epochs", "1", "-load", path), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "MNIST images are channels×height×width") {
 		t.Fatalf("a model of vectors gave %v", err)
 	}
+}
+
+// TestONNX: -onnx writes the trained model, and with -epochs 0 the
+// -load'ed one, as ONNX: the very bytes onnx.Export writes for the model
+// file the run saved or loaded.
+func TestONNX(t *testing.T) {
+	out := t.TempDir()
+	path := filepath.Join(out, "mnist.onnx")
+	var stdout strings.Builder
+	if err := run(context.Background(), quickArgs(t, "-epochs", "1", "-out", filepath.Join(out, "run"), "-onnx", path), &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "ONNX model written to "+path) {
+		t.Errorf("output lacks the ONNX line:\n%s", stdout.String())
+	}
+	sameAsExport := func(t *testing.T, path, modelPath string) {
+		t.Helper()
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := model.Load(modelPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := onnx.Export(m, &want); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 || !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s holds %d bytes, not the %d bytes of the export of %s", path, len(got), want.Len(), modelPath)
+		}
+	}
+	trained := filepath.Join(out, "run", "model.gocnn")
+	sameAsExport(t, path, trained)
+
+	// -load with -epochs 0 exports the loaded model, replacing the file.
+	small := filepath.Join(out, "small.gocnn")
+	m, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{layers.Flatten(), layers.Dense(10, layers.Activation(layers.ActSoftmax))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(small, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), quickArgs(t, "-epochs", "0", "-load", small, "-onnx", path), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	sameAsExport(t, path, small)
 }
 
 // quickArgs are the flags of a short run on a few hundred real images.

@@ -19,6 +19,7 @@ import (
 	"github.com/gocnn/cnn/internal/atomicfile"
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/onnx"
 	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/viz"
 )
@@ -222,6 +223,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 				return err
 			}
 		}
+	}
+
+	if c.onnxPath != "" {
+		if err := onnx.Save(model, c.onnxPath); err != nil {
+			return errors.Wrap(err, "-onnx")
+		}
+		fmt.Fprintf(stdout, "ONNX model written to %s\n", c.onnxPath)
 	}
 
 	saved := "nothing was saved (no -out)"

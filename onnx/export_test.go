@@ -1,0 +1,427 @@
+package onnx_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/onnx"
+	"github.com/gocnn/cnn/onnx/internal/onnxpb"
+)
+
+// layerCase is a small model around one layer, the ONNX operators its
+// export must hold, and the layer types it covers.
+type layerCase struct {
+	name  string
+	input []int
+	build func(in *model.Node) *model.Node
+	ops   []string
+}
+
+func seq(ls ...layers.Layer) func(in *model.Node) *model.Node {
+	return func(x *model.Node) *model.Node {
+		for _, l := range ls {
+			x = model.Apply(l, x)
+		}
+		return x
+	}
+}
+
+var (
+	same       = layers.Padding(layers.Same)
+	act        = layers.Activation
+	strides    = layers.Strides
+	layerCases = []layerCase{
+		{"conv valid", []int{3, 7, 9}, seq(layers.Conv2D(4, 3, 3)), []string{"Conv"}},
+		{"conv same stride 2 relu", []int{3, 8, 10}, seq(layers.Conv2D(4, 3, 3, same, strides(2, 2), act(layers.ActReLU))), []string{"Conv", "Relu"}},
+		{"conv same even kernel sigmoid", []int{2, 6, 5}, seq(layers.Conv2D(3, 4, 2, same, act(layers.ActSigmoid))), []string{"Conv", "Sigmoid"}},
+		{"conv 5x3 stride 2x1 tanh", []int{2, 9, 8}, seq(layers.Conv2D(3, 5, 3, strides(2, 1), act(layers.ActTanh))), []string{"Conv", "Tanh"}},
+		{"conv same stride 3 leaky relu", []int{2, 8, 10}, seq(layers.Conv2D(3, 3, 3, same, strides(3, 3), act(layers.ActLeakyReLU))), []string{"Conv", "LeakyRelu"}},
+		{"conv elu", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(layers.ActELU))), []string{"Conv", "Elu"}},
+		{"conv gelu", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(layers.ActGELU))), []string{"Conv", "Div", "Erf", "Add", "Mul", "Mul"}},
+		{"conv linear", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(layers.ActLinear))), []string{"Conv"}},
+		{"max pool valid floor", []int{3, 7, 9}, seq(layers.MaxPool2D(2, 2)), []string{"MaxPool"}},
+		{"max pool same stride 2", []int{3, 8, 10}, seq(layers.MaxPool2D(3, 3, same, strides(2, 2))), []string{"MaxPool"}},
+		{"max pool same pad after", []int{1, 5, 5}, seq(layers.MaxPool2D(2, 2, same)), []string{"MaxPool"}},
+		{"avg pool valid", []int{3, 7, 9}, seq(layers.AvgPool2D(2, 3)), []string{"AveragePool"}},
+		{"avg pool same stride 2", []int{3, 7, 9}, seq(layers.AvgPool2D(3, 3, same, strides(2, 2))), []string{"AveragePool"}},
+		{"avg pool same stride 1", []int{2, 5, 6}, seq(layers.AvgPool2D(2, 2, same, strides(1, 1))), []string{"AveragePool"}},
+		{"flatten dense", []int{2, 3, 4}, seq(layers.Flatten(), layers.Dense(5)), []string{"Flatten", "Gemm"}},
+		{"dense relu", []int{6}, seq(layers.Dense(4, act(layers.ActReLU))), []string{"Gemm", "Relu"}},
+		{"dense softmax", []int{6}, seq(layers.Dense(4, act(layers.ActSoftmax))), []string{"Gemm", "Softmax"}},
+		{"relu", []int{2, 3, 4}, seq(layers.ReLU()), []string{"Relu"}},
+		{"sigmoid", []int{2, 3, 4}, seq(layers.Sigmoid()), []string{"Sigmoid"}},
+		{"tanh", []int{2, 3, 4}, seq(layers.Tanh()), []string{"Tanh"}},
+		{"softmax", []int{7}, seq(layers.Softmax()), []string{"Softmax"}},
+		{"leaky relu", []int{2, 3, 4}, seq(layers.LeakyReLU(0.05)), []string{"LeakyRelu"}},
+		{"leaky relu default", []int{2, 3, 4}, seq(layers.LeakyReLU(0)), []string{"LeakyRelu"}},
+		{"elu", []int{2, 3, 4}, seq(layers.ELU(0.7)), []string{"Elu"}},
+		{"gelu", []int{2, 3, 4}, seq(layers.GELU()), []string{"Div", "Erf", "Add", "Mul", "Mul"}},
+		{"dropout", []int{2, 3, 4}, seq(layers.Dropout(0.5), layers.ReLU()), []string{"Identity", "Relu"}},
+		{"batch norm image", []int{3, 4, 5}, seq(layers.BatchNormalization()), []string{"BatchNormalization"}},
+		{"batch norm matrix epsilon", []int{6}, seq(layers.BatchNormalization(layers.Epsilon(0.01), layers.Momentum(0.9))), []string{"BatchNormalization"}},
+		{"global average pool", []int{3, 4, 5}, seq(layers.GlobalAveragePooling2D()), []string{"GlobalAveragePool", "Flatten"}},
+		{"global max pool", []int{3, 4, 5}, seq(layers.GlobalMaxPooling2D()), []string{"GlobalMaxPool", "Flatten"}},
+		{"add", []int{2, 6, 6}, func(in *model.Node) *model.Node {
+			a := model.Apply(layers.Conv2D(3, 3, 3, same), in)
+			b := model.Apply(layers.Conv2D(3, 1, 1), in)
+			return model.Apply(layers.Add(), a, b)
+		}, []string{"Conv", "Conv", "Add"}},
+		{"add three", []int{2, 3, 4}, func(in *model.Node) *model.Node {
+			return model.Apply(layers.Add(), in, model.Apply(layers.Tanh(), in), model.Apply(layers.Sigmoid(), in))
+		}, []string{"Tanh", "Sigmoid", "Add", "Add"}},
+		{"multiply three", []int{2, 3, 4}, func(in *model.Node) *model.Node {
+			return model.Apply(layers.Multiply(), in, model.Apply(layers.Tanh(), in), model.Apply(layers.Sigmoid(), in))
+		}, []string{"Tanh", "Sigmoid", "Mul", "Mul"}},
+		{"concatenate", []int{2, 5, 5}, func(in *model.Node) *model.Node {
+			a := model.Apply(layers.Conv2D(3, 3, 3, same), in)
+			return model.Apply(layers.Concatenate(), a, in, model.Apply(layers.ReLU(), in))
+		}, []string{"Conv", "Relu", "Concat"}},
+	}
+)
+
+// newCase makes the model of a case with random weights and statistics.
+func newCase(t *testing.T, c layerCase) *model.Model {
+	t.Helper()
+	in := model.Input(c.input...)
+	m, err := model.New([]*model.Node{in}, []*model.Node{c.build(in)}, model.Seed(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomize(m.Params(), 7)
+	return m
+}
+
+// randomize sets every parameter to random values, so that no bias is 0
+// and no batch normalisation is the identity; variances are positive.
+func randomize(p *graph.Params, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	for _, q := range p.List() {
+		d := q.Value.Data().([]float32)
+		for i := range d {
+			if strings.HasSuffix(q.Name, "/moving_variance") {
+				d[i] = 0.5 + rng.Float32()
+			} else {
+				d[i] = rng.Float32()*2 - 1
+			}
+		}
+	}
+}
+
+// batch returns n random examples of the model's input, in [-2, 2).
+func batch(m *model.Model, n int, seed uint64) ([]float32, []int) {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	x := make([]float32, n*m.ExampleSize())
+	for i := range x {
+		x[i] = rng.Float32()*4 - 2
+	}
+	return x, append([]int{n}, m.InputShape(0)...)
+}
+
+// decode exports m and decodes the file.
+func decode(t *testing.T, m *model.Model, opts ...onnx.Option) *onnxpb.ModelProto {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := onnx.Export(m, &buf, opts...); err != nil {
+		t.Fatalf("%+v", err)
+	}
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(buf.Bytes(), &mp); err != nil {
+		t.Fatal(err)
+	}
+	return &mp
+}
+
+func opTypes(mp *onnxpb.ModelProto) []string {
+	var ops []string
+	for _, n := range mp.GetGraph().GetNode() {
+		ops = append(ops, n.GetOpType())
+	}
+	return ops
+}
+
+// TestExportStructure checks, with no runtime, what every case's file
+// declares: IR version, opset, operators, a dynamic batch dimension on
+// the input and output, and float32 initializers that hold all weights.
+func TestExportStructure(t *testing.T) {
+	for _, c := range layerCases {
+		t.Run(c.name, func(t *testing.T) {
+			m := newCase(t, c)
+			mp := decode(t, m)
+			if mp.GetIrVersion() != 8 || len(mp.GetOpsetImport()) != 1 || mp.GetOpsetImport()[0].GetVersion() != 17 || mp.GetOpsetImport()[0].GetDomain() != "" {
+				t.Fatalf("IR %d, opsets %v; want IR 8 and opset 17", mp.GetIrVersion(), mp.GetOpsetImport())
+			}
+			if got := opTypes(mp); !slices.Equal(got, c.ops) {
+				t.Errorf("operators %v, want %v", got, c.ops)
+			}
+			g := mp.GetGraph()
+			for _, v := range []struct {
+				info  []*onnxpb.ValueInfoProto
+				shape []int
+			}{{g.GetInput(), m.InputShape(0)}, {g.GetOutput(), m.OutputShape(0)}} {
+				if len(v.info) != 1 {
+					t.Fatalf("%d graph inputs or outputs, want 1", len(v.info))
+				}
+				tt := v.info[0].GetType().GetTensorType()
+				dims := tt.GetShape().GetDim()
+				if tt.GetElemType() != int32(onnxpb.TensorProto_FLOAT) || len(dims) != len(v.shape)+1 || dims[0].GetDimParam() != "N" {
+					t.Fatalf("%s: type %v, want float [N %v]", v.info[0].GetName(), tt, v.shape)
+				}
+				for i, d := range v.shape {
+					if dims[i+1].GetDimValue() != int64(d) {
+						t.Fatalf("%s: type %v, want float [N %v]", v.info[0].GetName(), tt, v.shape)
+					}
+				}
+			}
+			values := 0
+			for _, init := range g.GetInitializer() {
+				if init.GetDataType() != int32(onnxpb.TensorProto_FLOAT) {
+					t.Fatalf("initializer %s of type %d", init.GetName(), init.GetDataType())
+				}
+				if p := m.Params().Lookup(init.GetName()); p != nil {
+					values += p.Value.Shape().TotalSize()
+					if len(init.GetRawData()) != 4*p.Value.Shape().TotalSize() {
+						t.Fatalf("initializer %s holds %d bytes for %v", init.GetName(), len(init.GetRawData()), p.Value.Shape())
+					}
+				}
+			}
+			if values != m.Params().Count() {
+				t.Errorf("initializers hold %d parameter values, the model has %d", values, m.Params().Count())
+			}
+		})
+	}
+}
+
+// TestEveryBuiltinLayerIsCovered checks that every registered layer type
+// (all built-in: this package's tests register none) appears in a case of
+// the table, so that a new layer cannot go untested.
+func TestEveryBuiltinLayerIsCovered(t *testing.T) {
+	covered := map[string]bool{}
+	for _, c := range layerCases {
+		for _, l := range newCase(t, c).Layers() {
+			covered[l.Type()] = true
+		}
+	}
+	for _, typ := range layers.Registered() {
+		t.Run(typ, func(t *testing.T) {
+			if !covered[typ] {
+				t.Errorf("no case exports a %s layer", typ)
+			}
+		})
+	}
+}
+
+// TestLayersMatchORT runs every case in ONNX Runtime (one node process for
+// all) on a batch of 3 random examples and compares with Predict: equal
+// within 1e-5 of the larger of 1 and the value.
+func TestLayersMatchORT(t *testing.T) {
+	ortDir(t)
+	dir := t.TempDir()
+	var jobs []ortJob
+	var want [][]float32
+	for i, c := range layerCases {
+		m := newCase(t, c)
+		x, dims := batch(m, 3, uint64(i))
+		y, err := m.Predict(x)
+		if err != nil {
+			t.Fatalf("%s: %+v", c.name, err)
+		}
+		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".onnx")
+		if err := onnx.Save(m, path); err != nil {
+			t.Fatalf("%s: %+v", c.name, err)
+		}
+		jobs = append(jobs, ortJob{model: path, x: x, dims: dims})
+		want = append(want, y)
+	}
+	got := runORT(t, jobs)
+	for i, c := range layerCases {
+		t.Run(c.name, func(t *testing.T) {
+			if len(got[i]) != len(want[i]) {
+				t.Fatalf("ONNX Runtime gave %d values, Predict %d", len(got[i]), len(want[i]))
+			}
+			worst := 0.0
+			for k := range got[i] {
+				d := float64(got[i][k] - want[i][k])
+				tol := 1e-5 * max(1, float64(abs(want[i][k])))
+				if d > tol || -d > tol {
+					t.Fatalf("value %d: ONNX Runtime %v, Predict %v", k, got[i][k], want[i][k])
+				}
+				worst = max(worst, d, -d)
+			}
+			t.Logf("max |ORT - Predict| = %.3g", worst)
+		})
+	}
+}
+
+// TestCheckerAcceptsEveryLayer runs onnx.checker, with full shape
+// inference, over the export of every case.
+func TestCheckerAcceptsEveryLayer(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, c := range layerCases {
+		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".onnx")
+		if err := onnx.Save(newCase(t, c), path); err != nil {
+			t.Fatalf("%s: %+v", c.name, err)
+		}
+		paths = append(paths, path)
+	}
+	checkONNX(t, paths...)
+}
+
+// TestFloat64Model checks that a float64 model is written with its
+// weights rounded to float32.
+func TestFloat64Model(t *testing.T) {
+	m, err := model.NewSequential([]int{2, 5, 5}, []layers.Layer{layers.Conv2D(3, 3, 3), layers.Flatten(), layers.Dense(4)}, model.Float64())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := decode(t, m)
+	for _, init := range mp.GetGraph().GetInitializer() {
+		p := m.Params().Lookup(init.GetName())
+		if p == nil {
+			t.Fatalf("initializer %s is no parameter", init.GetName())
+		}
+		want := p.Value.Data().([]float64)
+		raw := init.GetRawData()
+		if init.GetDataType() != int32(onnxpb.TensorProto_FLOAT) || len(raw) != 4*len(want) {
+			t.Fatalf("%s: type %d, %d bytes for %d values", init.GetName(), init.GetDataType(), len(raw), len(want))
+		}
+		for i, v := range want {
+			if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])); got != float32(v) {
+				t.Fatalf("%s[%d] = %v, want %v", init.GetName(), i, got, float32(v))
+			}
+		}
+	}
+}
+
+// TestSeveralInputsAndOutputs checks the graph inputs and outputs of a
+// model of two inputs and two outputs, in the model's order.
+func TestSeveralInputsAndOutputs(t *testing.T) {
+	a, b := model.Input(3), model.Input(2, 4, 4)
+	y1 := model.Apply(layers.Dense(2, layers.Activation(layers.ActSoftmax)), a)
+	y2 := model.Apply(layers.Concatenate(), model.Apply(layers.GlobalMaxPooling2D(), b), y1)
+	m, err := model.New([]*model.Node{a, b}, []*model.Node{y2, y1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := decode(t, m, onnx.InputNames("a", "b"))
+	var ins, outs []string
+	for _, v := range mp.GetGraph().GetInput() {
+		ins = append(ins, v.GetName())
+	}
+	for _, v := range mp.GetGraph().GetOutput() {
+		outs = append(outs, v.GetName())
+	}
+	if want := []string{"a", "b"}; !slices.Equal(ins, want) {
+		t.Errorf("inputs %v, want %v", ins, want)
+	}
+	if want := []string{"concatenate_1", "dense_1"}; !slices.Equal(outs, want) {
+		t.Errorf("outputs %v, want %v", outs, want)
+	}
+}
+
+func abs(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// scale is a custom layer, with no ONNX form.
+type scale struct{ layers.Base }
+
+func (l *scale) Type() string { return "Scale" }
+func (l *scale) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
+	return G.Mul(x, G.NewConstant(float32(2)))
+}
+
+// TestUnsupportedLayer checks that a custom layer is an error that names
+// it and its type, that Export then writes nothing and that Save leaves
+// an earlier file as it was.
+func TestUnsupportedLayer(t *testing.T) {
+	in := model.Input(4)
+	m, err := model.New([]*model.Node{in}, []*model.Node{model.Apply(layers.Dense(2), model.Apply(&scale{}, in))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	err = onnx.Export(m, &buf)
+	if err == nil || !strings.Contains(err.Error(), "scale_1 (Scale)") || !strings.Contains(err.Error(), "no ONNX form") {
+		t.Fatalf("error %v, want one naming scale_1 (Scale)", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("Export wrote %d bytes", buf.Len())
+	}
+	path := filepath.Join(t.TempDir(), "m.onnx")
+	if err := os.WriteFile(path, []byte("earlier"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.Save(m, path); err == nil {
+		t.Fatal("Save succeeded")
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "earlier" {
+		t.Errorf("the earlier file now holds %q (%v)", b, err)
+	}
+}
+
+// TestNames checks the default and the chosen input and output names,
+// and the errors of bad ones.
+func TestNames(t *testing.T) {
+	m := newCase(t, layerCases[0])
+	name := func(v []*onnxpb.ValueInfoProto) string { return v[0].GetName() }
+	for _, c := range []struct {
+		name    string
+		opts    []onnx.Option
+		in, out string
+		err     string
+	}{
+		{"default", nil, "input_1", m.Layers()[0].Name(), ""},
+		{"chosen", []onnx.Option{onnx.InputNames("image"), onnx.OutputNames("logits")}, "image", "logits", ""},
+		{"same as the layer", []onnx.Option{onnx.OutputNames(m.Layers()[0].Name())}, "input_1", m.Layers()[0].Name(), ""},
+		{"too many inputs", []onnx.Option{onnx.InputNames("a", "b")}, "", "", "2 input names for a model of 1 inputs"},
+		{"too few outputs", []onnx.Option{onnx.OutputNames()}, "", "", "0 output names for a model of 1 outputs"},
+		{"empty", []onnx.Option{onnx.InputNames("")}, "", "", "input 1: empty name"},
+		{"clash", []onnx.Option{onnx.OutputNames("input_1")}, "", "", `output 1: the name "input_1" is taken`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.err != "" {
+				err := onnx.Export(m, &bytes.Buffer{}, c.opts...)
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want %q", err, c.err)
+				}
+				return
+			}
+			mp := decode(t, m, c.opts...)
+			if in, out := name(mp.GetGraph().GetInput()), name(mp.GetGraph().GetOutput()); in != c.in || out != c.out {
+				t.Errorf("names %s → %s, want %s → %s", in, out, c.in, c.out)
+			}
+		})
+	}
+}
+
+// TestDeterministic checks that two exports of a model are the same bytes.
+func TestDeterministic(t *testing.T) {
+	m := newCase(t, layerCases[len(layerCases)-1])
+	var a, b bytes.Buffer
+	if err := onnx.Export(m, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.Export(m, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("two exports differ")
+	}
+}
