@@ -68,6 +68,50 @@ type layerArch struct {
 	Inputs []string        `json:"inputs"`
 }
 
+// A Spec is a model's wiring as its model file records it: its inputs
+// with their example shapes, its layers in the order they run (each with
+// its type, its configuration from layers.ConfigOf and the names of the
+// inputs or layers that feed it, in order) and the names of its outputs.
+// Exporters to other formats read it.
+type Spec struct {
+	Inputs  []InputSpec
+	Layers  []LayerSpec
+	Outputs []string
+}
+
+// An InputSpec is one model input: its name and its example shape.
+type InputSpec struct {
+	Name  string
+	Shape []int
+}
+
+// A LayerSpec is one layer of a model: its name, its type, its
+// configuration (layers.ConfigOf) and the names of the nodes feeding it.
+type LayerSpec struct {
+	Name   string
+	Type   string
+	Config json.RawMessage
+	Inputs []string
+}
+
+// Spec returns m's wiring. Every layer must be Configurable (every
+// built-in layer is).
+func (m *Model) Spec() (Spec, error) {
+	a, err := m.architecture()
+	if err != nil {
+		return Spec{}, errors.Wrap(err, "model: spec")
+	}
+	var s Spec
+	for _, in := range a.Inputs {
+		s.Inputs = append(s.Inputs, InputSpec(in))
+	}
+	for _, l := range a.Layers {
+		s.Layers = append(s.Layers, LayerSpec(l))
+	}
+	s.Outputs = a.Outputs
+	return s, nil
+}
+
 // architecture records m's wiring; every layer must be Configurable.
 func (m *Model) architecture() (architecture, error) {
 	a := architecture{Dtype: m.Dtype().String(), Seed: m.params.Seed(), Sequential: m.sequential}

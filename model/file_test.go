@@ -351,3 +351,40 @@ func TestPanicKeepsStack(t *testing.T) {
 		t.Fatalf("the error's stack does not show the panic's origin:\n%s", s)
 	}
 }
+
+// TestSpec checks the wiring Spec reports for a model with a residual Add.
+func TestSpec(t *testing.T) {
+	in := Input(1, 6, 6)
+	x := Apply(layers.Conv2D(2, 3, 3, layers.Padding(layers.Same)), in)
+	y := Apply(layers.Conv2D(2, 3, 3, layers.Padding(layers.Same)), x)
+	sum := Apply(layers.Add(), x, y)
+	out := Apply(layers.Dense(3), Apply(layers.Flatten(), sum))
+	m, err := New([]*Node{in}, []*Node{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Inputs) != 1 || !slices.Equal(s.Inputs[0].Shape, []int{1, 6, 6}) {
+		t.Fatalf("inputs %+v, want one of shape [1 6 6]", s.Inputs)
+	}
+	var got []string
+	for _, l := range s.Layers {
+		got = append(got, fmt.Sprintf("%s(%s)<-%s", l.Name, l.Type, strings.Join(l.Inputs, ",")))
+		if !json.Valid(l.Config) {
+			t.Errorf("layer %s: configuration %q is not JSON", l.Name, l.Config)
+		}
+	}
+	want := []string{
+		"conv2d_1(Conv2D)<-" + s.Inputs[0].Name,
+		"conv2d_2(Conv2D)<-conv2d_1",
+		"add_1(Add)<-conv2d_1,conv2d_2",
+		"flatten_1(Flatten)<-add_1",
+		"dense_1(Dense)<-flatten_1",
+	}
+	if !slices.Equal(got, want) || !slices.Equal(s.Outputs, []string{"dense_1"}) {
+		t.Errorf("layers %q, outputs %q; want %q, [dense_1]", got, s.Outputs, want)
+	}
+}

@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocnn/cnn/internal/atomicfile"
-	"github.com/gocnn/cnn/internal/frame"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx/internal/onnxpb"
@@ -80,9 +78,9 @@ func Export(m *model.Model, w io.Writer, opts ...Option) error {
 			return errors.Errorf("onnx: export: layer %s (%s) has no ONNX form", l.Name(), l.Type())
 		}
 	}
-	a, err := readArchitecture(m)
+	a, err := m.Spec()
 	if err != nil {
-		return err
+		return errors.Wrap(err, "onnx: export")
 	}
 	if c.inputs != nil && len(c.inputs) != len(a.Inputs) {
 		return errors.Errorf("onnx: export: %d input names for a model of %d inputs", len(c.inputs), len(a.Inputs))
@@ -147,47 +145,6 @@ var supported = map[string]bool{
 	"BatchNormalization": true, "GlobalAveragePooling2D": true, "GlobalMaxPooling2D": true,
 }
 
-// architecture is the part of a model file's architecture record that
-// export reads: the model's wiring and every layer's configuration.
-type architecture struct {
-	Inputs []struct {
-		Name  string `json:"name"`
-		Shape []int  `json:"shape"`
-	} `json:"inputs"`
-	Layers  []layerArch `json:"layers"`
-	Outputs []string    `json:"outputs"`
-}
-
-type layerArch struct {
-	Name   string          `json:"name"`
-	Type   string          `json:"type"`
-	Config json.RawMessage `json:"config"`
-	Inputs []string        `json:"inputs"`
-}
-
-// modelFile is the framing of the files model.Model.Write writes: its
-// first section is the architecture record.
-var modelFile = frame.Format{
-	Name: "model file", Magic: "GOCNNMDL", Version: 1,
-	Sections: []frame.Section{{Name: "architecture", Length: frame.Uint32}, {Name: "weights", Length: frame.Uint64}, {Name: "state", Length: frame.Uint64}},
-}
-
-// readArchitecture returns m's wiring, as m records it in its own file
-// format, which is the only place package model exposes which node feeds
-// which layer.
-func readArchitecture(m *model.Model) (architecture, error) {
-	var a architecture
-	var buf bytes.Buffer
-	if err := m.Write(&buf, nil); err != nil {
-		return a, errors.Wrap(err, "onnx: export")
-	}
-	secs, err := modelFile.Read(&buf, model.MaxArchitectureBytes, model.MaxWeightsBytes, model.MaxStateBytes)
-	if err != nil {
-		return a, errors.Wrap(err, "onnx: export: reading the model's architecture")
-	}
-	return a, errors.Wrap(json.Unmarshal(secs[0], &a), "onnx: export: reading the model's architecture")
-}
-
 // layerConfig holds every setting of the built-in layers that export
 // reads from their configurations.
 type layerConfig struct {
@@ -224,7 +181,7 @@ func (e *exporter) claim(name string) error {
 
 // layer emits the nodes of one layer; its output value has the layer's
 // name.
-func (e *exporter) layer(l layerArch) error {
+func (e *exporter) layer(l model.LayerSpec) error {
 	var c layerConfig
 	if err := json.Unmarshal(l.Config, &c); err != nil {
 		return errors.Wrap(err, "configuration")
