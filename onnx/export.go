@@ -179,6 +179,15 @@ func (e *exporter) claim(name string) error {
 	return nil
 }
 
+// kernelBias returns the ONNX names of a layer's kernel and bias.
+func (e *exporter) kernelBias(layer string) (w, b string, err error) {
+	if w, err = e.param(layer, "kernel"); err != nil {
+		return "", "", err
+	}
+	b, err = e.param(layer, "bias")
+	return w, b, err
+}
+
 // layer emits the nodes of one layer; its output value has the layer's
 // name.
 func (e *exporter) layer(l model.LayerSpec) error {
@@ -210,11 +219,7 @@ func (e *exporter) layer(l model.LayerSpec) error {
 	x := ins[0]
 	switch l.Type {
 	case "Conv2D":
-		w, err := e.param(l.Name, "kernel")
-		if err != nil {
-			return err
-		}
-		b, err := e.param(l.Name, "bias")
+		w, b, err := e.kernelBias(l.Name)
 		if err != nil {
 			return err
 		}
@@ -237,11 +242,7 @@ func (e *exporter) layer(l model.LayerSpec) error {
 		}
 		e.node(op, []string{x}, out, attrs...)
 	case "Dense":
-		w, err := e.param(l.Name, "kernel")
-		if err != nil {
-			return err
-		}
-		b, err := e.param(l.Name, "bias")
+		w, b, err := e.kernelBias(l.Name)
 		if err != nil {
 			return err
 		}

@@ -570,15 +570,22 @@ func globalPool(nodes []*onnxpb.NodeProto, in []int) error {
 	return flattenAxis(nodes[1])
 }
 
-// conv rebuilds a Conv2D layer, and its activation, over an input of
-// example shape in.
-func (im *importer) conv(key string, in []int, nodes []*onnxpb.NodeProto) (layers.Layer, []int, error) {
-	n := nodes[0]
+// weighted returns the three inputs of a Conv or Gemm node and the
+// dimensions of its weights (the second).
+func (im *importer) weighted(n *onnxpb.NodeProto) ([]string, []int, error) {
 	ins, err := inputs(n, 3)
 	if err != nil {
 		return nil, nil, err
 	}
 	_, dims, err := im.tensor(ins[1])
+	return ins, dims, err
+}
+
+// conv rebuilds a Conv2D layer, and its activation, over an input of
+// example shape in.
+func (im *importer) conv(key string, in []int, nodes []*onnxpb.NodeProto) (layers.Layer, []int, error) {
+	n := nodes[0]
+	ins, dims, err := im.weighted(n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -711,11 +718,7 @@ func pool(in []int, n *onnxpb.NodeProto) (layers.Layer, []int, error) {
 // its activation, over an input of example shape in.
 func (im *importer) dense(key string, in []int, nodes []*onnxpb.NodeProto) (layers.Layer, []int, error) {
 	n := nodes[0]
-	ins, err := inputs(n, 3)
-	if err != nil {
-		return nil, nil, err
-	}
-	_, dims, err := im.tensor(ins[1])
+	ins, dims, err := im.weighted(n)
 	if err != nil {
 		return nil, nil, err
 	}
