@@ -66,6 +66,9 @@ func (b *batcher) do(ctx context.Context, x []float32, n int) ([]float32, error)
 		return nil, errClosed
 	default:
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, errors.WithStack(err)
+	}
 	if n >= b.maxBatch {
 		// A request as big as a batch gains nothing from waiting.
 		b.observe(n)
