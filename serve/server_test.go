@@ -20,35 +20,15 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
-	"github.com/gocnn/cnn/layers"
-	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/internal/recipe"
 )
-
-// recipe is the network of internal/recipe, built here so that the tests
-// of a package that knows nothing of training do not import package train.
-func recipe(t testing.TB) *model.Model {
-	t.Helper()
-	m, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{
-		layers.Conv2D(10, 5, 5, layers.Activation(layers.ActReLU)),
-		layers.MaxPool2D(2, 2),
-		layers.Conv2D(20, 5, 5, layers.Activation(layers.ActReLU)),
-		layers.MaxPool2D(2, 2),
-		layers.Flatten(),
-		layers.Dense(100, layers.Activation(layers.ActReLU)),
-		layers.Dense(10, layers.Activation(layers.ActSoftmax)),
-	}, model.Seed(7))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 var (
 	fileOnce sync.Once
 	fileDir  string
 )
 
-// modelFile saves the recipe, untrained, with a result.json beside it,
+// modelFile saves the recipe network (internal/recipe), untrained, with a result.json beside it,
 // once for the package's tests, and returns the model file's path.
 func modelFile(t testing.TB) string {
 	t.Helper()
@@ -57,7 +37,11 @@ func modelFile(t testing.TB) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := recipe(t).Save(filepath.Join(dir, "digits.gocnn"), nil); err != nil {
+		net, err := recipe.Model(7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Save(filepath.Join(dir, "digits.gocnn"), nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, ResultFile), []byte(`{"test_acc": 0.25, "test_images": 10000}`), 0o644); err != nil {
