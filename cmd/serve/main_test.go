@@ -195,3 +195,49 @@ func TestSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownFinishesInFlight: a request waiting in a batch when the
+// shutdown begins is still answered, and run returns without error.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	path, dir := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-model", path, "-addr", "127.0.0.1:0", "-data", dir, "-max-batch", "8", "-batch-timeout", "2s"},
+			io.Discard, func(a string) { addrs <- a })
+	}()
+	addr := <-addrs
+	answer := make(chan int, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+"/v1/models/model:predict", "application/json",
+			strings.NewReader(`{"instances": [[`+strings.Repeat("0,", 783)+`1]]}`))
+		if err != nil {
+			t.Error(err)
+			answer <- 0
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	// Wait until the request is in flight: the scrape itself is the other.
+	for len(answer) == 0 {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), "gocnn_serve_in_flight_requests 2") {
+			break
+		}
+	}
+	cancel()
+	if code := <-answer; code != http.StatusOK {
+		t.Errorf("the request in flight got %d", code)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
