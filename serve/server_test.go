@@ -401,9 +401,9 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-// TestLoad: a model is named after its file, or as asked; a broken
+// TestLoadFile: a model is named after its file, or as asked; a broken
 // result.json is an error naming it.
-func TestLoad(t *testing.T) {
+func TestLoadFile(t *testing.T) {
 	m, err := Load(modelFile(t), "")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,172 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// loadResult is what a load run measured.
+type loadResult struct {
+	errors              int
+	p50, p99, wall      time.Duration
+	requests, instances int
+}
+
+func (r loadResult) String() string {
+	return fmt.Sprintf("%d requests (%d instances), %d errors: p50 %v, p99 %v, %.0f requests/s, %.0f instances/s",
+		r.requests, r.instances, r.errors, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
+		float64(r.requests)/r.wall.Seconds(), float64(r.instances)/r.wall.Seconds())
+}
+
+// loadRequest is one request of a load run and the answer a serial
+// Predict gives for it.
+type loadRequest struct {
+	body []byte
+	want [][]float32
+}
+
+// loadRequests makes n requests of 1 to 3 distinct instances each, with
+// the answers of serial Predict calls.
+func loadRequests(t testing.TB, m *Model, n int) []loadRequest {
+	t.Helper()
+	reqs := make([]loadRequest, n)
+	for i := range reqs {
+		var xs []any
+		var flat []float32
+		for k := range 1 + i%3 {
+			x := testInput(i*3 + k)
+			xs = append(xs, nested(x))
+			flat = append(flat, x...)
+		}
+		y, err := m.Net.Predict(flat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs[i].body = instances(xs...)
+		for k := range len(xs) {
+			reqs[i].want = append(reqs[i].want, y[k*10:(k+1)*10])
+		}
+	}
+	return reqs
+}
+
+// load sends the requests from clients goroutines over HTTP, each client
+// its share in turn, checks every answer against want and reports.
+func load(t testing.TB, url string, reqs []loadRequest, clients int) loadResult {
+	t.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	lat := make([]time.Duration, len(reqs))
+	var mu sync.Mutex
+	res := loadResult{requests: len(reqs)}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range clients {
+		wg.Go(func() {
+			for i := c; i < len(reqs); i += clients {
+				t0 := time.Now()
+				err := check(client, url, reqs[i])
+				lat[i] = time.Since(t0)
+				mu.Lock()
+				res.instances += len(reqs[i].want)
+				if err != nil {
+					res.errors++
+					if res.errors <= 3 {
+						t.Errorf("request %d: %v", i, err)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	res.wall = time.Since(start)
+	slices.Sort(lat)
+	res.p50, res.p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+	return res
+}
+
+// check posts one request and compares the answer with what serial
+// Predict gave.
+func check(client *http.Client, url string, r loadRequest) error {
+	resp, err := client.Post(url, "application/json", bytes.NewReader(r.body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	var out struct{ Predictions [][]float32 }
+	if err := json.Unmarshal(b, &out); err != nil {
+		return err
+	}
+	if len(out.Predictions) != len(r.want) {
+		return fmt.Errorf("%d predictions, want %d", len(out.Predictions), len(r.want))
+	}
+	for k, p := range out.Predictions {
+		if !slices.Equal(p, r.want[k]) {
+			return fmt.Errorf("instance %d: %v, serial Predict gives %v", k, p, r.want[k])
+		}
+	}
+	return nil
+}
+
+// heapMiB is the live heap after a full collection.
+func heapMiB() float64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
+}
+
+// TestLoad: 16 clients send 480 requests on loopback, with batching on and
+// off. There are no errors, every answer equals a serial Predict of the
+// same instances, and the heap after the load is back near its level
+// before it (a second run of the load, after a first that compiled the
+// graphs, must not grow it by more than 32 MiB).
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the load test sends 960 requests")
+	}
+	const clients, requests = 16, 240
+	for _, tc := range []struct {
+		name     string
+		maxBatch int
+	}{{"batching", 32}, {"no batching", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, m := newServer(t, WithMaxBatch(tc.maxBatch))
+			reqs := loadRequests(t, m, requests)
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			url := ts.URL + "/v1/models/digits:predict"
+			warm := load(t, url, reqs, clients) // compiles the graphs the batches need
+			before := heapMiB()
+			res := load(t, url, reqs, clients)
+			after := heapMiB()
+			t.Logf("%d clients, max batch %d: %v (first run: %v)", clients, tc.maxBatch, res, warm)
+			t.Logf("heap %.1f MiB before the second run, %.1f MiB after", before, after)
+			if warm.errors+res.errors > 0 {
+				t.Errorf("%d errors", warm.errors+res.errors)
+			}
+			if after > before+32 {
+				t.Errorf("heap grew from %.1f MiB to %.1f MiB over the load", before, after)
+			}
+		})
+	}
+}
