@@ -33,6 +33,11 @@ type result struct {
 // the first, and hands the batch to the runner, which runs it as one call
 // of predict and answers each job with its own rows. While the runners are
 // busy, requests queue, and the next batch fills from the queue at once.
+//
+// Waiting only pays while the model is busy: when no other batch runs and
+// no request is waiting, the collector starts the batch it holds at once
+// rather than leave the model idle until the timeout. So a lone client
+// waits for no timeout, and under load batches fill.
 type batcher struct {
 	predict  predictFunc
 	outSize  int
@@ -42,6 +47,7 @@ type batcher struct {
 
 	jobs    chan *job
 	runners chan struct{} // a slot per batch that may run at once
+	freed   chan struct{} // signalled when a batch ends
 	quit    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -53,7 +59,7 @@ const batchRunners = 2
 
 func newBatcher(predict predictFunc, outSize, maxBatch int, timeout time.Duration, observe func(int)) *batcher {
 	b := &batcher{predict: predict, outSize: outSize, maxBatch: maxBatch, timeout: timeout, observe: observe,
-		jobs: make(chan *job), runners: make(chan struct{}, batchRunners), quit: make(chan struct{})}
+		jobs: make(chan *job), runners: make(chan struct{}, batchRunners), freed: make(chan struct{}, 1), quit: make(chan struct{})}
 	b.wg.Add(1)
 	go b.collect()
 	return b
@@ -124,19 +130,31 @@ func (b *batcher) collect() {
 		timer.Reset(b.timeout)
 	gather:
 		for size < b.maxBatch {
-			select {
-			case j := <-b.jobs:
-				if size+j.n > b.maxBatch {
-					next = j // it starts the next batch
+			var j *job
+			if len(b.runners) == 1 {
+				// No other batch runs: take what waits, and go.
+				select {
+				case j = <-b.jobs:
+				default:
 					break gather
 				}
-				batch = append(batch, j)
-				size += j.n
-			case <-timer.C:
-				break gather
-			case <-b.quit:
+			} else {
+				select {
+				case j = <-b.jobs:
+				case <-b.freed:
+					continue
+				case <-timer.C:
+					break gather
+				case <-b.quit:
+					break gather
+				}
+			}
+			if size+j.n > b.maxBatch {
+				next = j // it starts the next batch
 				break gather
 			}
+			batch = append(batch, j)
+			size += j.n
 		}
 		timer.Stop()
 		b.start(batch)
@@ -148,8 +166,12 @@ func (b *batcher) start(batch []*job) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		defer func() { <-b.runners }()
 		b.run(batch)
+		<-b.runners
+		select {
+		case b.freed <- struct{}{}:
+		default:
+		}
 	}()
 }
 

@@ -29,14 +29,22 @@ type sizes struct {
 
 func (s *sizes) observe(n int) { s.mu.Lock(); s.n = append(s.n, n); s.mu.Unlock() }
 
-// TestBatcherGathers: with a long timeout, concurrent requests of one
-// instance are gathered into full batches, and each caller gets its row.
+// TestBatcherGathers: a lone request runs at once, however long the
+// timeout; while it runs, concurrent requests of one instance gather into
+// a full batch, and each caller gets its own row.
 func TestBatcherGathers(t *testing.T) {
 	var got sizes
-	b := newBatcher(double, 2, 4, time.Hour, got.observe)
+	calls := make(chan int, 4)
+	release := make(chan struct{})
+	predict := func(x []float32) ([]float32, error) {
+		calls <- len(x)
+		<-release
+		return double(x)
+	}
+	b := newBatcher(predict, 2, 4, time.Hour, got.observe)
 	defer b.close()
 	var wg sync.WaitGroup
-	for i := range 8 {
+	ask := func(i int) {
 		wg.Go(func() {
 			y, err := b.do(context.Background(), []float32{float32(i)}, 1)
 			if err != nil || !slices.Equal(y, []float32{float32(i), -float32(i)}) {
@@ -44,9 +52,18 @@ func TestBatcherGathers(t *testing.T) {
 			}
 		})
 	}
+	ask(0)
+	if n := <-calls; n != 1 {
+		t.Fatalf("the lone request ran in a batch of %d", n)
+	}
+	for i := 1; i <= 4; i++ {
+		ask(i)
+	}
+	n := <-calls
+	close(release)
 	wg.Wait()
-	if !slices.Equal(got.n, []int{4, 4}) {
-		t.Errorf("batch sizes %v, want [4 4]", got.n)
+	if n != 4 || !slices.Equal(got.n, []int{1, 4}) {
+		t.Errorf("batch sizes %v, want [1 4]", got.n)
 	}
 }
 
@@ -93,7 +110,7 @@ func TestBatcherRows(t *testing.T) {
 	}
 }
 
-// TestBatcherPanic: a panic in predict is an error for every caller of
+// TestBatcherPanic: a panic in predict is an error for the callers of
 // the batch, with the panic's stack, and the batcher goes on.
 func TestBatcherPanic(t *testing.T) {
 	var calls atomic.Int32
@@ -106,20 +123,14 @@ func TestBatcherPanic(t *testing.T) {
 	}
 	b := newBatcher(predict, 2, 4, time.Hour, func(int) {})
 	defer b.close()
-	var wg sync.WaitGroup
-	for i := range 4 {
-		wg.Go(func() {
-			_, err := b.do(context.Background(), []float32{float32(i)}, 1)
-			if err == nil || !strings.Contains(err.Error(), "predict panicked") {
-				t.Errorf("caller %d: error %v", i, err)
-			}
-			if !strings.Contains(fmt.Sprintf("%+v", err), "safePredict") {
-				t.Errorf("the error lacks the stack: %+v", err)
-			}
-		})
+	_, err := b.do(context.Background(), []float32{1}, 1)
+	if err == nil || !strings.Contains(err.Error(), "predict panicked") {
+		t.Errorf("error %v", err)
 	}
-	wg.Wait()
-	if y, err := b.do(context.Background(), []float32{1, 2, 3, 4}, 4); err != nil || len(y) != 8 {
+	if !strings.Contains(fmt.Sprintf("%+v", err), "safePredict") {
+		t.Errorf("the error lacks the stack: %+v", err)
+	}
+	if y, err := b.do(context.Background(), []float32{2}, 1); err != nil || !slices.Equal(y, []float32{2, -2}) {
 		t.Errorf("after the panic: %v, %v", y, err)
 	}
 }

@@ -34,15 +34,15 @@ type loadRequest struct {
 	want [][]float32
 }
 
-// loadRequests makes n requests of 1 to 3 distinct instances each, with
-// the answers of serial Predict calls.
-func loadRequests(t testing.TB, m *Model, n int) []loadRequest {
+// loadRequests makes n requests of 1 to most distinct instances each,
+// with the answers of serial Predict calls.
+func loadRequests(t testing.TB, m *Model, n, most int) []loadRequest {
 	t.Helper()
 	reqs := make([]loadRequest, n)
 	for i := range reqs {
 		var xs []any
 		var flat []float32
-		for k := range 1 + i%3 {
+		for k := range 1 + i%most {
 			x := testInput(i*3 + k)
 			xs = append(xs, nested(x))
 			flat = append(flat, x...)
@@ -59,26 +59,28 @@ func loadRequests(t testing.TB, m *Model, n int) []loadRequest {
 	return reqs
 }
 
-// load sends the requests from clients goroutines over HTTP, each client
-// its share in turn, checks every answer against want and reports.
-func load(t testing.TB, url string, reqs []loadRequest, clients int) loadResult {
+// load sends total requests, cycling through reqs, from clients
+// goroutines over HTTP, each client its share in turn, checks every answer
+// against want and reports.
+func load(t testing.TB, url string, reqs []loadRequest, clients, total int) loadResult {
 	t.Helper()
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
-	lat := make([]time.Duration, len(reqs))
+	lat := make([]time.Duration, total)
 	var mu sync.Mutex
-	res := loadResult{requests: len(reqs)}
+	res := loadResult{requests: total}
 	var wg sync.WaitGroup
 	start := time.Now()
 	for c := range clients {
 		wg.Go(func() {
-			for i := c; i < len(reqs); i += clients {
+			for i := c; i < total; i += clients {
+				r := reqs[i%len(reqs)]
 				t0 := time.Now()
-				err := check(client, url, reqs[i])
+				err := check(client, url, r)
 				lat[i] = time.Since(t0)
 				mu.Lock()
-				res.instances += len(reqs[i].want)
+				res.instances += len(r.want)
 				if err != nil {
 					res.errors++
 					if res.errors <= 3 {
@@ -151,13 +153,13 @@ func TestLoad(t *testing.T) {
 	}{{"batching", 32}, {"no batching", 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, m := newServer(t, WithMaxBatch(tc.maxBatch))
-			reqs := loadRequests(t, m, requests)
+			reqs := loadRequests(t, m, requests, 3)
 			ts := httptest.NewServer(s)
 			defer ts.Close()
 			url := ts.URL + "/v1/models/digits:predict"
-			warm := load(t, url, reqs, clients) // compiles the graphs the batches need
+			warm := load(t, url, reqs, clients, requests) // compiles the graphs the batches need
 			before := heapMiB()
-			res := load(t, url, reqs, clients)
+			res := load(t, url, reqs, clients, requests)
 			after := heapMiB()
 			t.Logf("%d clients, max batch %d: %v (first run: %v)", clients, tc.maxBatch, res, warm)
 			t.Logf("heap %.1f MiB before the second run, %.1f MiB after", before, after)
@@ -168,5 +170,39 @@ func TestLoad(t *testing.T) {
 				t.Errorf("heap grew from %.1f MiB to %.1f MiB over the load", before, after)
 			}
 		})
+	}
+}
+
+// BenchmarkServe measures what batching buys: single-instance predict
+// requests over loopback HTTP from 1, 8, 32 and 128 concurrent clients,
+// with batching on (max batch 32, timeout 2ms) and off. It reports
+// requests per second and the p50 and p99 latency; bench/serve.sh runs it
+// and prints the table.
+func BenchmarkServe(b *testing.B) {
+	for _, clients := range []int{1, 8, 32, 128} {
+		for _, batching := range []bool{true, false} {
+			maxBatch := 1
+			if batching {
+				maxBatch = DefaultMaxBatch
+			}
+			b.Run(fmt.Sprintf("clients=%d/batching=%v", clients, batching), func(b *testing.B) {
+				s, m := newServer(b, WithMaxBatch(maxBatch))
+				ts := httptest.NewServer(s)
+				defer ts.Close()
+				url := ts.URL + "/v1/models/digits:predict"
+				reqs := loadRequests(b, m, 64, 1)
+				load(b, url, reqs, clients, 2*clients) // warm up: compile the graphs
+				b.ResetTimer()
+				res := load(b, url, reqs, clients, max(b.N, clients))
+				b.StopTimer()
+				if res.errors > 0 {
+					b.Fatalf("%d errors", res.errors)
+				}
+				b.ReportMetric(float64(res.requests)/res.wall.Seconds(), "req/s")
+				b.ReportMetric(float64(res.p50.Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(res.p99.Microseconds())/1000, "p99-ms")
+				b.ReportMetric(0, "ns/op")
+			})
+		}
 	}
 }
