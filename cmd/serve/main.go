@@ -148,7 +148,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		if err != nil {
 			return errors.Wrapf(err, "-model %s", path)
 		}
-		log.Info("loaded model", "name", m.Name, "file", path, "params", m.Net.Params().Count(), "test_accuracy", m.TestAccuracy)
+		acc := "unknown (no " + serve.ResultFile + " beside it)"
+		if m.TestAccuracy != nil {
+			acc = fmt.Sprintf("%.4f", *m.TestAccuracy)
+		}
+		log.Info("loaded model", "name", m.Name, "file", path, "params", m.Net.Params().Count(), "test_accuracy", acc)
 		models = append(models, m)
 	}
 	test, err := testImages(c.dataDir, log)
