@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,9 @@ type Server struct {
 	handler http.Handler
 	reg     *prometheus.Registry
 	batches *prometheus.HistogramVec
+	// decoding holds a slot per image being decoded: a decoded image may
+	// take 5 bytes a pixel, so only a few decode at once.
+	decoding chan struct{}
 }
 
 // served is a model with its batcher and what the page shows of it.
@@ -113,7 +117,8 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 	case len(models) == 0:
 		return nil, errors.New("serve: no models")
 	}
-	s := &Server{cfg: c, models: map[string]*served{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	s := &Server{cfg: c, models: map[string]*served{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
+		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	s.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
@@ -349,7 +354,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 
 func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served) {
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if r.Header.Get("Content-Type") == "" {
+	if r.Header.Get("Content-Type") == "" || ct == "application/x-www-form-urlencoded" {
+		// No type, or curl -d's default, as in TensorFlow Serving's examples.
 		ct, err = "application/json", nil
 	}
 	if err != nil || (ct != "application/json" && ct != "image/png" && ct != "image/jpeg") {
@@ -369,7 +375,9 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 			writeError(w, http.StatusBadRequest, errors.Errorf("model %s takes %s inputs, not grey images", m.Name, dims(shape)))
 			return
 		}
-		x, err = DecodeImage(body, ct, shape[1], shape[2], s.cfg.maxPixels)
+		if x, err = s.decodeImage(r, body, ct, shape[1], shape[2]); r.Context().Err() != nil {
+			return // the client has gone
+		}
 		if err != nil {
 			var tl *tooLargeError
 			if errors.As(err, &tl) {
@@ -408,6 +416,17 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		resp["input"] = rows(x, shape[1], shape[2])
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// decodeImage is DecodeImage once one of the few decoding slots is free.
+func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, h, w int) ([]float32, error) {
+	select {
+	case s.decoding <- struct{}{}:
+	case <-r.Context().Done():
+		return nil, errors.WithStack(r.Context().Err())
+	}
+	defer func() { <-s.decoding }()
+	return DecodeImage(body, contentType, h, w, s.cfg.maxPixels)
 }
 
 // predict runs x through the model's batcher, or straight through the

@@ -301,10 +301,15 @@ func TestPredict(t *testing.T) {
 			{"1x28x28", instances([][][]float32{nested(x0)}, [][][]float32{nested(x1)}), "/v1/models/digits:predict"},
 			{"flat", instances(x0, x1), "/v1/models/digits:predict"},
 			{"mixed, versions/1", instances(x0, nested(x1)), "/v1/models/digits/versions/1:predict"},
+			{"curl -d", instances(x0, x1), "/v1/models/digits:predict"},
 			{"signature_name", []byte(`{"signature_name": "serving_default", "instances": ` + string(instances(x0, x1))[len(`{"instances":`):]), "/v1/models/digits:predict"},
 		} {
 			t.Run(fmt.Sprintf("max batch %d/%s", batch, tc.name), func(t *testing.T) {
-				code, body, _ := do(t, s, "POST", tc.path, "application/json", tc.body)
+				ct := "application/json; charset=utf-8"
+				if tc.name == "curl -d" {
+					ct = "application/x-www-form-urlencoded"
+				}
+				code, body, _ := do(t, s, "POST", tc.path, ct, tc.body)
 				if code != 200 {
 					t.Fatalf("%d %s", code, body)
 				}
@@ -440,5 +445,26 @@ func TestClosed(t *testing.T) {
 	code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("%d %s, want 503", code, body)
+	}
+}
+
+// TestPanicRecovered: a handler that panics gets the client a JSON 500,
+// and the log the panic with its stack; the server goes on.
+func TestPanicRecovered(t *testing.T) {
+	var log bytes.Buffer
+	s, _ := newServer(t, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	h := s.recoverer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		var m map[string]int
+		m["boom"]++
+	}))
+	code, body, _ := do(t, h, "GET", "/x", "", nil)
+	if code != http.StatusInternalServerError || !bytes.Contains(body, []byte(`{"error":"internal error"}`)) {
+		t.Errorf("%d %s", code, body)
+	}
+	if !strings.Contains(log.String(), "assignment to entry in nil map") || !strings.Contains(log.String(), "server_test.go") {
+		t.Errorf("the log lacks the panic and its stack:\n%s", log.String())
+	}
+	if code, _, _ := do(t, s, "GET", "/healthz", "", nil); code != 200 {
+		t.Errorf("after the panic /healthz gives %d", code)
 	}
 }
