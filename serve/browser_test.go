@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
@@ -35,11 +36,13 @@ func pressed(p *input.DispatchMouseEventParams) {
 }
 
 // TestBrowser opens the page in headless Chromium, draws a "1" with the
-// mouse (real pointer events, sent through the DevTools protocol), and
-// checks that the class the page shows is what the API answers for the
-// 28×28 input the page sent; that the input is a tall thin stroke; that
-// clear and the random test image work; and that the page fits a phone's
-// width. It saves a screenshot.
+// mouse (real input events, sent through the DevTools protocol, which the
+// page receives as pointer events), and checks that the class the page
+// shows is what the API answers for the 28×28 input the page sent, and
+// that the input is a tall thin stroke. It saves a screenshot, checks
+// that clear and the random test image work, then, on a phone-sized
+// screen with touch, that the page fits the screen's width and that the
+// same stroke drawn with a finger passes the same checks.
 func TestBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -94,44 +97,7 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, stroke...); err != nil {
 		t.Fatal(err)
 	}
-	shown, err := chromedp.Run(ctx, chromedp.Text("#cls"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent, err := chromedp.Run(ctx, chromedp.Evaluate[[][]float32](`window.lastInstance`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sent) != 28 || len(sent[0]) != 28 {
-		t.Fatalf("the page sent a %d-row input", len(sent))
-	}
-	var flat []float32
-	for _, row := range sent {
-		flat = append(flat, row...)
-	}
-	_, cx, cy, ink := moments(flat)
-	t.Logf("the page's input: ink box %v, centre of mass (%.1f, %.1f); the page shows class %s", ink, cx, cy, shown)
-	if ink.Dy() < 18 || ink.Dx() > 10 {
-		t.Errorf("the stroke is not a tall thin 1: its box is %v", ink)
-	}
-
-	// The API's answer for the same input.
-	body, _ := json.Marshal(map[string]any{"instances": [][][]float32{sent}})
-	resp, err := http.Post(ts.URL+"/v1/models/"+m.Name+":predict", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var api struct{ Predictions [][]float32 }
-	if err := json.Unmarshal(b, &api); err != nil || len(api.Predictions) != 1 {
-		t.Fatalf("API: %v: %s", err, b)
-	}
-	want := argmax(api.Predictions[0])
-	if shown != strconv.Itoa(want) {
-		t.Errorf("the page shows class %s, the API answers %d for the same input (%v)", shown, want, api.Predictions[0])
-	}
-	t.Logf("page class %s, API class %d (p = %.3f)", shown, want, api.Predictions[0][want])
+	checkStroke(ctx, t, "mouse", ts.URL+"/v1/models/"+m.Name+":predict")
 
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -173,4 +139,71 @@ func TestBrowser(t *testing.T) {
 	if width > 360 {
 		t.Errorf("on a 360-pixel-wide phone the page is %d pixels wide", width)
 	}
+
+	// A finger: the same stroke with touch events.
+	if box, err = chromedp.Run(ctx, chromedp.Evaluate[struct{ X, Y, W, H float64 }](
+		`(r => ({X: r.left, Y: r.top, W: r.width, H: r.height}))(document.getElementById("pad").getBoundingClientRect())`)); err != nil {
+		t.Fatal(err)
+	}
+	touch := func(typ input.DispatchTouchEventType, f float64) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			p := input.DispatchTouchEventParams{Type: typ, TouchPoints: []*input.TouchPoint{}}
+			if typ != input.DispatchTouchEventTypeTouchEnd {
+				p.TouchPoints = []*input.TouchPoint{{X: box.X + box.W*(0.55-0.08*f), Y: box.Y + box.H*(0.18+0.66*f)}}
+			}
+			_, err := cdp.Call(ctx, tg, input.DispatchTouchEvent, p)
+			return err
+		})
+	}
+	fingers := []chromedp.Action[chromedp.Void]{touch(input.DispatchTouchEventTypeTouchStart, 0)}
+	for i := 1; i <= 12; i++ {
+		fingers = append(fingers, touch(input.DispatchTouchEventTypeTouchMove, float64(i)/12))
+	}
+	fingers = append(fingers, touch(input.DispatchTouchEventTypeTouchEnd, 1), chromedp.WaitReady(`body[data-predictions="1"]`))
+	if err := chromedp.Do(ctx, fingers...); err != nil {
+		t.Fatal(err)
+	}
+	checkStroke(ctx, t, "touch", ts.URL+"/v1/models/"+m.Name+":predict")
+}
+
+// checkStroke checks that the input the page sent for a "1" drawn by
+// pointer is a tall thin stroke, and that the class the page shows is the
+// one the API at url answers for that input.
+func checkStroke(ctx context.Context, t *testing.T, pointer, url string) {
+	t.Helper()
+	shown, err := chromedp.Run(ctx, chromedp.Text("#cls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := chromedp.Run(ctx, chromedp.Evaluate[[][]float32](`window.lastInstance`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 28 || len(sent[0]) != 28 {
+		t.Fatalf("%s: the page sent a %d-row input", pointer, len(sent))
+	}
+	var flat []float32
+	for _, row := range sent {
+		flat = append(flat, row...)
+	}
+	_, cx, cy, ink := moments(flat)
+	if ink.Dy() < 18 || ink.Dx() > 10 {
+		t.Errorf("%s: the stroke is not a tall thin 1: its box is %v", pointer, ink)
+	}
+	body, _ := json.Marshal(map[string]any{"instances": [][][]float32{sent}})
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var api struct{ Predictions [][]float32 }
+	if err := json.Unmarshal(b, &api); err != nil || len(api.Predictions) != 1 {
+		t.Fatalf("%s: API: %v: %s", pointer, err, b)
+	}
+	want := argmax(api.Predictions[0])
+	if shown != strconv.Itoa(want) {
+		t.Errorf("%s: the page shows class %s, the API answers %d for the same input (%v)", pointer, shown, want, api.Predictions[0])
+	}
+	t.Logf("%s: ink box %v, centre of mass (%.1f, %.1f); page class %s, API class %d (p = %.3f)", pointer, ink, cx, cy, shown, want, api.Predictions[0][want])
 }
