@@ -19,7 +19,7 @@ type job struct {
 	ctx  context.Context
 	x    []float32
 	n    int
-	done chan result // buffered: the worker never blocks on it
+	done chan result // buffered: the runner never blocks on it
 }
 
 type result struct {
