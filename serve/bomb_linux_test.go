@@ -38,6 +38,9 @@ func TestImageBomb(t *testing.T) {
 		t.Logf("PNG of %d bytes", len(big))
 		return
 	}
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory and time; go test without -race checks the bound")
+	}
 	out, rss := testutil.Child(t, "TestImageBomb", bombEnv, "1")
 	const bound = 150 << 20
 	t.Logf("child's peak RSS %.0f MiB (bound %d MiB)", float64(rss)/(1<<20), bound>>20)
