@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/errors"
@@ -34,10 +35,11 @@ type result struct {
 // of predict and answers each job with its own rows. While the runners are
 // busy, requests queue, and the next batch fills from the queue at once.
 //
-// Waiting only pays while the model is busy: when no other batch runs and
-// no request is waiting, the collector starts the batch it holds at once
-// rather than leave the model idle until the timeout. So a lone client
-// waits for no timeout, and under load batches fill.
+// Waiting only pays while more requests are coming: when no other batch
+// runs, no request waits and none is being decoded (see arrive), the
+// collector starts the batch it holds at once rather than leave the model
+// idle until the timeout. So a lone client waits for no timeout, and
+// under load batches fill.
 type batcher struct {
 	predict  predictFunc
 	outSize  int
@@ -48,6 +50,8 @@ type batcher struct {
 	jobs    chan *job
 	runners chan struct{} // a slot per batch that may run at once
 	freed   chan struct{} // signalled when a batch ends
+	coming  atomic.Int64  // requests being decoded for this model
+	onTake  func()        // if not nil, called after each job the collector takes (tests)
 	quit    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -65,8 +69,22 @@ func newBatcher(predict predictFunc, outSize, maxBatch int, timeout time.Duratio
 	return b
 }
 
+// arrive tells the batcher that a request is being decoded and will call
+// do soon, so that a batch waits for it (no longer than the timeout). The
+// function it returns says that the request is no longer coming: do calls
+// it, and so must the caller, in case it never calls do; calls after the
+// first do nothing.
+func (b *batcher) arrive() func() {
+	b.coming.Add(1)
+	return sync.OnceFunc(func() { b.coming.Add(-1) })
+}
+
 // do predicts the n instances x, batched with whatever else arrives.
-func (b *batcher) do(ctx context.Context, x []float32, n int) ([]float32, error) {
+// arrived, if not nil, is the function arrive returned for the request.
+func (b *batcher) do(ctx context.Context, x []float32, n int, arrived func()) ([]float32, error) {
+	if arrived != nil {
+		arrived() // it is here now
+	}
 	select {
 	case <-b.quit:
 		return nil, errClosed
@@ -120,6 +138,7 @@ func (b *batcher) collect() {
 			select {
 			case j := <-b.jobs:
 				batch[0] = j
+				b.took()
 			case <-b.quit:
 				<-b.runners
 				return
@@ -131,8 +150,9 @@ func (b *batcher) collect() {
 	gather:
 		for size < b.maxBatch {
 			var j *job
-			if len(b.runners) == 1 {
-				// No other batch runs: take what waits, and go.
+			if len(b.runners) == 1 && b.coming.Load() == 0 {
+				// No other batch runs and nothing is coming: take what
+				// waits, and go.
 				select {
 				case j = <-b.jobs:
 				default:
@@ -149,6 +169,7 @@ func (b *batcher) collect() {
 					break gather
 				}
 			}
+			b.took()
 			if size+j.n > b.maxBatch {
 				next = j // it starts the next batch
 				break gather
@@ -158,6 +179,13 @@ func (b *batcher) collect() {
 		}
 		timer.Stop()
 		b.start(batch)
+	}
+}
+
+// took calls onTake, if set.
+func (b *batcher) took() {
+	if b.onTake != nil {
+		b.onTake()
 	}
 }
 

@@ -46,7 +46,7 @@ func TestBatcherGathers(t *testing.T) {
 	var wg sync.WaitGroup
 	ask := func(i int) {
 		wg.Go(func() {
-			y, err := b.do(context.Background(), []float32{float32(i)}, 1)
+			y, err := b.do(context.Background(), []float32{float32(i)}, 1, nil)
 			if err != nil || !slices.Equal(y, []float32{float32(i), -float32(i)}) {
 				t.Errorf("caller %d got %v, %v", i, y, err)
 			}
@@ -67,6 +67,40 @@ func TestBatcherGathers(t *testing.T) {
 	}
 }
 
+// TestBatcherWaitsForComing: a lone request waits while another is being
+// decoded, and the two run as one batch, which starts once nothing more
+// is coming.
+func TestBatcherWaitsForComing(t *testing.T) {
+	var got sizes
+	b := newBatcher(double, 2, 4, time.Hour, got.observe)
+	defer b.close()
+	taken := make(chan struct{}, 2)
+	b.onTake = func() { taken <- struct{}{} }
+	arrivedB := b.arrive() // B is being decoded
+	answers := make(chan []float32, 2)
+	ask := func(v float32, arrived func()) {
+		go func() {
+			y, err := b.do(context.Background(), []float32{v}, 1, arrived)
+			if err != nil {
+				t.Error(err)
+			}
+			answers <- y
+		}()
+	}
+	ask(1, b.arrive())
+	<-taken // A is in the batch; B is still coming
+	ask(2, arrivedB)
+	for range 2 {
+		if y := <-answers; len(y) != 2 || y[1] != -y[0] {
+			t.Errorf("answer %v", y)
+		}
+	}
+	arrivedB() // a second call does nothing
+	if !slices.Equal(got.n, []int{2}) || b.coming.Load() != 0 {
+		t.Errorf("batch sizes %v, want [2]; %d still coming", got.n, b.coming.Load())
+	}
+}
+
 // TestBatcherRows: requests of mixed sizes, some as big as a batch, each
 // get their own rows, and no batch is over the limit.
 func TestBatcherRows(t *testing.T) {
@@ -83,7 +117,7 @@ func TestBatcherRows(t *testing.T) {
 					for k := range x {
 						x[k] = float32(i*100 + k)
 					}
-					y, err := b.do(context.Background(), x, n)
+					y, err := b.do(context.Background(), x, n, nil)
 					if err != nil {
 						t.Errorf("caller %d: %v", i, err)
 						return
@@ -123,14 +157,14 @@ func TestBatcherPanic(t *testing.T) {
 	}
 	b := newBatcher(predict, 2, 4, time.Hour, func(int) {})
 	defer b.close()
-	_, err := b.do(context.Background(), []float32{1}, 1)
+	_, err := b.do(context.Background(), []float32{1}, 1, nil)
 	if err == nil || !strings.Contains(err.Error(), "predict panicked") {
 		t.Errorf("error %v", err)
 	}
 	if !strings.Contains(fmt.Sprintf("%+v", err), "safePredict") {
 		t.Errorf("the error lacks the stack: %+v", err)
 	}
-	if y, err := b.do(context.Background(), []float32{2}, 1); err != nil || !slices.Equal(y, []float32{2, -2}) {
+	if y, err := b.do(context.Background(), []float32{2}, 1, nil); err != nil || !slices.Equal(y, []float32{2, -2}) {
 		t.Errorf("after the panic: %v, %v", y, err)
 	}
 }
@@ -149,7 +183,7 @@ func TestBatcherClose(t *testing.T) {
 	b := newBatcher(predict, 2, 4, 0, func(int) {})
 	answered := make(chan error, 1)
 	go func() {
-		_, err := b.do(context.Background(), []float32{1}, 1)
+		_, err := b.do(context.Background(), []float32{1}, 1, nil)
 		answered <- err
 	}()
 	<-started
@@ -163,14 +197,14 @@ func TestBatcherClose(t *testing.T) {
 	if err := <-answered; err != nil {
 		t.Errorf("the running request: %v", err)
 	}
-	if _, err := b.do(context.Background(), []float32{1}, 1); err != errClosed {
+	if _, err := b.do(context.Background(), []float32{1}, 1, nil); err != errClosed {
 		t.Errorf("after close: %v, want errClosed", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	b2 := newBatcher(double, 2, 4, time.Hour, func(int) {})
 	defer b2.close()
-	if _, err := b2.do(ctx, []float32{1}, 1); err == nil {
+	if _, err := b2.do(ctx, []float32{1}, 1, nil); err == nil {
 		t.Error("a cancelled caller got no error")
 	}
 }

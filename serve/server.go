@@ -366,6 +366,12 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 	if !ok {
 		return
 	}
+	var arrived func()
+	if m.batch != nil {
+		// Tell the batcher a request is on its way while it decodes.
+		arrived = m.batch.arrive()
+		defer arrived()
+	}
 	var x []float32
 	n := 1
 	image := ct != "application/json"
@@ -391,7 +397,7 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	y, err := s.predict(r, m, x, n)
+	y, err := s.predict(r, m, x, n, arrived)
 	if err != nil {
 		if errors.Is(err, errClosed) {
 			writeError(w, http.StatusServiceUnavailable, err)
@@ -429,14 +435,15 @@ func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, h
 	return DecodeImage(body, contentType, h, w, s.cfg.maxPixels)
 }
 
-// predict runs x through the model's batcher, or straight through the
-// model when batching is off.
-func (s *Server) predict(r *http.Request, m *served, x []float32, n int) ([]float32, error) {
+// predict runs x through the model's batcher (arrived is what its arrive
+// returned for the request), or straight through the model when batching
+// is off.
+func (s *Server) predict(r *http.Request, m *served, x []float32, n int, arrived func()) ([]float32, error) {
 	if m.batch == nil {
 		s.batches.WithLabelValues(m.Name).Observe(float64(n))
 		return safePredict(m.Net.Predict, x)
 	}
-	return m.batch.do(r.Context(), x, n)
+	return m.batch.do(r.Context(), x, n, arrived)
 }
 
 // floats encodes values as a JSON list, in float32's shortest form.
