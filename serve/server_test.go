@@ -21,6 +21,8 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 )
 
 var (
@@ -378,6 +380,11 @@ func TestNewErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a, b := model.Input(2), model.Input(2)
+	two, err := model.New([]*model.Node{a, b}, []*model.Node{model.Apply(layers.Add(), a, b)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		models []*Model
@@ -388,6 +395,7 @@ func TestNewErrors(t *testing.T) {
 		{"nil model", []*Model{nil}, nil, "model 0 is nil"},
 		{"same name", []*Model{m, m}, nil, `two models are named "digits"`},
 		{"bad name", []*Model{{Name: "a/b", Net: m.Net}}, nil, "may not contain"},
+		{"two inputs", []*Model{{Name: "two", Net: two}}, nil, "has 2 inputs and 1 outputs"},
 		{"max batch 0", []*Model{m}, []Option{WithMaxBatch(0)}, "max batch 0"},
 		{"negative timeout", []*Model{m}, []Option{WithBatchTimeout(-1)}, "batch timeout"},
 		{"max body 0", []*Model{m}, []Option{WithMaxBody(0)}, "max body"},
@@ -466,5 +474,34 @@ func TestPanicRecovered(t *testing.T) {
 	}
 	if code, _, _ := do(t, s, "GET", "/healthz", "", nil); code != 200 {
 		t.Errorf("after the panic /healthz gives %d", code)
+	}
+}
+
+// TestVectorModel: a model of vector inputs takes flat instances, and
+// refuses images.
+func TestVectorModel(t *testing.T) {
+	net, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation(layers.ActSoftmax))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New([]*Model{{Name: "vec", Net: net}}, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want, err := net.Predict([]float32{1, 2, 3, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := do(t, s, "POST", "/v1/models/vec:predict", "application/json", []byte(`{"instances": [[1, 2, 3, 4]]}`))
+	if code != 200 || !bytes.Contains(body, floats(want)) {
+		t.Errorf("%d %s, want %s", code, body, floats(want))
+	}
+	code, body, _ = do(t, s, "POST", "/v1/models/vec:predict", "image/png", encodePNG(t, digitImage(10, 10)))
+	if code != 400 || !bytes.Contains(body, []byte("takes 4 inputs, not grey images")) {
+		t.Errorf("an image for a vector model: %d %s", code, body)
+	}
+	if code, body, _ = do(t, s, "GET", "/ui/random", "", nil); code != 404 {
+		t.Errorf("random without images: %d %s", code, body)
 	}
 }
