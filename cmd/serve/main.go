@@ -1,0 +1,220 @@
+// Command serve serves whole-model files over HTTP, with TensorFlow
+// Serving's REST API, a page to draw digits on, /healthz and /metrics.
+//
+//	go run ./cmd/mnist -out /tmp/run
+//	go run ./cmd/serve -model /tmp/run/model.gocnn
+//
+// -model may be given several times; each model is named after its file
+// (model.gocnn → model) unless a -name, matched to the -model flags in
+// order, says otherwise. If a result.json sits beside a model file (cmd/mnist
+// -out writes one), the page shows its test accuracy. The page's "random
+// test image" button draws from MNIST's test set in -data DIR, by default
+// the copy in the Go module cache if there is one.
+//
+// Concurrent requests to one model are batched: up to -max-batch instances
+// or -batch-timeout of waiting, whichever comes first; -max-batch 1 turns
+// batching off.
+//
+// On SIGINT or SIGTERM it stops accepting connections, finishes the
+// requests in flight, within -shutdown-timeout, and exits 0.
+//
+// Exit status: 0 success (also for -help); 1 an error (a model that cannot
+// be loaded, an address in use); 64 a usage error.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pkg/errors"
+
+	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/serve"
+)
+
+const (
+	exitError = 1
+	exitUsage = 64
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err as one line and returns the exit status.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "serve:", strings.ReplaceAll(err.Error(), "\n", " "))
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// usageError is a bad flag or argument: exit status 64.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// list is a repeatable string flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+// config is the parsed command line.
+type config struct {
+	models, names                           list
+	addr, dataDir, logLevel                 string
+	maxBatch, maxInstances, maxPixels       int
+	maxBody                                 int64
+	batchTimeout, readTimeout, writeTimeout time.Duration
+	idleTimeout, shutdownTimeout            time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(&c.models, "model", "whole-model `FILE` to serve (repeatable; required)")
+	fs.Var(&c.names, "name", "`NAME` of the -model in the same position (repeatable; default: the file's name without its extension)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
+	fs.IntVar(&c.maxBatch, "max-batch", serve.DefaultMaxBatch, "most instances batched into one forward pass; 1 turns batching off")
+	fs.DurationVar(&c.batchTimeout, "batch-timeout", serve.DefaultBatchTimeout, "how long a batch waits for more requests after its first")
+	fs.Int64Var(&c.maxBody, "max-body", serve.DefaultMaxBody, "largest request body in `bytes`")
+	fs.IntVar(&c.maxInstances, "max-instances", serve.DefaultMaxInstances, "most instances in one request")
+	fs.IntVar(&c.maxPixels, "max-pixels", serve.DefaultMaxPixels, "largest image upload in pixels")
+	fs.StringVar(&c.dataDir, "data", "", "`DIR` with MNIST's test files, for the page's random test image (default: the copy in the Go module cache, if any)")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 30*time.Second, "time to read a whole request")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time to write a response, from the end of the request headers")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a shutdown waits for requests in flight")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug (every request), info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, usageError{err.Error() + "; run serve -help for the flags"}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, usageError{fmt.Sprintf("unexpected argument %q; run serve -help for the flags", fs.Arg(0))}
+	case len(c.models) == 0:
+		return c, usageError{"no -model given: usage: serve -model FILE [-model FILE ...] [-addr 127.0.0.1:8080]"}
+	case len(c.names) > len(c.models):
+		return c, usageError{fmt.Sprintf("%d -name flags for %d -model flags", len(c.names), len(c.models))}
+	case c.shutdownTimeout <= 0 || c.readTimeout <= 0 || c.writeTimeout <= 0 || c.idleTimeout <= 0:
+		return c, usageError{"-read-timeout, -write-timeout, -idle-timeout and -shutdown-timeout must be positive"}
+	}
+	return c, nil
+}
+
+// run serves until ctx is done, then shuts down gracefully. ready, if not
+// nil, is called with the address once the server listens.
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr string)) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return usageError{fmt.Sprintf("-log-level %q: want debug, info, warn or error", c.logLevel)}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var models []*serve.Model
+	for i, path := range c.models {
+		name := ""
+		if i < len(c.names) {
+			name = c.names[i]
+		}
+		m, err := serve.Load(path, name)
+		if err != nil {
+			return errors.Wrapf(err, "-model %s", path)
+		}
+		acc := "unknown (no " + serve.ResultFile + " beside it)"
+		if m.TestAccuracy != nil {
+			acc = fmt.Sprintf("%.4f", *m.TestAccuracy)
+		}
+		log.Info("loaded model", "name", m.Name, "file", path, "params", m.Net.Params().Count(), "test_accuracy", acc)
+		models = append(models, m)
+	}
+	test, err := testImages(c.dataDir, log)
+	if err != nil {
+		return err
+	}
+	srv, err := serve.New(models, serve.WithMaxBatch(c.maxBatch), serve.WithBatchTimeout(c.batchTimeout),
+		serve.WithMaxBody(c.maxBody), serve.WithMaxInstances(c.maxInstances), serve.WithMaxPixels(c.maxPixels),
+		serve.WithLogger(log), serve.WithTestImages(test))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return errors.Wrapf(err, "-addr %s", c.addr)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: min(c.readTimeout, 10*time.Second), ReadTimeout: c.readTimeout,
+		WriteTimeout: c.writeTimeout, IdleTimeout: c.idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "max_batch", c.maxBatch, "batch_timeout", c.batchTimeout)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-done:
+		return errors.Wrap(err, "serving")
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "within", c.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+		return errors.Wrapf(err, "shutting down within -shutdown-timeout %v", c.shutdownTimeout)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// testImages loads MNIST's test set from dir, or from the module cache if
+// dir is "" (where its absence is only worth a warning).
+func testImages(dir string, log *slog.Logger) (*data.Dataset, error) {
+	given := dir != ""
+	if !given {
+		var err error
+		if dir, err = data.DefaultMNISTDir(); err != nil {
+			log.Warn("no MNIST test images for the page's random button", "err", err)
+			return nil, nil
+		}
+	}
+	// The training set is not needed: read one image of it.
+	_, test, err := data.LoadMNIST(dir, data.MaxExamples(1), data.MaxTestExamples(0))
+	if err != nil {
+		if given {
+			return nil, errors.Wrapf(err, "-data %s", dir)
+		}
+		log.Warn("no MNIST test images for the page's random button", "err", err)
+		return nil, nil
+	}
+	log.Info("test images", "dir", dir, "n", test.N)
+	return test, nil
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/recipe"
+)
+
+// TestMain runs main itself when the test binary is started as the server
+// by TestSignal.
+func TestMain(m *testing.M) {
+	if os.Getenv("GOCNN_SERVE_MAIN") == "1" {
+		os.Args = append([]string{"serve"}, strings.Fields(os.Getenv("GOCNN_SERVE_ARGS"))...)
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// fixture writes the recipe network, untrained, and a tiny MNIST folder
+// (one training image, two test images) into a temporary folder, and
+// returns the model file and the data folder.
+func fixture(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	m, err := recipe.Model(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "model.gocnn")
+	if err := m.Save(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	idx := func(name string, dims []uint32, payload []byte) {
+		var b bytes.Buffer
+		b.Write([]byte{0, 0, 8, byte(len(dims))})
+		for _, d := range dims {
+			binary.Write(&b, binary.BigEndian, d)
+		}
+		b.Write(payload)
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx(data.MNISTTrainImages, []uint32{1, 28, 28}, make([]byte, 784))
+	idx(data.MNISTTrainLabels, []uint32{1}, []byte{0})
+	idx(data.MNISTTestImages, []uint32{2, 28, 28}, bytes.Repeat([]byte{7}, 2*784))
+	idx(data.MNISTTestLabels, []uint32{2}, []byte{3, 5})
+	return path, dir
+}
+
+// TestUsage: bad command lines exit 64 with one line; -help exits 0.
+func TestUsage(t *testing.T) {
+	path, _ := fixture(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no model", nil, 64, "no -model given: usage: serve -model FILE"},
+		{"unknown flag", []string{"-model", path, "-nope"}, 64, "flag provided but not defined: -nope"},
+		{"argument", []string{"-model", path, "extra"}, 64, `unexpected argument "extra"`},
+		{"too many names", []string{"-model", path, "-name", "a", "-name", "b"}, 64, "2 -name flags for 1 -model flags"},
+		{"bad max batch", []string{"-model", path, "-max-batch", "0"}, 64, "max batch 0"},
+		{"bad log level", []string{"-model", path, "-log-level", "loud"}, 64, `-log-level "loud"`},
+		{"bad name", []string{"-model", path, "-name", "a:b"}, 1, `model name "a:b" may not contain`},
+		{"missing model", []string{"-model", filepath.Join(t.TempDir(), "none.gocnn")}, 1, "-model"},
+		{"missing data", []string{"-model", path, "-data", t.TempDir()}, 1, "-data"},
+		{"help", []string{"-help"}, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			err := run(context.Background(), tc.args, &stderr, nil)
+			var out bytes.Buffer
+			code := exitCode(err, &out)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %v", code, tc.code, err)
+			}
+			if tc.code != 0 {
+				if !strings.Contains(out.String(), tc.want) || strings.Count(out.String(), "\n") != 1 {
+					t.Errorf("message %q, want one line containing %q", out.String(), tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestRun serves two models, named by file and by -name, answers a
+// predict and a random test image, and stops without error when its
+// context ends.
+func TestRun(t *testing.T) {
+	path, dir := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-model", path, "-model", path, "-name", "first", "-addr", "127.0.0.1:0", "-data", dir},
+			io.Discard, func(a string) { addrs <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrs:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"GET", "/healthz", "", "ok"},
+		{"GET", "/v1/models/first", "", "AVAILABLE"},
+		{"GET", "/v1/models/model/metadata", "", `"shape":[-1,10]`},
+		{"POST", "/v1/models/model:predict", `{"instances": [[` + strings.Repeat("0,", 783) + `1]]}`, `"predictions":[[`},
+		{"GET", "/ui/random", "", `"label":`},
+		{"GET", "/ui/info", "", `"random_images":2`},
+	} {
+		req, _ := http.NewRequest(tc.method, "http://"+addr+tc.path, strings.NewReader(tc.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s %s: %d %s, want %q", tc.method, tc.path, resp.StatusCode, b, tc.want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("after the context ends: %v", err)
+	}
+}
+
+// TestSignal: the command, started as a process, shuts down on SIGTERM
+// and SIGINT and exits 0.
+func TestSignal(t *testing.T) {
+	path, dir := fixture(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "GOCNN_SERVE_MAIN=1", "GOCNN_SERVE_ARGS=-model "+path+" -addr 127.0.0.1:0 -data "+dir)
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			lines := bufio.NewScanner(stderr)
+			listening := regexp.MustCompile(`msg=listening addr=http://(\S+)`)
+			var addr string
+			var log strings.Builder
+			for addr == "" && lines.Scan() {
+				log.WriteString(lines.Text() + "\n")
+				if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+					addr = m[1]
+				}
+			}
+			if addr == "" {
+				t.Fatalf("the server did not start:\n%s", log.String())
+			}
+			resp, err := http.Get("http://" + addr + "/v1/models/model")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var status map[string]any
+			json.NewDecoder(resp.Body).Decode(&status)
+			resp.Body.Close()
+			if status["model_version_status"] == nil {
+				t.Errorf("status: %v", status)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(stderr)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("exit: %v\n%s%s", err, log.String(), rest)
+			}
+			if !strings.Contains(string(rest), "msg=stopped") {
+				t.Errorf("no graceful stop in the log:\n%s", rest)
+			}
+		})
+	}
+}
+
+// TestShutdownFinishesInFlight: a request waiting in a batch when the
+// shutdown begins is still answered, and run returns without error.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	path, dir := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-model", path, "-addr", "127.0.0.1:0", "-data", dir, "-max-batch", "8", "-batch-timeout", "2s"},
+			io.Discard, func(a string) { addrs <- a })
+	}()
+	addr := <-addrs
+	answer := make(chan int, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+"/v1/models/model:predict", "application/json",
+			strings.NewReader(`{"instances": [[`+strings.Repeat("0,", 783)+`1]]}`))
+		if err != nil {
+			t.Error(err)
+			answer <- 0
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	// Wait until the request is in flight: the scrape itself is the other.
+	for len(answer) == 0 {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), "gocnn_serve_in_flight_requests 2") {
+			break
+		}
+	}
+	cancel()
+	if code := <-answer; code != http.StatusOK {
+		t.Errorf("the request in flight got %d", code)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}

@@ -1,0 +1,135 @@
+package serve
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"strconv"
+
+	"github.com/pkg/errors"
+	"golang.org/x/image/draw"
+)
+
+// DefaultMaxPixels is the largest image, in pixels, that an upload may
+// declare: 4 megapixels (2048×2048).
+const DefaultMaxPixels = 1 << 22
+
+// DecodeImage decodes a PNG or JPEG upload (contentType image/png or
+// image/jpeg) and scales it to an h×w input as MNIST's images are: grey,
+// a light digit on black with values in [0, 1]. An image that is mostly
+// light is inverted, transparency is laid over white, and the digit's
+// bounding box is scaled to fit 20/28 of the frame and centred by its
+// centre of mass. The size the image declares is checked against
+// maxPixels before anything is decoded.
+func DecodeImage(body []byte, contentType string, h, w, maxPixels int) ([]float32, error) {
+	var decodeConfig func([]byte) (image.Config, error)
+	var decode func([]byte) (image.Image, error)
+	switch contentType {
+	case "image/png":
+		decodeConfig = func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) }
+		decode = func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
+	case "image/jpeg":
+		decodeConfig = func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) }
+		decode = func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
+	default:
+		return nil, errors.Errorf("unsupported image type %q", contentType)
+	}
+	cfg, err := decodeConfig(body)
+	if err != nil {
+		return nil, errors.Wrapf(err, "decoding %s", contentType)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, errors.Errorf("%s of %d×%d pixels is empty", contentType, cfg.Width, cfg.Height)
+	}
+	if cfg.Width > maxPixels/cfg.Height {
+		return nil, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
+	}
+	img, err := decode(body)
+	if err != nil {
+		return nil, errors.Wrapf(err, "decoding %s", contentType)
+	}
+	return mnistStyle(img, h, w), nil
+}
+
+// tooLargeError is an image whose declared size is over the limit.
+type tooLargeError struct{ w, h, max int }
+
+func (e *tooLargeError) Error() string {
+	return "image of " + strconv.Itoa(e.w) + "×" + strconv.Itoa(e.h) + " pixels is over the limit of " + strconv.Itoa(e.max) + " pixels"
+}
+
+// mnistStyle turns img into h×w values in [0, 1], a light digit on black,
+// framed and centred as MNIST's digits are.
+func mnistStyle(img image.Image, h, w int) []float32 {
+	b := img.Bounds()
+	ink := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	sum := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			// Over white: add the uncovered part (0xffff-a) to each channel.
+			lum := (299*(r+0xffff-a) + 587*(g+0xffff-a) + 114*(bl+0xffff-a)) / 1000
+			v := uint8(lum >> 8)
+			ink.Pix[(y-b.Min.Y)*ink.Stride+(x-b.Min.X)] = v
+			sum += int(v)
+		}
+	}
+	if sum > 128*b.Dx()*b.Dy() {
+		for i, v := range ink.Pix {
+			ink.Pix[i] = 255 - v
+		}
+	}
+	out := make([]float32, h*w)
+	box, ok := inkBox(ink)
+	if !ok {
+		return out
+	}
+	// Fit the box into 20/28 of the frame, keeping its aspect ratio.
+	fh, fw := max(1, h*20/28), max(1, w*20/28)
+	scale := math.Min(float64(fh)/float64(box.Dy()), float64(fw)/float64(box.Dx()))
+	sw, sh := max(1, int(math.Round(float64(box.Dx())*scale))), max(1, int(math.Round(float64(box.Dy())*scale)))
+	digit := image.NewGray(image.Rect(0, 0, sw, sh))
+	draw.CatmullRom.Scale(digit, digit.Bounds(), ink, box, draw.Src, nil)
+	// Centre by the centre of mass.
+	var m, mx, my float64
+	for y := 0; y < sh; y++ {
+		for x := 0; x < sw; x++ {
+			v := float64(digit.Pix[y*digit.Stride+x])
+			m += v
+			mx += v * (float64(x) + 0.5)
+			my += v * (float64(y) + 0.5)
+		}
+	}
+	ox, oy := (w-sw)/2, (h-sh)/2
+	if m > 0 {
+		ox = int(math.Round(float64(w)/2 - mx/m))
+		oy = int(math.Round(float64(h)/2 - my/m))
+	}
+	for y := 0; y < sh; y++ {
+		for x := 0; x < sw; x++ {
+			tx, ty := x+ox, y+oy
+			if tx >= 0 && tx < w && ty >= 0 && ty < h {
+				out[ty*w+tx] = float32(digit.Pix[y*digit.Stride+x]) / 255
+			}
+		}
+	}
+	return out
+}
+
+// inkBox returns the bounding box of the pixels brighter than a tenth of
+// full scale, and false if there are none.
+func inkBox(g *image.Gray) (image.Rectangle, bool) {
+	const threshold = 25
+	r := image.Rectangle{Min: image.Pt(math.MaxInt, math.MaxInt), Max: image.Pt(-1, -1)}
+	for y := 0; y < g.Rect.Dy(); y++ {
+		for x := 0; x < g.Rect.Dx(); x++ {
+			if g.Pix[y*g.Stride+x] > threshold {
+				r.Min.X, r.Min.Y = min(r.Min.X, x), min(r.Min.Y, y)
+				r.Max.X, r.Max.Y = max(r.Max.X, x+1), max(r.Max.Y, y+1)
+			}
+		}
+	}
+	return r, r.Max.X >= 0
+}

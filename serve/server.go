@@ -1,0 +1,511 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gocnn/cnn/data"
+)
+
+// Defaults of the options.
+const (
+	DefaultMaxBatch     = 32
+	DefaultBatchTimeout = 2 * time.Millisecond
+	DefaultMaxBody      = 8 << 20
+	DefaultMaxInstances = 1024
+)
+
+// An Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	maxBatch     int
+	batchTimeout time.Duration
+	maxBody      int64
+	maxInstances int
+	maxPixels    int
+	logger       *slog.Logger
+	testImages   *data.Dataset
+}
+
+// WithMaxBatch sets the most instances one batched forward pass gathers
+// (default DefaultMaxBatch); 1 turns batching off, so that each request
+// runs on its own.
+func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+
+// WithBatchTimeout sets how long a batch waits for more requests after its
+// first (default DefaultBatchTimeout).
+func WithBatchTimeout(d time.Duration) Option { return func(c *config) { c.batchTimeout = d } }
+
+// WithMaxBody sets the largest request body in bytes (default
+// DefaultMaxBody).
+func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithMaxInstances sets the most instances one request may hold (default
+// DefaultMaxInstances).
+func WithMaxInstances(n int) Option { return func(c *config) { c.maxInstances = n } }
+
+// WithMaxPixels sets the largest image upload, in pixels (default
+// DefaultMaxPixels).
+func WithMaxPixels(n int) Option { return func(c *config) { c.maxPixels = n } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithTestImages gives the images that /ui/random draws from, such as
+// MNIST's test set; without them the page's button says there are none.
+func WithTestImages(d *data.Dataset) Option { return func(c *config) { c.testImages = d } }
+
+// Server serves models over HTTP; it is an http.Handler. Close it when
+// done, after the http.Server that uses it has shut down.
+type Server struct {
+	cfg     config
+	models  map[string]*served
+	order   []string
+	mux     *http.ServeMux
+	handler http.Handler
+	reg     *prometheus.Registry
+	batches *prometheus.HistogramVec
+	// decoding holds a slot per image being decoded: a decoded image may
+	// take 5 bytes a pixel, so only a few decode at once.
+	decoding chan struct{}
+}
+
+// served is a model with its batcher and what the page shows of it.
+type served struct {
+	*Model
+	summary string
+	batch   *batcher // nil when batching is off
+}
+
+// New makes a server of the models, which must have distinct names.
+func New(models []*Model, opts ...Option) (*Server, error) {
+	c := config{maxBatch: DefaultMaxBatch, batchTimeout: DefaultBatchTimeout, maxBody: DefaultMaxBody,
+		maxInstances: DefaultMaxInstances, maxPixels: DefaultMaxPixels, logger: slog.Default()}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	switch {
+	case c.maxBatch < 1 || c.maxBatch > 1<<16:
+		return nil, errors.Errorf("serve: max batch %d is not in [1, 65536]", c.maxBatch)
+	case c.batchTimeout < 0 || c.batchTimeout > time.Minute:
+		return nil, errors.Errorf("serve: batch timeout %v is not in [0, 1m]", c.batchTimeout)
+	case c.maxBody < 1:
+		return nil, errors.Errorf("serve: max body %d is not positive", c.maxBody)
+	case c.maxInstances < 1:
+		return nil, errors.Errorf("serve: max instances %d is not positive", c.maxInstances)
+	case c.maxPixels < 1:
+		return nil, errors.Errorf("serve: max pixels %d is not positive", c.maxPixels)
+	case c.logger == nil:
+		return nil, errors.New("serve: nil logger")
+	case len(models) == 0:
+		return nil, errors.New("serve: no models")
+	}
+	s := &Server{cfg: c, models: map[string]*served{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
+		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
+	s.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+	}, []string{"model"})
+	s.reg.MustRegister(s.batches, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for i, m := range models {
+		if m == nil || m.Net == nil {
+			return nil, errors.Errorf("serve: model %d is nil", i)
+		}
+		if err := checkName(m.Name); err != nil {
+			return nil, errors.Wrap(err, "serve")
+		}
+		if _, ok := s.models[m.Name]; ok {
+			return nil, errors.Errorf("serve: two models are named %q; name them with -name", m.Name)
+		}
+		if m.Net.NumInputs() != 1 || m.Net.NumOutputs() != 1 {
+			return nil, errors.Errorf("serve: model %s has %d inputs and %d outputs; only models of one input and one output are served", m.Name, m.Net.NumInputs(), m.Net.NumOutputs())
+		}
+		var sum strings.Builder
+		if err := m.Net.Summary(&sum); err != nil {
+			return nil, errors.Wrapf(err, "serve: model %s", m.Name)
+		}
+		sv := &served{Model: m, summary: sum.String()}
+		if c.maxBatch > 1 {
+			obs := s.batches.WithLabelValues(m.Name)
+			sv.batch = newBatcher(m.Net.Predict, m.Net.OutputSize(), c.maxBatch, c.batchTimeout, func(n int) { obs.Observe(float64(n)) })
+		}
+		s.models[m.Name] = sv
+		s.order = append(s.order, m.Name)
+	}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close stops the batchers once they have answered the requests they hold.
+// Requests that arrive later get 503.
+func (s *Server) Close() error {
+	for _, m := range s.models {
+		if m.batch != nil {
+			m.batch.close()
+		}
+	}
+	return nil
+}
+
+// Registry returns the Prometheus registry behind /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+func (s *Server) routes() {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gocnn_serve_requests_total", Help: "HTTP requests by handler, method and status code.",
+	}, []string{"handler", "code", "method"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gocnn_serve_request_duration_seconds", Help: "HTTP request latency by handler.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"handler", "code", "method"})
+	inFlight := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "gocnn_serve_in_flight_requests", Help: "Requests being served.",
+	})
+	s.reg.MustRegister(requests, latency, inFlight)
+	handle := func(pattern, name string, h http.Handler) {
+		l := prometheus.Labels{"handler": name}
+		h = promhttp.InstrumentHandlerDuration(latency.MustCurryWith(l), promhttp.InstrumentHandlerCounter(requests.MustCurryWith(l), h))
+		s.mux.Handle(pattern, h)
+	}
+	handle("/v1/", "v1", http.HandlerFunc(s.serveV1))
+	handle("/healthz", "healthz", methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	}), http.MethodGet, http.MethodHead))
+	handle("/metrics", "metrics", methods(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), http.MethodGet))
+	handle("/ui/info", "ui", methods(http.HandlerFunc(s.serveInfo), http.MethodGet))
+	handle("/ui/random", "ui", methods(http.HandlerFunc(s.serveRandom), http.MethodGet))
+	handle("/", "page", http.HandlerFunc(s.servePage))
+	s.handler = promhttp.InstrumentHandlerInFlight(inFlight, s.recoverer(s.mux))
+}
+
+// methods answers 405 with a JSON error to any method but those given.
+func methods(h http.Handler, allowed ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, m := range allowed {
+			if r.Method == m {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, http.StatusMethodNotAllowed, errors.Errorf("method %s not allowed; use %s", r.Method, strings.Join(allowed, " or ")))
+	})
+}
+
+// recoverer answers 500 to a request whose handler panicked, and logs the
+// panic with its stack.
+func (s *Server) recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				err := errors.Errorf("panic: %v", v)
+				s.cfg.logger.Error("request panicked", "method", r.Method, "path", r.URL.Path, "err", errStack(err))
+				writeError(w, http.StatusInternalServerError, errors.New("internal error"))
+			}
+		}()
+		start := time.Now()
+		rw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(rw, r)
+		level := slog.LevelDebug
+		switch {
+		case rw.code >= 500:
+			level = slog.LevelError
+		case rw.code >= 400:
+			level = slog.LevelInfo
+		}
+		s.cfg.logger.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "code", rw.code, "duration", time.Since(start))
+	})
+}
+
+// errStack formats err with its stack trace (pkg/errors' %+v).
+func errStack(err error) string { return fmt.Sprintf("%+v", err) }
+
+// statusWriter records the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// writeJSON writes v as JSON with the status code.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+// writeError writes {"error": err} with the status code.
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+// serveV1 routes TensorFlow Serving's REST API: /v1/models/NAME,
+// /v1/models/NAME/metadata and /v1/models/NAME:predict (each also with
+// /versions/1 after NAME).
+func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/models/")
+	if !ok || rest == "" {
+		writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s; try /v1/models/NAME", r.URL.Path))
+		return
+	}
+	name, verb, _ := strings.Cut(rest, ":")
+	name, sub, _ := strings.Cut(name, "/")
+	if v, ok := strings.CutPrefix(sub, "versions/1"); ok && (v == "" || v == "/metadata") {
+		sub = strings.TrimPrefix(v, "/")
+	}
+	m, ok := s.models[name]
+	if !ok {
+		writeError(w, http.StatusNotFound, errors.Errorf("unknown model %q; this server has %s", name, strings.Join(s.order, ", ")))
+		return
+	}
+	switch {
+	case verb == "" && sub == "":
+		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveStatus(w, m) }), http.MethodGet).ServeHTTP(w, r)
+	case verb == "" && sub == "metadata":
+		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveMetadata(w, m) }), http.MethodGet).ServeHTTP(w, r)
+	case verb == "predict" && sub == "":
+		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.servePredict(w, r, m) }), http.MethodPost).ServeHTTP(w, r)
+	default:
+		writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s; the model's are /v1/models/%s, /v1/models/%[2]s/metadata and /v1/models/%[2]s:predict", r.URL.Path, name))
+	}
+}
+
+func (s *Server) serveStatus(w http.ResponseWriter, m *served) {
+	writeJSON(w, http.StatusOK, map[string]any{"model_version_status": []any{map[string]any{
+		"version": "1", "state": "AVAILABLE", "status": map[string]string{"error_code": "OK", "error_message": ""},
+	}}})
+}
+
+// tensorInfo describes an input or output as TensorFlow Serving's
+// metadata does, with -1 for the batch axis.
+type tensorInfo struct {
+	Dtype string `json:"dtype"`
+	Shape []int  `json:"shape"`
+}
+
+func (s *Server) serveMetadata(w http.ResponseWriter, m *served) {
+	in := append([]int{-1}, m.Net.InputShape(0)...)
+	out := append([]int{-1}, m.Net.OutputShape(0)...)
+	md := map[string]any{
+		"inputs":  map[string]tensorInfo{"input": {Dtype: "DT_FLOAT", Shape: in}},
+		"outputs": map[string]tensorInfo{"output": {Dtype: "DT_FLOAT", Shape: out}},
+		"summary": m.summary,
+	}
+	if m.TestAccuracy != nil {
+		md["test_accuracy"] = *m.TestAccuracy
+		md["test_images"] = m.TestImages
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"model_spec": map[string]string{"name": m.Name, "signature_name": "serving_default", "version": "1"},
+		"metadata":   md,
+	})
+}
+
+// readBody reads the request body up to the limit, answering 413 past it.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBody))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			writeError(w, http.StatusRequestEntityTooLarge, errors.Errorf("request body over the limit of %d bytes", mb.Limit))
+		} else {
+			writeError(w, http.StatusBadRequest, errors.Wrap(err, "reading the request body"))
+		}
+		return nil, false
+	}
+	return b, true
+}
+
+func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Header.Get("Content-Type") == "" || ct == "application/x-www-form-urlencoded" {
+		// No type, or curl -d's default, as in TensorFlow Serving's examples.
+		ct, err = "application/json", nil
+	}
+	if err != nil || (ct != "application/json" && ct != "image/png" && ct != "image/jpeg") {
+		writeError(w, http.StatusUnsupportedMediaType, errors.Errorf("unsupported content type %q; send application/json, image/png or image/jpeg", r.Header.Get("Content-Type")))
+		return
+	}
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	var arrived func()
+	if m.batch != nil {
+		// Tell the batcher a request is on its way while it decodes.
+		arrived = m.batch.arrive()
+		defer arrived()
+	}
+	var x []float32
+	n := 1
+	image := ct != "application/json"
+	if image {
+		shape := m.Net.InputShape(0)
+		if len(shape) != 3 || shape[0] != 1 {
+			writeError(w, http.StatusBadRequest, errors.Errorf("model %s takes %s inputs, not grey images", m.Name, dims(shape)))
+			return
+		}
+		if x, err = s.decodeImage(r, body, ct, shape[1], shape[2]); r.Context().Err() != nil {
+			return // the client has gone
+		}
+		if err != nil {
+			var tl *tooLargeError
+			if errors.As(err, &tl) {
+				writeError(w, http.StatusRequestEntityTooLarge, err)
+			} else {
+				writeError(w, http.StatusBadRequest, err)
+			}
+			return
+		}
+	} else if x, n, err = DecodeRequest(body, m.Net.InputShape(0), s.cfg.maxInstances); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	y, err := s.predict(r, m, x, n, arrived)
+	if err != nil {
+		if errors.Is(err, errClosed) {
+			writeError(w, http.StatusServiceUnavailable, err)
+			return
+		}
+		if r.Context().Err() != nil {
+			return // the client has gone
+		}
+		s.cfg.logger.Error("predict failed", "model", m.Name, "err", errStack(err))
+		writeError(w, http.StatusInternalServerError, errors.New("predict failed; see the server's log"))
+		return
+	}
+	k := m.Net.OutputSize()
+	preds := make([]json.RawMessage, n)
+	for i := range n {
+		preds[i] = floats(y[i*k : (i+1)*k])
+	}
+	resp := map[string]any{"predictions": preds}
+	if image {
+		resp["class"] = argmax(y[:k])
+		shape := m.Net.InputShape(0)
+		resp["input"] = rows(x, shape[1], shape[2])
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// decodeImage is DecodeImage once one of the few decoding slots is free.
+func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, h, w int) ([]float32, error) {
+	select {
+	case s.decoding <- struct{}{}:
+	case <-r.Context().Done():
+		return nil, errors.WithStack(r.Context().Err())
+	}
+	defer func() { <-s.decoding }()
+	return DecodeImage(body, contentType, h, w, s.cfg.maxPixels)
+}
+
+// predict runs x through the model's batcher (arrived is what its arrive
+// returned for the request), or straight through the model when batching
+// is off.
+func (s *Server) predict(r *http.Request, m *served, x []float32, n int, arrived func()) ([]float32, error) {
+	if m.batch == nil {
+		s.batches.WithLabelValues(m.Name).Observe(float64(n))
+		return safePredict(m.Net.Predict, x)
+	}
+	return m.batch.do(r.Context(), x, n, arrived)
+}
+
+// floats encodes values as a JSON list, in float32's shortest form.
+func floats(v []float32) json.RawMessage {
+	b := make([]byte, 0, 12*len(v)+2)
+	b = append(b, '[')
+	for i, f := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, float64(f), 'g', -1, 32)
+	}
+	return append(b, ']')
+}
+
+// rows lays h×w values out as h JSON lists.
+func rows(x []float32, h, w int) []json.RawMessage {
+	out := make([]json.RawMessage, h)
+	for i := range h {
+		out[i] = floats(x[i*w : (i+1)*w])
+	}
+	return out
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, f := range v {
+		if f > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// modelInfo is what the page shows of a model.
+type modelInfo struct {
+	Name         string   `json:"name"`
+	Summary      string   `json:"summary"`
+	InputShape   []int    `json:"input_shape"`
+	OutputShape  []int    `json:"output_shape"`
+	TestAccuracy *float64 `json:"test_accuracy"`
+	TestImages   int      `json:"test_images"`
+}
+
+func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
+	var ms []modelInfo
+	for _, name := range s.order {
+		m := s.models[name]
+		ms = append(ms, modelInfo{Name: name, Summary: m.summary, InputShape: m.Net.InputShape(0),
+			OutputShape: m.Net.OutputShape(0), TestAccuracy: m.TestAccuracy, TestImages: m.TestImages})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"models": ms, "random_images": s.cfg.testImages.Len()})
+}
+
+// serveRandom answers a random test image, its values as rows, with its
+// label and index.
+func (s *Server) serveRandom(w http.ResponseWriter, r *http.Request) {
+	d := s.cfg.testImages
+	if d.Len() == 0 {
+		writeError(w, http.StatusNotFound, errors.New("no test images: start the server with -data DIR holding MNIST's test files"))
+		return
+	}
+	i := rand.IntN(d.Len())
+	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": d.Labels[i], "pixels": rows(d.CopyImage(i, make([]float32, d.ImageSize()))[:d.H*d.W], d.H, d.W)})
+}

@@ -1,0 +1,507 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/recipe"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
+)
+
+var (
+	fileOnce sync.Once
+	fileDir  string
+)
+
+// modelFile saves the recipe network (internal/recipe), untrained, with a result.json beside it,
+// once for the package's tests, and returns the model file's path.
+func modelFile(t testing.TB) string {
+	t.Helper()
+	fileOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "serve-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, err := recipe.Model(7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Save(filepath.Join(dir, "digits.gocnn"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, ResultFile), []byte(`{"test_acc": 0.25, "test_images": 10000}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fileDir = dir
+	})
+	return filepath.Join(fileDir, "digits.gocnn")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fileDir != "" {
+		os.RemoveAll(fileDir)
+	}
+	os.Exit(code)
+}
+
+// quiet is a logger that discards everything.
+var quiet = slog.New(slog.DiscardHandler)
+
+// newServer serves the test model, named "digits", with a few test images.
+func newServer(t testing.TB, opts ...Option) (*Server, *Model) {
+	t.Helper()
+	m, err := Load(modelFile(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]Option{WithLogger(quiet), WithTestImages(testImages())}, opts...)
+	s, err := New([]*Model{m}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, m
+}
+
+// testImages is three 28×28 images of vertical bars.
+func testImages() *data.Dataset {
+	d := &data.Dataset{N: 3, C: 1, H: 28, W: 28, Classes: 10, Labels: []uint8{1, 4, 7}, Pixels: make([]uint8, 3*784)}
+	for i := range 3 {
+		for y := 4; y < 24; y++ {
+			d.Pixels[i*784+y*28+10+i*3] = 255
+		}
+	}
+	return d
+}
+
+// do runs a request through s and returns the status and the body.
+func do(t testing.TB, s http.Handler, method, path, contentType string, body []byte) (int, []byte, http.Header) {
+	t.Helper()
+	r := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w.Code, w.Body.Bytes(), w.Header()
+}
+
+// digitImage is an w×h image of a dark "1" on a light background.
+func digitImage(w, h int) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range g.Pix {
+		g.Pix[i] = 240
+	}
+	for y := h / 5; y < h*4/5; y++ {
+		for x := w/2 - w/20; x <= w/2+w/20; x++ {
+			g.SetGray(x, y, color.Gray{20})
+		}
+	}
+	return g
+}
+
+func encodePNG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// hugePNG is a valid 1×1 PNG whose header then claims w×h pixels.
+func hugePNG(t testing.TB, w, h uint32) []byte {
+	b := encodePNG(t, image.NewGray(image.Rect(0, 0, 1, 1)))
+	// The IHDR chunk: length at 8, type at 12, width 16, height 20, CRC at 29.
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
+// instances is a predict request of the given instances.
+func instances(xs ...any) []byte {
+	b, _ := json.Marshal(map[string]any{"instances": xs})
+	return b
+}
+
+// nested lays 784 values out as 28 rows.
+func nested(x []float32) [][]float32 {
+	out := make([][]float32, 28)
+	for i := range out {
+		out[i] = x[i*28 : (i+1)*28]
+	}
+	return out
+}
+
+// testInput is a deterministic 784-value input, different for each seed.
+func testInput(seed int) []float32 {
+	x := make([]float32, 784)
+	for i := range x {
+		x[i] = float32((i*7+seed*131)%97) / 96
+	}
+	return x
+}
+
+// TestEndpoints: every endpoint answers 200 with what it should.
+func TestEndpoints(t *testing.T) {
+	s, _ := newServer(t)
+	for _, tc := range []struct {
+		name, method, path string
+		contentType, want  string
+	}{
+		{"healthz", "GET", "/healthz", "text/plain", "ok"},
+		{"status", "GET", "/v1/models/digits", "application/json", `"state":"AVAILABLE"`},
+		{"status of version 1", "GET", "/v1/models/digits/versions/1", "application/json", `"version":"1"`},
+		{"metadata", "GET", "/v1/models/digits/metadata", "application/json", `"shape":[-1,1,28,28]`},
+		{"metadata outputs", "GET", "/v1/models/digits/metadata", "application/json", `"shape":[-1,10]`},
+		{"metadata summary", "GET", "/v1/models/digits/metadata", "application/json", `Total params: 38,390`},
+		{"metadata accuracy", "GET", "/v1/models/digits/metadata", "application/json", `"test_accuracy":0.25`},
+		{"page", "GET", "/", "text/html", "<canvas"},
+		{"page head", "HEAD", "/", "text/html", ""},
+		{"info", "GET", "/ui/info", "application/json", `"random_images":3`},
+		{"random", "GET", "/ui/random", "application/json", `"pixels":[[`},
+		{"metrics", "GET", "/metrics", "text/plain", "gocnn_serve_in_flight_requests"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body, h := do(t, s, tc.method, tc.path, "", nil)
+			if code != http.StatusOK {
+				t.Fatalf("%s %s: %d %s", tc.method, tc.path, code, body)
+			}
+			if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, tc.contentType) {
+				t.Errorf("Content-Type %q, want %s", ct, tc.contentType)
+			}
+			if !bytes.Contains(body, []byte(tc.want)) {
+				t.Errorf("body lacks %q:\n%s", tc.want, body)
+			}
+		})
+	}
+}
+
+// TestMetrics: after requests, /metrics counts them by code and holds the
+// latency and batch-size histograms.
+func TestMetrics(t *testing.T) {
+	s, _ := newServer(t)
+	do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
+	do(t, s, "POST", "/v1/models/nope:predict", "application/json", instances(testInput(0)))
+	_, body, _ := do(t, s, "GET", "/metrics", "", nil)
+	for _, want := range []string{
+		`gocnn_serve_requests_total{code="200",handler="v1",method="post"} 1`,
+		`gocnn_serve_requests_total{code="404",handler="v1",method="post"} 1`,
+		`gocnn_serve_request_duration_seconds_bucket{code="200",handler="v1",method="post",le=`,
+		`gocnn_serve_batch_size_count{model="digits"} 1`,
+		`gocnn_serve_in_flight_requests 1`,
+		`go_goroutines`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestErrors: every bad request gets a JSON error with the 4xx status that
+// names the problem.
+func TestErrors(t *testing.T) {
+	s, _ := newServer(t, WithMaxBody(64<<10), WithMaxInstances(4), WithMaxPixels(10000))
+	s2, _ := newServer(t, WithTestImages(nil))
+	good := instances(testInput(0))
+	nan := bytes.Replace(good, []byte("["+fmt.Sprint(testInput(0)[0])), []byte(`["NaN"`), 1)
+	inf := bytes.Replace(good, []byte("["+fmt.Sprint(testInput(0)[0])), []byte(`[1e39`), 1)
+	for _, tc := range []struct {
+		name, method, path, contentType string
+		body                            []byte
+		server                          http.Handler
+		code                            int
+		want                            string
+	}{
+		{"malformed JSON", "POST", "/v1/models/digits:predict", "application/json", []byte(`{"instances": [[1, 2`), s, 400, "malformed JSON"},
+		{"trailing data", "POST", "/v1/models/digits:predict", "application/json", append(good, '}'), s, 400, "data after"},
+		{"unknown field", "POST", "/v1/models/digits:predict", "application/json", []byte(`{"instance": [[1]]}`), s, 400, "unknown field"},
+		{"no instances", "POST", "/v1/models/digits:predict", "application/json", []byte(`{}`), s, 400, `no "instances"`},
+		{"empty instances", "POST", "/v1/models/digits:predict", "application/json", []byte(`{"instances": []}`), s, 400, `"instances" is empty`},
+		{"wrong shape", "POST", "/v1/models/digits:predict", "application/json", instances([][]float32{{1, 2}, {3, 4}}), s, 400, "wrong shape 2×2"},
+		{"too many values", "POST", "/v1/models/digits:predict", "application/json", instances(make([]float32, 785)), s, 400, "more than the 784 values"},
+		{"ragged", "POST", "/v1/models/digits:predict", "application/json", []byte(`{"instances": [[[1, 2], [3]]]}`), s, 400, "ragged"},
+		{"NaN", "POST", "/v1/models/digits:predict", "application/json", nan, s, 400, "NaN and Inf are refused"},
+		{"Inf", "POST", "/v1/models/digits:predict", "application/json", inf, s, 400, "not a finite float32"},
+		{"too many instances", "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0), testInput(1), testInput(2), testInput(3), testInput(4)), s, 400, "too many instances"},
+		{"unknown model", "POST", "/v1/models/nope:predict", "application/json", good, s, 404, `unknown model "nope"`},
+		{"unknown model status", "GET", "/v1/models/nope", "", nil, s, 404, `unknown model "nope"`},
+		{"unknown verb", "POST", "/v1/models/digits:classify", "application/json", good, s, 404, "no such endpoint"},
+		{"unknown path", "GET", "/v2/models", "", nil, s, 404, "no such endpoint"},
+		{"no model", "GET", "/v1/models/", "", nil, s, 404, "no such endpoint"},
+		{"wrong method predict", "GET", "/v1/models/digits:predict", "", nil, s, 405, "method GET not allowed"},
+		{"wrong method status", "POST", "/v1/models/digits", "application/json", good, s, 405, "method POST not allowed"},
+		{"wrong method metadata", "DELETE", "/v1/models/digits/metadata", "", nil, s, 405, "method DELETE not allowed"},
+		{"wrong method healthz", "POST", "/healthz", "", nil, s, 405, "not allowed"},
+		{"wrong method page", "POST", "/", "", nil, s, 405, "not allowed"},
+		{"unsupported content type", "POST", "/v1/models/digits:predict", "text/plain", good, s, 415, "unsupported content type"},
+		{"gif", "POST", "/v1/models/digits:predict", "image/gif", []byte("GIF89a"), s, 415, "unsupported content type"},
+		{"body over the limit", "POST", "/v1/models/digits:predict", "application/json", bytes.Repeat([]byte(" "), 64<<10+1), s, 413, "over the limit of 65536 bytes"},
+		{"image over the pixel limit", "POST", "/v1/models/digits:predict", "image/png", encodePNG(t, digitImage(101, 100)), s, 413, "101×100 pixels is over the limit of 10000"},
+		{"image declaring 2^31 pixels", "POST", "/v1/models/digits:predict", "image/png", hugePNG(t, 1<<16, 1<<15), s2, 413, "65536×32768 pixels is over the limit"},
+		{"corrupt PNG", "POST", "/v1/models/digits:predict", "image/png", []byte("\x89PNG\r\n\x1a\nnonsense"), s, 400, "decoding image/png"},
+		{"JPEG sent as PNG", "POST", "/v1/models/digits:predict", "image/png", []byte("\xff\xd8\xff\xe0"), s, 400, "decoding image/png"},
+		{"no random images", "GET", "/ui/random", "", nil, s2, 404, "no test images"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body, h := do(t, tc.server, tc.method, tc.path, tc.contentType, tc.body)
+			if code != tc.code {
+				t.Errorf("status %d, want %d: %s", code, tc.code, body)
+			}
+			if ct := h.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q, want application/json", ct)
+			}
+			var e struct{ Error string }
+			if err := json.Unmarshal(body, &e); err != nil {
+				t.Fatalf("body is not JSON: %v: %s", err, body)
+			}
+			if !strings.Contains(e.Error, tc.want) {
+				t.Errorf("error %q lacks %q", e.Error, tc.want)
+			}
+			if code == 405 && h.Get("Allow") == "" {
+				t.Error("405 without an Allow header")
+			}
+		})
+	}
+}
+
+// TestPredict: each form of instance gets the probabilities a serial
+// Predict gives, with batching on and off.
+func TestPredict(t *testing.T) {
+	for _, batch := range []int{1, 8} {
+		s, m := newServer(t, WithMaxBatch(batch))
+		x0, x1 := testInput(0), testInput(1)
+		want, err := m.Net.Predict(append(append([]float32(nil), x0...), x1...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			body []byte
+			path string
+		}{
+			{"28x28", instances(nested(x0), nested(x1)), "/v1/models/digits:predict"},
+			{"1x28x28", instances([][][]float32{nested(x0)}, [][][]float32{nested(x1)}), "/v1/models/digits:predict"},
+			{"flat", instances(x0, x1), "/v1/models/digits:predict"},
+			{"mixed, versions/1", instances(x0, nested(x1)), "/v1/models/digits/versions/1:predict"},
+			{"curl -d", instances(x0, x1), "/v1/models/digits:predict"},
+			{"signature_name", []byte(`{"signature_name": "serving_default", "instances": ` + string(instances(x0, x1))[len(`{"instances":`):]), "/v1/models/digits:predict"},
+		} {
+			t.Run(fmt.Sprintf("max batch %d/%s", batch, tc.name), func(t *testing.T) {
+				ct := "application/json; charset=utf-8"
+				if tc.name == "curl -d" {
+					ct = "application/x-www-form-urlencoded"
+				}
+				code, body, _ := do(t, s, "POST", tc.path, ct, tc.body)
+				if code != 200 {
+					t.Fatalf("%d %s", code, body)
+				}
+				var resp struct{ Predictions [][]float32 }
+				if err := json.Unmarshal(body, &resp); err != nil {
+					t.Fatal(err)
+				}
+				if len(resp.Predictions) != 2 {
+					t.Fatalf("%d predictions, want 2", len(resp.Predictions))
+				}
+				for i, p := range resp.Predictions {
+					for k, v := range p {
+						if v != want[i*10+k] {
+							t.Fatalf("prediction %d, class %d: %v, Predict gives %v", i, k, v, want[i*10+k])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPredictImage: a PNG upload gets the class and probabilities that
+// Predict gives for the input it was scaled to, which the answer holds.
+func TestPredictImage(t *testing.T) {
+	s, m := newServer(t)
+	body := encodePNG(t, digitImage(90, 120))
+	code, out, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/png", body)
+	if code != 200 {
+		t.Fatalf("%d %s", code, out)
+	}
+	var resp struct {
+		Predictions [][]float32
+		Class       int
+		Input       [][]float32
+	}
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	x, err := DecodeImage(body, "image/png", 28, 28, DefaultMaxPixels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range x {
+		if resp.Input[i/28][i%28] != v {
+			t.Fatalf("input value %d: %v, DecodeImage gives %v", i, resp.Input[i/28][i%28], v)
+		}
+	}
+	want, err := m.Net.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range resp.Predictions[0] {
+		if v != want[k] {
+			t.Fatalf("class %d: %v, Predict gives %v", k, v, want[k])
+		}
+	}
+	if resp.Class != argmax(want) {
+		t.Errorf("class %d, want %d", resp.Class, argmax(want))
+	}
+}
+
+// TestNewErrors: New refuses bad options and models.
+func TestNewErrors(t *testing.T) {
+	m, err := Load(modelFile(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := model.Input(2), model.Input(2)
+	two, err := model.New([]*model.Node{a, b}, []*model.Node{model.Apply(layers.Add(), a, b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		models []*Model
+		opts   []Option
+		want   string
+	}{
+		{"no models", nil, nil, "no models"},
+		{"nil model", []*Model{nil}, nil, "model 0 is nil"},
+		{"same name", []*Model{m, m}, nil, `two models are named "digits"`},
+		{"bad name", []*Model{{Name: "a/b", Net: m.Net}}, nil, "may not contain"},
+		{"two inputs", []*Model{{Name: "two", Net: two}}, nil, "has 2 inputs and 1 outputs"},
+		{"max batch 0", []*Model{m}, []Option{WithMaxBatch(0)}, "max batch 0"},
+		{"negative timeout", []*Model{m}, []Option{WithBatchTimeout(-1)}, "batch timeout"},
+		{"max body 0", []*Model{m}, []Option{WithMaxBody(0)}, "max body"},
+		{"nil logger", []*Model{m}, []Option{WithLogger(nil)}, "nil logger"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(tc.models, tc.opts...)
+			if err == nil {
+				s.Close()
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q lacks %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadFile: a model is named after its file, or as asked; a broken
+// result.json is an error naming it.
+func TestLoadFile(t *testing.T) {
+	m, err := Load(modelFile(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "digits" || m.TestAccuracy == nil || *m.TestAccuracy != 0.25 || m.TestImages != 10000 {
+		t.Errorf("got %q, %v, %d", m.Name, m.TestAccuracy, m.TestImages)
+	}
+	if m, err = Load(modelFile(t), "mnist"); err != nil || m.Name != "mnist" {
+		t.Errorf("named mnist: %v, %v", m, err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.gocnn")
+	b, err := os.ReadFile(modelFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, b, 0o644)
+	if m, err = Load(path, ""); err != nil || m.TestAccuracy != nil {
+		t.Errorf("without result.json: %v, %v", m, err)
+	}
+	os.WriteFile(filepath.Join(dir, ResultFile), []byte("{"), 0o644)
+	if _, err = Load(path, ""); err == nil || !strings.Contains(err.Error(), ResultFile) {
+		t.Errorf("broken result.json: %v", err)
+	}
+	if _, err = Load(filepath.Join(dir, "missing.gocnn"), ""); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+// TestClosed: after Close, predict requests get 503.
+func TestClosed(t *testing.T) {
+	s, _ := newServer(t)
+	s.Close()
+	code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
+	if code != http.StatusServiceUnavailable {
+		t.Errorf("%d %s, want 503", code, body)
+	}
+}
+
+// TestPanicRecovered: a handler that panics gets the client a JSON 500,
+// and the log the panic with its stack; the server goes on.
+func TestPanicRecovered(t *testing.T) {
+	var log bytes.Buffer
+	s, _ := newServer(t, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	h := s.recoverer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		var m map[string]int
+		m["boom"]++
+	}))
+	code, body, _ := do(t, h, "GET", "/x", "", nil)
+	if code != http.StatusInternalServerError || !bytes.Contains(body, []byte(`{"error":"internal error"}`)) {
+		t.Errorf("%d %s", code, body)
+	}
+	if !strings.Contains(log.String(), "assignment to entry in nil map") || !strings.Contains(log.String(), "server_test.go") {
+		t.Errorf("the log lacks the panic and its stack:\n%s", log.String())
+	}
+	if code, _, _ := do(t, s, "GET", "/healthz", "", nil); code != 200 {
+		t.Errorf("after the panic /healthz gives %d", code)
+	}
+}
+
+// TestVectorModel: a model of vector inputs takes flat instances, and
+// refuses images.
+func TestVectorModel(t *testing.T) {
+	net, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation(layers.ActSoftmax))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New([]*Model{{Name: "vec", Net: net}}, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want, err := net.Predict([]float32{1, 2, 3, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := do(t, s, "POST", "/v1/models/vec:predict", "application/json", []byte(`{"instances": [[1, 2, 3, 4]]}`))
+	if code != 200 || !bytes.Contains(body, floats(want)) {
+		t.Errorf("%d %s, want %s", code, body, floats(want))
+	}
+	code, body, _ = do(t, s, "POST", "/v1/models/vec:predict", "image/png", encodePNG(t, digitImage(10, 10)))
+	if code != 400 || !bytes.Contains(body, []byte("takes 4 inputs, not grey images")) {
+		t.Errorf("an image for a vector model: %d %s", code, body)
+	}
+	if code, body, _ = do(t, s, "GET", "/ui/random", "", nil); code != 404 {
+		t.Errorf("random without images: %d %s", code, body)
+	}
+}
