@@ -234,3 +234,15 @@ func (m *Model) Close() error {
 	}
 	return nil
 }
+
+// Argmax returns the index of the largest value of v (the first, on ties):
+// the class of one row of a classifier's predictions.
+func Argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}

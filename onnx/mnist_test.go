@@ -114,7 +114,7 @@ func TestMNISTMatchesORT(t *testing.T) {
 			}
 			correct, classes := 0, map[int]bool{}
 			for k := 0; k < test.N; k++ {
-				a, b := argmax(got[i][10*k:10*k+10]), argmax(want[i][10*k:10*k+10])
+				a, b := model.Argmax(got[i][10*k:10*k+10]), model.Argmax(want[i][10*k:10*k+10])
 				if a != b {
 					t.Errorf("image %d: ONNX Runtime predicts %d, Predict %d", k, a, b)
 				}
@@ -130,14 +130,4 @@ func TestMNISTMatchesORT(t *testing.T) {
 		})
 	}
 	t.Run("checker", func(t *testing.T) { checkONNX(t, paths...) })
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }

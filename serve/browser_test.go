@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gocnn/cnn/internal/atomicfile"
+	"github.com/gocnn/cnn/model"
 )
 
 // The browser test's environment: GOCNN_SERVE_SCREENSHOT is a path to
@@ -201,7 +202,7 @@ func checkStroke(ctx context.Context, t *testing.T, pointer, url string) {
 	if err := json.Unmarshal(b, &api); err != nil || len(api.Predictions) != 1 {
 		t.Fatalf("%s: API: %v: %s", pointer, err, b)
 	}
-	want := argmax(api.Predictions[0])
+	want := model.Argmax(api.Predictions[0])
 	if shown != strconv.Itoa(want) {
 		t.Errorf("%s: the page shows class %s, the API answers %d for the same input (%v)", pointer, shown, want, api.Predictions[0])
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/model"
 )
 
 // Defaults of the options.
@@ -417,7 +418,7 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 	}
 	resp := map[string]any{"predictions": preds}
 	if image {
-		resp["class"] = argmax(y[:k])
+		resp["class"] = model.Argmax(y[:k])
 		shape := m.Net.InputShape(0)
 		resp["input"] = rows(x, shape[1], shape[2])
 	}
@@ -466,16 +467,6 @@ func rows(x []float32, h, w int) []json.RawMessage {
 		out[i] = floats(x[i*w : (i+1)*w])
 	}
 	return out
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, f := range v {
-		if f > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // modelInfo is what the page shows of a model.

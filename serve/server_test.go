@@ -369,8 +369,8 @@ func TestPredictImage(t *testing.T) {
 			t.Fatalf("class %d: %v, Predict gives %v", k, v, want[k])
 		}
 	}
-	if resp.Class != argmax(want) {
-		t.Errorf("class %d, want %d", resp.Class, argmax(want))
+	if resp.Class != model.Argmax(want) {
+		t.Errorf("class %d, want %d", resp.Class, model.Argmax(want))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 
+	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
 )
 
@@ -89,13 +90,6 @@ func Correct(pred []float32, labels []uint8, k int) int {
 	return n
 }
 
-// Argmax returns the index of the largest value (the first, on ties).
-func Argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
+// Argmax returns the index of the largest value (the first, on ties). It
+// is model.Argmax, kept here for the code that predates package model.
+func Argmax(v []float32) int { return model.Argmax(v) }
