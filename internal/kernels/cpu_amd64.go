@@ -88,6 +88,17 @@ func sumAsm(x []float32) float32 {
 func reluForward8(x, y *float32, n8 int)
 
 //go:noescape
+func gemv32(k int, a *float32, b *float32, ldb int, c *float32)
+
+// gemvAsm runs gemv32 on the first gemvCols columns of b and c.
+func gemvAsm(k int, a, b []float32, ldb int, c []float32) {
+	_ = a[k-1]
+	_ = b[(k-1)*ldb+gemvCols-1]
+	_ = c[gemvCols-1]
+	gemv32(k, &a[0], &b[0], ldb, &c[0])
+}
+
+//go:noescape
 func scaleShift8(x, y *float32, n8 int, a, b float32)
 
 // scaleShiftAsm handles the multiple-of-8 prefix of x with AVX and returns

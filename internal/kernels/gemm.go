@@ -390,6 +390,14 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if alpha == 0 || k == 0 {
 		return
 	}
+	if m == 1 && !transB {
+		done := gemvRow(transA, n, k, alpha, a, lda, b, ldb, c)
+		if done == n {
+			return
+		}
+		// The last columns go through the packed path.
+		n, b, c = n-done, b[done:], c[done:]
+	}
 	kc0 := min(k, blockK)
 	nc0 := min(n, blockN)
 	mc0 := min(m, blockM)
@@ -419,6 +427,50 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	putBuf(bp)
 }
 
+// gemvCols is the width of the single-row kernel gemv32.
+const gemvCols = 32
+
+// gemvRow adds alpha·op(A)·B to C, for op(A) a single row and B not
+// transposed, in the columns [0, n rounded down to gemvCols) and returns
+// that count (0 without the assembly kernels). It reads B in place instead
+// of packing it, which dominates a single row's cost, and sums over k in
+// Sgemm's blocks with the micro-kernel's order of fused multiply-adds, so
+// each value is the one the packed path gives.
+func gemvRow(transA bool, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32) int {
+	groups := n / gemvCols
+	if !useAsm || groups == 0 {
+		return 0
+	}
+	ap := getBuf(k)
+	defer putBuf(ap)
+	av := *ap
+	for p := range av {
+		v := a[p]
+		if transA {
+			v = a[p*lda]
+		}
+		if alpha != 1 || transA { // as packA scales
+			v = alpha * v
+		}
+		av[p] = v
+	}
+	run := func(lo, hi int) {
+		for g := lo; g < hi; g++ {
+			j := g * gemvCols
+			for pc := 0; pc < k; pc += blockK {
+				kb := min(blockK, k-pc)
+				gemvAsm(kb, av[pc:], b[pc*ldb+j:], ldb, c[j:])
+			}
+		}
+	}
+	if groups > 1 && k*n >= 1<<16 {
+		ParallelFor(groups, run)
+	} else {
+		run(0, groups)
+	}
+	return groups * gemvCols
+}
+
 // MatMul computes C = op(A)·op(B) with C[m×n] overwritten, op(A) m×k and
 // op(B) k×n, all densely packed row-major (leading dimensions equal to the
 // stored widths). Unlike Sgemm it splits large products over up to
@@ -433,7 +485,7 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 		ldb = k
 	}
 	ldc := n
-	if 2*m*n*k < 1<<17 || workers(m*n) == 1 {
+	if 2*m*n*k < 1<<17 || workers(m*n) == 1 || (m == 1 && !transB) {
 		Sgemm(transA, transB, m, n, k, 1, a, max(lda, 1), b, max(ldb, 1), 0, c, max(ldc, 1))
 		return
 	}

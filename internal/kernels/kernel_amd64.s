@@ -840,3 +840,40 @@ scales:
 	JNZ scales
 	VZEROUPPER
 	RET
+
+// func gemv32(k int, a *float32, b *float32, ldb int, c *float32)
+// c[j] += Σ_{p<k} a[p]·b[p*ldb+j] for j < 32, the sum kept in registers
+// from zero with one fused multiply-add per p in order, then added to c:
+// the values gemm5x16 gives a row of C with kAdd. k >= 1.
+TEXT ·gemv32(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), DX
+	SHLQ $2, DX
+	MOVQ c+32(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+gemvloop:
+	VBROADCASTSS (AX), Y4
+	VFMADD231PS (SI), Y4, Y0
+	VFMADD231PS 32(SI), Y4, Y1
+	VFMADD231PS 64(SI), Y4, Y2
+	VFMADD231PS 96(SI), Y4, Y3
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ CX
+	JNZ gemvloop
+	VADDPS (DI), Y0, Y0
+	VADDPS 32(DI), Y1, Y1
+	VADDPS 64(DI), Y2, Y2
+	VADDPS 96(DI), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VZEROUPPER
+	RET

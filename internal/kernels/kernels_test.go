@@ -850,3 +850,42 @@ func TestAVX512MatchesAVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleRowMatchesBatch checks that a product of one row (which reads B
+// in place through gemv32) gives, bit for bit, that row of a product of
+// many rows (which packs B), with k past one block, columns past a multiple
+// of 32, alpha, beta and a transposed A.
+func TestSingleRowMatchesBatch(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(13))
+		for _, sz := range []struct{ n, k int }{{32, 1}, {33, 300}, {512, 784}, {100, 320}, {10, 100}, {64, 513}, {96, 7}} {
+			t.Run(fmt.Sprintf("n%d_k%d", sz.n, sz.k), func(t *testing.T) {
+				const m = 7
+				n, k := sz.n, sz.k
+				a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+				at := make([]float32, k*m) // a transposed
+				for i := range m {
+					for p := range k {
+						at[p*m+i] = a[i*k+p]
+					}
+				}
+				c0 := randSlice(rng, m*n)
+				all := make([]float32, m*n)
+				MatMul(false, false, m, n, k, a, b, all)
+				acc := append([]float32(nil), c0...)
+				Sgemm(true, false, m, n, k, 0.5, at, m, b, n, 1, acc, n)
+				for i := range m {
+					one := make([]float32, n)
+					MatMul(false, false, 1, n, k, a[i*k:(i+1)*k], b, one)
+					acc1 := append([]float32(nil), c0[i*n:(i+1)*n]...)
+					Sgemm(true, false, 1, n, k, 0.5, at[i:], m, b, n, 1, acc1, n)
+					for j := range n {
+						if math.Float32bits(one[j]) != math.Float32bits(all[i*n+j]) || math.Float32bits(acc1[j]) != math.Float32bits(acc[i*n+j]) {
+							t.Fatalf("row %d col %d: alone %v and %v, in the batch %v and %v", i, j, one[j], acc1[j], all[i*n+j], acc[i*n+j])
+						}
+					}
+				}
+			})
+		}
+	})
+}
