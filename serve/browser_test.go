@@ -52,21 +52,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the browser test starts Chromium")
 	}
-	path := modelFile(t)
-	if p := os.Getenv(modelEnv); p != "" {
-		path = p
-	}
-	m, err := Load(path, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New([]*Model{m}, WithLogger(quiet), WithTestImages(testImages()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	ts, m := pageServer(t)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(960, 760))
@@ -167,9 +153,30 @@ func TestBrowser(t *testing.T) {
 	checkStroke(ctx, t, "touch", ts.URL+"/v1/models/"+m.Name+":predict")
 }
 
-// checkStroke checks that the input the page sent for a "1" drawn by
-// pointer is a tall thin stroke, and that the class the page shows is the
-// one the API at url answers for that input.
+// pageServer serves the page for the browser tests: the untrained test
+// model, or the model file GOCNN_SERVE_MODEL names, with test images. The
+// server closes when the test ends.
+func pageServer(t *testing.T) (*httptest.Server, *Model) {
+	t.Helper()
+	path := modelFile(t)
+	if p := os.Getenv(modelEnv); p != "" {
+		path = p
+	}
+	m, err := Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New([]*Model{m}, WithLogger(quiet), WithTestImages(testImages()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	return ts, m
+}
+
+// checkStroke reads what the page in Chromium shows and sent after a
+// stroke, and checks it with checkSent.
 func checkStroke(ctx context.Context, t *testing.T, pointer, url string) {
 	t.Helper()
 	shown, err := chromedp.Run(ctx, chromedp.Text("#cls"))
@@ -180,6 +187,14 @@ func checkStroke(ctx context.Context, t *testing.T, pointer, url string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkSent(t, pointer, url, sent, shown)
+}
+
+// checkSent checks that the input the page sent for a "1" drawn by pointer
+// is a tall thin stroke, and that the class the page shows is the one the
+// API at url answers for that input.
+func checkSent(t *testing.T, pointer, url string, sent [][]float32, shown string) {
+	t.Helper()
 	if len(sent) != 28 || len(sent[0]) != 28 {
 		t.Fatalf("%s: the page sent a %d-row input", pointer, len(sent))
 	}
