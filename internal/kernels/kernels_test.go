@@ -16,6 +16,9 @@ func TestSgemm(t *testing.T) {
 		{1, 1, 1}, {1, 17, 3}, {7, 1, 5}, {5, 16, 8}, {10, 576, 25}, {20, 64, 250},
 		{20, 250, 64}, {250, 64, 20}, {13, 33, 7}, {6, 15, 300}, {251, 40, 9}, {3, 530, 4},
 		{128, 100, 320},
+		// One row: B read in place (gemv32), with a tail of columns and k
+		// past one block.
+		{1, 100, 300}, {1, 64, 7}, {1, 45, 600},
 	}
 	coefs := []struct{ alpha, beta float32 }{{1, 0}, {-0.5, 1}, {2, -1.5}, {0, 0.5}}
 	forEachImpl(t, func(t *testing.T) {
