@@ -123,16 +123,11 @@ func bnForwardChannels[T float](op *bnOp, n, c, inner, lo, hi int, x, gamma, bet
 		var mean, v float64
 		if op.o.Training {
 			for i := 0; i < n; i++ {
-				for _, xv := range x[(i*c+ch)*inner : (i*c+ch+1)*inner] {
-					mean += float64(xv)
-				}
+				mean += sum64(x[(i*c+ch)*inner : (i*c+ch+1)*inner])
 			}
 			mean /= m
 			for i := 0; i < n; i++ {
-				for _, xv := range x[(i*c+ch)*inner : (i*c+ch+1)*inner] {
-					d := float64(xv) - mean
-					v += d * d
-				}
+				v += sqDev64(x[(i*c+ch)*inner:(i*c+ch+1)*inner], mean)
 			}
 			v /= m
 			unbiased := v
@@ -289,18 +284,14 @@ func bnBackward[T float](op *bnGradOp, n, c, inner, lo, hi int, x, gamma, dy []T
 		case bnDBeta:
 			var sdy float64
 			for i := 0; i < n; i++ {
-				for _, d := range dy[(i*c+ch)*inner : (i*c+ch+1)*inner] {
-					sdy += float64(d)
-				}
+				sdy += sum64(dy[(i*c+ch)*inner : (i*c+ch+1)*inner])
 			}
 			out[ch] = T(sdy)
 		case bnDGamma:
 			var sdyx float64
 			for i := 0; i < n; i++ {
 				o := (i*c + ch) * inner
-				for j, d := range dy[o : o+inner] {
-					sdyx += float64(d) * (float64(x[o+j]) - mean)
-				}
+				sdyx += dotDev64(dy[o:o+inner], x[o:o+inner], mean)
 			}
 			out[ch] = T(sdyx * inv)
 		case bnDX:
@@ -324,4 +315,58 @@ func bnBackward[T float](op *bnGradOp, n, c, inner, lo, hi int, x, gamma, dy []T
 			}
 		}
 	}
+}
+
+// sum64 returns the sum of x in float64, in four interleaved partial sums
+// (of the values at j mod 4) added as (s0+s1)+(s2+s3), with the values
+// past a multiple of four in s0: an order fixed by len(x) alone, and four
+// additions in flight instead of one.
+func sum64[T float](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		s0 += float64(x[j])
+		s1 += float64(x[j+1])
+		s2 += float64(x[j+2])
+		s3 += float64(x[j+3])
+	}
+	for ; j < len(x); j++ {
+		s0 += float64(x[j])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sqDev64 returns Σ (x[j] − mean)² in float64, in sum64's order.
+func sqDev64[T float](x []T, mean float64) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		d0, d1, d2, d3 := float64(x[j])-mean, float64(x[j+1])-mean, float64(x[j+2])-mean, float64(x[j+3])-mean
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; j < len(x); j++ {
+		d := float64(x[j]) - mean
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotDev64 returns Σ a[j]·(x[j] − mean) in float64, in sum64's order.
+func dotDev64[T float](a, x []T, mean float64) float64 {
+	x = x[:len(a)]
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(a); j += 4 {
+		s0 += float64(a[j]) * (float64(x[j]) - mean)
+		s1 += float64(a[j+1]) * (float64(x[j+1]) - mean)
+		s2 += float64(a[j+2]) * (float64(x[j+2]) - mean)
+		s3 += float64(a[j+3]) * (float64(x[j+3]) - mean)
+	}
+	for ; j < len(a); j++ {
+		s0 += float64(a[j]) * (float64(x[j]) - mean)
+	}
+	return (s0 + s1) + (s2 + s3)
 }
