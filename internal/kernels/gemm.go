@@ -449,10 +449,7 @@ func gemvRow(transA bool, n, k int, alpha float32, a []float32, lda int, b []flo
 		if transA {
 			v = a[p*lda]
 		}
-		if alpha != 1 || transA { // as packA scales
-			v = alpha * v
-		}
-		av[p] = v
+		av[p] = alpha * v // as packA scales (exact when alpha is 1)
 	}
 	run := func(lo, hi int) {
 		for g := lo; g < hi; g++ {
