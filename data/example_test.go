@@ -37,7 +37,7 @@ func ExampleIterator() {
 	ds := &data.Dataset{N: 5, C: 1, H: 1, W: 1, Classes: 2}
 	for i := range ds.N {
 		ds.X = append(ds.X, float32(i))
-		ds.Labels = append(ds.Labels, uint8(i%2))
+		ds.Labels = append(ds.Labels, i%2)
 		onehot := []float32{0, 0}
 		onehot[i%2] = 1
 		ds.Y = append(ds.Y, onehot...)
@@ -67,7 +67,7 @@ func ExampleIterator() {
 
 func ExampleShuffle() {
 	ds := &data.Dataset{N: 6, C: 1, H: 1, W: 1, Classes: 1,
-		X: make([]float32, 6), Y: make([]float32, 6), Labels: make([]uint8, 6)}
+		X: make([]float32, 6), Y: make([]float32, 6), Labels: make([]int, 6)}
 	it, err := data.NewIterator(ds, 6, data.Shuffle(1))
 	if err != nil {
 		log.Fatal(err)

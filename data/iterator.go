@@ -1,44 +1,22 @@
 package data
 
-import (
-	"math/rand/v2"
-
-	"github.com/pkg/errors"
-)
+import "github.com/pkg/errors"
 
 // Batch is one mini-batch of examples, laid out like a Dataset: X holds N
-// images in NCHW order, Y N one-hot rows, Labels N classes and Weights the
-// N examples' weights (nil where the dataset has none). Index holds the
-// position in the dataset of each example.
+// examples (images in NCHW order, or vectors), Y N rows of targets (one-hot
+// for a classifier), Labels N classes and Weights the N examples' weights;
+// each is nil where the source has none. Index holds the position in the
+// source of each example, where the source knows it.
 //
 // A Batch returned by Iterator.Batch shares its buffers with the Iterator
 // and is valid only until the next call to Next or Epoch; copy what must
 // outlive it.
 type Batch struct {
 	X, Y    []float32
-	Labels  []uint8
+	Labels  []int
 	Weights []float32 // the examples' weights, or nil
 	N       int       // number of examples, at most the batch size
 	Index   []int     // dataset index of each example
-}
-
-// An Option configures an Iterator.
-type Option func(*Iterator)
-
-// Shuffle makes the Iterator visit the examples of each epoch in a random
-// order, a permutation that depends only on seed and the epoch number.
-// Without it the order is sequential.
-func Shuffle(seed int64) Option {
-	return func(it *Iterator) {
-		it.shuffle = true
-		it.seed = seed
-	}
-}
-
-// DropLast makes the Iterator skip the last batch of an epoch when it would
-// be smaller than the batch size.
-func DropLast() Option {
-	return func(it *Iterator) { it.dropLast = true }
 }
 
 // Iterator serves the examples of a Dataset in mini-batches, one epoch at a
@@ -60,14 +38,11 @@ func DropLast() Option {
 // iterating allocates nothing. The Dataset must not change while an
 // Iterator uses it.
 type Iterator struct {
-	ds       *Dataset
-	size     int
-	shuffle  bool
-	seed     int64
-	dropLast bool
+	ds   *Dataset
+	size int
+	cfg  BatchConfig
 
-	pcg   *rand.PCG
-	rng   *rand.Rand
+	orderer
 	order []int // the order of the current epoch
 	pos   int   // position in order of the next batch
 
@@ -80,8 +55,8 @@ type Iterator struct {
 // not positive or ds is nil, empty or of inconsistent sizes (the constant-time
 // part of Dataset.Check).
 func NewIterator(ds *Dataset, batchSize int, opts ...Option) (*Iterator, error) {
-	if batchSize <= 0 {
-		return nil, errors.Errorf("data: batch size %d is not positive", batchSize)
+	if err := checkBatchSize(batchSize); err != nil {
+		return nil, err
 	}
 	if err := ds.checkSizes(); err != nil {
 		return nil, err
@@ -89,18 +64,13 @@ func NewIterator(ds *Dataset, batchSize int, opts ...Option) (*Iterator, error) 
 	if ds.N == 0 {
 		return nil, errors.New("data: cannot iterate over an empty dataset")
 	}
-	it := &Iterator{ds: ds, size: batchSize}
-	for _, opt := range opts {
-		opt(it)
-	}
-	it.pcg = rand.NewPCG(0, 0)
-	it.rng = rand.New(it.pcg)
+	it := &Iterator{ds: ds, size: batchSize, cfg: NewBatchConfig(opts...), orderer: newOrderer()}
 	it.order = make([]int, ds.N)
 	n := min(batchSize, ds.N)
 	it.buf = Batch{
 		X:       make([]float32, n*ds.ImageSize()),
 		Y:       make([]float32, n*ds.Classes),
-		Labels:  make([]uint8, n),
+		Labels:  make([]int, n),
 		Weights: make([]float32, n),
 		Index:   make([]int, n),
 	}
@@ -114,24 +84,16 @@ func NewIterator(ds *Dataset, batchSize int, opts ...Option) (*Iterator, error) 
 // training run resumed at epoch k sees the same batches as one that was
 // never interrupted.
 func (it *Iterator) Epoch(e int) {
-	for i := range it.order {
-		it.order[i] = i
-	}
-	if it.shuffle {
-		it.pcg.Seed(uint64(it.seed), uint64(e))
-		it.rng.Shuffle(len(it.order), it.swap)
-	}
+	it.fill(it.order, it.cfg, e)
 	it.pos = 0
 	it.batch = Batch{}
 }
-
-func (it *Iterator) swap(i, j int) { it.order[i], it.order[j] = it.order[j], it.order[i] }
 
 // Next advances to the next batch of the epoch, which Batch then returns.
 // It returns false when the epoch is over.
 func (it *Iterator) Next() bool {
 	n := min(it.size, len(it.order)-it.pos)
-	if n <= 0 || it.dropLast && n < it.size {
+	if n <= 0 || it.cfg.DropLast && n < it.size {
 		it.pos = len(it.order)
 		it.batch = Batch{}
 		return false
@@ -182,9 +144,10 @@ func (it *Iterator) Batch() Batch { return it.batch }
 func (it *Iterator) BatchSize() int { return it.size }
 
 // NumBatches returns the number of batches in an epoch.
-func (it *Iterator) NumBatches() int {
-	if it.dropLast {
-		return len(it.order) / it.size
-	}
-	return (len(it.order) + it.size - 1) / it.size
-}
+func (it *Iterator) NumBatches() int { return it.cfg.NumBatches(len(it.order), it.size) }
+
+// Err returns nil: an Iterator reads memory, and nothing fails.
+func (it *Iterator) Err() error { return nil }
+
+// Close does nothing; it makes Iterator a Batches.
+func (it *Iterator) Close() error { return nil }

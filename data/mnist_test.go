@@ -251,14 +251,14 @@ func numbered(n int) *Dataset {
 		row := make([]float32, 4)
 		row[l] = 1
 		d.Y = append(d.Y, row...)
-		d.Labels = append(d.Labels, uint8(l))
+		d.Labels = append(d.Labels, l)
 	}
 	return d
 }
 
 // indices returns the example index encoded in each image of d, checking
 // that the images, targets and labels agree.
-func indices(t *testing.T, x, y []float32, labels []uint8, n, size, classes int) []int {
+func indices(t *testing.T, x, y []float32, labels []int, n, size, classes int) []int {
 	t.Helper()
 	if len(x) != n*size || len(y) != n*classes || len(labels) != n {
 		t.Fatalf("lengths %d %d %d for %d examples", len(x), len(y), len(labels), n)
@@ -497,14 +497,14 @@ func TestCheck(t *testing.T) {
 		{"empty", &Dataset{}, ""},
 		{"empty with shape", &Dataset{C: 1, H: 28, W: 28, Classes: 10}, ""},
 		{"labels only", with(func(d *Dataset) { d.Y = nil }), ""},
-		{"pixels", &Dataset{Pixels: []uint8{0, 255, 7, 9}, Labels: []uint8{1, 0}, N: 2, C: 1, H: 1, W: 2, Classes: 2}, ""},
+		{"pixels", &Dataset{Pixels: []uint8{0, 255, 7, 9}, Labels: []int{1, 0}, N: 2, C: 1, H: 1, W: 2, Classes: 2}, ""},
 		{"label smoothing", with(func(d *Dataset) {
 			for i := range d.Y {
 				d.Y[i] = 0.9*d.Y[i] + 0.1/4
 			}
 		}), ""},
-		{"regression", &Dataset{X: []float32{1, 2}, Y: []float32{-3.5, 7}, Labels: []uint8{0, 0}, N: 2, C: 1, H: 1, W: 1, Classes: 1}, ""},
-		{"regression of zeros", &Dataset{X: []float32{0, 0}, Y: []float32{0, 0}, Labels: []uint8{0, 0}, N: 2, C: 1, H: 1, W: 1, Classes: 1}, ""},
+		{"regression", &Dataset{X: []float32{1, 2}, Y: []float32{-3.5, 7}, Labels: []int{0, 0}, N: 2, C: 1, H: 1, W: 1, Classes: 1}, ""},
+		{"regression of zeros", &Dataset{X: []float32{0, 0}, Y: []float32{0, 0}, Labels: []int{0, 0}, N: 2, C: 1, H: 1, W: 1, Classes: 1}, ""},
 
 		{"nil", nil, "nil dataset"},
 		{"negative size", &Dataset{N: 1, C: -1, H: 1, W: 1}, "negative size"},
@@ -512,17 +512,17 @@ func TestCheck(t *testing.T) {
 		{"short X", with(func(d *Dataset) { d.X = d.X[1:] }), "17 image values, want N×C×H×W = 3×1×2×3"},
 		{"short Y", with(func(d *Dataset) { d.Y = d.Y[1:] }), "11 target values, want N×Classes = 3×4"},
 		{"short Labels", with(func(d *Dataset) { d.Labels = d.Labels[1:] }), "2 labels, want N = 3"},
-		{"image size overflows", &Dataset{Labels: []uint8{0}, N: 1, C: 1 << 32, H: 1 << 32, W: 1, Classes: 1}, "sizes overflow"},
-		{"targets overflow", &Dataset{Labels: []uint8{0}, Y: []float32{}, N: 1 << 40, C: 0, Classes: 1 << 24}, "sizes overflow"},
+		{"image size overflows", &Dataset{Labels: []int{0}, N: 1, C: 1 << 32, H: 1 << 32, W: 1, Classes: 1}, "sizes overflow"},
+		{"targets overflow", &Dataset{Labels: []int{0}, Y: []float32{}, N: 1 << 40, C: 0, Classes: 1 << 24}, "sizes overflow"},
 		{"label out of range", with(func(d *Dataset) { d.Y, d.Labels[2] = nil, 4 }), "example 2: label 4 is not in [0, 4)"},
-		{"regression label", &Dataset{X: []float32{1}, Y: []float32{1}, Labels: []uint8{1}, N: 1, C: 1, H: 1, W: 1, Classes: 1}, "label 1 is not in [0, 1)"},
+		{"regression label", &Dataset{X: []float32{1}, Y: []float32{1}, Labels: []int{1}, N: 1, C: 1, H: 1, W: 1, Classes: 1}, "label 1 is not in [0, 1)"},
 		{"target at another class", with(func(d *Dataset) { d.Labels[1] = 3 }), "example 1: target [0 1 0 0] does not agree with label 3"},
 		{"target tie", with(func(d *Dataset) { copy(d.Y[4:8], []float32{0.5, 0.5, 0, 0}) }), "example 1: target [0.5 0.5 0 0] does not agree with label 1"},
 		{"target all zero", with(func(d *Dataset) { d.Y[4+1] = 0 }), "example 1: target [0 0 0 0] is not a distribution"},
 		{"target above one", with(func(d *Dataset) { d.Y[4+1] = 2 }), "example 1: target [0 2 0 0] is not a distribution"},
 		{"target negative", with(func(d *Dataset) { copy(d.Y[8:12], []float32{-1, 0, 2, 0}) }), "example 2: target [-1 0 2 0] is not a distribution"},
 		{"target NaN", with(func(d *Dataset) { d.Y[0] = nan }), "example 0: target [NaN 0 0 0] is not a distribution"},
-		{"regression target NaN", &Dataset{X: []float32{1}, Y: []float32{nan}, Labels: []uint8{0}, N: 1, C: 1, H: 1, W: 1, Classes: 1}, "example 0: target NaN is not finite"},
+		{"regression target NaN", &Dataset{X: []float32{1}, Y: []float32{nan}, Labels: []int{0}, N: 1, C: 1, H: 1, W: 1, Classes: 1}, "example 0: target NaN is not finite"},
 		{"image NaN", with(func(d *Dataset) { d.X[6+5] = nan }), "example 1: image value NaN at 5 is not finite"},
 		{"image Inf", with(func(d *Dataset) { d.X[0] = -inf }), "example 0: image value -Inf at 0 is not finite"},
 	}
@@ -556,7 +556,7 @@ func checkFake(d *Dataset, n, h, w int) error {
 				}
 			}
 		}
-		if got, want := d.Labels[i], byte(i*3%10); got != want {
+		if got, want := d.Labels[i], i*3%10; got != want {
 			return errors.Errorf("label %d = %d, want %d", i, got, want)
 		}
 	}

@@ -95,11 +95,11 @@ func TestImportAndTrain(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%+v", err)
 		}
-		ds := &data.Dataset{N: 8, C: 1, H: 28, W: 28, Classes: 10, X: make([]float32, 8*784), Y: make([]float32, 80), Labels: make([]uint8, 8)}
+		ds := &data.Dataset{N: 8, C: 1, H: 28, W: 28, Classes: 10, X: make([]float32, 8*784), Y: make([]float32, 80), Labels: make([]int, 8)}
 		x, _ := batch(got, 8, 4)
 		copy(ds.X, x)
 		for i := range ds.Labels {
-			ds.Labels[i] = uint8(i)
+			ds.Labels[i] = i
 			ds.Y[10*i+i] = 1
 		}
 		tr, err := train.New(got)

@@ -83,7 +83,7 @@ func newServer(t testing.TB, opts ...Option) (*Server, *Model) {
 
 // testImages is three 28×28 images of vertical bars.
 func testImages() *data.Dataset {
-	d := &data.Dataset{N: 3, C: 1, H: 28, W: 28, Classes: 10, Labels: []uint8{1, 4, 7}, Pixels: make([]uint8, 3*784)}
+	d := &data.Dataset{N: 3, C: 1, H: 28, W: 28, Classes: 10, Labels: []int{1, 4, 7}, Pixels: make([]uint8, 3*784)}
 	for i := range 3 {
 		for y := 4; y < 24; y++ {
 			d.Pixels[i*784+y*28+10+i*3] = 255

@@ -47,9 +47,9 @@ func TestBatchNormInference(t *testing.T) {
 	m := bnNet(t)
 	// 8×8 images, bright (class 1) or dark (class 0), with noise.
 	rng := rand.New(rand.NewPCG(4, 5))
-	ds := &data.Dataset{X: make([]float32, 200*64), Labels: make([]uint8, 200), N: 200, C: 1, H: 8, W: 8, Classes: 2}
+	ds := &data.Dataset{X: make([]float32, 200*64), Labels: make([]int, 200), N: 200, C: 1, H: 8, W: 8, Classes: 2}
 	for i := 0; i < 200; i++ {
-		ds.Labels[i] = uint8(i % 2)
+		ds.Labels[i] = i % 2
 		for j := 0; j < 64; j++ {
 			ds.X[i*64+j] = 0.4*float32(i%2) + 0.6*rng.Float32()
 		}
@@ -194,9 +194,9 @@ func TestBatchNormResumeIsExact(t *testing.T) {
 // included) of an uninterrupted run, and augmentation must change them.
 func TestModernResumeIsExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
-	ds := &data.Dataset{X: make([]float32, 160*64), Labels: make([]uint8, 160), N: 160, C: 1, H: 8, W: 8, Classes: 2}
+	ds := &data.Dataset{X: make([]float32, 160*64), Labels: make([]int, 160), N: 160, C: 1, H: 8, W: 8, Classes: 2}
 	for i := range ds.Labels {
-		ds.Labels[i] = uint8(i % 2)
+		ds.Labels[i] = i % 2
 		for j := 0; j < 64; j++ {
 			if (j%8 < 4) == (i%2 == 1) {
 				ds.X[i*64+j] = 0.5 + 0.5*rng.Float32()

@@ -16,7 +16,7 @@ func ExampleTrainer_regression() {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n = 256
 	ds := &data.Dataset{N: n, C: 2, H: 1, W: 1, Classes: 1,
-		X: make([]float32, 2*n), Y: make([]float32, n), Labels: make([]uint8, n)}
+		X: make([]float32, 2*n), Y: make([]float32, n), Labels: make([]int, n)}
 	for i := 0; i < n; i++ {
 		a, b := rng.Float32()*2-1, rng.Float32()*2-1
 		ds.X[2*i], ds.X[2*i+1], ds.Y[i] = a, b, 2*a-3*b+1
@@ -65,7 +65,7 @@ func ExampleTrainer_Fit() {
 	// Class 0: a bright left half; class 1: a bright right half.
 	const n = 64
 	ds := &data.Dataset{N: n, C: 1, H: 8, W: 8, Classes: 2,
-		X: make([]float32, n*64), Y: make([]float32, n*2), Labels: make([]uint8, n)}
+		X: make([]float32, n*64), Y: make([]float32, n*2), Labels: make([]int, n)}
 	for i := 0; i < n; i++ {
 		c := i % 2
 		for y := 0; y < 8; y++ {
@@ -75,7 +75,7 @@ func ExampleTrainer_Fit() {
 				}
 			}
 		}
-		ds.Labels[i], ds.Y[i*2+c] = uint8(c), 1
+		ds.Labels[i], ds.Y[i*2+c] = c, 1
 	}
 	tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)))
 	if err != nil {

@@ -87,7 +87,7 @@ func regressionData(n int, seed uint64, labels bool) *data.Dataset {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	ds := &data.Dataset{N: n, C: 2, H: 1, W: 1, Classes: 1, X: make([]float32, 2*n), Y: make([]float32, n)}
 	if labels {
-		ds.Labels = make([]uint8, n)
+		ds.Labels = make([]int, n)
 	}
 	for i := 0; i < n; i++ {
 		a, b := rng.Float32()*2-1, rng.Float32()*2-1
@@ -229,10 +229,10 @@ func TestTrainBatchErrors(t *testing.T) {
 		b    data.Batch
 	}{
 		{"no examples", train.CategoricalCrossEntropy, data.Batch{}},
-		{"wrong number of values", train.CategoricalCrossEntropy, data.Batch{X: x[:7], Labels: []uint8{0, 1}, N: 2}},
+		{"wrong number of values", train.CategoricalCrossEntropy, data.Batch{X: x[:7], Labels: []int{0, 1}, N: 2}},
 		{"classifier without labels or targets", train.CategoricalCrossEntropy, data.Batch{X: x, N: 2}},
-		{"label out of range", train.CategoricalCrossEntropy, data.Batch{X: x, Labels: []uint8{0, 2}, N: 2}},
-		{"regression without targets", train.MSE, data.Batch{X: x, Labels: []uint8{0, 0}, N: 2}},
+		{"label out of range", train.CategoricalCrossEntropy, data.Batch{X: x, Labels: []int{0, 2}, N: 2}},
+		{"regression without targets", train.MSE, data.Batch{X: x, Labels: []int{0, 0}, N: 2}},
 		{"regression without targets or labels", train.MSE, data.Batch{X: x, N: 2}},
 		{"regression targets of the wrong width", train.MSE, data.Batch{X: x, Y: []float32{1, 2, 3}, N: 2}},
 	}

@@ -263,10 +263,10 @@ func TestModelCheckpointErrors(t *testing.T) {
 
 // tinyData is n random 2x2 images of two classes.
 func tinyData(n int) *data.Dataset {
-	ds := &data.Dataset{X: make([]float32, n*4), Y: make([]float32, n*2), Labels: make([]uint8, n), N: n, C: 1, H: 2, W: 2, Classes: 2}
+	ds := &data.Dataset{X: make([]float32, n*4), Y: make([]float32, n*2), Labels: make([]int, n), N: n, C: 1, H: 2, W: 2, Classes: 2}
 	for i := 0; i < n; i++ {
 		c := i % 2
-		ds.Labels[i] = uint8(c)
+		ds.Labels[i] = c
 		ds.Y[i*2+c] = 1
 		for j := 0; j < 4; j++ {
 			ds.X[i*4+j] = float32((i*7+j*3)%5) / 5

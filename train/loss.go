@@ -72,7 +72,7 @@ func (l Loss) node(out, logits, t, w *G.Node) (*G.Node, error) {
 
 // Accuracy returns the fraction of rows of the k-wide matrix pred whose
 // largest entry is at the class in labels.
-func Accuracy(pred []float32, labels []uint8, k int) float64 {
+func Accuracy(pred []float32, labels []int, k int) float64 {
 	if len(labels) == 0 {
 		return 0
 	}
@@ -80,10 +80,10 @@ func Accuracy(pred []float32, labels []uint8, k int) float64 {
 }
 
 // Correct counts the rows of pred whose argmax equals the label.
-func Correct(pred []float32, labels []uint8, k int) int {
+func Correct(pred []float32, labels []int, k int) int {
 	n := 0
 	for i, l := range labels {
-		if Argmax(pred[i*k:(i+1)*k]) == int(l) {
+		if Argmax(pred[i*k:(i+1)*k]) == l {
 			n++
 		}
 	}

@@ -16,7 +16,7 @@ import (
 func twoInputData(n int, seed uint64) *data.Dataset {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	const size = 64 + 3
-	ds := &data.Dataset{X: make([]float32, n*size), Labels: make([]uint8, n), N: n, C: 1, H: 1, W: size, Classes: 2}
+	ds := &data.Dataset{X: make([]float32, n*size), Labels: make([]int, n), N: n, C: 1, H: 1, W: size, Classes: 2}
 	for i := 0; i < n; i++ {
 		x := ds.X[i*size : (i+1)*size]
 		bright := rng.IntN(2) == 1

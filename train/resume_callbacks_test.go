@@ -18,7 +18,7 @@ import (
 // wide model soon overfits and early stopping ends training.
 func noisyData(n int, seed uint64) *data.Dataset {
 	rng := rand.New(rand.NewPCG(seed, 9))
-	ds := &data.Dataset{X: make([]float32, n*6), Labels: make([]uint8, n), N: n, C: 1, H: 1, W: 6, Classes: 2}
+	ds := &data.Dataset{X: make([]float32, n*6), Labels: make([]int, n), N: n, C: 1, H: 1, W: 6, Classes: 2}
 	for i := 0; i < n; i++ {
 		x := ds.X[i*6 : (i+1)*6]
 		for j := range x {

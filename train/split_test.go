@@ -13,10 +13,10 @@ import (
 
 // numbered is n one-pixel images whose pixel is the image's index.
 func numbered(n int) *data.Dataset {
-	ds := &data.Dataset{X: make([]float32, n), Y: make([]float32, n*2), Labels: make([]uint8, n), N: n, C: 1, H: 1, W: 1, Classes: 2}
+	ds := &data.Dataset{X: make([]float32, n), Y: make([]float32, n*2), Labels: make([]int, n), N: n, C: 1, H: 1, W: 1, Classes: 2}
 	for i := 0; i < n; i++ {
 		ds.X[i] = float32(i)
-		ds.Labels[i] = uint8(i % 2)
+		ds.Labels[i] = i % 2
 		ds.Y[i*2+i%2] = 1
 	}
 	return ds
@@ -75,7 +75,7 @@ func TestValidationSplit(t *testing.T) {
 }
 
 func ExampleValidationSplit() {
-	ds := &data.Dataset{X: make([]float32, 100), Y: make([]float32, 200), Labels: make([]uint8, 100), N: 100, C: 1, H: 1, W: 1, Classes: 2}
+	ds := &data.Dataset{X: make([]float32, 100), Y: make([]float32, 200), Labels: make([]int, 100), N: 100, C: 1, H: 1, W: 1, Classes: 2}
 	trainSet, val, err := train.ValidationSplit(ds, 0.2, 1)
 	if err != nil {
 		fmt.Println(err)

@@ -222,7 +222,7 @@ func TestFitErrors(t *testing.T) {
 		{"negative epochs", ds, []train.FitOption{train.Epochs(-1), train.BatchSize(10)}},
 		{"negative until epoch", ds, []train.FitOption{train.UntilEpoch(-1), train.BatchSize(10)}},
 		{"empty data", &data.Dataset{}, []train.FitOption{train.Epochs(1), train.BatchSize(10)}},
-		{"wrong image size", &data.Dataset{X: make([]float32, 4), Y: []float32{1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, Labels: []uint8{0}, N: 1, C: 1, H: 2, W: 2, Classes: 10}, []train.FitOption{train.Epochs(1), train.BatchSize(10)}},
+		{"wrong image size", &data.Dataset{X: make([]float32, 4), Y: []float32{1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, Labels: []int{0}, N: 1, C: 1, H: 2, W: 2, Classes: 10}, []train.FitOption{train.Epochs(1), train.BatchSize(10)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

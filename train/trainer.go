@@ -240,7 +240,7 @@ func (t *Trainer) weights(b data.Batch, buf []float32) ([]float32, error) {
 			c := 0
 			switch {
 			case b.Labels != nil:
-				c = int(b.Labels[i])
+				c = b.Labels[i]
 			case b.Y != nil:
 				c = Argmax(b.Y[i*k : (i+1)*k])
 			}
@@ -255,13 +255,13 @@ func (t *Trainer) weights(b data.Batch, buf []float32) ([]float32, error) {
 }
 
 // oneHot writes the one-hot rows of labels, k classes wide, into buf.
-func oneHot(labels []uint8, k int, buf []float32) ([]float32, error) {
+func oneHot(labels []int, k int, buf []float32) ([]float32, error) {
 	buf = append(buf[:0], make([]float32, len(labels)*k)...)
 	for i, l := range labels {
-		if int(l) >= k {
+		if l < 0 || l >= k {
 			return buf, errors.Errorf("train: label %d of example %d is not below the model's %d outputs", l, i, k)
 		}
-		buf[i*k+int(l)] = 1
+		buf[i*k+l] = 1
 	}
 	return buf, nil
 }

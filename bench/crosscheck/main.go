@@ -129,7 +129,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	const size = 28 * 28
 	index := make(map[string]int32, trainSet.N)
 	for i := range trainSet.N {
-		index[string(pixels[i*size:(i+1)*size])+string(labels[i])] = int32(i)
+		index[string(pixels[i*size:(i+1)*size])+string(rune(labels[i]))] = int32(i)
 	}
 	var order []int32
 	img := make([]byte, size+1)
@@ -141,7 +141,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 				for k, v := range b.X[j*size : (j+1)*size] {
 					img[k] = byte(v*255 + 0.5)
 				}
-				img[size] = b.Labels[j]
+				img[size] = byte(b.Labels[j])
 				i, ok := index[string(img)]
 				if !ok {
 					return errors.Errorf("batch %d: image %d is not in the training set", len(m.Batches)+1, j)

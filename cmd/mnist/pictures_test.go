@@ -37,12 +37,12 @@ func picTrainer(t *testing.T) *train.Trainer {
 // picDigits is n random 28x28 "digits" with labels 0, 1, 2, ...
 func picDigits(n int) *data.Dataset {
 	rng := rand.New(rand.NewPCG(uint64(n), 9))
-	ds := &data.Dataset{X: make([]float32, n*784), Y: make([]float32, n*10), Labels: make([]uint8, n), N: n, C: 1, H: 28, W: 28, Classes: 10}
+	ds := &data.Dataset{X: make([]float32, n*784), Y: make([]float32, n*10), Labels: make([]int, n), N: n, C: 1, H: 28, W: 28, Classes: 10}
 	for i := range ds.X {
 		ds.X[i] = rng.Float32()
 	}
 	for i := 0; i < n; i++ {
-		ds.Labels[i] = uint8(i % 10)
+		ds.Labels[i] = i % 10
 		ds.Y[i*10+i%10] = 1
 	}
 	return ds

@@ -21,7 +21,7 @@ func TestModel(t *testing.T) {
 }
 
 func TestSplit(t *testing.T) {
-	full := &data.Dataset{Pixels: make([]uint8, 12000), Labels: make([]uint8, 12000), N: 12000, C: 1, H: 1, W: 1, Classes: 10}
+	full := &data.Dataset{Pixels: make([]uint8, 12000), Labels: make([]int, 12000), N: 12000, C: 1, H: 1, W: 1, Classes: 10}
 	trainSet, val, err := Split(full, 1)
 	if err != nil {
 		t.Fatal(err)
