@@ -16,7 +16,8 @@ import (
 // says which batch, and a checkpoint resumes from there).
 var ErrStop = errors.New("stop training")
 
-// RunInfo describes a Fit to its callbacks.
+// RunInfo describes a Fit to its callbacks. Batches and Images are those
+// of one epoch, -1 when the training data is a stream of unknown length.
 type RunInfo struct {
 	Epochs, Batches, Images, BatchSize int
 	// Accuracy says whether the loss is a classification loss, so that
@@ -130,6 +131,10 @@ func (p *Progress) OnBatchEnd(_ *Trainer, b BatchEnd) error {
 		return nil
 	}
 	p.last = now
+	if p.info.Batches < 0 {
+		fmt.Fprintf(p.w, "\rEpoch %d/%d %d - loss: %.4f ", b.Epoch, p.info.Epochs, b.Seen, b.Loss)
+		return nil
+	}
 	const width = 30
 	done := width * b.Batch / max(p.info.Batches, 1)
 	bar := strings.Repeat("=", done) + strings.Repeat(".", width-done)

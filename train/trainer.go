@@ -266,30 +266,55 @@ func oneHot(labels []int, k int, buf []float32) ([]float32, error) {
 	return buf, nil
 }
 
-// checkData reports whether ds suits the model: examples of the model's
+// checkData reports whether src suits the model: examples of the model's
 // ExampleSize (its inputs' values one after the other) and targets as
-// wide as its output.
-func (t *Trainer) checkData(ds *data.Dataset, what string) error {
-	if ds == nil || ds.N == 0 {
+// wide as its output. An in-memory Dataset is also checked value by value
+// (data.Dataset.Check).
+func (t *Trainer) checkData(src data.Source, what string) error {
+	if src == nil || src.Len() == 0 {
 		return errors.Errorf("train: %s set is empty", what)
 	}
-	if err := ds.Check(); err != nil {
-		return errors.Wrapf(err, "train: %s set", what)
+	if ds, ok := src.(*data.Dataset); ok {
+		if err := ds.Check(); err != nil {
+			return errors.Wrapf(err, "train: %s set", what)
+		}
 	}
-	if ds.ImageSize() != t.model.ExampleSize() {
-		return errors.Errorf("train: %s examples have %d values (%dx%dx%d), the model takes %d", what, ds.ImageSize(), ds.C, ds.H, ds.W, t.model.ExampleSize())
+	in := src.Info()
+	if in.Size() != t.model.ExampleSize() {
+		return errors.Errorf("train: %s examples have %d values (shape %v), the model takes %d", what, in.Size(), in.Shape, t.model.ExampleSize())
 	}
-	if out := t.model.OutputSize(); out != ds.Classes {
-		return errors.Errorf("train: %s set has %d classes (targets per example), the model outputs %v", what, ds.Classes, t.model.OutputShape(0))
+	if out := t.model.OutputSize(); out != in.Targets {
+		return errors.Errorf("train: %s set has %d classes (targets per example), the model outputs %v", what, in.Targets, t.model.OutputShape(0))
 	}
-	if t.loss.classifies() && ds.Labels == nil && ds.Y == nil {
+	if t.loss.classifies() && !in.HasLabels && !in.HasY {
 		return errors.Errorf("train: %s set has no labels, which %v needs", what, t.loss)
 	}
-	if t.model.NumOutputs() > 1 && ds.Y == nil {
+	if t.model.NumOutputs() > 1 && !in.HasY {
 		return errors.Errorf("train: %s set has no targets Y, which a model of %d outputs needs", what, t.model.NumOutputs())
 	}
-	if !t.loss.classifies() && ds.Y == nil {
+	if !t.loss.classifies() && !in.HasY {
 		return errors.Errorf("train: %s set has no targets Y, which %v needs", what, t.loss)
+	}
+	return nil
+}
+
+// checkBatch reports a batch whose slices do not match its size and the
+// model.
+func (t *Trainer) checkBatch(b data.Batch) error {
+	k := t.model.OutputSize()
+	switch {
+	case b.N <= 0 || len(b.X) != b.N*t.model.ExampleSize():
+		return errors.Errorf("train: batch of %d examples holds %d values; the model takes %d per example", b.N, len(b.X), t.model.ExampleSize())
+	case b.Y != nil && len(b.Y) != b.N*k:
+		return errors.Errorf("train: batch of %d examples has %d targets; the model outputs %d per example", b.N, len(b.Y), k)
+	case b.Labels != nil && len(b.Labels) != b.N:
+		return errors.Errorf("train: batch of %d examples has %d labels", b.N, len(b.Labels))
+	case b.Weights != nil && len(b.Weights) != b.N:
+		return errors.Errorf("train: batch of %d examples has %d weights", b.N, len(b.Weights))
+	case !t.loss.classifies() && b.Y == nil:
+		return errors.Errorf("train: batch has no targets Y, which %v needs", t.loss)
+	case t.loss.classifies() && b.Y == nil && b.Labels == nil:
+		return errors.Errorf("train: batch has no labels, which %v needs", t.loss)
 	}
 	return nil
 }
@@ -323,7 +348,7 @@ type FitOption func(*fitConfig)
 
 type fitConfig struct {
 	epochs, total, batch int
-	val                  *data.Dataset
+	val                  data.Source
 	classWeights         []float64
 }
 
@@ -347,9 +372,10 @@ func BatchSize(n int) FitOption { return func(c *fitConfig) { c.batch = n } }
 func ClassWeights(w []float64) FitOption { return func(c *fitConfig) { c.classWeights = w } }
 
 // Validation makes Fit evaluate on val after every epoch.
-func Validation(val *data.Dataset) FitOption { return func(c *fitConfig) { c.val = val } }
+func Validation(val data.Source) FitOption { return func(c *fitConfig) { c.val = val } }
 
-// Fit trains on trainSet, in batches (BatchSize), reshuffling every epoch,
+// Fit trains on trainSet (an in-memory data.Dataset, a data.ImageFolder
+// or any data.Source), in batches (BatchSize), reshuffling every epoch,
 // for Epochs more epochs or UntilEpoch epochs in all, and evaluates on the
 // Validation set after each epoch. As in Keras, calling Fit again trains
 // further. A trainer restored from a checkpoint continues where the
@@ -357,7 +383,7 @@ func Validation(val *data.Dataset) FitOption { return func(c *fitConfig) { c.val
 // run ends with the same weights as an uninterrupted one. Fit returns the
 // history of every epoch so far, also when it stops on an error or when a
 // callback stops it; State then says how far it got.
-func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, error) {
+func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error) {
 	c := fitConfig{epochs: 1, total: -1, batch: 32}
 	for _, o := range opts {
 		if o != nil {
@@ -400,14 +426,24 @@ func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, erro
 			return t.hist, err
 		}
 	}
-	it, err := data.NewIterator(trainSet, c.batch, data.Shuffle(t.seed))
+	if t.aug != nil {
+		if _, _, _, ok := trainSet.Info().Image(); !ok {
+			return t.hist, errors.Errorf("train: augmentation needs images; the training examples have shape %v", trainSet.Info().Shape)
+		}
+	}
+	it, err := trainSet.Batches(c.batch, data.Shuffle(t.seed))
 	if err != nil {
 		return t.hist, errors.Wrap(err, "train")
 	}
-	if t.prog.Batch > it.NumBatches() {
-		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, it.NumBatches(), c.batch)
+	defer it.Close()
+	n, batches := trainSet.Len(), -1 // a stream's batches are not known
+	if n >= 0 {
+		batches = data.BatchConfig{}.NumBatches(n, c.batch)
 	}
-	info := RunInfo{Epochs: epochs, Batches: it.NumBatches(), Images: trainSet.N, BatchSize: c.batch, Accuracy: t.accuracy()}
+	if batches >= 0 && t.prog.Batch > batches {
+		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, batches, c.batch)
+	}
+	info := RunInfo{Epochs: epochs, Batches: batches, Images: n, BatchSize: c.batch, Accuracy: t.accuracy()}
 	for _, cb := range t.callbacks {
 		if err := cb.OnTrainBegin(t, info); err != nil {
 			return t.hist, err
@@ -416,7 +452,7 @@ func (t *Trainer) Fit(trainSet *data.Dataset, opts ...FitOption) (*History, erro
 	var fitErr error
 	for t.prog.Epoch < epochs && fitErr == nil {
 		var rec Epoch
-		if rec, fitErr = t.epoch(it, trainSet, c.val); fitErr != nil {
+		if rec, fitErr = t.epoch(it, batches, trainSet.Info(), c.val); fitErr != nil {
 			break
 		}
 		t.hist.Epochs = append(t.hist.Epochs, rec)
@@ -480,23 +516,19 @@ func (t *Trainer) trainStep(b data.Batch, stepNo uint64, epoch int) (*step, floa
 // (regression) the targets, and b.Weights, if not nil, a weight for each
 // example's loss.
 func (t *Trainer) TrainBatch(b data.Batch) (float64, error) {
-	if b.N <= 0 || len(b.X) != b.N*t.model.ExampleSize() {
-		return 0, errors.Errorf("train: batch of %d examples holds %d values; the model takes %d per example", b.N, len(b.X), t.model.ExampleSize())
-	}
-	switch k := t.model.OutputSize(); {
-	case b.Y != nil && len(b.Y) != b.N*k:
-		return 0, errors.Errorf("train: batch of %d examples has %d targets; the model outputs %d per example", b.N, len(b.Y), k)
-	case !t.loss.classifies() && b.Y == nil:
-		return 0, errors.Errorf("train: batch has no targets Y, which %v needs", t.loss)
-	case t.loss.classifies() && b.Y == nil && len(b.Labels) != b.N:
-		return 0, errors.Errorf("train: batch of %d examples has %d labels", b.N, len(b.Labels))
+	if err := t.checkBatch(b); err != nil {
+		return 0, err
 	}
 	_, loss, err := t.trainStep(b, t.prog.Steps, t.prog.Epoch)
 	return loss, errors.Wrap(err, "train")
 }
 
-// epoch runs the rest of epoch t.prog.Epoch and validates.
-func (t *Trainer) epoch(it *data.Iterator, ds, val *data.Dataset) (Epoch, error) {
+// epoch runs the rest of epoch t.prog.Epoch, of nb batches (-1: not
+// known, a stream), and validates. A batch is numbered over the whole run
+// as epoch×nb + batch when nb is known, so that a resumed run numbers
+// (and augments) its batches as an uninterrupted one; in a stream, by the
+// steps taken so far.
+func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) (Epoch, error) {
 	e := t.prog.Epoch
 	rec := Epoch{Epoch: e + 1}
 	start := time.Now()
@@ -504,12 +536,19 @@ func (t *Trainer) epoch(it *data.Iterator, ds, val *data.Dataset) (Epoch, error)
 	for bi := 0; bi < t.prog.Batch && it.Next(); bi++ {
 		// Skip the batches a checkpoint says are done.
 	}
+	c, h, w, _ := in.Image()
 	k := t.model.OutputSize()
 	for bi := t.prog.Batch; it.Next(); bi++ {
 		b := it.Batch()
-		stepNo := uint64(e)*uint64(it.NumBatches()) + uint64(bi)
+		if err := t.checkBatch(b); err != nil {
+			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
+		}
+		stepNo := t.prog.Steps
+		if nb >= 0 {
+			stepNo = uint64(e)*uint64(nb) + uint64(bi)
+		}
 		if t.aug != nil {
-			if err := t.aug.Apply(b.X, b.N, ds.C, ds.H, ds.W, stepNo); err != nil {
+			if err := t.aug.Apply(b.X, b.N, c, h, w, stepNo); err != nil {
 				return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 			}
 		}
@@ -519,7 +558,7 @@ func (t *Trainer) epoch(it *data.Iterator, ds, val *data.Dataset) (Epoch, error)
 		}
 		p := &t.prog
 		if t.accuracy() {
-			p.Correct += Correct(s.pred, b.Labels, k)
+			p.Correct += t.correct(s.pred, b, k)
 		}
 		p.Batch, p.LossSum, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Seen+b.N
 		for _, cb := range t.callbacks {
@@ -529,7 +568,13 @@ func (t *Trainer) epoch(it *data.Iterator, ds, val *data.Dataset) (Epoch, error)
 			}
 		}
 	}
+	if err := it.Err(); err != nil {
+		return rec, errors.Wrapf(err, "train: epoch %d, reading batch %d", e+1, t.prog.Batch+1)
+	}
 	p := t.prog
+	if p.Seen == 0 {
+		return rec, errors.Errorf("train: epoch %d had no examples", e+1)
+	}
 	trainTime := p.Seconds + time.Since(start).Seconds()
 	rec.Loss, rec.Acc, rec.Images = p.LossSum/float64(p.Seen), float64(p.Correct)/float64(p.Seen), p.Seen
 	rec.ImagesPS, rec.TrainSeconds = float64(p.Seen)/trainTime, trainTime
@@ -547,23 +592,42 @@ func (t *Trainer) epoch(it *data.Iterator, ds, val *data.Dataset) (Epoch, error)
 	return rec, nil
 }
 
-// Evaluate returns the mean loss of the model on ds and, for a
+// correct counts the examples of b whose prediction in pred is right: at
+// its label or, without labels, at the largest of its targets.
+func (t *Trainer) correct(pred []float32, b data.Batch, k int) int {
+	if b.Labels != nil {
+		return Correct(pred, b.Labels, k)
+	}
+	n := 0
+	for i := 0; i < b.N; i++ {
+		if Argmax(pred[i*k:(i+1)*k]) == Argmax(b.Y[i*k:(i+1)*k]) {
+			n++
+		}
+	}
+	return n
+}
+
+// Evaluate returns the mean loss of the model on src and, for a
 // classification loss, its accuracy (0 otherwise). It runs full batches of
 // the evaluation batch size (WithEvalBatch) and the rest in batches of
 // powers of two, so it compiles graphs for a bounded number of sizes.
-func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
-	if err := t.checkData(ds, "evaluation"); err != nil {
+func (t *Trainer) Evaluate(src data.Source) (loss, acc float64, err error) {
+	if err := t.checkData(src, "evaluation"); err != nil {
 		return 0, 0, err
 	}
-	it, err := data.NewIterator(ds, t.evalBatch)
+	it, err := src.Batches(t.evalBatch)
 	if err != nil {
 		return 0, 0, errors.Wrap(err, "train")
 	}
+	defer it.Close()
 	k, size := t.model.OutputSize(), t.model.ExampleSize()
 	var sum float64
-	correct := 0
+	correct, seen := 0, 0
 	for it.Next() {
 		b := it.Batch()
+		if err := t.checkBatch(b); err != nil {
+			return 0, 0, errors.Wrap(err, "evaluation")
+		}
 		for lo := 0; lo < b.N; {
 			n := b.N - lo
 			if n < t.evalBatch {
@@ -582,12 +646,19 @@ func (t *Trainer) Evaluate(ds *data.Dataset) (loss, acc float64, err error) {
 			}
 			sum += l * float64(n)
 			if t.accuracy() {
-				correct += Correct(s.pred, part.Labels, k)
+				correct += t.correct(s.pred, part, k)
 			}
 			lo += n
 		}
+		seen += b.N
 	}
-	return sum / float64(ds.N), float64(correct) / float64(ds.N), nil
+	if err := it.Err(); err != nil {
+		return 0, 0, errors.Wrap(err, "train: evaluation")
+	}
+	if seen == 0 {
+		return 0, 0, errors.New("train: evaluation set gave no examples")
+	}
+	return sum / float64(seen), float64(correct) / float64(seen), nil
 }
 
 // Close releases the compiled graphs.
