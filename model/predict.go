@@ -10,6 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/graph"
 )
 
@@ -136,6 +137,44 @@ func (m *Model) Predict(x []float32) ([]float32, error) {
 			return nil, err
 		}
 		lo += c
+	}
+	return out, nil
+}
+
+// PredictSource returns the model's outputs for every example of src, in
+// the order its batches give them (sequential: no shuffle), OutputSize
+// values per example, as Predict does for a slice. Batches of batchSize
+// (MaxBatch if not positive) are read and predicted one at a time, so an
+// image folder streams from disk. It is safe for concurrent use.
+func (m *Model) PredictSource(src data.Source, batchSize int) ([]float32, error) {
+	if src == nil {
+		return nil, errors.New("model: predict: nil source")
+	}
+	if in := src.Info(); in.Size() != m.ExampleSize() {
+		return nil, errors.Errorf("model: predict: examples of shape %v have %d values; the model takes %d (%s)", in.Shape, in.Size(), m.ExampleSize(), m.inputsString())
+	}
+	if batchSize <= 0 {
+		batchSize = m.cfg.maxBatch
+	}
+	it, err := src.Batches(batchSize)
+	if err != nil {
+		return nil, errors.Wrap(err, "model: predict")
+	}
+	defer it.Close()
+	var out []float32
+	if n := src.Len(); n > 0 {
+		out = make([]float32, 0, n*m.OutputSize())
+	}
+	for it.Next() {
+		b := it.Batch()
+		pred, err := m.Predict(b.X)
+		if err != nil {
+			return nil, errors.Wrapf(err, "model: predict: examples %d to %d", len(out)/m.OutputSize(), len(out)/m.OutputSize()+b.N-1)
+		}
+		out = append(out, pred...)
+	}
+	if err := it.Err(); err != nil {
+		return nil, errors.Wrap(err, "model: predict")
 	}
 	return out, nil
 }

@@ -1,8 +1,10 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 )
 
@@ -187,5 +190,34 @@ func TestPredictTensor(t *testing.T) {
 	_, err = m.PredictTensor(tensor.New(tensor.WithShape(2, 4, 5, 3), tensor.WithBacking(x)))
 	if err == nil || !strings.Contains(err.Error(), "channels-last") {
 		t.Fatalf("an NHWC batch gave %v; want a channels-last hint", err)
+	}
+}
+
+// TestPredictSource predicts a Dataset through PredictSource, in batch
+// sizes that do and do not divide it, and checks the result against
+// Predict of all its values, bit for bit.
+func TestPredictSource(t *testing.T) {
+	m := smallNet(t)
+	defer m.Close()
+	const n = 37
+	ds := &data.Dataset{N: n, C: 1, H: 12, W: 12, Classes: 10, X: randomImages(n, m.ExampleSize(), 9), Labels: make([]int, n)}
+	want, err := m.Predict(ds.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{0, 1, 8, 37, 100} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			got, err := m.PredictSource(ds, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Error("PredictSource differs from Predict")
+			}
+		})
+	}
+	vec := &data.Dataset{N: 2, C: 3, Classes: 1, X: make([]float32, 6), Y: make([]float32, 2)}
+	if _, err := m.PredictSource(vec, 0); err == nil || !strings.Contains(err.Error(), "3 values") {
+		t.Errorf("vectors of 3 values into a 144-value model: error %v", err)
 	}
 }
