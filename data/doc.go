@@ -1,7 +1,18 @@
 // Package data reads training data from disk and serves it in mini-batches.
 //
-// The package owns three things:
+// The package owns the data side of training:
 //
+//   - the Source interface, what train's Fit, Validation and Evaluate and
+//     model's PredictSource take: a data set read in mini-batches
+//     (Batches, shaped like bufio.Scanner) that can start any epoch again
+//     and says its length when it knows it. Examples are images (channels,
+//     height, width) or vectors of features; targets are integer class
+//     labels (any number of classes), one-hot or smoothed rows, or real
+//     values. The in-memory Dataset is a Source, and so is a type of one's
+//     own;
+//   - ColorMode and ImageValues, the one conversion of a decoded image to
+//     a model input (grey or RGB, scaled to a size), which the loaders and
+//     package serve share;
 //   - the IDX file format (ReadIDX, ReadIDXFile), the simple big-endian
 //     container of typed n-dimensional arrays in which MNIST is distributed,
 //     read from plain or gzip-compressed regular files with every header
@@ -15,10 +26,10 @@
 //     with helpers to check, subset, limit and randomly split it;
 //     ReadMNISTN and the option MaxExamples read only the first n
 //     examples, in time and memory that follow n, not the files;
-//   - mini-batching (Iterator), shaped like bufio.Scanner, with an
-//     optional shuffle whose order depends only on a seed and the epoch
-//     number, so that a run resumed at epoch k sees the same batches as an
-//     uninterrupted one.
+//   - mini-batching of a Dataset (Iterator), with an optional shuffle
+//     whose order depends only on a seed and the epoch number
+//     (Permutation), so that a run resumed at epoch k sees the same
+//     batches as an uninterrupted one.
 //
 // The package deliberately knows nothing of any tensor or graph library:
 // everything it hands out is a plain []float32, []uint8 or []int slice, and

@@ -25,6 +25,12 @@
 // run resumed from a checkpoint (ReadCheckpoint) ends with exactly the
 // weights of an uninterrupted one.
 //
+// Fit, Validation and Evaluate take any data.Source: an in-memory
+// data.Dataset, a folder of images (data.ImageFolder), or a source of
+// one's own. Targets are integer labels (sparse, as Keras's
+// sparse_categorical_crossentropy takes them), one-hot rows or real
+// values; examples are images or plain vectors.
+//
 // The package knows the model only through model.Model and the data
-// only through data.Dataset.
+// only through data.Source.
 package train

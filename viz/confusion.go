@@ -88,21 +88,30 @@ func (c Confusion) check() error {
 // WriteCSV writes c as CSV: a header row `true\pred,0,1,...` naming the
 // predicted classes, then one row per true class that starts with the class
 // number and continues with the counts.
-func (c Confusion) WriteCSV(w io.Writer) error {
+func (c Confusion) WriteCSV(w io.Writer) error { return c.WriteCSVNamed(w, nil) }
+
+// WriteCSVNamed writes c as WriteCSV does, with the classes named by names
+// (one per class, in class order) instead of numbered; nil names numbers
+// them.
+func (c Confusion) WriteCSVNamed(w io.Writer, names []string) error {
 	if err := c.check(); err != nil {
+		return errors.Wrap(err, "viz")
+	}
+	name, err := c.namer(names)
+	if err != nil {
 		return errors.Wrap(err, "viz")
 	}
 	cw := csv.NewWriter(w)
 	rec := make([]string, len(c)+1)
 	rec[0] = `true\pred`
 	for j := range c {
-		rec[j+1] = strconv.Itoa(j)
+		rec[j+1] = name(j)
 	}
 	if err := cw.Write(rec); err != nil {
 		return err
 	}
 	for i, row := range c {
-		rec[0] = strconv.Itoa(i)
+		rec[0] = name(i)
 		for j, v := range row {
 			rec[j+1] = strconv.Itoa(v)
 		}
@@ -127,13 +136,34 @@ const ConfusionCellSize = 48
 // f = 1 in proportion to sqrt(f), which keeps error rates of a few per cent
 // visible. The title gives
 // the overall accuracy. The file is written atomically; errors name path.
-func (c Confusion) PNG(path string) error {
-	p, err := c.plot()
+func (c Confusion) PNG(path string) error { return c.PNGNamed(path, nil) }
+
+// PNGNamed writes c as PNG does, with the classes named by names (one per
+// class, in class order) on the axes instead of numbered; nil names
+// numbers them.
+func (c Confusion) PNGNamed(path string, names []string) error {
+	name, err := c.namer(names)
+	if err != nil {
+		return errors.Wrapf(err, "viz: Confusion.PNG %s", path)
+	}
+	p, err := c.plot(name)
 	if err != nil {
 		return errors.Wrapf(err, "viz: Confusion.PNG %s", path)
 	}
 	size := max(400, (len(c)+2)*ConfusionCellSize)
 	return writePlot(path, p, size, size)
+}
+
+// namer returns the name of class i: names[i], or its number when names
+// is nil.
+func (c Confusion) namer(names []string) (func(int) string, error) {
+	if names == nil {
+		return strconv.Itoa, nil
+	}
+	if len(names) != len(c) {
+		return nil, errors.Errorf("%d class names for a confusion matrix of %d classes", len(names), len(c))
+	}
+	return func(i int) string { return names[i] }, nil
 }
 
 // confusionGrid adapts a Confusion to plotter.GridXYZ, whose rows count
@@ -179,8 +209,9 @@ func (n shades) Colors() []color.Color {
 // classTicks labels the integer positions 0..n-1; if top is true the label
 // of position y is n-1-y, for an axis whose class 0 is at the top.
 type classTicks struct {
-	n   int
-	top bool
+	n    int
+	top  bool
+	name func(int) string
 }
 
 func (t classTicks) Ticks(lo, hi float64) []plot.Tick {
@@ -190,13 +221,13 @@ func (t classTicks) Ticks(lo, hi float64) []plot.Tick {
 		if t.top {
 			l = t.n - 1 - i
 		}
-		ticks[i] = plot.Tick{Value: float64(i), Label: strconv.Itoa(l)}
+		ticks[i] = plot.Tick{Value: float64(i), Label: t.name(l)}
 	}
 	return ticks
 }
 
 // plot builds the heat map plot that PNG draws.
-func (c Confusion) plot() (*plot.Plot, error) {
+func (c Confusion) plot(name func(int) string) (*plot.Plot, error) {
 	if len(c) == 0 {
 		return nil, errors.New("confusion matrix has no classes")
 	}
@@ -210,8 +241,8 @@ func (c Confusion) plot() (*plot.Plot, error) {
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = "predicted class"
 	p.Y.Label.Text = "true class"
-	p.X.Tick.Marker = classTicks{n: n}
-	p.Y.Tick.Marker = classTicks{n: n, top: true}
+	p.X.Tick.Marker = classTicks{n: n, name: name}
+	p.Y.Tick.Marker = classTicks{n: n, top: true, name: name}
 	p.X.Padding, p.Y.Padding = 0, 0
 
 	hm := plotter.NewHeatMap(confusionGrid{c}, shades(256))

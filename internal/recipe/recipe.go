@@ -10,6 +10,8 @@
 package recipe
 
 import (
+	"github.com/pkg/errors"
+
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
@@ -57,6 +59,13 @@ const (
 // residual block there, then global average pooling and a softmax Dense
 // layer: about 4.8 M multiply-adds an image.
 func ResNet(seed uint64) (*model.Model, error) {
+	return ResNetFor([]int{1, 28, 28}, 10, seed)
+}
+
+// ResNetFor is ResNet for images of shape in (channels, height, width)
+// and a number of classes: the same layers, whatever the input's size,
+// since global average pooling ends them.
+func ResNetFor(in []int, classes int, seed uint64) (*model.Model, error) {
 	same := layers.Padding(layers.Same)
 	conv := func(x *model.Node, filters, stride int) *model.Node {
 		x = model.Apply(layers.Conv2D(filters, 3, 3, same, layers.Strides(stride, stride)), x)
@@ -67,13 +76,44 @@ func ResNet(seed uint64) (*model.Model, error) {
 		y := conv(relu(conv(x, filters, 1)), filters, 1)
 		return relu(model.Apply(layers.Add(), x, y))
 	}
-	in := model.Input(1, 28, 28)
-	x := model.Apply(layers.MaxPool2D(2, 2), relu(conv(in, 24, 1)))
+	input := model.Input(in...)
+	x := model.Apply(layers.MaxPool2D(2, 2), relu(conv(input, 24, 1)))
 	x = block(x, 24)
 	x = block(relu(conv(x, 48, 2)), 48)
 	x = model.Apply(layers.GlobalAveragePooling2D(), x)
-	out := model.Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
-	return model.New([]*model.Node{in}, []*model.Node{out}, model.Seed(seed))
+	out := model.Apply(layers.Dense(classes, layers.Activation(layers.ActSoftmax)), x)
+	return model.New([]*model.Node{input}, []*model.Node{out}, model.Seed(seed))
+}
+
+// maxFlatten is the largest feature map SmallCNN flattens into its dense
+// layer; past it, it pools globally instead.
+const maxFlatten = 8192
+
+// SmallCNN returns a small convolutional classifier for images of shape
+// in (channels, height, width) and a number of classes, its weights drawn
+// from seed, as Keras's examples build one for their own images: two
+// blocks of a 3×3 'same' convolution (32, then 64 filters, ReLU) and a 2×2
+// max pool, then a dense layer of 128 and the softmax output. The second
+// block's maps are flattened into the dense layer when they hold at most
+// 8,192 values (up to 44×44 images); larger images get a third block of
+// 128 filters and global average pooling instead, so that the network
+// stays small whatever the size.
+func SmallCNN(in []int, classes int, seed uint64) (*model.Model, error) {
+	if len(in) != 3 {
+		return nil, errors.Errorf("recipe: SmallCNN takes images (channels, height, width), not examples of shape %v", in)
+	}
+	same, relu := layers.Padding(layers.Same), layers.Activation(layers.ActReLU)
+	ls := []layers.Layer{
+		layers.Conv2D(32, 3, 3, same, relu), layers.MaxPool2D(2, 2),
+		layers.Conv2D(64, 3, 3, same, relu), layers.MaxPool2D(2, 2),
+	}
+	if 64*(in[1]/4)*(in[2]/4) <= maxFlatten {
+		ls = append(ls, layers.Flatten())
+	} else {
+		ls = append(ls, layers.Conv2D(128, 3, 3, same, relu), layers.GlobalAveragePooling2D())
+	}
+	ls = append(ls, layers.Dense(128, relu), layers.Dense(classes, layers.Activation(layers.ActSoftmax)))
+	return model.NewSequential(in, ls, model.Seed(seed))
 }
 
 // ResNetSchedule is the modern network's learning rate over epochs
