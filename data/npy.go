@@ -505,7 +505,7 @@ func quoteAll(s []string) []string {
 // 0 and less than 1<<24; they become Labels, Y is nil (sparse targets, as
 // Keras's sparse_categorical_crossentropy takes them), and Classes is
 // classes if it is positive (every label must then be below it), or else
-// the largest label plus 1, at least 2. y of shape [N, K] holds target
+// the largest label plus 1. y of shape [N, K] holds target
 // rows, finite values that become Y with Classes = K (classes, if
 // positive, must equal K); when K ≥ 2 and every row is one-hot (a single
 // 1, the rest 0) the rows' classes become Labels too.
@@ -566,7 +566,7 @@ func FromArrays(x, y *Array, classes int) (*Dataset, error) {
 		d.Labels = labels
 		d.Classes = classes
 		if classes == 0 {
-			d.Classes = max(most+1, 2)
+			d.Classes = most + 1
 		}
 		return d, nil
 	}

@@ -361,7 +361,7 @@ func TestFromArrays(t *testing.T) {
 	}{
 		{name: "vectors, labels", x: x4, y: arr([]int{2}, 2, 0), c: 3, k: 3, labels: []int{2, 0}},
 		{name: "labels, classes given", x: x4, y: arr([]int{2}, 2, 0), classes: 5, c: 3, k: 5, labels: []int{2, 0}},
-		{name: "one class seen", x: x4, y: arr([]int{2}, 0, 0), c: 3, k: 2, labels: []int{0, 0}},
+		{name: "one class seen", x: x4, y: arr([]int{2}, 0, 0), c: 3, k: 1, labels: []int{0, 0}},
 		{name: "grey images", x: arr([]int{2, 1, 3}, 1, 2, 3, 4, 5, 6), y: arr([]int{2}, 1, 0), c: 1, h: 1, w: 3, k: 2, labels: []int{1, 0}},
 		{name: "nchw", x: arr([]int{1, 2, 1, 1}, 1, 2), y: arr([]int{1}, 1), c: 2, h: 1, w: 1, k: 2, labels: []int{1}},
 		{name: "one feature", x: arr([]int{2}, 1, 2), y: arr([]int{2}, 1, 0), c: 1, k: 2, labels: []int{1, 0}},
@@ -422,4 +422,42 @@ func TestFromArraysNames(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "x ("+path+" member x.npy): value NaN at index [1 0]") {
 		t.Errorf("got %v", err)
 	}
+}
+
+func FuzzReadNpy(f *testing.F) {
+	f.Add(npyFile(1, npyDict("<f4", false, "(2, 3)"), le([]float32{0, 1, 2, 3, 4, 5})))
+	f.Add(npyFile(2, npyDict("<f8", true, "(2, 2)"), le([]float64{1, 2, 3, 4})))
+	f.Add(npyFile(3, npyDict("|u1", false, "(2, 1, 2, 2)"), []byte{1, 2, 3, 4, 5, 6, 7, 8}))
+	f.Add(npyFile(1, npyDict("<i8", false, "()"), le(int64(-3))))
+	f.Add(npyFile(1, npyDict("|b1", false, "(0,)"), nil))
+	f.Add(npyFile(1, npyDict("<f4", false, "(1, 1)"), le(float32(math.NaN()))))
+	f.Add(npyFile(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", nil))
+	f.Add(npyFile(1, npyDict(">i2", false, "(1,)"), []byte{0, 1}))
+	f.Add([]byte(npyMagic + "\x01\x00"))
+	f.Fuzz(func(t *testing.T, file []byte) {
+		a, err := ReadNpy(bytes.NewReader(file), "f.npy")
+		if err != nil {
+			if !strings.Contains(err.Error(), "f.npy") {
+				t.Errorf("error %q does not name the file", err)
+			}
+			return
+		}
+		if n, ok := mulSizes(a.Shape...); !ok || n != len(a.Data) {
+			t.Fatalf("shape %v but %d values", a.Shape, len(a.Data))
+		}
+		if len(a.Shape) == 0 {
+			return
+		}
+		y := &Array{Shape: a.Shape[:1], Data: make([]float32, a.Shape[0])}
+		for i := range y.Data {
+			y.Data[i] = float32(i % 3)
+		}
+		d, err := FromArrays(a, y, 0)
+		if err != nil {
+			return
+		}
+		if err := d.Check(); err != nil {
+			t.Errorf("inconsistent dataset: %v", err)
+		}
+	})
 }
