@@ -1,6 +1,6 @@
 // Package data reads training data from disk and serves it in mini-batches.
 //
-// The package owns three things:
+// The package owns four things:
 //
 //   - the IDX file format (ReadIDX, ReadIDXFile), the simple big-endian
 //     container of typed n-dimensional arrays in which MNIST is distributed,
@@ -15,6 +15,13 @@
 //     with helpers to check, subset, limit and randomly split it;
 //     ReadMNISTN and the option MaxExamples read only the first n
 //     examples, in time and memory that follow n, not the files;
+//   - other data sets in memory: any IDX images and labels pair, such as
+//     Fashion-MNIST (ReadIDXPair); NumPy arrays from .npy and .npz files
+//     (ReadNpy, ReadNpyFile, ReadNpz), converted to float32 and made a
+//     Dataset by FromArrays or LoadNpz; and feature vectors with class or
+//     real labels from CSV files (ReadCSV, ReadCSVFile), each reader
+//     checking its input against caps (MaxNpyBytes, MaxNpzBytes,
+//     MaxCSVValues and others) before allocating for it;
 //   - mini-batching (Iterator), shaped like bufio.Scanner, with an
 //     optional shuffle whose order depends only on a seed and the epoch
 //     number, so that a run resumed at epoch k sees the same batches as an
