@@ -19,9 +19,9 @@ const (
 	// reads from one file.
 	MaxCSVValues = 1 << 28
 
-	// MaxCSVLineBytes is the longest line, in bytes, that ReadCSV
-	// accepts, so that a file without line breaks cannot make it buffer
-	// without bound.
+	// MaxCSVLineBytes is the longest row, in bytes, that ReadCSV
+	// accepts, so that a file without line breaks, or with a quoted field
+	// that never ends, cannot make it buffer without bound.
 	MaxCSVLineBytes = 1 << 24
 )
 
@@ -86,7 +86,7 @@ func ReadCSVFile(path string, opts ...CSVOption) (*Dataset, error) {
 // ReadCSV returns an error naming the file and the line for rows of
 // differing lengths, a non-numeric, NaN or infinite feature, an empty
 // label, and malformed quoting; for a file with no rows; and for more
-// than MaxCSVValues values or a line over MaxCSVLineBytes.
+// than MaxCSVValues values or a row over MaxCSVLineBytes.
 func ReadCSV(r io.Reader, name string, opts ...CSVOption) (*Dataset, error) {
 	cfg := csvConfig{label: -1}
 	for _, o := range opts {
@@ -119,7 +119,7 @@ func readCSV(r io.Reader, name string, cfg csvConfig, most int) (*Dataset, error
 		if err != nil {
 			var lerr *lineTooLong
 			if errors.As(err, &lerr) {
-				return nil, errors.Errorf("data: %s: a line longer than the limit of %d bytes (MaxCSVLineBytes)", name, MaxCSVLineBytes)
+				return nil, errors.Errorf("data: %s: a row longer than the limit of %d bytes (MaxCSVLineBytes)", name, MaxCSVLineBytes)
 			}
 			var perr *csv.ParseError
 			if errors.As(err, &perr) {
@@ -235,22 +235,31 @@ func readCSV(r io.Reader, name string, cfg csvConfig, most int) (*Dataset, error
 // lineTooLong is the error of a lineLimiter.
 type lineTooLong struct{}
 
-func (*lineTooLong) Error() string { return "line too long" }
+func (*lineTooLong) Error() string { return "row too long" }
 
 // lineLimiter reads from r, failing once more than most bytes come without
-// a line break.
+// a line break outside quotes, so that no row, even one whose quoted
+// fields span lines, holds more. A quote inside a quoted field is doubled
+// and so leaves the count of quotes even; a bare quote elsewhere is an
+// error of the CSV reader anyway.
 type lineLimiter struct {
-	r    io.Reader
-	most int
-	run  int // bytes since the last line break
+	r      io.Reader
+	most   int
+	run    int  // bytes since the last line break outside quotes
+	quoted bool // within a quoted field
 }
 
 func (l *lineLimiter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	for _, b := range p[:n] {
-		if b == '\n' || b == '\r' {
+		switch {
+		case b == '"':
+			l.quoted = !l.quoted
+		case (b == '\n' || b == '\r') && !l.quoted:
 			l.run = 0
-		} else if l.run++; l.run > l.most {
+			continue
+		}
+		if l.run++; l.run > l.most {
 			return 0, &lineTooLong{}
 		}
 	}

@@ -33,6 +33,7 @@ func TestReadCSV(t *testing.T) {
 		{name: "regression", text: "a,b,price\n1,2,3.5\n3,4,-1\n", opts: []CSVOption{Regression()}, n: 2, c: 2, k: 1, x: []float32{1, 2, 3, 4}, y: []float32{3.5, -1}},
 		{name: "spaces, blank lines, CRLF, BOM, quotes", text: "\ufeff 1, 2 ,0\r\n\r\n\"3\",4, 1\r\n", n: 2, c: 2, k: 2, x: []float32{1, 2, 3, 4}, labels: []int{0, 1}},
 		{name: "no trailing newline", text: "1,0", n: 1, c: 1, k: 1, x: []float32{1}, labels: []int{0}},
+		{name: "quoted label with newline and quote", text: "1,\"a\n\"\"b\"\"\"\n2,c\n", n: 2, c: 1, k: 2, x: []float32{1, 2}, labels: []int{0, 1}, names: []string{"a\n\"b\"", "c"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +78,8 @@ func TestReadCSVBad(t *testing.T) {
 		{name: "label column negative", text: "1,2,0\n", opts: []CSVOption{LabelColumn(-4)}, want: "label column -4"},
 		{name: "regression target", text: "1,2,x\n", opts: []CSVOption{Regression(), Header(false)}, want: `example 0: target "x" is not a finite float32`},
 		{name: "regression NaN", text: "1,2,3\n1,2,nan\n", opts: []CSVOption{Regression()}, want: `example 1: target "nan"`},
-		{name: "long line", text: strings.Repeat("1", MaxCSVLineBytes+1), want: "longer than the limit"},
+		{name: "long line", text: strings.Repeat("1", MaxCSVLineBytes+1), want: "a row longer than the limit"},
+		{name: "long quoted field", text: "1,2,0\n\"" + strings.Repeat("\n", MaxCSVLineBytes+1), want: "a row longer than the limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
