@@ -32,8 +32,8 @@ const (
 	// MaxNpyBytes is the largest array ReadNpy reads: neither its data
 	// in the file nor its conversion to float32 may take more bytes
 	// (math.MaxInt32, so that every size fits an int on any platform, as
-	// MaxIDXBytes). It is checked against the header's shape before anything is
-	// allocated.
+	// MaxIDXBytes). It is checked against the header's shape before
+	// anything is allocated.
 	MaxNpyBytes = math.MaxInt32
 
 	// MaxNpyHeader is the largest .npy header, in bytes, that ReadNpy
