@@ -26,6 +26,13 @@
 //     with helpers to check, subset, limit and randomly split it;
 //     ReadMNISTN and the option MaxExamples read only the first n
 //     examples, in time and memory that follow n, not the files;
+//   - other data sets in memory: any IDX images and labels pair, such as
+//     Fashion-MNIST (ReadIDXPair); NumPy arrays from .npy and .npz files
+//     (ReadNpy, ReadNpyFile, ReadNpz), converted to float32 and made a
+//     Dataset by FromArrays or LoadNpz; and feature vectors with class or
+//     real labels from CSV files (ReadCSV, ReadCSVFile), each reader
+//     checking its input against caps (MaxNpyBytes, MaxNpzBytes,
+//     MaxCSVValues and others) before allocating for it;
 //   - mini-batching of a Dataset (Iterator), with an optional shuffle
 //     whose order depends only on a seed and the epoch number
 //     (Permutation), so that a run resumed at epoch k sees the same

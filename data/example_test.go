@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log"
+	"strings"
 
 	"github.com/gocnn/cnn/data"
 )
@@ -100,4 +101,59 @@ func ExampleReadIDXN() {
 	fmt.Println(x.Dims, x.Data)
 	// Output:
 	// [3 2] [1 2 3 4 5 6]
+}
+
+func ExampleReadCSV() {
+	// Two features and a class name per row, under a header.
+	file := "sepal,petal,species\n" +
+		"5.1,1.4,setosa\n" +
+		"7.0,4.7,versicolor\n" +
+		"6.3,6.0,virginica\n" +
+		"4.9,1.5,setosa\n"
+	ds, err := data.ReadCSV(strings.NewReader(file), "iris.csv")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ds.N, ds.Shape(), ds.Classes, ds.ClassNames, ds.Labels)
+	fmt.Println(ds.Image(1))
+
+	// A row one field short.
+	_, err = data.ReadCSV(strings.NewReader(file+"5.0,setosa\n"), "iris.csv")
+	fmt.Println(err)
+	// Output:
+	// 4 [2] 3 [setosa versicolor virginica] [0 1 2 0]
+	// [7 4.7]
+	// data: iris.csv: line 6: 2 fields, but the first row has 3
+}
+
+func ExampleFromArrays() {
+	// Three grey 2×2 images, as NumPy's np.load would give x of shape
+	// (3, 2, 2), and their integer labels y of shape (3,).
+	x := &data.Array{Shape: []int{3, 2, 2}, Data: []float32{
+		0, 1, 1, 0,
+		1, 0, 0, 1,
+		1, 1, 1, 1,
+	}}
+	y := &data.Array{Shape: []int{3}, Data: []float32{0, 1, 2}}
+	ds, err := data.FromArrays(x, y, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ds.N, ds.Shape(), ds.Classes, ds.Labels, ds.Y == nil)
+
+	// One-hot rows instead: Y, and the labels they imply.
+	y = &data.Array{Shape: []int{3, 3}, Data: []float32{1, 0, 0, 0, 1, 0, 0, 0, 1}}
+	ds, err = data.FromArrays(x, y, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ds.Classes, ds.Labels, ds.Y[3:6])
+
+	// Labels that are not whole numbers.
+	_, err = data.FromArrays(x, &data.Array{Shape: []int{3}, Data: []float32{0, 1.5, 2}}, 0)
+	fmt.Println(err)
+	// Output:
+	// 3 [1 2 2] 3 [0 1 2] true
+	// 3 [0 1 2] [0 1 0]
+	// data: y: label 1.5 at index 1 is not a whole number
 }

@@ -534,9 +534,40 @@ func ReadMNISTN(imagesPath, labelsPath string, n int) (*Dataset, error) {
 	return readMNIST(images, labels, imagesPath, labelsPath, n)
 }
 
+// ReadIDXPair reads a labelled set of images, such as Fashion-MNIST or
+// KMNIST, from an images file, a 3-D ubyte IDX array of N images of H×W
+// pixels, and a labels file, a 1-D ubyte IDX array of N labels. Either
+// file may be gzip-compressed, and each must be a regular file. The result
+// is as ReadMNIST's, pixels scaled to [0, 1], C = 1, one-hot targets Y and
+// Labels, except that Classes is the largest label plus 1, and at least 2:
+// a file of labels 0 to 9 gives 10 classes, as MNIST has. N may not exceed
+// MaxMNISTImages, nor the pixels MaxIDXBytes.
+func ReadIDXPair(imagesPath, labelsPath string) (*Dataset, error) {
+	images, err := openRegular(imagesPath)
+	if err != nil {
+		return nil, err
+	}
+	defer images.Close()
+	labels, err := openRegular(labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	defer labels.Close()
+	return readIDXPair(images, labels, imagesPath, labelsPath, 0, "IDX", 0)
+}
+
 // readMNIST does the work of ReadMNISTN on readers of the two files, named
 // in errors imagesName and labelsName.
 func readMNIST(images, labels io.Reader, imagesName, labelsName string, n int) (*Dataset, error) {
+	return readIDXPair(images, labels, imagesName, labelsName, n, "MNIST", MNISTClasses)
+}
+
+// readIDXPair reads the first n images and labels (all of them if n <= 0)
+// from readers of an images and a labels IDX file, named in errors
+// imagesName and labelsName; what names the kind of data set in errors.
+// Every label must be below classes, or, if classes is 0, Classes is the
+// largest label plus 1, at least 2.
+func readIDXPair(images, labels io.Reader, imagesName, labelsName string, n int, what string, classes int) (*Dataset, error) {
 	isrc, err := idxSource(images, imagesName)
 	if err != nil {
 		return nil, err
@@ -546,7 +577,7 @@ func readMNIST(images, labels io.Reader, imagesName, labelsName string, n int) (
 		return nil, err
 	}
 	if img.Type != UByte || len(img.Dims) != 3 {
-		return nil, errors.Errorf("data: %s: MNIST images must be a 3-D ubyte IDX array, got %d-D %s", imagesName, len(img.Dims), img.Type)
+		return nil, errors.Errorf("data: %s: %s images must be a 3-D ubyte IDX array, got %d-D %s", imagesName, what, len(img.Dims), img.Type)
 	}
 	lsrc, err := idxSource(labels, labelsName)
 	if err != nil {
@@ -557,7 +588,7 @@ func readMNIST(images, labels io.Reader, imagesName, labelsName string, n int) (
 		return nil, err
 	}
 	if lbl.Type != UByte || len(lbl.Dims) != 1 {
-		return nil, errors.Errorf("data: %s: MNIST labels must be a 1-D ubyte IDX array, got %d-D %s", labelsName, len(lbl.Dims), lbl.Type)
+		return nil, errors.Errorf("data: %s: %s labels must be a 1-D ubyte IDX array, got %d-D %s", labelsName, what, len(lbl.Dims), lbl.Type)
 	}
 	count, h, w := img.Dims[0], img.Dims[1], img.Dims[2]
 	if count != lbl.Dims[0] {
@@ -582,26 +613,32 @@ func readMNIST(images, labels io.Reader, imagesName, labelsName string, n int) (
 	if err := readIDXData(lsrc, labelsName, lbl, n); err != nil {
 		return nil, err
 	}
+	if classes == 0 {
+		classes = 2
+		for _, l := range lbl.Data {
+			classes = max(classes, int(l)+1)
+		}
+	}
 	for i, l := range lbl.Data {
-		if l >= MNISTClasses {
-			return nil, errors.Errorf("data: %s: label %d at index %d is not in [0, %d)", labelsName, l, i, MNISTClasses)
+		if int(l) >= classes {
+			return nil, errors.Errorf("data: %s: label %d at index %d is not in [0, %d)", labelsName, l, i, classes)
 		}
 	}
 
 	n = img.Dims[0]
 	d := &Dataset{
 		Pixels:  img.Data,
-		Y:       make([]float32, n*MNISTClasses),
+		Y:       make([]float32, n*classes),
 		Labels:  make([]int, n),
 		N:       n,
 		C:       1,
 		H:       h,
 		W:       w,
-		Classes: MNISTClasses,
+		Classes: classes,
 	}
 	for i, l := range lbl.Data {
 		d.Labels[i] = int(l)
-		d.Y[i*MNISTClasses+int(l)] = 1
+		d.Y[i*classes+int(l)] = 1
 	}
 	return d, nil
 }
