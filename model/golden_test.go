@@ -15,11 +15,15 @@ var updateGolden = flag.Bool("update", false, "rewrite model/testdata/small.gocn
 // goldenPath is a model file written before class names existed.
 var goldenPath = filepath.Join("testdata", "small.gocnn")
 
+// smallLayers are new layers of the model of the golden file.
+func smallLayers() []layers.Layer {
+	return []layers.Layer{layers.Conv2D(2, 3, 3), layers.Flatten(), layers.Dense(3, layers.Activation(layers.ActSoftmax))}
+}
+
 // small is the model of the golden file.
 func small(t testing.TB, opts ...Option) *Model {
 	t.Helper()
-	m, err := NewSequential([]int{2, 5, 5}, []layers.Layer{layers.Conv2D(2, 3, 3), layers.Flatten(),
-		layers.Dense(3, layers.Activation(layers.ActSoftmax))}, append([]Option{Seed(7)}, opts...)...)
+	m, err := NewSequential([]int{2, 5, 5}, smallLayers(), append([]Option{Seed(7)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +49,11 @@ func TestGolden(t *testing.T) {
 	if !bytes.Equal(b.Bytes(), want) {
 		t.Errorf("Write gives %d bytes that differ from the %d of %s", b.Len(), len(want), goldenPath)
 	}
-	if _, _, err := Load(goldenPath); err != nil {
+	m, _, err := Load(goldenPath)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if names := m.ClassNames(); names != nil {
+		t.Errorf("class names %q from a file without them", names)
 	}
 }
