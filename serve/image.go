@@ -40,27 +40,9 @@ func DecodeImage(body []byte, contentType string, shape []int, maxPixels int) ([
 	if err != nil {
 		return nil, err
 	}
-	var decodeConfig func(io.Reader) (image.Config, error)
-	var decode func(io.Reader) (image.Image, error)
-	switch contentType {
-	case "image/png":
-		decodeConfig, decode = png.DecodeConfig, png.Decode
-	case "image/jpeg":
-		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
-	case "image/gif":
-		decodeConfig, decode = gif.DecodeConfig, gif.Decode
-	default:
-		return nil, errors.Errorf("unsupported image type %q; send image/png, image/jpeg or image/gif", contentType)
-	}
-	cfg, err := decodeConfig(bytes.NewReader(body))
+	decode, _, err := imageConfig(body, contentType, maxPixels)
 	if err != nil {
-		return nil, errors.Wrapf(err, "decoding %s", contentType)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, errors.Errorf("%s of %d×%d pixels is empty", contentType, cfg.Width, cfg.Height)
-	}
-	if cfg.Width > maxPixels/cfg.Height {
-		return nil, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
+		return nil, err
 	}
 	img, err := decode(bytes.NewReader(body))
 	if err != nil {
@@ -74,6 +56,35 @@ func DecodeImage(body []byte, contentType string, shape []int, maxPixels int) ([
 	}
 	x, err := data.ImageValues(img, mode, h, w, nil)
 	return x, errors.Wrapf(err, "converting the %s to a %s input", contentType, dims(shape))
+}
+
+// imageConfig reads the header of an upload of the given content type and
+// checks its size against maxPixels. It returns the decoder for the type
+// and the header.
+func imageConfig(body []byte, contentType string, maxPixels int) (func(io.Reader) (image.Image, error), image.Config, error) {
+	var decodeConfig func(io.Reader) (image.Config, error)
+	var decode func(io.Reader) (image.Image, error)
+	switch contentType {
+	case "image/png":
+		decodeConfig, decode = png.DecodeConfig, png.Decode
+	case "image/jpeg":
+		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
+	case "image/gif":
+		decodeConfig, decode = gif.DecodeConfig, gif.Decode
+	default:
+		return nil, image.Config{}, errors.Errorf("unsupported image type %q; send image/png, image/jpeg or image/gif", contentType)
+	}
+	cfg, err := decodeConfig(bytes.NewReader(body))
+	if err != nil {
+		return nil, cfg, errors.Wrapf(err, "decoding %s", contentType)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, cfg, errors.Errorf("%s of %d×%d pixels is empty", contentType, cfg.Width, cfg.Height)
+	}
+	if cfg.Width > maxPixels/cfg.Height {
+		return nil, cfg, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
+	}
+	return decode, cfg, nil
 }
 
 // isMNIST reports whether a model of example shape s takes MNIST's

@@ -61,7 +61,8 @@ func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 func WithMaxInstances(n int) Option { return func(c *config) { c.maxInstances = n } }
 
 // WithMaxPixels sets the largest image upload, in pixels (default
-// DefaultMaxPixels).
+// DefaultMaxPixels). Uploads of at most twice as many pixels in all
+// decode at once; the others wait their turn.
 func WithMaxPixels(n int) Option { return func(c *config) { c.maxPixels = n } }
 
 // WithLogger sets the logger (default slog.Default()).
@@ -81,9 +82,12 @@ type Server struct {
 	handler http.Handler
 	reg     *prometheus.Registry
 	batches *prometheus.HistogramVec
-	// decoding holds a slot per image being decoded: a decoded image may
-	// take 5 bytes a pixel, so only a few decode at once.
+	// decoding holds a slot per image being decoded, and pixels the
+	// pixels of the images being decoded: a decoded image may take a dozen
+	// bytes a pixel, so only a few decode at once, and at most twice the
+	// largest image's worth of pixels.
 	decoding chan struct{}
+	pixels   *budget
 }
 
 // served is a model with its batcher and what the page shows of it.
@@ -120,7 +124,7 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		return nil, errors.New("serve: no models")
 	}
 	s := &Server{cfg: c, models: map[string]*served{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
-		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
+		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))), pixels: newBudget(2 * int64(c.maxPixels))}
 	s.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
@@ -435,8 +439,18 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// decodeImage is DecodeImage once one of the few decoding slots is free.
+// decodeImage is DecodeImage once one of the few decoding slots and the
+// pixels the image declares are free.
 func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, shape []int) ([]float32, error) {
+	_, cfg, err := imageConfig(body, contentType, s.cfg.maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.pixels.acquire(r.Context(), int64(cfg.Width)*int64(cfg.Height))
+	if err != nil {
+		return nil, err
+	}
+	defer s.pixels.release(n)
 	select {
 	case s.decoding <- struct{}{}:
 	case <-r.Context().Done():
