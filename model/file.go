@@ -22,7 +22,8 @@ import (
 //	magic    "GOCNNMDL", version 1
 //	architecture  uint32 length, then JSON: the inputs, every layer with
 //	              its type, name, configuration and input nodes, the
-//	              outputs, the dtype and the seed
+//	              outputs, the dtype and the seed, and the class names
+//	              if the model has them
 //	weights       uint64 length, then the model's weights file (see
 //	              graph.Params.MarshalBinaryTo)
 //	state         uint64 length, then JSON: named extra state, such as an
@@ -54,6 +55,7 @@ type architecture struct {
 	Inputs     []inputArch `json:"inputs"`
 	Layers     []layerArch `json:"layers"`
 	Outputs    []string    `json:"outputs"`
+	ClassNames []string    `json:"class_names,omitempty"`
 }
 
 type inputArch struct {
@@ -72,11 +74,13 @@ type layerArch struct {
 // with their example shapes, its layers in the order they run (each with
 // its type, its configuration from layers.ConfigOf and the names of the
 // inputs or layers that feed it, in order) and the names of its outputs.
-// Exporters to other formats read it.
+// Exporters to other formats read it. ClassNames are the model's class
+// names (ClassNames), or nil.
 type Spec struct {
-	Inputs  []InputSpec
-	Layers  []LayerSpec
-	Outputs []string
+	Inputs     []InputSpec
+	Layers     []LayerSpec
+	Outputs    []string
+	ClassNames []string
 }
 
 // An InputSpec is one model input: its name and its example shape.
@@ -109,6 +113,7 @@ func (m *Model) Spec() (Spec, error) {
 		s.Layers = append(s.Layers, LayerSpec(l))
 	}
 	s.Outputs = a.Outputs
+	s.ClassNames = a.ClassNames
 	return s, nil
 }
 
@@ -132,6 +137,7 @@ func (m *Model) architecture() (architecture, error) {
 	for _, out := range m.outputs {
 		a.Outputs = append(a.Outputs, m.names[out])
 	}
+	a.ClassNames = m.ClassNames()
 	return a, nil
 }
 
@@ -168,8 +174,10 @@ func (m *Model) Save(path string, state State) error {
 
 // Read reads a model file written by Write and rebuilds the model: its
 // layers (built-in ones, and custom ones registered with layers.Register),
-// its wiring and its weights. opts apply to the rebuilt model (MaxBatch,
-// MaxIdle; its seed and dtype come from the file).
+// its wiring, its class names and its weights. opts apply to the rebuilt
+// model (MaxBatch, MaxConcurrent; its seed and dtype come from the file,
+// and so do its class names when it has them, replacing any ClassNames
+// option).
 func Read(r io.Reader, opts ...Option) (*Model, State, error) {
 	secs, err := modelFormat.Read(r, MaxArchitectureBytes, MaxWeightsBytes, MaxStateBytes)
 	if err != nil {
@@ -260,6 +268,12 @@ func (a architecture) build(opts []Option) (*Model, error) {
 		return nil, err
 	}
 	m.sequential = a.Sequential
+	if len(a.ClassNames) > 0 {
+		if err := checkClassNames(a.ClassNames, m.outSizes); err != nil {
+			return nil, errors.Wrap(err, "class_names")
+		}
+		m.classes = a.ClassNames
+	}
 	return m, nil
 }
 

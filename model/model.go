@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -120,6 +122,7 @@ type Model struct {
 	counts     map[*Node]int   // parameters each layer node created
 	inSizes    []int
 	outSizes   []int
+	classes    []string // a name for each output value, or nil
 	cfg        config
 
 	mu    sync.Mutex
@@ -139,6 +142,7 @@ type config struct {
 	dtype         tensor.Dtype
 	maxBatch      int
 	maxConcurrent int
+	classNames    []string
 }
 
 // Seed seeds the model's initialisers: the same seed gives the same
@@ -158,6 +162,20 @@ func MaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
 // once, and further ones wait for a graph to come free. The kernels spread
 // each call over the cores already, so more rarely helps.
 func MaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
+
+// ClassNames names the classes of a classifier, one name for each value of
+// its single output, in order: the model file keeps them, and servers and
+// tools show a prediction's class by name. New refuses names that
+// SetClassNames would refuse.
+func ClassNames(names ...string) Option {
+	return func(c *config) { c.classNames = append([]string(nil), names...) }
+}
+
+// Caps on class names (ClassNames, SetClassNames and model files).
+const (
+	MaxClassNames     = 1 << 16
+	MaxClassNameBytes = 256
+)
 
 func newConfig(opts []Option) (config, error) {
 	c := config{seed: DefaultSeed, dtype: tensor.Float32, maxBatch: DefaultMaxBatch, maxConcurrent: max(2, runtime.GOMAXPROCS(0))}
@@ -258,7 +276,68 @@ func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
 		size, _ := exampleSize(m.shapes[out])
 		m.outSizes = append(m.outSizes, size)
 	}
+	if err := m.SetClassNames(c.classNames); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// ClassNames returns a copy of the model's class names, one for each
+// output value, or nil if it has none.
+func (m *Model) ClassNames() []string {
+	if len(m.classes) == 0 {
+		return nil
+	}
+	return append([]string(nil), m.classes...)
+}
+
+// SetClassNames sets the model's class names, one for each value of its
+// single output, in order; nil or none removes them. Names must be
+// non-empty, unique, valid UTF-8 without control characters, at most
+// MaxClassNameBytes bytes each and at most MaxClassNames in all. It must
+// not run concurrently with anything that reads them.
+func (m *Model) SetClassNames(names []string) error {
+	if len(names) == 0 {
+		m.classes = nil
+		return nil
+	}
+	if err := checkClassNames(names, m.outSizes); err != nil {
+		return errors.Wrap(err, "model: class names")
+	}
+	m.classes = append([]string(nil), names...)
+	return nil
+}
+
+// checkClassNames checks names against a model of outputs of the given
+// sizes.
+func checkClassNames(names []string, outSizes []int) error {
+	if len(outSizes) != 1 {
+		return errors.Errorf("%d names for a model of %d outputs; only a model of one output has class names", len(names), len(outSizes))
+	}
+	if len(names) > MaxClassNames {
+		return errors.Errorf("%d names, more than the %d allowed (model.MaxClassNames)", len(names), MaxClassNames)
+	}
+	if len(names) != outSizes[0] {
+		return errors.Errorf("%d names for an output of %d values; give one name for each", len(names), outSizes[0])
+	}
+	seen := make(map[string]int, len(names))
+	for i, n := range names {
+		switch {
+		case n == "":
+			return errors.Errorf("name %d is empty", i+1)
+		case len(n) > MaxClassNameBytes:
+			return errors.Errorf("name %d is %d bytes long, over the %d allowed (model.MaxClassNameBytes)", i+1, len(n), MaxClassNameBytes)
+		case !utf8.ValidString(n):
+			return errors.Errorf("name %d, %q, is not valid UTF-8", i+1, n)
+		case strings.IndexFunc(n, unicode.IsControl) >= 0:
+			return errors.Errorf("name %d, %q, holds a control character", i+1, n)
+		}
+		if j, ok := seen[n]; ok {
+			return errors.Errorf("names %d and %d are both %q", j+1, i+1, n)
+		}
+		seen[n] = i
+	}
+	return nil
 }
 
 // reach returns the layer nodes the outputs depend on, in the order they

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // shapeString formats an example shape as Summary does, channels last for
@@ -40,7 +41,9 @@ func (m *Model) inputsString() string {
 
 // Summary writes a table of the layers, their output shapes and parameter
 // counts, like Keras's model.summary(). A model made by New also lists its
-// inputs and, for each layer, the layers it is connected to.
+// inputs and, for each layer, the layers it is connected to. A model with
+// class names lists them on one line after the table, cut short when
+// there are many.
 func (m *Model) Summary(w io.Writer) error {
 	head := []string{"Layer (type)", "Output Shape", "Param #"}
 	var rows [][]string
@@ -95,8 +98,30 @@ func (m *Model) Summary(w io.Writer) error {
 	trainable := m.params.TrainableCount()
 	fmt.Fprintf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n", commas(total), commas(trainable), commas(total-trainable))
 	line("_")
+	if len(m.classes) > 0 {
+		b.WriteString(classesLine(m.classes, rule) + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// classesLine lists the class names on one line of about width
+// characters: "Classes: cat, dog", or, when they do not fit, as many as
+// fit (at least one) and "... (N in all)".
+func classesLine(names []string, width int) string {
+	line := "Classes: " + strings.Join(names, ", ")
+	if utf8.RuneCountInString(line) <= width {
+		return line
+	}
+	tail := ", ... (" + commas(len(names)) + " in all)"
+	line = "Classes: " + names[0]
+	for _, n := range names[1:] {
+		if utf8.RuneCountInString(line)+2+utf8.RuneCountInString(n)+len(tail) > width {
+			break
+		}
+		line += ", " + n
+	}
+	return line + tail
 }
 
 // commas formats n with thousands separators: 38390 → 38,390.

@@ -1,8 +1,11 @@
 // Package serve serves trained models over HTTP: TensorFlow Serving's REST
-// API, a page to draw a digit on, health and Prometheus metrics.
+// API, a page to draw a digit on or upload an image to, health and
+// Prometheus metrics.
 //
 // It owns the HTTP handlers, the decoding of requests (JSON instances and
-// PNG or JPEG uploads, scaled as MNIST is), the dynamic batcher that gathers
+// PNG, JPEG or GIF uploads: prepared as MNIST's digits are for a model of
+// 1×28×28 inputs, converted by data.ImageValues to the model's colour mode
+// and size for any other image model), the dynamic batcher that gathers
 // concurrent requests to one model into one forward pass, and the metrics.
 // It knows nothing of training: it serves whole-model files (model.Load)
 // through the concurrency-safe model.Model.Predict.
@@ -11,12 +14,25 @@
 //
 //	GET  /v1/models/NAME            the model's status
 //	GET  /v1/models/NAME/metadata   input and output shapes, layer summary
-//	POST /v1/models/NAME:predict    {"instances": [...]} or a PNG/JPEG body
+//	POST /v1/models/NAME:predict    {"instances": [...]} or a PNG/JPEG/GIF body
 //	GET  /healthz                   "ok"
 //	GET  /metrics                   Prometheus text format
 //	GET  /                          the drawing page (embedded)
-//	GET  /ui/info, /ui/random       what the page needs: models, a random
+//	GET  /ui/info, /ui/random       what the page needs: models (input and
+//	                                output shapes, class names), a random
 //	                                MNIST test image
+//
+// A predict answer is TensorFlow Serving's, {"predictions": [[p0, p1,
+// ...], ...]}, one row of output values for each instance. For a model
+// with class names (model.ClassNames) it also holds "classes", the name of
+// each instance's most probable class, in order:
+//
+//	{"predictions": [[0.1, 0.7, 0.2]], "classes": ["dog"]}
+//
+// An image upload's answer also holds "class", the index of that class,
+// and "input", the values the model was given: H rows of W values for a
+// grey model, 3 planes of them (red, green, blue) for an RGB one. The
+// metadata's "metadata" object holds "class_names" for such a model.
 //
 // Every error is JSON, {"error": "..."}, with a 4xx status naming the
 // problem for a bad request; no request can crash the server.

@@ -3,54 +3,105 @@ package serve
 import (
 	"bytes"
 	"image"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/pkg/errors"
 	"golang.org/x/image/draw"
+
+	"github.com/gocnn/cnn/data"
 )
 
 // DefaultMaxPixels is the largest image, in pixels, that an upload may
 // declare: 4 megapixels (2048×2048).
 const DefaultMaxPixels = 1 << 22
 
-// DecodeImage decodes a PNG or JPEG upload (contentType image/png or
-// image/jpeg) and scales it to an h×w input as MNIST's images are: grey,
-// a light digit on black with values in [0, 1]. An image that is mostly
-// light is inverted, transparency is laid over white, and the digit's
-// bounding box is scaled to fit 20/28 of the frame and centred by its
-// centre of mass. The size the image declares is checked against
-// maxPixels before anything is decoded.
-func DecodeImage(body []byte, contentType string, h, w, maxPixels int) ([]float32, error) {
-	var decodeConfig func([]byte) (image.Config, error)
-	var decode func([]byte) (image.Image, error)
+// DecodeImage decodes a PNG, JPEG or GIF upload (contentType image/png,
+// image/jpeg or image/gif; a GIF's first frame) and converts it to the
+// input of a model whose examples have the given shape, which must be an
+// image's: channels (1 or 3), height and width. The size the image
+// declares is checked against maxPixels before anything is decoded.
+//
+// For an MNIST-shaped model (1×28×28) the upload is prepared as MNIST's
+// images are: grey, a light digit on black with values in [0, 1]. An image
+// that is mostly light is inverted, transparency is laid over white, and
+// the digit's bounding box is scaled to fit 20/28 of the frame and
+// centred by its centre of mass. Any other image model gets the image as
+// data.ImageValues makes it, as the data loaders do: grey or RGB by the
+// channels, resized bilinearly to height×width, values in [0, 1],
+// transparency over black.
+func DecodeImage(body []byte, contentType string, shape []int, maxPixels int) ([]float32, error) {
+	mode, h, w, err := imageInput(shape)
+	if err != nil {
+		return nil, err
+	}
+	decode, _, err := imageConfig(body, contentType, maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	img, err := decode(bytes.NewReader(body))
+	if err != nil {
+		return nil, errors.Wrapf(err, "decoding %s", contentType)
+	}
+	if b := img.Bounds(); b.Empty() {
+		return nil, errors.Errorf("%s of %d×%d pixels is empty", contentType, b.Dx(), b.Dy())
+	}
+	if isMNIST(shape) {
+		return mnistStyle(img, h, w), nil
+	}
+	x, err := data.ImageValues(img, mode, h, w, nil)
+	return x, errors.Wrapf(err, "converting the %s to a %s input", contentType, dims(shape))
+}
+
+// imageConfig reads the header of an upload of the given content type and
+// checks its size against maxPixels. It returns the decoder for the type
+// and the header.
+func imageConfig(body []byte, contentType string, maxPixels int) (func(io.Reader) (image.Image, error), image.Config, error) {
+	var decodeConfig func(io.Reader) (image.Config, error)
+	var decode func(io.Reader) (image.Image, error)
 	switch contentType {
 	case "image/png":
-		decodeConfig = func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) }
-		decode = func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
+		decodeConfig, decode = png.DecodeConfig, png.Decode
 	case "image/jpeg":
-		decodeConfig = func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) }
-		decode = func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
+		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
+	case "image/gif":
+		decodeConfig, decode = gif.DecodeConfig, gif.Decode
 	default:
-		return nil, errors.Errorf("unsupported image type %q", contentType)
+		return nil, image.Config{}, errors.Errorf("unsupported image type %q; send image/png, image/jpeg or image/gif", contentType)
 	}
-	cfg, err := decodeConfig(body)
+	cfg, err := decodeConfig(bytes.NewReader(body))
 	if err != nil {
-		return nil, errors.Wrapf(err, "decoding %s", contentType)
+		return nil, cfg, errors.Wrapf(err, "decoding %s", contentType)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, errors.Errorf("%s of %d×%d pixels is empty", contentType, cfg.Width, cfg.Height)
+		return nil, cfg, errors.Errorf("%s of %d×%d pixels is empty", contentType, cfg.Width, cfg.Height)
 	}
 	if cfg.Width > maxPixels/cfg.Height {
-		return nil, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
+		return nil, cfg, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
 	}
-	img, err := decode(body)
+	return decode, cfg, nil
+}
+
+// isMNIST reports whether a model of example shape s takes MNIST's
+// images, 1×28×28, and so gets uploads prepared as MNIST's digits are.
+func isMNIST(s []int) bool { return slices.Equal(s, []int{1, 28, 28}) }
+
+// imageInput returns the colour mode, height and width of the images that
+// a model of example shape s takes, or an error if it takes no images.
+func imageInput(s []int) (data.ColorMode, int, int, error) {
+	if len(s) != 3 {
+		return 0, 0, 0, errors.Errorf("the model takes %s inputs, not grey images (1×H×W) or RGB images (3×H×W)", dims(s))
+	}
+	mode, err := data.ColorModeOf(s[0])
 	if err != nil {
-		return nil, errors.Wrapf(err, "decoding %s", contentType)
+		return 0, 0, 0, errors.Errorf("the model takes %s inputs, not grey images (1×H×W) or RGB images (3×H×W)", dims(s))
 	}
-	return mnistStyle(img, h, w), nil
+	return mode, s[1], s[2], nil
 }
 
 // tooLargeError is an image whose declared size is over the limit.

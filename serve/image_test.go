@@ -54,7 +54,7 @@ func TestDecodeImage(t *testing.T) {
 		{"JPEG", "image/jpeg", jpg.Bytes(), 0, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x, err := DecodeImage(tc.body, tc.contentType, 28, 28, DefaultMaxPixels)
+			x, err := DecodeImage(tc.body, tc.contentType, []int{1, 28, 28}, DefaultMaxPixels)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestDecodeImage(t *testing.T) {
 		})
 	}
 	t.Run("blank", func(t *testing.T) {
-		x, err := DecodeImage(encodePNG(t, image.NewGray(image.Rect(0, 0, 10, 10))), "image/png", 28, 28, DefaultMaxPixels)
+		x, err := DecodeImage(encodePNG(t, image.NewGray(image.Rect(0, 0, 10, 10))), "image/png", []int{1, 28, 28}, DefaultMaxPixels)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,10 +101,11 @@ func TestDecodeImage(t *testing.T) {
 		{"huge header", "image/png", hugePNG(t, 1<<16, 1<<16), "65536×65536 pixels is over the limit"},
 		{"zero size", "image/png", hugePNG(t, 0, 5), "decoding image/png"},
 		{"truncated", "image/png", encodePNG(t, digitImage(20, 20))[:60], "decoding image/png"},
-		{"gif", "image/gif", []byte("GIF89a"), "unsupported image type"},
+		{"webp", "image/webp", []byte("RIFF\x00\x00\x00\x00WEBP"), "unsupported image type"},
+		{"truncated gif", "image/gif", []byte("GIF89a"), "decoding image/gif"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodeImage(tc.body, tc.contentType, 28, 28, 1000)
+			_, err := DecodeImage(tc.body, tc.contentType, []int{1, 28, 28}, 1000)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}

@@ -61,7 +61,8 @@ func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 func WithMaxInstances(n int) Option { return func(c *config) { c.maxInstances = n } }
 
 // WithMaxPixels sets the largest image upload, in pixels (default
-// DefaultMaxPixels).
+// DefaultMaxPixels). Uploads of at most twice as many pixels in all
+// decode at once; the others wait their turn.
 func WithMaxPixels(n int) Option { return func(c *config) { c.maxPixels = n } }
 
 // WithLogger sets the logger (default slog.Default()).
@@ -81,15 +82,19 @@ type Server struct {
 	handler http.Handler
 	reg     *prometheus.Registry
 	batches *prometheus.HistogramVec
-	// decoding holds a slot per image being decoded: a decoded image may
-	// take 5 bytes a pixel, so only a few decode at once.
+	// decoding holds a slot per image being decoded, and pixels the
+	// pixels of the images being decoded: a decoded image may take a dozen
+	// bytes a pixel, so only a few decode at once, and at most twice the
+	// largest image's worth of pixels.
 	decoding chan struct{}
+	pixels   *budget
 }
 
 // served is a model with its batcher and what the page shows of it.
 type served struct {
 	*Model
 	summary string
+	classes []string // the model's class names, or nil
 	batch   *batcher // nil when batching is off
 }
 
@@ -119,7 +124,7 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		return nil, errors.New("serve: no models")
 	}
 	s := &Server{cfg: c, models: map[string]*served{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
-		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
+		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))), pixels: newBudget(2 * int64(c.maxPixels))}
 	s.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
@@ -142,7 +147,7 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		if err := m.Net.Summary(&sum); err != nil {
 			return nil, errors.Wrapf(err, "serve: model %s", m.Name)
 		}
-		sv := &served{Model: m, summary: sum.String()}
+		sv := &served{Model: m, summary: sum.String(), classes: m.Net.ClassNames()}
 		if c.maxBatch > 1 {
 			obs := s.batches.WithLabelValues(m.Name)
 			sv.batch = newBatcher(m.Net.Predict, m.Net.OutputSize(), c.maxBatch, c.batchTimeout, func(n int) { obs.Observe(float64(n)) })
@@ -328,6 +333,9 @@ func (s *Server) serveMetadata(w http.ResponseWriter, m *served) {
 		"outputs": map[string]tensorInfo{"output": {Dtype: "DT_FLOAT", Shape: out}},
 		"summary": m.summary,
 	}
+	if len(m.classes) > 0 {
+		md["class_names"] = m.classes
+	}
 	if m.TestAccuracy != nil {
 		md["test_accuracy"] = *m.TestAccuracy
 		md["test_images"] = m.TestImages
@@ -359,8 +367,8 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		// No type, or curl -d's default, as in TensorFlow Serving's examples.
 		ct, err = "application/json", nil
 	}
-	if err != nil || (ct != "application/json" && ct != "image/png" && ct != "image/jpeg") {
-		writeError(w, http.StatusUnsupportedMediaType, errors.Errorf("unsupported content type %q; send application/json, image/png or image/jpeg", r.Header.Get("Content-Type")))
+	if err != nil || (ct != "application/json" && ct != "image/png" && ct != "image/jpeg" && ct != "image/gif") {
+		writeError(w, http.StatusUnsupportedMediaType, errors.Errorf("unsupported content type %q; send application/json, image/png, image/jpeg or image/gif", r.Header.Get("Content-Type")))
 		return
 	}
 	body, ok := s.readBody(w, r)
@@ -376,13 +384,13 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 	var x []float32
 	n := 1
 	image := ct != "application/json"
+	shape := m.Net.InputShape(0)
 	if image {
-		shape := m.Net.InputShape(0)
-		if len(shape) != 3 || shape[0] != 1 {
-			writeError(w, http.StatusBadRequest, errors.Errorf("model %s takes %s inputs, not grey images", m.Name, dims(shape)))
+		if _, _, _, err := imageInput(shape); err != nil {
+			writeError(w, http.StatusBadRequest, errors.Wrapf(err, "model %s", m.Name))
 			return
 		}
-		if x, err = s.decodeImage(r, body, ct, shape[1], shape[2]); r.Context().Err() != nil {
+		if x, err = s.decodeImage(r, body, ct, shape); r.Context().Err() != nil {
 			return // the client has gone
 		}
 		if err != nil {
@@ -417,23 +425,39 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		preds[i] = floats(y[i*k : (i+1)*k])
 	}
 	resp := map[string]any{"predictions": preds}
+	if len(m.classes) > 0 {
+		classes := make([]string, n)
+		for i := range n {
+			classes[i] = m.classes[model.Argmax(y[i*k:(i+1)*k])]
+		}
+		resp["classes"] = classes
+	}
 	if image {
 		resp["class"] = model.Argmax(y[:k])
-		shape := m.Net.InputShape(0)
-		resp["input"] = rows(x, shape[1], shape[2])
+		resp["input"] = imageRows(x, shape)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// decodeImage is DecodeImage once one of the few decoding slots is free.
-func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, h, w int) ([]float32, error) {
+// decodeImage is DecodeImage once one of the few decoding slots and the
+// pixels the image declares are free.
+func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, shape []int) ([]float32, error) {
+	_, cfg, err := imageConfig(body, contentType, s.cfg.maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.pixels.acquire(r.Context(), int64(cfg.Width)*int64(cfg.Height))
+	if err != nil {
+		return nil, err
+	}
+	defer s.pixels.release(n)
 	select {
 	case s.decoding <- struct{}{}:
 	case <-r.Context().Done():
 		return nil, errors.WithStack(r.Context().Err())
 	}
 	defer func() { <-s.decoding }()
-	return DecodeImage(body, contentType, h, w, s.cfg.maxPixels)
+	return DecodeImage(body, contentType, shape, s.cfg.maxPixels)
 }
 
 // predict runs x through the model's batcher (arrived is what its arrive
@@ -469,12 +493,28 @@ func rows(x []float32, h, w int) []json.RawMessage {
 	return out
 }
 
+// imageRows lays out an image input of shape C×H×W as JSON: H rows of W
+// values for one channel, C planes of them for several.
+func imageRows(x []float32, shape []int) any {
+	c, h, w := shape[0], shape[1], shape[2]
+	if c == 1 {
+		return rows(x, h, w)
+	}
+	planes := make([][]json.RawMessage, c)
+	for i := range c {
+		planes[i] = rows(x[i*h*w:(i+1)*h*w], h, w)
+	}
+	return planes
+}
+
 // modelInfo is what the page shows of a model.
 type modelInfo struct {
 	Name         string   `json:"name"`
 	Summary      string   `json:"summary"`
 	InputShape   []int    `json:"input_shape"`
 	OutputShape  []int    `json:"output_shape"`
+	ClassNames   []string `json:"class_names,omitempty"`
+	MNIST        bool     `json:"mnist"`
 	TestAccuracy *float64 `json:"test_accuracy"`
 	TestImages   int      `json:"test_images"`
 }
@@ -484,7 +524,8 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 	for _, name := range s.order {
 		m := s.models[name]
 		ms = append(ms, modelInfo{Name: name, Summary: m.summary, InputShape: m.Net.InputShape(0),
-			OutputShape: m.Net.OutputShape(0), TestAccuracy: m.TestAccuracy, TestImages: m.TestImages})
+			OutputShape: m.Net.OutputShape(0), ClassNames: m.classes, MNIST: isMNIST(m.Net.InputShape(0)),
+			TestAccuracy: m.TestAccuracy, TestImages: m.TestImages})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"models": ms, "random_images": s.cfg.testImages.Len()})
 }

@@ -254,7 +254,8 @@ func TestErrors(t *testing.T) {
 		{"wrong method healthz", "POST", "/healthz", "", nil, s, 405, "not allowed"},
 		{"wrong method page", "POST", "/", "", nil, s, 405, "not allowed"},
 		{"unsupported content type", "POST", "/v1/models/digits:predict", "text/plain", good, s, 415, "unsupported content type"},
-		{"gif", "POST", "/v1/models/digits:predict", "image/gif", []byte("GIF89a"), s, 415, "unsupported content type"},
+		{"webp", "POST", "/v1/models/digits:predict", "image/webp", []byte("RIFF\x00\x00\x00\x00WEBP"), s, 415, "unsupported content type"},
+		{"truncated gif", "POST", "/v1/models/digits:predict", "image/gif", []byte("GIF89a"), s, 400, "decoding image/gif"},
 		{"body over the limit", "POST", "/v1/models/digits:predict", "application/json", bytes.Repeat([]byte(" "), 64<<10+1), s, 413, "over the limit of 65536 bytes"},
 		{"image over the pixel limit", "POST", "/v1/models/digits:predict", "image/png", encodePNG(t, digitImage(101, 100)), s, 413, "101×100 pixels is over the limit of 10000"},
 		{"image declaring 2^31 pixels", "POST", "/v1/models/digits:predict", "image/png", hugePNG(t, 1<<16, 1<<15), s2, 413, "65536×32768 pixels is over the limit"},
@@ -351,7 +352,7 @@ func TestPredictImage(t *testing.T) {
 	if err := json.Unmarshal(out, &resp); err != nil {
 		t.Fatal(err)
 	}
-	x, err := DecodeImage(body, "image/png", 28, 28, DefaultMaxPixels)
+	x, err := DecodeImage(body, "image/png", []int{1, 28, 28}, DefaultMaxPixels)
 	if err != nil {
 		t.Fatal(err)
 	}

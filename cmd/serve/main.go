@@ -1,8 +1,14 @@
 // Command serve serves whole-model files over HTTP, with TensorFlow
-// Serving's REST API, a page to draw digits on, /healthz and /metrics.
+// Serving's REST API, a page to draw digits on or upload images to,
+// /healthz and /metrics.
 //
 //	go run ./cmd/mnist -out /tmp/run
 //	go run ./cmd/serve -model /tmp/run/model.gocnn
+//
+// Any image model is served: an uploaded PNG, JPEG or GIF of any size is
+// converted to the model's input (grey or RGB, resized; MNIST-shaped
+// models of 1×28×28 get MNIST's centring instead), and answers name the
+// class when the model file holds class names (see package serve).
 //
 // -model may be given several times; each model is named after its file
 // (model.gocnn → model) unless a -name, matched to the -model flags in
@@ -152,7 +158,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		if m.TestAccuracy != nil {
 			acc = fmt.Sprintf("%.4f", *m.TestAccuracy)
 		}
-		log.Info("loaded model", "name", m.Name, "file", path, "params", m.Net.Params().Count(), "test_accuracy", acc)
+		log.Info("loaded model", "name", m.Name, "file", path, "params", m.Net.Params().Count(), "input", m.Net.InputShape(0),
+			"classes", len(m.Net.ClassNames()), "test_accuracy", acc)
 		models = append(models, m)
 	}
 	test, err := testImages(c.dataDir, log)

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"image"
+	"image/jpeg"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +20,8 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
 )
 
 // TestMain runs main itself when the test binary is started as the server
@@ -239,5 +243,66 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// TestRunImageModel serves an RGB model with class names, as one trained on
+// a folder of one's own images would be, and answers a JPEG upload of
+// another size with the class's name.
+func TestRunImageModel(t *testing.T) {
+	dir := t.TempDir()
+	net, err := model.NewSequential([]int{3, 12, 10}, []layers.Layer{layers.Conv2D(2, 3, 3), layers.Flatten(),
+		layers.Dense(2, layers.Activation(layers.ActSoftmax))}, model.ClassNames("apple", "pear"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "model.gocnn")
+	if err := net.Save(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 31, 17))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	_, mnist := fixture(t) // MNIST's test images, so that nothing depends on the module cache
+	go func() {
+		done <- run(ctx, []string{"-model", path, "-addr", "127.0.0.1:0", "-data", mnist}, io.Discard, func(a string) { addrs <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrs:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	resp, err := http.Post("http://"+addr+"/v1/models/model:predict", "image/jpeg", &jpg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var answer struct {
+		Predictions [][]float32
+		Classes     []string
+	}
+	if err := json.Unmarshal(b, &answer); resp.StatusCode != 200 || err != nil || len(answer.Predictions) != 1 || len(answer.Classes) != 1 {
+		t.Fatalf("%d %s (%v)", resp.StatusCode, b, err)
+	}
+	want := "apple"
+	if answer.Predictions[0][1] > answer.Predictions[0][0] {
+		want = "pear"
+	}
+	if answer.Classes[0] != want {
+		t.Errorf("class %q for predictions %v, want %q", answer.Classes[0], answer.Predictions[0], want)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("after the context ends: %v", err)
 	}
 }

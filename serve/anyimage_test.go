@@ -1,0 +1,279 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
+)
+
+// imageModel is a small untrained classifier of images of the given shape
+// with the given class names (none for nil).
+func imageModel(t testing.TB, shape []int, names ...string) *model.Model {
+	t.Helper()
+	net, err := model.NewSequential(shape, []layers.Layer{layers.Conv2D(2, 3, 3, layers.Activation(layers.ActReLU)), layers.Flatten(),
+		layers.Dense(len(names), layers.Activation(layers.ActSoftmax))}, model.Seed(3), model.ClassNames(names...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// colourImage is a w×h picture of red, green and blue bands with a
+// gradient, half transparent in one corner.
+func colourImage(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := color.NRGBA{R: uint8(255 * x / w), G: uint8(255 * y / h), B: uint8(40 * ((x / 7) % 3)), A: 255}
+			if x < w/4 && y < h/4 {
+				c.A = 128
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
+// encodings are img as PNG, JPEG and GIF uploads.
+func encodings(t testing.TB, img image.Image) []struct {
+	contentType string
+	body        []byte
+} {
+	t.Helper()
+	var j, g bytes.Buffer
+	if err := jpeg.Encode(&j, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gif.Encode(&g, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return []struct {
+		contentType string
+		body        []byte
+	}{{"image/png", encodePNG(t, img)}, {"image/jpeg", j.Bytes()}, {"image/gif", g.Bytes()}}
+}
+
+// flatInput undoes imageRows: the values of an "input" of C planes, or of
+// one plane's rows.
+func flatInput(t *testing.T, raw json.RawMessage, c int) []float32 {
+	t.Helper()
+	var out []float32
+	if c == 1 {
+		var rows [][]float32
+		if err := json.Unmarshal(raw, &rows); err != nil {
+			t.Fatal(err)
+		}
+		return slices.Concat(rows...)
+	}
+	var planes [][][]float32
+	if err := json.Unmarshal(raw, &planes); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range planes {
+		out = append(out, slices.Concat(p...)...)
+	}
+	return out
+}
+
+// TestAnyImageModel: a PNG, JPEG or GIF of another size than the model's
+// input, uploaded to an RGB or a grey model that is not MNIST's, is
+// converted by data.ImageValues and answered with the class's name.
+func TestAnyImageModel(t *testing.T) {
+	rgb := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
+	grey := imageModel(t, []int{1, 32, 32}, "circle", "square")
+	s, err := New([]*Model{{Name: "pets", Net: rgb}, {Name: "shapes", Net: grey}}, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tc := range []struct {
+		name string
+		net  *model.Model
+	}{{"pets", rgb}, {"shapes", grey}} {
+		shape := tc.net.InputShape(0)
+		mode, _ := data.ColorModeOf(shape[0])
+		for _, up := range encodings(t, colourImage(40, 33)) {
+			t.Run(tc.name+"/"+up.contentType, func(t *testing.T) {
+				code, body, _ := do(t, s, "POST", "/v1/models/"+tc.name+":predict", up.contentType, up.body)
+				if code != 200 {
+					t.Fatalf("%d %s", code, body)
+				}
+				var resp struct {
+					Predictions [][]float32
+					Classes     []string
+					Class       int
+					Input       json.RawMessage
+				}
+				if err := json.Unmarshal(body, &resp); err != nil {
+					t.Fatal(err)
+				}
+				decoded, _, err := image.Decode(bytes.NewReader(up.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := data.ImageValues(decoded, mode, shape[1], shape[2], nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := flatInput(t, resp.Input, shape[0]); !slices.Equal(got, x) {
+					t.Fatalf("the answer's input (%d values) is not data.ImageValues' (%d values)", len(got), len(x))
+				}
+				want, err := tc.net.Predict(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(resp.Predictions) != 1 || !slices.Equal(resp.Predictions[0], want) {
+					t.Fatalf("predictions %v, Predict gives %v", resp.Predictions, want)
+				}
+				best := model.Argmax(want)
+				if name := tc.net.ClassNames()[best]; len(resp.Classes) != 1 || resp.Classes[0] != name || resp.Class != best {
+					t.Errorf("classes %q, class %d; want [%q], %d", resp.Classes, resp.Class, name, best)
+				}
+			})
+		}
+	}
+	t.Run("JSON instances", func(t *testing.T) {
+		x := make([]float32, 2*3*16*20)
+		for i := range x {
+			x[i] = float32(i%17) / 16
+		}
+		want, err := rgb.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body, _ := do(t, s, "POST", "/v1/models/pets:predict", "application/json", instances(x[:960], x[960:]))
+		if code != 200 {
+			t.Fatalf("%d %s", code, body)
+		}
+		var resp struct {
+			Predictions [][]float32
+			Classes     []string
+		}
+		if err := json.Unmarshal(body, &resp); err != nil {
+			t.Fatal(err)
+		}
+		names := rgb.ClassNames()
+		wantClasses := []string{names[model.Argmax(want[:3])], names[model.Argmax(want[3:])]}
+		if len(resp.Predictions) != 2 || !slices.Equal(resp.Classes, wantClasses) {
+			t.Errorf("%s, want classes %q", body, wantClasses)
+		}
+	})
+	t.Run("metadata", func(t *testing.T) {
+		code, body, _ := do(t, s, "GET", "/v1/models/pets/metadata", "", nil)
+		var md struct {
+			Metadata struct {
+				ClassNames []string `json:"class_names"`
+				Summary    string
+			}
+		}
+		if err := json.Unmarshal(body, &md); code != 200 || err != nil {
+			t.Fatalf("%d %s %v", code, body, err)
+		}
+		if !slices.Equal(md.Metadata.ClassNames, []string{"cat", "dog", "bird"}) || !strings.Contains(md.Metadata.Summary, "Classes: cat, dog, bird") {
+			t.Errorf("metadata %s", body)
+		}
+	})
+	t.Run("ui info", func(t *testing.T) {
+		code, body, _ := do(t, s, "GET", "/ui/info", "", nil)
+		var info struct{ Models []modelInfo }
+		if err := json.Unmarshal(body, &info); code != 200 || err != nil {
+			t.Fatalf("%d %s %v", code, body, err)
+		}
+		if len(info.Models) != 2 {
+			t.Fatalf("%s", body)
+		}
+		p, g := info.Models[0], info.Models[1]
+		if !slices.Equal(p.InputShape, []int{3, 16, 20}) || !slices.Equal(p.ClassNames, []string{"cat", "dog", "bird"}) || p.MNIST ||
+			!slices.Equal(g.InputShape, []int{1, 32, 32}) || !slices.Equal(g.ClassNames, []string{"circle", "square"}) || g.MNIST {
+			t.Errorf("info %s", body)
+		}
+	})
+}
+
+// TestNoClassNames: a model without class names answers as before, with
+// no "classes", and the MNIST model is marked as such for the page.
+func TestNoClassNames(t *testing.T) {
+	s, _ := newServer(t)
+	code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/png", encodePNG(t, digitImage(30, 30)))
+	if code != 200 || bytes.Contains(body, []byte(`"classes"`)) {
+		t.Errorf("%d %s", code, body)
+	}
+	code, body, _ = do(t, s, "GET", "/ui/info", "", nil)
+	if code != 200 || !bytes.Contains(body, []byte(`"mnist":true`)) || bytes.Contains(body, []byte("class_names")) {
+		t.Errorf("info %d %s", code, body)
+	}
+}
+
+// TestNotAnImageModel: a model of 2 channels, or of vectors, refuses image
+// uploads; DecodeImage says why.
+func TestNotAnImageModel(t *testing.T) {
+	for _, shape := range [][]int{{2, 8, 8}, {4}, {3, 4, 4, 1}} {
+		_, err := DecodeImage(encodePNG(t, colourImage(8, 8)), "image/png", shape, DefaultMaxPixels)
+		if err == nil || !strings.Contains(err.Error(), "not grey images (1×H×W) or RGB images (3×H×W)") {
+			t.Errorf("shape %v: error %v", shape, err)
+		}
+	}
+	net, err := model.NewSequential([]int{2, 8, 8}, []layers.Layer{layers.Flatten(), layers.Dense(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New([]*Model{{Name: "two", Net: net}}, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	code, body, _ := do(t, s, "POST", "/v1/models/two:predict", "image/png", encodePNG(t, colourImage(8, 8)))
+	if code != 400 || !bytes.Contains(body, []byte("model two: the model takes 2×8×8 inputs")) {
+		t.Errorf("%d %s", code, body)
+	}
+}
+
+// FuzzDecodeImage: no upload makes the decoder panic, and whatever it
+// accepts is exactly one input of the model's shape with values in
+// [0, 1], for MNIST's, a grey and an RGB shape.
+func FuzzDecodeImage(f *testing.F) {
+	for _, e := range encodings(f, colourImage(12, 9)) {
+		for k := range byte(3) {
+			f.Add(e.body, e.contentType == "image/jpeg", e.contentType == "image/gif", k)
+		}
+	}
+	f.Add(hugePNG(f, 1<<16, 1<<16), false, false, byte(0))
+	f.Add([]byte("GIF89a"), false, true, byte(1))
+	shapes := [][]int{{1, 28, 28}, {1, 7, 5}, {3, 6, 4}}
+	f.Fuzz(func(t *testing.T, body []byte, isJPEG, isGIF bool, k byte) {
+		ct := "image/png"
+		switch {
+		case isGIF:
+			ct = "image/gif"
+		case isJPEG:
+			ct = "image/jpeg"
+		}
+		shape := shapes[int(k)%len(shapes)]
+		x, err := DecodeImage(body, ct, shape, 1<<14)
+		if err != nil {
+			if x != nil {
+				t.Fatalf("error %v with %d values", err, len(x))
+			}
+			return
+		}
+		if len(x) != shape[0]*shape[1]*shape[2] {
+			t.Fatalf("%d values for shape %v", len(x), shape)
+		}
+		for i, v := range x {
+			if !(v >= 0 && v <= 1) || math.IsNaN(float64(v)) {
+				t.Fatalf("value %d is %v", i, v)
+			}
+		}
+	})
+}
