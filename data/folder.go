@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"image"
 	_ "image/gif"  // register the GIF decoder
 	_ "image/jpeg" // register the JPEG decoder
@@ -273,19 +274,46 @@ func checkedConfig(r io.Reader, path string, maxPixels int) (cfg image.Config, e
 	return cfg, nil
 }
 
+// smallFile is the size up to which a file is read whole into a
+// worker's buffer and decoded from memory; a larger one is decoded as it
+// is read.
+const smallFile = 64 << 10
+
+// scratch is what one decoding goroutine reuses from file to file.
+type scratch struct {
+	buf []byte
+	rd  bytes.Reader
+}
+
 // decodeFile decodes the image at path, refusing (by its header, before
 // decoding) one of more than maxPixels pixels. A decoder's panic becomes
 // an error.
-func decodeFile(path string, maxPixels int) (img image.Image, err error) {
+func decodeFile(path string, maxPixels int, sc *scratch) (img image.Image, err error) {
 	file, err := regular.Open(path)
 	if err != nil {
 		return nil, errors.Wrapf(err, "data: reading image %s", path)
 	}
 	defer file.Close()
-	if _, err := checkedConfig(file, path, maxPixels); err != nil {
+	if sc.buf == nil {
+		sc.buf = make([]byte, smallFile)
+	}
+	var r io.ReadSeeker = file
+	n, err := io.ReadFull(file, sc.buf)
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF: // the whole file is read
+		sc.rd.Reset(sc.buf[:n])
+		r = &sc.rd
+	case nil: // a large file: decode it as it is read
+		if _, err := file.Seek(0, io.SeekStart); err != nil {
+			return nil, errors.Wrapf(err, "data: reading image %s", path)
+		}
+	default:
+		return nil, errors.Wrapf(err, "data: reading image %s", path)
+	}
+	if _, err := checkedConfig(r, path, maxPixels); err != nil {
 		return nil, err
 	}
-	if _, err := file.Seek(0, io.SeekStart); err != nil {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, errors.Wrapf(err, "data: reading image %s", path)
 	}
 	defer func() {
@@ -293,7 +321,7 @@ func decodeFile(path string, maxPixels int) (img image.Image, err error) {
 			img, err = nil, errors.Errorf("data: image %s: decoder panic: %v", path, p)
 		}
 	}()
-	img, _, err = image.Decode(file)
+	img, _, err = image.Decode(r)
 	if err != nil {
 		return nil, errors.Wrapf(err, "data: decoding image %s", path)
 	}
@@ -305,7 +333,7 @@ func decodeFile(path string, maxPixels int) (img image.Image, err error) {
 
 // example writes the values of example i into dst, which holds
 // ImageSize values, from the cache or by decoding its file.
-func (f *ImageFolder) example(i int, dst []float32) error {
+func (f *ImageFolder) example(i int, dst []float32, sc *scratch) error {
 	if f.cache != nil {
 		if p := f.cache[i].Load(); p != nil {
 			for j, v := range *p {
@@ -315,7 +343,7 @@ func (f *ImageFolder) example(i int, dst []float32) error {
 		}
 	}
 	path := f.files[i]
-	img, err := decodeFile(path, f.cfg.maxPixels)
+	img, err := decodeFile(path, f.cfg.maxPixels, sc)
 	if err != nil {
 		return err
 	}
@@ -362,11 +390,11 @@ var errKnownBad = errors.New("data: file known to be bad")
 
 // load writes example i into dst, or returns its error; under SkipBad a
 // bad file is recorded, and not read again.
-func (f *ImageFolder) load(i int, dst []float32) error {
+func (f *ImageFolder) load(i int, dst []float32, sc *scratch) error {
 	if f.cfg.skipBad && f.bad[i].Load() {
 		return errKnownBad
 	}
-	err := f.example(i, dst)
+	err := f.example(i, dst, sc)
 	if err != nil && f.cfg.skipBad {
 		f.markBad(i)
 	}
@@ -455,12 +483,13 @@ func (f *ImageFolder) Load() (*Dataset, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sc scratch
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n || int64(i) > firstErr.Load() {
 					return
 				}
-				if err := f.load(i, x[i*s:(i+1)*s]); err != nil {
+				if err := f.load(i, x[i*s:(i+1)*s], &sc); err != nil {
 					errs[i] = err
 					if !f.cfg.skipBad {
 						for {
@@ -546,7 +575,7 @@ type run struct {
 	stop  chan struct{}  // closed to cancel
 	free  chan int       // slots the consumer is done with
 	ready chan *pending  // batches dispatched, in order; closed after the last
-	jobs  chan job       // examples to decode
+	jobs  chan job       // runs of examples to decode
 	wg    sync.WaitGroup // the dispatcher and the workers
 }
 
@@ -554,14 +583,15 @@ type run struct {
 type pending struct {
 	slot int
 	n    int
-	left atomic.Int32  // examples not yet decoded
+	left atomic.Int32  // jobs not yet done
 	done chan struct{} // closed when left reaches 0
 }
 
-// job is the decoding of example i into position j of batch b.
+// job is the decoding of examples j0 to j1 of batch b (positions in the
+// batch).
 type job struct {
-	b    *pending
-	j, i int
+	b      *pending
+	j0, j1 int
 }
 
 // Epoch starts epoch e from its first batch, cancelling and waiting for
@@ -626,8 +656,9 @@ func (it *folderIter) dispatch(r *run, nb int) {
 		}
 		lo := k * it.size
 		n := min(it.size, len(it.order)-lo)
+		chunk := (n + 2*it.f.cfg.workers - 1) / (2 * it.f.cfg.workers)
 		b := &pending{slot: sl, n: n, done: make(chan struct{})}
-		b.left.Store(int32(n))
+		b.left.Store(int32((n + chunk - 1) / chunk))
 		dst := &it.slots[sl]
 		for j, i := range it.order[lo : lo+n] {
 			dst.labels[j], dst.index[j], dst.errs[j] = it.f.labels[i], i, nil
@@ -637,9 +668,9 @@ func (it *folderIter) dispatch(r *run, nb int) {
 		case <-r.stop:
 			return
 		}
-		for j, i := range it.order[lo : lo+n] {
+		for j0 := 0; j0 < n; j0 += chunk {
 			select {
-			case r.jobs <- job{b, j, i}:
+			case r.jobs <- job{b, j0, min(j0+chunk, n)}:
 			case <-r.stop:
 				return
 			}
@@ -647,11 +678,12 @@ func (it *folderIter) dispatch(r *run, nb int) {
 	}
 }
 
-// work decodes the examples it is handed until the epoch ends or is
-// cancelled.
+// work decodes the examples it is handed, into the slots, until the epoch
+// ends or is cancelled.
 func (it *folderIter) work(r *run) {
 	defer r.wg.Done()
 	s := it.f.size()
+	var sc scratch
 	for {
 		var jb job
 		var ok bool
@@ -664,7 +696,14 @@ func (it *folderIter) work(r *run) {
 			return
 		}
 		sl := &it.slots[jb.b.slot]
-		sl.errs[jb.j] = it.f.load(jb.i, sl.x[jb.j*s:(jb.j+1)*s:(jb.j+1)*s])
+		for j := jb.j0; j < jb.j1; j++ {
+			select {
+			case <-r.stop:
+				return
+			default:
+			}
+			sl.errs[j] = it.f.load(sl.index[j], sl.x[j*s:(j+1)*s:(j+1)*s], &sc)
+		}
 		if jb.b.left.Add(-1) == 0 {
 			close(jb.b.done)
 		}

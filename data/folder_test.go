@@ -700,3 +700,34 @@ func TestImageFolderBatchesErrors(t *testing.T) {
 	}
 	var _ Source = f
 }
+
+// TestImageFolderLargeFile checks a file larger than what is read whole
+// into memory, which is decoded as it is read, and a truncated one.
+func TestImageFolderLargeFile(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 256, 200))
+	state := uint32(1)
+	for i := range img.Pix {
+		state = state*1664525 + 1013904223
+		img.Pix[i] = uint8(state >> 24)
+	}
+	b := encodeImage(t, img, "png")
+	if len(b) <= smallFile {
+		t.Fatalf("the PNG is only %d bytes", len(b))
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a", "big.png")
+	writeFile(t, path, b)
+	writeFile(t, filepath.Join(dir, "b", "cut.png"), b[:smallFile+100])
+	f, err := OpenImageFolder(dir, Color(RGB), ImageSize(16, 12), SkipBad())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := f.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ImageValues(img, RGB, 16, 12, nil)
+	if ds.N != 1 || !slices.Equal(ds.X, want) || f.Skipped() != 1 {
+		t.Fatalf("N = %d, %d skipped, values equal: %v", ds.N, f.Skipped(), slices.Equal(ds.X, want))
+	}
+}
