@@ -26,6 +26,9 @@ import (
 // decodes unless MaxPixels says otherwise.
 const DefaultMaxPixels = 1 << 24
 
+// maxWorkers bounds the Workers option.
+const maxWorkers = 1 << 16
+
 // FolderOption configures OpenImageFolder.
 type FolderOption func(*folderConfig)
 
@@ -55,7 +58,7 @@ func Color(m ColorMode) FolderOption {
 }
 
 // Workers sets the number of goroutines that decode images, by default
-// runtime.GOMAXPROCS(0).
+// runtime.GOMAXPROCS(0); at most 65536.
 func Workers(n int) FolderOption {
 	return func(c *folderConfig) { c.workers = n }
 }
@@ -162,8 +165,13 @@ func OpenImageFolder(dir string, opts ...FolderOption) (*ImageFolder, error) {
 		return nil, errors.Errorf("data: image folder %s: prefetch of %d batches is negative", dir, cfg.prefetch)
 	case cfg.cacheMax < 0:
 		return nil, errors.Errorf("data: image folder %s: cache of %d bytes is negative", dir, cfg.cacheMax)
+	case cfg.workers > maxWorkers:
+		return nil, errors.Errorf("data: image folder %s: %d workers, more than %d", dir, cfg.workers, maxWorkers)
 	case cfg.maxPixels < 1:
 		return nil, errors.Errorf("data: image folder %s: at most %d pixels, want at least 1", dir, cfg.maxPixels)
+	}
+	if _, ok := mulSizes(cfg.color.Channels(), cfg.h, cfg.w); !ok {
+		return nil, errors.Errorf("data: image folder %s: image size %dx%d overflows an int", dir, cfg.h, cfg.w)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -628,14 +636,15 @@ func (it *folderIter) start() {
 			it.slots[k] = slot{x: make([]float32, n*s), labels: make([]int, n), index: make([]int, n), errs: make([]error, n)}
 		}
 	}
-	r := &run{stop: make(chan struct{}), free: make(chan int, nslots), ready: make(chan *pending, nslots), jobs: make(chan job, it.size)}
+	workers := min(f.cfg.workers, len(it.order)) // each takes runs of about 1/(2×workers) of a batch
+	r := &run{stop: make(chan struct{}), free: make(chan int, nslots), ready: make(chan *pending, nslots), jobs: make(chan job, 2*workers)}
 	for k := range nslots {
 		r.free <- k
 	}
 	nb := it.cfg.NumBatches(len(it.order), it.size)
 	r.wg.Add(1)
-	go it.dispatch(r, nb)
-	for range min(f.cfg.workers, nb*it.size) {
+	go it.dispatch(r, nb, workers)
+	for range workers {
 		r.wg.Add(1)
 		go it.work(r)
 	}
@@ -643,7 +652,7 @@ func (it *folderIter) start() {
 }
 
 // dispatch hands out the nb batches of the epoch as slots come free.
-func (it *folderIter) dispatch(r *run, nb int) {
+func (it *folderIter) dispatch(r *run, nb, workers int) {
 	defer r.wg.Done()
 	defer close(r.jobs)
 	defer close(r.ready)
@@ -656,7 +665,7 @@ func (it *folderIter) dispatch(r *run, nb int) {
 		}
 		lo := k * it.size
 		n := min(it.size, len(it.order)-lo)
-		chunk := (n + 2*it.f.cfg.workers - 1) / (2 * it.f.cfg.workers)
+		chunk := max(1, n/(2*workers))
 		b := &pending{slot: sl, n: n, done: make(chan struct{})}
 		b.left.Store(int32((n + chunk - 1) / chunk))
 		dst := &it.slots[sl]

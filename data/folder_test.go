@@ -10,6 +10,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -729,5 +730,45 @@ func TestImageFolderLargeFile(t *testing.T) {
 	want, _ := ImageValues(img, RGB, 16, 12, nil)
 	if ds.N != 1 || !slices.Equal(ds.X, want) || f.Skipped() != 1 {
 		t.Fatalf("N = %d, %d skipped, values equal: %v", ds.N, f.Skipped(), slices.Equal(ds.X, want))
+	}
+}
+
+// registerPanicky registers two image formats whose decoders panic: one
+// in DecodeConfig, one in Decode only.
+var registerPanicky = sync.OnceFunc(func() {
+	image.RegisterFormat("panicky-config", "PANICCFG",
+		func(io.Reader) (image.Image, error) { panic("decode of panicky-config") },
+		func(io.Reader) (image.Config, error) { panic("config of panicky-config") })
+	image.RegisterFormat("panicky-decode", "PANICDEC",
+		func(io.Reader) (image.Image, error) { panic("decode of panicky-decode") },
+		func(io.Reader) (image.Config, error) {
+			return image.Config{ColorModel: color.GrayModel, Width: 2, Height: 2}, nil
+		})
+})
+
+// TestImageFolderDecoderPanic checks that a decoder's panic becomes an
+// error naming the file and the panic, with the stack of the panic.
+func TestImageFolderDecoderPanic(t *testing.T) {
+	registerPanicky()
+	for _, magic := range []string{"PANICCFG", "PANICDEC"} {
+		t.Run(magic, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "a", "good.png"), encodeImage(t, squareImage(0, 0, 2, 2), "png"))
+			bad := filepath.Join(dir, "a", "panic.png")
+			writeFile(t, bad, []byte(magic+"rest"))
+			f, err := OpenImageFolder(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, _ := f.Batches(2)
+			defer it.Close()
+			_, err = drain(it)
+			if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "panic") {
+				t.Fatalf("err = %v", err)
+			}
+			if stack := fmt.Sprintf("%+v", err); !strings.Contains(stack, "runtime.gopanic") || !strings.Contains(stack, "folder_test.go") {
+				t.Fatalf("the error's stack does not reach the panic:\n%s", stack)
+			}
+		})
 	}
 }
