@@ -122,6 +122,8 @@ type ImageFolder struct {
 
 	cache     []atomic.Pointer[[]uint8] // decoded examples, under CacheDecoded
 	cacheUsed atomic.Int64              // bytes held by cache
+
+	decoded atomic.Int64 // files decoded, for tests
 }
 
 // imageExt reports whether name has the extension of an image file that
@@ -351,6 +353,7 @@ func (f *ImageFolder) example(i int, dst []float32, sc *scratch) error {
 		}
 	}
 	path := f.files[i]
+	f.decoded.Add(1)
 	img, err := decodeFile(path, f.cfg.maxPixels, sc)
 	if err != nil {
 		return err

@@ -772,3 +772,43 @@ func TestImageFolderDecoderPanic(t *testing.T) {
 		})
 	}
 }
+
+// TestImageFolderPrefetchBound checks that decoding stops Prefetch batches
+// ahead of the consumer, and that a cached epoch decodes nothing.
+func TestImageFolderPrefetchBound(t *testing.T) {
+	dir := writeFolder(t, []int{20, 20}, 4, 4)
+	for _, p := range []int{0, 1, 3} {
+		t.Run("prefetch "+strconv.Itoa(p), func(t *testing.T) {
+			f, err := OpenImageFolder(dir, Prefetch(p), Workers(3), CacheDecoded(1<<20))
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, _ := f.Batches(3)
+			defer it.Close()
+			if !it.Next() {
+				t.Fatal(it.Err())
+			}
+			// The held batch and p more: the pipeline fills them and stops.
+			want := int64(3 * (p + 1))
+			deadline := time.Now().Add(5 * time.Second)
+			for f.decoded.Load() < want && time.Now().Before(deadline) {
+				runtime.Gosched()
+			}
+			for range 1000 {
+				runtime.Gosched()
+			}
+			if got := f.decoded.Load(); got != want {
+				t.Fatalf("%d files decoded while the first batch is held; want %d", got, want)
+			}
+			for it.Next() {
+			}
+			if f.decoded.Load() != 40 {
+				t.Fatalf("%d files decoded in an epoch of 40", f.decoded.Load())
+			}
+			it.Epoch(1)
+			if _, err := drain(it); err != nil || f.decoded.Load() != 40 {
+				t.Fatalf("cached epoch: %v, %d decoded in all", err, f.decoded.Load())
+			}
+		})
+	}
+}
