@@ -96,7 +96,7 @@ func SkipBad() FolderOption {
 // declares), that may be decoded; a file declaring more is bad. It guards
 // against decompression bombs: a small file that declares a huge image.
 // The default is DefaultMaxPixels, 16 Mi pixels; decoding one takes up to
-// 16 bytes a pixel in each worker.
+// about 20 bytes a pixel in each worker.
 func MaxPixels(n int) FolderOption {
 	return func(c *folderConfig) { c.maxPixels = n }
 }
@@ -105,11 +105,24 @@ func MaxPixels(n int) FolderOption {
 // for Keras's image_dataset_from_directory or torchvision's ImageFolder:
 // one sub-folder per class, named for it, holding that class's images.
 // The images are decoded by worker goroutines ahead of the batches that
-// use them, so memory grows with the batch size and Prefetch, not with the
-// number of files.
+// use them, so memory grows with the batch size and Prefetch (each Batches
+// holds Prefetch+1 batches of decoded values, and each worker one image
+// being decoded), not with the number of files; CacheDecoded adds what it
+// is allowed. Each file is decoded as image.Decode does (a GIF's first
+// frame) and made C×H×W values in [0, 1] by ImageValues: resized
+// bilinearly to the ImageSize, transparency over black.
+//
+// When every file is good, its batches are those an Iterator gives over
+// Load's Dataset with the same
+// options, bit for bit, so that a run resumed at epoch k sees the batches
+// of one never interrupted. A bad file ends the epoch with an error naming
+// it, or, under SkipBad, is left out (see SkipBad). The files must not
+// change while an ImageFolder reads them.
 //
 // An ImageFolder is safe for concurrent use: several Batches (and Load)
-// may read it at once. Each Batches is not.
+// may read it at once, sharing its cache and what SkipBad has found. Each
+// Batches is not safe for concurrent use, and must be closed if it is left
+// before the end of an epoch, or its goroutines wait for ever.
 type ImageFolder struct {
 	dir        string
 	cfg        folderConfig
@@ -563,7 +576,6 @@ type folderIter struct {
 
 	orderer
 	order []int
-	epoch int
 
 	slots []slot // the ring of buffers, allocated at the first run
 	run   *run   // the decoding of the current epoch, or nil
@@ -612,7 +624,6 @@ func (it *folderIter) Epoch(e int) {
 	if it.f == nil { // closed
 		return
 	}
-	it.epoch = e
 	it.fill(it.order, it.cfg, e)
 	it.over, it.err, it.batch = false, nil, Batch{}
 }
