@@ -113,10 +113,10 @@ func MaxPixels(n int) FolderOption {
 // bilinearly to the ImageSize, transparency over black.
 //
 // When every file is good, its batches are those an Iterator gives over
-// Load's Dataset with the same
-// options, bit for bit, so that a run resumed at epoch k sees the batches
-// of one never interrupted. A bad file ends the epoch with an error naming
-// it, or, under SkipBad, is left out (see SkipBad). The files must not
+// Load's Dataset with the same options, bit for bit, and a run resumed at
+// epoch k sees the batches of one never interrupted. A bad file ends the
+// epoch with an error naming it, or, under SkipBad, is left out (see
+// SkipBad). The files must not
 // change while an ImageFolder reads them.
 //
 // An ImageFolder is safe for concurrent use: several Batches (and Load)
