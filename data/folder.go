@@ -116,8 +116,7 @@ func MaxPixels(n int) FolderOption {
 // Load's Dataset with the same options, bit for bit, and a run resumed at
 // epoch k sees the batches of one never interrupted. A bad file ends the
 // epoch with an error naming it, or, under SkipBad, is left out (see
-// SkipBad). The files must not
-// change while an ImageFolder reads them.
+// SkipBad). The files must not change while an ImageFolder reads them.
 //
 // An ImageFolder is safe for concurrent use: several Batches (and Load)
 // may read it at once, sharing its cache and what SkipBad has found. Each
