@@ -1,6 +1,6 @@
 // Package data reads training data from disk and serves it in mini-batches.
 //
-// The package owns three things:
+// The package owns four things:
 //
 //   - the IDX file format (ReadIDX, ReadIDXFile), the simple big-endian
 //     container of typed n-dimensional arrays in which MNIST is distributed,
@@ -18,7 +18,12 @@
 //   - mini-batching (Iterator), shaped like bufio.Scanner, with an
 //     optional shuffle whose order depends only on a seed and the epoch
 //     number, so that a run resumed at epoch k sees the same batches as an
-//     uninterrupted one.
+//     uninterrupted one;
+//   - folders of image files (OpenImageFolder, ImageFolder), one
+//     sub-folder per class as Keras's image_dataset_from_directory reads
+//     them, decoded by worker goroutines a few batches ahead of training
+//     into the same batches an Iterator would give, with bad files (and
+//     decompression bombs, by MaxPixels) reported by name or skipped.
 //
 // The package deliberately knows nothing of any tensor or graph library:
 // everything it hands out is a plain []float32, []uint8 or []int slice, and
