@@ -3,8 +3,8 @@
 // them as 28×28 grey PNGs into a temporary folder of 10 class folders,
 // then, each in a child process of its own so that each peak RSS is its
 // own, reads one epoch in batches of 128 (a) from the in-memory Dataset
-// and (b) from the folder, and prints images/s and the peak RSS (VmHWM)
-// after each. GOMAXPROCS is as the environment sets it.
+// and (b) from the folder, and prints images/s, processor time per image
+// and the peak RSS (VmHWM) after each. GOMAXPROCS is as the environment sets it.
 //
 //	go run ./bench/folder -n 60000
 package main
@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gocnn/cnn/data"
@@ -109,8 +110,8 @@ func write(dir string, n int) (int, int64) {
 
 // epoch reads one epoch of src, shuffled, and returns the images read and
 // the time taken.
-func epoch(it data.Batches, e int) (int, time.Duration) {
-	start := time.Now()
+func epoch(it data.Batches, e int) (int, time.Duration, time.Duration) {
+	start, cpu0 := time.Now(), cpuTime()
 	it.Epoch(e)
 	n := 0
 	for it.Next() {
@@ -119,11 +120,23 @@ func epoch(it data.Batches, e int) (int, time.Duration) {
 	if err := it.Err(); err != nil {
 		log.Fatal(err)
 	}
-	return n, time.Since(start)
+	return n, time.Since(start), cpuTime() - cpu0
 }
 
-func report(what string, n int, d time.Duration) {
-	fmt.Printf("%-34s %6d images in %8v: %10.0f images/s, peak RSS %s\n", what, n, d.Round(time.Microsecond), float64(n)/d.Seconds(), peakRSS())
+// report prints the images/s of an epoch of n images that took d, and
+// cpu of processor time, and the peak RSS so far.
+func report(what string, n int, d, cpu time.Duration) {
+	fmt.Printf("%-34s %6d images in %8v: %10.0f images/s, %6.2f µs CPU/image, peak RSS %s\n",
+		what, n, d.Round(time.Microsecond), float64(n)/d.Seconds(), float64(cpu.Microseconds())/float64(n), peakRSS())
+}
+
+// cpuTime returns the user and system time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func memory(n, batch int) {
@@ -135,8 +148,8 @@ func memory(n, batch int) {
 		log.Fatal(err)
 	}
 	fmt.Printf("(a) LoadMNIST of %d digits took %v\n", train.N, loaded.Round(time.Millisecond))
-	k, d := epoch(it, 0)
-	report("(a) in-memory Iterator, 1 epoch", k, d)
+	k, d, cpu := epoch(it, 0)
+	report("(a) in-memory Iterator, 1 epoch", k, d, cpu)
 }
 
 func folder(dir string, batch, workers int, cache bool) {
@@ -158,11 +171,11 @@ func folder(dir string, batch, workers int, cache bool) {
 		log.Fatal(err)
 	}
 	defer it.Close()
-	k, d := epoch(it, 0)
-	report("(b) ImageFolder, 1 epoch", k, d)
+	k, d, cpu := epoch(it, 0)
+	report("(b) ImageFolder, 1 epoch", k, d, cpu)
 	if cache {
-		k, d = epoch(it, 1)
-		report("(b) ImageFolder, epoch 2, cached", k, d)
+		k, d, cpu = epoch(it, 1)
+		report("(b) ImageFolder, epoch 2, cached", k, d, cpu)
 	}
 }
 
