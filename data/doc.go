@@ -33,6 +33,11 @@
 //     real labels from CSV files (ReadCSV, ReadCSVFile), each reader
 //     checking its input against caps (MaxNpyBytes, MaxNpzBytes,
 //     MaxCSVValues and others) before allocating for it;
+//   - folders of image files (OpenImageFolder, ImageFolder), one
+//     sub-folder per class as Keras's image_dataset_from_directory reads
+//     them, decoded by worker goroutines a few batches ahead of training
+//     into the same batches an Iterator would give, with bad files (and
+//     decompression bombs, by MaxPixels) reported by name or skipped;
 //   - mini-batching of a Dataset (Iterator), with an optional shuffle
 //     whose order depends only on a seed and the epoch number
 //     (Permutation), so that a run resumed at epoch k sees the same
