@@ -11,11 +11,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"flag"
 	"fmt"
-	"image"
-	"image/png"
+	"io/fs"
 	"log"
 	"os"
 	"os/exec"
@@ -85,25 +83,20 @@ func load(n int) *data.Dataset {
 // folder per class, and returns how many and their bytes.
 func write(dir string, n int) (int, int64) {
 	train := load(n)
-	var total int64
-	var buf bytes.Buffer
-	for c := range data.MNISTClasses {
-		if err := os.Mkdir(filepath.Join(dir, fmt.Sprint(c)), 0o755); err != nil {
-			log.Fatal(err)
-		}
+	if err := data.WriteImageFolder(dir, train); err != nil {
+		log.Fatal(err)
 	}
-	for i := range train.N {
-		img := image.NewGray(image.Rect(0, 0, 28, 28))
-		copy(img.Pix, train.Pixels[i*784:(i+1)*784])
-		buf.Reset()
-		if err := png.Encode(&buf, img); err != nil {
-			log.Fatal(err)
+	var total int64
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		name := filepath.Join(dir, fmt.Sprint(train.Labels[i]), fmt.Sprintf("%05d.png", i))
-		if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
-			log.Fatal(err)
-		}
-		total += int64(buf.Len())
+		fi, err := d.Info()
+		total += fi.Size()
+		return err
+	})
+	if err != nil {
+		log.Fatal(err)
 	}
 	return train.N, total
 }

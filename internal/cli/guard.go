@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -92,11 +92,14 @@ func lockOut(dir string) (unlock func(), err error) {
 var mnistNames = [4]string{data.MNISTTrainImages, data.MNISTTrainLabels, data.MNISTTestImages, data.MNISTTestLabels}
 
 // dataSource is the data a run reads, as run.json records it: the
-// directory and, for each of the four files found there, its name, size
-// and modification time.
+// directory and, for each of the four MNIST files found there, its name,
+// size and modification time; for a folder of images, each class folder
+// with the total size of its images and the newest modification time
+// among them, and the test folder's the same way.
 type dataSource struct {
-	Dir   string     `json:"dir"`
-	Files []dataFile `json:"files"`
+	Dir   string      `json:"dir"`
+	Files []dataFile  `json:"files"`
+	Test  *dataSource `json:"test,omitempty"`
 }
 
 // dataFile is one MNIST file of a dataSource.
@@ -153,6 +156,17 @@ func (s *dataSource) check(recorded *dataSource, runDir string) error {
 	}
 	if !samePath(s.Dir, recorded.Dir) {
 		return usageError{fmt.Sprintf("-data %s: the run in %s read %s; a resumed run must read the same data (leave out -data)", s.Dir, runDir, recorded.Dir)}
+	}
+	if len(s.Files) != len(recorded.Files) {
+		return errors.Errorf("-resume %s: the data changed since the run began: %s holds %d data files or class folders, %s recorded %d", runDir, s.Dir, len(s.Files), runFile, len(recorded.Files))
+	}
+	if (s.Test == nil) != (recorded.Test == nil) {
+		return errors.Errorf("-resume %s: the run's test data changed since it began", runDir)
+	}
+	if s.Test != nil {
+		if err := s.Test.check(recorded.Test, runDir); err != nil {
+			return err
+		}
 	}
 	for i, f := range s.Files {
 		if i >= len(recorded.Files) || f.Name != recorded.Files[i].Name || f.Size != recorded.Files[i].Size || !f.ModTime.Equal(recorded.Files[i].ModTime) {

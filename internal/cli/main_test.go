@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -70,14 +70,14 @@ func TestUsageErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr strings.Builder
 			err := run(context.Background(), tc.args, io.Discard, &stderr)
-			code := exitCode(err, &stderr)
+			code := exitCode(MNIST, err, &stderr)
 			if code != 64 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), tc.want) {
 				t.Errorf("exit code %d, stderr %q; want 64 and one line mentioning %q", code, stderr.String(), tc.want)
 			}
 		})
 	}
 	var stderr strings.Builder
-	if code := exitCode(run(context.Background(), []string{"-help"}, io.Discard, &stderr), &stderr); code != 0 || !strings.Contains(stderr.String(), "-val-split") {
+	if code := exitCode(MNIST, run(context.Background(), []string{"-help"}, io.Discard, &stderr), &stderr); code != 0 || !strings.Contains(stderr.String(), "-val-split") {
 		t.Errorf("-help: exit code %d, output %q", code, stderr.String())
 	}
 }
@@ -285,7 +285,7 @@ func TestInterruptAndResume(t *testing.T) {
 		t.Fatalf("err = %v, want an interruption", err)
 	}
 	var stderr strings.Builder
-	if code := exitCode(err, &stderr); code != 130 || !strings.Contains(stderr.String(), "-resume "+parted) || strings.Count(stderr.String(), "\n") != 1 {
+	if code := exitCode(MNIST, err, &stderr); code != 130 || !strings.Contains(stderr.String(), "-resume "+parted) || strings.Count(stderr.String(), "\n") != 1 {
 		t.Errorf("exit code %d, message %q", code, stderr.String())
 	}
 	if _, err := os.Stat(filepath.Join(parted, "checkpoint.bin")); err != nil {
@@ -343,7 +343,7 @@ func TestRunErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(context.Background(), tc.args, io.Discard, io.Discard)
 			var stderr strings.Builder
-			code := exitCode(err, &stderr)
+			code := exitCode(MNIST, err, &stderr)
 			if code == 0 || !strings.Contains(stderr.String(), tc.want) || strings.Count(stderr.String(), "\n") != 1 {
 				t.Errorf("exit %d, stderr %q; want one line mentioning %q", code, stderr.String(), tc.want)
 			}

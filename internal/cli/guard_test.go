@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 				}
 			}
 		}
-		main()
+		os.Exit(Main(MNIST, os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }

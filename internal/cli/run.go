@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -77,8 +77,14 @@ type trainedRecord struct {
 	ReportedEpoch int `json:"reported_epoch"`
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	c, err := parseFlags(args, stderr)
+// run runs mnist with the arguments args.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runAs(ctx, MNIST, args, stdout, stderr)
+}
+
+// runAs runs cmd with the arguments args.
+func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) (err error) {
+	c, err := parseFlags(cmd, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -120,7 +126,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err := checkPaths(c, src); err != nil {
 		return err
 	}
-	model, err := buildModel(c, rec)
+	var d *runData // cmd/train's images, opened now: they size its network
+	var model *model.Model
+	if c.cmd == Train {
+		model, d, err = imagesAndModel(c, rec, src)
+	} else {
+		model, err = buildModel(c, rec)
+	}
 	if err != nil {
 		return err
 	}
@@ -138,8 +150,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		cbs = append(cbs, train.EpochFunc(func(t *train.Trainer, _ train.Epoch) error { return saveRun(c.outDir, t) }))
 	}
 	topts := []train.Option{train.WithOptimizer(opt), train.WithSeed(int64(c.Seed)), train.WithCallbacks(cbs...)}
-	if c.Model == "resnet" {
+	switch {
+	case c.cmd == MNIST && c.Model == "resnet":
 		topts = append(topts, train.WithSchedule(recipe.ResNetSchedule(c.LR, c.Epochs)), train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)))
+	case c.cmd == Train && c.Augment:
+		topts = append(topts, train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)))
 	}
 	tr, err := train.New(model, topts...)
 	if err != nil {
@@ -155,14 +170,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
-	var trainSet, val, test *data.Dataset
-	if err := p.do("loading the data", nothing, func() (err error) {
-		trainSet, val, test, err = loadData(c, src, model.InputShape(0))
-		return err
-	}); err != nil {
-		return err
+	if d == nil {
+		if err := p.do("loading the data", nothing, func() (err error) {
+			d, err = loadData(c, src, model.InputShape(0))
+			return err
+		}); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(stdout, "MNIST from %s: %d training, %d validation, %d test images\n", src.Dir, trainSet.N, val.N, test.N)
+	trainSet, val, test := d.train, d.val, d.test
+	fmt.Fprintf(stdout, "%s: %d training, %d validation, %d test images\n", d.from, trainSet.Len(), val.Len(), test.Len())
 	if err := model.Summary(stdout); err != nil {
 		return err
 	}
@@ -240,7 +257,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	hist := tr.History()
 	res := result{
 		Params: model.Params().Count(), Epochs: len(hist.Epochs), ReportedEpoch: reported, BatchSize: c.Batch, LR: c.LR, Optimizer: opt.String(), Seed: c.Seed,
-		TrainImages: trainSet.N, ValImages: val.N, TestImages: test.N,
+		TrainImages: trainSet.Len(), ValImages: val.Len(), TestImages: test.Len(),
 		MedianEpochS: median(hist, train.MetricSeconds), MedianTrainS: median(hist, train.MetricTrainSeconds), ImagesPerS: median(hist, train.MetricImagesPerS),
 	}
 	if err := p.do("evaluating", saved, func() (err error) {
@@ -261,7 +278,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	res.PeakRSSMiB = peakRSSMiB()
 	fmt.Fprintf(stdout, "Test: loss %.4f, accuracy %.4f (%d images, %.2fs); median epoch %.2fs; peak RSS %.0f MiB\n",
-		res.TestLoss, res.TestAcc, test.N, res.TestEvalS, res.MedianEpochS, res.PeakRSSMiB)
+		res.TestLoss, res.TestAcc, test.Len(), res.TestEvalS, res.MedianEpochS, res.PeakRSSMiB)
+	if d.skipped != nil {
+		fmt.Fprintf(stdout, "Skipped %d files that could not be read as images (-skip-bad)\n", d.skipped())
+	}
 	if c.quiet {
 		fmt.Fprintf(final, "test_loss %.4f test_acc %.4f\n", res.TestLoss, res.TestAcc)
 	}
@@ -273,7 +293,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if err := writeFilters(out("filters.png"), model); err != nil {
 			return err
 		}
-		if err := writeFeatureMaps(out("feature_maps.png"), model, test.Image(0)); err != nil {
+		first, err := firstExample(test)
+		if err != nil {
+			return err
+		}
+		if err := writeFeatureMaps(out("feature_maps.png"), model, first); err != nil {
 			return err
 		}
 		return writeConfusion(out("confusion.png"), out("confusion.csv"), model, test)
@@ -351,6 +375,13 @@ func resumeTrainer(c config, rec *runRecord, tr *train.Trainer) error {
 // findData locates the MNIST files: in -data, in the resumed run's
 // directory, or in the Go module cache (which may mean a download).
 func findData(p *phases, c config, rec *runRecord, saved string) (*dataSource, error) {
+	if c.cmd == Train {
+		src, err := statImages(c.Images, c.Test)
+		if err == nil && rec != nil {
+			err = src.check(rec.Data, c.outDir)
+		}
+		return src, err
+	}
 	dir := c.dataDir
 	switch {
 	case dir != "":
@@ -376,9 +407,26 @@ func findData(p *phases, c config, rec *runRecord, saved string) (*dataSource, e
 	return src, nil
 }
 
+// runData is what a run trains, validates and tests on.
+type runData struct {
+	train, val, test data.Source
+	from             string     // where the data come from, for the first line
+	skipped          func() int // bad files skipped so far (-skip-bad), or nil
+}
+
 // loadData reads MNIST and splits it as the flags say, and checks that the
 // images fit the model (C×H×W in).
-func loadData(c config, src *dataSource, in []int) (trainSet, val, test *data.Dataset, err error) {
+func loadData(c config, src *dataSource, in []int) (*runData, error) {
+	trainSet, val, test, err := loadMNIST(c, src, in)
+	if err != nil {
+		return nil, err
+	}
+	return &runData{train: trainSet, val: val, test: test, from: "MNIST from " + src.Dir}, nil
+}
+
+// loadMNIST reads MNIST and splits it as the flags say, and checks that
+// the images fit the model.
+func loadMNIST(c config, src *dataSource, in []int) (trainSet, val, test *data.Dataset, err error) {
 	full, err := data.ReadMNIST(src.path(0), src.path(1))
 	if err != nil {
 		return nil, nil, nil, err

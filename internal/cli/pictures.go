@@ -1,6 +1,8 @@
-package main
+package cli
 
 import (
+	"io"
+
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -170,36 +172,51 @@ func picResize(m []float32, h, w, oh, ow int) []float32 {
 
 // writeConfusion predicts every image of test and writes the confusion
 // matrix of true against predicted classes as a heat map to pngPath and as
-// CSV to csvPath. An empty path skips that file.
-func writeConfusion(pngPath, csvPath string, m *model.Model, test *data.Dataset) error {
-	if test.Len() == 0 {
+// CSV to csvPath, with the classes' names where test has them. An empty
+// path skips that file.
+func writeConfusion(pngPath, csvPath string, m *model.Model, test data.Source) error {
+	if test == nil || test.Len() == 0 {
 		return errors.New("confusion: the test set is empty")
 	}
-	k := test.Classes
-	if k <= 0 || len(test.Labels) != test.N {
-		return errors.Errorf("confusion: the test set has %d labels for %d images and %d classes", len(test.Labels), test.N, k)
+	in := test.Info()
+	k := in.Targets
+	if k <= 0 || !in.HasLabels {
+		return errors.Errorf("confusion: the test set has no labels of its %d classes", k)
 	}
-	pred, err := m.Predict(test.Images())
+	if got := m.OutputSize(); got != k {
+		return errors.Errorf("confusion: the model gives %d outputs per image, the test set has %d classes", got, k)
+	}
+	it, err := test.Batches(500)
 	if err != nil {
 		return errors.Wrap(err, "confusion")
 	}
-	if len(pred) != test.N*k {
-		return errors.Errorf("confusion: the model gives %d outputs per image, the test set has %d classes", len(pred)/test.N, k)
-	}
+	defer it.Close()
 	c := viz.NewConfusion(k)
-	for i, label := range test.Labels {
-		if int(label) >= k {
-			return errors.Errorf("confusion: image %d has label %d, not below %d", i, label, k)
+	seen := 0
+	for it.Next() {
+		b := it.Batch()
+		pred, err := m.Predict(b.X)
+		if err != nil {
+			return errors.Wrap(err, "confusion")
 		}
-		c.Add(int(label), train.Argmax(pred[i*k:(i+1)*k]))
+		for i, label := range b.Labels {
+			if label < 0 || label >= k {
+				return errors.Errorf("confusion: image %d has label %d, not in [0, %d)", seen+i, label, k)
+			}
+			c.Add(label, train.Argmax(pred[i*k:(i+1)*k]))
+		}
+		seen += b.N
+	}
+	if err := it.Err(); err != nil {
+		return errors.Wrap(err, "confusion")
 	}
 	if pngPath != "" {
-		if err := c.PNG(pngPath); err != nil {
+		if err := c.PNGNamed(pngPath, in.ClassNames); err != nil {
 			return err
 		}
 	}
 	if csvPath != "" {
-		return atomicfile.Write(csvPath, c.WriteCSV)
+		return atomicfile.Write(csvPath, func(w io.Writer) error { return c.WriteCSVNamed(w, in.ClassNames) })
 	}
 	return nil
 }
