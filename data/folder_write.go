@@ -20,7 +20,9 @@ import (
 // PNGs, of three RGB ones; values are clamped to [0, 1] and rounded to
 // bytes, so the values of an 8-bit source (such as MNIST's byte/255) come
 // back exactly. The class folders are named by d.ClassNames or else by
-// the class numbers, zero-padded so that they sort in label order, and
+// the class numbers, zero-padded so that they sort in label order (a class
+// without examples gets no folder, as OpenImageFolder refuses an empty
+// one), and
 // the files by the examples' indices, zero-padded, so that a folder read
 // back lists each class's examples in their order in d. OpenImageFolder
 // numbers classes in the sorted order of their names, so class names
@@ -46,17 +48,21 @@ func WriteImageFolder(dir string, d *Dataset) error {
 			names = append(names, fmt.Sprintf("%0*d", width, c))
 		}
 	}
-	for _, name := range names {
-		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
-			return errors.Wrapf(err, "data: writing %s", dir)
-		}
-	}
+	// Only the classes that have examples get a folder: OpenImageFolder
+	// refuses an empty one.
+	made := make([]bool, len(names))
 	width := len(strconv.Itoa(max(d.N-1, 0)))
 	values := make([]float32, d.ImageSize())
 	var buf bytes.Buffer
 	for i, label := range d.Labels {
 		if label < 0 || label >= len(names) {
 			return errors.Errorf("data: writing %s: example %d has label %d, not in [0, %d)", dir, i, label, len(names))
+		}
+		if !made[label] {
+			if err := os.MkdirAll(filepath.Join(dir, names[label]), 0o755); err != nil {
+				return errors.Wrapf(err, "data: writing %s", dir)
+			}
+			made[label] = true
 		}
 		buf.Reset()
 		if err := png.Encode(&buf, toImage(d.CopyImage(i, values), d.C, d.H, d.W)); err != nil {

@@ -83,7 +83,7 @@ func TestWriteImageFolder(t *testing.T) {
 	}
 	// A file in the way of a class folder is an error naming the folder.
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "0"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "0"), nil, 0o644) // where class 0 goes
 	if err := WriteImageFolder(dir, &Dataset{N: 1, C: 1, H: 1, W: 1, Classes: 1, X: []float32{0}, Labels: []int{0}}); err == nil || !strings.Contains(err.Error(), dir) {
 		t.Errorf("class folder blocked by a file: %v", err)
 	}

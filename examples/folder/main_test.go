@@ -22,7 +22,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("the folder and memory runs differ:\n%s", out.String())
 	}
 	dir := t.TempDir()
-	if err := run([]string{"-n", "50", "-test", "20", "-write", dir}, &out); err != nil {
+	if err := run([]string{"-n", "50", "-test", "100", "-write", dir}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, part := range []string{"train", "test"} {
@@ -30,7 +30,7 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := map[string]int{"train": 50, "test": 20}[part]; f.Len() != want {
+		if want := map[string]int{"train": 50, "test": 100}[part]; f.Len() != want {
 			t.Errorf("%s: %d images, want %d", part, f.Len(), want)
 		}
 	}
