@@ -521,6 +521,14 @@ func ReadMNIST(imagesPath, labelsPath string) (*Dataset, error) {
 // MaxIDXBytes bytes, with an error that names the file, the size and the
 // cap.
 func ReadMNISTN(imagesPath, labelsPath string, n int) (*Dataset, error) {
+	return withPair(imagesPath, labelsPath, func(images, labels io.Reader) (*Dataset, error) {
+		return readMNIST(images, labels, imagesPath, labelsPath, n)
+	})
+}
+
+// withPair opens the regular files imagesPath and labelsPath and runs
+// read on them.
+func withPair(imagesPath, labelsPath string, read func(images, labels io.Reader) (*Dataset, error)) (*Dataset, error) {
 	images, err := openRegular(imagesPath)
 	if err != nil {
 		return nil, err
@@ -531,7 +539,7 @@ func ReadMNISTN(imagesPath, labelsPath string, n int) (*Dataset, error) {
 		return nil, err
 	}
 	defer labels.Close()
-	return readMNIST(images, labels, imagesPath, labelsPath, n)
+	return read(images, labels)
 }
 
 // ReadIDXPair reads a labelled set of images, such as Fashion-MNIST or
@@ -543,17 +551,9 @@ func ReadMNISTN(imagesPath, labelsPath string, n int) (*Dataset, error) {
 // a file of labels 0 to 9 gives 10 classes, as MNIST has. N may not exceed
 // MaxMNISTImages, nor the pixels MaxIDXBytes.
 func ReadIDXPair(imagesPath, labelsPath string) (*Dataset, error) {
-	images, err := openRegular(imagesPath)
-	if err != nil {
-		return nil, err
-	}
-	defer images.Close()
-	labels, err := openRegular(labelsPath)
-	if err != nil {
-		return nil, err
-	}
-	defer labels.Close()
-	return readIDXPair(images, labels, imagesPath, labelsPath, 0, "IDX", 0)
+	return withPair(imagesPath, labelsPath, func(images, labels io.Reader) (*Dataset, error) {
+		return readIDXPair(images, labels, imagesPath, labelsPath, 0, "IDX", 0)
+	})
 }
 
 // readMNIST does the work of ReadMNISTN on readers of the two files, named
