@@ -79,7 +79,13 @@ func perExample(name string, f LossFunc, in LossInput) (*G.Node, error) {
 	if f == nil {
 		return nil, errors.Errorf("loss %s: nil function", name)
 	}
-	l, err := f(in.Pred, in.Target)
+	// The function's operations may run in place on their inputs; the
+	// trainer reads the output after the run, so they get a copy.
+	pred, err := ops.Copy(in.Pred)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loss %s", name)
+	}
+	l, err := f(pred, in.Target)
 	if err != nil {
 		return nil, errors.Wrapf(err, "loss %s", name)
 	}
