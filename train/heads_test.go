@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -175,6 +176,10 @@ func TestTwoHeadsErrors(t *testing.T) {
 		{"unknown output", []train.Option{train.WithOutputMetrics("nope", train.NewAccuracy())}, `no output "nope"`},
 		{"WithMetrics on two outputs", []train.Option{train.WithMetrics(train.NewAccuracy())}, "use WithOutputMetrics"},
 		{"a name twice", []train.Option{train.WithOutputMetrics("size", train.NewMeanAbsoluteError(), train.NewMeanAbsoluteError())}, `"size_mae" of output size is recorded twice`},
+		{"one Meter for two outputs", func() []train.Option {
+			mae := train.NewMeanAbsoluteError()
+			return []train.Option{train.WithOutputMetrics("size", mae), train.WithOutputMetrics("class", mae)}
+		}(), "given twice"},
 		{"bad huber", []train.Option{train.WithLosses(train.CategoricalCrossEntropy, train.Huber(-1))}, "delta -1"},
 	}
 	for _, tc := range tests {
@@ -209,4 +214,61 @@ func TestTwoHeadsErrors(t *testing.T) {
 			t.Errorf("error %v; want one naming output size", err)
 		}
 	})
+}
+
+// TestTwoHeadsResume checks that a checkpoint keeps each head's history,
+// that a run resumed from it ends with the weights and the history of an
+// uninterrupted one, and that EarlyStopping can watch a head's metric.
+func TestTwoHeadsResume(t *testing.T) {
+	opts := func() []train.Option {
+		return []train.Option{train.WithLosses(train.CategoricalCrossEntropy, train.Huber(0.5)), train.LossWeights(0.5, 1),
+			train.WithOutputMetrics("size", train.NewMeanAbsoluteError()), train.WithOptimizer(train.Adam(1e-2)),
+			train.WithCallbacks(train.EarlyStopping("val_size_mae", 50, false))}
+	}
+	trainSet, val := headData(200, 1, false), headData(50, 2, false)
+	fit := func(tr *train.Trainer, epochs int) *train.History {
+		t.Helper()
+		h, err := tr.Fit(trainSet, train.UntilEpoch(epochs), train.Validation(val))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	whole, err := train.New(twoHeads(t), opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	want := fit(whole, 4)
+
+	first, err := train.New(twoHeads(t), opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	fit(first, 2)
+	var ckpt bytes.Buffer
+	if err := first.WriteCheckpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := train.New(twoHeads(t), opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.Close()
+	if err := resumed.ReadCheckpoint(&ckpt); err != nil {
+		t.Fatal(err)
+	}
+	got := fit(resumed, 4)
+	for i := range want.Epochs {
+		w, g := want.Epochs[i], got.Epochs[i]
+		for _, m := range []train.Metric{"class_loss", "class_acc", "size_loss", "size_mae", "val_size_mae"} {
+			if w.Metrics[m] != g.Metrics[m] {
+				t.Errorf("epoch %d: %s %v, uninterrupted %v", i+1, m, g.Metrics[m], w.Metrics[m])
+			}
+		}
+	}
+	if !reflect.DeepEqual(weights(whole), weights(resumed)) {
+		t.Error("the resumed run ends with other weights than the uninterrupted one")
+	}
 }

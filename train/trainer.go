@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"math/bits"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -254,6 +255,7 @@ func (t *Trainer) setMeters() error {
 	if t.accuracy() {
 		seen[MetricAcc] = true
 	}
+	used := map[Meter]bool{}
 	for i, out := range t.outNames {
 		if n > 1 {
 			seen[MetricLoss.Of(out)] = true
@@ -261,6 +263,12 @@ func (t *Trainer) setMeters() error {
 		for _, m := range t.meters[i] {
 			if m == nil {
 				return errors.Errorf("train: a nil metric for output %s", out)
+			}
+			if reflect.TypeOf(m).Comparable() {
+				if used[m] {
+					return errors.Errorf("train: metric %v of output %s is a Meter given twice; each output needs Meters of its own", m.Name(), out)
+				}
+				used[m] = true
 			}
 			name := t.metricName(i, m)
 			if name == "" || strings.HasPrefix(string(name), "val_") {
