@@ -225,3 +225,29 @@ func TestOneOutputUnchanged(t *testing.T) {
 		})
 	}
 }
+
+// TestFormatEpoch checks the progress line: Keras's names, training
+// metrics before validation ones.
+func TestFormatEpoch(t *testing.T) {
+	tests := []struct {
+		name string
+		e    train.Epoch
+		acc  bool
+		want string
+	}{
+		{"one output", train.Epoch{Epoch: 1, Seconds: 2, ImagesPS: 100, Loss: 0.5, Acc: 0.75, HasVal: true, ValLoss: 0.25, ValAcc: 0.875}, true,
+			"Epoch 1/3 - 2.0s - 100 img/s - loss: 0.5000 - acc: 0.7500 - val_loss: 0.2500 - val_acc: 0.8750"},
+		{"two heads", train.Epoch{Epoch: 2, Seconds: 1, ImagesPS: 50, Loss: 1.5, HasVal: true, ValLoss: 2,
+			Metrics: map[train.Metric]float64{"b_loss": 1, "a_loss": 0.5, "a_acc": 0.5, "val_a_loss": 1, "val_b_loss": 1, "val_a_acc": 0.25}}, false,
+			"Epoch 2/3 - 1.0s - 50 img/s - loss: 1.5000 - a_acc: 0.5000 - a_loss: 0.5000 - b_loss: 1.0000 - val_loss: 2.0000 - val_a_acc: 0.2500 - val_a_loss: 1.0000 - val_b_loss: 1.0000"},
+		{"extra metric without validation", train.Epoch{Epoch: 3, Seconds: 1, ImagesPS: 50, Loss: 1, Metrics: map[train.Metric]float64{"mae": 0.125}}, false,
+			"Epoch 3/3 - 1.0s - 50 img/s - loss: 1.0000 - mae: 0.1250"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := train.FormatEpoch(tc.e, 3, tc.acc); got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
