@@ -251,3 +251,51 @@ func TestFormatEpoch(t *testing.T) {
 		})
 	}
 }
+
+// TestBinaryAccuracy trains a binary classifier (a sigmoid output and
+// binary cross-entropy) with NewAccuracy, which History keeps in Acc and
+// ValAcc and Evaluate returns.
+func TestBinaryAccuracy(t *testing.T) {
+	m, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(1, layers.Activation(layers.ActSigmoid))}, model.Seed(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := headData(300, 5, true) // Y: the class, then the size
+	bin := &data.Dataset{X: ds.X, Y: make([]float32, ds.N), N: ds.N, C: 1, H: 1, W: 4, Classes: 1}
+	for i := range bin.Y {
+		bin.Y[i] = ds.Y[2*i]
+	}
+	tr, err := train.New(m, train.WithLoss(train.BinaryCrossEntropy), train.WithMetrics(train.NewAccuracy(), train.NewPrecision()),
+		train.WithOptimizer(train.Adam(0.05)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	var out strings.Builder
+	tr2, err := train.New(m, train.WithLoss(train.BinaryCrossEntropy), train.WithMetrics(train.NewAccuracy()), train.WithCallbacks(train.NewProgress(&out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr2.Close()
+	hist, err := tr.Fit(bin, train.Epochs(10), train.Validation(bin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := hist.Epochs[len(hist.Epochs)-1]
+	if last.Acc < 0.9 || last.ValAcc < 0.9 || last.Metrics["val_precision"] < 0.85 {
+		t.Errorf("acc %v, val_acc %v, val_precision %v; want at least 0.9, 0.9 and 0.85", last.Acc, last.ValAcc, last.Metrics["val_precision"])
+	}
+	if _, ok := last.Metrics["acc"]; ok {
+		t.Errorf("acc is in Metrics too: %v", last.Metrics)
+	}
+	_, acc, err := tr.Evaluate(bin)
+	if err != nil || acc != last.ValAcc {
+		t.Errorf("Evaluate gave accuracy %v, %v; want %v", acc, err, last.ValAcc)
+	}
+	if _, err := tr2.Fit(bin); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), " - acc: ") {
+		t.Errorf("the progress line %q has no acc", out.String())
+	}
+}

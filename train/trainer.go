@@ -104,7 +104,9 @@ func LossWeights(w ...float64) Option {
 
 // WithMetrics adds metrics to a model of one output; History records each
 // under its Name ("mae", "val_mae"). A classifier's accuracy is always
-// recorded (Epoch.Acc), so needs no Meter.
+// recorded (Epoch.Acc), so needs no Meter; for another loss (binary
+// cross-entropy, say), NewAccuracy's result goes to Epoch.Acc and
+// ValAcc, and Evaluate returns it.
 func WithMetrics(ms ...Meter) Option {
 	return func(t *Trainer) { t.outMeters = append(t.outMeters, outMeters{meters: ms}) }
 }
@@ -295,6 +297,21 @@ func (t *Trainer) metricName(i int, m Meter) Metric {
 // for a classification loss on a model of one output.
 func (t *Trainer) accuracy() bool {
 	return len(t.losses) == 1 && traitsOf(t.losses[0]).classify
+}
+
+// accMeter returns the Meter named "acc" of a model of one output whose
+// loss is not a classification loss (a binary classifier's accuracy,
+// say), which History records in Epoch.Acc, or nil.
+func (t *Trainer) accMeter() Meter {
+	if len(t.meters) != 1 || t.accuracy() {
+		return nil
+	}
+	for _, m := range t.meters[0] {
+		if m.Name() == MetricAcc {
+			return m
+		}
+	}
+	return nil
 }
 
 // measured reports whether the predictions of output i are read back.
@@ -765,7 +782,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 	if batches >= 0 && t.prog.Batch > batches {
 		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, batches, c.batch)
 	}
-	info := RunInfo{Epochs: epochs, Batches: batches, Images: n, BatchSize: c.batch, Accuracy: t.accuracy()}
+	info := RunInfo{Epochs: epochs, Batches: batches, Images: n, BatchSize: c.batch, Accuracy: t.accuracy() || t.accMeter() != nil}
 	for _, cb := range t.callbacks {
 		if err := cb.OnTrainBegin(t, info); err != nil {
 			return t.hist, err
@@ -898,7 +915,11 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 		}
 		p.Batch, p.LossSum, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Seen+b.N
 		for _, cb := range t.callbacks {
-			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: p.Seen, Loss: p.LossSum / float64(p.Seen), Acc: float64(p.Correct) / float64(p.Seen)}); err != nil {
+			acc := float64(p.Correct) / float64(p.Seen)
+			if m := t.accMeter(); m != nil {
+				acc = m.Result()
+			}
+			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: p.Seen, Loss: p.LossSum / float64(p.Seen), Acc: acc}); err != nil {
 				p.Seconds += time.Since(start).Seconds()
 				return rec, err
 			}
@@ -918,6 +939,10 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 		rec.LR = t.LearningRate()
 	}
 	for m, v := range t.results(t.headSums, t.headSeen) {
+		if m == MetricAcc { // a Meter's, on a model of one output
+			rec.Acc = v
+			continue
+		}
 		if rec.Metrics == nil {
 			rec.Metrics = map[Metric]float64{}
 		}
@@ -931,6 +956,9 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 		rec.ValLoss, rec.ValAcc, rec.HasVal = r[MetricLoss], r[MetricAcc], true
 		for m, v := range r {
 			if m != MetricLoss && m != MetricAcc {
+				if rec.Metrics == nil {
+					rec.Metrics = map[Metric]float64{}
+				}
 				rec.Metrics[m.Val()] = v
 			}
 		}
