@@ -619,3 +619,14 @@ func FeedRows(nodes []*G.Node, sizes []int, x []float32) error {
 
 // OutputSizes returns the number of values of one example of each output.
 func (m *Model) OutputSizes() []int { return append([]int(nil), m.outSizes...) }
+
+// OutputNames returns the names of the layers that are the model's
+// outputs, in output order: the names package train gives each output's
+// losses and metrics (such as "head_loss").
+func (m *Model) OutputNames() []string {
+	names := make([]string, len(m.outputs))
+	for i, o := range m.outputs {
+		names[i] = m.names[o]
+	}
+	return names
+}

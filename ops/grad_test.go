@@ -130,6 +130,14 @@ func TestGradients(t *testing.T) {
 		{"softmax cross-entropy", func(g *graph.Graph) (*G.Node, error) {
 			return ops.Activate(param(t, g, "x", 3, 5), ops.Tanh)
 		}, ops.SoftmaxCrossEntropy},
+		{"binary cross-entropy", act(ops.Sigmoid), ops.BinaryCrossEntropy},
+		{"binary cross-entropy from logits", func(g *graph.Graph) (*G.Node, error) {
+			return ops.Affine(param(t, g, "x", 3, 5), param(t, g, "w", 5, 4), param(t, g, "b", 4))
+		}, ops.BinaryCrossEntropyFromLogits},
+		{"huber", func(g *graph.Graph) (*G.Node, error) {
+			// Values in (−3, 3) against targets in [0, 1): both sides of δ = 1.
+			return ops.Affine(param(t, g, "x", 3, 5), param(t, g, "w", 5, 4), param(t, g, "b", 4))
+		}, ops.Huber},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkGrad(t, tc.build, tc.loss) })

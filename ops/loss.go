@@ -24,7 +24,23 @@ const (
 	MeanSquaredError
 	// MeanAbsoluteError is the mean over all elements of |x − t|.
 	MeanAbsoluteError
+	// BinaryCrossEntropy is the mean over all elements of
+	// −(t·log p + (1−t)·log(1−p)) for probabilities x = p (a sigmoid's
+	// output), clipped to [1e-7, 1−1e-7] as Keras clips them.
+	BinaryCrossEntropy
+	// BinaryCrossEntropyFromLogits is BinaryCrossEntropy of sigmoid(x),
+	// computed from the logits x as max(x,0) − x·t + log(1 + exp(−|x|)) so
+	// that nothing overflows.
+	BinaryCrossEntropyFromLogits
+	// Huber is the mean over all elements of ½d² where |d| ≤ δ and
+	// δ(|d| − ½δ) elsewhere, d = x − t; HuberLoss sets δ (Loss and
+	// WeightedLoss use δ = 1, Keras's default).
+	Huber
 )
+
+// clipEps is how far BinaryCrossEntropy keeps probabilities from 0 and 1
+// (Keras's epsilon).
+const clipEps = 1e-7
 
 func (k LossKind) String() string {
 	switch k {
@@ -34,6 +50,12 @@ func (k LossKind) String() string {
 		return "mse"
 	case MeanAbsoluteError:
 		return "mae"
+	case BinaryCrossEntropy:
+		return "binary_crossentropy"
+	case BinaryCrossEntropyFromLogits:
+		return "binary_crossentropy(from_logits)"
+	case Huber:
+		return "huber"
 	}
 	return fmt.Sprintf("LossKind(%d)", int(k))
 }
@@ -46,6 +68,7 @@ type lossOp struct {
 	grad     bool
 	weighted bool // a third input holds one weight per row
 	dims     int
+	delta    float64 // Huber's δ
 }
 
 // Loss reduces the predictions x and the targets t, of the same shape, to
@@ -55,7 +78,35 @@ func Loss(kind LossKind, x, t *G.Node) (*G.Node, error) {
 	if err := checkLoss(kind, x, t); err != nil {
 		return nil, err
 	}
-	return G.ApplyOp(&lossOp{base: newBase(), kind: kind, dims: x.Dims()}, x, t)
+	return G.ApplyOp(&lossOp{base: newBase(), kind: kind, dims: x.Dims(), delta: 1}, x, t)
+}
+
+// HuberLoss is the Huber loss of x against t with threshold delta, a
+// finite value above 0; w, if not nil, weighs each row as in WeightedLoss.
+func HuberLoss(x, t, w *G.Node, delta float64) (*G.Node, error) {
+	if !(delta > 0) || math.IsInf(delta, 1) {
+		return nil, errors.Errorf("%v loss: delta %v must be a finite value above 0", Huber, delta)
+	}
+	if err := checkLoss(Huber, x, t); err != nil {
+		return nil, err
+	}
+	op := &lossOp{base: newBase(), kind: Huber, dims: x.Dims(), delta: delta}
+	if w == nil {
+		return G.ApplyOp(op, x, t)
+	}
+	if err := checkWeights(Huber, x, w); err != nil {
+		return nil, err
+	}
+	op.weighted = true
+	return G.ApplyOp(op, x, t, w)
+}
+
+// checkWeights reports weights w that are not one per row of x.
+func checkWeights(kind LossKind, x, w *G.Node) error {
+	if ws := w.Shape(); len(ws) != 1 || ws[0] != x.Shape()[0] {
+		return errors.Errorf("%v loss: weights of shape %v for %d examples", kind, ws, x.Shape()[0])
+	}
+	return nil
 }
 
 // checkLoss reports a loss that cannot be taken of x and t.
@@ -66,7 +117,7 @@ func checkLoss(kind LossKind, x, t *G.Node) error {
 	if kind == SoftmaxCrossEntropy && x.Dims() != 2 {
 		return errors.Errorf("%v loss: want logits [N,K], got %v", kind, x.Shape())
 	}
-	if kind < SoftmaxCrossEntropy || kind > MeanAbsoluteError {
+	if kind < SoftmaxCrossEntropy || kind > Huber {
 		return errors.Errorf("unknown loss %v", kind)
 	}
 	return nil
@@ -79,10 +130,10 @@ func WeightedLoss(kind LossKind, x, t, w *G.Node) (*G.Node, error) {
 	if err := checkLoss(kind, x, t); err != nil {
 		return nil, err
 	}
-	if ws := w.Shape(); len(ws) != 1 || ws[0] != x.Shape()[0] {
-		return nil, errors.Errorf("%v loss: weights of shape %v for %d examples", kind, ws, x.Shape()[0])
+	if err := checkWeights(kind, x, w); err != nil {
+		return nil, err
 	}
-	return G.ApplyOp(&lossOp{base: newBase(), kind: kind, weighted: true, dims: x.Dims()}, x, t, w)
+	return G.ApplyOp(&lossOp{base: newBase(), kind: kind, weighted: true, dims: x.Dims(), delta: 1}, x, t, w)
 }
 
 func (op *lossOp) Arity() int {
@@ -156,9 +207,9 @@ func (op *lossOp) Do(vs ...G.Value) (G.Value, error) {
 	if !op.grad {
 		var l float64
 		if dt == tensor.Float32 {
-			l = lossValue(op.kind, rows, f32(x), f32(t), w)
+			l = lossValue(op.kind, rows, f32(x), f32(t), w, op.delta)
 		} else {
-			l = lossValue(op.kind, rows, f64(x), f64(t), w)
+			l = lossValue(op.kind, rows, f64(x), f64(t), w, op.delta)
 		}
 		if dt == tensor.Float32 {
 			return G.NewF32(float32(l)), nil
@@ -171,9 +222,9 @@ func (op *lossOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	dx := op.output(dt, x.Shape()...)
 	if dt == tensor.Float32 {
-		lossGrad(op.kind, rows, g, f32(x), f32(t), f32(dx), w)
+		lossGrad(op.kind, rows, g, f32(x), f32(t), f32(dx), w, op.delta)
 	} else {
-		lossGrad(op.kind, rows, g, f64(x), f64(t), f64(dx), w)
+		lossGrad(op.kind, rows, g, f64(x), f64(t), f64(dx), w, op.delta)
 	}
 	return dx, nil
 }
@@ -190,7 +241,7 @@ func (op *lossOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if op.grad {
 		return nil, errors.Errorf("%v: second derivatives are not supported", op)
 	}
-	g, err := G.ApplyOp(&lossOp{base: newBase(), kind: op.kind, grad: true, weighted: op.weighted, dims: op.dims}, append(append(G.Nodes{}, in...), grad)...)
+	g, err := G.ApplyOp(&lossOp{base: newBase(), kind: op.kind, grad: true, weighted: op.weighted, dims: op.dims, delta: op.delta}, append(append(G.Nodes{}, in...), grad)...)
 	if err != nil {
 		return nil, err
 	}
@@ -208,8 +259,8 @@ func rowWeight(w []float64, r int) float64 {
 }
 
 // lossValue returns the loss, accumulated in float64; w, if not nil,
-// weighs each row.
-func lossValue[T float](kind LossKind, rows int, x, t []T, w []float64) float64 {
+// weighs each row; delta is Huber's δ.
+func lossValue[T float](kind LossKind, rows int, x, t []T, w []float64, delta float64) float64 {
 	var sum float64
 	k := len(x) / rows
 	switch kind {
@@ -239,6 +290,25 @@ func lossValue[T float](kind LossKind, rows int, x, t []T, w []float64) float64 
 		for i, v := range x {
 			sum += rowWeight(w, i/k) * math.Abs(float64(v-t[i]))
 		}
+	case BinaryCrossEntropy:
+		for i, v := range x {
+			p, tv := min(max(float64(v), clipEps), 1-clipEps), float64(t[i])
+			sum -= rowWeight(w, i/k) * (tv*math.Log(p) + (1-tv)*math.Log(1-p))
+		}
+	case BinaryCrossEntropyFromLogits:
+		for i, v := range x {
+			z, tv := float64(v), float64(t[i])
+			sum += rowWeight(w, i/k) * (max(z, 0) - z*tv + math.Log1p(math.Exp(-math.Abs(z))))
+		}
+	case Huber:
+		for i, v := range x {
+			d := math.Abs(float64(v) - float64(t[i]))
+			l := 0.5 * d * d
+			if d > delta {
+				l = delta * (d - 0.5*delta)
+			}
+			sum += rowWeight(w, i/k) * l
+		}
 	}
 	return sum / float64(len(x))
 }
@@ -257,8 +327,8 @@ func logSumExp[T float](xs []T) (m, lse float64) {
 }
 
 // lossGrad writes g times the gradient of the loss with respect to x; w,
-// if not nil, weighs each row.
-func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T, w []float64) {
+// if not nil, weighs each row; delta is Huber's δ.
+func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T, w []float64, delta float64) {
 	k := len(x) / rows
 	switch kind {
 	case SoftmaxCrossEntropy:
@@ -292,5 +362,35 @@ func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T, w []flo
 				dx[i] = 0
 			}
 		}
+	case BinaryCrossEntropy:
+		for i, v := range x {
+			scale := g / float64(len(x)) * rowWeight(w, i/k)
+			p, tv := float64(v), float64(t[i])
+			if p < clipEps || p > 1-clipEps {
+				dx[i] = 0 // clipped: the loss does not change with p there
+				continue
+			}
+			dx[i] = T(scale * (p - tv) / (p * (1 - p)))
+		}
+	case BinaryCrossEntropyFromLogits:
+		for i, v := range x {
+			scale := g / float64(len(x)) * rowWeight(w, i/k)
+			dx[i] = T(scale * (sigmoid(float64(v)) - float64(t[i])))
+		}
+	case Huber:
+		for i, v := range x {
+			scale := g / float64(len(x)) * rowWeight(w, i/k)
+			d := float64(v) - float64(t[i])
+			dx[i] = T(scale * max(-delta, min(delta, d)))
+		}
 	}
+}
+
+// sigmoid is 1/(1+exp(−z)), computed without overflow.
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
 }

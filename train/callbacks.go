@@ -160,17 +160,30 @@ func (p *Progress) OnEpochEnd(_ *Trainer, e Epoch) error {
 func (p *Progress) OnTrainEnd(*Trainer, *History, error) error { return nil }
 
 // FormatEpoch formats one epoch of epochs as a line: seconds, images per
-// second, loss and val_loss, when acc is true (a classification loss) acc
-// and val_acc, and the learning rate when a schedule sets it.
+// second, loss, when acc is true (a classification loss) acc, the
+// training metrics of e.Metrics by name ("head_loss: 0.1234"), val_loss,
+// val_acc and the validation metrics, and the learning rate when a
+// schedule sets it.
 func FormatEpoch(e Epoch, epochs int, acc bool) string {
 	s := fmt.Sprintf("Epoch %d/%d - %.1fs - %.0f img/s - loss: %.4f", e.Epoch, epochs, e.Seconds, e.ImagesPS, e.Loss)
 	if acc {
 		s += fmt.Sprintf(" - acc: %.4f", e.Acc)
 	}
+	names := e.names()
+	for _, m := range names {
+		if !strings.HasPrefix(string(m), "val_") {
+			s += fmt.Sprintf(" - %s: %.4f", m, e.Metrics[m])
+		}
+	}
 	if e.HasVal {
 		s += fmt.Sprintf(" - val_loss: %.4f", e.ValLoss)
 		if acc {
 			s += fmt.Sprintf(" - val_acc: %.4f", e.ValAcc)
+		}
+		for _, m := range names {
+			if strings.HasPrefix(string(m), "val_") {
+				s += fmt.Sprintf(" - %s: %.4f", m, e.Metrics[m])
+			}
 		}
 	}
 	if e.LR != 0 {

@@ -9,6 +9,18 @@
 //
 // Fit returns a History with loss, accuracy, validation loss and accuracy
 // and seconds per epoch. Losses are means over the batch, as Keras's are.
+//
+// A loss is a Loss: a built-in one (CategoricalCrossEntropy,
+// SparseCategoricalCrossEntropy, BinaryCrossEntropy, MSE, MAE, Huber, ...)
+// or any function of Gorgonia nodes that returns each example's loss, a
+// LossFunc, as Keras takes loss=fn; the trainer weighs the examples and
+// takes the mean. A model of several outputs takes a loss per output
+// (WithLosses) and weights for them (LossWeights). Metrics beyond loss and
+// accuracy are Meters (NewMeanAbsoluteError, NewTopKAccuracy, NewF1, ... or
+// one's own type), given with WithMetrics or WithOutputMetrics; History
+// records them by Keras's names: "mae", "val_mae", and for a model of
+// several outputs, each output's layer name in front: "head_loss",
+// "head_acc", "val_head_loss".
 // Progress, early stopping and checkpoints attach to the loop as
 // callbacks rather than living inside it.
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/pkg/errors"
 )
@@ -26,6 +27,12 @@ type Epoch struct {
 	// LR is the learning rate of the epoch's last step when a schedule
 	// or ReduceLROnPlateau sets it, and 0 otherwise.
 	LR float64 `json:"lr,omitempty"`
+	// Metrics holds what the fields above do not: each output's loss and
+	// metrics of a model of several outputs ("head_loss", "head_acc") and
+	// the metrics asked for with WithMetrics ("mae"), with their
+	// validation values ("val_head_loss"). It is nil for a model of one
+	// output trained without WithMetrics.
+	Metrics map[Metric]float64 `json:"metrics,omitempty"`
 }
 
 // History is the per-epoch record of a Fit, like Keras's History.
@@ -33,33 +40,45 @@ type History struct {
 	Epochs []Epoch `json:"epochs"`
 }
 
-// Metric names a per-epoch measurement of a History.
-type Metric int
+// Metric names a per-epoch measurement of a History, as Keras names it:
+// "loss", "acc", "val_loss", or, for a model of several outputs, the
+// output's layer name in front ("head_loss", "val_head_acc"). The
+// constants name what every history holds; Meter.Name names the rest,
+// and Of and Val compose names.
+type Metric string
 
-// The metrics.
+// The metrics every history holds.
 const (
-	MetricLoss         Metric = iota // mean training loss
-	MetricAcc                        // training accuracy
-	MetricValLoss                    // validation loss
-	MetricValAcc                     // validation accuracy
-	MetricSeconds                    // wall time of the epoch
-	MetricTrainSeconds               // wall time of its training steps
-	MetricImagesPerS                 // training images per second
-	MetricLR                         // learning rate (0 unless scheduled)
+	MetricLoss         Metric = "loss"          // mean training loss (over all outputs, weighted)
+	MetricAcc          Metric = "acc"           // training accuracy (a classifier of one output)
+	MetricValLoss      Metric = "val_loss"      // validation loss
+	MetricValAcc       Metric = "val_acc"       // validation accuracy
+	MetricSeconds      Metric = "seconds"       // wall time of the epoch
+	MetricTrainSeconds Metric = "train_seconds" // wall time of its training steps
+	MetricImagesPerS   Metric = "images_per_s"  // training images per second
+	MetricLR           Metric = "lr"            // learning rate (0 unless scheduled)
 )
 
-// String returns the metric's Keras-style name, such as "val_loss".
-func (m Metric) String() string {
-	if v, ok := metricNames[m]; ok {
-		return v
+// String returns the metric's name.
+func (m Metric) String() string { return string(m) }
+
+// Val returns the name of m measured on the validation set: "val_" + m.
+func (m Metric) Val() Metric { return "val_" + m }
+
+// Of returns the name of m for the named output of a model of several
+// outputs: output + "_" + m, such as "head_loss".
+func (m Metric) Of(output string) Metric { return Metric(output) + "_" + m }
+
+// fixed reports whether m is one of the Epoch's own fields.
+func (m Metric) fixed() bool {
+	switch m {
+	case MetricLoss, MetricAcc, MetricValLoss, MetricValAcc, MetricSeconds, MetricTrainSeconds, MetricImagesPerS, MetricLR:
+		return true
 	}
-	return fmt.Sprintf("Metric(%d)", int(m))
+	return false
 }
 
-var metricNames = map[Metric]string{MetricLoss: "loss", MetricAcc: "acc", MetricValLoss: "val_loss", MetricValAcc: "val_acc",
-	MetricSeconds: "seconds", MetricTrainSeconds: "train_seconds", MetricImagesPerS: "images_per_s", MetricLR: "lr"}
-
-// value returns the metric of e.
+// value returns the metric of e: a field of e, or one of e.Metrics.
 func (m Metric) value(e Epoch) (float64, error) {
 	switch m {
 	case MetricLoss:
@@ -79,18 +98,66 @@ func (m Metric) value(e Epoch) (float64, error) {
 	case MetricLR:
 		return e.LR, nil
 	}
-	return 0, errors.Errorf("train: unknown metric %d", int(m))
+	if v, ok := e.Metrics[m]; ok {
+		return v, nil
+	}
+	return 0, errors.Errorf("train: unknown metric %q (epoch %d has %s)", string(m), e.Epoch, metricList(e))
 }
 
-// Series returns one metric over the epochs. An unknown metric is an
-// error.
-func (h *History) Series(m Metric) ([]float64, error) {
-	if _, ok := metricNames[m]; !ok {
-		return nil, errors.Errorf("train: unknown metric %d", int(m))
+// metricList lists the metrics of e.
+func metricList(e Epoch) string {
+	s := "loss, acc, val_loss, val_acc, seconds, train_seconds, images_per_s, lr"
+	for _, m := range e.names() {
+		s += ", " + string(m)
 	}
+	return s
+}
+
+// names returns the names of e.Metrics: training ones, sorted, then
+// validation ones, sorted.
+func (e Epoch) names() []Metric {
+	var tr, val []Metric
+	for m := range e.Metrics {
+		if strings.HasPrefix(string(m), "val_") {
+			val = append(val, m)
+		} else {
+			tr = append(tr, m)
+		}
+	}
+	sort.Slice(tr, func(i, j int) bool { return tr[i] < tr[j] })
+	sort.Slice(val, func(i, j int) bool { return val[i] < val[j] })
+	return append(tr, val...)
+}
+
+// Names returns the names of the metrics the epochs hold beyond the
+// Epoch's own fields (Epoch.Metrics), training ones first, each group
+// sorted.
+func (h *History) Names() []Metric {
+	seen := map[Metric]bool{}
+	all := Epoch{Metrics: map[Metric]float64{}}
+	for _, e := range h.Epochs {
+		for m := range e.Metrics {
+			if !seen[m] {
+				seen[m], all.Metrics[m] = true, 0
+			}
+		}
+	}
+	return all.names()
+}
+
+// Series returns one metric over the epochs. A metric that is neither
+// one of the Epoch's fields nor in the Metrics of every epoch is an error.
+func (h *History) Series(m Metric) ([]float64, error) {
 	out := make([]float64, len(h.Epochs))
 	for i, e := range h.Epochs {
-		out[i], _ = m.value(e)
+		v, err := m.value(e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	if !m.fixed() && len(h.Epochs) == 0 {
+		return nil, errors.Errorf("train: unknown metric %q", string(m))
 	}
 	return out, nil
 }
@@ -115,6 +182,17 @@ func (h *History) series(m Metric) []float64 {
 	return s
 }
 
+// partial is m over the epochs, nil (JSON null) where an epoch lacks it.
+func (h *History) partial(m Metric) []*float64 {
+	out := make([]*float64, len(h.Epochs))
+	for i, e := range h.Epochs {
+		if v, ok := e.Metrics[m]; ok {
+			out[i] = &v
+		}
+	}
+	return out
+}
+
 // WriteJSON writes the history as JSON: Keras's history.history layout
 // (a list per metric) plus the per-epoch records.
 func (h *History) WriteJSON(w io.Writer) error {
@@ -125,6 +203,9 @@ func (h *History) WriteJSON(w io.Writer) error {
 		"val_acc":  h.series(MetricValAcc),
 		"seconds":  h.series(MetricSeconds),
 		"epochs":   h.Epochs,
+	}
+	for _, m := range h.Names() {
+		v[string(m)] = h.partial(m)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -142,14 +223,28 @@ func ReadJSON(r io.Reader) (*History, error) {
 	return &History{Epochs: v.Epochs}, nil
 }
 
-// WriteCSV writes one row per epoch with a header.
+// WriteCSV writes one row per epoch with a header: epoch, loss, acc,
+// val_loss, val_acc, seconds and images_per_s, then a column for each of
+// Names (empty where an epoch lacks it).
 func (h *History) WriteCSV(w io.Writer) error {
-	if _, err := fmt.Fprintln(w, "epoch,loss,acc,val_loss,val_acc,seconds,images_per_s"); err != nil {
+	names := h.Names()
+	head := "epoch,loss,acc,val_loss,val_acc,seconds,images_per_s"
+	for _, m := range names {
+		head += "," + string(m)
+	}
+	if _, err := fmt.Fprintln(w, head); err != nil {
 		return err
 	}
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
 	for _, e := range h.Epochs {
-		if _, err := fmt.Fprintf(w, "%d,%s,%s,%s,%s,%s,%s\n", e.Epoch, f(e.Loss), f(e.Acc), f(e.ValLoss), f(e.ValAcc), f(e.Seconds), f(e.ImagesPS)); err != nil {
+		row := fmt.Sprintf("%d,%s,%s,%s,%s,%s,%s", e.Epoch, f(e.Loss), f(e.Acc), f(e.ValLoss), f(e.ValAcc), f(e.Seconds), f(e.ImagesPS))
+		for _, m := range names {
+			row += ","
+			if v, ok := e.Metrics[m]; ok {
+				row += f(v)
+			}
+		}
+		if _, err := fmt.Fprintln(w, row); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"math"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -18,7 +19,11 @@ type monitor struct {
 }
 
 // monitorOf returns the monitor of m: MetricValLoss, MetricValAcc,
-// MetricLoss or MetricAcc.
+// MetricLoss, MetricAcc, or any other metric whose name tells whether
+// larger is better, as Keras's mode "auto" does: a loss, mae or mse
+// (smaller is better) or an accuracy, precision, recall or f1 (larger is
+// better), of an output ("head_loss") or of the validation set
+// ("val_head_acc").
 func monitorOf(m Metric) (monitor, error) {
 	switch m {
 	case MetricValLoss:
@@ -30,7 +35,24 @@ func monitorOf(m Metric) (monitor, error) {
 	case MetricAcc:
 		return monitor{m: m, max: true}, nil
 	}
-	return monitor{}, errors.Errorf("cannot monitor %v (want MetricValLoss, MetricValAcc, MetricLoss or MetricAcc)", m)
+	name := strings.TrimPrefix(string(m), "val_")
+	mon := monitor{m: m, val: name != string(m)}
+	is := func(suffixes ...string) bool {
+		for _, s := range suffixes {
+			if name == s || strings.HasSuffix(name, "_"+s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case !m.fixed() && is("loss", "mae", "mse"):
+		return mon, nil
+	case !m.fixed() && (is("acc", "precision", "recall", "f1") || strings.HasSuffix(name, "_acc")):
+		mon.max = true
+		return mon, nil
+	}
+	return monitor{}, errors.Errorf("cannot monitor %v (want MetricValLoss, MetricValAcc, MetricLoss, MetricAcc or another loss, mae, mse, accuracy, precision, recall or f1)", m)
 }
 
 // value returns the monitored metric of e.

@@ -152,7 +152,7 @@ func TestEarlyStoppingErrors(t *testing.T) {
 		es       []train.Epoch
 		want     string
 	}{
-		{"unknown monitor", train.Metric(99), 1, epochs(train.MetricValAcc, 1), "Metric(99)"},
+		{"unknown monitor", train.Metric("nope"), 1, epochs(train.MetricValAcc, 1), "cannot monitor nope"},
 		{"metric that cannot be monitored", train.MetricSeconds, 1, epochs(train.MetricValAcc, 1), "cannot monitor seconds"},
 		{"negative patience", train.MetricLoss, -1, epochs(train.MetricLoss, 1), "patience -1"},
 		{"val_loss without validation", train.MetricValLoss, 1, epochs(train.MetricLoss, 1), "no validation data"},
@@ -242,7 +242,7 @@ func TestModelCheckpointErrors(t *testing.T) {
 		want         string
 	}{
 		{"empty path", "", train.MetricValLoss, true, epochs(train.MetricValLoss, 1), "empty path"},
-		{"unknown monitor", filepath.Join(dir, "w.bin"), train.Metric(99), true, epochs(train.MetricAcc, 1), "Metric(99)"},
+		{"unknown monitor", filepath.Join(dir, "w.bin"), train.Metric("nope"), true, epochs(train.MetricAcc, 1), "cannot monitor nope"},
 		{"metric that cannot be monitored", filepath.Join(dir, "w.bin"), train.MetricImagesPerS, true, epochs(train.MetricAcc, 1), "cannot monitor images_per_s"},
 		{"best val_acc without validation", filepath.Join(dir, "w.bin"), train.MetricValAcc, true, epochs(train.MetricAcc, 1), "no validation data"},
 		{"unwritable path", filepath.Join(dir, "missing", "w.bin"), train.MetricLoss, false, epochs(train.MetricLoss, 1), filepath.Join(dir, "missing", "w.bin")},

@@ -1,73 +1,257 @@
 package train
 
 import (
+	"math"
+
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
 )
 
-// Loss names a loss function. Every loss is a mean over the batch.
-type Loss int
+// A Loss is the loss of one model output: WithLoss sets one for every
+// output, WithLosses one per output. The built-in losses are the package's
+// variables and constructors (CategoricalCrossEntropy, MSE, Huber, ...);
+// any function of Gorgonia nodes is one as a LossFunc, as Keras takes
+// loss=fn.
+//
+// The built-in losses are comparable with ==; a LossFunc is not (a func
+// value in an interface panics when compared).
+type Loss interface {
+	// String returns the loss's name, as Keras spells it.
+	String() string
+	// Node emits the loss of a batch: the mean over its N examples of
+	// each example's loss, times the example's weight when in.Weights is
+	// not nil.
+	Node(in LossInput) (*G.Node, error)
+}
 
-// The losses.
-const (
+// LossInput is what a Loss sees of one output of a batch.
+type LossInput struct {
+	// Pred is the model's output, [N, ...].
+	Pred *G.Node
+	// Logits is the input of the output's final softmax, or nil if it
+	// does not end in one (model.Outputs.Logits).
+	Logits *G.Node
+	// Target holds the targets, of Pred's shape: for integer labels, their
+	// one-hot rows.
+	Target *G.Node
+	// Weights holds one weight per example, [N], or is nil when the batch
+	// is not weighted.
+	Weights *G.Node
+}
+
+// LossFunc is a loss written with Gorgonia's operations (or package ops'):
+// it returns the loss of each example of the batch, a vector of shape
+// [N], of the predictions pred against the targets target (both of the
+// output's shape, [N, ...]). The trainer weighs the examples (sample and
+// class weights) and takes the mean over the batch, so the function never
+// sees weights. Gradients come from Gorgonia's symbolic differentiation.
+//
+// A LossFunc is a Loss; its name in messages is "loss_func" (NamedLoss
+// gives it another).
+type LossFunc func(pred, target *G.Node) (*G.Node, error)
+
+// String returns "loss_func".
+func (f LossFunc) String() string { return "loss_func" }
+
+// Node calls f and reduces its per-example losses to the batch's weighted
+// mean.
+func (f LossFunc) Node(in LossInput) (*G.Node, error) {
+	return perExample("loss_func", f, in)
+}
+
+// NamedLoss is a LossFunc with a name of one's own, for messages.
+func NamedLoss(name string, f LossFunc) Loss { return namedLoss{name: name, f: f} }
+
+type namedLoss struct {
+	name string
+	f    LossFunc
+}
+
+func (l namedLoss) String() string                     { return l.name }
+func (l namedLoss) Node(in LossInput) (*G.Node, error) { return perExample(l.name, l.f, in) }
+
+// perExample calls f and takes the (weighted) mean of its result.
+func perExample(name string, f LossFunc, in LossInput) (*G.Node, error) {
+	if f == nil {
+		return nil, errors.Errorf("loss %s: nil function", name)
+	}
+	// The function's operations may run in place on their inputs; the
+	// trainer reads the output after the run, so they get a copy.
+	pred, err := ops.Copy(in.Pred)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loss %s", name)
+	}
+	l, err := f(pred, in.Target)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loss %s", name)
+	}
+	if l == nil {
+		return nil, errors.Errorf("loss %s: the function returned no node", name)
+	}
+	n := in.Pred.Shape()[0]
+	if s := l.Shape(); len(s) != 1 || s[0] != n {
+		return nil, errors.Errorf("loss %s: the function returned shape %v; want the loss of each of the %d examples, shape [%d]", name, s, n, n)
+	}
+	if l.Dtype() != in.Pred.Dtype() {
+		return nil, errors.Errorf("loss %s: the function returned %v values for %v predictions", name, l.Dtype(), in.Pred.Dtype())
+	}
+	if in.Weights != nil {
+		if l, err = G.HadamardProd(l, in.Weights); err != nil {
+			return nil, errors.Wrapf(err, "loss %s: weighing the examples", name)
+		}
+	}
+	m, err := G.Mean(l)
+	return m, errors.Wrapf(err, "loss %s: the mean over the batch", name)
+}
+
+// builtin is a loss of package ops.
+type builtin struct {
+	name      string
+	kind      ops.LossKind
+	softmax   bool    // computed from the final softmax's logits
+	classify  bool    // the targets are classes, the metric accuracy
+	sparse    bool    // the targets are class indices
+	smoothing float64 // label smoothing ε
+	delta     float64 // Huber's δ
+}
+
+// The built-in losses. Each is the mean over the batch of each example's
+// loss, and each example's loss is the mean over its values (the sum, for
+// the categorical cross-entropies).
+var (
 	// CategoricalCrossEntropy is −Σ t·log p for a model that ends in softmax.
 	// It is computed from the softmax's logits with a stable log-softmax.
-	CategoricalCrossEntropy Loss = iota
+	CategoricalCrossEntropy Loss = builtin{name: "categorical_crossentropy", kind: ops.SoftmaxCrossEntropy, softmax: true, classify: true}
 	// CategoricalCrossEntropyFromLogits is the same for a model whose output
 	// is the logits themselves (no final softmax), as in PyTorch.
-	CategoricalCrossEntropyFromLogits
+	CategoricalCrossEntropyFromLogits Loss = builtin{name: "categorical_crossentropy(from_logits)", kind: ops.SoftmaxCrossEntropy, classify: true}
+	// SparseCategoricalCrossEntropy is CategoricalCrossEntropy of targets
+	// that are class indices (Keras's sparse_categorical_crossentropy):
+	// the batch's Labels for a model of one output, or in Y one value per
+	// example, the class, in the output's place.
+	SparseCategoricalCrossEntropy Loss = builtin{name: "sparse_categorical_crossentropy", kind: ops.SoftmaxCrossEntropy, softmax: true, classify: true, sparse: true}
+	// SparseCategoricalCrossEntropyFromLogits is the same for an output
+	// that is the logits.
+	SparseCategoricalCrossEntropyFromLogits Loss = builtin{name: "sparse_categorical_crossentropy(from_logits)", kind: ops.SoftmaxCrossEntropy, classify: true, sparse: true}
+	// BinaryCrossEntropy is −(t·log p + (1−t)·log(1−p)) averaged over the
+	// output's values, for probabilities p (a sigmoid's output) and
+	// targets t in [0, 1]; p is clipped to [1e-7, 1−1e-7] as in Keras.
+	BinaryCrossEntropy Loss = builtin{name: "binary_crossentropy", kind: ops.BinaryCrossEntropy}
+	// BinaryCrossEntropyFromLogits is the same for an output that is the
+	// logits z (no final sigmoid), computed stably from z.
+	BinaryCrossEntropyFromLogits Loss = builtin{name: "binary_crossentropy(from_logits)", kind: ops.BinaryCrossEntropyFromLogits}
 	// MSE is the mean squared error (L2), for regression.
-	MSE
+	MSE Loss = builtin{name: "mse", kind: ops.MeanSquaredError}
 	// MAE is the mean absolute error (L1), for regression.
-	MAE
+	MAE Loss = builtin{name: "mae", kind: ops.MeanAbsoluteError}
+	// MeanSquaredError is MSE.
+	MeanSquaredError = MSE
+	// MeanAbsoluteError is MAE.
+	MeanAbsoluteError = MAE
 )
 
-func (l Loss) String() string {
-	switch l {
-	case CategoricalCrossEntropy:
-		return "categorical_crossentropy"
-	case CategoricalCrossEntropyFromLogits:
-		return "categorical_crossentropy(from_logits)"
-	case MSE:
-		return "mse"
-	case MAE:
-		return "mae"
+// CategoricalCrossEntropySmoothed is CategoricalCrossEntropy with label
+// smoothing (Keras's label_smoothing): the targets t of K classes become
+// t·(1−eps) + eps/K, for eps in [0, 1).
+func CategoricalCrossEntropySmoothed(eps float64) Loss {
+	return builtin{name: "categorical_crossentropy", kind: ops.SoftmaxCrossEntropy, softmax: true, classify: true, smoothing: eps}
+}
+
+// Huber is the Huber loss with threshold delta (Keras's default is 1):
+// ½d² where |d| ≤ delta and delta·(|d| − ½delta) elsewhere, d = pred −
+// target, averaged over the output's values; quadratic near the target
+// and linear far from it, so outliers weigh less than with MSE. delta
+// must be a finite value above 0.
+func Huber(delta float64) Loss {
+	return builtin{name: "huber", kind: ops.Huber, delta: delta}
+}
+
+// String returns Keras's name of the loss.
+func (l builtin) String() string { return l.name }
+
+// check reports a loss whose parameters are out of range.
+func (l builtin) check() error {
+	if l.smoothing != 0 && !(l.smoothing > 0 && l.smoothing < 1) {
+		return errors.Errorf("%s: label smoothing %v must be in [0, 1)", l.name, l.smoothing)
 	}
-	return "unknown loss"
+	if l.kind == ops.Huber && (!(l.delta > 0) || math.IsInf(l.delta, 1)) {
+		return errors.Errorf("huber: delta %v must be a finite value above 0", l.delta)
+	}
+	return nil
 }
 
-// classifies reports whether the loss is a classification loss, whose
-// targets are classes and whose metric is accuracy.
-func (l Loss) classifies() bool {
-	return l == CategoricalCrossEntropy || l == CategoricalCrossEntropyFromLogits
-}
-
-// node emits the loss of the model output out (whose softmax's input is
-// logits, or nil) against the targets t, weighing each example by w if w
-// is not nil.
-func (l Loss) node(out, logits, t, w *G.Node) (*G.Node, error) {
-	x, kind := out, ops.SoftmaxCrossEntropy
-	switch l {
-	case CategoricalCrossEntropy:
-		if logits == nil {
-			return nil, errors.New("categorical cross-entropy needs a model that ends in softmax; use CategoricalCrossEntropyFromLogits for a model that outputs logits")
+// Node emits the loss with package ops' fused kernels.
+func (l builtin) Node(in LossInput) (*G.Node, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	x, t := in.Pred, in.Target
+	if l.softmax {
+		if in.Logits == nil {
+			return nil, errors.Errorf("%s needs an output that ends in softmax; use the FromLogits loss for an output that is the logits", l.name)
 		}
-		x = logits
-	case CategoricalCrossEntropyFromLogits:
-	case MSE:
-		kind = ops.MeanSquaredError
-	case MAE:
-		kind = ops.MeanAbsoluteError
-	default:
-		return nil, errors.Errorf("unknown loss %d", int(l))
+		x = in.Logits
 	}
-	if w != nil {
-		return ops.WeightedLoss(kind, x, t, w)
+	if l.smoothing > 0 {
+		var err error
+		if t, err = smooth(t, l.smoothing); err != nil {
+			return nil, errors.Wrapf(err, "%s: label smoothing", l.name)
+		}
 	}
-	return ops.Loss(kind, x, t)
+	if l.kind == ops.Huber {
+		return ops.HuberLoss(x, t, in.Weights, l.delta)
+	}
+	if in.Weights != nil {
+		return ops.WeightedLoss(l.kind, x, t, in.Weights)
+	}
+	return ops.Loss(l.kind, x, t)
+}
+
+// smooth returns t·(1−eps) + eps/K for rows t of K classes.
+func smooth(t *G.Node, eps float64) (*G.Node, error) {
+	k := t.Shape()[t.Dims()-1]
+	scale, shift := G.NewConstant(1-eps), G.NewConstant(eps/float64(k))
+	if t.Dtype() == tensor.Float32 {
+		scale, shift = G.NewConstant(float32(1-eps)), G.NewConstant(float32(eps/float64(k)))
+	}
+	s, err := G.Mul(t, scale)
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(s, shift)
+}
+
+// lossTraits is what the trainer needs to know of a loss beyond Node.
+type lossTraits struct {
+	classify, sparse bool
+}
+
+// traitsOf returns l's traits; a loss of one's own is a regression loss
+// on targets of its output's shape.
+func traitsOf(l Loss) lossTraits {
+	if b, ok := l.(builtin); ok {
+		return lossTraits{classify: b.classify, sparse: b.sparse}
+	}
+	return lossTraits{}
+}
+
+// checkLoss reports a nil loss or a built-in one whose parameters are out
+// of range.
+func checkLoss(l Loss) error {
+	if l == nil {
+		return errors.New("nil loss")
+	}
+	if f, ok := l.(LossFunc); ok && f == nil {
+		return errors.New("nil LossFunc")
+	}
+	if b, ok := l.(builtin); ok {
+		return b.check()
+	}
+	return nil
 }
 
 // Accuracy returns the fraction of rows of the k-wide matrix pred whose

@@ -3,10 +3,14 @@ package train
 import (
 	"math"
 	"math/bits"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/graph"
@@ -21,7 +25,13 @@ const DefaultEvalBatch = 500
 // concurrent use, and the model must not predict while it trains.
 type Trainer struct {
 	model     *model.Model
-	loss      Loss
+	loss      Loss        // WithLoss: the loss of every output
+	losses    []Loss      // the loss of each output
+	lossW     []float64   // the weight of each output's loss
+	meters    [][]Meter   // each output's metrics
+	outMeters []outMeters // WithMetrics and WithOutputMetrics, in order
+	outNames  []string    // the outputs' layer names
+	optErr    error       // an option's error, reported by New
 	opt       Optimizer
 	seed      int64
 	evalBatch int
@@ -36,6 +46,11 @@ type Trainer struct {
 	infer  map[int]*step // compiled inference graphs by batch size
 
 	classWeights []float64 // of the running Fit, or nil
+
+	// Each output's Σ batch loss × batch size over the epoch's batches
+	// since the epoch began or resumed, and the examples they hold.
+	headSums []float64
+	headSeen int
 }
 
 // step is one compiled graph.
@@ -47,17 +62,68 @@ type step struct {
 	wbuf   []float32
 	outs   []*G.Node
 	loss   *G.Node
-	pred   []float32
-	onehot []float32
+	heads  []*G.Node   // each output's loss, for a model of several outputs
+	preds  [][]float32 // each output's predictions, when measured
+	tgts   [][]float32 // each output's targets
+	labels [][]int     // each output's classes, where they are class indices
+	onehot [][]float32
 	lossV  []float64
+	headV  []float64
 	params []*graph.Param
+}
+
+// outMeters is the metrics asked for one output (by name; "" is the only
+// output of a model of one).
+type outMeters struct {
+	output string
+	meters []Meter
 }
 
 // An Option configures a Trainer, in the style of Gorgonia's SolverOpt.
 type Option func(*Trainer)
 
-// WithLoss sets the loss (default CategoricalCrossEntropy).
-func WithLoss(l Loss) Option { return func(t *Trainer) { t.loss = l } }
+// WithLoss sets the loss of every output (default
+// CategoricalCrossEntropy). A LossFunc makes any function of Gorgonia
+// nodes the loss.
+func WithLoss(l Loss) Option { return func(t *Trainer) { t.loss, t.losses = l, nil } }
+
+// WithLosses sets one loss per output, in the order of the model's
+// outputs, as Keras's loss list does: a classification head and a
+// regression head can each have theirs. The loss that Fit minimises is
+// the sum of each output's loss times its weight (LossWeights).
+func WithLosses(ls ...Loss) Option {
+	return func(t *Trainer) { t.losses = append([]Loss(nil), ls...) }
+}
+
+// LossWeights weighs each output's loss, one weight per output in output
+// order, as Keras's loss_weights (default 1 each). Weights are finite and
+// 0 or more.
+func LossWeights(w ...float64) Option {
+	return func(t *Trainer) { t.lossW = append([]float64(nil), w...) }
+}
+
+// WithMetrics adds metrics to a model of one output; History records each
+// under its Name ("mae", "val_mae"). A classifier's accuracy is always
+// recorded (Epoch.Acc), so needs no Meter; for another loss (binary
+// cross-entropy, say), NewAccuracy's result goes to Epoch.Acc and
+// ValAcc, and Evaluate returns it.
+func WithMetrics(ms ...Meter) Option {
+	return func(t *Trainer) { t.outMeters = append(t.outMeters, outMeters{meters: ms}) }
+}
+
+// WithOutputMetrics sets the metrics of the output whose layer is named
+// output (model.Model.OutputNames); History records each as
+// output_name ("head_mae", "val_head_mae"). An output of a model of
+// several outputs that is given none measures its accuracy if its loss
+// is a classification loss, and nothing otherwise.
+func WithOutputMetrics(output string, ms ...Meter) Option {
+	return func(t *Trainer) {
+		if output == "" {
+			t.optErr = errors.New("train: WithOutputMetrics: empty output name")
+		}
+		t.outMeters = append(t.outMeters, outMeters{output: output, meters: ms})
+	}
+}
 
 // WithOptimizer sets the optimiser (default RMSprop(1e-3), Keras's default).
 func WithOptimizer(o Optimizer) Option { return func(t *Trainer) { t.opt = o } }
@@ -89,7 +155,18 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 	t := &Trainer{model: m, loss: CategoricalCrossEntropy, opt: RMSprop(1e-3), seed: 1,
 		evalBatch: DefaultEvalBatch, train: map[int]*step{}, trainW: map[int]*step{}, infer: map[int]*step{}, hist: &History{}}
 	for _, o := range opts {
-		o(t)
+		if o != nil {
+			o(t)
+		}
+	}
+	if t.optErr != nil {
+		return nil, t.optErr
+	}
+	if err := t.setLosses(); err != nil {
+		return nil, err
+	}
+	if err := t.setMeters(); err != nil {
+		return nil, err
 	}
 	if t.opt == nil {
 		return nil, errors.New("train: nil optimizer")
@@ -111,12 +188,148 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 // Model returns the model being trained.
 func (t *Trainer) Model() *model.Model { return t.model }
 
-// Loss returns the trainer's loss.
-func (t *Trainer) Loss() Loss { return t.loss }
+// Loss returns the loss of the trainer's first output (of its only one,
+// usually).
+func (t *Trainer) Loss() Loss { return t.losses[0] }
 
-// accuracy reports whether the trainer measures accuracy: for a
-// classification loss on a model of one output.
-func (t *Trainer) accuracy() bool { return t.loss.classifies() && t.model.NumOutputs() == 1 }
+// Losses returns the loss of each output.
+func (t *Trainer) Losses() []Loss { return append([]Loss(nil), t.losses...) }
+
+// setLosses checks the losses and their weights against the model.
+func (t *Trainer) setLosses() error {
+	n := t.model.NumOutputs()
+	t.outNames = t.model.OutputNames()
+	if t.losses == nil {
+		t.losses = make([]Loss, n)
+		for i := range t.losses {
+			t.losses[i] = t.loss
+		}
+	}
+	if len(t.losses) != n {
+		return errors.Errorf("train: WithLosses has %d losses for a model of %d outputs (%s)", len(t.losses), n, strings.Join(t.outNames, ", "))
+	}
+	for i, l := range t.losses {
+		if err := checkLoss(l); err != nil {
+			return errors.Wrapf(err, "train: the loss of output %s", t.outNames[i])
+		}
+	}
+	if t.lossW == nil {
+		t.lossW = make([]float64, n)
+		for i := range t.lossW {
+			t.lossW[i] = 1
+		}
+	}
+	if len(t.lossW) != n {
+		return errors.Errorf("train: LossWeights has %d weights for a model of %d outputs", len(t.lossW), n)
+	}
+	for i, w := range t.lossW {
+		if !(w >= 0) || math.IsInf(w, 1) {
+			return errors.Errorf("train: LossWeights: weight %v of output %s is not a finite value of 0 or more", w, t.outNames[i])
+		}
+	}
+	return nil
+}
+
+// setMeters gives every output its metrics and checks that their names
+// are unique.
+func (t *Trainer) setMeters() error {
+	n := t.model.NumOutputs()
+	t.meters = make([][]Meter, n)
+	set := make([]bool, n)
+	for _, om := range t.outMeters {
+		i := 0
+		if om.output == "" && n > 1 {
+			return errors.Errorf("train: WithMetrics is for a model of one output; this one has %d (%s): use WithOutputMetrics", n, strings.Join(t.outNames, ", "))
+		}
+		if om.output != "" {
+			if i = slices.Index(t.outNames, om.output); i < 0 {
+				return errors.Errorf("train: WithOutputMetrics: the model has no output %q (its outputs: %s)", om.output, strings.Join(t.outNames, ", "))
+			}
+		}
+		t.meters[i], set[i] = append(t.meters[i], om.meters...), true
+	}
+	for i := range t.meters {
+		if !set[i] && n > 1 && traitsOf(t.losses[i]).classify {
+			t.meters[i] = []Meter{NewAccuracy()}
+		}
+	}
+	seen := map[Metric]bool{MetricLoss: true, MetricSeconds: true, MetricTrainSeconds: true, MetricImagesPerS: true, MetricLR: true}
+	if t.accuracy() {
+		seen[MetricAcc] = true
+	}
+	used := map[Meter]bool{}
+	for i, out := range t.outNames {
+		if n > 1 {
+			seen[MetricLoss.Of(out)] = true
+		}
+		for _, m := range t.meters[i] {
+			if m == nil {
+				return errors.Errorf("train: a nil metric for output %s", out)
+			}
+			if reflect.TypeOf(m).Comparable() {
+				if used[m] {
+					return errors.Errorf("train: metric %v of output %s is a Meter given twice; each output needs Meters of its own", m.Name(), out)
+				}
+				used[m] = true
+			}
+			name := t.metricName(i, m)
+			if name == "" || strings.HasPrefix(string(name), "val_") {
+				return errors.Errorf("train: metric %q of output %s: a name must not be empty or begin with val_", string(name), out)
+			}
+			if seen[name] {
+				return errors.Errorf("train: metric %q of output %s is recorded twice", string(name), out)
+			}
+			seen[name] = true
+		}
+	}
+	return nil
+}
+
+// metricName returns the name History records meter m of output i under.
+func (t *Trainer) metricName(i int, m Meter) Metric {
+	if len(t.outNames) == 1 {
+		return m.Name()
+	}
+	return m.Name().Of(t.outNames[i])
+}
+
+// accuracy reports whether the trainer measures accuracy in Epoch.Acc:
+// for a classification loss on a model of one output.
+func (t *Trainer) accuracy() bool {
+	return len(t.losses) == 1 && traitsOf(t.losses[0]).classify
+}
+
+// accMeter returns the Meter named "acc" of a model of one output whose
+// loss is not a classification loss (a binary classifier's accuracy,
+// say), which History records in Epoch.Acc, or nil.
+func (t *Trainer) accMeter() Meter {
+	if len(t.meters) != 1 || t.accuracy() {
+		return nil
+	}
+	for _, m := range t.meters[0] {
+		if m.Name() == MetricAcc {
+			return m
+		}
+	}
+	return nil
+}
+
+// measured reports whether the predictions of output i are read back.
+func (t *Trainer) measured(i int) bool {
+	return len(t.meters[i]) > 0 || (i == 0 && t.accuracy())
+}
+
+// targetWidths returns the number of target values of each output in a
+// batch's Y: the output's size, or 1 (the class) for a sparse loss.
+func (t *Trainer) targetWidths() []int {
+	w := t.model.OutputSizes()
+	for i, l := range t.losses {
+		if traitsOf(l).sparse {
+			w[i] = 1
+		}
+	}
+	return w
+}
 
 // Optimizer returns the trainer's optimiser.
 func (t *Trainer) Optimizer() Optimizer { return t.opt }
@@ -151,9 +364,22 @@ func (t *Trainer) compile(n int, training, weighted bool) (*step, error) {
 	for i, o := range s.outs {
 		y := g.Input("y", o.Shape()...)
 		s.ys = append(s.ys, y)
-		l, err := t.loss.node(o, out.Logits[i], y, s.w)
+		l, err := t.losses[i].Node(LossInput{Pred: o, Logits: out.Logits[i], Target: y, Weights: s.w})
 		if err != nil {
-			return nil, errors.Wrapf(err, "train: loss %v", t.loss)
+			return nil, errors.Wrapf(err, "train: loss %v of output %s", t.losses[i], t.outNames[i])
+		}
+		if l == nil || !l.IsScalar() {
+			return nil, errors.Errorf("train: loss %v of output %s is not a scalar", t.losses[i], t.outNames[i])
+		}
+		s.heads = append(s.heads, l)
+		if w := t.lossW[i]; w != 1 {
+			c := G.NewConstant(w)
+			if l.Dtype() == tensor.Float32 {
+				c = G.NewConstant(float32(w))
+			}
+			if l, err = G.Mul(l, c); err != nil {
+				return nil, errors.Wrapf(err, "train: weighing the loss of output %s", t.outNames[i])
+			}
 		}
 		if s.loss == nil {
 			s.loss = l
@@ -165,7 +391,13 @@ func (t *Trainer) compile(n int, training, weighted bool) (*step, error) {
 	if !training {
 		lossNode = nil
 	}
-	if s.m, err = g.Compile(lossNode, append(s.outs, s.loss)...); err != nil {
+	keep := append(s.outs, s.loss)
+	if len(s.heads) > 1 {
+		keep = append(keep, s.heads...)
+	} else {
+		s.heads = nil
+	}
+	if s.m, err = g.Compile(lossNode, keep...); err != nil {
 		return nil, err
 	}
 	s.params = s.m.Params()
@@ -182,8 +414,11 @@ func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float6
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := t.targets(s, b); err != nil {
+		return nil, 0, err
+	}
 	if weighted {
-		if s.wbuf, err = t.weights(b, s.wbuf); err != nil {
+		if s.wbuf, err = t.weights(b, s, s.wbuf); err != nil {
 			return nil, 0, err
 		}
 		if err := graph.Set(s.w, s.wbuf); err != nil {
@@ -194,21 +429,10 @@ func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float6
 	if err := t.model.Feed(s.xs, b.X); err != nil {
 		return nil, 0, err
 	}
-	switch {
-	case b.Y != nil:
-		if err := model.FeedRows(s.ys, t.model.OutputSizes(), b.Y); err != nil {
-			return nil, 0, errors.Wrap(err, "train: targets do not match the model's outputs")
+	for i, y := range s.ys {
+		if err := graph.Set(y, s.tgts[i]); err != nil {
+			return nil, 0, errors.Wrapf(err, "train: the targets of output %s", t.outNames[i])
 		}
-	case b.Labels != nil && len(s.ys) == 1:
-		// Integer labels: the targets are their one-hot rows.
-		if s.onehot, err = oneHot(b.Labels, s.ys[0].Shape()[1], s.onehot); err != nil {
-			return nil, 0, err
-		}
-		if err := graph.Set(s.ys[0], s.onehot); err != nil {
-			return nil, 0, err
-		}
-	default:
-		return nil, 0, errors.New("train: the batch has no targets Y (a model of several outputs needs them) and no labels")
 	}
 	if err := s.m.Run(); err != nil {
 		return nil, 0, err
@@ -216,19 +440,112 @@ func (t *Trainer) run(b data.Batch, training bool, stepNo uint64) (*step, float6
 	if s.lossV, err = graph.Read(s.loss, s.lossV); err != nil {
 		return nil, 0, err
 	}
-	if t.accuracy() {
-		if s.pred, err = graph.Read(s.outs[0], s.pred); err != nil {
+	s.headV = s.headV[:0]
+	for _, h := range s.heads {
+		v, err := graph.Read[float64](h, nil)
+		if err != nil {
 			return nil, 0, err
+		}
+		s.headV = append(s.headV, v[0])
+	}
+	if s.preds == nil {
+		s.preds = make([][]float32, len(s.outs))
+	}
+	for i, o := range s.outs {
+		if t.measured(i) {
+			if s.preds[i], err = graph.Read(o, s.preds[i]); err != nil {
+				return nil, 0, err
+			}
 		}
 	}
 	return s, s.lossV[0], nil
 }
 
+// targets sets s.tgts and s.labels to the targets of each output of b:
+// for a model of one output, b.Y or the one-hot rows of b.Labels (the
+// labels first for a sparse loss); for several, each output's part of
+// every row of b.Y, a sparse loss's single value being the class.
+func (t *Trainer) targets(s *step, b data.Batch) error {
+	n := len(s.outs)
+	if s.tgts == nil {
+		s.tgts, s.labels, s.onehot = make([][]float32, n), make([][]int, n), make([][]float32, n)
+	}
+	sizes, widths := t.model.OutputSizes(), t.targetWidths()
+	if n == 1 {
+		sparse := traitsOf(t.losses[0]).sparse
+		s.labels[0] = b.Labels
+		switch {
+		case b.Labels != nil && (sparse || b.Y == nil):
+		case b.Y != nil && sparse:
+			var err error
+			if s.labels[0], err = classes(b.Y, 1, 0, sizes[0], s.labels[0]); err != nil {
+				return err
+			}
+		case b.Y != nil:
+			s.tgts[0] = b.Y
+			return nil
+		default:
+			return errors.New("train: the batch has no targets Y and no labels")
+		}
+		var err error
+		s.onehot[0], err = oneHot(s.labels[0], sizes[0], s.onehot[0])
+		s.tgts[0] = s.onehot[0]
+		return err
+	}
+	if b.Y == nil {
+		return errors.Errorf("train: the batch has no targets Y, which a model of %d outputs needs", n)
+	}
+	width := 0
+	for _, w := range widths {
+		width += w
+	}
+	if len(b.Y) != b.N*width {
+		return errors.Errorf("train: batch of %d examples has %d targets; the model's outputs take %d per example", b.N, len(b.Y), width)
+	}
+	off := 0
+	for i := range s.outs {
+		if traitsOf(t.losses[i]).sparse {
+			var err error
+			if s.labels[i], err = classes(b.Y, width, off, sizes[i], s.labels[i]); err != nil {
+				return errors.Wrapf(err, "output %s", t.outNames[i])
+			}
+			if s.onehot[i], err = oneHot(s.labels[i], sizes[i], s.onehot[i]); err != nil {
+				return errors.Wrapf(err, "output %s", t.outNames[i])
+			}
+			s.tgts[i] = s.onehot[i]
+		} else {
+			s.labels[i] = nil
+			part := s.onehot[i][:0]
+			for e := 0; e < b.N; e++ {
+				part = append(part, b.Y[e*width+off:e*width+off+widths[i]]...)
+			}
+			s.onehot[i], s.tgts[i] = part, part
+		}
+		off += widths[i]
+	}
+	return nil
+}
+
+// classes reads the class at offset off of every row of width values of
+// y into buf: a whole number below k.
+func classes(y []float32, width, off, k int, buf []int) ([]int, error) {
+	buf = buf[:0]
+	for e := 0; e*width < len(y); e++ {
+		v := y[e*width+off]
+		c := int(v)
+		if float32(c) != v || c < 0 || c >= k {
+			return buf, errors.Errorf("train: example %d: target %v is not a class (a whole number from 0 to %d)", e, v, k-1)
+		}
+		buf = append(buf, c)
+	}
+	return buf, nil
+}
+
 // weights writes into buf the weight of each example of b: its sample
 // weight (1 if none) times its class's weight (1 without ClassWeights),
 // the class being its label or, without labels, the largest of its
-// targets.
-func (t *Trainer) weights(b data.Batch, buf []float32) ([]float32, error) {
+// targets (s.labels and s.tgts hold them).
+func (t *Trainer) weights(b data.Batch, s *step, buf []float32) ([]float32, error) {
 	buf = append(buf[:0], make([]float32, b.N)...)
 	k := t.model.OutputSize()
 	for i := range buf {
@@ -239,10 +556,10 @@ func (t *Trainer) weights(b data.Batch, buf []float32) ([]float32, error) {
 		if t.classWeights != nil {
 			c := 0
 			switch {
-			case b.Labels != nil:
-				c = b.Labels[i]
-			case b.Y != nil:
-				c = Argmax(b.Y[i*k : (i+1)*k])
+			case s.labels[0] != nil:
+				c = s.labels[0][i]
+			default:
+				c = Argmax(s.tgts[0][i*k : (i+1)*k])
 			}
 			if c >= len(t.classWeights) {
 				return buf, errors.Errorf("train: example %d is of class %d, and ClassWeights has %d weights", i, c, len(t.classWeights))
@@ -274,7 +591,17 @@ func (t *Trainer) checkData(src data.Source, what string) error {
 	if src == nil || src.Len() == 0 {
 		return errors.Errorf("train: %s set is empty", what)
 	}
+	single := len(t.losses) == 1
+	tr := traitsOf(t.losses[0])
 	if ds, ok := src.(*data.Dataset); ok {
+		// The labels of a model of several outputs, or of one whose
+		// loss is not a classification loss, say nothing of Y, which
+		// need not then be a distribution over them.
+		if !(single && tr.classify) && ds.Labels != nil && ds.Y != nil {
+			cp := *ds
+			cp.Labels = nil
+			ds = &cp
+		}
 		if err := ds.Check(); err != nil {
 			return errors.Wrapf(err, "train: %s set", what)
 		}
@@ -283,17 +610,24 @@ func (t *Trainer) checkData(src data.Source, what string) error {
 	if in.Size() != t.model.ExampleSize() {
 		return errors.Errorf("train: %s examples have %d values (shape %v), the model takes %d", what, in.Size(), in.Shape, t.model.ExampleSize())
 	}
-	if out := t.model.OutputSize(); out != in.Targets {
-		return errors.Errorf("train: %s set has %d classes (targets per example), the model outputs %v", what, in.Targets, t.model.OutputShape(0))
+	want := total(t.targetWidths())
+	if !in.HasY || (single && tr.sparse && in.HasLabels) {
+		want = t.model.OutputSize() // classes
 	}
-	if t.loss.classifies() && !in.HasLabels && !in.HasY {
-		return errors.Errorf("train: %s set has no labels, which %v needs", what, t.loss)
+	if want != in.Targets {
+		if single {
+			return errors.Errorf("train: %s set has %d classes (targets per example), the model outputs %v", what, in.Targets, t.model.OutputShape(0))
+		}
+		return errors.Errorf("train: %s set has %d targets per example; the losses of the model's outputs (%s) take %v, %d in all", what, in.Targets, strings.Join(t.outNames, ", "), t.targetWidths(), want)
 	}
-	if t.model.NumOutputs() > 1 && !in.HasY {
+	if single && tr.classify && !in.HasLabels && !in.HasY {
+		return errors.Errorf("train: %s set has no labels, which %v needs", what, t.losses[0])
+	}
+	if !single && !in.HasY {
 		return errors.Errorf("train: %s set has no targets Y, which a model of %d outputs needs", what, t.model.NumOutputs())
 	}
-	if !t.loss.classifies() && !in.HasY {
-		return errors.Errorf("train: %s set has no targets Y, which %v needs", what, t.loss)
+	if single && !tr.classify && !in.HasY {
+		return errors.Errorf("train: %s set has no targets Y, which %v needs", what, t.losses[0])
 	}
 	return nil
 }
@@ -301,7 +635,12 @@ func (t *Trainer) checkData(src data.Source, what string) error {
 // checkBatch reports a batch whose slices do not match its size and the
 // model.
 func (t *Trainer) checkBatch(b data.Batch) error {
-	k := t.model.OutputSize()
+	k := total(t.targetWidths())
+	single := len(t.losses) == 1
+	tr := traitsOf(t.losses[0])
+	if single && tr.sparse && b.Labels != nil {
+		k = len(b.Y) / max(b.N, 1) // Y is not read
+	}
 	switch {
 	case b.N <= 0 || len(b.X) != b.N*t.model.ExampleSize():
 		return errors.Errorf("train: batch of %d examples holds %d values; the model takes %d per example", b.N, len(b.X), t.model.ExampleSize())
@@ -311,10 +650,10 @@ func (t *Trainer) checkBatch(b data.Batch) error {
 		return errors.Errorf("train: batch of %d examples has %d labels", b.N, len(b.Labels))
 	case b.Weights != nil && len(b.Weights) != b.N:
 		return errors.Errorf("train: batch of %d examples has %d weights", b.N, len(b.Weights))
-	case !t.loss.classifies() && b.Y == nil:
-		return errors.Errorf("train: batch has no targets Y, which %v needs", t.loss)
-	case t.loss.classifies() && b.Y == nil && b.Labels == nil:
-		return errors.Errorf("train: batch has no labels, which %v needs", t.loss)
+	case !(single && tr.classify) && b.Y == nil:
+		return errors.Errorf("train: batch has no targets Y, which %v needs", t.losses[0])
+	case b.Y == nil && b.Labels == nil:
+		return errors.Errorf("train: batch has no labels, which %v needs", t.losses[0])
 	}
 	return nil
 }
@@ -443,7 +782,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 	if batches >= 0 && t.prog.Batch > batches {
 		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, batches, c.batch)
 	}
-	info := RunInfo{Epochs: epochs, Batches: batches, Images: n, BatchSize: c.batch, Accuracy: t.accuracy()}
+	info := RunInfo{Epochs: epochs, Batches: batches, Images: n, BatchSize: c.batch, Accuracy: t.accuracy() || t.accMeter() != nil}
 	for _, cb := range t.callbacks {
 		if err := cb.OnTrainBegin(t, info); err != nil {
 			return t.hist, err
@@ -538,6 +877,8 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 	}
 	c, h, w, _ := in.Image()
 	k := t.model.OutputSize()
+	t.resetMeters()
+	t.headSums, t.headSeen = nil, 0
 	for bi := t.prog.Batch; it.Next(); bi++ {
 		b := it.Batch()
 		if err := t.checkBatch(b); err != nil {
@@ -558,11 +899,27 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 		}
 		p := &t.prog
 		if t.accuracy() {
-			p.Correct += t.correct(s.pred, b, k)
+			p.Correct += t.correct(s.preds[0], b, k)
+		}
+		if len(s.headV) > 0 {
+			if t.headSums == nil {
+				t.headSums = make([]float64, len(s.headV))
+			}
+			for i, v := range s.headV {
+				t.headSums[i] += v * float64(b.N)
+			}
+			t.headSeen += b.N
+		}
+		if err := t.updateMeters(s, b.N); err != nil {
+			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
 		p.Batch, p.LossSum, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Seen+b.N
 		for _, cb := range t.callbacks {
-			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: p.Seen, Loss: p.LossSum / float64(p.Seen), Acc: float64(p.Correct) / float64(p.Seen)}); err != nil {
+			acc := float64(p.Correct) / float64(p.Seen)
+			if m := t.accMeter(); m != nil {
+				acc = m.Result()
+			}
+			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: p.Seen, Loss: p.LossSum / float64(p.Seen), Acc: acc}); err != nil {
 				p.Seconds += time.Since(start).Seconds()
 				return rec, err
 			}
@@ -581,12 +938,30 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 	if t.tracksLR() {
 		rec.LR = t.LearningRate()
 	}
+	for m, v := range t.results(t.headSums, t.headSeen) {
+		if m == MetricAcc { // a Meter's, on a model of one output
+			rec.Acc = v
+			continue
+		}
+		if rec.Metrics == nil {
+			rec.Metrics = map[Metric]float64{}
+		}
+		rec.Metrics[m] = v
+	}
 	if val != nil {
-		var err error
-		if rec.ValLoss, rec.ValAcc, err = t.Evaluate(val); err != nil {
+		r, err := t.evaluate(val)
+		if err != nil {
 			return rec, errors.Wrapf(err, "epoch %d: validation", e+1)
 		}
-		rec.HasVal = true
+		rec.ValLoss, rec.ValAcc, rec.HasVal = r[MetricLoss], r[MetricAcc], true
+		for m, v := range r {
+			if m != MetricLoss && m != MetricAcc {
+				if rec.Metrics == nil {
+					rec.Metrics = map[Metric]float64{}
+				}
+				rec.Metrics[m.Val()] = v
+			}
+		}
 	}
 	rec.Seconds = p.Seconds + time.Since(start).Seconds()
 	return rec, nil
@@ -607,27 +982,51 @@ func (t *Trainer) correct(pred []float32, b data.Batch, k int) int {
 	return n
 }
 
-// Evaluate returns the mean loss of the model on src and, for a
-// classification loss, its accuracy (0 otherwise). It runs full batches of
-// the evaluation batch size (WithEvalBatch) and the rest in batches of
-// powers of two, so it compiles graphs for a bounded number of sizes.
+// Evaluate returns the mean loss of the model on src (over all outputs,
+// each output's loss weighted) and, for a classification loss on a model
+// of one output, its accuracy (0 otherwise). It runs full batches of the
+// evaluation batch size (WithEvalBatch) and the rest in batches of powers
+// of two, so it compiles graphs for a bounded number of sizes.
+// EvaluateMetrics returns the other metrics too.
 func (t *Trainer) Evaluate(src data.Source) (loss, acc float64, err error) {
-	if err := t.checkData(src, "evaluation"); err != nil {
+	r, err := t.evaluate(src)
+	if err != nil {
 		return 0, 0, err
+	}
+	return r[MetricLoss], r[MetricAcc], nil
+}
+
+// EvaluateMetrics evaluates the model on src as Evaluate does and returns
+// every metric by its History name (without "val_"): "loss", "acc" for a
+// classifier of one output, each output's loss ("head_loss") for a model
+// of several, and every Meter's result. It resets the Meters, so a
+// callback that calls it in the middle of an epoch (OnBatchEnd) leaves
+// them measuring the rest of the epoch only.
+func (t *Trainer) EvaluateMetrics(src data.Source) (map[Metric]float64, error) {
+	return t.evaluate(src)
+}
+
+// evaluate is EvaluateMetrics.
+func (t *Trainer) evaluate(src data.Source) (map[Metric]float64, error) {
+	if err := t.checkData(src, "evaluation"); err != nil {
+		return nil, err
 	}
 	it, err := src.Batches(t.evalBatch)
 	if err != nil {
-		return 0, 0, errors.Wrap(err, "train")
+		return nil, errors.Wrap(err, "train")
 	}
 	defer it.Close()
 	k, size := t.model.OutputSize(), t.model.ExampleSize()
 	var sum float64
+	var heads []float64
 	correct, seen := 0, 0
+	t.resetMeters()
 	for it.Next() {
 		b := it.Batch()
 		if err := t.checkBatch(b); err != nil {
-			return 0, 0, errors.Wrap(err, "evaluation")
+			return nil, errors.Wrap(err, "evaluation")
 		}
+		yw := len(b.Y) / b.N
 		for lo := 0; lo < b.N; {
 			n := b.N - lo
 			if n < t.evalBatch {
@@ -635,30 +1034,93 @@ func (t *Trainer) Evaluate(src data.Source) (loss, acc float64, err error) {
 			}
 			part := data.Batch{X: b.X[lo*size : (lo+n)*size], N: n}
 			if b.Y != nil {
-				part.Y = b.Y[lo*k : (lo+n)*k]
+				part.Y = b.Y[lo*yw : (lo+n)*yw]
 			}
 			if b.Labels != nil {
 				part.Labels = b.Labels[lo : lo+n]
 			}
 			s, l, err := t.run(part, false, 0)
 			if err != nil {
-				return 0, 0, err
+				return nil, err
 			}
 			sum += l * float64(n)
+			if heads == nil && len(s.headV) > 0 {
+				heads = make([]float64, len(s.headV))
+			}
+			for i, v := range s.headV {
+				heads[i] += v * float64(n)
+			}
 			if t.accuracy() {
-				correct += t.correct(s.pred, part, k)
+				correct += t.correct(s.preds[0], part, k)
+			}
+			if err := t.updateMeters(s, n); err != nil {
+				return nil, errors.Wrap(err, "train: evaluation")
 			}
 			lo += n
 		}
 		seen += b.N
 	}
 	if err := it.Err(); err != nil {
-		return 0, 0, errors.Wrap(err, "train: evaluation")
+		return nil, errors.Wrap(err, "train: evaluation")
 	}
 	if seen == 0 {
-		return 0, 0, errors.New("train: evaluation set gave no examples")
+		return nil, errors.New("train: evaluation set gave no examples")
 	}
-	return sum / float64(seen), float64(correct) / float64(seen), nil
+	r := t.results(heads, seen)
+	if r == nil {
+		r = map[Metric]float64{}
+	}
+	r[MetricLoss] = sum / float64(seen)
+	if t.accuracy() {
+		r[MetricAcc] = float64(correct) / float64(seen)
+	}
+	return r, nil
+}
+
+// resetMeters resets every output's metrics.
+func (t *Trainer) resetMeters() {
+	for _, ms := range t.meters {
+		for _, m := range ms {
+			m.Reset()
+		}
+	}
+}
+
+// updateMeters adds the batch of n examples that s last ran to every
+// output's metrics.
+func (t *Trainer) updateMeters(s *step, n int) error {
+	sizes := t.model.OutputSizes()
+	for i, ms := range t.meters {
+		mb := MeterBatch{N: n, K: sizes[i], Pred: s.preds[i], Target: s.tgts[i], Labels: s.labels[i]}
+		for _, m := range ms {
+			if err := m.Update(mb); err != nil {
+				return errors.Wrapf(err, "metric %v", t.metricName(i, m))
+			}
+		}
+	}
+	return nil
+}
+
+// results returns each output's mean loss (for a model of several, from
+// the sums of batch loss × batch size over seen examples) and every
+// Meter's result, by History name; nil if there are none.
+func (t *Trainer) results(headSums []float64, seen int) map[Metric]float64 {
+	var r map[Metric]float64
+	set := func(m Metric, v float64) {
+		if r == nil {
+			r = map[Metric]float64{}
+		}
+		r[m] = v
+	}
+	for i, v := range headSums {
+		set(MetricLoss.Of(t.outNames[i]), v/float64(seen))
+	}
+	for i, ms := range t.meters {
+		for _, m := range ms {
+			set(t.metricName(i, m), m.Result())
+		}
+	}
+	return r
 }
 
 // Close releases the compiled graphs.
@@ -670,4 +1132,13 @@ func (t *Trainer) Close() error {
 		}
 	}
 	return nil
+}
+
+// total returns the sum of xs.
+func total(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }
