@@ -155,7 +155,7 @@ type Model struct {
 	classes    []string // a name for each output value, or nil
 	cfg        config
 
-	fam        *family
+	fam *family
 
 	mu    sync.Mutex
 	pools map[int]*pool // compiled inference graphs by batch size
