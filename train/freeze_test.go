@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
 )
@@ -268,5 +269,64 @@ func TestSubModelFollowsTraining(t *testing.T) {
 	}
 	if slices.Equal(before, after) || !slices.Equal(after, want) {
 		t.Errorf("the sub-model's features did not follow training: before %v, after %v, want %v", before[:4], after[:4], want[:4])
+	}
+}
+
+// TestCheckpointFrozenUnknownLayer restores a checkpoint that freezes a
+// layer the model lacks: an error naming it, and nothing frozen.
+func TestCheckpointFrozenUnknownLayer(t *testing.T) {
+	// dropout_1 has no weights, so the two models' weights files agree.
+	withDropout, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(4), layers.Dropout(0.5), layers.Dense(2, layers.Activation(layers.ActSoftmax))}, model.Seed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(4), layers.Dense(2, layers.Activation(layers.ActSoftmax))}, model.Seed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		frozen []string
+		err    string
+	}{
+		{"known layer", []string{"dense_1"}, ""},
+		{"unknown layer", []string{"dense_1", "dropout_1"}, `frozen layer "dropout_1"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := withDropout.SetTrainable(true); err != nil {
+				t.Fatal(err)
+			}
+			if err := withDropout.SetTrainable(false, tc.frozen...); err != nil {
+				t.Fatal(err)
+			}
+			src, err := train.New(withDropout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := src.WriteCheckpoint(&b); err != nil {
+				t.Fatal(err)
+			}
+			if err := without.SetTrainable(true); err != nil {
+				t.Fatal(err)
+			}
+			dst, err := train.New(without)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = dst.ReadCheckpoint(&b)
+			if tc.err == "" {
+				if err != nil || !slices.Equal(without.FrozenLayers(), tc.frozen) {
+					t.Errorf("ReadCheckpoint: %v; frozen %v, want %v", err, without.FrozenLayers(), tc.frozen)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("ReadCheckpoint: %v, want an error saying %q", err, tc.err)
+			}
+			if got := without.FrozenLayers(); got != nil {
+				t.Errorf("a refused checkpoint froze %v", got)
+			}
+		})
 	}
 }
