@@ -88,4 +88,3 @@ func TestWriteImageFolder(t *testing.T) {
 		t.Errorf("class folder blocked by a file: %v", err)
 	}
 }
-

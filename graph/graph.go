@@ -18,6 +18,7 @@ type Graph struct {
 	of       []*Param  // the parameter behind each node
 	inputs   map[*G.Node]bool
 	training bool
+	frozen   bool   // the layer being built is frozen (see SetFrozen)
 	step     uint64 // the training step of the next Run (see Machine.SetStep)
 	scope    string // the layer being built: parameters must be named scope/...
 }
@@ -62,6 +63,18 @@ func (g *Graph) Training() bool { return g.training }
 // only names of the form scope/..., so that no layer can reach, and silently
 // share, another layer's parameters. An empty scope accepts every name.
 func (g *Graph) SetScope(scope string) { g.scope = scope }
+
+// SetFrozen says whether the layer being built is frozen, as a model does
+// before it calls each layer's Build (see model.Model.SetTrainable); it
+// holds until the next SetFrozen. Layers read it with Frozen.
+func (g *Graph) SetFrozen(frozen bool) { g.frozen = frozen }
+
+// Frozen reports whether the layer being built is frozen: its weights are
+// not trained, and a layer with state of its own, such as
+// BatchNormalization, runs as in inference even in a training graph
+// (Keras's semantics since 2.1), so that it neither uses the batch's
+// statistics nor updates its running ones.
+func (g *Graph) Frozen() bool { return g.frozen }
 
 // Param returns a node for the trainable parameter called name, creating
 // the parameter in the store on first use (see Params.Get). Inside a scope
@@ -190,8 +203,9 @@ type Machine struct {
 }
 
 // Compile compiles the graph. With a non-nil loss (a scalar node) it first
-// adds the symbolic gradients of the loss with respect to every parameter
-// node of the graph. With outputs, the machine runs only what the loss, the
+// adds the symbolic gradients of the loss with respect to every trainable
+// parameter node of the graph that is not frozen (Param.Frozen): a frozen
+// parameter gets no gradient node at all. With outputs, the machine runs only what the loss, the
 // gradients and those outputs need, so nodes nothing reads (an activation an
 // op has fused into the next one, say) cost nothing; without, it runs every
 // node of the graph.
@@ -201,13 +215,13 @@ func (g *Graph) Compile(loss *G.Node, outputs ...*G.Node) (m *Machine, err error
 	if loss != nil {
 		var nodes G.Nodes
 		for i, p := range g.of {
-			if p.Trainable {
+			if p.Trainable && !p.Frozen {
 				nodes = append(nodes, g.nodes[i])
 				m.params = append(m.params, p)
 			}
 		}
 		if len(nodes) == 0 {
-			return nil, errors.New("graph: the graph has a loss but no parameters to train")
+			return nil, errors.New("graph: the graph has a loss but no parameters to train (are they all frozen?)")
 		}
 		if m.grads, err = G.Grad(loss, nodes...); err != nil {
 			return nil, errors.Wrap(err, "graph: building the gradients")
@@ -238,8 +252,9 @@ func (m *Machine) Run() (err error) {
 // randomness repeats exactly when a run is resumed.
 func (m *Machine) SetStep(step uint64) { m.g.step = step }
 
-// Params returns the trainable parameters the machine computes gradients
-// for, in the order of Grads.
+// Params returns the parameters the machine computes gradients for, in
+// the order of Grads: the trainable ones that were not frozen when it was
+// compiled.
 func (m *Machine) Params() []*Param { return m.params }
 
 // Grads returns, after Run, the gradient of the loss with respect to each

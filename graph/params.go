@@ -20,6 +20,14 @@ type Param struct {
 	// as BatchNormalization's running statistics: no gradient is taken
 	// with respect to it and no optimiser changes it.
 	Trainable bool
+	// Frozen is true for a parameter whose layer is frozen for now (see
+	// model.Model.SetTrainable): a Trainable weight that gradient descent
+	// leaves alone until it is unfrozen. No gradient is taken with respect
+	// to a frozen parameter (Graph.Compile leaves it out) and no optimiser
+	// changes it or its state. Frozen is separate from Trainable so that
+	// freezing never changes what kind of parameter a layer asks for.
+	// Change it only while no graph of the store trains or runs.
+	Frozen bool
 }
 
 // Params is the store of a model's learnable parameters, in the order they
@@ -70,18 +78,22 @@ func (p *Params) Count() int {
 	return n
 }
 
-// TrainableCount returns the number of scalar values in the trainable
-// parameters.
+// TrainableCount returns the number of scalar values in the parameters
+// that training updates now: the trainable ones that are not frozen, as
+// Keras counts "Trainable params".
 func (p *Params) TrainableCount() int {
 	n := 0
 	for _, q := range p.Trainable() {
-		n += q.Value.Size()
+		if !q.Frozen {
+			n += q.Value.Size()
+		}
 	}
 	return n
 }
 
 // Trainable returns the trainable parameters in creation order: those an
-// optimiser updates.
+// optimiser updates, frozen ones included (an optimiser's state follows
+// this list, whatever is frozen; it skips the frozen ones).
 func (p *Params) Trainable() []*Param {
 	var out []*Param
 	for _, q := range p.list {
@@ -111,7 +123,7 @@ func (p *Params) get(name string, shape []int, init Initializer, trainable bool)
 			return nil, errors.Errorf("graph: parameter %q exists with shape %v, asked for %v", name, q.Value.Shape(), shape)
 		}
 		if q.Trainable != trainable {
-			return nil, errors.Errorf("graph: parameter %q exists, trainable %v, asked for trainable %v", name, q.Trainable, trainable)
+			return nil, errors.Errorf("graph: parameter %q exists, trainable %v, asked for trainable %v (to freeze a layer set Param.Frozen or use model.Model.SetTrainable, not Param.Trainable)", name, q.Trainable, trainable)
 		}
 		return q, nil
 	}
@@ -142,4 +154,28 @@ func (p *Params) get(name string, shape []int, init Initializer, trainable bool)
 	p.list = append(p.list, q)
 	p.byName[name] = q
 	return q, nil
+}
+
+// Share adds q, a parameter of another store, to p: both stores then hold
+// the same Param, so they share its tensor and its Frozen flag, and
+// training through either changes both. It is how a model made from
+// another model's layers (model.Model.SubModel, a new head on a loaded
+// model) reuses their weights without copying them. p must not hold a
+// parameter of q's name, and q must have p's dtype.
+func (p *Params) Share(q *Param) error {
+	if q == nil || q.Value == nil {
+		return errors.New("graph: share: nil parameter")
+	}
+	if old, ok := p.byName[q.Name]; ok {
+		if old == q {
+			return nil
+		}
+		return errors.Errorf("graph: share: the store already holds a parameter %q", q.Name)
+	}
+	if q.Value.Dtype() != p.dtype {
+		return errors.Errorf("graph: share: parameter %q is %v, the store holds %v", q.Name, q.Value.Dtype(), p.dtype)
+	}
+	p.list = append(p.list, q)
+	p.byName[q.Name] = q
+	return nil
 }

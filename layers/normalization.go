@@ -45,7 +45,10 @@ type batchNorm struct {
 // mean and variance, which are non-trainable parameters (moving_mean,
 // moving_variance): saved with the weights, shared by every batch size and
 // never touched by an optimiser. In inference it uses them, so a
-// prediction does not depend on the rest of its batch. Options: Momentum
+// prediction does not depend on the rest of its batch. A frozen layer
+// (model.Model.SetTrainable, graph.Graph.Frozen) runs as in inference in
+// training graphs too, as Keras's does since 2.1: it normalises with its
+// running statistics and leaves them as they are. Options: Momentum
 // (default 0.99) and Epsilon (default 1e-3).
 func BatchNormalization(opts ...Option) Layer { return &batchNorm{cfg: newConfig(opts)} }
 
@@ -81,7 +84,7 @@ func (l *batchNorm) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := ops.BatchNormOpts{Training: g.Training(), Momentum: DefaultBNMomentum, Epsilon: DefaultBNEpsilon}
+	o := ops.BatchNormOpts{Training: g.Training() && !g.Frozen(), Momentum: DefaultBNMomentum, Epsilon: DefaultBNEpsilon}
 	if l.cfg.momentum != nil {
 		o.Momentum = *l.cfg.momentum
 	}

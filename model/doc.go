@@ -26,6 +26,15 @@
 // the weights and, on request, extra state such as an optimiser's); Load
 // rebuilds the model from it with no Go code.
 //
+// Layers of a built or loaded model are reachable by name, as in Keras:
+// Layer returns one, SubModel makes a model from the inputs to any layers'
+// outputs (features, embeddings), and Output gives a layer's symbolic
+// output, to which new layers apply, for a new model from Inputs: a new
+// head on a loaded network. Such models share the weights they reuse (no
+// copy). SetTrainable freezes and unfreezes layers, Keras's
+// layer.trainable: package train leaves frozen layers alone, and model
+// files record them.
+//
 // The package knows layers and graphs, and nothing of losses, optimisers
 // or training loops, which live in package train.
 package model

@@ -21,7 +21,8 @@ import (
 //
 //	magic    "GOCNNMDL", version 1
 //	architecture  uint32 length, then JSON: the inputs, every layer with
-//	              its type, name, configuration and input nodes, the
+//	              its type, name, configuration, input nodes and, if it
+//	              is frozen, "frozen": true, the
 //	              outputs, the dtype and the seed, and the class names
 //	              if the model has them
 //	weights       uint64 length, then the model's weights file (see
@@ -68,6 +69,7 @@ type layerArch struct {
 	Type   string          `json:"type"`
 	Config json.RawMessage `json:"config"`
 	Inputs []string        `json:"inputs"`
+	Frozen bool            `json:"frozen,omitempty"`
 }
 
 // A Spec is a model's wiring as its model file records it: its inputs
@@ -90,12 +92,14 @@ type InputSpec struct {
 }
 
 // A LayerSpec is one layer of a model: its name, its type, its
-// configuration (layers.ConfigOf) and the names of the nodes feeding it.
+// configuration (layers.ConfigOf), the names of the nodes feeding it and
+// whether it is frozen (Model.SetTrainable).
 type LayerSpec struct {
 	Name   string
 	Type   string
 	Config json.RawMessage
 	Inputs []string
+	Frozen bool
 }
 
 // Spec returns m's wiring. Every layer must be Configurable (every
@@ -128,7 +132,7 @@ func (m *Model) architecture() (architecture, error) {
 		if err != nil {
 			return a, err
 		}
-		la := layerArch{Name: m.names[n], Type: n.layer.Type(), Config: cfg}
+		la := layerArch{Name: m.names[n], Type: n.layer.Type(), Config: cfg, Frozen: n.frozen}
 		for _, in := range n.inputs {
 			la.Inputs = append(la.Inputs, m.names[in])
 		}
@@ -177,7 +181,7 @@ func (m *Model) Save(path string, state State) error {
 // its wiring, its class names and its weights. opts apply to the rebuilt
 // model (MaxBatch, MaxConcurrent; its seed and dtype come from the file,
 // and so do its class names when it has them, replacing any ClassNames
-// option).
+// option), and its frozen layers (SetTrainable).
 func Read(r io.Reader, opts ...Option) (*Model, State, error) {
 	secs, err := modelFormat.Read(r, MaxArchitectureBytes, MaxWeightsBytes, MaxStateBytes)
 	if err != nil {
@@ -268,6 +272,13 @@ func (a architecture) build(opts []Option) (*Model, error) {
 		return nil, err
 	}
 	m.sequential = a.Sequential
+	for _, la := range a.Layers {
+		if la.Frozen {
+			if err := m.SetTrainable(false, la.Name); err != nil {
+				return nil, errors.Wrapf(err, "layer %s: frozen", la.Name)
+			}
+		}
+	}
 	if len(a.ClassNames) > 0 {
 		if err := checkClassNames(a.ClassNames, m.outSizes); err != nil {
 			return nil, errors.Wrap(err, "class_names")

@@ -44,7 +44,37 @@ type Node struct {
 	inputs []*Node
 	shape  []int // an input's example shape
 	err    error
+	// src is the family of the first model built with this layer node: its
+	// parameter store, which later models made from the node share, the
+	// layer names that new layers must not take and the compile locks.
+	src *family
+	// frozen is whether the node's layer is frozen (SetTrainable); every
+	// model made with the node sees the same flag, as its Params are
+	// shared.
+	frozen bool
 }
+
+// A family is what the models made from one another's layers share: a
+// parameter store that holds the layers' weights, the names every layer
+// of those models has taken, and the locks that keep compiles (which write
+// to the shared parameter tensors) apart from runs of any of them.
+type family struct {
+	params *graph.Params
+	names  map[string]bool
+	locks  []*compileLock
+}
+
+// A compileLock is held for writing while a graph is compiled, since
+// Gorgonia's compiler writes to the parameter tensors (it sets their
+// engine), and for reading while a graph runs: runs go side by side, and
+// only wait for the rare compile. Models that share parameters take each
+// other's locks, always in the order of id, so that none deadlocks.
+type compileLock struct {
+	id uint64
+	sync.RWMutex
+}
+
+var lockIDs atomic.Uint64
 
 var nodeIDs atomic.Uint64
 
@@ -125,13 +155,38 @@ type Model struct {
 	classes    []string // a name for each output value, or nil
 	cfg        config
 
+	fam *family
+
 	mu    sync.Mutex
 	pools map[int]*pool // compiled inference graphs by batch size
-	// compiling is held for writing while a graph is compiled, since
-	// Gorgonia's compiler writes to the parameter tensors (it sets their
-	// engine), and for reading while a graph runs: runs go side by side,
-	// and only wait for the rare compile.
-	compiling sync.RWMutex
+}
+
+// lockCompile takes every compile lock of the model's family for writing.
+func (m *Model) lockCompile() {
+	for _, l := range m.fam.locks {
+		l.Lock()
+	}
+}
+
+// unlockCompile releases what lockCompile took.
+func (m *Model) unlockCompile() {
+	for i := len(m.fam.locks) - 1; i >= 0; i-- {
+		m.fam.locks[i].Unlock()
+	}
+}
+
+// lockRun takes every compile lock of the model's family for reading.
+func (m *Model) lockRun() {
+	for _, l := range m.fam.locks {
+		l.RLock()
+	}
+}
+
+// unlockRun releases what lockRun took.
+func (m *Model) unlockRun() {
+	for i := len(m.fam.locks) - 1; i >= 0; i-- {
+		m.fam.locks[i].RUnlock()
+	}
 }
 
 // An Option configures a model, in the style of Gorgonia's NodeConsOpt.
@@ -222,6 +277,14 @@ func NewSequential(input []int, ls []layers.Layer, opts ...Option) (*Model, erro
 // applied, creates and initialises every parameter in that order (so the
 // seed fixes them), and checks every shape: a layer that cannot take its
 // input is an error naming the layer and the shapes.
+//
+// Nodes of a model built before (its Inputs, Output, or nodes that made
+// it) keep their layers' weights: the new model shares them, uncopied, as
+// a Keras model made from another's layers does, and so shares their
+// training and freezing (SetTrainable) too. New layers applied to such
+// nodes are named so as to take no name of any layer of those models, used
+// in the new one or not, and a new layer named explicitly after one is an
+// error: a weight found by name is never an old layer's.
 func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
 	c, err := newConfig(opts)
 	if err != nil {
@@ -252,7 +315,19 @@ func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
 	if m.nodes, err = reach(outputs, isInput); err != nil {
 		return nil, err
 	}
-	if err := m.nameLayers(); err != nil {
+	m.fam = &family{names: map[string]bool{}}
+	reserved := map[string]bool{}
+	seenFam := map[*family]bool{}
+	for _, n := range m.nodes {
+		if f := n.src; f != nil && !seenFam[f] {
+			seenFam[f] = true
+			for name := range f.names {
+				reserved[name] = true
+			}
+			m.fam.locks = append(m.fam.locks, f.locks...)
+		}
+	}
+	if err := m.nameLayers(reserved); err != nil {
 		return nil, err
 	}
 	if m.params, err = graph.NewParams(c.dtype, c.seed); err != nil {
@@ -278,6 +353,22 @@ func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
 	}
 	if err := m.SetClassNames(c.classNames); err != nil {
 		return nil, err
+	}
+	// The model is made: its new layer nodes join its family.
+	m.fam.params = m.params
+	for name := range reserved {
+		m.fam.names[name] = true
+	}
+	for _, n := range m.nodes {
+		m.fam.names[m.names[n]] = true
+	}
+	m.fam.locks = append(m.fam.locks, &compileLock{id: lockIDs.Add(1)})
+	slices.SortFunc(m.fam.locks, func(a, b *compileLock) int { return cmp.Compare(a.id, b.id) })
+	m.fam.locks = slices.Compact(m.fam.locks)
+	for _, n := range m.nodes {
+		if n.src == nil {
+			n.src = m.fam
+		}
 	}
 	return m, nil
 }
@@ -382,8 +473,10 @@ func reach(outputs []*Node, isInput map[*Node]int) ([]*Node, error) {
 }
 
 // nameLayers names unnamed layers Keras-style and checks that no layer is
-// used twice and no two layers share a name.
-func (m *Model) nameLayers() error {
+// used twice and no two layers share a name. New layers (those of nodes no
+// model has built yet) take no reserved name: the names of the layers of
+// the models whose nodes this one is made from.
+func (m *Model) nameLayers(reserved map[string]bool) error {
 	counters := map[string]int{}
 	names := map[string]bool{}
 	for _, in := range m.inputs {
@@ -398,10 +491,12 @@ func (m *Model) nameLayers() error {
 		used[l] = true
 		if l.Name() == "" {
 			key := snake(l.Type())
-			for l.Name() == "" || names[l.Name()] {
+			for l.Name() == "" || names[l.Name()] || reserved[l.Name()] {
 				counters[key]++
 				l.SetName(key + "_" + strconv.Itoa(counters[key]))
 			}
+		} else if n.src == nil && reserved[l.Name()] {
+			return errors.Errorf("model: new layer %s (%s) takes the name of a layer of the model it is built on; name it otherwise", l.Name(), l.Type())
 		}
 		if strings.ContainsAny(l.Name(), "/\n") {
 			return errors.Errorf("model: layer name %q may not contain a slash or a newline", l.Name())
@@ -470,6 +565,7 @@ func (m *Model) build(g *graph.Graph, xs []*G.Node, first bool) (Outputs, error)
 	}
 	out := Outputs{Layers: map[string]*G.Node{}}
 	defer g.SetScope("")
+	defer g.SetFrozen(false)
 	for _, n := range m.nodes {
 		ins := make([]*G.Node, len(n.inputs))
 		var shapes []string
@@ -478,7 +574,14 @@ func (m *Model) build(g *graph.Graph, xs []*G.Node, first bool) (Outputs, error)
 			shapes = append(shapes, shapeString(ins[i].Shape()[1:]))
 		}
 		before := m.params.Count()
+		if first && n.src != nil {
+			// A layer of an earlier model keeps its weights.
+			if err := share(m.params, n.src.params, m.names[n]); err != nil {
+				return out, errors.Wrapf(err, "layer %s (%s)", m.names[n], n.layer.Type())
+			}
+		}
 		g.SetScope(m.names[n])
+		g.SetFrozen(n.frozen)
 		y, err := buildLayer(n.layer, g, ins)
 		if err == nil && first {
 			_, err = exampleSize(y.Shape()[1:])
@@ -501,6 +604,18 @@ func (m *Model) build(g *graph.Graph, xs []*G.Node, first bool) (Outputs, error)
 		out.Logits = append(out.Logits, logits)
 	}
 	return out, nil
+}
+
+// share adds to dst the parameters of layer name held by src.
+func share(dst, src *graph.Params, name string) error {
+	for _, q := range src.List() {
+		if strings.HasPrefix(q.Name, name+"/") {
+			if err := dst.Share(q); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // buildLayer builds l on its inputs, turning a panic inside it (or inside

@@ -93,9 +93,9 @@ func (m *Model) compile(n int) (*runner, error) {
 		return nil, err
 	}
 	r.out = out.Outputs
-	m.compiling.Lock()
+	m.lockCompile()
 	r.m, err = g.Compile(nil, r.out...)
-	m.compiling.Unlock()
+	m.unlockCompile()
 	if err != nil {
 		return nil, err
 	}
@@ -184,9 +184,9 @@ func (m *Model) runOn(r *runner, x, out []float32) ([]float32, error) {
 	if err := m.Feed(r.in, x); err != nil {
 		return out, err
 	}
-	m.compiling.RLock()
+	m.lockRun()
 	err := r.m.Run()
-	m.compiling.RUnlock()
+	m.unlockRun()
 	if err != nil {
 		return out, err
 	}

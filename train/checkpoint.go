@@ -58,6 +58,8 @@ type checkpointMeta struct {
 	// Callbacks holds the state of each of the trainer's callbacks, in
 	// order: null for one that is not a StatefulCallback.
 	Callbacks []json.RawMessage `json:"callbacks,omitempty"`
+	// Frozen names the model's frozen layers (model.Model.SetTrainable).
+	Frozen []string `json:"frozen,omitempty"`
 }
 
 // A StatefulCallback is a callback whose state a checkpoint saves, so that
@@ -106,7 +108,7 @@ func (t *Trainer) WriteCheckpoint(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	meta, err := json.Marshal(checkpointMeta{State: t.prog, History: t.hist.Epochs, optimizerState: optimizerState{Optimizer: t.opt.String(), Step: step, Slots: slots}, Callbacks: cbs})
+	meta, err := json.Marshal(checkpointMeta{State: t.prog, History: t.hist.Epochs, optimizerState: optimizerState{Optimizer: t.opt.String(), Step: step, Slots: slots}, Callbacks: cbs, Frozen: t.model.FrozenLayers()})
 	if err != nil {
 		return errors.Wrap(err, "train: checkpoint")
 	}
@@ -118,9 +120,12 @@ func (t *Trainer) WriteCheckpoint(w io.Writer) error {
 }
 
 // ReadCheckpoint restores a checkpoint written by WriteCheckpoint into the
-// trainer: its weights, optimiser state, run state and history. The model's
-// architecture and the optimiser must be the ones the checkpoint was made
-// with. Nothing is changed unless the whole checkpoint is valid.
+// trainer: its weights, optimiser state, run state and history, and which
+// layers are frozen (model.Model.SetTrainable): the model's layers are
+// frozen and unfrozen as they were when it was written, so freeze or
+// unfreeze after restoring to go on differently. The model's architecture
+// and the optimiser must be the ones the checkpoint was made with. Nothing
+// is changed unless the whole checkpoint is valid.
 func (t *Trainer) ReadCheckpoint(r io.Reader) error {
 	sections, err := checkpointFormat.Read(r, maxMetaSize(t.model.Params().Count()), t.model.Params().BinarySize())
 	if err != nil {
@@ -155,9 +160,22 @@ func (t *Trainer) ReadCheckpoint(r io.Reader) error {
 			}
 		}
 	}
+	for _, name := range meta.Frozen {
+		if _, err := t.model.Trainable(name); err != nil {
+			return errors.Wrapf(err, "checkpoint: frozen layer %q", name)
+		}
+	}
 	// The weights check their own architecture and change nothing on error.
 	if err := t.model.Params().UnmarshalBinaryFrom(bytes.NewReader(sections[1])); err != nil {
 		return err
+	}
+	if err := t.model.SetTrainable(true); err != nil {
+		return errors.Wrap(err, "checkpoint: unfreezing")
+	}
+	if len(meta.Frozen) > 0 {
+		if err := t.model.SetTrainable(false, meta.Frozen...); err != nil {
+			return errors.Wrap(err, "checkpoint: freezing")
+		}
 	}
 	if err := st.SetState(meta.Step, meta.Slots); err != nil {
 		return err

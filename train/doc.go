@@ -37,6 +37,11 @@
 // run resumed from a checkpoint (ReadCheckpoint) ends with exactly the
 // weights of an uninterrupted one.
 //
+// Layers frozen with model.Model.SetTrainable are left alone: no gradient,
+// no update, no optimiser state, and a frozen BatchNormalization keeps its
+// statistics. Freezing may change between calls of Fit (the trainer
+// rebuilds its graphs), and checkpoints record it. See examples/transfer.
+//
 // Fit, Validation and Evaluate take any data.Source: an in-memory
 // data.Dataset, a folder of images (data.ImageFolder), or a source of
 // one's own. Targets are integer labels (sparse, as Keras's

@@ -14,6 +14,12 @@ import (
 // An Optimizer updates parameters in place from their gradients. It keeps
 // its state (moving averages, velocities) per parameter, in the order of the
 // params slice, which must not change between calls.
+//
+// A Trainer passes every trainable parameter (graph.Params.Trainable),
+// frozen ones included, and a nil gradient for each frozen one
+// (model.Model.SetTrainable): an optimiser must leave such a parameter,
+// and its state, as they are. The built-in optimisers create a
+// parameter's state at its first gradient.
 type Optimizer interface {
 	// Update applies one step.
 	Update(params []*graph.Param, grads []*tensor.Dense) error
@@ -74,14 +80,24 @@ func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 	}
 	if o.state == nil {
 		o.state = make([][]float64, len(params))
-		for i, p := range params {
-			o.state[i] = make([]float64, p.Value.Size()*o.nslots)
-		}
 	}
 	if len(o.state) != len(params) {
 		return errors.Errorf("%s: the parameter list changed between steps", o.name)
 	}
 	for i, p := range params {
+		if grads[i] == nil {
+			continue // frozen: no update, no state
+		}
+		if o.state[i] == nil {
+			o.state[i] = make([]float64, p.Value.Size()*o.nslots)
+			if o.kind == kindAdagrad {
+				// Keras starts the accumulators at 0.1, also those of
+				// a parameter unfrozen after the first step.
+				for j := range o.state[i] {
+					o.state[i][j] = 0.1
+				}
+			}
+		}
 		if p.Value.Size() != grads[i].Size() || len(o.state[i]) != p.Value.Size()*o.nslots {
 			return errors.Errorf("%s: parameter %q has %d values, its gradient %d", o.name, p.Name, p.Value.Size(), grads[i].Size())
 		}
@@ -97,6 +113,9 @@ func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 		adamRate = o.lr * math.Sqrt(1-math.Pow(adamB2, float64(o.step))) / (1 - math.Pow(adamB1, float64(o.step)))
 	}
 	for i, p := range params {
+		if grads[i] == nil {
+			continue
+		}
 		s := o.state[i]
 		switch p.Value.Dtype() {
 		case tensor.Float32:

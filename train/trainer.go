@@ -44,6 +44,7 @@ type Trainer struct {
 	train  map[int]*step // compiled training graphs by batch size
 	trainW map[int]*step // the same with a weight per example
 	infer  map[int]*step // compiled inference graphs by batch size
+	frozen string        // what was frozen when train and trainW were compiled
 
 	classWeights []float64 // of the running Fit, or nil
 
@@ -69,7 +70,9 @@ type step struct {
 	onehot [][]float32
 	lossV  []float64
 	headV  []float64
-	params []*graph.Param
+	params []*graph.Param // the optimiser's list: every trainable parameter
+	at     []int          // the index in params of each of the machine's gradients
+	grads  []*tensor.Dense
 }
 
 // outMeters is the metrics asked for one output (by name; "" is the only
@@ -344,6 +347,15 @@ func (t *Trainer) compile(n int, training, weighted bool) (*step, error) {
 	case training:
 		cache = t.train
 	}
+	if training {
+		// Freezing or unfreezing a layer changes which gradients a
+		// training graph takes and how its frozen BatchNormalization
+		// layers run: build them again.
+		if f := t.frozenKey(); f != t.frozen {
+			t.closeTraining()
+			t.frozen = f
+		}
+	}
 	if s, ok := cache[n]; ok {
 		return s, nil
 	}
@@ -400,9 +412,47 @@ func (t *Trainer) compile(n int, training, weighted bool) (*step, error) {
 	if s.m, err = g.Compile(lossNode, keep...); err != nil {
 		return nil, err
 	}
-	s.params = s.m.Params()
+	if training {
+		// The optimiser sees every trainable parameter, in a fixed order,
+		// and a nil gradient for a frozen one, so that its state follows
+		// the parameters whatever is frozen when.
+		s.params = t.model.Params().Trainable()
+		idx := make(map[*graph.Param]int, len(s.params))
+		for i, p := range s.params {
+			idx[p] = i
+		}
+		for _, p := range s.m.Params() {
+			s.at = append(s.at, idx[p])
+		}
+		s.grads = make([]*tensor.Dense, len(s.params))
+	}
 	cache[n] = s
 	return s, nil
+}
+
+// frozenKey describes what is frozen: the model's frozen layers and the
+// frozen parameters.
+func (t *Trainer) frozenKey() string {
+	b := []byte(strings.Join(t.model.FrozenLayers(), "/"))
+	b = append(b, ':')
+	for _, p := range t.model.Params().List() {
+		if p.Frozen {
+			b = append(b, '1')
+		} else {
+			b = append(b, '0')
+		}
+	}
+	return string(b)
+}
+
+// closeTraining releases the compiled training graphs.
+func (t *Trainer) closeTraining() {
+	for _, c := range []map[int]*step{t.train, t.trainW} {
+		for n, s := range c {
+			s.m.Close()
+			delete(c, n)
+		}
+	}
 }
 
 // run feeds one batch through the graph for its size and returns the loss;
@@ -838,7 +888,10 @@ func (t *Trainer) trainStep(b data.Batch, stepNo uint64, epoch int) (*step, floa
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := t.opt.Update(s.params, grads); err != nil {
+	for i, g := range grads {
+		s.grads[s.at[i]] = g
+	}
+	if err := t.opt.Update(s.params, s.grads); err != nil {
 		return nil, 0, err
 	}
 	t.prog.Steps = stepNo + 1
