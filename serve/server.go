@@ -243,17 +243,30 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 		case rw.code >= 400:
 			level = slog.LevelInfo
 		}
-		s.cfg.logger.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "code", rw.code, "duration", time.Since(start))
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "code", rw.code, "duration", time.Since(start)}
+		if rw.cause != nil {
+			attrs = append(attrs, "err", errStack(rw.cause))
+		}
+		s.cfg.logger.Log(r.Context(), level, "request", attrs...)
 	})
 }
 
 // errStack formats err with its stack trace (pkg/errors' %+v).
 func errStack(err error) string { return fmt.Sprintf("%+v", err) }
 
-// statusWriter records the status code written.
+// statusWriter records the status code written and the cause of a 5xx
+// answer.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	cause error
+}
+
+// recordCause keeps the first cause recorded.
+func (w *statusWriter) recordCause(err error) {
+	if w.cause == nil {
+		w.cause = err
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -264,10 +277,34 @@ func (w *statusWriter) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// writeJSON writes v as JSON with the status code.
+// causeRecorder is a ResponseWriter that keeps the cause of a 5xx answer
+// for the request's log line (statusWriter is one).
+type causeRecorder interface{ recordCause(error) }
+
+// recordCause hands err to the statusWriter under w, if any, so that the
+// request's log line carries the cause of the error the client was told
+// of only in general terms.
+func recordCause(w http.ResponseWriter, err error) {
+	for {
+		if cr, ok := w.(causeRecorder); ok {
+			cr.recordCause(err)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
+// writeJSON writes v as JSON with the status code. If v cannot be encoded
+// (a NaN among a model's outputs), it answers 500 and records the cause
+// for the log.
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
+		recordCause(w, errors.Wrap(err, "encoding the response"))
 		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response failed"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -276,8 +313,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// writeError writes {"error": err} with the status code.
+// writeError writes {"error": err} with the status code; a 5xx error is
+// also recorded as the cause for the log.
 func writeError(w http.ResponseWriter, code int, err error) {
+	if code >= 500 {
+		recordCause(w, err)
+	}
 	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
 
@@ -415,7 +456,7 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		if r.Context().Err() != nil {
 			return // the client has gone
 		}
-		s.cfg.logger.Error("predict failed", "model", m.Name, "err", errStack(err))
+		recordCause(w, errors.Wrapf(err, "predict on model %s", m.Name))
 		writeError(w, http.StatusInternalServerError, errors.New("predict failed; see the server's log"))
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"image/png"
 
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pkg/errors"
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
@@ -504,5 +507,35 @@ func TestVectorModel(t *testing.T) {
 	}
 	if code, body, _ = do(t, s, "GET", "/ui/random", "", nil); code != 404 {
 		t.Errorf("random without images: %d %s", code, body)
+	}
+}
+
+// TestErrorCauseLogged: a 500 tells the client little, and the request's
+// log line the cause, with its stack.
+func TestErrorCauseLogged(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		body    string // in the answer
+		cause   string // in the log
+	}{
+		{"NaN in the response", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"predictions": []json.RawMessage{floats([]float32{float32(math.NaN())})}})
+		}, "encoding the response failed", "json: error calling MarshalJSON"},
+		{"internal error", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusInternalServerError, errors.New("disk on fire"))
+		}, "disk on fire", "disk on fire"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log bytes.Buffer
+			s, _ := newServer(t, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+			code, body, _ := do(t, s.recoverer(tc.handler), "GET", "/x", "", nil)
+			if code != http.StatusInternalServerError || !bytes.Contains(body, []byte(tc.body)) {
+				t.Errorf("%d %s", code, body)
+			}
+			if !strings.Contains(log.String(), tc.cause) || !strings.Contains(log.String(), "server_test.go") {
+				t.Errorf("the log lacks the cause %q and its stack:\n%s", tc.cause, log.String())
+			}
+		})
 	}
 }
