@@ -6,15 +6,18 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -305,4 +308,65 @@ func TestRunImageModel(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("after the context ends: %v", err)
 	}
+}
+
+// TestShutdownSlowClient: a client that sends half a request and then
+// nothing does not turn a graceful stop into an error: after
+// -shutdown-timeout its connection is closed, the log says so, and run
+// returns nil (exit 0).
+func TestShutdownSlowClient(t *testing.T) {
+	path, dir := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	var log syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-model", path, "-addr", "127.0.0.1:0", "-data", dir, "-shutdown-timeout", "100ms"},
+			&log, func(a string) { addrs <- a })
+	}()
+	addr := <-addrs
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The headers promise 1000 bytes of body; 10 come.
+	fmt.Fprintf(conn, "POST /v1/models/model:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"instanc")
+	// Wait until the request is in flight: the scrape itself is the other.
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), "gocnn_serve_in_flight_requests 2") {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("shutdown with a slow client: %v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "closing the connections still open") {
+		t.Errorf("the log does not say the slow connection was closed:\n%s", log.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer that goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
