@@ -498,7 +498,7 @@ func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, s
 		return nil, errors.WithStack(r.Context().Err())
 	}
 	defer func() { <-s.decoding }()
-	return DecodeImage(body, contentType, shape, s.cfg.maxPixels)
+	return DecodeImageContext(r.Context(), body, contentType, shape, s.cfg.maxPixels)
 }
 
 // predict runs x through the model's batcher (arrived is what its arrive
