@@ -39,6 +39,8 @@ type config struct {
 	maxBody      int64
 	maxInstances int
 	maxPixels    int
+	maxInflight  int
+	bodyBudget   int64
 	logger       *slog.Logger
 	testImages   *data.Dataset
 }
@@ -88,6 +90,12 @@ type Server struct {
 	// largest image's worth of pixels.
 	decoding chan struct{}
 	pixels   *budget
+	// inflight holds a slot per request to /v1/ being served, bodies the
+	// bytes of the request bodies being read or decoded, and rejected
+	// counts the requests refused for overload.
+	inflight chan struct{}
+	bodies   *budget
+	rejected prometheus.Counter
 }
 
 // served is a model with its batcher and what the page shows of it.
@@ -118,13 +126,28 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		return nil, errors.Errorf("serve: max instances %d is not positive", c.maxInstances)
 	case c.maxPixels < 1:
 		return nil, errors.Errorf("serve: max pixels %d is not positive", c.maxPixels)
+	case c.maxInflight < 0:
+		return nil, errors.Errorf("serve: max in-flight %d is negative", c.maxInflight)
+	case c.bodyBudget < 0:
+		return nil, errors.Errorf("serve: body budget %d is negative", c.bodyBudget)
 	case c.logger == nil:
 		return nil, errors.New("serve: nil logger")
 	case len(models) == 0:
 		return nil, errors.New("serve: no models")
 	}
+	if c.maxInflight == 0 {
+		c.maxInflight = DefaultMaxInflight()
+	}
+	if c.bodyBudget == 0 {
+		c.bodyBudget = defaultBodyBudget(c.maxBody)
+	}
 	s := &Server{cfg: c, models: map[string]*served{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
-		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))), pixels: newBudget(2 * int64(c.maxPixels))}
+		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))), pixels: newBudget(2 * int64(c.maxPixels)),
+		inflight: make(chan struct{}, c.maxInflight), bodies: newBudget(max(c.bodyBudget, c.maxBody))}
+	s.rejected = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gocnn_serve_overload_rejections_total", Help: "Requests answered 503 because -max-inflight requests were being served.",
+	})
+	s.reg.MustRegister(s.rejected)
 	s.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
@@ -193,7 +216,7 @@ func (s *Server) routes() {
 		h = promhttp.InstrumentHandlerDuration(latency.MustCurryWith(l), promhttp.InstrumentHandlerCounter(requests.MustCurryWith(l), h))
 		s.mux.Handle(pattern, h)
 	}
-	handle("/v1/", "v1", http.HandlerFunc(s.serveV1))
+	handle("/v1/", "v1", s.limitInflight(http.HandlerFunc(s.serveV1)))
 	handle("/healthz", "healthz", methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -387,21 +410,6 @@ func (s *Server) serveMetadata(w http.ResponseWriter, m *served) {
 	})
 }
 
-// readBody reads the request body up to the limit, answering 413 past it.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBody))
-	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			writeError(w, http.StatusRequestEntityTooLarge, errors.Errorf("request body over the limit of %d bytes", mb.Limit))
-		} else {
-			writeError(w, http.StatusBadRequest, errors.Wrap(err, "reading the request body"))
-		}
-		return nil, false
-	}
-	return b, true
-}
-
 func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served) {
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if r.Header.Get("Content-Type") == "" || ct == "application/x-www-form-urlencoded" {
@@ -412,10 +420,11 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		writeError(w, http.StatusUnsupportedMediaType, errors.Errorf("unsupported content type %q; send application/json, image/png, image/jpeg or image/gif", r.Header.Get("Content-Type")))
 		return
 	}
-	body, ok := s.readBody(w, r)
+	body, release, ok := s.readBody(w, r)
 	if !ok {
 		return
 	}
+	defer release()
 	var arrived func()
 	if m.batch != nil {
 		// Tell the batcher a request is on its way while it decodes.

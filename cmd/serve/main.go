@@ -17,6 +17,11 @@
 // test image" button draws from MNIST's test set in -data DIR, by default
 // the copy in the Go module cache if there is one.
 //
+// At most -max-inflight requests to /v1/ are served at once; those past it
+// get 503 with Retry-After at once, while /healthz and /metrics go on
+// answering. Of those, the ones whose bodies would take the bytes of bodies
+// being read or decoded past -body-budget wait, unread, for their turn.
+//
 // Concurrent requests to one model are batched: up to -max-batch instances
 // or -batch-timeout of waiting, whichever comes first; -max-batch 1 turns
 // batching off.
@@ -91,7 +96,8 @@ type config struct {
 	models, names                           list
 	addr, dataDir, logLevel                 string
 	maxBatch, maxInstances, maxPixels       int
-	maxBody                                 int64
+	maxBody, bodyBudget                     int64
+	maxInflight                             int
 	batchTimeout, readTimeout, writeTimeout time.Duration
 	idleTimeout, shutdownTimeout            time.Duration
 }
@@ -108,6 +114,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Int64Var(&c.maxBody, "max-body", serve.DefaultMaxBody, "largest request body in `bytes`")
 	fs.IntVar(&c.maxInstances, "max-instances", serve.DefaultMaxInstances, "most instances in one request")
 	fs.IntVar(&c.maxPixels, "max-pixels", serve.DefaultMaxPixels, "largest image upload in pixels")
+	fs.IntVar(&c.maxInflight, "max-inflight", serve.DefaultMaxInflight(), "most requests to /v1/ served at once; past it 503 with Retry-After (/healthz and /metrics do not count)")
+	fs.Int64Var(&c.bodyBudget, "body-budget", 0, "most `bytes` of request bodies read or decoded at once; others wait their turn (0: an eighth of GOMEMLIMIT if set, else 64 MiB)")
 	fs.StringVar(&c.dataDir, "data", "", "`DIR` with MNIST's test files, for the page's random test image (default: the copy in the Go module cache, if any)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 30*time.Second, "time to read a whole request")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time to write a response, from the end of the request headers")
@@ -127,6 +135,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, usageError{"no -model given: usage: serve -model FILE [-model FILE ...] [-addr 127.0.0.1:8080]"}
 	case len(c.names) > len(c.models):
 		return c, usageError{fmt.Sprintf("%d -name flags for %d -model flags", len(c.names), len(c.models))}
+	case c.maxInflight < 1:
+		return c, usageError{fmt.Sprintf("-max-inflight %d: want at least 1", c.maxInflight)}
+	case c.bodyBudget < 0:
+		return c, usageError{fmt.Sprintf("-body-budget %d: want 0 (the default) or more", c.bodyBudget)}
 	case c.shutdownTimeout <= 0 || c.readTimeout <= 0 || c.writeTimeout <= 0 || c.idleTimeout <= 0:
 		return c, usageError{"-read-timeout, -write-timeout, -idle-timeout and -shutdown-timeout must be positive"}
 	}
@@ -170,6 +182,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	srv, err := serve.New(models, serve.WithMaxBatch(c.maxBatch), serve.WithBatchTimeout(c.batchTimeout),
 		serve.WithMaxBody(c.maxBody), serve.WithMaxInstances(c.maxInstances), serve.WithMaxPixels(c.maxPixels),
+		serve.WithMaxInflight(c.maxInflight), serve.WithBodyBudget(c.bodyBudget),
 		serve.WithLogger(log), serve.WithTestImages(test))
 	if err != nil {
 		return usageError{err.Error()}

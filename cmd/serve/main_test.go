@@ -84,6 +84,8 @@ func TestUsage(t *testing.T) {
 		{"argument", []string{"-model", path, "extra"}, 64, `unexpected argument "extra"`},
 		{"too many names", []string{"-model", path, "-name", "a", "-name", "b"}, 64, "2 -name flags for 1 -model flags"},
 		{"bad max batch", []string{"-model", path, "-max-batch", "0"}, 64, "max batch 0"},
+		{"bad max inflight", []string{"-model", path, "-max-inflight", "0"}, 64, "-max-inflight 0"},
+		{"bad body budget", []string{"-model", path, "-body-budget", "-1"}, 64, "-body-budget -1"},
 		{"bad log level", []string{"-model", path, "-log-level", "loud"}, 64, `-log-level "loud"`},
 		{"bad name", []string{"-model", path, "-name", "a:b"}, 1, `model name "a:b" may not contain`},
 		{"missing model", []string{"-model", filepath.Join(t.TempDir(), "none.gocnn")}, 1, "-model"},
