@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/errors"
@@ -41,6 +43,8 @@ type config struct {
 	maxPixels    int
 	maxInflight  int
 	bodyBudget   int64
+	modelDir     string
+	poll         time.Duration
 	logger       *slog.Logger
 	testImages   *data.Dataset
 }
@@ -75,15 +79,31 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 func WithTestImages(d *data.Dataset) Option { return func(c *config) { c.testImages = d } }
 
 // Server serves models over HTTP; it is an http.Handler. Close it when
-// done, after the http.Server that uses it has shut down.
+// done, after the http.Server that uses it has shut down. Its methods are
+// safe for concurrent use: the table of models and versions is guarded by
+// a lock that requests hold only to find their version, and a version
+// counts the requests using it, so that one removed by a reload is
+// unloaded only once they have finished.
 type Server struct {
-	cfg     config
-	models  map[string]*served
-	order   []string
+	cfg config
+	// mu guards models and order; reloadMu makes reloads run one at a
+	// time; unloads counts the poller and the unloads under way.
+	mu       sync.RWMutex
+	models   map[string]*entry
+	order    []string
+	reloadMu sync.Mutex
+	unloads  sync.WaitGroup
+	stopPoll context.CancelFunc
+
 	mux     *http.ServeMux
 	handler http.Handler
 	reg     *prometheus.Registry
-	batches *prometheus.HistogramVec
+	// The per-model metrics, labelled by model and version.
+	batches       *prometheus.HistogramVec
+	queue         *prometheus.GaugeVec
+	modelRequests *prometheus.CounterVec
+	modelErrors   *prometheus.CounterVec
+	modelLatency  *prometheus.HistogramVec
 	// decoding holds a slot per image being decoded, and pixels the
 	// pixels of the images being decoded: a decoded image may take a dozen
 	// bytes a pixel, so only a few decode at once, and at most twice the
@@ -98,15 +118,21 @@ type Server struct {
 	rejected prometheus.Counter
 }
 
-// served is a model with its batcher and what the page shows of it.
+// served is a version of a model with its batcher and what the page shows
+// of it.
 type served struct {
 	*Model
+	version int64
 	summary string
 	classes []string // the model's class names, or nil
 	batch   *batcher // nil when batching is off
+	users   sync.WaitGroup
 }
 
-// New makes a server of the models, which must have distinct names.
+// New makes a server of the models, which must have distinct names, each
+// served as version 1, and of those in the model directory (WithModelDir),
+// which it reads once and then polls (WithPoll). Without a model
+// directory there must be at least one model.
 func New(models []*Model, opts ...Option) (*Server, error) {
 	c := config{maxBatch: DefaultMaxBatch, batchTimeout: DefaultBatchTimeout, maxBody: DefaultMaxBody,
 		maxInstances: DefaultMaxInstances, maxPixels: DefaultMaxPixels, logger: slog.Default()}
@@ -130,9 +156,11 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		return nil, errors.Errorf("serve: max in-flight %d is negative", c.maxInflight)
 	case c.bodyBudget < 0:
 		return nil, errors.Errorf("serve: body budget %d is negative", c.bodyBudget)
+	case c.poll < 0:
+		return nil, errors.Errorf("serve: poll interval %v is negative", c.poll)
 	case c.logger == nil:
 		return nil, errors.New("serve: nil logger")
-	case len(models) == 0:
+	case len(models) == 0 && c.modelDir == "":
 		return nil, errors.New("serve: no models")
 	}
 	if c.maxInflight == 0 {
@@ -141,56 +169,104 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 	if c.bodyBudget == 0 {
 		c.bodyBudget = defaultBodyBudget(c.maxBody)
 	}
-	s := &Server{cfg: c, models: map[string]*served{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
+	s := &Server{cfg: c, models: map[string]*entry{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
 		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))), pixels: newBudget(2 * int64(c.maxPixels)),
-		inflight: make(chan struct{}, c.maxInflight), bodies: newBudget(max(c.bodyBudget, c.maxBody))}
+		inflight: make(chan struct{}, c.maxInflight), bodies: newBudget(max(c.bodyBudget, c.maxBody)), stopPoll: func() {}}
 	s.rejected = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "gocnn_serve_overload_rejections_total", Help: "Requests answered 503 because -max-inflight requests were being served.",
 	})
-	s.reg.MustRegister(s.rejected)
+	mv := []string{"model", "version"}
 	s.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass.",
+		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass, by model and version.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
-	}, []string{"model"})
-	s.reg.MustRegister(s.batches, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}, mv)
+	s.queue = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "gocnn_serve_queue_depth", Help: "Predict requests waiting for or in a forward pass, by model and version.",
+	}, mv)
+	s.modelRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gocnn_serve_model_requests_total", Help: "Predict requests by model, version and status code.",
+	}, append(mv, "code"))
+	s.modelErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gocnn_serve_model_errors_total", Help: "Predict requests answered with an error status (4xx or 5xx), by model and version.",
+	}, mv)
+	s.modelLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gocnn_serve_model_request_duration_seconds", Help: "Predict latency by model and version.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, mv)
+	s.reg.MustRegister(s.rejected, s.batches, s.queue, s.modelRequests, s.modelErrors, s.modelLatency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for i, m := range models {
 		if m == nil || m.Net == nil {
+			s.Close()
 			return nil, errors.Errorf("serve: model %d is nil", i)
 		}
-		if err := checkName(m.Name); err != nil {
-			return nil, errors.Wrap(err, "serve")
-		}
 		if _, ok := s.models[m.Name]; ok {
+			s.Close()
 			return nil, errors.Errorf("serve: two models are named %q; name them with -name", m.Name)
 		}
-		if m.Net.NumInputs() != 1 || m.Net.NumOutputs() != 1 {
-			return nil, errors.Errorf("serve: model %s has %d inputs and %d outputs; only models of one input and one output are served", m.Name, m.Net.NumInputs(), m.Net.NumOutputs())
+		sv, err := s.newServed(m, 1)
+		if err != nil {
+			s.Close()
+			return nil, errors.Wrap(err, "serve")
 		}
-		var sum strings.Builder
-		if err := m.Net.Summary(&sum); err != nil {
-			return nil, errors.Wrapf(err, "serve: model %s", m.Name)
-		}
-		sv := &served{Model: m, summary: sum.String(), classes: m.Net.ClassNames()}
-		if c.maxBatch > 1 {
-			obs := s.batches.WithLabelValues(m.Name)
-			sv.batch = newBatcher(m.Net.Predict, m.Net.OutputSize(), c.maxBatch, c.batchTimeout, func(n int) { obs.Observe(float64(n)) })
-		}
-		s.models[m.Name] = sv
+		s.models[m.Name] = &entry{name: m.Name, versions: map[int64]*served{1: sv},
+			status: map[int64]*verStat{1: {state: StateAvailable}}, latest: sv}
 		s.order = append(s.order, m.Name)
+	}
+	if c.modelDir != "" {
+		if err := s.Reload(); err != nil {
+			s.Close()
+			return nil, errors.Wrapf(err, "serve: model directory %s", c.modelDir)
+		}
+		if c.poll > 0 {
+			ctx, cancel := context.WithCancel(context.Background())
+			s.stopPoll = cancel
+			s.unloads.Add(1)
+			go s.poll(ctx, c.poll)
+		}
 	}
 	s.routes()
 	return s, nil
 }
 
+// newServed checks that m can be served and makes version v of it, with
+// its batcher.
+func (s *Server) newServed(m *Model, v int64) (*served, error) {
+	if err := checkName(m.Name); err != nil {
+		return nil, err
+	}
+	if m.Net.NumInputs() != 1 || m.Net.NumOutputs() != 1 {
+		return nil, errors.Errorf("model %s has %d inputs and %d outputs; only models of one input and one output are served", m.Name, m.Net.NumInputs(), m.Net.NumOutputs())
+	}
+	var sum strings.Builder
+	if err := m.Net.Summary(&sum); err != nil {
+		return nil, errors.Wrapf(err, "model %s", m.Name)
+	}
+	sv := &served{Model: m, version: v, summary: sum.String(), classes: m.Net.ClassNames()}
+	if s.cfg.maxBatch > 1 {
+		obs := s.batches.WithLabelValues(sv.labels()...)
+		sv.batch = newBatcher(m.Net.Predict, m.Net.OutputSize(), s.cfg.maxBatch, s.cfg.batchTimeout, func(n int) { obs.Observe(float64(n)) })
+	}
+	return sv, nil
+}
+
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close stops the batchers once they have answered the requests they hold.
-// Requests that arrive later get 503.
+// Close stops polling the model directory, waits for the unloads under
+// way, and stops the batchers once they have answered the requests they
+// hold. Requests that arrive later get 503. Close may be called more than
+// once.
 func (s *Server) Close() error {
-	for _, m := range s.models {
-		if m.batch != nil {
-			m.batch.close()
+	s.stopPoll()
+	s.unloads.Wait()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, e := range s.models {
+		for _, sv := range e.versions {
+			if sv.batch != nil {
+				sv.batch.close()
+			}
 		}
 	}
 	return nil
@@ -346,8 +422,8 @@ func writeError(w http.ResponseWriter, code int, err error) {
 }
 
 // serveV1 routes TensorFlow Serving's REST API: /v1/models/NAME,
-// /v1/models/NAME/metadata and /v1/models/NAME:predict (each also with
-// /versions/1 after NAME).
+// /v1/models/NAME/metadata and /v1/models/NAME:predict, each also with
+// /versions/N after NAME for version N rather than the highest.
 func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/models/")
 	if !ok || rest == "" {
@@ -356,30 +432,93 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 	}
 	name, verb, _ := strings.Cut(rest, ":")
 	name, sub, _ := strings.Cut(name, "/")
-	if v, ok := strings.CutPrefix(sub, "versions/1"); ok && (v == "" || v == "/metadata") {
-		sub = strings.TrimPrefix(v, "/")
+	var version int64 // 0: the highest available
+	if v, ok := strings.CutPrefix(sub, "versions/"); ok {
+		num, after, _ := strings.Cut(v, "/")
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s: version %q is not a positive number", r.URL.Path, num))
+			return
+		}
+		version, sub = n, after
 	}
-	m, ok := s.models[name]
-	if !ok {
-		writeError(w, http.StatusNotFound, errors.Errorf("unknown model %q; this server has %s", name, strings.Join(s.order, ", ")))
-		return
+	notFound := func() {
+		writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s; the model's are /v1/models/%s, /v1/models/%[2]s/metadata and /v1/models/%[2]s:predict, each also after /versions/N", r.URL.Path, name))
 	}
 	switch {
 	case verb == "" && sub == "":
-		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveStatus(w, m) }), http.MethodGet).ServeHTTP(w, r)
-	case verb == "" && sub == "metadata":
-		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveMetadata(w, m) }), http.MethodGet).ServeHTTP(w, r)
-	case verb == "predict" && sub == "":
-		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.servePredict(w, r, m) }), http.MethodPost).ServeHTTP(w, r)
+		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveStatus(w, name, version) }), http.MethodGet).ServeHTTP(w, r)
+		return
+	case verb == "" && sub == "metadata", verb == "predict" && sub == "":
 	default:
-		writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s; the model's are /v1/models/%s, /v1/models/%[2]s/metadata and /v1/models/%[2]s:predict", r.URL.Path, name))
+		notFound()
+		return
 	}
+	sv, code, err := s.acquire(name, version)
+	if err != nil {
+		writeError(w, code, err)
+		return
+	}
+	defer sv.release()
+	if verb == "" {
+		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveMetadata(w, sv) }), http.MethodGet).ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	cw := &codeWriter{ResponseWriter: w, code: http.StatusOK}
+	methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.servePredict(w, r, sv) }), http.MethodPost).ServeHTTP(cw, r)
+	l := sv.labels()
+	s.modelRequests.WithLabelValues(append(l, strconv.Itoa(cw.code))...).Inc()
+	if cw.code >= 400 {
+		s.modelErrors.WithLabelValues(l...).Inc()
+	}
+	s.modelLatency.WithLabelValues(l...).Observe(time.Since(start).Seconds())
 }
 
-func (s *Server) serveStatus(w http.ResponseWriter, m *served) {
-	writeJSON(w, http.StatusOK, map[string]any{"model_version_status": []any{map[string]any{
-		"version": "1", "state": "AVAILABLE", "status": map[string]string{"error_code": "OK", "error_message": ""},
-	}}})
+// codeWriter records the status code written, for the per-model metrics.
+type codeWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *codeWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController and recordCause reach the
+// underlying writer.
+func (w *codeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// serveStatus answers TensorFlow Serving's model status: every known
+// version, highest first, or the one asked for.
+func (s *Server) serveStatus(w http.ResponseWriter, name string, version int64) {
+	s.mu.RLock()
+	e, ok := s.models[name]
+	var list []any
+	if ok {
+		for _, v := range e.versionList() {
+			if version != 0 && v != version {
+				continue
+			}
+			st := e.status[v]
+			status := map[string]string{"error_code": "OK", "error_message": ""}
+			if st.err != "" {
+				status = map[string]string{"error_code": "UNKNOWN", "error_message": st.err}
+			}
+			list = append(list, map[string]any{"version": strconv.FormatInt(v, 10), "state": st.state, "status": status})
+		}
+	}
+	order := strings.Join(s.order, ", ")
+	s.mu.RUnlock()
+	switch {
+	case !ok:
+		writeError(w, http.StatusNotFound, errors.Errorf("unknown model %q; this server has %s", name, order))
+	case len(list) == 0 && version != 0:
+		writeError(w, http.StatusNotFound, errors.Errorf("model %s has no version %d", name, version))
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"model_version_status": list})
+	}
 }
 
 // tensorInfo describes an input or output as TensorFlow Serving's
@@ -405,7 +544,7 @@ func (s *Server) serveMetadata(w http.ResponseWriter, m *served) {
 		md["test_images"] = m.TestImages
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"model_spec": map[string]string{"name": m.Name, "signature_name": "serving_default", "version": "1"},
+		"model_spec": map[string]string{"name": m.Name, "signature_name": "serving_default", "version": strconv.FormatInt(m.version, 10)},
 		"metadata":   md,
 	})
 }
@@ -514,8 +653,11 @@ func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, s
 // returned for the request), or straight through the model when batching
 // is off.
 func (s *Server) predict(r *http.Request, m *served, x []float32, n int, arrived func()) ([]float32, error) {
+	q := s.queue.WithLabelValues(m.labels()...)
+	q.Inc()
+	defer q.Dec()
 	if m.batch == nil {
-		s.batches.WithLabelValues(m.Name).Observe(float64(n))
+		s.batches.WithLabelValues(m.labels()...).Observe(float64(n))
 		return safePredict(m.Net.Predict, x)
 	}
 	return m.batch.do(r.Context(), x, n, arrived)
@@ -571,12 +713,17 @@ type modelInfo struct {
 
 func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 	var ms []modelInfo
+	s.mu.RLock()
 	for _, name := range s.order {
-		m := s.models[name]
+		m := s.models[name].latest
+		if m == nil {
+			continue
+		}
 		ms = append(ms, modelInfo{Name: name, Summary: m.summary, InputShape: m.Net.InputShape(0),
 			OutputShape: m.Net.OutputShape(0), ClassNames: m.classes, MNIST: isMNIST(m.Net.InputShape(0)),
 			TestAccuracy: m.TestAccuracy, TestImages: m.TestImages})
 	}
+	s.mu.RUnlock() // not held while the answer is written
 	writeJSON(w, http.StatusOK, map[string]any{"models": ms, "random_images": s.cfg.testImages.Len()})
 }
 

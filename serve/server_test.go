@@ -200,17 +200,25 @@ func TestEndpoints(t *testing.T) {
 }
 
 // TestMetrics: after requests, /metrics counts them by code and holds the
-// latency and batch-size histograms.
+// latency and batch-size histograms, and per model and version the
+// predict requests by code, the errors, the latency, the batch sizes and
+// the queue depth.
 func TestMetrics(t *testing.T) {
 	s, _ := newServer(t)
 	do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
 	do(t, s, "POST", "/v1/models/nope:predict", "application/json", instances(testInput(0)))
+	do(t, s, "POST", "/v1/models/digits/versions/1:predict", "application/json", []byte("{"))
 	_, body, _ := do(t, s, "GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`gocnn_serve_requests_total{code="200",handler="v1",method="post"} 1`,
 		`gocnn_serve_requests_total{code="404",handler="v1",method="post"} 1`,
 		`gocnn_serve_request_duration_seconds_bucket{code="200",handler="v1",method="post",le=`,
-		`gocnn_serve_batch_size_count{model="digits"} 1`,
+		`gocnn_serve_batch_size_count{model="digits",version="1"} 1`,
+		`gocnn_serve_model_requests_total{code="200",model="digits",version="1"} 1`,
+		`gocnn_serve_model_requests_total{code="400",model="digits",version="1"} 1`,
+		`gocnn_serve_model_errors_total{model="digits",version="1"} 1`,
+		`gocnn_serve_model_request_duration_seconds_count{model="digits",version="1"} 2`,
+		`gocnn_serve_queue_depth{model="digits",version="1"} 0`,
 		`gocnn_serve_in_flight_requests 1`,
 		`go_goroutines`,
 	} {
