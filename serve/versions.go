@@ -35,7 +35,8 @@ const ModelFile = "model.gocnn"
 // one. Versions that fail to load are logged and listed with their error
 // in the model's status; the others go on serving. Write a new version's
 // file elsewhere and rename it into place, or it may be read half
-// written (it is then retried once its size or time changes).
+// written (it is then retried once its size or time changes). An empty dir
+// means none.
 func WithModelDir(dir string) Option { return func(c *config) { c.modelDir = dir } }
 
 // WithPoll sets how often the model directory is read again for new and

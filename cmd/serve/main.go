@@ -22,6 +22,16 @@
 // answering. Of those, the ones whose bodies would take the bytes of bodies
 // being read or decoded past -body-budget wait, unread, for their turn.
 //
+// -model-dir DIR serves every model under DIR as TensorFlow Serving does:
+// DIR/NAME/VERSION/model.gocnn (or the version folder's one *.gocnn file),
+// the highest version at /v1/models/NAME and each at
+// /v1/models/NAME/versions/VERSION. DIR is read again every -poll: a new
+// version is loaded, checked with a predict, and swapped in without
+// dropping a request; a broken one is logged and shown in
+// /v1/models/NAME's status while the others serve; a removed one is
+// unloaded once its requests have finished. Copy a new version's file in
+// under another name and rename it into place.
+//
 // Concurrent requests to one model are batched: up to -max-batch instances
 // or -batch-timeout of waiting, whichever comes first; -max-batch 1 turns
 // batching off.
@@ -94,7 +104,8 @@ func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 // config is the parsed command line.
 type config struct {
 	models, names                           list
-	addr, dataDir, logLevel                 string
+	addr, dataDir, logLevel, modelDir       string
+	poll                                    time.Duration
 	maxBatch, maxInstances, maxPixels       int
 	maxBody, bodyBudget                     int64
 	maxInflight                             int
@@ -108,6 +119,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.Var(&c.models, "model", "whole-model `FILE` to serve (repeatable; required)")
 	fs.Var(&c.names, "name", "`NAME` of the -model in the same position (repeatable; default: the file's name without its extension)")
+	fs.StringVar(&c.modelDir, "model-dir", "", "`DIR` of models to serve, laid out as DIR/NAME/VERSION/model.gocnn; the highest version of each by default")
+	fs.DurationVar(&c.poll, "poll", time.Second, "how often -model-dir is read again for new and removed versions; 0 never")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
 	fs.IntVar(&c.maxBatch, "max-batch", serve.DefaultMaxBatch, "most instances batched into one forward pass; 1 turns batching off")
 	fs.DurationVar(&c.batchTimeout, "batch-timeout", serve.DefaultBatchTimeout, "how long a batch waits for more requests after its first")
@@ -131,8 +144,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case fs.NArg() > 0:
 		return c, usageError{fmt.Sprintf("unexpected argument %q; run serve -help for the flags", fs.Arg(0))}
-	case len(c.models) == 0:
-		return c, usageError{"no -model given: usage: serve -model FILE [-model FILE ...] [-addr 127.0.0.1:8080]"}
+	case len(c.models) == 0 && c.modelDir == "":
+		return c, usageError{"no -model given: usage: serve -model FILE [-model FILE ...] [-addr 127.0.0.1:8080], or serve -model-dir DIR"}
+	case c.poll < 0:
+		return c, usageError{fmt.Sprintf("-poll %v: want 0 (never) or more", c.poll)}
 	case len(c.names) > len(c.models):
 		return c, usageError{fmt.Sprintf("%d -name flags for %d -model flags", len(c.names), len(c.models))}
 	case c.maxInflight < 1:
@@ -176,13 +191,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			"classes", len(m.Net.ClassNames()), "test_accuracy", acc)
 		models = append(models, m)
 	}
+	if c.modelDir != "" {
+		if fi, err := os.Stat(c.modelDir); err != nil {
+			return errors.Wrap(err, "-model-dir")
+		} else if !fi.IsDir() {
+			return errors.Errorf("-model-dir %s is not a directory", c.modelDir)
+		}
+	}
 	test, err := testImages(c.dataDir, log)
 	if err != nil {
 		return err
 	}
 	srv, err := serve.New(models, serve.WithMaxBatch(c.maxBatch), serve.WithBatchTimeout(c.batchTimeout),
 		serve.WithMaxBody(c.maxBody), serve.WithMaxInstances(c.maxInstances), serve.WithMaxPixels(c.maxPixels),
-		serve.WithMaxInflight(c.maxInflight), serve.WithBodyBudget(c.bodyBudget),
+		serve.WithMaxInflight(c.maxInflight), serve.WithBodyBudget(c.bodyBudget), serve.WithModelDir(c.modelDir), serve.WithPoll(c.poll),
 		serve.WithLogger(log), serve.WithTestImages(test))
 	if err != nil {
 		return usageError{err.Error()}
