@@ -29,10 +29,7 @@ var vecInput = []float32{1, 2, 3, 4}
 // into place, as a deployment should, and returns its answer to vecInput.
 func writeVersion(t testing.TB, dir, name string, v int, seed uint64, file string) []float32 {
 	t.Helper()
-	net, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation(layers.ActSoftmax))}, model.Seed(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
+	net, y := vecModel(t, seed)
 	tmp := filepath.Join(dir, name, fmt.Sprintf(".%d.tmp", v))
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		t.Fatal(err)
@@ -43,11 +40,22 @@ func writeVersion(t testing.TB, dir, name string, v int, seed uint64, file strin
 	if err := os.Rename(tmp, filepath.Join(dir, name, fmt.Sprint(v))); err != nil {
 		t.Fatal(err)
 	}
+	return y
+}
+
+// vecModel is a small vector model of the given seed and its answer to
+// vecInput.
+func vecModel(t testing.TB, seed uint64) (*model.Model, []float32) {
+	t.Helper()
+	net, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation(layers.ActSoftmax))}, model.Seed(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
 	y, err := net.Predict(vecInput)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return y
+	return net, y
 }
 
 // writeFiles makes version v of model name under dir holding the given
@@ -231,8 +239,9 @@ func TestReload(t *testing.T) {
 	}
 	wait("answers of version 1", func() bool { return seen[0].Load() >= 20 })
 
-	w2 := writeVersion(t, dir, "a", 2, 2, "model.gocnn")
+	_, w2 := vecModel(t, 2) // known before version 2 can be served
 	want2.Store(&w2)
+	writeVersion(t, dir, "a", 2, 2, "model.gocnn")
 	wait("answers of version 2", func() bool { return seen[1].Load() >= 20 })
 	before1 := seen[0].Load()
 
