@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkg/errors"
+
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 )
@@ -290,4 +292,40 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestUnloadWaits: a version removed from the directory takes no new
+// requests, but one that holds it still gets its answer: the version is
+// unloaded only once that request has finished.
+func TestUnloadWaits(t *testing.T) {
+	dir := t.TempDir()
+	writeVersion(t, dir, "a", 1, 1, "model.gocnn")
+	want2 := writeVersion(t, dir, "a", 2, 2, "model.gocnn")
+	s, err := New(nil, WithModelDir(dir), WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sv, _, err := s.acquire("a", 0) // a request in flight on version 2
+	if err != nil || sv.version != 2 {
+		t.Fatalf("acquire: version %v, %v", sv, err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "a", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := do(t, s, "POST", "/v1/models/a/versions/2:predict", "application/json", []byte(`{"instances": [[1, 2, 3, 4]]}`)); code != http.StatusNotFound {
+		t.Errorf("a new request for the removed version: %d %s", code, body)
+	}
+	y, err := sv.batch.do(t.Context(), vecInput, 1, nil)
+	if err != nil || !slices.Equal(y, want2) {
+		t.Errorf("the request in flight on the removed version: %v %v, want %v", y, err, want2)
+	}
+	sv.release()
+	s.unloads.Wait() // the unload ends once the request has
+	if _, err := sv.batch.do(t.Context(), vecInput, 1, nil); !errors.Is(err, errClosed) {
+		t.Errorf("after the unload the version's batcher answers %v, want it closed", err)
+	}
 }
