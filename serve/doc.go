@@ -12,7 +12,7 @@
 //
 // The routes:
 //
-//	GET  /v1/models/NAME            the model's status
+//	GET  /v1/models/NAME            the model's status: its versions
 //	GET  /v1/models/NAME/metadata   input and output shapes, layer summary
 //	POST /v1/models/NAME:predict    {"instances": [...]} or a PNG/JPEG/GIF body
 //	GET  /healthz                   "ok"
@@ -21,6 +21,10 @@
 //	GET  /ui/info, /ui/random       what the page needs: models (input and
 //	                                output shapes, class names), a random
 //	                                MNIST test image
+//
+// The three /v1/models/NAME routes also take /versions/N after NAME
+// (/v1/models/NAME/versions/N:predict) for version N rather than the
+// highest.
 //
 // A predict answer is TensorFlow Serving's, {"predictions": [[p0, p1,
 // ...], ...]}, one row of output values for each instance. For a model
@@ -33,6 +37,21 @@
 // and "input", the values the model was given: H rows of W values for a
 // grey model, 3 planes of them (red, green, blue) for an RGB one. The
 // metadata's "metadata" object holds "class_names" for such a model.
+//
+// Models given to New are version 1. WithModelDir serves a directory laid
+// out as TensorFlow Serving's, DIR/NAME/VERSION/model.gocnn, and WithPoll
+// reads it again for new versions, swapped in without dropping a request,
+// and removed ones; the status lists each version's state
+// ({"model_version_status": [{"version": "2", "state": "AVAILABLE",
+// "status": {"error_code": "OK", "error_message": ""}}]}), with the error
+// of one that failed to load.
+//
+// Under load, at most WithMaxInflight requests to /v1/ are served at once
+// (the others get 503 with Retry-After; /healthz and /metrics always
+// answer), and at most WithBodyBudget bytes of request bodies are read or
+// decoded at once. /metrics holds, per model and version, the predict
+// requests by status, the errors, the latency, the batch sizes and the
+// queue depth. A 5xx answer's log line holds its cause.
 //
 // Every error is JSON, {"error": "..."}, with a 4xx status naming the
 // problem for a bad request; no request can crash the server.

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/errors"
@@ -39,6 +41,10 @@ type config struct {
 	maxBody      int64
 	maxInstances int
 	maxPixels    int
+	maxInflight  int
+	bodyBudget   int64
+	modelDir     string
+	poll         time.Duration
 	logger       *slog.Logger
 	testImages   *data.Dataset
 }
@@ -73,32 +79,60 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 func WithTestImages(d *data.Dataset) Option { return func(c *config) { c.testImages = d } }
 
 // Server serves models over HTTP; it is an http.Handler. Close it when
-// done, after the http.Server that uses it has shut down.
+// done, after the http.Server that uses it has shut down. Its methods are
+// safe for concurrent use: the table of models and versions is guarded by
+// a lock that requests hold only to find their version, and a version
+// counts the requests using it, so that one removed by a reload is
+// unloaded only once they have finished.
 type Server struct {
-	cfg     config
-	models  map[string]*served
-	order   []string
+	cfg config
+	// mu guards models and order; reloadMu makes reloads run one at a
+	// time; unloads counts the poller and the unloads under way.
+	mu       sync.RWMutex
+	models   map[string]*entry
+	order    []string
+	reloadMu sync.Mutex
+	unloads  sync.WaitGroup
+	stopPoll context.CancelFunc
+
 	mux     *http.ServeMux
 	handler http.Handler
 	reg     *prometheus.Registry
-	batches *prometheus.HistogramVec
+	// The per-model metrics, labelled by model and version.
+	batches       *prometheus.HistogramVec
+	queue         *prometheus.GaugeVec
+	modelRequests *prometheus.CounterVec
+	modelErrors   *prometheus.CounterVec
+	modelLatency  *prometheus.HistogramVec
 	// decoding holds a slot per image being decoded, and pixels the
 	// pixels of the images being decoded: a decoded image may take a dozen
 	// bytes a pixel, so only a few decode at once, and at most twice the
 	// largest image's worth of pixels.
 	decoding chan struct{}
 	pixels   *budget
+	// inflight holds a slot per request to /v1/ being served, bodies the
+	// bytes of the request bodies being read or decoded, and rejected
+	// counts the requests refused for overload.
+	inflight chan struct{}
+	bodies   *budget
+	rejected prometheus.Counter
 }
 
-// served is a model with its batcher and what the page shows of it.
+// served is a version of a model with its batcher and what the page shows
+// of it.
 type served struct {
 	*Model
+	version int64
 	summary string
 	classes []string // the model's class names, or nil
 	batch   *batcher // nil when batching is off
+	users   sync.WaitGroup
 }
 
-// New makes a server of the models, which must have distinct names.
+// New makes a server of the models, which must have distinct names, each
+// served as version 1, and of those in the model directory (WithModelDir),
+// which it reads once and then polls (WithPoll). Without a model
+// directory there must be at least one model.
 func New(models []*Model, opts ...Option) (*Server, error) {
 	c := config{maxBatch: DefaultMaxBatch, batchTimeout: DefaultBatchTimeout, maxBody: DefaultMaxBody,
 		maxInstances: DefaultMaxInstances, maxPixels: DefaultMaxPixels, logger: slog.Default()}
@@ -118,56 +152,121 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		return nil, errors.Errorf("serve: max instances %d is not positive", c.maxInstances)
 	case c.maxPixels < 1:
 		return nil, errors.Errorf("serve: max pixels %d is not positive", c.maxPixels)
+	case c.maxInflight < 0:
+		return nil, errors.Errorf("serve: max in-flight %d is negative", c.maxInflight)
+	case c.bodyBudget < 0:
+		return nil, errors.Errorf("serve: body budget %d is negative", c.bodyBudget)
+	case c.poll < 0:
+		return nil, errors.Errorf("serve: poll interval %v is negative", c.poll)
 	case c.logger == nil:
 		return nil, errors.New("serve: nil logger")
-	case len(models) == 0:
+	case len(models) == 0 && c.modelDir == "":
 		return nil, errors.New("serve: no models")
 	}
-	s := &Server{cfg: c, models: map[string]*served{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
-		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))), pixels: newBudget(2 * int64(c.maxPixels))}
+	if c.maxInflight == 0 {
+		c.maxInflight = DefaultMaxInflight()
+	}
+	if c.bodyBudget == 0 {
+		c.bodyBudget = defaultBodyBudget(c.maxBody)
+	}
+	s := &Server{cfg: c, models: map[string]*entry{}, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
+		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))), pixels: newBudget(2 * int64(c.maxPixels)),
+		inflight: make(chan struct{}, c.maxInflight), bodies: newBudget(max(c.bodyBudget, c.maxBody)), stopPoll: func() {}}
+	s.rejected = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gocnn_serve_overload_rejections_total", Help: "Requests answered 503 because -max-inflight requests were being served.",
+	})
+	mv := []string{"model", "version"}
 	s.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass.",
+		Name: "gocnn_serve_batch_size", Help: "Instances per forward pass, by model and version.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
-	}, []string{"model"})
-	s.reg.MustRegister(s.batches, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}, mv)
+	s.queue = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "gocnn_serve_queue_depth", Help: "Predict requests waiting for or in a forward pass, by model and version.",
+	}, mv)
+	s.modelRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gocnn_serve_model_requests_total", Help: "Predict requests by model, version and status code.",
+	}, append(mv, "code"))
+	s.modelErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gocnn_serve_model_errors_total", Help: "Predict requests answered with an error status (4xx or 5xx), by model and version.",
+	}, mv)
+	s.modelLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gocnn_serve_model_request_duration_seconds", Help: "Predict latency by model and version.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, mv)
+	s.reg.MustRegister(s.rejected, s.batches, s.queue, s.modelRequests, s.modelErrors, s.modelLatency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for i, m := range models {
 		if m == nil || m.Net == nil {
+			s.Close()
 			return nil, errors.Errorf("serve: model %d is nil", i)
 		}
-		if err := checkName(m.Name); err != nil {
-			return nil, errors.Wrap(err, "serve")
-		}
 		if _, ok := s.models[m.Name]; ok {
+			s.Close()
 			return nil, errors.Errorf("serve: two models are named %q; name them with -name", m.Name)
 		}
-		if m.Net.NumInputs() != 1 || m.Net.NumOutputs() != 1 {
-			return nil, errors.Errorf("serve: model %s has %d inputs and %d outputs; only models of one input and one output are served", m.Name, m.Net.NumInputs(), m.Net.NumOutputs())
+		sv, err := s.newServed(m, 1)
+		if err != nil {
+			s.Close()
+			return nil, errors.Wrap(err, "serve")
 		}
-		var sum strings.Builder
-		if err := m.Net.Summary(&sum); err != nil {
-			return nil, errors.Wrapf(err, "serve: model %s", m.Name)
-		}
-		sv := &served{Model: m, summary: sum.String(), classes: m.Net.ClassNames()}
-		if c.maxBatch > 1 {
-			obs := s.batches.WithLabelValues(m.Name)
-			sv.batch = newBatcher(m.Net.Predict, m.Net.OutputSize(), c.maxBatch, c.batchTimeout, func(n int) { obs.Observe(float64(n)) })
-		}
-		s.models[m.Name] = sv
+		s.models[m.Name] = &entry{name: m.Name, versions: map[int64]*served{1: sv},
+			status: map[int64]*verStat{1: {state: StateAvailable}}, latest: sv}
 		s.order = append(s.order, m.Name)
+	}
+	if c.modelDir != "" {
+		if err := s.Reload(); err != nil {
+			s.Close()
+			return nil, errors.Wrapf(err, "serve: model directory %s", c.modelDir)
+		}
+		if c.poll > 0 {
+			ctx, cancel := context.WithCancel(context.Background())
+			s.stopPoll = cancel
+			s.unloads.Add(1)
+			go s.poll(ctx, c.poll)
+		}
 	}
 	s.routes()
 	return s, nil
 }
 
+// newServed checks that m can be served and makes version v of it, with
+// its batcher.
+func (s *Server) newServed(m *Model, v int64) (*served, error) {
+	if err := checkName(m.Name); err != nil {
+		return nil, err
+	}
+	if m.Net.NumInputs() != 1 || m.Net.NumOutputs() != 1 {
+		return nil, errors.Errorf("model %s has %d inputs and %d outputs; only models of one input and one output are served", m.Name, m.Net.NumInputs(), m.Net.NumOutputs())
+	}
+	var sum strings.Builder
+	if err := m.Net.Summary(&sum); err != nil {
+		return nil, errors.Wrapf(err, "model %s", m.Name)
+	}
+	sv := &served{Model: m, version: v, summary: sum.String(), classes: m.Net.ClassNames()}
+	if s.cfg.maxBatch > 1 {
+		obs := s.batches.WithLabelValues(sv.labels()...)
+		sv.batch = newBatcher(m.Net.Predict, m.Net.OutputSize(), s.cfg.maxBatch, s.cfg.batchTimeout, func(n int) { obs.Observe(float64(n)) })
+	}
+	return sv, nil
+}
+
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close stops the batchers once they have answered the requests they hold.
-// Requests that arrive later get 503.
+// Close stops polling the model directory, waits for the unloads under
+// way, and stops the batchers once they have answered the requests they
+// hold. Requests that arrive later get 503. Close may be called more than
+// once.
 func (s *Server) Close() error {
-	for _, m := range s.models {
-		if m.batch != nil {
-			m.batch.close()
+	s.stopPoll()
+	s.unloads.Wait()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, e := range s.models {
+		for _, sv := range e.versions {
+			if sv.batch != nil {
+				sv.batch.close()
+			}
 		}
 	}
 	return nil
@@ -193,7 +292,7 @@ func (s *Server) routes() {
 		h = promhttp.InstrumentHandlerDuration(latency.MustCurryWith(l), promhttp.InstrumentHandlerCounter(requests.MustCurryWith(l), h))
 		s.mux.Handle(pattern, h)
 	}
-	handle("/v1/", "v1", http.HandlerFunc(s.serveV1))
+	handle("/v1/", "v1", s.limitInflight(http.HandlerFunc(s.serveV1)))
 	handle("/healthz", "healthz", methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -243,17 +342,30 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 		case rw.code >= 400:
 			level = slog.LevelInfo
 		}
-		s.cfg.logger.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "code", rw.code, "duration", time.Since(start))
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "code", rw.code, "duration", time.Since(start)}
+		if rw.cause != nil {
+			attrs = append(attrs, "err", errStack(rw.cause))
+		}
+		s.cfg.logger.Log(r.Context(), level, "request", attrs...)
 	})
 }
 
 // errStack formats err with its stack trace (pkg/errors' %+v).
 func errStack(err error) string { return fmt.Sprintf("%+v", err) }
 
-// statusWriter records the status code written.
+// statusWriter records the status code written and the cause of a 5xx
+// answer.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	cause error
+}
+
+// recordCause keeps the first cause recorded.
+func (w *statusWriter) recordCause(err error) {
+	if w.cause == nil {
+		w.cause = err
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -264,10 +376,34 @@ func (w *statusWriter) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// writeJSON writes v as JSON with the status code.
+// causeRecorder is a ResponseWriter that keeps the cause of a 5xx answer
+// for the request's log line (statusWriter is one).
+type causeRecorder interface{ recordCause(error) }
+
+// recordCause hands err to the statusWriter under w, if any, so that the
+// request's log line carries the cause of the error the client was told
+// of only in general terms.
+func recordCause(w http.ResponseWriter, err error) {
+	for {
+		if cr, ok := w.(causeRecorder); ok {
+			cr.recordCause(err)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
+// writeJSON writes v as JSON with the status code. If v cannot be encoded
+// (a NaN among a model's outputs), it answers 500 and records the cause
+// for the log.
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
+		recordCause(w, errors.Wrap(err, "encoding the response"))
 		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response failed"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -276,14 +412,18 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// writeError writes {"error": err} with the status code.
+// writeError writes {"error": err} with the status code; a 5xx error is
+// also recorded as the cause for the log.
 func writeError(w http.ResponseWriter, code int, err error) {
+	if code >= 500 {
+		recordCause(w, err)
+	}
 	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
 
 // serveV1 routes TensorFlow Serving's REST API: /v1/models/NAME,
-// /v1/models/NAME/metadata and /v1/models/NAME:predict (each also with
-// /versions/1 after NAME).
+// /v1/models/NAME/metadata and /v1/models/NAME:predict, each also with
+// /versions/N after NAME for version N rather than the highest.
 func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/models/")
 	if !ok || rest == "" {
@@ -292,30 +432,93 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 	}
 	name, verb, _ := strings.Cut(rest, ":")
 	name, sub, _ := strings.Cut(name, "/")
-	if v, ok := strings.CutPrefix(sub, "versions/1"); ok && (v == "" || v == "/metadata") {
-		sub = strings.TrimPrefix(v, "/")
+	var version int64 // 0: the highest available
+	if v, ok := strings.CutPrefix(sub, "versions/"); ok {
+		num, after, _ := strings.Cut(v, "/")
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s: version %q is not a positive number", r.URL.Path, num))
+			return
+		}
+		version, sub = n, after
 	}
-	m, ok := s.models[name]
-	if !ok {
-		writeError(w, http.StatusNotFound, errors.Errorf("unknown model %q; this server has %s", name, strings.Join(s.order, ", ")))
-		return
+	notFound := func() {
+		writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s; the model's are /v1/models/%s, /v1/models/%[2]s/metadata and /v1/models/%[2]s:predict, each also after /versions/N", r.URL.Path, name))
 	}
 	switch {
 	case verb == "" && sub == "":
-		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveStatus(w, m) }), http.MethodGet).ServeHTTP(w, r)
-	case verb == "" && sub == "metadata":
-		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveMetadata(w, m) }), http.MethodGet).ServeHTTP(w, r)
-	case verb == "predict" && sub == "":
-		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.servePredict(w, r, m) }), http.MethodPost).ServeHTTP(w, r)
+		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveStatus(w, name, version) }), http.MethodGet).ServeHTTP(w, r)
+		return
+	case verb == "" && sub == "metadata", verb == "predict" && sub == "":
 	default:
-		writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s; the model's are /v1/models/%s, /v1/models/%[2]s/metadata and /v1/models/%[2]s:predict", r.URL.Path, name))
+		notFound()
+		return
 	}
+	sv, code, err := s.acquire(name, version)
+	if err != nil {
+		writeError(w, code, err)
+		return
+	}
+	defer sv.release()
+	if verb == "" {
+		methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveMetadata(w, sv) }), http.MethodGet).ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	cw := &codeWriter{ResponseWriter: w, code: http.StatusOK}
+	methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.servePredict(w, r, sv) }), http.MethodPost).ServeHTTP(cw, r)
+	l := sv.labels()
+	s.modelRequests.WithLabelValues(append(l, strconv.Itoa(cw.code))...).Inc()
+	if cw.code >= 400 {
+		s.modelErrors.WithLabelValues(l...).Inc()
+	}
+	s.modelLatency.WithLabelValues(l...).Observe(time.Since(start).Seconds())
 }
 
-func (s *Server) serveStatus(w http.ResponseWriter, m *served) {
-	writeJSON(w, http.StatusOK, map[string]any{"model_version_status": []any{map[string]any{
-		"version": "1", "state": "AVAILABLE", "status": map[string]string{"error_code": "OK", "error_message": ""},
-	}}})
+// codeWriter records the status code written, for the per-model metrics.
+type codeWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *codeWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController and recordCause reach the
+// underlying writer.
+func (w *codeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// serveStatus answers TensorFlow Serving's model status: every known
+// version, highest first, or the one asked for.
+func (s *Server) serveStatus(w http.ResponseWriter, name string, version int64) {
+	s.mu.RLock()
+	e, ok := s.models[name]
+	var list []any
+	if ok {
+		for _, v := range e.versionList() {
+			if version != 0 && v != version {
+				continue
+			}
+			st := e.status[v]
+			status := map[string]string{"error_code": "OK", "error_message": ""}
+			if st.err != "" {
+				status = map[string]string{"error_code": "UNKNOWN", "error_message": st.err}
+			}
+			list = append(list, map[string]any{"version": strconv.FormatInt(v, 10), "state": st.state, "status": status})
+		}
+	}
+	order := strings.Join(s.order, ", ")
+	s.mu.RUnlock()
+	switch {
+	case !ok:
+		writeError(w, http.StatusNotFound, errors.Errorf("unknown model %q; this server has %s", name, order))
+	case len(list) == 0 && version != 0:
+		writeError(w, http.StatusNotFound, errors.Errorf("model %s has no version %d", name, version))
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"model_version_status": list})
+	}
 }
 
 // tensorInfo describes an input or output as TensorFlow Serving's
@@ -341,24 +544,9 @@ func (s *Server) serveMetadata(w http.ResponseWriter, m *served) {
 		md["test_images"] = m.TestImages
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"model_spec": map[string]string{"name": m.Name, "signature_name": "serving_default", "version": "1"},
+		"model_spec": map[string]string{"name": m.Name, "signature_name": "serving_default", "version": strconv.FormatInt(m.version, 10)},
 		"metadata":   md,
 	})
-}
-
-// readBody reads the request body up to the limit, answering 413 past it.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBody))
-	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			writeError(w, http.StatusRequestEntityTooLarge, errors.Errorf("request body over the limit of %d bytes", mb.Limit))
-		} else {
-			writeError(w, http.StatusBadRequest, errors.Wrap(err, "reading the request body"))
-		}
-		return nil, false
-	}
-	return b, true
 }
 
 func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served) {
@@ -371,10 +559,11 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		writeError(w, http.StatusUnsupportedMediaType, errors.Errorf("unsupported content type %q; send application/json, image/png, image/jpeg or image/gif", r.Header.Get("Content-Type")))
 		return
 	}
-	body, ok := s.readBody(w, r)
+	body, release, ok := s.readBody(w, r)
 	if !ok {
 		return
 	}
+	defer release()
 	var arrived func()
 	if m.batch != nil {
 		// Tell the batcher a request is on its way while it decodes.
@@ -415,7 +604,7 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		if r.Context().Err() != nil {
 			return // the client has gone
 		}
-		s.cfg.logger.Error("predict failed", "model", m.Name, "err", errStack(err))
+		recordCause(w, errors.Wrapf(err, "predict on model %s", m.Name))
 		writeError(w, http.StatusInternalServerError, errors.New("predict failed; see the server's log"))
 		return
 	}
@@ -457,15 +646,18 @@ func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, s
 		return nil, errors.WithStack(r.Context().Err())
 	}
 	defer func() { <-s.decoding }()
-	return DecodeImage(body, contentType, shape, s.cfg.maxPixels)
+	return DecodeImageContext(r.Context(), body, contentType, shape, s.cfg.maxPixels)
 }
 
 // predict runs x through the model's batcher (arrived is what its arrive
 // returned for the request), or straight through the model when batching
 // is off.
 func (s *Server) predict(r *http.Request, m *served, x []float32, n int, arrived func()) ([]float32, error) {
+	q := s.queue.WithLabelValues(m.labels()...)
+	q.Inc()
+	defer q.Dec()
 	if m.batch == nil {
-		s.batches.WithLabelValues(m.Name).Observe(float64(n))
+		s.batches.WithLabelValues(m.labels()...).Observe(float64(n))
 		return safePredict(m.Net.Predict, x)
 	}
 	return m.batch.do(r.Context(), x, n, arrived)
@@ -521,12 +713,17 @@ type modelInfo struct {
 
 func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 	var ms []modelInfo
+	s.mu.RLock()
 	for _, name := range s.order {
-		m := s.models[name]
+		m := s.models[name].latest
+		if m == nil {
+			continue
+		}
 		ms = append(ms, modelInfo{Name: name, Summary: m.summary, InputShape: m.Net.InputShape(0),
 			OutputShape: m.Net.OutputShape(0), ClassNames: m.classes, MNIST: isMNIST(m.Net.InputShape(0)),
 			TestAccuracy: m.TestAccuracy, TestImages: m.TestImages})
 	}
+	s.mu.RUnlock() // not held while the answer is written
 	writeJSON(w, http.StatusOK, map[string]any{"models": ms, "random_images": s.cfg.testImages.Len()})
 }
 

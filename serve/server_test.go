@@ -11,6 +11,7 @@ import (
 	"image/png"
 
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pkg/errors"
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
@@ -197,17 +200,25 @@ func TestEndpoints(t *testing.T) {
 }
 
 // TestMetrics: after requests, /metrics counts them by code and holds the
-// latency and batch-size histograms.
+// latency and batch-size histograms, and per model and version the
+// predict requests by code, the errors, the latency, the batch sizes and
+// the queue depth.
 func TestMetrics(t *testing.T) {
 	s, _ := newServer(t)
 	do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
 	do(t, s, "POST", "/v1/models/nope:predict", "application/json", instances(testInput(0)))
+	do(t, s, "POST", "/v1/models/digits/versions/1:predict", "application/json", []byte("{"))
 	_, body, _ := do(t, s, "GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`gocnn_serve_requests_total{code="200",handler="v1",method="post"} 1`,
 		`gocnn_serve_requests_total{code="404",handler="v1",method="post"} 1`,
 		`gocnn_serve_request_duration_seconds_bucket{code="200",handler="v1",method="post",le=`,
-		`gocnn_serve_batch_size_count{model="digits"} 1`,
+		`gocnn_serve_batch_size_count{model="digits",version="1"} 1`,
+		`gocnn_serve_model_requests_total{code="200",model="digits",version="1"} 1`,
+		`gocnn_serve_model_requests_total{code="400",model="digits",version="1"} 1`,
+		`gocnn_serve_model_errors_total{model="digits",version="1"} 1`,
+		`gocnn_serve_model_request_duration_seconds_count{model="digits",version="1"} 2`,
+		`gocnn_serve_queue_depth{model="digits",version="1"} 0`,
 		`gocnn_serve_in_flight_requests 1`,
 		`go_goroutines`,
 	} {
@@ -504,5 +515,35 @@ func TestVectorModel(t *testing.T) {
 	}
 	if code, body, _ = do(t, s, "GET", "/ui/random", "", nil); code != 404 {
 		t.Errorf("random without images: %d %s", code, body)
+	}
+}
+
+// TestErrorCauseLogged: a 500 tells the client little, and the request's
+// log line the cause, with its stack.
+func TestErrorCauseLogged(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		body    string // in the answer
+		cause   string // in the log
+	}{
+		{"NaN in the response", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"predictions": []json.RawMessage{floats([]float32{float32(math.NaN())})}})
+		}, "encoding the response failed", "json: error calling MarshalJSON"},
+		{"internal error", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusInternalServerError, errors.New("disk on fire"))
+		}, "disk on fire", "disk on fire"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log bytes.Buffer
+			s, _ := newServer(t, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+			code, body, _ := do(t, s.recoverer(tc.handler), "GET", "/x", "", nil)
+			if code != http.StatusInternalServerError || !bytes.Contains(body, []byte(tc.body)) {
+				t.Errorf("%d %s", code, body)
+			}
+			if !strings.Contains(log.String(), tc.cause) || !strings.Contains(log.String(), "server_test.go") {
+				t.Errorf("the log lacks the cause %q and its stack:\n%s", tc.cause, log.String())
+			}
+		})
 	}
 }

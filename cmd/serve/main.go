@@ -17,12 +17,29 @@
 // test image" button draws from MNIST's test set in -data DIR, by default
 // the copy in the Go module cache if there is one.
 //
+// At most -max-inflight requests to /v1/ are served at once; those past it
+// get 503 with Retry-After at once, while /healthz and /metrics go on
+// answering. Of those, the ones whose bodies would take the bytes of bodies
+// being read or decoded past -body-budget wait, unread, for their turn.
+//
+// -model-dir DIR serves every model under DIR as TensorFlow Serving does:
+// DIR/NAME/VERSION/model.gocnn (or the version folder's one *.gocnn file),
+// the highest version at /v1/models/NAME and each at
+// /v1/models/NAME/versions/VERSION. DIR is read again every -poll: a new
+// version is loaded, checked with a predict, and swapped in without
+// dropping a request; a broken one is logged and shown in
+// /v1/models/NAME's status while the others serve; a removed one is
+// unloaded once its requests have finished. Copy a new version's file in
+// under another name and rename it into place.
+//
 // Concurrent requests to one model are batched: up to -max-batch instances
 // or -batch-timeout of waiting, whichever comes first; -max-batch 1 turns
 // batching off.
 //
 // On SIGINT or SIGTERM it stops accepting connections, finishes the
-// requests in flight, within -shutdown-timeout, and exits 0.
+// requests in flight, within -shutdown-timeout, and exits 0; connections
+// still open after -shutdown-timeout (a slow client's) are closed, with a
+// warning in the log, and it still exits 0.
 //
 // Exit status: 0 success (also for -help); 1 an error (a model that cannot
 // be loaded, an address in use); 64 a usage error.
@@ -87,9 +104,11 @@ func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 // config is the parsed command line.
 type config struct {
 	models, names                           list
-	addr, dataDir, logLevel                 string
+	addr, dataDir, logLevel, modelDir       string
+	poll                                    time.Duration
 	maxBatch, maxInstances, maxPixels       int
-	maxBody                                 int64
+	maxBody, bodyBudget                     int64
+	maxInflight                             int
 	batchTimeout, readTimeout, writeTimeout time.Duration
 	idleTimeout, shutdownTimeout            time.Duration
 }
@@ -100,12 +119,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.Var(&c.models, "model", "whole-model `FILE` to serve (repeatable; required)")
 	fs.Var(&c.names, "name", "`NAME` of the -model in the same position (repeatable; default: the file's name without its extension)")
+	fs.StringVar(&c.modelDir, "model-dir", "", "`DIR` of models to serve, laid out as DIR/NAME/VERSION/model.gocnn; the highest version of each by default")
+	fs.DurationVar(&c.poll, "poll", time.Second, "how often -model-dir is read again for new and removed versions; 0 never")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
 	fs.IntVar(&c.maxBatch, "max-batch", serve.DefaultMaxBatch, "most instances batched into one forward pass; 1 turns batching off")
 	fs.DurationVar(&c.batchTimeout, "batch-timeout", serve.DefaultBatchTimeout, "how long a batch waits for more requests after its first")
 	fs.Int64Var(&c.maxBody, "max-body", serve.DefaultMaxBody, "largest request body in `bytes`")
 	fs.IntVar(&c.maxInstances, "max-instances", serve.DefaultMaxInstances, "most instances in one request")
 	fs.IntVar(&c.maxPixels, "max-pixels", serve.DefaultMaxPixels, "largest image upload in pixels")
+	fs.IntVar(&c.maxInflight, "max-inflight", serve.DefaultMaxInflight(), "most requests to /v1/ served at once; past it 503 with Retry-After (/healthz and /metrics do not count)")
+	fs.Int64Var(&c.bodyBudget, "body-budget", 0, "most `bytes` of request bodies read or decoded at once; others wait their turn (0: an eighth of GOMEMLIMIT if set, else 64 MiB)")
 	fs.StringVar(&c.dataDir, "data", "", "`DIR` with MNIST's test files, for the page's random test image (default: the copy in the Go module cache, if any)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 30*time.Second, "time to read a whole request")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time to write a response, from the end of the request headers")
@@ -121,10 +144,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case fs.NArg() > 0:
 		return c, usageError{fmt.Sprintf("unexpected argument %q; run serve -help for the flags", fs.Arg(0))}
-	case len(c.models) == 0:
-		return c, usageError{"no -model given: usage: serve -model FILE [-model FILE ...] [-addr 127.0.0.1:8080]"}
+	case len(c.models) == 0 && c.modelDir == "":
+		return c, usageError{"no -model given: usage: serve -model FILE [-model FILE ...] [-addr 127.0.0.1:8080], or serve -model-dir DIR"}
+	case c.poll < 0:
+		return c, usageError{fmt.Sprintf("-poll %v: want 0 (never) or more", c.poll)}
 	case len(c.names) > len(c.models):
 		return c, usageError{fmt.Sprintf("%d -name flags for %d -model flags", len(c.names), len(c.models))}
+	case c.maxInflight < 1:
+		return c, usageError{fmt.Sprintf("-max-inflight %d: want at least 1", c.maxInflight)}
+	case c.bodyBudget < 0:
+		return c, usageError{fmt.Sprintf("-body-budget %d: want 0 (the default) or more", c.bodyBudget)}
 	case c.shutdownTimeout <= 0 || c.readTimeout <= 0 || c.writeTimeout <= 0 || c.idleTimeout <= 0:
 		return c, usageError{"-read-timeout, -write-timeout, -idle-timeout and -shutdown-timeout must be positive"}
 	}
@@ -162,12 +191,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			"classes", len(m.Net.ClassNames()), "test_accuracy", acc)
 		models = append(models, m)
 	}
+	if c.modelDir != "" {
+		if fi, err := os.Stat(c.modelDir); err != nil {
+			return errors.Wrap(err, "-model-dir")
+		} else if !fi.IsDir() {
+			return errors.Errorf("-model-dir %s is not a directory", c.modelDir)
+		}
+	}
 	test, err := testImages(c.dataDir, log)
 	if err != nil {
 		return err
 	}
 	srv, err := serve.New(models, serve.WithMaxBatch(c.maxBatch), serve.WithBatchTimeout(c.batchTimeout),
 		serve.WithMaxBody(c.maxBody), serve.WithMaxInstances(c.maxInstances), serve.WithMaxPixels(c.maxPixels),
+		serve.WithMaxInflight(c.maxInflight), serve.WithBodyBudget(c.bodyBudget), serve.WithModelDir(c.modelDir), serve.WithPoll(c.poll),
 		serve.WithLogger(log), serve.WithTestImages(test))
 	if err != nil {
 		return usageError{err.Error()}
@@ -195,8 +232,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		hs.Close()
-		return errors.Wrapf(err, "shutting down within -shutdown-timeout %v", c.shutdownTimeout)
+		// Slow clients still hold requests open: a graceful stop has done
+		// what it could, so cut them off and still exit 0.
+		log.Warn("closing the connections still open after -shutdown-timeout", "shutdown_timeout", c.shutdownTimeout, "err", err)
+		if err := hs.Close(); err != nil {
+			log.Warn("closing the connections", "err", err)
+		}
 	}
 	log.Info("stopped")
 	return nil

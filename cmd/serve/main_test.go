@@ -6,17 +6,21 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
@@ -81,6 +85,10 @@ func TestUsage(t *testing.T) {
 		{"argument", []string{"-model", path, "extra"}, 64, `unexpected argument "extra"`},
 		{"too many names", []string{"-model", path, "-name", "a", "-name", "b"}, 64, "2 -name flags for 1 -model flags"},
 		{"bad max batch", []string{"-model", path, "-max-batch", "0"}, 64, "max batch 0"},
+		{"bad max inflight", []string{"-model", path, "-max-inflight", "0"}, 64, "-max-inflight 0"},
+		{"bad body budget", []string{"-model", path, "-body-budget", "-1"}, 64, "-body-budget -1"},
+		{"bad poll", []string{"-model-dir", t.TempDir(), "-poll", "-1s"}, 64, "-poll -1s"},
+		{"missing model dir", []string{"-model-dir", filepath.Join(t.TempDir(), "none")}, 1, "-model-dir"},
 		{"bad log level", []string{"-model", path, "-log-level", "loud"}, 64, `-log-level "loud"`},
 		{"bad name", []string{"-model", path, "-name", "a:b"}, 1, `model name "a:b" may not contain`},
 		{"missing model", []string{"-model", filepath.Join(t.TempDir(), "none.gocnn")}, 1, "-model"},
@@ -300,6 +308,130 @@ func TestRunImageModel(t *testing.T) {
 	}
 	if answer.Classes[0] != want {
 		t.Errorf("class %q for predictions %v, want %q", answer.Classes[0], answer.Predictions[0], want)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("after the context ends: %v", err)
+	}
+}
+
+// TestShutdownSlowClient: a client that sends half a request and then
+// nothing does not turn a graceful stop into an error: after
+// -shutdown-timeout its connection is closed, the log says so, and run
+// returns nil (exit 0).
+func TestShutdownSlowClient(t *testing.T) {
+	path, dir := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	var log syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-model", path, "-addr", "127.0.0.1:0", "-data", dir, "-shutdown-timeout", "100ms"},
+			&log, func(a string) { addrs <- a })
+	}()
+	addr := <-addrs
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The headers promise 1000 bytes of body; 10 come.
+	fmt.Fprintf(conn, "POST /v1/models/model:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"instanc")
+	// Wait until the request is in flight: the scrape itself is the other.
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), "gocnn_serve_in_flight_requests 2") {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("shutdown with a slow client: %v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "closing the connections still open") {
+		t.Errorf("the log does not say the slow connection was closed:\n%s", log.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer that goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestRunModelDir serves a model directory, polled every 50ms: version 1
+// is served, and version 2, dropped in while the server runs, becomes the
+// one served and is listed in the status.
+func TestRunModelDir(t *testing.T) {
+	path, mnist := fixture(t)
+	dir := t.TempDir()
+	put := func(v string) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := filepath.Join(dir, "digits", "."+v)
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "model.gocnn"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "digits", v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("1")
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-model-dir", dir, "-poll", "50ms", "-addr", "127.0.0.1:0", "-data", mnist}, io.Discard, func(a string) { addrs <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrs:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	get := func(p string) string {
+		resp, err := http.Get("http://" + addr + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(b)
+	}
+	if got := get("/v1/models/digits/metadata"); !strings.Contains(got, `"version":"1"`) {
+		t.Errorf("metadata: %s", got)
+	}
+	put("2")
+	for i := 0; !strings.Contains(get("/v1/models/digits/metadata"), `"version":"2"`); i++ {
+		if i == 6000 {
+			t.Fatal("version 2 not served within a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := get("/v1/models/digits"); !strings.Contains(got, `"version":"2"`) || !strings.Contains(got, `"version":"1"`) {
+		t.Errorf("status: %s", got)
 	}
 	cancel()
 	if err := <-done; err != nil {
