@@ -242,3 +242,31 @@ func TestStrictArchitecture(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkReadDenseChain reads model files of chains of Dense(2) layers,
+// each with its kernel and bias, of growing length: the time per layer
+// should stay flat.
+func BenchmarkReadDenseChain(b *testing.B) {
+	for _, n := range []int{1000, 2000, 4000, 8000} {
+		ls := make([]layers.Layer, n)
+		for i := range ls {
+			ls[i] = layers.Dense(2)
+		}
+		m, err := NewSequential([]int{2}, ls)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var file bytes.Buffer
+		if err := m.Write(&file, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := Read(bytes.NewReader(file.Bytes())); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/layer")
+		})
+	}
+}
