@@ -76,19 +76,14 @@ func (p *Params) BinarySize() int64 {
 }
 
 // bodySize is the size of the parameters section.
-func (p *Params) bodySize() int64 {
-	n := int64(1 + 4) // dtype, count
-	for _, q := range p.list {
-		n += int64(2 + len(q.Name) + 1 + 4*len(q.Value.Shape()) + q.Value.Size()*int(p.dtype.Size()))
-	}
-	return n
-}
+func (p *Params) bodySize() int64 { return p.body }
 
 // UnmarshalBinaryFrom reads weights written by MarshalBinaryTo into the
 // existing parameters. The file must hold exactly the same parameter names,
 // shapes and dtype; nothing is changed unless the whole file is valid. It
 // reads no more than BinarySize bytes (and one to see whether the file goes
 // on): a longer file is an error that says how it differs from the model.
+// A value that is NaN or infinite is an error that names its parameter.
 func (p *Params) UnmarshalBinaryFrom(r io.Reader) error {
 	sections, err := weightsFormat.Read(r, p.bodySize())
 	if err != nil {
@@ -111,6 +106,9 @@ func (p *Params) UnmarshalBinaryFrom(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if err := p.checkFinite(vals); err != nil {
+		return err
+	}
 	le := binary.LittleEndian
 	for i, q := range p.list {
 		switch q.Value.Dtype() {
@@ -123,6 +121,29 @@ func (p *Params) UnmarshalBinaryFrom(r io.Reader) error {
 			d := q.Value.Float64s()
 			for j := range d {
 				d[j] = math.Float64frombits(le.Uint64(vals[i][8*j:]))
+			}
+		}
+	}
+	return nil
+}
+
+// checkFinite returns an error naming the first parameter value that is
+// NaN or infinite: weights that hold one make every prediction NaN, so a
+// file that holds one is refused (a diverged training run writes them).
+func (p *Params) checkFinite(vals [][]byte) error {
+	le := binary.LittleEndian
+	for i, q := range p.list {
+		b := vals[i]
+		n := q.Value.Size()
+		for j := 0; j < n; j++ {
+			var v float64
+			if p.dtype == tensor.Float32 {
+				v = float64(math.Float32frombits(le.Uint32(b[4*j:])))
+			} else {
+				v = math.Float64frombits(le.Uint64(b[8*j:]))
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return errors.Errorf("weights: parameter %q value %d is %v: the weights are not finite (did training diverge?)", q.Name, j, v)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -291,6 +292,102 @@ func TestLoadReadsNoMoreThanExpected(t *testing.T) {
 			}
 			if c.N > tc.most {
 				t.Errorf("read %d bytes, want at most %d", c.N, tc.most)
+			}
+		})
+	}
+}
+
+// TestWeightsNotFinite checks that a weights file holding a NaN or an
+// infinity is refused with an error naming the file, the parameter and the
+// value's index, and changes nothing.
+func TestWeightsNotFinite(t *testing.T) {
+	for _, dtype := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, tc := range []struct {
+			name string
+			v    float64
+			want string
+		}{
+			{"NaN", math.NaN(), `parameter "b/kernel" value 3 is NaN`},
+			{"+Inf", math.Inf(1), `parameter "b/kernel" value 3 is +Inf`},
+			{"-Inf", math.Inf(-1), `parameter "b/kernel" value 3 is -Inf`},
+		} {
+			t.Run(dtype.String()+"/"+tc.name, func(t *testing.T) {
+				mk := func(seed uint64) *graph.Params {
+					p, err := graph.NewParams(dtype, seed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, name := range []string{"a/kernel", "b/kernel"} {
+						if _, err := p.Get(name, []int{2, 3}, graph.GlorotUniform); err != nil {
+							t.Fatal(err)
+						}
+					}
+					return p
+				}
+				src := mk(1)
+				if dtype == tensor.Float32 {
+					src.List()[1].Value.Float32s()[3] = float32(tc.v)
+				} else {
+					src.List()[1].Value.Float64s()[3] = tc.v
+				}
+				path := filepath.Join(t.TempDir(), "weights.bin")
+				if err := src.SaveFile(path); err != nil {
+					t.Fatal(err)
+				}
+				dst := mk(2)
+				before := fmt.Sprint(dst.List()[0].Value.Data(), dst.List()[1].Value.Data())
+				err := dst.LoadFile(path)
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+					t.Fatalf("got %v; want an error naming %s and containing %q", err, path, tc.want)
+				}
+				if after := fmt.Sprint(dst.List()[0].Value.Data(), dst.List()[1].Value.Data()); after != before {
+					t.Error("a refused file changed the weights")
+				}
+			})
+		}
+	}
+}
+
+// TestParamsLimits checks the caps of SetLimits: a parameter that would
+// exceed either is refused before it is made, and one that fits exactly
+// is made.
+func TestParamsLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		maxValues int
+		maxBytes  int64
+		want      string // "" for no error
+	}{
+		{"no caps", -1, -1, ""},
+		{"values exactly", 12, -1, ""},
+		{"values over", 11, -1, `parameter "b/kernel" of shape [2 3] would bring the parameters to 12 values, over the cap of 11 values`},
+		{"zero values", 0, -1, `parameter "a/kernel" of shape [2 3] would bring the parameters to 6 values, over the cap of 0 values`},
+		{"bytes exactly", -1, 107, ""},
+		{"bytes over", -1, 106, `parameter "b/kernel" of shape [2 3] would need a weights file of at least 107 bytes, more than the 106 available`},
+		{"no bytes", -1, 0, `parameter "a/kernel" of shape [2 3] would need a weights file of at least`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := graph.NewParams(tensor.Float32, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.SetLimits(tc.maxValues, tc.maxBytes)
+			for _, name := range []string{"a/kernel", "b/kernel"} {
+				if _, err = p.Get(name, []int{2, 3}, graph.GlorotUniform); err != nil {
+					break
+				}
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Count() != 12 || p.BinarySize() != 107 {
+					t.Fatalf("count %d, binary size %d; want 12 and 107", p.Count(), p.BinarySize())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v; want an error containing %q", err, tc.want)
 			}
 		})
 	}

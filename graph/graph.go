@@ -16,6 +16,7 @@ type Graph struct {
 	params   *Params
 	nodes    []*G.Node // parameter nodes (trainable or not), in creation order
 	of       []*Param  // the parameter behind each node
+	byParam  map[*Param]*G.Node
 	inputs   map[*G.Node]bool
 	training bool
 	frozen   bool   // the layer being built is frozen (see SetFrozen)
@@ -32,7 +33,7 @@ func Training(on bool) Option { return func(g *Graph) { g.training = on } }
 
 // New returns an empty graph over the parameters in params.
 func New(params *Params, opts ...Option) *Graph {
-	g := &Graph{g: G.NewGraph(), params: params, inputs: map[*G.Node]bool{}}
+	g := &Graph{g: G.NewGraph(), params: params, inputs: map[*G.Node]bool{}, byParam: map[*Param]*G.Node{}}
 	for _, o := range opts {
 		o(g)
 	}
@@ -99,14 +100,13 @@ func (g *Graph) param(name string, shape []int, init Initializer, trainable bool
 	if err != nil {
 		return nil, err
 	}
-	for i, q := range g.of {
-		if q == p {
-			return g.nodes[i], nil
-		}
+	if n, ok := g.byParam[p]; ok {
+		return n, nil
 	}
 	n := G.NewTensor(g.g, g.params.dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(p.Value))
 	g.nodes = append(g.nodes, n)
 	g.of = append(g.of, p)
+	g.byParam[p] = n
 	return n, nil
 }
 

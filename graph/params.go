@@ -5,6 +5,8 @@ import (
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
+
+	"github.com/gocnn/cnn/internal/frame"
 )
 
 // MaxParamValues caps the number of values of one parameter, so that an
@@ -38,6 +40,11 @@ type Params struct {
 	rng    *rand.Rand
 	list   []*Param
 	byName map[string]*Param
+	count  int   // values of all parameters
+	body   int64 // bodySize, kept as parameters are created
+	// The caps of SetLimits; negative is none.
+	maxValues int
+	maxBytes  int64
 }
 
 // NewParams returns an empty store whose parameters have the given dtype
@@ -48,10 +55,13 @@ func NewParams(dtype tensor.Dtype, seed uint64) (*Params, error) {
 		return nil, errors.Errorf("graph: dtype %v is not supported; use float32 or float64", dtype)
 	}
 	return &Params{
-		dtype:  dtype,
-		seed:   seed,
-		rng:    rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
-		byName: map[string]*Param{},
+		dtype:     dtype,
+		seed:      seed,
+		rng:       rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
+		byName:    map[string]*Param{},
+		body:      1 + 4, // dtype, count
+		maxValues: -1,
+		maxBytes:  -1,
 	}, nil
 }
 
@@ -70,12 +80,22 @@ func (p *Params) List() []*Param { return p.list }
 func (p *Params) Lookup(name string) *Param { return p.byName[name] }
 
 // Count returns the total number of scalar values in all parameters.
-func (p *Params) Count() int {
-	n := 0
-	for _, q := range p.list {
-		n += q.Value.Size()
-	}
-	return n
+func (p *Params) Count() int { return p.count }
+
+// SetLimits caps the parameters that Get and GetState may still create:
+// at most maxValues scalar values in all, and a weights file
+// (BinarySize) of at most maxBytes bytes. A negative cap is off, as both
+// are in a new store. A parameter that would exceed a cap is an error before its
+// values are allocated, so that an architecture read from a file cannot
+// make the store allocate more than the caps, or more than the file's
+// weights could fill.
+func (p *Params) SetLimits(maxValues int, maxBytes int64) {
+	p.maxValues, p.maxBytes = maxValues, maxBytes
+}
+
+// paramBodySize is the size of one parameter in the parameters section.
+func paramBodySize(name string, rank, size int, dtype tensor.Dtype) int64 {
+	return int64(2+len(name)+1+4*rank) + int64(size)*int64(dtype.Size())
 }
 
 // TrainableCount returns the number of scalar values in the parameters
@@ -140,6 +160,13 @@ func (p *Params) get(name string, shape []int, init Initializer, trainable bool)
 	if init == nil {
 		return nil, errors.Errorf("graph: parameter %q has no initializer", name)
 	}
+	if p.maxValues >= 0 && size > p.maxValues-p.count {
+		return nil, errors.Errorf("graph: parameter %q of shape %v would bring the parameters to %d values, over the cap of %d values", name, shape, int64(p.count)+int64(size), p.maxValues)
+	}
+	body := paramBodySize(name, len(shape), size, p.dtype)
+	if p.maxBytes >= 0 && frame.HeaderSize+p.bodySize()+body+frame.TrailerSize > p.maxBytes {
+		return nil, errors.Errorf("graph: parameter %q of shape %v would need a weights file of at least %d bytes, more than the %d available", name, shape, frame.HeaderSize+p.bodySize()+body+frame.TrailerSize, p.maxBytes)
+	}
 	vals := make([]float64, size)
 	init.Fill(p.rng, shape, vals)
 	var backing any = vals
@@ -153,6 +180,8 @@ func (p *Params) get(name string, shape []int, init Initializer, trainable bool)
 	q := &Param{Name: name, Value: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing)), Trainable: trainable}
 	p.list = append(p.list, q)
 	p.byName[name] = q
+	p.count += size
+	p.body += body
 	return q, nil
 }
 

@@ -3,6 +3,7 @@ package layers
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"sort"
 	"sync"
 
@@ -158,14 +159,22 @@ func ConfigOf(l Layer) (json.RawMessage, error) {
 }
 
 // decodeStrict unmarshals config into v, refusing unknown fields, so that
-// a misspelt option in a model file is an error rather than a default.
+// a misspelt option in a model file is an error rather than a default, and
+// anything after the JSON value.
 func decodeStrict(config json.RawMessage, v any) error {
 	if len(bytes.TrimSpace(config)) == 0 {
 		config = json.RawMessage("{}")
 	}
 	d := json.NewDecoder(bytes.NewReader(config))
 	d.DisallowUnknownFields()
-	return errors.WithStack(d.Decode(v))
+	if err := d.Decode(v); err != nil {
+		return errors.WithStack(err)
+	}
+	end := d.InputOffset()
+	if _, err := d.Token(); err != io.EOF {
+		return errors.Errorf("data after the JSON value, at byte %d", end)
+	}
+	return nil
 }
 
 // isImage reports whether s is an image batch [N, C, H, W].

@@ -13,12 +13,15 @@ import (
 func init() {
 	mustRegister("Conv2D", func(raw json.RawMessage) (Layer, error) {
 		var c struct {
-			Filters    int    `json:"filters"`
-			KernelSize [2]int `json:"kernel_size"`
+			Filters    int   `json:"filters"`
+			KernelSize []int `json:"kernel_size"`
 			optionsJSON
 		}
 		opts, err := decodeOptions(raw, &c, &c.optionsJSON)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkPair("kernel_size", c.KernelSize); err != nil {
 			return nil, err
 		}
 		return Conv2D(c.Filters, c.KernelSize[0], c.KernelSize[1], opts...), nil
@@ -26,11 +29,14 @@ func init() {
 	for _, isMax := range []bool{true, false} {
 		mustRegister((&pool2D{isMax: isMax}).Type(), func(raw json.RawMessage) (Layer, error) {
 			var c struct {
-				PoolSize [2]int `json:"pool_size"`
+				PoolSize []int `json:"pool_size"`
 				optionsJSON
 			}
 			opts, err := decodeOptions(raw, &c, &c.optionsJSON)
 			if err != nil {
+				return nil, err
+			}
+			if err := checkPair("pool_size", c.PoolSize); err != nil {
 				return nil, err
 			}
 			return &pool2D{isMax: isMax, ph: c.PoolSize[0], pw: c.PoolSize[1], cfg: newConfig(opts)}, nil
@@ -71,6 +77,15 @@ func init() {
 		}
 		return l, nil
 	})
+}
+
+// checkPair checks that the field called name of a layer's config holds
+// two values, as kernel and pool sizes do (height, width).
+func checkPair(name string, v []int) error {
+	if len(v) != 2 {
+		return errors.Errorf("%s %v: want two values (height, width)", name, v)
+	}
+	return nil
 }
 
 // decodeOptions decodes a layer's config into v, of which opts is the

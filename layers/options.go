@@ -374,7 +374,7 @@ func (o optionsJSON) options() ([]Option, error) {
 	var out []Option
 	if o.Strides != nil {
 		if len(o.Strides) != 2 {
-			return nil, errors.Errorf("strides %v: want two values", o.Strides)
+			return nil, errors.Errorf("strides %v: want two values (height, width)", o.Strides)
 		}
 		out = append(out, Strides(o.Strides[0], o.Strides[1]))
 	}

@@ -191,6 +191,9 @@ func Read(r io.Reader, opts ...Option) (*Model, State, error) {
 	if err := decodeStrict(secs[0], &a); err != nil {
 		return nil, nil, errors.Wrap(err, "model file: architecture")
 	}
+	// The parameters may take no more than the weights section holds, so
+	// that the file's size bounds what building its architecture allocates.
+	opts = append(opts[:len(opts):len(opts)], func(c *config) { c.maxWeightBytes = int64(len(secs[1])) })
 	m, err := a.build(opts)
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "model file: architecture")
@@ -231,7 +234,19 @@ func (a architecture) build(opts []Option) (*Model, error) {
 	default:
 		return nil, errors.Errorf("dtype %q is not float32 or float64", a.Dtype)
 	}
-	nodes := map[string]*Node{}
+	if len(a.Layers) > MaxLayers {
+		return nil, errors.Errorf("%d layers; at most %d are allowed (model.MaxLayers)", len(a.Layers), MaxLayers)
+	}
+	if len(a.Inputs) > MaxLayerInputs || len(a.Outputs) > MaxLayerInputs {
+		return nil, errors.Errorf("%d inputs and %d outputs; at most %d of each are allowed (model.MaxLayerInputs)", len(a.Inputs), len(a.Outputs), MaxLayerInputs)
+	}
+	connections := 0
+	for _, la := range a.Layers {
+		if connections += len(la.Inputs); connections > MaxConnections {
+			return nil, errors.Errorf("the layers take more than %d inputs in all (model.MaxConnections)", MaxConnections)
+		}
+	}
+	nodes := make(map[string]*Node, len(a.Inputs)+len(a.Layers))
 	var inputs, outputs []*Node
 	for _, in := range a.Inputs {
 		if _, ok := nodes[in.Name]; ok || in.Name == "" {
@@ -244,6 +259,9 @@ func (a architecture) build(opts []Option) (*Model, error) {
 	for _, la := range a.Layers {
 		if _, ok := nodes[la.Name]; ok || la.Name == "" {
 			return nil, errors.Errorf("layer name %q is empty or repeated", la.Name)
+		}
+		if len(la.Inputs) > MaxLayerInputs {
+			return nil, errors.Errorf("layer %s takes %d inputs; at most %d are allowed (model.MaxLayerInputs)", la.Name, len(la.Inputs), MaxLayerInputs)
 		}
 		l, err := layers.FromConfig(la.Type, la.Config)
 		if err != nil {
@@ -288,11 +306,19 @@ func (a architecture) build(opts []Option) (*Model, error) {
 	return m, nil
 }
 
-// decodeStrict unmarshals b into v, refusing unknown fields.
+// decodeStrict unmarshals b into v, refusing unknown fields and anything
+// after the JSON value.
 func decodeStrict(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
-	return errors.WithStack(d.Decode(v))
+	if err := d.Decode(v); err != nil {
+		return errors.WithStack(err)
+	}
+	end := d.InputOffset()
+	if _, err := d.Token(); err != io.EOF {
+		return errors.Errorf("data after the JSON value, at byte %d", end)
+	}
+	return nil
 }
 
 // IsModelFile reports whether the file at path starts like a model file

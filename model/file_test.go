@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -320,6 +321,14 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(b.Bytes())
 	f.Add([]byte("GOCNNMDL"))
+	// Hostile files: an architecture far larger than its weights, a chain,
+	// a merge, NaN weights, a three-value kernel size, trailing data.
+	f.Add(hugeDenseFile(f, 2))
+	f.Add(chainFile(f, 3))
+	f.Add(addFile(f, 3))
+	f.Add(denseFile(f, float32(math.NaN())))
+	f.Add(hostileFile(f, convArch(`{"filters":2,"kernel_size":[3,3,3]}`, ``), emptyWeights(f)))
+	f.Add(hostileFile(f, convArch(`{"filters":2,"kernel_size":[3,3]}`, ` {}`), emptyWeights(f)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, _, err := Read(bytes.NewReader(data), MaxBatch(4))
 		if err != nil {

@@ -104,6 +104,8 @@ func Apply(l layers.Layer, in ...*Node) *Node {
 		n.err = errors.New("model: Apply with a nil layer")
 	case len(in) == 0:
 		n.err = errors.Errorf("model: layer %s applied to no input", l.Type())
+	case len(in) > MaxLayerInputs:
+		n.err = errors.Errorf("model: layer %s applied to %d inputs; at most %d are allowed (model.MaxLayerInputs)", l.Type(), len(in), MaxLayerInputs)
 	}
 	for _, x := range in {
 		if x == nil && n.err == nil {
@@ -148,8 +150,9 @@ type Model struct {
 	sequential bool
 	params     *graph.Params
 	names      map[*Node]string
-	shapes     map[*Node][]int // example shape of every node
-	counts     map[*Node]int   // parameters each layer node created
+	layerNodes map[string]*Node // layer nodes by name
+	shapes     map[*Node][]int  // example shape of every node
+	counts     map[*Node]int    // parameters each layer node created
 	inSizes    []int
 	outSizes   []int
 	classes    []string // a name for each output value, or nil
@@ -198,6 +201,10 @@ type config struct {
 	maxBatch      int
 	maxConcurrent int
 	classNames    []string
+	maxParams     int
+	// maxWeightBytes caps the weights file of the parameters (-1: none);
+	// Read sets it to the size of the file's weights section.
+	maxWeightBytes int64
 }
 
 // Seed seeds the model's initialisers: the same seed gives the same
@@ -226,6 +233,32 @@ func ClassNames(names ...string) Option {
 	return func(c *config) { c.classNames = append([]string(nil), names...) }
 }
 
+// DefaultMaxParams is the most parameter values (all parameters together)
+// a model may have unless MaxParams says otherwise: 2^28 values, 1 GiB of
+// float32 weights.
+const DefaultMaxParams = 1 << 28
+
+// MaxParams caps the number of parameter values of the model, all
+// parameters together (default DefaultMaxParams). A model that needs more
+// is an error before their values are allocated; Read and Load check the
+// cap against the architecture in the file before they allocate the
+// weights, so that a small hostile file cannot make them allocate much.
+func MaxParams(n int) Option { return func(c *config) { c.maxParams = n } }
+
+// Caps on the size of a model's wiring, so that a hostile model file (or
+// program) is an error rather than a long wait: Gorgonia's graphs take
+// time that grows with the square of their size to build and compile (a
+// chain of 8192 layers loads in about 0.3 s and compiles in about 2 s; one
+// of 32768 takes 3 s and 30 s). MaxLayers caps the number of layers,
+// MaxConnections the number of the layers' inputs, all layers together,
+// and MaxLayerInputs the inputs of one layer (a merge), the model's inputs
+// and its outputs.
+const (
+	MaxLayers      = 1 << 13
+	MaxConnections = 1 << 13
+	MaxLayerInputs = 1 << 12
+)
+
 // Caps on class names (ClassNames, SetClassNames and model files).
 const (
 	MaxClassNames     = 1 << 16
@@ -233,7 +266,7 @@ const (
 )
 
 func newConfig(opts []Option) (config, error) {
-	c := config{seed: DefaultSeed, dtype: tensor.Float32, maxBatch: DefaultMaxBatch, maxConcurrent: max(2, runtime.GOMAXPROCS(0))}
+	c := config{seed: DefaultSeed, dtype: tensor.Float32, maxBatch: DefaultMaxBatch, maxConcurrent: max(2, runtime.GOMAXPROCS(0)), maxParams: DefaultMaxParams, maxWeightBytes: -1}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -244,6 +277,9 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.maxConcurrent < 1 || c.maxConcurrent > 1024 {
 		return c, errors.Errorf("model: MaxConcurrent(%d) is not in [1, 1024]", c.maxConcurrent)
+	}
+	if c.maxParams <= 0 {
+		return c, errors.Errorf("model: MaxParams(%d) is not positive", c.maxParams)
 	}
 	return c, nil
 }
@@ -293,6 +329,9 @@ func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
 	if len(inputs) == 0 || len(outputs) == 0 {
 		return nil, errors.New("model: a model needs at least one input and one output")
 	}
+	if len(inputs) > MaxLayerInputs || len(outputs) > MaxLayerInputs {
+		return nil, errors.Errorf("model: %d inputs and %d outputs; at most %d of each are allowed (model.MaxLayerInputs)", len(inputs), len(outputs), MaxLayerInputs)
+	}
 	m := &Model{inputs: inputs, outputs: outputs, cfg: c, names: map[*Node]string{},
 		shapes: map[*Node][]int{}, counts: map[*Node]int{}, pools: map[int]*pool{}}
 	isInput := map[*Node]int{}
@@ -333,6 +372,7 @@ func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
 	if m.params, err = graph.NewParams(c.dtype, c.seed); err != nil {
 		return nil, err
 	}
+	m.params.SetLimits(c.maxParams, c.maxWeightBytes)
 	// Building once with a batch of one checks the shapes and creates the
 	// parameters, in build order, so that the seed fixes their values.
 	g := graph.New(m.params)
@@ -343,6 +383,7 @@ func New(inputs, outputs []*Node, opts ...Option) (*Model, error) {
 	if _, err := m.build(g, xs, true); err != nil {
 		return nil, err
 	}
+	m.params.SetLimits(c.maxParams, -1)
 	for _, in := range inputs {
 		size, _ := exampleSize(in.shape)
 		m.inSizes = append(m.inSizes, size)
@@ -437,6 +478,7 @@ func checkClassNames(names []string, outSizes []int) error {
 func reach(outputs []*Node, isInput map[*Node]int) ([]*Node, error) {
 	seen := map[*Node]bool{}
 	var nodes []*Node
+	connections := 0
 	var visit func(n *Node) error
 	visit = func(n *Node) error {
 		if n == nil {
@@ -460,6 +502,12 @@ func reach(outputs []*Node, isInput map[*Node]int) ([]*Node, error) {
 				return err
 			}
 		}
+		if len(nodes) == MaxLayers {
+			return errors.Errorf("model: more than %d layers (model.MaxLayers)", MaxLayers)
+		}
+		if connections += len(n.inputs); connections > MaxConnections {
+			return errors.Errorf("model: the layers take more than %d inputs in all (model.MaxConnections)", MaxConnections)
+		}
 		nodes = append(nodes, n)
 		return nil
 	}
@@ -479,6 +527,7 @@ func reach(outputs []*Node, isInput map[*Node]int) ([]*Node, error) {
 func (m *Model) nameLayers(reserved map[string]bool) error {
 	counters := map[string]int{}
 	names := map[string]bool{}
+	m.layerNodes = make(map[string]*Node, len(m.nodes))
 	for _, in := range m.inputs {
 		names[m.names[in]] = true
 	}
@@ -506,6 +555,7 @@ func (m *Model) nameLayers(reserved map[string]bool) error {
 		}
 		names[l.Name()] = true
 		m.names[n] = l.Name()
+		m.layerNodes[l.Name()] = n
 	}
 	return nil
 }
@@ -667,10 +717,8 @@ func (m *Model) OutputShape(i int) []int { return append([]int(nil), m.shapes[m.
 // LayerShape returns the example shape of the named layer's output, or
 // nil if the model has no such layer.
 func (m *Model) LayerShape(name string) []int {
-	for _, n := range m.nodes {
-		if m.names[n] == name {
-			return append([]int(nil), m.shapes[n]...)
-		}
+	if n, ok := m.layerNodes[name]; ok {
+		return append([]int(nil), m.shapes[n]...)
 	}
 	return nil
 }

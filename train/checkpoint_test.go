@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -136,6 +137,18 @@ func TestBrokenCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
+	// A run that diverged saves NaN weights; they are refused on loading.
+	diverged, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer diverged.Close()
+	kernel := diverged.Model().Params().List()[0]
+	kernel.Value.Float32s()[5] = float32(math.NaN())
+	var nan bytes.Buffer
+	if err := diverged.WriteCheckpoint(&nan); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		file []byte
@@ -147,6 +160,7 @@ func TestBrokenCheckpoints(t *testing.T) {
 		{"truncated", good.Bytes()[:good.Len()/2], tr, "checkpoint is truncated: it ends after"},
 		{"bit flip", flipped, tr, "checksum"},
 		{"other optimizer", good.Bytes(), other, "made with RMSprop"},
+		{"NaN weight", nan.Bytes(), tr, fmt.Sprintf("parameter %q value 5 is NaN", kernel.Name)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -624,3 +624,86 @@ func TestEarlyStopResult(t *testing.T) {
 		t.Errorf("weights.bin evaluates to val_loss %v, test_loss %v; result.json says %v, %v", res2["val_loss"], res2["test_loss"], e["val_loss"], res["test_loss"])
 	}
 }
+
+// TestRestartUntrained: a run killed (or out of disk space) before its
+// first checkpoint leaves run.json and nothing trained. A fresh run with
+// the same -out starts afresh in its place, and -resume starts it again
+// from scratch with its settings, saying so; both end with the weights of
+// a run that was never stopped.
+func TestRestartUntrained(t *testing.T) {
+	fake := fakeMNIST(t, 40, 10, 28)
+	args := func(extra ...string) []string {
+		return fakeArgs(fake, append([]string{"-epochs", "2", "-batch", "10"}, extra...)...)
+	}
+	whole := t.TempDir()
+	if err := run(context.Background(), args("-out", whole), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(whole, weightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What SIGKILL before the first checkpoint leaves: a run interrupted
+	// in its first batch saves only its checkpoint on the way out, so
+	// remove it.
+	killed := func(t *testing.T) string {
+		out := t.TempDir()
+		interruptedRun(t, "Training for", args("-out", out)...)
+		if err := os.Remove(filepath.Join(out, checkpointFile)); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		args func(out string) []string
+		want string
+	}{
+		{"fresh run", func(out string) []string { return args("-out", out) }, "starting afresh in its place"},
+		{"resume", func(out string) []string { return []string{"-resume", out} }, "starting it again from scratch"},
+		{"resume with -epochs", func(out string) []string { return []string{"-resume", out, "-epochs", "2"} }, "starting it again from scratch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := killed(t)
+			var stdout strings.Builder
+			if err := run(context.Background(), tc.args(out), &stdout, io.Discard); err != nil {
+				t.Fatalf("%v\n%s", err, stdout.String())
+			}
+			if !strings.Contains(stdout.String(), tc.want) {
+				t.Errorf("the output does not say %q:\n%s", tc.want, stdout.String())
+			}
+			got, err := os.ReadFile(filepath.Join(out, weightsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Error("the weights differ from those of a run that was never stopped")
+			}
+		})
+	}
+	// A run stopped in its evaluation whose checkpoint was deleted by hand
+	// finishes from its weights (it used to panic on the lost history).
+	t.Run("trained, checkpoint deleted", func(t *testing.T) {
+		out := t.TempDir()
+		interruptedRun(t, "Epoch 2/", args("-out", out)...)
+		if err := os.Remove(filepath.Join(out, checkpointFile)); err != nil {
+			t.Fatal(err)
+		}
+		if err := run(context.Background(), []string{"-resume", out}, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(out, resultFile)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// A run that saved a checkpoint is still refused, and still resumes.
+	t.Run("checkpoint kept", func(t *testing.T) {
+		out := t.TempDir()
+		interruptedRun(t, "Training for", args("-out", out)...)
+		err := run(context.Background(), args("-out", out), io.Discard, io.Discard)
+		var stderr strings.Builder
+		if code := exitCode(MNIST, err, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "-resume "+out) {
+			t.Fatalf("exit code %d: %s", code, stderr.String())
+		}
+	})
+}

@@ -114,7 +114,7 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 			if c, rec, err = resumeConfig(c); err != nil {
 				return err
 			}
-		} else if err := freshOut(c.outDir); err != nil {
+		} else if err := freshOut(c.outDir, stdout); err != nil {
 			return err
 		}
 	}
@@ -122,6 +122,13 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 	src, err := findData(p, c, rec, nothing)
 	if err != nil {
 		return err
+	}
+	if rec != nil && untrained(c.outDir) {
+		// Killed, or out of disk space, before its first checkpoint: the
+		// run trained nothing, so it starts again, with its settings, its
+		// data and its -load.
+		fmt.Fprintf(stdout, "-resume %s: the run stopped before its first checkpoint, so nothing was trained; starting it again from scratch with its settings\n", c.outDir)
+		c.load, rec = rec.Load, nil
 	}
 	if err := checkPaths(c, src); err != nil {
 		return err
@@ -266,7 +273,7 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 			return err
 		}
 		res.TestEvalS = time.Since(t0).Seconds()
-		if reported > 0 {
+		if reported > 0 && reported <= len(hist.Epochs) { // a checkpoint deleted by hand takes the history with it
 			e := hist.Epochs[reported-1]
 			res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = e.Loss, e.Acc, e.ValLoss, e.ValAcc
 			return nil
@@ -338,14 +345,36 @@ func resumeConfig(c config) (config, *runRecord, error) {
 	return saved, rec, nil
 }
 
-// freshOut refuses to start a run in a directory that holds another run.
-func freshOut(dir string) error {
+// freshOut refuses to start a run in a directory that holds another run,
+// unless that run trained nothing (see untrained): then the new run takes
+// its place, and says so on out.
+func freshOut(dir string, out io.Writer) error {
+	if untrained(dir) {
+		fmt.Fprintf(out, "-out %s holds %s of a run that stopped before its first checkpoint, so nothing was trained; starting afresh in its place\n", dir, runFile)
+		return nil
+	}
 	for _, f := range []string{checkpointFile, runFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			return usageError{fmt.Sprintf("-out %s holds an earlier run (%s); continue it with -resume %s, or choose another directory", dir, f, dir)}
 		}
 	}
 	return nil
+}
+
+// untrained reports whether dir holds run.json of a run that trained
+// nothing: one that was killed or ran out of disk space before it wrote
+// its first checkpoint, and so holds neither a checkpoint nor trained
+// weights nor a result. Only run.json (and the lock) can be there then.
+func untrained(dir string) bool {
+	if _, err := os.Lstat(filepath.Join(dir, runFile)); err != nil {
+		return false
+	}
+	for _, f := range []string{checkpointFile, weightsFile, modelFile, resultFile, "history.json"} {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err == nil || !errors.Is(err, os.ErrNotExist) {
+			return false
+		}
+	}
+	return true
 }
 
 // resumeTrainer restores the trainer of the run being resumed: its
