@@ -204,7 +204,13 @@ func (p *Params) Share(q *Param) error {
 	if q.Value.Dtype() != p.dtype {
 		return errors.Errorf("graph: share: parameter %q is %v, the store holds %v", q.Name, q.Value.Dtype(), p.dtype)
 	}
+	size := q.Value.Shape().TotalSize()
+	if p.maxValues >= 0 && size > p.maxValues-p.count {
+		return errors.Errorf("graph: share: parameter %q of shape %v would bring the parameters to %d values, over the cap of %d values", q.Name, q.Value.Shape(), int64(p.count)+int64(size), p.maxValues)
+	}
 	p.list = append(p.list, q)
 	p.byName[q.Name] = q
+	p.count += size
+	p.body += paramBodySize(q.Name, q.Value.Dims(), size, p.dtype)
 	return nil
 }
