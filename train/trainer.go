@@ -97,6 +97,11 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 	if t.evalBatch <= 0 {
 		return nil, errors.Errorf("train: evaluation batch size %d must be positive", t.evalBatch)
 	}
+	for i, cb := range t.callbacks {
+		if err := checkCallback(i, cb); err != nil {
+			return nil, err
+		}
+	}
 	if t.aug != nil {
 		if err := t.aug.Check(); err != nil {
 			return nil, errors.Wrap(err, "train")
@@ -444,7 +449,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, batches, c.batch)
 	}
 	info := RunInfo{Epochs: epochs, Batches: batches, Images: n, BatchSize: c.batch, Accuracy: t.accuracy()}
-	for _, cb := range t.callbacks {
+	for _, cb := range hooks[TrainBeginner](t.callbacks) {
 		if err := cb.OnTrainBegin(t, info); err != nil {
 			return t.hist, err
 		}
@@ -460,7 +465,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 		// Every callback sees the epoch, also after one asked to stop
 		// (ErrStop), so that one that saves a checkpoint does so with the
 		// others' state; a real error skips the rest.
-		for _, cb := range t.callbacks {
+		for _, cb := range hooks[EpochEnder](t.callbacks) {
 			err := cb.OnEpochEnd(t, rec)
 			if err != nil && (fitErr == nil || errors.Is(fitErr, ErrStop)) {
 				fitErr = err
@@ -473,7 +478,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 	if errors.Is(fitErr, ErrStop) {
 		fitErr = nil
 	}
-	for _, cb := range t.callbacks {
+	for _, cb := range hooks[TrainEnder](t.callbacks) {
 		if err := cb.OnTrainEnd(t, t.hist, fitErr); err != nil && fitErr == nil {
 			fitErr = err
 		}
@@ -531,6 +536,11 @@ func (t *Trainer) TrainBatch(b data.Batch) (float64, error) {
 func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) (Epoch, error) {
 	e := t.prog.Epoch
 	rec := Epoch{Epoch: e + 1}
+	for _, cb := range hooks[EpochBeginner](t.callbacks) {
+		if err := cb.OnEpochBegin(t, EpochBegin{Epoch: e + 1, Done: t.prog.Batch}); err != nil {
+			return rec, err
+		}
+	}
 	start := time.Now()
 	it.Epoch(e)
 	for bi := 0; bi < t.prog.Batch && it.Next(); bi++ {
@@ -547,6 +557,12 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 		if nb >= 0 {
 			stepNo = uint64(e)*uint64(nb) + uint64(bi)
 		}
+		for _, cb := range hooks[BatchBeginner](t.callbacks) {
+			if err := cb.OnBatchBegin(t, BatchBegin{Epoch: e + 1, Batch: bi + 1}); err != nil {
+				t.prog.Seconds += time.Since(start).Seconds()
+				return rec, err
+			}
+		}
 		if t.aug != nil {
 			if err := t.aug.Apply(b.X, b.N, c, h, w, stepNo); err != nil {
 				return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
@@ -561,7 +577,7 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 			p.Correct += t.correct(s.pred, b, k)
 		}
 		p.Batch, p.LossSum, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Seen+b.N
-		for _, cb := range t.callbacks {
+		for _, cb := range hooks[BatchEnder](t.callbacks) {
 			if err := cb.OnBatchEnd(t, BatchEnd{Epoch: e + 1, Batch: bi + 1, Seen: p.Seen, Loss: p.LossSum / float64(p.Seen), Acc: float64(p.Correct) / float64(p.Seen)}); err != nil {
 				p.Seconds += time.Since(start).Seconds()
 				return rec, err
