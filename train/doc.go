@@ -1,7 +1,9 @@
 // Package train fits a model.Model to data: losses, metrics,
-// optimisers (RMSprop, Adam, AdaGrad, SGD with momentum and Nesterov) with
-// Keras's default hyper-parameters, and a Trainer whose Fit and Evaluate
-// read like Keras's. Prediction needs no trainer: it is model.Model's.
+// optimisers (RMSprop, Adam, AdamW, AdaGrad, SGD with momentum and
+// Nesterov) with Keras's default hyper-parameters, each with optional
+// weight decay and gradient clipping (WeightDecay, ClipNorm,
+// GlobalClipNorm, ClipValue), and a Trainer whose Fit and Evaluate read
+// like Keras's. Prediction needs no trainer: it is model.Model's.
 //
 //	t, err := train.New(model, train.WithOptimizer(train.RMSprop(1e-4)))
 //	hist, err := t.Fit(trainSet, train.Epochs(50), train.BatchSize(128), train.Validation(valSet))
