@@ -46,7 +46,8 @@ type batchNorm struct {
 // moving_variance): saved with the weights, shared by every batch size and
 // never touched by an optimiser. In inference it uses them, so a
 // prediction does not depend on the rest of its batch. Options: Momentum
-// (default 0.99) and Epsilon (default 1e-3).
+// (default 0.99) and Epsilon (default 1e-3); a graph's StatsMomentum
+// overrides the momentum (train.PreciseBN recomputes the statistics so).
 func BatchNormalization(opts ...Option) Layer { return &batchNorm{cfg: newConfig(opts)} }
 
 func (l *batchNorm) Type() string { return "BatchNormalization" }
@@ -87,6 +88,9 @@ func (l *batchNorm) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	}
 	if l.cfg.epsilon != nil {
 		o.Epsilon = *l.cfg.epsilon
+	}
+	if m, ok := g.StatsMomentum(); ok {
+		o.Momentum = m
 	}
 	return ops.BatchNorm(x, gamma, beta, mean, variance, o)
 }

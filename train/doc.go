@@ -12,7 +12,11 @@
 // Fit returns a History with loss, accuracy, validation loss and accuracy
 // and seconds per epoch. Losses are means over the batch, as Keras's are.
 // Progress, early stopping and checkpoints attach to the loop as
-// callbacks rather than living inside it.
+// callbacks rather than living inside it; a callback implements only the
+// hooks it needs (TrainBeginner, EpochBeginner, BatchBeginner, BatchEnder,
+// EpochEnder, TrainEnder). PreciseBN recomputes BatchNormalization's
+// running statistics after every epoch, so that short runs validate with
+// statistics that fit their weights.
 //
 // A Trainer compiles one training graph per batch size it meets (the
 // training batch and the last partial batch) and evaluation graphs for the

@@ -34,6 +34,11 @@ type Trainer struct {
 	train  map[int]*step // compiled training graphs by batch size
 	trainW map[int]*step // the same with a weight per example
 	infer  map[int]*step // compiled inference graphs by batch size
+	stats  map[int]*step // forward-only graphs of RecomputeBNStats
+
+	preciseBN int         // batches of PreciseBN, or 0
+	fitSet    data.Source // of the running Fit, for PreciseBN
+	fitBatch  int
 
 	classWeights []float64 // of the running Fit, or nil
 }
@@ -96,6 +101,9 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 	}
 	if t.evalBatch <= 0 {
 		return nil, errors.Errorf("train: evaluation batch size %d must be positive", t.evalBatch)
+	}
+	if t.preciseBN < 0 {
+		return nil, errors.Errorf("train: PreciseBN(%d) must not be negative", t.preciseBN)
 	}
 	for i, cb := range t.callbacks {
 		if err := checkCallback(i, cb); err != nil {
@@ -421,8 +429,8 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 			}
 		}
 	}
-	t.classWeights = c.classWeights
-	defer func() { t.classWeights = nil }()
+	t.classWeights, t.fitSet, t.fitBatch = c.classWeights, trainSet, c.batch
+	defer func() { t.classWeights, t.fitSet = nil, nil }()
 	if err := t.checkData(trainSet, "training"); err != nil {
 		return t.hist, err
 	}
@@ -597,6 +605,11 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 	if t.tracksLR() {
 		rec.LR = t.LearningRate()
 	}
+	if t.preciseBN > 0 {
+		if err := t.recomputeBNStats(t.fitSet, t.preciseBN, t.fitBatch); err != nil {
+			return rec, errors.Wrapf(err, "epoch %d", e+1)
+		}
+	}
 	if val != nil {
 		var err error
 		if rec.ValLoss, rec.ValAcc, err = t.Evaluate(val); err != nil {
@@ -679,7 +692,7 @@ func (t *Trainer) Evaluate(src data.Source) (loss, acc float64, err error) {
 
 // Close releases the compiled graphs.
 func (t *Trainer) Close() error {
-	for _, c := range []map[int]*step{t.train, t.trainW, t.infer} {
+	for _, c := range []map[int]*step{t.train, t.trainW, t.infer, t.stats} {
 		for n, s := range c {
 			s.m.Close()
 			delete(c, n)
