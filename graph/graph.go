@@ -19,9 +19,13 @@ type Graph struct {
 	byParam  map[*Param]*G.Node
 	inputs   map[*G.Node]bool
 	training bool
-	frozen   bool   // the layer being built is frozen (see SetFrozen)
-	step     uint64 // the training step of the next Run (see Machine.SetStep)
-	scope    string // the layer being built: parameters must be named scope/...
+	frozen   bool // the layer being built is frozen (see SetFrozen)
+	// statsMomentum, when hasStatsMomentum, overrides the momentum of the
+	// layers that keep running statistics (StatsMomentum).
+	statsMomentum    float64
+	hasStatsMomentum bool
+	step             uint64 // the training step of the next Run (see Machine.SetStep)
+	scope            string // the layer being built: parameters must be named scope/...
 }
 
 // An Option configures a Graph.
@@ -30,6 +34,18 @@ type Option func(*Graph)
 // Training marks the graph as a training graph: layers such as Dropout
 // behave differently in training and inference.
 func Training(on bool) Option { return func(g *Graph) { g.training = on } }
+
+// StatsMomentum makes the layers that keep running statistics
+// (BatchNormalization) update them with momentum m in this graph instead
+// of their own: with 0, each training run sets them to the batch's
+// statistics, which is how train.PreciseBN reads those.
+func StatsMomentum(m float64) Option {
+	return func(g *Graph) { g.statsMomentum, g.hasStatsMomentum = m, true }
+}
+
+// StatsMomentum returns the momentum StatsMomentum set, and whether it
+// set one.
+func (g *Graph) StatsMomentum() (m float64, ok bool) { return g.statsMomentum, g.hasStatsMomentum }
 
 // New returns an empty graph over the parameters in params.
 func New(params *Params, opts ...Option) *Graph {

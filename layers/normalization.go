@@ -49,7 +49,8 @@ type batchNorm struct {
 // (model.Model.SetTrainable, graph.Graph.Frozen) runs as in inference in
 // training graphs too, as Keras's does since 2.1: it normalises with its
 // running statistics and leaves them as they are. Options: Momentum
-// (default 0.99) and Epsilon (default 1e-3).
+// (default 0.99) and Epsilon (default 1e-3); a graph's StatsMomentum
+// overrides the momentum (train.PreciseBN recomputes the statistics so).
 func BatchNormalization(opts ...Option) Layer { return &batchNorm{cfg: newConfig(opts)} }
 
 func (l *batchNorm) Type() string { return "BatchNormalization" }
@@ -90,6 +91,9 @@ func (l *batchNorm) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	}
 	if l.cfg.epsilon != nil {
 		o.Epsilon = *l.cfg.epsilon
+	}
+	if m, ok := g.StatsMomentum(); ok {
+		o.Momentum = m
 	}
 	return ops.BatchNorm(x, gamma, beta, mean, variance, o)
 }

@@ -32,19 +32,95 @@ type BatchEnd struct {
 	Loss, Acc          float64
 }
 
-// A Callback hooks into Fit. Embed NopCallback to implement only some
-// methods. A non-nil error from any method stops Fit; ErrStop stops it
-// without an error.
-type Callback interface {
+// EpochBegin is what a callback learns before each epoch: the epoch's
+// number (from 1) and the batches of it already done, which are not 0
+// only when Fit resumes an epoch that a checkpoint left part-way.
+type EpochBegin struct {
+	Epoch, Done int
+}
+
+// BatchBegin is what a callback learns before each training batch: the
+// epoch's number and the batch's, both from 1.
+type BatchBegin struct {
+	Epoch, Batch int
+}
+
+// A Callback hooks into Fit. It is any value that implements one or more
+// of the hook interfaces TrainBeginner, EpochBeginner, BatchBeginner,
+// BatchEnder, EpochEnder and TrainEnder: a callback implements only the
+// hooks it uses, and hooks added later break no callback. New refuses a
+// callback that implements none (a method with a mistyped signature, say).
+// A non-nil error from any hook stops Fit; ErrStop stops it without an
+// error. Fit calls the hooks in this order:
+//
+//	OnTrainBegin
+//	for each epoch: OnEpochBegin, then for each batch OnBatchBegin and
+//	  OnBatchEnd, then (after validation) OnEpochEnd
+//	OnTrainEnd, also when a hook or training failed
+//
+// and, at each point, the callbacks in the order they were given.
+type Callback interface{}
+
+// A TrainBeginner's OnTrainBegin runs once at the start of every Fit.
+type TrainBeginner interface {
 	OnTrainBegin(t *Trainer, info RunInfo) error
+}
+
+// An EpochBeginner's OnEpochBegin runs before each epoch. ErrStop from it
+// ends Fit before the epoch.
+type EpochBeginner interface {
+	OnEpochBegin(t *Trainer, e EpochBegin) error
+}
+
+// A BatchBeginner's OnBatchBegin runs before each training batch, after
+// the schedule, if any, is known but before the step. ErrStop from it
+// ends Fit before the batch: State then says the batches done, and a
+// checkpoint resumes at this batch.
+type BatchBeginner interface {
+	OnBatchBegin(t *Trainer, b BatchBegin) error
+}
+
+// A BatchEnder's OnBatchEnd runs after each training batch.
+type BatchEnder interface {
 	OnBatchEnd(t *Trainer, b BatchEnd) error
+}
+
+// An EpochEnder's OnEpochEnd runs after each epoch and its validation.
+type EpochEnder interface {
 	OnEpochEnd(t *Trainer, e Epoch) error
-	// OnTrainEnd runs last, also when training failed (err is then the
-	// failure).
+}
+
+// A TrainEnder's OnTrainEnd runs last, also when training failed (err is
+// then the failure).
+type TrainEnder interface {
 	OnTrainEnd(t *Trainer, h *History, err error) error
 }
 
-// NopCallback implements Callback with methods that do nothing.
+// hooks returns the callbacks of cbs that implement the hook H, in order.
+func hooks[H any](cbs []Callback) []H {
+	var out []H
+	for _, cb := range cbs {
+		if h, ok := cb.(H); ok {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// checkCallback reports a callback that is nil or implements no hook.
+func checkCallback(i int, cb Callback) error {
+	switch cb.(type) {
+	case nil:
+		return errors.Errorf("train: callback %d is nil", i+1)
+	case TrainBeginner, EpochBeginner, BatchBeginner, BatchEnder, EpochEnder, TrainEnder:
+		return nil
+	}
+	return errors.Errorf("train: callback %d (%T) implements none of the hooks (OnTrainBegin, OnEpochBegin, OnBatchBegin, OnBatchEnd, OnEpochEnd, OnTrainEnd)", i+1, cb)
+}
+
+// NopCallback has the four hooks of the earlier Callback interface, doing
+// nothing. Callbacks that embedded it to implement only some of them keep
+// working; new callbacks need not embed it, since every hook is optional.
 type NopCallback struct{}
 
 // OnTrainBegin does nothing.
@@ -62,32 +138,14 @@ func (NopCallback) OnTrainEnd(*Trainer, *History, error) error { return nil }
 // EpochFunc is a callback that calls f after every epoch.
 type EpochFunc func(t *Trainer, e Epoch) error
 
-// OnTrainBegin does nothing.
-func (EpochFunc) OnTrainBegin(*Trainer, RunInfo) error { return nil }
-
-// OnBatchEnd does nothing.
-func (EpochFunc) OnBatchEnd(*Trainer, BatchEnd) error { return nil }
-
 // OnEpochEnd calls f.
 func (f EpochFunc) OnEpochEnd(t *Trainer, e Epoch) error { return f(t, e) }
-
-// OnTrainEnd does nothing.
-func (EpochFunc) OnTrainEnd(*Trainer, *History, error) error { return nil }
 
 // BatchFunc is a callback that calls f after every batch.
 type BatchFunc func(t *Trainer, b BatchEnd) error
 
-// OnTrainBegin does nothing.
-func (BatchFunc) OnTrainBegin(*Trainer, RunInfo) error { return nil }
-
 // OnBatchEnd calls f.
 func (f BatchFunc) OnBatchEnd(t *Trainer, b BatchEnd) error { return f(t, b) }
-
-// OnEpochEnd does nothing.
-func (BatchFunc) OnEpochEnd(*Trainer, Epoch) error { return nil }
-
-// OnTrainEnd does nothing.
-func (BatchFunc) OnTrainEnd(*Trainer, *History, error) error { return nil }
 
 // Progress reports training on w. On a terminal it redraws a progress bar
 // with the ETA and the running loss and accuracy after every batch, as

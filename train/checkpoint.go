@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"regexp"
 
 	"github.com/pkg/errors"
 
@@ -139,7 +140,7 @@ func (t *Trainer) ReadCheckpoint(r io.Reader) error {
 	if err := json.Unmarshal(sections[0], &meta); err != nil {
 		return errors.Wrap(err, "checkpoint metadata")
 	}
-	st, err := t.checkOptimizerState(meta.optimizerState)
+	st, err := t.checkOptimizerState(meta.optimizerState, false)
 	if err != nil {
 		return errors.Wrap(err, "checkpoint")
 	}
@@ -212,9 +213,13 @@ type optimizerState struct {
 
 // checkOptimizerState checks that s is a state of the trainer's optimiser
 // for the model's parameters, and returns the optimiser to restore it into.
-func (t *Trainer) checkOptimizerState(s optimizerState) (Stateful, error) {
-	if s.Optimizer != t.opt.String() {
-		return nil, errors.Errorf("made with %s, this run uses %s", s.Optimizer, t.opt)
+// With anyLR the learning rates may differ.
+func (t *Trainer) checkOptimizerState(s optimizerState, anyLR bool) (Stateful, error) {
+	if saved, now := s.Optimizer, t.opt.String(); saved != now && (!anyLR || withoutLR(saved) != withoutLR(now)) {
+		if anyLR {
+			return nil, errors.Errorf("made with %s, this run uses %s: only the learning rate may differ", saved, now)
+		}
+		return nil, errors.Errorf("made with %s, this run uses %s", saved, now)
 	}
 	st, ok := t.opt.(Stateful)
 	if !ok {
@@ -224,8 +229,13 @@ func (t *Trainer) checkOptimizerState(s optimizerState) (Stateful, error) {
 	if s.Slots != nil && len(s.Slots) != len(params) {
 		return nil, errors.Errorf("optimizer state for %d parameters, the model has %d", len(s.Slots), len(params))
 	}
+	builtin, _ := t.opt.(*optimizer)
 	for i, sl := range s.Slots {
-		if size := params[i].Value.Size(); size == 0 || len(sl)%size != 0 {
+		size := params[i].Value.Size()
+		if len(sl) == 0 {
+			continue // no state yet: a parameter frozen since the start
+		}
+		if size == 0 || len(sl)%size != 0 || (builtin != nil && len(sl) != size*builtin.nslots) {
 			return nil, errors.Errorf("optimizer state for %q has %d values, the parameter %d", params[i].Name, len(sl), size)
 		}
 	}
@@ -234,6 +244,13 @@ func (t *Trainer) checkOptimizerState(s optimizerState) (Stateful, error) {
 	}
 	return st, nil
 }
+
+// lrArg is an optimiser name's learning rate argument.
+var lrArg = regexp.MustCompile(`\blr=[^,)]*`)
+
+// withoutLR returns an optimiser's name (String) with its learning rate
+// left out, so that two optimisers that differ only in it compare equal.
+func withoutLR(name string) string { return lrArg.ReplaceAllString(name, "lr=?") }
 
 // OptimizerStateKey names the optimiser's state in a model file's State.
 const OptimizerStateKey = "optimizer"
@@ -260,7 +277,13 @@ func (t *Trainer) SaveModel(path string, withOptimizer bool) error {
 
 // RestoreOptimizer sets the trainer's optimiser to the state saved by
 // SaveModel in a model file's State (see model.Load). The optimiser must
-// be the one the state was saved from, with the same hyper-parameters.
+// be of the kind the state was saved from, with the same hyper-parameters
+// (betas, weight decay, clipping) and parameter shapes, except the
+// learning rate: fine-tuning may go on with another rate or a schedule,
+// keeping the moments and the step count (an optimiser of one's own
+// qualifies when its String writes the rate as lr=…, as the built-in
+// ones do). A checkpoint (ReadCheckpoint), which resumes a run exactly,
+// needs the same learning rate too.
 func (t *Trainer) RestoreOptimizer(state model.State) error {
 	raw, ok := state[OptimizerStateKey]
 	if !ok {
@@ -270,7 +293,7 @@ func (t *Trainer) RestoreOptimizer(state model.State) error {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return errors.Wrap(err, "train: optimizer state")
 	}
-	st, err := t.checkOptimizerState(s)
+	st, err := t.checkOptimizerState(s, true)
 	if err != nil {
 		return errors.Wrap(err, "train: model file")
 	}

@@ -1,7 +1,9 @@
 // Package train fits a model.Model to data: losses, metrics,
-// optimisers (RMSprop, Adam, AdaGrad, SGD with momentum and Nesterov) with
-// Keras's default hyper-parameters, and a Trainer whose Fit and Evaluate
-// read like Keras's. Prediction needs no trainer: it is model.Model's.
+// optimisers (RMSprop, Adam, AdamW, AdaGrad, SGD with momentum and
+// Nesterov) with Keras's default hyper-parameters, each with optional
+// weight decay and gradient clipping (WeightDecay, ClipNorm,
+// GlobalClipNorm, ClipValue), and a Trainer whose Fit and Evaluate read
+// like Keras's. Prediction needs no trainer: it is model.Model's.
 //
 //	t, err := train.New(model, train.WithOptimizer(train.RMSprop(1e-4)))
 //	hist, err := t.Fit(trainSet, train.Epochs(50), train.BatchSize(128), train.Validation(valSet))
@@ -22,7 +24,11 @@
 // several outputs, each output's layer name in front: "head_loss",
 // "head_acc", "val_head_loss".
 // Progress, early stopping and checkpoints attach to the loop as
-// callbacks rather than living inside it.
+// callbacks rather than living inside it; a callback implements only the
+// hooks it needs (TrainBeginner, EpochBeginner, BatchBeginner, BatchEnder,
+// EpochEnder, TrainEnder). PreciseBN recomputes BatchNormalization's
+// running statistics after every epoch, so that short runs validate with
+// statistics that fit their weights.
 //
 // A Trainer compiles one training graph per batch size it meets (the
 // training batch and the last partial batch) and evaluation graphs for the

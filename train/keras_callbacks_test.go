@@ -80,7 +80,15 @@ func epochs(monitor train.Metric, vals ...float64) []train.Epoch {
 // the epoch number before each epoch ends. It returns the epoch at which cb
 // stopped training (0 if it did not) and the error of the first call that
 // failed with anything but ErrStop.
-func feed(tr *train.Trainer, cb train.Callback, es []train.Epoch) (stopped int, err error) {
+func feed(tr *train.Trainer, c train.Callback, es []train.Epoch) (stopped int, err error) {
+	cb, ok := c.(interface {
+		train.TrainBeginner
+		train.EpochEnder
+		train.TrainEnder
+	})
+	if !ok {
+		return 0, fmt.Errorf("callback %T lacks OnTrainBegin, OnEpochEnd or OnTrainEnd", c)
+	}
 	if err := cb.OnTrainBegin(tr, train.RunInfo{Epochs: len(es)}); err != nil {
 		return 0, err
 	}
@@ -192,7 +200,10 @@ func TestModelCheckpoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cb := train.ModelCheckpoint(path, tc.monitor, tc.saveBestOnly)
+			cb := train.ModelCheckpoint(path, tc.monitor, tc.saveBestOnly).(interface {
+				train.TrainBeginner
+				train.EpochEnder
+			})
 			if err := cb.OnTrainBegin(tr, train.RunInfo{}); err != nil {
 				t.Fatal(err)
 			}
@@ -314,7 +325,10 @@ func ExampleEarlyStopping() {
 		return
 	}
 	// Feed the callback a history by hand, as Fit would.
-	cb := train.EarlyStopping(train.MetricValLoss, 2, false)
+	cb := train.EarlyStopping(train.MetricValLoss, 2, false).(interface {
+		train.TrainBeginner
+		train.EpochEnder
+	})
 	if err := cb.OnTrainBegin(tr, train.RunInfo{}); err != nil {
 		fmt.Println(err)
 		return

@@ -44,7 +44,12 @@ type Trainer struct {
 	train  map[int]*step // compiled training graphs by batch size
 	trainW map[int]*step // the same with a weight per example
 	infer  map[int]*step // compiled inference graphs by batch size
-	frozen string        // what was frozen when train and trainW were compiled
+	frozen string        // what was frozen when train, trainW and stats were compiled
+	stats  map[int]*step // forward-only graphs of RecomputeBNStats
+
+	preciseBN int         // batches of PreciseBN, or 0
+	fitSet    data.Source // of the running Fit, for PreciseBN
+	fitBatch  int
 
 	classWeights []float64 // of the running Fit, or nil
 
@@ -176,6 +181,14 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 	}
 	if t.evalBatch <= 0 {
 		return nil, errors.Errorf("train: evaluation batch size %d must be positive", t.evalBatch)
+	}
+	if t.preciseBN < 0 {
+		return nil, errors.Errorf("train: PreciseBN(%d) must not be negative", t.preciseBN)
+	}
+	for i, cb := range t.callbacks {
+		if err := checkCallback(i, cb); err != nil {
+			return nil, err
+		}
 	}
 	if t.aug != nil {
 		if err := t.aug.Check(); err != nil {
@@ -348,13 +361,7 @@ func (t *Trainer) compile(n int, training, weighted bool) (*step, error) {
 		cache = t.train
 	}
 	if training {
-		// Freezing or unfreezing a layer changes which gradients a
-		// training graph takes and how its frozen BatchNormalization
-		// layers run: build them again.
-		if f := t.frozenKey(); f != t.frozen {
-			t.closeTraining()
-			t.frozen = f
-		}
+		t.checkFrozen()
 	}
 	if s, ok := cache[n]; ok {
 		return s, nil
@@ -445,9 +452,20 @@ func (t *Trainer) frozenKey() string {
 	return string(b)
 }
 
+// checkFrozen closes the training graphs if what is frozen changed since
+// they were compiled: freezing or unfreezing a layer changes which
+// gradients a training graph takes and how its frozen BatchNormalization
+// layers run, so they are built again.
+func (t *Trainer) checkFrozen() {
+	if f := t.frozenKey(); f != t.frozen {
+		t.closeTraining()
+		t.frozen = f
+	}
+}
+
 // closeTraining releases the compiled training graphs.
 func (t *Trainer) closeTraining() {
-	for _, c := range []map[int]*step{t.train, t.trainW} {
+	for _, c := range []map[int]*step{t.train, t.trainW, t.stats} {
 		for n, s := range c {
 			s.m.Close()
 			delete(c, n)
@@ -805,8 +823,8 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 			}
 		}
 	}
-	t.classWeights = c.classWeights
-	defer func() { t.classWeights = nil }()
+	t.classWeights, t.fitSet, t.fitBatch = c.classWeights, trainSet, c.batch
+	defer func() { t.classWeights, t.fitSet = nil, nil }()
 	if err := t.checkData(trainSet, "training"); err != nil {
 		return t.hist, err
 	}
@@ -833,7 +851,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 		return t.hist, errors.Errorf("train: resuming after batch %d, but an epoch has only %d batches of %d", t.prog.Batch, batches, c.batch)
 	}
 	info := RunInfo{Epochs: epochs, Batches: batches, Images: n, BatchSize: c.batch, Accuracy: t.accuracy() || t.accMeter() != nil}
-	for _, cb := range t.callbacks {
+	for _, cb := range hooks[TrainBeginner](t.callbacks) {
 		if err := cb.OnTrainBegin(t, info); err != nil {
 			return t.hist, err
 		}
@@ -849,7 +867,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 		// Every callback sees the epoch, also after one asked to stop
 		// (ErrStop), so that one that saves a checkpoint does so with the
 		// others' state; a real error skips the rest.
-		for _, cb := range t.callbacks {
+		for _, cb := range hooks[EpochEnder](t.callbacks) {
 			err := cb.OnEpochEnd(t, rec)
 			if err != nil && (fitErr == nil || errors.Is(fitErr, ErrStop)) {
 				fitErr = err
@@ -862,7 +880,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 	if errors.Is(fitErr, ErrStop) {
 		fitErr = nil
 	}
-	for _, cb := range t.callbacks {
+	for _, cb := range hooks[TrainEnder](t.callbacks) {
 		if err := cb.OnTrainEnd(t, t.hist, fitErr); err != nil && fitErr == nil {
 			fitErr = err
 		}
@@ -923,6 +941,11 @@ func (t *Trainer) TrainBatch(b data.Batch) (float64, error) {
 func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) (Epoch, error) {
 	e := t.prog.Epoch
 	rec := Epoch{Epoch: e + 1}
+	for _, cb := range hooks[EpochBeginner](t.callbacks) {
+		if err := cb.OnEpochBegin(t, EpochBegin{Epoch: e + 1, Done: t.prog.Batch}); err != nil {
+			return rec, err
+		}
+	}
 	start := time.Now()
 	it.Epoch(e)
 	for bi := 0; bi < t.prog.Batch && it.Next(); bi++ {
@@ -940,6 +963,12 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 		stepNo := t.prog.Steps
 		if nb >= 0 {
 			stepNo = uint64(e)*uint64(nb) + uint64(bi)
+		}
+		for _, cb := range hooks[BatchBeginner](t.callbacks) {
+			if err := cb.OnBatchBegin(t, BatchBegin{Epoch: e + 1, Batch: bi + 1}); err != nil {
+				t.prog.Seconds += time.Since(start).Seconds()
+				return rec, err
+			}
 		}
 		if t.aug != nil {
 			if err := t.aug.Apply(b.X, b.N, c, h, w, stepNo); err != nil {
@@ -967,7 +996,7 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 			return rec, errors.Wrapf(err, "epoch %d, batch %d", e+1, bi+1)
 		}
 		p.Batch, p.LossSum, p.Seen = bi+1, p.LossSum+loss*float64(b.N), p.Seen+b.N
-		for _, cb := range t.callbacks {
+		for _, cb := range hooks[BatchEnder](t.callbacks) {
 			acc := float64(p.Correct) / float64(p.Seen)
 			if m := t.accMeter(); m != nil {
 				acc = m.Result()
@@ -1000,6 +1029,11 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 			rec.Metrics = map[Metric]float64{}
 		}
 		rec.Metrics[m] = v
+	}
+	if t.preciseBN > 0 {
+		if err := t.recomputeBNStats(t.fitSet, t.preciseBN, t.fitBatch); err != nil {
+			return rec, errors.Wrapf(err, "epoch %d", e+1)
+		}
 	}
 	if val != nil {
 		r, err := t.evaluate(val)
@@ -1178,7 +1212,7 @@ func (t *Trainer) results(headSums []float64, seen int) map[Metric]float64 {
 
 // Close releases the compiled graphs.
 func (t *Trainer) Close() error {
-	for _, c := range []map[int]*step{t.train, t.trainW, t.infer} {
+	for _, c := range []map[int]*step{t.train, t.trainW, t.infer, t.stats} {
 		for n, s := range c {
 			s.m.Close()
 			delete(c, n)

@@ -159,7 +159,8 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 	topts := []train.Option{train.WithOptimizer(opt), train.WithSeed(int64(c.Seed)), train.WithCallbacks(cbs...)}
 	switch {
 	case c.cmd == MNIST && c.Model == "resnet":
-		topts = append(topts, train.WithSchedule(recipe.ResNetSchedule(c.LR, c.Epochs)), train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)))
+		topts = append(topts, train.WithSchedule(recipe.ResNetSchedule(c.LR, c.Epochs)), train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)),
+			train.PreciseBN(recipe.ResNetPreciseBN))
 	case c.cmd == Train && c.Augment:
 		topts = append(topts, train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)))
 	}

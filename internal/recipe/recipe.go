@@ -51,6 +51,12 @@ const (
 	ResNetBatch  = 128
 )
 
+// ResNetPreciseBN is how many training batches the modern network's
+// BatchNormalization statistics are recomputed over after every epoch
+// (train.PreciseBN): BatchNormalization keeps Keras's momentum of 0.99,
+// whose moving averages lag far behind the weights in short runs.
+const ResNetPreciseBN = 20
+
 // ResNet returns a small modern network for 1×28×28 images, its weights
 // drawn from seed: a 3×3 convolution of 24 filters with
 // BatchNormalization and a 2×2 max pool, a residual block at 14×14 (two
