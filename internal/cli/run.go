@@ -161,8 +161,13 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 	case c.cmd == MNIST && c.Model == "resnet":
 		topts = append(topts, train.WithSchedule(recipe.ResNetSchedule(c.LR, c.Epochs)), train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)),
 			train.PreciseBN(recipe.ResNetPreciseBN))
-	case c.cmd == Train && c.Augment:
-		topts = append(topts, train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)))
+	case c.cmd == Train:
+		if c.Augment {
+			topts = append(topts, train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)))
+		}
+		if c.Model == "resnet" {
+			topts = append(topts, train.PreciseBN(recipe.ResNetPreciseBN))
+		}
 	}
 	tr, err := train.New(model, topts...)
 	if err != nil {
