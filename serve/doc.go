@@ -34,6 +34,11 @@
 // grey model, 3 planes of them (red, green, blue) for an RGB one. The
 // metadata's "metadata" object holds "class_names" for such a model.
 //
+// Main (and Run) is the whole of cmd/serve, flags and signals included,
+// so that a program serving models with custom layers is a main that
+// registers them and calls Main (see examples/customserve). Load reads
+// whole-model files and ONNX files (ONNXExt).
+//
 // Every error is JSON, {"error": "..."}, with a 4xx status naming the
 // problem for a bad request; no request can crash the server.
 package serve
