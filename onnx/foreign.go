@@ -76,6 +76,7 @@ type foreign struct {
 	values     map[string]*value
 	uses       map[string]int // how many node inputs and graph outputs use each value
 	names      map[string]bool
+	next       map[string]int // the suffixes given to each repeated layer name
 	weights    map[string][]float32
 	transposed map[*constant][]float32 // Gemm weights (transB 1) transposed
 	bytes      int                     // the bytes of the parameters so far
@@ -99,7 +100,7 @@ func importForeign(mp *onnxpb.ModelProto, opts []model.Option) (*model.Model, er
 	}
 	g := mp.GetGraph()
 	im := &foreign{inits: map[string]*onnxpb.TensorProto{}, values: map[string]*value{}, uses: map[string]int{},
-		names: map[string]bool{}, weights: map[string][]float32{}, transposed: map[*constant][]float32{}}
+		names: map[string]bool{}, next: map[string]int{}, weights: map[string][]float32{}, transposed: map[*constant][]float32{}}
 	total := 0
 	for _, t := range g.GetInitializer() {
 		if _, ok := im.inits[t.GetName()]; ok || t.GetName() == "" {
@@ -297,8 +298,9 @@ func (im *foreign) apply(n *onnxpb.NodeProto, l layers.Layer, out []int, ins ...
 		return nil, err
 	}
 	name := layerName(n)
-	for base, i := name, 2; im.names[name]; i++ {
-		name = base + "_" + strconv.Itoa(i)
+	for base := name; im.names[name]; {
+		im.next[base]++ // a counter for each name, so that many repeats stay linear
+		name = base + "_" + strconv.Itoa(im.next[base]+1)
 	}
 	im.names[name] = true
 	l.SetName(name)

@@ -64,6 +64,27 @@ func TestImportForeign(t *testing.T) {
 	if err != nil || len(y) != 32 || y[0] != 1 || y[31] != 2 {
 		t.Errorf("predictions %v (%v), want 16 ones and 16 twos", y, err)
 	}
+	same := foreignFile(t, 13, []int64{1, 8, 8}, node("Relu", []string{"x"}, "r1"), node("Relu", []string{"r1"}, "r2"), node("Relu", []string{"r2"}, "y"))
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(same, &mp); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range mp.Graph.Node {
+		n.Name = proto.String("/r/input_1")
+	}
+	if same, err = proto.Marshal(&mp); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = onnx.Import(bytes.NewReader(same)); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range m.Layers() {
+		names = append(names, l.Name())
+	}
+	if got := strings.Join(names, " "); got != "r.input_1 r.input_1_2 r.input_1_3" {
+		t.Errorf("layers named %s", got)
+	}
 	tests := []struct {
 		name string
 		file []byte
