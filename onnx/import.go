@@ -20,6 +20,18 @@ import (
 // MaxFileBytes caps the size of a file Import reads.
 const MaxFileBytes = 1 << 30
 
+// MaxParamBytes caps the parameters an imported model allocates, counted
+// as 4 bytes a value, before any is allocated. An initializer that several
+// layers use (a file may share one between layers) is decoded once, but
+// each layer holds its own copy of it, and each copy counts.
+const MaxParamBytes = 1 << 30
+
+// MaxNodes caps the number of nodes of an imported graph. Import's own
+// work grows linearly with the nodes, but building a model of n layers
+// costs Gorgonia (v0.9.18) time quadratic in n: every node it adds looks
+// itself up in a list of all the nodes. 16,384 layers take about a second.
+const MaxNodes = 1 << 14
+
 // Load reads the ONNX file at path (see Import). Errors name the file.
 func Load(path string, opts ...model.Option) (*model.Model, error) {
 	f, err := regular.Open(path)
@@ -34,9 +46,11 @@ func Load(path string, opts ...model.Option) (*model.Model, error) {
 // Import reads an ONNX model that Export wrote and rebuilds it as a model,
 // with its layers, their names, its wiring and its weights, to predict
 // with or to train further; opts apply to the new model (its seed only
-// matters to Dropout, which an ONNX file does not hold). It reads the
-// patterns Export writes and nothing else: a graph from another tool, or
-// a node Export would not write, is an error naming the node.
+// matters to Dropout, which an ONNX file does not hold). From a file that
+// Export wrote (producer "gocnn") it reads the patterns Export writes and
+// nothing else: a node Export would not write is an error naming the
+// node. A file of another producer, such as PyTorch, is read node by node
+// as the package documentation says.
 //
 // What ONNX does not record comes back as an equivalent: Dropout layers
 // and linear activations (Identity nodes) are left out, 'same' padding
@@ -68,11 +82,20 @@ type importer struct {
 	shapes  map[*model.Node][]int  // the example shape of each model node
 	inputs  []*model.Node
 	weights map[string][]float32 // the values of every parameter, by name
+	decoded map[string][]float32 // the values of every initializer decoded, by name
+	bytes   int                  // the bytes of the parameters so far
 }
 
 func importModel(mp *onnxpb.ModelProto, opts []model.Option) (*model.Model, error) {
 	if v := mp.GetIrVersion(); v < 3 || v > IRVersion {
 		return nil, errors.Errorf("IR version %d; this package reads up to %d", v, IRVersion)
+	}
+	g := mp.GetGraph()
+	if n := len(g.GetNode()); n > MaxNodes {
+		return nil, errors.Errorf("%d nodes; the most this package imports is %d (onnx.MaxNodes)", n, MaxNodes)
+	}
+	if mp.GetProducerName() != "gocnn" {
+		return importForeign(mp, opts)
 	}
 	opset := int64(-1)
 	for _, o := range mp.GetOpsetImport() {
@@ -84,9 +107,8 @@ func importModel(mp *onnxpb.ModelProto, opts []model.Option) (*model.Model, erro
 	if opset != Opset {
 		return nil, errors.Errorf("opset %d; this package reads opset %d, which Export writes", opset, Opset)
 	}
-	g := mp.GetGraph()
 	im := &importer{inits: map[string]*onnxpb.TensorProto{}, values: map[string]*model.Node{},
-		shapes: map[*model.Node][]int{}, weights: map[string][]float32{}}
+		shapes: map[*model.Node][]int{}, weights: map[string][]float32{}, decoded: map[string][]float32{}}
 	for _, t := range g.GetInitializer() {
 		if _, ok := im.inits[t.GetName()]; ok || t.GetName() == "" {
 			return nil, errors.Errorf("initializer name %q is empty or repeated", t.GetName())
@@ -143,12 +165,17 @@ func importModel(mp *onnxpb.ModelProto, opts []model.Option) (*model.Model, erro
 		}
 		outputs = append(outputs, n)
 	}
-	m, err := model.New(im.inputs, outputs, opts...)
+	return newModel(im.inputs, outputs, im.weights, opts)
+}
+
+// newModel makes the model and sets its parameters from weights.
+func newModel(inputs, outputs []*model.Node, weights map[string][]float32, opts []model.Option) (*model.Model, error) {
+	m, err := model.New(inputs, outputs, opts...)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range m.Params().List() {
-		w, ok := im.weights[p.Name]
+		w, ok := weights[p.Name]
 		if !ok || len(w) != p.Value.Shape().TotalSize() {
 			return nil, errors.Errorf("no initializer of shape %v holds parameter %s", p.Value.Shape(), p.Name)
 		}
@@ -226,8 +253,18 @@ func (im *importer) value(name string) (*model.Node, error) {
 // param records the initializer name as the layer's parameter local,
 // checking its shape.
 func (im *importer) param(layer, local, name string, shape ...int) error {
-	w, dims, err := im.tensor(name)
+	w, ok := im.decoded[name]
+	dims, err := im.dims(name)
 	if err != nil {
+		return err
+	}
+	if !ok {
+		if w, _, err = im.tensor(name); err != nil {
+			return err
+		}
+		im.decoded[name] = w
+	}
+	if err := countParam(&im.bytes, len(w), "initializer "+name); err != nil {
 		return err
 	}
 	if len(dims) != len(shape) {
@@ -242,26 +279,62 @@ func (im *importer) param(layer, local, name string, shape ...int) error {
 	return nil
 }
 
+// countParam adds n values, for what, to the bytes of parameters *total,
+// refusing more than MaxParamBytes.
+func countParam(total *int, n int, what string) error {
+	if *total += 4 * n; *total > MaxParamBytes {
+		return errors.Errorf("%s: the parameters exceed %d bytes (onnx.MaxParamBytes); a weight shared by several layers counts once for each", what, MaxParamBytes)
+	}
+	return nil
+}
+
+// dims returns the shape of a float32 initializer without decoding it.
+func (im *importer) dims(name string) ([]int, error) {
+	t, ok := im.inits[name]
+	if !ok {
+		return nil, errors.Errorf("%q is not an initializer", name)
+	}
+	return floatDims(t)
+}
+
 // tensor returns the values and shape of a float32 initializer.
 func (im *importer) tensor(name string) ([]float32, []int, error) {
 	t, ok := im.inits[name]
 	if !ok {
 		return nil, nil, errors.Errorf("%q is not an initializer", name)
 	}
+	return decodeFloats(t)
+}
+
+// floatDims checks a float32 initializer's shape against the values it
+// holds and returns it.
+func floatDims(t *onnxpb.TensorProto) ([]int, error) {
+	name := t.GetName()
 	if t.GetDataType() != int32(onnxpb.TensorProto_FLOAT) || t.DataLocation != nil && t.GetDataLocation() != onnxpb.TensorProto_DEFAULT {
-		return nil, nil, errors.Errorf("initializer %s is not a float32 tensor held in the file", name)
+		return nil, errors.Errorf("initializer %s is not a float32 tensor held in the file", name)
 	}
 	size := 1
 	dims := make([]int, len(t.GetDims()))
 	for i, d := range t.GetDims() {
 		if d <= 0 || d > int64(len(t.GetRawData())+len(t.GetFloatData())) {
-			return nil, nil, errors.Errorf("initializer %s has shape %v, more values than it holds", name, t.GetDims())
+			return nil, errors.Errorf("initializer %s has shape %v, more values than it holds", name, t.GetDims())
 		}
 		dims[i] = int(d)
 		if size *= dims[i]; size > len(t.GetRawData())+len(t.GetFloatData()) {
-			return nil, nil, errors.Errorf("initializer %s has shape %v, more values than it holds", name, t.GetDims())
+			return nil, errors.Errorf("initializer %s has shape %v, more values than it holds", name, t.GetDims())
 		}
 	}
+	return dims, nil
+}
+
+// decodeFloats returns the values and shape of a float32 initializer.
+func decodeFloats(t *onnxpb.TensorProto) ([]float32, []int, error) {
+	name := t.GetName()
+	dims, err := floatDims(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	size := product(dims)
 	if raw := t.GetRawData(); len(raw) > 0 || len(t.GetFloatData()) == 0 {
 		if len(raw) != 4*size || len(t.GetFloatData()) != 0 {
 			return nil, nil, errors.Errorf("initializer %s holds %d bytes for shape %v", name, len(raw), dims)
@@ -577,7 +650,7 @@ func (im *importer) weighted(n *onnxpb.NodeProto) ([]string, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	_, dims, err := im.tensor(ins[1])
+	dims, err := im.dims(ins[1])
 	return ins, dims, err
 }
 

@@ -223,7 +223,8 @@ func TestImportErrors(t *testing.T) {
 }
 
 // FuzzImport: no file makes Import panic, and a model it accepts exports
-// again. The seeds are the exports of the first few cases.
+// again. The seeds are the exports of the first few cases, and files as
+// PyTorch writes them.
 func FuzzImport(f *testing.F) {
 	for _, name := range []string{"conv same stride 2 relu", "gelu", "concatenate", "batch norm image", "global average pool", "add three"} {
 		in := model.Input(findCase(name).input...)
@@ -234,6 +235,12 @@ func FuzzImport(f *testing.F) {
 		f.Add(export(f, m))
 	}
 	f.Add([]byte("not onnx"))
+	// Files of other tools.
+	f.Add(padConv(f))
+	f.Add(gemmChain(f, "pytorch", 2, 3, 1))
+	if b, err := os.ReadFile(filepath.Join("testdata", "torch_activations.onnx")); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := onnx.Import(bytes.NewReader(b))
 		if err != nil {

@@ -53,6 +53,11 @@
 // requests by status, the errors, the latency, the batch sizes and the
 // queue depth. A 5xx answer's log line holds its cause.
 //
+// Main (and Run) is the whole of cmd/serve, flags and signals included,
+// so that a program serving models with custom layers is a main that
+// registers them and calls Main (see examples/customserve). Load reads
+// whole-model files and ONNX files (ONNXExt).
+//
 // Every error is JSON, {"error": "..."}, with a 4xx status naming the
 // problem for a bad request; no request can crash the server.
 package serve

@@ -32,7 +32,8 @@ type Model struct {
 	TestImages int
 }
 
-// Load reads the whole-model file at path and, if a result.json sits
+// Load reads the whole-model file (or ONNX file: see ONNXExt) at path
+// and, if a result.json sits
 // beside it (as cmd/mnist -out writes one), its test accuracy. The model
 // is named name, or after its file without the extension if name is "".
 func Load(path, name string, opts ...model.Option) (*Model, error) {
@@ -42,7 +43,7 @@ func Load(path, name string, opts ...model.Option) (*Model, error) {
 	if err := checkName(name); err != nil {
 		return nil, errors.Wrapf(err, "model %s", path)
 	}
-	net, _, err := model.Load(path, opts...)
+	net, err := loadNet(path, opts...)
 	if err != nil {
 		return nil, err
 	}
