@@ -280,7 +280,7 @@ func (g *Graph) Compile(loss *G.Node, outputs ...*G.Node) (m *Machine, err error
 // Compile(nil, outputs...) and gives bit-identical values, but it runs them
 // on the calling goroutine, with no per-run goroutine, OS-thread lock or
 // channel, and without allocating once every op's output buffer exists:
-// the fixed cost of a run drops from tens of microseconds to well under
+// the fixed cost of a run drops from tens of microseconds to under
 // one, which is what a single-example prediction pays.
 //
 // Like every machine, it is for one goroutine at a time.

@@ -13,6 +13,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/ops"
 )
 
 // faultyOp is an identity op that panics or fails on demand.
@@ -148,5 +149,49 @@ func TestInferenceGorgoniaOps(t *testing.T) {
 				t.Fatalf("run %d: value %d is %v, the tape machine gives %v", run, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// BenchmarkRunOverhead runs a graph of one tiny op (a 1×4 by 4×2 affine
+// map) on the tape machine and on the inference machine: nearly all of
+// each run is the machine's fixed cost.
+func BenchmarkRunOverhead(b *testing.B) {
+	for _, name := range []string{"tape", "inference"} {
+		b.Run(name, func(b *testing.B) {
+			p, err := graph.NewParams(tensor.Float32, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			g := graph.New(p)
+			x := g.Input("x", 1, 4)
+			w, err := g.Param("w", []int{4, 2}, graph.Constant(0.5))
+			if err != nil {
+				b.Fatal(err)
+			}
+			bias, err := g.Param("b", []int{2}, graph.Constant(0.1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			y, err := ops.Affine(x, w, bias)
+			if err != nil {
+				b.Fatal(err)
+			}
+			compile := g.CompileInference
+			if name == "tape" {
+				compile = func(out ...*G.Node) (*graph.Machine, error) { return g.Compile(nil, out...) }
+			}
+			m, err := compile(y)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := m.Run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
