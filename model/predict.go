@@ -17,11 +17,12 @@ import (
 // runner is one compiled inference graph for one batch size. It is used by
 // one goroutine at a time.
 type runner struct {
-	n   int
-	m   *graph.Machine
-	in  []*G.Node
-	out []*G.Node
-	buf []float32
+	n    int
+	m    *graph.Machine
+	in   []*G.Node
+	out  []*G.Node
+	buf  []float32   // the output's values, for a model of one output
+	outs [][]float32 // each output's values, for a model of several
 }
 
 // chunk returns the batch size Predict uses for the next of n remaining
@@ -94,7 +95,7 @@ func (m *Model) compile(n int) (*runner, error) {
 	}
 	r.out = out.Outputs
 	m.lockCompile()
-	r.m, err = g.Compile(nil, r.out...)
+	r.m, err = g.CompileInference(r.out...)
 	m.unlockCompile()
 	if err != nil {
 		return nil, err
@@ -195,15 +196,17 @@ func (m *Model) runOn(r *runner, x, out []float32) ([]float32, error) {
 		r.buf, err = graph.Read(r.out[0], r.buf)
 		return append(out, r.buf...), err
 	}
-	outs := make([][]float32, len(r.out))
+	if r.outs == nil {
+		r.outs = make([][]float32, len(r.out))
+	}
 	for i, o := range r.out {
 		var err error
-		if outs[i], err = graph.Read[float32](o, nil); err != nil {
+		if r.outs[i], err = graph.Read(o, r.outs[i]); err != nil {
 			return out, err
 		}
 	}
 	for e := 0; e < r.n; e++ {
-		for i, o := range outs {
+		for i, o := range r.outs {
 			out = append(out, o[e*m.outSizes[i]:(e+1)*m.outSizes[i]]...)
 		}
 	}
@@ -212,9 +215,24 @@ func (m *Model) runOn(r *runner, x, out []float32) ([]float32, error) {
 
 // checkFinite returns an error naming the first value of x that is NaN or
 // infinite, by example and position.
+//
+// A float32 is NaN or infinite exactly when its eight exponent bits are all
+// ones, so the scan tests bits, eight values at a time, and looks for the
+// culprit only in a block that has one.
 func checkFinite(x []float32, size int) error {
-	for i, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+	const exp = 0x7f800000
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		b := x[i : i+8 : i+8]
+		if math.Float32bits(b[0])&exp == exp || math.Float32bits(b[1])&exp == exp ||
+			math.Float32bits(b[2])&exp == exp || math.Float32bits(b[3])&exp == exp ||
+			math.Float32bits(b[4])&exp == exp || math.Float32bits(b[5])&exp == exp ||
+			math.Float32bits(b[6])&exp == exp || math.Float32bits(b[7])&exp == exp {
+			break
+		}
+	}
+	for ; i < len(x); i++ {
+		if v := x[i]; math.Float32bits(v)&exp == exp {
 			return errors.Errorf("example %d, value %d is %v; inputs must be finite", i/size, i%size, v)
 		}
 	}
