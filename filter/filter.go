@@ -268,7 +268,7 @@ func convolve(nch, h, w int, k Kernel, fill func(x []float32)) ([]float32, error
 	if err != nil {
 		return nil, errors.Wrapf(err, "filter: kernel %q", k.Name)
 	}
-	m, err := g.Compile(nil)
+	m, err := g.CompileInference()
 	if err != nil {
 		return nil, errors.Wrap(err, "filter")
 	}

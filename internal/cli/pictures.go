@@ -113,7 +113,7 @@ func writeFeatureMaps(path string, model *model.Model, image []float32) error {
 	if len(nodes) == 0 {
 		return errors.New("feature maps: the model has no Conv2D layer")
 	}
-	m, err := g.Compile(nil)
+	m, err := g.CompileInference()
 	if err != nil {
 		return errors.Wrap(err, "feature maps")
 	}
