@@ -31,7 +31,9 @@ func everyLayer(t testing.TB) *Model {
 	p := Apply(layers.MaxPool2D(2, 2, layers.Strides(1, 1), layers.Padding(layers.Same)), c)
 	q := Apply(layers.AvgPool2D(3, 2), p)
 	q = Apply(layers.BatchNormalization(layers.Momentum(0.9), layers.Epsilon(0.01)), q)
-	f := Apply(layers.Concatenate(), Apply(layers.Flatten(), q), Apply(layers.GlobalAveragePooling2D(), p), Apply(layers.GlobalMaxPooling2D(), p))
+	r := Apply(layers.ZeroPadding2D(1, 0, 0, 2), Apply(layers.UpSampling2D(2, 1, layers.Interpolation(layers.Bilinear)), Apply(layers.Cropping2D(0, 1, 2, 3), c)))
+	r = Apply(layers.Reshape(-1), Apply(layers.UpSampling2D(1, 2), r))
+	f := Apply(layers.Concatenate(), Apply(layers.Flatten(), q), Apply(layers.GlobalAveragePooling2D(), p), Apply(layers.GlobalMaxPooling2D(), p), r)
 	f = Apply(layers.BatchNormalization(), f)
 	f = Apply(layers.Dropout(0.25, layers.FreezeMask()), f)
 	d := Apply(layers.Dense(4, layers.Activation(layers.ActReLU), layers.KernelInitializer(graph.RandomUniform(-0.5, 0.5)),
@@ -79,7 +81,10 @@ func TestSaveLoadEveryLayer(t *testing.T) {
 		`"type":"Activation","config":{"activation":"sigmoid"}`, `"type":"Dropout"`, `"type":"Flatten"`,
 		`{"activation":"leaky_relu","alpha":0.3}`, `{"activation":"elu","alpha":0.7}`, `{"activation":"gelu"}`,
 		`"activation":"leaky_relu"}`, `"activation":"elu"}`, `"activation":"gelu"}`,
-		`"momentum":0.9`, `"epsilon":0.01`, `"type":"BatchNormalization","config":{}`, `"type":"GlobalAveragePooling2D"`, `"type":"GlobalMaxPooling2D"`} {
+		`"momentum":0.9`, `"epsilon":0.01`, `"type":"BatchNormalization","config":{}`, `"type":"GlobalAveragePooling2D"`, `"type":"GlobalMaxPooling2D"`,
+		`"type":"ZeroPadding2D","config":{"padding":[[1,0],[0,2]]}`, `"type":"Cropping2D","config":{"cropping":[[0,1],[2,3]]}`,
+		`"type":"UpSampling2D","config":{"size":[2,1],"interpolation":"bilinear"}`, `"type":"UpSampling2D","config":{"size":[1,2]}`,
+		`"type":"Reshape","config":{"target_shape":[-1]}`} {
 		if !strings.Contains(string(hj), opt) {
 			t.Errorf("loaded architecture lacks %s", opt)
 		}

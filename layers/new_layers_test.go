@@ -1,0 +1,133 @@
+package layers_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/cnn/gradcheck"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
+)
+
+// TestNewLayerGradients checks the gradients of the reshaping,
+// normalisation and convolution layers with respect to their inputs and
+// parameters (gradcheck.Layer).
+func TestNewLayerGradients(t *testing.T) {
+	tests := []struct {
+		name  string
+		layer layers.Layer
+		input []int
+	}{
+		{"reshape", layers.Reshape(3, -1), []int{2, 3, 2}},
+		{"zero padding", layers.ZeroPadding2D(1, 0, 2, 1), []int{2, 3, 3}},
+		{"cropping", layers.Cropping2D(1, 2, 0, 1), []int{2, 5, 4}},
+		{"upsampling nearest", layers.UpSampling2D(2, 3), []int{2, 2, 3}},
+		{"upsampling bilinear", layers.UpSampling2D(3, 2, layers.Interpolation(layers.Bilinear)), []int{1, 3, 4}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { gradcheck.Layer(t, tc.layer, tc.input) })
+	}
+}
+
+
+// TestNewLayerShapes builds each layer in a model and checks its output
+// shape and parameter count against Keras's.
+func TestNewLayerShapes(t *testing.T) {
+	tests := []struct {
+		name   string
+		layer  layers.Layer
+		input  []int
+		shape  []int
+		params int
+	}{
+		{"reshape -1 first", layers.Reshape(-1, 4), []int{2, 3, 4}, []int{6, 4}, 0},
+		{"reshape to image", layers.Reshape(1, 2, 12), []int{24}, []int{1, 2, 12}, 0},
+		{"zero padding", layers.ZeroPadding2D(1, 2, 3, 4), []int{3, 5, 6}, []int{3, 8, 13}, 0},
+		{"cropping", layers.Cropping2D(1, 2, 3, 0), []int{3, 5, 6}, []int{3, 2, 3}, 0},
+		{"upsampling", layers.UpSampling2D(2, 3), []int{3, 5, 6}, []int{3, 10, 18}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := model.NewSequential(tc.input, []layers.Layer{tc.layer})
+			if err != nil {
+				t.Fatalf("%+v", err)
+			}
+			if got := m.LayerShape(tc.layer.Name()); !slices.Equal(got, tc.shape) {
+				t.Errorf("output shape %v, want %v", got, tc.shape)
+			}
+			if got := m.Params().Count(); got != tc.params {
+				t.Errorf("%d parameters, want %d", got, tc.params)
+			}
+		})
+	}
+}
+
+
+// TestNewLayerBuildErrors checks that settings and input shapes that do not
+// fit are errors at Build, naming the problem, never panics.
+func TestNewLayerBuildErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		layer layers.Layer
+		input []int
+		want  string
+	}{
+		{"reshape two -1", layers.Reshape(-1, -1), []int{4}, "more than one -1"},
+		{"reshape size", layers.Reshape(5), []int{2, 3}, "holds 5 values"},
+		{"reshape not divisible", layers.Reshape(-1, 5), []int{2, 3}, "does not divide"},
+		{"reshape zero", layers.Reshape(0, 6), []int{2, 3}, "positive"},
+		{"reshape empty", layers.Reshape(), []int{2, 3}, "empty"},
+		{"padding negative", layers.ZeroPadding2D(-1, 0, 0, 0), []int{1, 3, 3}, "negative"},
+		{"padding matrix", layers.ZeroPadding2D(1, 1, 1, 1), []int{4}, "not an image"},
+		{"cropping everything", layers.Cropping2D(2, 1, 0, 0), []int{1, 3, 3}, "leaves nothing"},
+		{"upsampling zero", layers.UpSampling2D(0, 2), []int{1, 3, 3}, "positive"},
+		{"upsampling bad mode", layers.UpSampling2D(2, 2, layers.Interpolation(7)), []int{1, 3, 3}, "unknown interpolation"},
+		{"upsampling foreign option", layers.UpSampling2D(2, 2, layers.Strides(1, 1)), []int{1, 3, 3}, "does not apply"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := model.NewSequential(tc.input, []layers.Layer{tc.layer})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+
+// TestNewLayerConfigs checks that each layer's Config makes the same layer
+// again, and that its constructor refuses unknown fields.
+func TestNewLayerConfigs(t *testing.T) {
+	ls := []layers.Layer{
+		layers.Reshape(2, -1, 3), layers.ZeroPadding2D(1, 2, 3, 4), layers.Cropping2D(4, 3, 2, 1),
+		layers.UpSampling2D(2, 3), layers.UpSampling2D(2, 2, layers.Interpolation(layers.Bilinear)),
+	}
+	for _, l := range ls {
+		c, err := layers.ConfigOf(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(l.Type()+string(c), func(t *testing.T) {
+			again, err := layers.FromConfig(l.Type(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c2, err := layers.ConfigOf(again)
+			if err != nil || string(c2) != string(c) {
+				t.Fatalf("config %s came back as %s (%v)", c, c2, err)
+			}
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(c, &fields); err != nil {
+				t.Fatal(err)
+			}
+			fields["no_such_option"] = json.RawMessage("1")
+			bad, _ := json.Marshal(fields)
+			if _, err := layers.FromConfig(l.Type(), bad); err == nil {
+				t.Errorf("config %s was accepted", bad)
+			}
+		})
+	}
+}
+
