@@ -25,6 +25,9 @@ func TestNewLayerGradients(t *testing.T) {
 		{"cropping", layers.Cropping2D(1, 2, 0, 1), []int{2, 5, 4}},
 		{"upsampling nearest", layers.UpSampling2D(2, 3), []int{2, 2, 3}},
 		{"upsampling bilinear", layers.UpSampling2D(3, 2, layers.Interpolation(layers.Bilinear)), []int{1, 3, 4}},
+		{"layer norm channels", layers.LayerNormalization(), []int{3, 2, 2}},
+		{"layer norm matrix", layers.LayerNormalization(layers.Epsilon(0.1)), []int{4}},
+		{"layer norm image", layers.LayerNormalization(layers.NormAxes(1, 2, 3)), []int{2, 2, 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { gradcheck.Layer(t, tc.layer, tc.input) })
@@ -47,6 +50,9 @@ func TestNewLayerShapes(t *testing.T) {
 		{"zero padding", layers.ZeroPadding2D(1, 2, 3, 4), []int{3, 5, 6}, []int{3, 8, 13}, 0},
 		{"cropping", layers.Cropping2D(1, 2, 3, 0), []int{3, 5, 6}, []int{3, 2, 3}, 0},
 		{"upsampling", layers.UpSampling2D(2, 3), []int{3, 5, 6}, []int{3, 10, 18}, 0},
+		{"layer norm channels", layers.LayerNormalization(), []int{8, 5, 6}, []int{8, 5, 6}, 16},
+		{"layer norm image", layers.LayerNormalization(layers.NormAxes(3, 1, 2)), []int{8, 5, 6}, []int{8, 5, 6}, 480},
+		{"layer norm matrix", layers.LayerNormalization(), []int{10}, []int{10}, 20},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +91,10 @@ func TestNewLayerBuildErrors(t *testing.T) {
 		{"upsampling zero", layers.UpSampling2D(0, 2), []int{1, 3, 3}, "positive"},
 		{"upsampling bad mode", layers.UpSampling2D(2, 2, layers.Interpolation(7)), []int{1, 3, 3}, "unknown interpolation"},
 		{"upsampling foreign option", layers.UpSampling2D(2, 2, layers.Strides(1, 1)), []int{1, 3, 3}, "does not apply"},
+		{"layer norm axis out of range", layers.LayerNormalization(layers.NormAxes(2)), []int{4}, "not an axis"},
+		{"layer norm batch axis", layers.LayerNormalization(layers.NormAxes(0, 1)), []int{4}, "distinct and positive"},
+		{"layer norm repeated axis", layers.LayerNormalization(layers.NormAxes(1, 1)), []int{4}, "distinct and positive"},
+		{"layer norm bad epsilon", layers.LayerNormalization(layers.Epsilon(-1)), []int{4}, "must be positive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,6 +113,7 @@ func TestNewLayerConfigs(t *testing.T) {
 	ls := []layers.Layer{
 		layers.Reshape(2, -1, 3), layers.ZeroPadding2D(1, 2, 3, 4), layers.Cropping2D(4, 3, 2, 1),
 		layers.UpSampling2D(2, 3), layers.UpSampling2D(2, 2, layers.Interpolation(layers.Bilinear)),
+		layers.LayerNormalization(), layers.LayerNormalization(layers.NormAxes(2, 3), layers.Epsilon(1e-5)),
 	}
 	for _, l := range ls {
 		c, err := layers.ConfigOf(l)

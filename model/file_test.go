@@ -31,6 +31,7 @@ func everyLayer(t testing.TB) *Model {
 	p := Apply(layers.MaxPool2D(2, 2, layers.Strides(1, 1), layers.Padding(layers.Same)), c)
 	q := Apply(layers.AvgPool2D(3, 2), p)
 	q = Apply(layers.BatchNormalization(layers.Momentum(0.9), layers.Epsilon(0.01)), q)
+	q = Apply(layers.LayerNormalization(layers.NormAxes(1, 3), layers.Epsilon(0.02)), Apply(layers.LayerNormalization(), q))
 	r := Apply(layers.ZeroPadding2D(1, 0, 0, 2), Apply(layers.UpSampling2D(2, 1, layers.Interpolation(layers.Bilinear)), Apply(layers.Cropping2D(0, 1, 2, 3), c)))
 	r = Apply(layers.Reshape(-1), Apply(layers.UpSampling2D(1, 2), r))
 	f := Apply(layers.Concatenate(), Apply(layers.Flatten(), q), Apply(layers.GlobalAveragePooling2D(), p), Apply(layers.GlobalMaxPooling2D(), p), r)
@@ -84,7 +85,8 @@ func TestSaveLoadEveryLayer(t *testing.T) {
 		`"momentum":0.9`, `"epsilon":0.01`, `"type":"BatchNormalization","config":{}`, `"type":"GlobalAveragePooling2D"`, `"type":"GlobalMaxPooling2D"`,
 		`"type":"ZeroPadding2D","config":{"padding":[[1,0],[0,2]]}`, `"type":"Cropping2D","config":{"cropping":[[0,1],[2,3]]}`,
 		`"type":"UpSampling2D","config":{"size":[2,1],"interpolation":"bilinear"}`, `"type":"UpSampling2D","config":{"size":[1,2]}`,
-		`"type":"Reshape","config":{"target_shape":[-1]}`} {
+		`"type":"Reshape","config":{"target_shape":[-1]}`, `"type":"LayerNormalization","config":{}`,
+		`"type":"LayerNormalization","config":{"epsilon":0.02,"norm_axes":[1,3]}`} {
 		if !strings.Contains(string(hj), opt) {
 			t.Errorf("loaded architecture lacks %s", opt)
 		}

@@ -2,10 +2,12 @@ package onnx
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/pkg/errors"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx/internal/onnxpb"
 )
@@ -19,7 +21,7 @@ import (
 var ownConfig = map[string]bool{}
 
 func init() {
-	for _, typ := range []string{"Reshape", "ZeroPadding2D", "Cropping2D", "UpSampling2D"} {
+	for _, typ := range []string{"Reshape", "ZeroPadding2D", "Cropping2D", "UpSampling2D", "LayerNormalization"} {
 		supported[typ], ownConfig[typ] = true, true
 	}
 }
@@ -68,6 +70,8 @@ func (e *exporter) moreLayers(l model.LayerSpec, x string, in, shape []int, out 
 			attrs = []*onnxpb.AttributeProto{attrString("mode", "linear"), attrString("coordinate_transformation_mode", "half_pixel")}
 		}
 		e.node("Resize", []string{x, "", scales}, out, attrs...)
+	case "LayerNormalization":
+		return e.layerNorm(l, x, in, out)
 	default:
 		return errors.New("no ONNX form")
 	}
@@ -89,4 +93,57 @@ func (e *exporter) constInts(layer, what string, vs ...int) string {
 
 func attrString(name, v string) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(v)}
+}
+
+// layerNorm emits a LayerNormalization layer: ONNX's LayerNormalization
+// (opset 17) normalises over the trailing axes, so the input is
+// transposed to put the normalised axes last, and back, when they are not.
+func (e *exporter) layerNorm(l model.LayerSpec, x string, in []int, out string) error {
+	var c struct {
+		NormAxes []int    `json:"norm_axes"`
+		Epsilon  *float64 `json:"epsilon"`
+	}
+	if err := json.Unmarshal(l.Config, &c); err != nil {
+		return errors.Wrap(err, "configuration")
+	}
+	axes := slices.Clone(c.NormAxes)
+	if axes == nil {
+		axes = []int{1}
+	}
+	slices.Sort(axes)
+	eps := layers.DefaultLNEpsilon
+	if c.Epsilon != nil {
+		eps = *c.Epsilon
+	}
+	rank := len(in) + 1
+	var perm []int
+	for a := range rank {
+		if !slices.Contains(axes, a) {
+			perm = append(perm, a)
+		}
+	}
+	perm = append(perm, axes...)
+	trailing := perm[len(perm)-len(axes)] == rank-len(axes) && slices.IsSorted(perm)
+	gamma, err := e.param(l.Name, "gamma")
+	if err != nil {
+		return err
+	}
+	beta, err := e.param(l.Name, "beta")
+	if err != nil {
+		return err
+	}
+	attrs := []*onnxpb.AttributeProto{attrInt("axis", int64(rank-len(axes))), attrFloat("epsilon", eps)}
+	if trailing {
+		e.node("LayerNormalization", []string{x, gamma, beta}, out, attrs...)
+		return nil
+	}
+	inv := make([]int, rank)
+	for i, p := range perm {
+		inv[p] = i
+	}
+	t, n := e.temp(out, "transpose"), e.temp(out, "norm")
+	e.node("Transpose", []string{x}, t, attrInts("perm", perm...))
+	e.node("LayerNormalization", []string{t, gamma, beta}, n, attrs...)
+	e.node("Transpose", []string{n}, out, attrInts("perm", inv...))
+	return nil
 }

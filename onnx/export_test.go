@@ -97,6 +97,10 @@ var (
 		{"zero padding", []int{2, 3, 4}, seq(layers.ZeroPadding2D(1, 2, 0, 3)), []string{"Constant", "Pad"}},
 		{"cropping", []int{2, 6, 5}, seq(layers.Cropping2D(1, 2, 0, 3)), []string{"Constant", "Constant", "Constant", "Slice"}},
 		{"upsampling nearest", []int{2, 3, 4}, seq(layers.UpSampling2D(2, 3)), []string{"Resize"}},
+		{"layer norm channels", []int{3, 4, 5}, seq(layers.LayerNormalization()), []string{"Transpose", "LayerNormalization", "Transpose"}},
+		{"layer norm image", []int{3, 4, 5}, seq(layers.LayerNormalization(layers.NormAxes(1, 2, 3), layers.Epsilon(0.01))), []string{"LayerNormalization"}},
+		{"layer norm rows", []int{3, 4, 5}, seq(layers.LayerNormalization(layers.NormAxes(2))), []string{"Transpose", "LayerNormalization", "Transpose"}},
+		{"layer norm matrix", []int{6}, seq(layers.LayerNormalization()), []string{"LayerNormalization"}},
 		{"upsampling bilinear", []int{2, 3, 4}, seq(layers.UpSampling2D(3, 2, layers.Interpolation(layers.Bilinear))), []string{"Resize"}},
 	}
 )

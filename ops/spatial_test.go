@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -26,6 +27,10 @@ func TestSpatialGradients(t *testing.T) {
 		{"upsample nearest", func(g *graph.Graph) (*G.Node, error) { return ops.UpSample2D(x(g, 2, 3, 2), 2, 3, false) }},
 		{"upsample bilinear", func(g *graph.Graph) (*G.Node, error) { return ops.UpSample2D(x(g, 2, 3, 4), 3, 2, true) }},
 		{"upsample bilinear one row", func(g *graph.Graph) (*G.Node, error) { return ops.UpSample2D(x(g, 1, 1, 3), 2, 2, true) }},
+		{"layernorm channels", layerNorm(t, []int{2, 3, 2, 2}, 1)},
+		{"layernorm matrix", layerNorm(t, []int{3, 5}, 1)},
+		{"layernorm image", layerNorm(t, []int{2, 2, 3, 2}, 1, 2, 3)},
+		{"layernorm rows and columns", layerNorm(t, []int{2, 2, 3, 2}, 3, 2)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkGrad(t, tc.build, ops.MeanSquaredError) })
@@ -105,5 +110,63 @@ func TestSpatialErrors(t *testing.T) {
 				t.Error("no error")
 			}
 		})
+	}
+}
+
+// layerNorm builds a layer normalisation of a random x of the given shape
+// over axes (in any order), with random gamma and beta of the sizes along
+// the axes in increasing order.
+func layerNorm(t *testing.T, shape []int, axes ...int) buildFn {
+	return func(g *graph.Graph) (*G.Node, error) {
+		var ps []int
+		for _, a := range slices.Sorted(slices.Values(axes)) {
+			ps = append(ps, shape[a])
+		}
+		return ops.LayerNorm(param(t, g, "x", shape...), param(t, g, "gamma", ps...), param(t, g, "beta", ps...), axes, 1e-3)
+	}
+}
+
+// TestLayerNormValues checks a layer normalisation over the channels of a
+// 2-channel image against values worked out by hand: at each pixel the
+// two channels a, b become ∓(b−a)/2 / sqrt((b−a)²/4 + eps).
+func TestLayerNormValues(t *testing.T) {
+	params, err := graph.NewParams(tensor.Float64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.New(params)
+	in := g.Input("x", 1, 2, 1, 2)
+	gamma, beta := g.Input("gamma", 2), g.Input("beta", 2)
+	y, err := ops.LayerNorm(in, gamma, beta, []int{1}, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		n *G.Node
+		v []float64
+	}{{in, []float64{1, 0, 3, 4}}, {gamma, []float64{1, 2}}, {beta, []float64{0, 10}}} {
+		if err := graph.Set(s.n, s.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := g.Compile(nil, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Run(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := graph.Read[float64](y, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pixel 0: channels 1, 3 (mean 2, var 1); pixel 1: 0, 4 (mean 2, var 4).
+	r0, r1 := 1/math.Sqrt(1.5), 1/math.Sqrt(4.5)
+	want := []float64{-r0, -2 * r1, 10 + 2*r0, 10 + 2*2*r1}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("y = %v, want %v", got, want)
+		}
 	}
 }
