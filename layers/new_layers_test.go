@@ -34,7 +34,6 @@ func TestNewLayerGradients(t *testing.T) {
 	}
 }
 
-
 // TestNewLayerShapes builds each layer in a model and checks its output
 // shape and parameter count against Keras's.
 func TestNewLayerShapes(t *testing.T) {
@@ -69,7 +68,6 @@ func TestNewLayerShapes(t *testing.T) {
 		})
 	}
 }
-
 
 // TestNewLayerBuildErrors checks that settings and input shapes that do not
 // fit are errors at Build, naming the problem, never panics.
@@ -106,7 +104,6 @@ func TestNewLayerBuildErrors(t *testing.T) {
 	}
 }
 
-
 // TestNewLayerConfigs checks that each layer's Config makes the same layer
 // again, and that its constructor refuses unknown fields.
 func TestNewLayerConfigs(t *testing.T) {
@@ -141,4 +138,3 @@ func TestNewLayerConfigs(t *testing.T) {
 		})
 	}
 }
-
