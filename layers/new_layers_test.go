@@ -28,6 +28,16 @@ func TestNewLayerGradients(t *testing.T) {
 		{"layer norm channels", layers.LayerNormalization(), []int{3, 2, 2}},
 		{"layer norm matrix", layers.LayerNormalization(layers.Epsilon(0.1)), []int{4}},
 		{"layer norm image", layers.LayerNormalization(layers.NormAxes(1, 2, 3)), []int{2, 2, 3}},
+		{"depthwise", layers.DepthwiseConv2D(3, 3, layers.Activation(layers.ActTanh)), []int{2, 5, 4}},
+		{"depthwise multiplier same stride", layers.DepthwiseConv2D(3, 2, layers.DepthMultiplier(2), layers.Padding(layers.Same), layers.Strides(2, 1)), []int{2, 5, 4}},
+		{"depthwise dilated no bias", layers.DepthwiseConv2D(2, 2, layers.DilationRate(2, 1), layers.UseBias(false)), []int{2, 5, 4}},
+		{"separable", layers.SeparableConv2D(3, 3, 3, layers.Activation(layers.ActSigmoid)), []int{2, 5, 5}},
+		{"separable multiplier dilated same", layers.SeparableConv2D(2, 2, 3, layers.DepthMultiplier(2), layers.DilationRate(1, 2), layers.Padding(layers.Same)), []int{2, 4, 5}},
+		{"separable no bias", layers.SeparableConv2D(2, 3, 3, layers.UseBias(false), layers.Strides(2, 2)), []int{1, 5, 5}},
+		{"conv2d dilated", layers.Conv2D(2, 3, 3, layers.DilationRate(2, 2), layers.Padding(layers.Same)), []int{2, 5, 6}},
+		{"conv transpose valid", layers.Conv2DTranspose(2, 3, 3, layers.Activation(layers.ActTanh)), []int{2, 3, 2}},
+		{"conv transpose same stride", layers.Conv2DTranspose(3, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same)), []int{2, 3, 3}},
+		{"conv transpose no bias stride above kernel", layers.Conv2DTranspose(2, 2, 2, layers.Strides(3, 2), layers.UseBias(false)), []int{1, 2, 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { gradcheck.Layer(t, tc.layer, tc.input) })
@@ -52,6 +62,18 @@ func TestNewLayerShapes(t *testing.T) {
 		{"layer norm channels", layers.LayerNormalization(), []int{8, 5, 6}, []int{8, 5, 6}, 16},
 		{"layer norm image", layers.LayerNormalization(layers.NormAxes(3, 1, 2)), []int{8, 5, 6}, []int{8, 5, 6}, 480},
 		{"layer norm matrix", layers.LayerNormalization(), []int{10}, []int{10}, 20},
+		// Keras: SeparableConv2D(32, 3) on 16 channels has 16·9 + 16·32 + 32 = 688 parameters.
+		{"separable keras count", layers.SeparableConv2D(32, 3, 3), []int{16, 12, 12}, []int{32, 10, 10}, 688},
+		{"separable multiplier same no bias", layers.SeparableConv2D(8, 3, 3, layers.DepthMultiplier(2), layers.Padding(layers.Same), layers.UseBias(false)), []int{4, 9, 9}, []int{8, 9, 9}, 4*2*9 + 8*8},
+		{"separable stride 2 same", layers.SeparableConv2D(8, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same)), []int{4, 9, 9}, []int{8, 5, 5}, 4*9 + 4*8 + 8},
+		{"depthwise", layers.DepthwiseConv2D(3, 3), []int{16, 12, 12}, []int{16, 10, 10}, 16*9 + 16},
+		{"depthwise multiplier stride", layers.DepthwiseConv2D(5, 3, layers.DepthMultiplier(3), layers.Strides(2, 2)), []int{2, 12, 11}, []int{6, 4, 5}, 6*15 + 6},
+		{"depthwise dilated", layers.DepthwiseConv2D(3, 3, layers.DilationRate(2, 3)), []int{2, 12, 11}, []int{2, 8, 5}, 2*9 + 2},
+		{"conv2d dilated valid", layers.Conv2D(4, 3, 3, layers.DilationRate(2, 2)), []int{3, 10, 9}, []int{4, 6, 5}, 4*3*9 + 4},
+		{"conv2d dilated same", layers.Conv2D(4, 3, 3, layers.DilationRate(3, 2), layers.Padding(layers.Same)), []int{3, 10, 9}, []int{4, 10, 9}, 4*3*9 + 4},
+		{"conv transpose valid", layers.Conv2DTranspose(4, 3, 3, layers.Strides(2, 2)), []int{3, 5, 6}, []int{4, 11, 13}, 3*4*9 + 4},
+		{"conv transpose same", layers.Conv2DTranspose(4, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same)), []int{3, 5, 6}, []int{4, 10, 12}, 3*4*9 + 4},
+		{"conv transpose kernel below stride", layers.Conv2DTranspose(4, 2, 1, layers.Strides(3, 3), layers.UseBias(false)), []int{3, 5, 6}, []int{4, 15, 18}, 3 * 4 * 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +115,16 @@ func TestNewLayerBuildErrors(t *testing.T) {
 		{"layer norm batch axis", layers.LayerNormalization(layers.NormAxes(0, 1)), []int{4}, "distinct and positive"},
 		{"layer norm repeated axis", layers.LayerNormalization(layers.NormAxes(1, 1)), []int{4}, "distinct and positive"},
 		{"layer norm bad epsilon", layers.LayerNormalization(layers.Epsilon(-1)), []int{4}, "must be positive"},
+		{"depthwise matrix", layers.DepthwiseConv2D(3, 3), []int{4}, "not an image"},
+		{"depthwise kernel too large", layers.DepthwiseConv2D(3, 3, layers.DilationRate(2, 2)), []int{1, 4, 9}, "larger than input"},
+		{"depthwise zero multiplier", layers.DepthwiseConv2D(3, 3, layers.DepthMultiplier(0)), []int{1, 4, 4}, "must be positive"},
+		{"depthwise dilation with strides", layers.DepthwiseConv2D(3, 3, layers.DilationRate(2, 2), layers.Strides(2, 2)), []int{1, 9, 9}, "need strides of 1"},
+		{"separable zero filters", layers.SeparableConv2D(0, 3, 3), []int{1, 4, 4}, "must be positive"},
+		{"conv2d dilation with strides", layers.Conv2D(2, 3, 3, layers.DilationRate(1, 2), layers.Strides(1, 2)), []int{1, 9, 9}, "need strides of 1"},
+		{"conv2d bad dilation", layers.Conv2D(2, 3, 3, layers.DilationRate(0, 2)), []int{1, 9, 9}, "must be positive"},
+		{"conv transpose dilation", layers.Conv2DTranspose(2, 3, 3, layers.DilationRate(2, 2)), []int{1, 4, 4}, "does not apply"},
+		{"conv transpose matrix", layers.Conv2DTranspose(2, 3, 3), []int{4}, "not an image"},
+		{"conv transpose zero kernel", layers.Conv2DTranspose(2, 0, 3), []int{1, 4, 4}, "must be positive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,6 +143,9 @@ func TestNewLayerConfigs(t *testing.T) {
 		layers.Reshape(2, -1, 3), layers.ZeroPadding2D(1, 2, 3, 4), layers.Cropping2D(4, 3, 2, 1),
 		layers.UpSampling2D(2, 3), layers.UpSampling2D(2, 2, layers.Interpolation(layers.Bilinear)),
 		layers.LayerNormalization(), layers.LayerNormalization(layers.NormAxes(2, 3), layers.Epsilon(1e-5)),
+		layers.DepthwiseConv2D(3, 2), layers.DepthwiseConv2D(3, 3, layers.DepthMultiplier(2), layers.DilationRate(2, 1), layers.UseBias(false), layers.Padding(layers.Same)),
+		layers.SeparableConv2D(4, 3, 3, layers.Strides(2, 2), layers.Activation(layers.ActReLU)),
+		layers.Conv2D(3, 3, 3, layers.DilationRate(2, 2)), layers.Conv2DTranspose(3, 4, 4, layers.Strides(2, 2), layers.Padding(layers.Same), layers.UseBias(false)),
 	}
 	for _, l := range ls {
 		c, err := layers.ConfigOf(l)
