@@ -219,6 +219,9 @@ func (e *exporter) layer(l model.LayerSpec) error {
 	x := ins[0]
 	switch l.Type {
 	case "Conv2D":
+		if dilated(l.Config) {
+			return e.moreLayers(l, x, inShape, shape, out)
+		}
 		w, b, err := e.kernelBias(l.Name)
 		if err != nil {
 			return err

@@ -101,6 +101,17 @@ var (
 		{"layer norm image", []int{3, 4, 5}, seq(layers.LayerNormalization(layers.NormAxes(1, 2, 3), layers.Epsilon(0.01))), []string{"LayerNormalization"}},
 		{"layer norm rows", []int{3, 4, 5}, seq(layers.LayerNormalization(layers.NormAxes(2))), []string{"Transpose", "LayerNormalization", "Transpose"}},
 		{"layer norm matrix", []int{6}, seq(layers.LayerNormalization()), []string{"LayerNormalization"}},
+		{"conv dilated", []int{2, 9, 8}, seq(layers.Conv2D(3, 3, 3, layers.DilationRate(2, 3))), []string{"Conv"}},
+		{"conv dilated same relu", []int{2, 9, 8}, seq(layers.Conv2D(3, 3, 2, layers.DilationRate(2, 3), same, act(layers.ActReLU))), []string{"Conv", "Relu"}},
+		{"depthwise", []int{3, 7, 6}, seq(layers.DepthwiseConv2D(3, 3)), []string{"Conv"}},
+		{"depthwise multiplier same stride tanh", []int{3, 8, 7}, seq(layers.DepthwiseConv2D(3, 2, layers.DepthMultiplier(2), same, strides(2, 2), act(layers.ActTanh))), []string{"Conv", "Tanh"}},
+		{"depthwise dilated no bias", []int{2, 9, 9}, seq(layers.DepthwiseConv2D(3, 3, layers.DilationRate(2, 2), layers.UseBias(false), same)), []string{"Conv"}},
+		{"separable", []int{3, 7, 6}, seq(layers.SeparableConv2D(4, 3, 3, act(layers.ActReLU))), []string{"Conv", "Conv", "Relu"}},
+		{"separable multiplier stride same no bias", []int{3, 8, 9}, seq(layers.SeparableConv2D(5, 3, 3, layers.DepthMultiplier(2), strides(2, 2), same, layers.UseBias(false))), []string{"Conv", "Conv"}},
+		{"conv transpose valid", []int{3, 4, 5}, seq(layers.Conv2DTranspose(2, 3, 3)), []string{"ConvTranspose"}},
+		{"conv transpose same stride 2 relu", []int{3, 4, 5}, seq(layers.Conv2DTranspose(2, 3, 4, strides(2, 2), same, act(layers.ActReLU))), []string{"ConvTranspose", "Relu"}},
+		{"conv transpose kernel below stride", []int{2, 3, 4}, seq(layers.Conv2DTranspose(3, 2, 1, strides(3, 2))), []string{"ConvTranspose"}},
+		{"conv transpose same kernel below stride no bias", []int{2, 3, 4}, seq(layers.Conv2DTranspose(3, 2, 1, strides(3, 2), same, layers.UseBias(false))), []string{"ConvTranspose"}},
 		{"upsampling bilinear", []int{2, 3, 4}, seq(layers.UpSampling2D(3, 2, layers.Interpolation(layers.Bilinear))), []string{"Resize"}},
 	}
 )
