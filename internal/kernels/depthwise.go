@@ -42,7 +42,8 @@ func (s DepthwiseShape) mustValidate() {
 }
 
 // span returns the output columns [lo, hi) whose tap j reads an input
-// column inside [0, w): ow·s + j·d − pad in [0, w).
+// column inside [0, w): ow·s + j·d − pad in [0, w). It is empty (0, 0)
+// when there are none.
 func span(j, d, s, pad, w, out int) (lo, hi int) {
 	off := j*d - pad // input column of output column 0
 	lo = 0
@@ -59,6 +60,88 @@ func span(j, d, s, pad, w, out int) (lo, hi int) {
 	return lo, hi
 }
 
+// colPlan holds, for each kernel column j, the output columns [lo[j],
+// hi[j]) whose tap j falls inside the input and the input column off[j]
+// of output column 0; [inLo, inHi) are the output columns where every
+// tap falls inside (empty when inLo >= inHi).
+type colPlan struct {
+	lo, hi, off []int
+	inLo, inHi  int
+}
+
+func newColPlan(s *DepthwiseShape) colPlan {
+	p := colPlan{lo: make([]int, s.KW), hi: make([]int, s.KW), off: make([]int, s.KW), inLo: 0, inHi: s.OW}
+	for j := range s.KW {
+		p.lo[j], p.hi[j] = span(j, s.DW, s.SW, s.PadL, s.W, s.OW)
+		p.off[j] = j*s.DW - s.PadL
+		p.inLo, p.inHi = max(p.inLo, p.lo[j]), min(p.inHi, p.hi[j])
+	}
+	return p
+}
+
+// edges calls fn(lo, hi) for the parts of [lo[j], hi[j]) outside the
+// interior [inLo, inHi), or for all of it if the interior is empty.
+func (p *colPlan) edges(j int, fn func(lo, hi int)) {
+	lo, hi := p.lo[j], p.hi[j]
+	if p.inLo >= p.inHi {
+		if lo < hi {
+			fn(lo, hi)
+		}
+		return
+	}
+	if lo < p.inLo {
+		fn(lo, p.inLo)
+	}
+	if p.inHi < hi {
+		fn(p.inHi, hi)
+	}
+}
+
+// dwRowForward adds to the output row yr the taps wr (one kernel row) over
+// the input row xr.
+func dwRowForward[T float32 | float64](s *DepthwiseShape, p *colPlan, yr, xr, wr []T) {
+	sw := s.SW
+	if p.inLo < p.inHi && s.KW == 3 {
+		// The interior: all three taps at once, y read and written once.
+		w0, w1, w2 := wr[0], wr[1], wr[2]
+		d := s.DW
+		b := p.inLo*sw + p.off[0]
+		for q := p.inLo; q < p.inHi; q++ {
+			x3 := xr[b : b+2*d+1]
+			yr[q] += w0*x3[0] + w1*x3[d] + w2*x3[2*d]
+			b += sw
+		}
+		for j := range 3 {
+			wv, off := wr[j], p.off[j]
+			p.edges(j, func(lo, hi int) {
+				for q := lo; q < hi; q++ {
+					yr[q] += wv * xr[q*sw+off]
+				}
+			})
+		}
+		return
+	}
+	for j := range s.KW {
+		lo, hi := p.lo[j], p.hi[j]
+		if lo >= hi {
+			continue
+		}
+		wv, off := wr[j], p.off[j]
+		if sw == 1 {
+			dst := yr[lo:hi]
+			src := xr[lo+off : hi+off]
+			src = src[:len(dst)]
+			for q := range dst {
+				dst[q] += wv * src[q]
+			}
+			continue
+		}
+		for q := lo; q < hi; q++ {
+			yr[q] += wv * xr[q*sw+off]
+		}
+	}
+}
+
 // DepthwiseForward computes y[n,c·M+m,oh,ow] = b[c·M+m] + Σ_{i,j}
 // w[c·M+m,0,i,j] · x[n,c,oh·SH+i·DH−PadT, ow·SW+j·DW−PadL], with x taken as
 // zero outside the input. x is [N,C,H,W], w [C·M,1,KH,KW], b [C·M] or nil,
@@ -68,6 +151,7 @@ func DepthwiseForward[T float32 | float64](s DepthwiseShape, x, w, b, y []T) {
 	s.mustValidate()
 	cm, hw, ohw, k := s.C*s.M, s.H*s.W, s.OH*s.OW, s.KH*s.KW
 	_, _, _ = x[s.N*s.C*hw-1], w[cm*k-1], y[s.N*cm*ohw-1]
+	cp := newColPlan(&s)
 	ParallelFor(s.N*cm, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			n, o := p/cm, p%cm
@@ -83,31 +167,94 @@ func DepthwiseForward[T float32 | float64](s DepthwiseShape, x, w, b, y []T) {
 			}
 			for oh := range s.OH {
 				yr := yp[oh*s.OW:][:s.OW]
+				ih0 := oh*s.SH - s.PadT
+				if s.KH == 3 && s.KW == 3 && cp.inLo < cp.inHi && ih0 >= 0 && ih0+2*s.DH < s.H {
+					dw3x3Row(&s, &cp, yr, xp, ih0, wp)
+					continue
+				}
 				for i := range s.KH {
-					ih := oh*s.SH + i*s.DH - s.PadT
+					ih := ih0 + i*s.DH
 					if ih < 0 || ih >= s.H {
 						continue
 					}
-					xr := xp[ih*s.W:][:s.W]
-					for j := range s.KW {
-						o0, o1 := span(j, s.DW, s.SW, s.PadL, s.W, s.OW)
-						wv, off := wp[i*s.KW+j], j*s.DW-s.PadL
-						if s.SW == 1 {
-							src := xr[o0+off : o1+off]
-							dst := yr[o0:o1]
-							for q := range dst {
-								dst[q] += wv * src[q]
-							}
-							continue
-						}
-						for q := o0; q < o1; q++ {
-							yr[q] += wv * xr[q*s.SW+off]
-						}
-					}
+					dwRowForward(&s, &cp, yr, xp[ih*s.W:][:s.W], wp[i*s.KW:][:s.KW])
 				}
 			}
 		}
 	})
+}
+
+// dw3x3Row computes the output row yr of a 3×3 depthwise convolution whose
+// three input rows, from ih0 on, all lie inside the plane xp: the interior
+// columns take all nine taps at once, reading and writing y once.
+func dw3x3Row[T float32 | float64](s *DepthwiseShape, p *colPlan, yr, xp []T, ih0 int, w []T) {
+	w9 := (*[9]T)(w[:9])
+	r0 := xp[ih0*s.W:][:s.W]
+	r1 := xp[(ih0+s.DH)*s.W:][:s.W]
+	r2 := xp[(ih0+2*s.DH)*s.W:][:s.W]
+	sw, d := s.SW, s.DW
+	b := p.inLo*sw + p.off[0]
+	if d == 1 {
+		for q := p.inLo; q < p.inHi; q++ {
+			a, c, e := (*[3]T)(r0[b:b+3]), (*[3]T)(r1[b:b+3]), (*[3]T)(r2[b:b+3])
+			yr[q] += w9[0]*a[0] + w9[1]*a[1] + w9[2]*a[2] +
+				w9[3]*c[0] + w9[4]*c[1] + w9[5]*c[2] +
+				w9[6]*e[0] + w9[7]*e[1] + w9[8]*e[2]
+			b += sw
+		}
+	} else {
+		for q := p.inLo; q < p.inHi; q++ {
+			a, c, e := r0[b:b+2*d+1], r1[b:b+2*d+1], r2[b:b+2*d+1]
+			yr[q] += w9[0]*a[0] + w9[1]*a[d] + w9[2]*a[2*d] +
+				w9[3]*c[0] + w9[4]*c[d] + w9[5]*c[2*d] +
+				w9[6]*e[0] + w9[7]*e[d] + w9[8]*e[2*d]
+			b += sw
+		}
+	}
+	for i, r := range [3][]T{r0, r1, r2} {
+		for j := range 3 {
+			wv, off := w9[3*i+j], p.off[j]
+			p.edges(j, func(lo, hi int) {
+				for q := lo; q < hi; q++ {
+					yr[q] += wv * r[q*sw+off]
+				}
+			})
+		}
+	}
+}
+
+// dwRowData adds to the input-gradient row xr the taps wr (one kernel
+// row) times the output-gradient row yr.
+func dwRowData[T float32 | float64](s *DepthwiseShape, p *colPlan, xr, yr, wr []T) {
+	sw := s.SW
+	if p.inLo < p.inHi && s.KW == 3 {
+		w0, w1, w2 := wr[0], wr[1], wr[2]
+		d := s.DW
+		b := p.inLo*sw + p.off[0]
+		for q := p.inLo; q < p.inHi; q++ {
+			x3 := xr[b : b+2*d+1]
+			g := yr[q]
+			x3[0] += w0 * g
+			x3[d] += w1 * g
+			x3[2*d] += w2 * g
+			b += sw
+		}
+		for j := range 3 {
+			wv, off := wr[j], p.off[j]
+			p.edges(j, func(lo, hi int) {
+				for q := lo; q < hi; q++ {
+					xr[q*sw+off] += wv * yr[q]
+				}
+			})
+		}
+		return
+	}
+	for j := range s.KW {
+		wv, off := wr[j], p.off[j]
+		for q := p.lo[j]; q < p.hi[j]; q++ {
+			xr[q*sw+off] += wv * yr[q]
+		}
+	}
 }
 
 // DepthwiseBackwardData computes dx (fully overwritten, [N,C,H,W]), the
@@ -117,6 +264,7 @@ func DepthwiseBackwardData[T float32 | float64](s DepthwiseShape, w, dy, dx []T)
 	s.mustValidate()
 	cm, hw, ohw, k := s.C*s.M, s.H*s.W, s.OH*s.OW, s.KH*s.KW
 	_, _, _ = dx[s.N*s.C*hw-1], w[cm*k-1], dy[s.N*cm*ohw-1]
+	cp := newColPlan(&s)
 	ParallelFor(s.N*s.C, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			n, c := p/s.C, p%s.C
@@ -133,19 +281,50 @@ func DepthwiseBackwardData[T float32 | float64](s DepthwiseShape, w, dy, dx []T)
 						if ih < 0 || ih >= s.H {
 							continue
 						}
-						xr := xp[ih*s.W:][:s.W]
-						for j := range s.KW {
-							o0, o1 := span(j, s.DW, s.SW, s.PadL, s.W, s.OW)
-							wv, off := wp[i*s.KW+j], j*s.DW-s.PadL
-							for q := o0; q < o1; q++ {
-								xr[q*s.SW+off] += wv * yr[q]
-							}
-						}
+						dwRowData(&s, &cp, xp[ih*s.W:][:s.W], yr, wp[i*s.KW:][:s.KW])
 					}
 				}
 			}
 		}
 	})
+}
+
+// dwRowFilter adds to the kernel-gradient row gr the products of the
+// output-gradient row yr and the input row xr.
+func dwRowFilter[T float32 | float64](s *DepthwiseShape, p *colPlan, gr, yr, xr []T) {
+	sw := s.SW
+	if p.inLo < p.inHi && s.KW == 3 {
+		var a0, a1, a2 T
+		d := s.DW
+		b := p.inLo*sw + p.off[0]
+		for q := p.inLo; q < p.inHi; q++ {
+			x3 := xr[b : b+2*d+1]
+			g := yr[q]
+			a0 += g * x3[0]
+			a1 += g * x3[d]
+			a2 += g * x3[2*d]
+			b += sw
+		}
+		acc := [3]T{a0, a1, a2}
+		for j := range 3 {
+			off := p.off[j]
+			p.edges(j, func(lo, hi int) {
+				for q := lo; q < hi; q++ {
+					acc[j] += yr[q] * xr[q*sw+off]
+				}
+			})
+			gr[j] += acc[j]
+		}
+		return
+	}
+	for j := range s.KW {
+		off := p.off[j]
+		var acc T
+		for q := p.lo[j]; q < p.hi[j]; q++ {
+			acc += yr[q] * xr[q*sw+off]
+		}
+		gr[j] += acc
+	}
 }
 
 // DepthwiseBackwardFilter computes dw ([C·M,1,KH,KW]) and, if db is not
@@ -157,6 +336,7 @@ func DepthwiseBackwardFilter[T float32 | float64](s DepthwiseShape, x, dy, dw, d
 	s.mustValidate()
 	cm, hw, ohw, k := s.C*s.M, s.H*s.W, s.OH*s.OW, s.KH*s.KW
 	_, _, _ = x[s.N*s.C*hw-1], dw[cm*k-1], dy[s.N*cm*ohw-1]
+	cp := newColPlan(&s)
 	ParallelFor(cm, func(lo, hi int) {
 		for o := lo; o < hi; o++ {
 			wp := dw[o*k:][:k]
@@ -175,16 +355,7 @@ func DepthwiseBackwardFilter[T float32 | float64](s DepthwiseShape, x, dy, dw, d
 						if ih < 0 || ih >= s.H {
 							continue
 						}
-						xr := xp[ih*s.W:][:s.W]
-						for j := range s.KW {
-							o0, o1 := span(j, s.DW, s.SW, s.PadL, s.W, s.OW)
-							off := j*s.DW - s.PadL
-							var acc T
-							for q := o0; q < o1; q++ {
-								acc += yr[q] * xr[q*s.SW+off]
-							}
-							wp[i*s.KW+j] += acc
-						}
+						dwRowFilter(&s, &cp, wp[i*s.KW:][:s.KW], yr, xp[ih*s.W:][:s.W])
 					}
 				}
 			}
