@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"math/rand"
+	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -165,5 +167,28 @@ func BenchmarkDepthwise(b *testing.B) {
 				Conv2DForward(cs, x, dense, nil, y)
 			}
 		})
+	}
+}
+
+// TestDepthwiseDeterministic checks that the depthwise kernels give the
+// same bits with one goroutine as with several.
+func TestDepthwiseDeterministic(t *testing.T) {
+	s := depthwiseShape(3, 5, 11, 9, 2, 3, 3, 1, 1, 1, 1, true)
+	rng := rand.New(rand.NewSource(9))
+	cm := s.C * s.M
+	x, w, b, dy := randSlice(rng, s.N*s.C*s.H*s.W), randSlice(rng, cm*9), randSlice(rng, cm), randSlice(rng, s.N*cm*s.OH*s.OW)
+	run := func(procs int) [][]float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		y, dx, dw, db := make([]float32, len(dy)), make([]float32, len(x)), make([]float32, len(w)), make([]float32, cm)
+		DepthwiseForward(s, x, w, b, y)
+		DepthwiseBackwardData(s, w, dy, dx)
+		DepthwiseBackwardFilter(s, x, dy, dw, db)
+		return [][]float32{y, dx, dw, db}
+	}
+	one, many := run(1), run(4)
+	for i := range one {
+		if !slices.Equal(one[i], many[i]) {
+			t.Errorf("result %d differs between GOMAXPROCS 1 and 4", i)
+		}
 	}
 }
