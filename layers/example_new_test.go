@@ -36,7 +36,7 @@ func ExampleSeparableConv2D() {
 	// separable_conv2d_1 (SeparableConv2D)        (None, 32, 32, 32)  688
 	// depthwise_conv2d_1 (DepthwiseConv2D)        (None, 16, 16, 32)  320
 	// layer_normalization_1 (LayerNormalization)  (None, 16, 16, 32)  64
-	// conv2dtranspose_1 (Conv2DTranspose)         (None, 32, 32, 8)   2,312
+	// conv2d_transpose_1 (Conv2DTranspose)        (None, 32, 32, 8)   2,312
 	// up_sampling2d_1 (UpSampling2D)              (None, 64, 64, 8)   0
 	// cropping2d_1 (Cropping2D)                   (None, 62, 62, 8)   0
 	// =================================================================
