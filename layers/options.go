@@ -315,8 +315,8 @@ func Momentum(m float64) Option {
 	}
 }
 
-// Epsilon sets what a BatchNormalization layer adds to the variance
-// (default 1e-3); it must be positive.
+// Epsilon sets what a BatchNormalization or LayerNormalization layer adds
+// to the variance (default 1e-3); it must be positive.
 func Epsilon(e float64) Option {
 	return func(c *config) {
 		if !(e > 0) || math.IsInf(e, 1) {

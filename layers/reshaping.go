@@ -59,7 +59,9 @@ type reshape struct {
 // Reshape views each example as the given shape (the batch axis is left
 // as it is), without copying, as Keras's Reshape(target_shape) does. One
 // size may be -1: it is inferred from the others. Flatten is Reshape(-1).
-// Build fails if the example's size does not fit.
+// Build fails if the example's size does not fit. The values keep their
+// order, which for images is NCHW's (channels, rows, columns), not the
+// channels-last order of Keras's tensors.
 func Reshape(shape ...int) Layer { return &reshape{shape: slices.Clone(shape)} }
 
 func (l *reshape) Type() string { return "Reshape" }
