@@ -1,6 +1,9 @@
 // Package layers holds the layers that networks are built from, the way
-// Keras's layers are: Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
-// the activations, and the merge layers Add, Concatenate and Multiply. Each
+// Keras's layers are: Conv2D, DepthwiseConv2D, SeparableConv2D,
+// Conv2DTranspose, MaxPool2D, AvgPool2D, Dense, Flatten, Reshape,
+// ZeroPadding2D, Cropping2D, UpSampling2D, Dropout, BatchNormalization,
+// LayerNormalization, the activations, and the merge layers Add,
+// Concatenate and Multiply. Each
 // is a thin builder that emits Gorgonia expression nodes from package ops,
 // with its learnable parameters held in a graph.Params store. Package model
 // wires layers into a runnable network:
@@ -12,8 +15,9 @@
 //		layers.Dense(10, layers.Activation(layers.ActSoftmax)),
 //	})
 //
-// Options are typed (Strides, Padding, Activation, KernelInitializer,
-// BiasInitializer), and an option a layer does not take, or an invalid one
+// Options are typed (Strides, Padding, DilationRate, DepthMultiplier,
+// UseBias, Activation, KernelInitializer, BiasInitializer, Interpolation,
+// NormAxes, ...), and an option a layer does not take, or an invalid one
 // such as Strides(0, 1), is an error when the model is built. Tensors are
 // NCHW (an image example is channels, height, width).
 //

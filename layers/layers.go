@@ -112,7 +112,8 @@ type conv2D struct {
 
 // Conv2D is a 2-D convolution with the given number of filters of size
 // kh×kw, a bias per filter and an optional activation. Options: Strides
-// (default 1), Padding, Activation, KernelInitializer, BiasInitializer.
+// (default 1), Padding, DilationRate, Activation, KernelInitializer,
+// BiasInitializer.
 // Its kernel has shape [filters, channels, kh, kw].
 func Conv2D(filters, kh, kw int, opts ...Option) Layer {
 	return &conv2D{filters: filters, kh: kh, kw: kw, cfg: newConfig(opts)}
@@ -130,7 +131,7 @@ func (l *conv2D) Config() (json.RawMessage, error) {
 }
 
 func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
-	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit); err != nil {
+	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit, optDilationRate); err != nil {
 		return nil, err
 	}
 	if l.filters <= 0 || l.kh <= 0 || l.kw <= 0 {
@@ -138,6 +139,10 @@ func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	}
 	s := x.Shape()
 	if err := isImage(s); err != nil {
+		return nil, err
+	}
+	o, err := l.cfg.windowOpts()
+	if err != nil {
 		return nil, err
 	}
 	w, err := l.Param(g, "kernel", []int{l.filters, s[1], l.kh, l.kw}, l.cfg.kernel())
@@ -148,7 +153,7 @@ func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, err := ops.Conv2D(x, w, b, l.cfg.convOpts([2]int{1, 1}), !g.IsInput(x))
+	y, err := ops.Conv2D(x, w, b, o, !g.IsInput(x))
 	if err != nil {
 		return nil, err
 	}

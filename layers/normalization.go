@@ -140,3 +140,79 @@ func (l *globalPool) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) {
 	}
 	return ops.Flatten(y)
 }
+
+func init() {
+	mustRegister("LayerNormalization", func(raw json.RawMessage) (Layer, error) {
+		var c struct{ optionsJSON }
+		opts, err := decodeOptions(raw, &c, &c.optionsJSON)
+		if err != nil {
+			return nil, err
+		}
+		return LayerNormalization(opts...), nil
+	})
+}
+
+// DefaultLNEpsilon is LayerNormalization's default epsilon, as Keras's.
+const DefaultLNEpsilon = 1e-3
+
+// layerNorm is a layer normalisation layer.
+type layerNorm struct {
+	Base
+	cfg config
+}
+
+// LayerNormalization normalises each example on its own, as Keras's layer
+// does: the mean and variance are taken over the normalised axes of one
+// example at one position of the other axes, the same in training and
+// inference, and the result is scaled and shifted by a learned gamma and
+// beta with one value per normalised feature (shape: the input's sizes
+// along the normalised axes).
+//
+// By default it normalises over the channel axis, axis 1: the features of
+// a matrix [N, F], and, for an image batch [N, C, H, W], the channels at
+// each pixel. That is what Keras's default axis=-1 does on its
+// channels-last images. NormAxes sets other axes: NormAxes(1, 2, 3)
+// normalises each image over all its values, with a gamma and beta of
+// shape [C, H, W]. Options: NormAxes and Epsilon (default 1e-3).
+func LayerNormalization(opts ...Option) Layer { return &layerNorm{cfg: newConfig(opts)} }
+
+func (l *layerNorm) Type() string { return "LayerNormalization" }
+
+// Config describes the layer's settings.
+func (l *layerNorm) Config() (json.RawMessage, error) {
+	return marshal(struct{ optionsJSON }{l.cfg.json()})
+}
+
+func (l *layerNorm) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
+	if err := l.cfg.only(optNormAxes, optEpsilon); err != nil {
+		return nil, err
+	}
+	s := x.Shape()
+	if len(s) < 2 {
+		return nil, errors.Errorf("input shape %v has no example axes", s)
+	}
+	axes := l.cfg.ext.normAxes
+	if axes == nil {
+		axes = []int{1}
+	}
+	var ps []int
+	for _, a := range axes {
+		if a >= len(s) {
+			return nil, errors.Errorf("axis %d of NormAxes%v is not an axis of input shape %v", a, axes, s)
+		}
+		ps = append(ps, s[a])
+	}
+	gamma, err := l.Param(g, "gamma", ps, graph.Ones)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := l.Param(g, "beta", ps, graph.Zeros)
+	if err != nil {
+		return nil, err
+	}
+	eps := DefaultLNEpsilon
+	if l.cfg.epsilon != nil {
+		eps = *l.cfg.epsilon
+	}
+	return ops.LayerNorm(x, gamma, beta, axes, eps)
+}

@@ -139,7 +139,8 @@ type config struct {
 	freezeMask bool
 	momentum   *float64
 	epsilon    *float64
-	err        error // the first invalid option
+	ext        extConfig // the options of options_ext.go
+	err        error     // the first invalid option
 }
 
 // An Option configures a layer, in the style of Gorgonia's NodeConsOpt.
@@ -183,7 +184,7 @@ func (c config) given() []string {
 	add(c.freezeMask, optFreezeMask)
 	add(c.momentum != nil, optMomentum)
 	add(c.epsilon != nil, optEpsilon)
-	return out
+	return append(out, c.ext.given()...)
 }
 
 // only returns an error for an invalid option or one given that is not in
@@ -314,8 +315,8 @@ func Momentum(m float64) Option {
 	}
 }
 
-// Epsilon sets what a BatchNormalization layer adds to the variance
-// (default 1e-3); it must be positive.
+// Epsilon sets what a BatchNormalization or LayerNormalization layer adds
+// to the variance (default 1e-3); it must be positive.
 func Epsilon(e float64) Option {
 	return func(c *config) {
 		if !(e > 0) || math.IsInf(e, 1) {
@@ -342,6 +343,7 @@ type optionsJSON struct {
 	FreezeMask        bool            `json:"freeze_mask,omitempty"`
 	Momentum          *float64        `json:"momentum,omitempty"`
 	Epsilon           *float64        `json:"epsilon,omitempty"`
+	extOptionsJSON
 }
 
 // json records the options that were given.
@@ -366,6 +368,7 @@ func (c config) json() optionsJSON {
 	}
 	o.FreezeMask = c.freezeMask
 	o.Momentum, o.Epsilon = c.momentum, c.epsilon
+	o.extOptionsJSON = c.ext.json()
 	return o
 }
 
@@ -414,5 +417,6 @@ func (o optionsJSON) options() ([]Option, error) {
 	if o.Epsilon != nil {
 		out = append(out, Epsilon(*o.Epsilon))
 	}
-	return out, nil
+	ext, err := o.extOptionsJSON.options()
+	return append(out, ext...), err
 }

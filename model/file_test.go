@@ -32,7 +32,14 @@ func everyLayer(t testing.TB) *Model {
 	p := Apply(layers.MaxPool2D(2, 2, layers.Strides(1, 1), layers.Padding(layers.Same)), c)
 	q := Apply(layers.AvgPool2D(3, 2), p)
 	q = Apply(layers.BatchNormalization(layers.Momentum(0.9), layers.Epsilon(0.01)), q)
-	f := Apply(layers.Concatenate(), Apply(layers.Flatten(), q), Apply(layers.GlobalAveragePooling2D(), p), Apply(layers.GlobalMaxPooling2D(), p))
+	q = Apply(layers.LayerNormalization(layers.NormAxes(1, 3), layers.Epsilon(0.02)), Apply(layers.LayerNormalization(), q))
+	r := Apply(layers.ZeroPadding2D(1, 0, 0, 2), Apply(layers.UpSampling2D(2, 1, layers.Interpolation(layers.Bilinear)), Apply(layers.Cropping2D(0, 1, 2, 3), c)))
+	r = Apply(layers.SeparableConv2D(2, 3, 3, layers.DepthMultiplier(2), layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(layers.ActReLU)), r)
+	r = Apply(layers.DepthwiseConv2D(2, 2, layers.DilationRate(2, 1), layers.UseBias(false)), Apply(layers.SeparableConv2D(3, 1, 1, layers.UseBias(false)), r))
+	r = Apply(layers.Conv2DTranspose(2, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same), layers.UseBias(false)), Apply(layers.Conv2DTranspose(3, 2, 2), r))
+	r = Apply(layers.Conv2D(2, 3, 3, layers.DilationRate(2, 2)), r)
+	r = Apply(layers.Reshape(-1), Apply(layers.UpSampling2D(1, 2), r))
+	f := Apply(layers.Concatenate(), Apply(layers.Flatten(), q), Apply(layers.GlobalAveragePooling2D(), p), Apply(layers.GlobalMaxPooling2D(), p), r)
 	f = Apply(layers.BatchNormalization(), f)
 	f = Apply(layers.Dropout(0.25, layers.FreezeMask()), f)
 	d := Apply(layers.Dense(4, layers.Activation(layers.ActReLU), layers.KernelInitializer(graph.RandomUniform(-0.5, 0.5)),
@@ -80,7 +87,12 @@ func TestSaveLoadEveryLayer(t *testing.T) {
 		`"type":"Activation","config":{"activation":"sigmoid"}`, `"type":"Dropout"`, `"type":"Flatten"`,
 		`{"activation":"leaky_relu","alpha":0.3}`, `{"activation":"elu","alpha":0.7}`, `{"activation":"gelu"}`,
 		`"activation":"leaky_relu"}`, `"activation":"elu"}`, `"activation":"gelu"}`,
-		`"momentum":0.9`, `"epsilon":0.01`, `"type":"BatchNormalization","config":{}`, `"type":"GlobalAveragePooling2D"`, `"type":"GlobalMaxPooling2D"`} {
+		`"momentum":0.9`, `"epsilon":0.01`, `"type":"BatchNormalization","config":{}`, `"type":"GlobalAveragePooling2D"`, `"type":"GlobalMaxPooling2D"`,
+		`"type":"ZeroPadding2D","config":{"padding":[[1,0],[0,2]]}`, `"type":"Cropping2D","config":{"cropping":[[0,1],[2,3]]}`,
+		`"type":"UpSampling2D","config":{"size":[2,1],"interpolation":"bilinear"}`, `"type":"UpSampling2D","config":{"size":[1,2]}`,
+		`"type":"Reshape","config":{"target_shape":[-1]}`, `"type":"LayerNormalization","config":{}`,
+		`"type":"LayerNormalization","config":{"epsilon":0.02,"norm_axes":[1,3]}`, `"type":"DepthwiseConv2D"`, `"type":"SeparableConv2D"`,
+		`"type":"Conv2DTranspose"`, `"depth_multiplier":2`, `"dilation_rate":[2,1]`, `"use_bias":false`, `"dilation_rate":[2,2]`} {
 		if !strings.Contains(string(hj), opt) {
 			t.Errorf("loaded architecture lacks %s", opt)
 		}

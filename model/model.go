@@ -561,12 +561,16 @@ func (m *Model) nameLayers(reserved map[string]bool) error {
 }
 
 // snake turns a Keras type name into its default layer-name prefix:
-// Conv2D → conv2d, MaxPooling2D → max_pooling2d.
+// Conv2D → conv2d, MaxPooling2D → max_pooling2d, Conv2DTranspose →
+// conv2d_transpose (a capital starts a word after a small letter, or
+// after a capital when a small letter follows it).
 func snake(s string) string {
 	var b strings.Builder
+	upper := func(i int) bool { return i >= 0 && i < len(s) && s[i] >= 'A' && s[i] <= 'Z' }
+	lower := func(i int) bool { return i >= 0 && i < len(s) && s[i] >= 'a' && s[i] <= 'z' }
 	for i, r := range s {
 		if r >= 'A' && r <= 'Z' {
-			if i > 0 && !(s[i-1] >= 'A' && s[i-1] <= 'Z') && !(s[i-1] >= '0' && s[i-1] <= '9') {
+			if i > 0 && (!upper(i-1) && !(s[i-1] >= '0' && s[i-1] <= '9') || upper(i-1) && lower(i+1)) {
 				b.WriteByte('_')
 			}
 			r += 'a' - 'A'

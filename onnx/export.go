@@ -192,7 +192,7 @@ func (e *exporter) kernelBias(layer string) (w, b string, err error) {
 // name.
 func (e *exporter) layer(l model.LayerSpec) error {
 	var c layerConfig
-	if err := json.Unmarshal(l.Config, &c); err != nil {
+	if err := json.Unmarshal(l.Config, &c); err != nil && !ownConfig[l.Type] {
 		return errors.Wrap(err, "configuration")
 	}
 	ins := make([]string, len(l.Inputs))
@@ -219,6 +219,9 @@ func (e *exporter) layer(l model.LayerSpec) error {
 	x := ins[0]
 	switch l.Type {
 	case "Conv2D":
+		if dilated(l.Config) {
+			return e.moreLayers(l, x, inShape, shape, out)
+		}
 		w, b, err := e.kernelBias(l.Name)
 		if err != nil {
 			return err
@@ -299,7 +302,7 @@ func (e *exporter) layer(l model.LayerSpec) error {
 		e.node(op, []string{x}, y)
 		e.node("Flatten", []string{y}, out, attrInt("axis", 1))
 	default:
-		return errors.New("no ONNX form")
+		return e.moreLayers(l, x, inShape, shape, out)
 	}
 	return nil
 }

@@ -35,9 +35,12 @@ func OutSize(in, k, s int, same bool) (out, padBefore int, err error) {
 
 // ConvOpts says how a convolution or pooling window moves: its stride and
 // whether the input is zero-padded so that out = ceil(in/stride) ('same').
+// DilationH and DilationW space a convolution's kernel taps apart (0 or 1:
+// adjacent taps); pooling ignores them.
 type ConvOpts struct {
-	StrideH, StrideW int
-	Same             bool
+	StrideH, StrideW     int
+	Same                 bool
+	DilationH, DilationW int
 }
 
 func (o ConvOpts) strides() (int, int) {
@@ -60,10 +63,21 @@ type convOp struct {
 }
 
 // Conv2D convolves x [N,C,H,W] with the filters w [F,C,KH,KW] and adds the
-// bias b [F], giving [N,F,OH,OW]. If needInputGrad is false the gradient
-// with respect to x is never built (the first layer of a network has no use
-// for it).
+// bias b [F], giving [N,F,OH,OW]. With dilation rates above 1 (o) the taps
+// are that far apart and the output size is that of the dilated extent
+// (KH−1)·DilationH+1, as in Keras; such a convolution runs as a plain one
+// with the kernel spread out, zeros between the taps. If needInputGrad is
+// false the gradient with respect to x is never built (the first layer of
+// a network has no use for it).
 func Conv2D(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, error) {
+	if dh, dw := o.dilations(); dh > 1 || dw > 1 {
+		wd, err := dilateKernel(w, dh, dw)
+		if err != nil {
+			return nil, errors.Wrapf(err, "conv2d: input %v", x.Shape())
+		}
+		o.DilationH, o.DilationW = 1, 1
+		return Conv2D(x, wd, b, o, needInputGrad)
+	}
 	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
 	if len(xs) != 4 || len(ws) != 4 || len(bs) != 1 {
 		return nil, errors.Errorf("conv2d: want input [N,C,H,W], kernel [F,C,KH,KW] and bias [F]; got %v, %v and %v", xs, ws, bs)
