@@ -151,23 +151,9 @@ func (op *convTransposeOp) DiffWRT(n int) []bool {
 // gradient with the roles of input and output swapped for w, and the sums
 // of dy for b (computed with the filter gradient).
 func (op *convTransposeOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	grads := make(G.Nodes, op.Arity())
-	var err error
-	if op.needDX {
-		if grads[0], err = G.ApplyOp(&convTransposeGradOp{base: newBase(), fwd: op, data: true}, in[1], grad); err != nil {
-			return nil, err
-		}
-	}
 	filter := &convTransposeGradOp{base: newBase(), fwd: op}
-	if grads[1], err = G.ApplyOp(filter, in[0], grad); err != nil {
-		return nil, err
-	}
-	if op.hasBias {
-		if grads[2], err = G.ApplyOp(&stashOp{base: newBase(), src: &filter.db, what: "Conv2DTransposeBiasGrad"}, grads[1]); err != nil {
-			return nil, err
-		}
-	}
-	return grads, nil
+	return splitSymDiff(in, grad, op.Arity(), op.needDX, op.hasBias,
+		&convTransposeGradOp{base: newBase(), fwd: op, data: true}, filter, &filter.db, "Conv2DTransposeBiasGrad")
 }
 
 // convTransposeGradOp is the gradient of a transposed convolution with

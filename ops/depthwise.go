@@ -122,19 +122,29 @@ func (op *depthwiseOp) DiffWRT(n int) []bool {
 // SymDiff builds the data, filter and (with a bias) bias gradients; the
 // filter gradient computes the bias gradient in the same pass.
 func (op *depthwiseOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	grads := make(G.Nodes, op.Arity())
+	filter := &depthwiseGradOp{base: newBase(), fwd: op}
+	return splitSymDiff(in, grad, op.Arity(), op.needDX, op.hasBias,
+		&depthwiseGradOp{base: newBase(), fwd: op, data: true}, filter, &filter.db, "DepthwiseConv2DBiasGrad")
+}
+
+// splitSymDiff builds the gradients of an op of inputs x, w and, with
+// hasBias, b, whose gradients are two ops: data, of inputs w and dy, for
+// x (only when needDX), and filter, of inputs x and dy, for w, which
+// computes the bias gradient in the same pass into *db, handed on by a
+// stashOp named what.
+func splitSymDiff(in G.Nodes, grad *G.Node, arity int, needDX, hasBias bool, data, filter G.Op, db **tensor.Dense, what string) (G.Nodes, error) {
+	grads := make(G.Nodes, arity)
 	var err error
-	if op.needDX {
-		if grads[0], err = G.ApplyOp(&depthwiseGradOp{base: newBase(), fwd: op, data: true}, in[1], grad); err != nil {
+	if needDX {
+		if grads[0], err = G.ApplyOp(data, in[1], grad); err != nil {
 			return nil, err
 		}
 	}
-	filter := &depthwiseGradOp{base: newBase(), fwd: op}
 	if grads[1], err = G.ApplyOp(filter, in[0], grad); err != nil {
 		return nil, err
 	}
-	if op.hasBias {
-		if grads[2], err = G.ApplyOp(&stashOp{base: newBase(), src: &filter.db, what: "DepthwiseConv2DBiasGrad"}, grads[1]); err != nil {
+	if hasBias {
+		if grads[2], err = G.ApplyOp(&stashOp{base: newBase(), src: db, what: what}, grads[1]); err != nil {
 			return nil, err
 		}
 	}
