@@ -96,11 +96,7 @@ func (l *depthwiseConv2D) Type() string {
 // Config describes the layer's settings.
 func (l *depthwiseConv2D) Config() (json.RawMessage, error) {
 	if l.separable {
-		return marshal(struct {
-			Filters    int    `json:"filters"`
-			KernelSize [2]int `json:"kernel_size"`
-			optionsJSON
-		}{l.filters, [2]int{l.kh, l.kw}, l.cfg.json()})
+		return filtersConfig(l.filters, l.kh, l.kw, l.cfg)
 	}
 	return marshal(struct {
 		KernelSize [2]int `json:"kernel_size"`
@@ -186,11 +182,7 @@ func (l *conv2DTranspose) Type() string { return "Conv2DTranspose" }
 
 // Config describes the layer's settings.
 func (l *conv2DTranspose) Config() (json.RawMessage, error) {
-	return marshal(struct {
-		Filters    int    `json:"filters"`
-		KernelSize [2]int `json:"kernel_size"`
-		optionsJSON
-	}{l.filters, [2]int{l.kh, l.kw}, l.cfg.json()})
+	return filtersConfig(l.filters, l.kh, l.kw, l.cfg)
 }
 
 func (l *conv2DTranspose) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {

@@ -122,12 +122,16 @@ func Conv2D(filters, kh, kw int, opts ...Option) Layer {
 func (l *conv2D) Type() string { return "Conv2D" }
 
 // Config describes the layer's settings.
-func (l *conv2D) Config() (json.RawMessage, error) {
+func (l *conv2D) Config() (json.RawMessage, error) { return filtersConfig(l.filters, l.kh, l.kw, l.cfg) }
+
+// filtersConfig is the Config of a convolution of filters kh×kw filters:
+// {"filters": ..., "kernel_size": [kh, kw], and the options}.
+func filtersConfig(filters, kh, kw int, cfg config) (json.RawMessage, error) {
 	return marshal(struct {
 		Filters    int    `json:"filters"`
 		KernelSize [2]int `json:"kernel_size"`
 		optionsJSON
-	}{l.filters, [2]int{l.kh, l.kw}, l.cfg.json()})
+	}{filters, [2]int{kh, kw}, cfg.json()})
 }
 
 func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
