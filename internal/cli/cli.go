@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -114,6 +115,9 @@ type config struct {
 	EarlyStop int     `json:"early_stop"`
 	Model     string  `json:"model,omitempty"` // mnist: "" (the recipe) or "resnet"; train: "cnn" or "resnet"
 
+	WeightDecay float64 `json:"weight_decay,omitempty"` // decoupled weight decay (train.WeightDecay)
+	ClipNorm    float64 `json:"clipnorm,omitempty"`     // largest gradient norm per parameter (train.ClipNorm)
+
 	// cmd/train's data and input.
 	Images  string `json:"images,omitempty"`   // the folder of class folders
 	Test    string `json:"test,omitempty"`     // a folder of the same classes to test on, or "" (test on the validation images)
@@ -166,6 +170,8 @@ func parseFlags(cmd Command, args []string, stderr io.Writer) (config, error) {
 		fs.StringVar(&c.Model, "model", "recipe", "network: recipe (the Keras MNIST recipe) or resnet (residual blocks with BatchNormalization, global average pooling, augmentation and a cosine schedule; its defaults: -epochs 15 -optimizer adam -lr 0.003)")
 	}
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the initial weights, the train/validation split and the shuffling")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", 0, "decoupled weight decay, as AdamW's: each step shrinks every weight by lr × this fraction (0 = off; -optimizer adamw defaults to 0.004)")
+	fs.Float64Var(&c.ClipNorm, "clipnorm", 0, "rescale each parameter's gradient to this L2 norm at most, as Keras's clipnorm (0 = off)")
 	fs.IntVar(&c.EarlyStop, "early-stop", 0, "stop when val_loss has not improved for N epochs, keeping the best weights (0 = off)")
 	fs.StringVar(&c.outDir, "out", "", "directory to write history, plots, weights, checkpoints and results into (created if missing)")
 	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run whose -out was this directory, with its settings and data; -epochs may raise the total")
@@ -210,7 +216,7 @@ func parseFlags(cmd Command, args []string, stderr io.Writer) (config, error) {
 		return c, usageError{fmt.Sprintf("unexpected argument %q (%v takes only flags)", fs.Arg(0), cmd) + helpHint(cmd)}
 	}
 	if c.resume != "" {
-		for _, f := range []string{"batch", "lr", "optimizer", "seed", "limit", "val-split", "early-stop", "load", "model", "images", "test", "size", "color", "augment", "skip-bad"} {
+		for _, f := range []string{"batch", "lr", "optimizer", "seed", "limit", "val-split", "early-stop", "load", "model", "images", "test", "size", "color", "augment", "skip-bad", "weight-decay", "clipnorm"} {
 			if c.set[f] {
 				return c, usageError{fmt.Sprintf("-%s cannot change with -resume: a resumed run keeps its settings", f)}
 			}
@@ -251,8 +257,14 @@ func (c config) validate() error {
 	case c.cmd == MNIST && c.Model != "" && c.load != "":
 		return usageError{"-model and -load exclude each other: a model file brings its own network, a weights file is the recipe's"}
 	}
-	if _, err := train.OptimizerByName(c.Optimizer, c.LR); err != nil {
-		return usageError{"-optimizer: " + err.Error()}
+	switch {
+	case !(c.WeightDecay >= 0 && c.WeightDecay < 1):
+		return usageError{fmt.Sprintf("-weight-decay %g: must be in [0, 1)", c.WeightDecay)}
+	case !(c.ClipNorm >= 0) || math.IsInf(c.ClipNorm, 1):
+		return usageError{fmt.Sprintf("-clipnorm %g: must be 0 (off) or a positive number", c.ClipNorm)}
+	}
+	if _, err := c.optimizer(); err != nil {
+		return err
 	}
 	if c.cmd != Train {
 		return nil
@@ -269,4 +281,21 @@ func (c config) validate() error {
 		}
 	}
 	return nil
+}
+
+// optimizer returns the optimiser that -optimizer, -lr, -weight-decay and
+// -clipnorm ask for.
+func (c config) optimizer() (train.Optimizer, error) {
+	var opts []train.OptimizerOption
+	if c.WeightDecay > 0 {
+		opts = append(opts, train.WeightDecay(c.WeightDecay))
+	}
+	if c.ClipNorm > 0 {
+		opts = append(opts, train.ClipNorm(c.ClipNorm))
+	}
+	opt, err := train.OptimizerByName(c.Optimizer, c.LR, opts...)
+	if err != nil {
+		return nil, usageError{"-optimizer: " + err.Error()}
+	}
+	return opt, nil
 }

@@ -34,6 +34,10 @@ func TestBadFlags(t *testing.T) {
 		{"unknown optimizer", []string{"-optimizer", "lbfgs", "-data", "."}, "lbfgs"},
 		{"bad val split", []string{"-val-split", "1.5"}, "-val-split 1.5"},
 		{"negative early stop", []string{"-early-stop", "-1"}, "-early-stop -1"},
+		{"negative weight decay", []string{"-weight-decay", "-0.1"}, "-weight-decay -0.1"},
+		{"weight decay of 1", []string{"-weight-decay", "1"}, "-weight-decay 1"},
+		{"negative clipnorm", []string{"-clipnorm", "-2"}, "-clipnorm -2"},
+		{"resume with a new clipnorm", []string{"-resume", ".", "-clipnorm", "3"}, "-clipnorm cannot change"},
 		{"resume with a new seed", []string{"-resume", ".", "-seed", "3"}, "-seed cannot change"},
 		{"resume and out differ", []string{"-resume", "a", "-out", "b"}, "different directories"},
 	}

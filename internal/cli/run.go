@@ -143,9 +143,9 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	opt, err := train.OptimizerByName(c.Optimizer, c.LR)
+	opt, err := c.optimizer()
 	if err != nil {
-		return usageError{"-optimizer: " + err.Error()}
+		return err
 	}
 	cbs := []train.Callback{train.NewProgress(stdout), interrupter(ctx)}
 	if c.EarlyStop > 0 {

@@ -96,10 +96,22 @@ func TestTrainFolder(t *testing.T) {
 	}
 
 	// Training on from the model file, with its input's size and colour,
-	// one more epoch.
+	// one more epoch, with AdamW and clipping.
 	more := t.TempDir()
-	if err := runAs(context.Background(), Train, []string{"-images", images, "-model", filepath.Join(whole, modelFile), "-epochs", "1", "-out", more, "-quiet"}, io.Discard, io.Discard); err != nil {
+	if err := runAs(context.Background(), Train, []string{"-images", images, "-model", filepath.Join(whole, modelFile), "-epochs", "1", "-out", more, "-quiet",
+		"-optimizer", "adamw", "-weight-decay", "0.01", "-clipnorm", "1"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
+	}
+	rb, err := os.ReadFile(filepath.Join(more, resultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res result
+	if err := json.Unmarshal(rb, &res); err != nil {
+		t.Fatal(err)
+	}
+	if want := "AdamW(lr=0.001, weight_decay=0.01, clipnorm=1)"; res.Optimizer != want {
+		t.Errorf("optimizer %q, want %q", res.Optimizer, want)
 	}
 }
 
