@@ -40,7 +40,10 @@ serve() {
 	local name=$1
 	shift
 	local model="$*"
-	"$tmp/serve" -addr 127.0.0.1:0 "$@" 2>"$tmp/$name.log" &
+	# The log exists before the server starts, so that reading it cannot
+	# race the background job's redirection.
+	: >"$tmp/$name.log"
+	"$tmp/serve" -addr 127.0.0.1:0 "$@" 2>>"$tmp/$name.log" &
 	local pid=$!
 	pids+=("$pid")
 	local addr=
