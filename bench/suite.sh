@@ -8,6 +8,7 @@
 #
 #   bench/suite.sh                        # all networks, 6,000 images, 3 epochs, 2 threads
 #   NETS="same stride2" LIMIT=2000 bench/suite.sh
+#   NETS="mobilenet autoencoder" bench/suite.sh   # depthwise and transposed convolutions
 #   TAGS=noasm bench/suite.sh             # the pure-Go kernels
 #
 # The epoch time is the median over the epochs after the first. Like

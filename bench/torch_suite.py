@@ -2,7 +2,8 @@
 """The networks of bench/suite (Go) in PyTorch on the CPU, for bench/suite.sh.
 
 Trains one network on the first --limit MNIST training images with Adam
-(lr 1e-3) and the cross-entropy in batches of --batch, and prints one JSON
+(lr 1e-3) and the cross-entropy (the autoencoder: the mean squared error
+against its input's pixels) in batches of --batch, and prints one JSON
 object: the median epoch time over the epochs after the first, images/s,
 inference on the first 10,000 test images (batches of 256, no_grad, timed
 on its second run), the peak RSS and the parameter count, which must equal
@@ -69,6 +70,35 @@ class BNResidual(nn.Module):
         return F.relu(x + self.b(self.a(x)))
 
 
+def bn(c):
+    # Keras's BatchNormalization defaults: momentum 0.99 (PyTorch's 0.01), epsilon 1e-3.
+    return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+
+
+def mobilenet():
+    ls = [nn.Conv2d(1, 16, 3, padding=1), bn(16), nn.ReLU()]
+    c = 16
+    for stride, f in ((1, 32), (2, 64), (1, 64), (2, 128), (1, 128)):
+        ls += [nn.Conv2d(c, c, 3, stride=stride, padding=1, groups=c), bn(c), nn.ReLU(),
+               nn.Conv2d(c, f, 1), bn(f), nn.ReLU()]
+        c = f
+    return ls + [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10)]
+
+
+def autoencoder():
+    # Keras's 'same' Conv2DTranspose of stride 2 doubles the size: here
+    # padding=1 with output_padding=1, the same sizes and work.
+    return [nn.Conv2d(1, 16, 3, stride=2, padding=1), bn(16), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), bn(32), nn.ReLU(),
+            nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), bn(16), nn.ReLU(),
+            nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(), nn.Flatten()]
+
+
+# Networks that reconstruct their input (MSE on its pixels) instead of
+# classifying it.
+REGRESSION = {"autoencoder"}
+
+
 def pool():
     return nn.MaxPool2d(2)
 
@@ -92,6 +122,8 @@ NETS = {
                     nn.Linear(512, 10)],
     "mixed": lambda: [*conv(1, 32), *conv(32, 32, stride=2), *conv(32, 64), nn.AvgPool2d(2), nn.Dropout(0.25),
                       nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)],
+    "mobilenet": mobilenet,
+    "autoencoder": autoencoder,
 }
 
 
@@ -113,10 +145,14 @@ def main():
 
     model = nn.Sequential(*NETS[args.net]())
     for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    regression = args.net in REGRESSION
+    # The head applied at inference: the classifiers' softmax (training
+    # uses the logits), nothing for a regression net.
+    head = (lambda out: out) if regression else (lambda out: F.softmax(out, dim=1))
 
     times = []
     for e in range(args.epochs):
@@ -125,7 +161,10 @@ def main():
         for i in range(0, len(x), args.batch):
             idx = order[i:i + args.batch]
             opt.zero_grad()
-            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            if regression:
+                F.mse_loss(model(x[idx]), x[idx].flatten(1)).backward()
+            else:
+                F.cross_entropy(model(x[idx]), y[idx]).backward()
             opt.step()
         times.append(time.perf_counter() - t0)
     model.eval()
@@ -133,7 +172,7 @@ def main():
         for _ in range(2):
             t0 = time.perf_counter()
             for i in range(0, len(xt), 256):
-                F.softmax(model(xt[i:i + 256]), dim=1)
+                head(model(xt[i:i + 256]))
             infer = time.perf_counter() - t0
         # Single-image latency: the median of 200 calls after one warm-up,
         # each on the next test image.
@@ -141,7 +180,7 @@ def main():
         lat = []
         for i in range(200):
             t0 = time.perf_counter()
-            F.softmax(model(xt[i:i + 1]), dim=1)
+            head(model(xt[i:i + 1]))
             lat.append((time.perf_counter() - t0) * 1e6)
     epoch = statistics.median(times[1:])
     print(json.dumps({

@@ -8,8 +8,9 @@
 //	go run ./bench/suite -net stride2 -cpuprofile cpu.out   # profile the epochs
 //
 // The networks are built with the public API (model, layers, train) and
-// trained with Adam (lr 1e-3) and the categorical cross-entropy, in batches
-// of -batch. The epoch time is the median over the epochs after the first
+// trained with Adam (lr 1e-3) and the categorical cross-entropy (the
+// autoencoder: the mean squared error against its input's pixels), in
+// batches of -batch. The epoch time is the median over the epochs after the first
 // (which also compiles the graphs); inference is Predict on the first 10,000
 // test images, timed on its second run. The peak RSS is the process's.
 package main
@@ -41,16 +42,22 @@ import (
 var nets = map[string]struct {
 	about string
 	build func() (*model.Model, error)
+	// regression: the network reconstructs its input image (MSE against
+	// the 784 pixels) instead of classifying it.
+	regression bool
 }{
-	"recipe":    {"the cmd/mnist recipe: 5x5 valid convs of 10 and 20 filters, max pools, Dense 100", recipeNet},
-	"valid":     {"3x3 valid convs of 32 and 64 filters, a max pool, Dense 128 (1.2 M params)", validNet},
-	"same":      {"pairs of 3x3 'same' convs at 16, 32 and 64 filters, each pair followed by a max pool", sameNet},
-	"stride2":   {"3x3 'same' convs at 16-64 filters, two of them stride-2 downsampling", stride2Net},
-	"pointwise": {"3x3 'same' convs each followed by a 1x1 conv, max pools", pointwiseNet},
-	"residual":  {"two residual blocks (two 3x3 'same' convs and an Add) at 16 and 32 filters", residualNet},
-	"mlp":       {"a Dense-heavy MLP: 784-512-512-10", mlpNet},
-	"resnet":    {"cmd/mnist -model resnet: BatchNormalization, residual blocks at 24 and 48 filters, global average pooling", resnetNet},
-	"mixed":     {"3x3 'same' convs, a stride-2 conv, an AvgPool, Dropout, Dense 128", mixedNet},
+	"recipe":    {"the cmd/mnist recipe: 5x5 valid convs of 10 and 20 filters, max pools, Dense 100", recipeNet, false},
+	"valid":     {"3x3 valid convs of 32 and 64 filters, a max pool, Dense 128 (1.2 M params)", validNet, false},
+	"same":      {"pairs of 3x3 'same' convs at 16, 32 and 64 filters, each pair followed by a max pool", sameNet, false},
+	"stride2":   {"3x3 'same' convs at 16-64 filters, two of them stride-2 downsampling", stride2Net, false},
+	"pointwise": {"3x3 'same' convs each followed by a 1x1 conv, max pools", pointwiseNet, false},
+	"residual":  {"two residual blocks (two 3x3 'same' convs and an Add) at 16 and 32 filters", residualNet, false},
+	"mlp":       {"a Dense-heavy MLP: 784-512-512-10", mlpNet, false},
+	"resnet":    {"cmd/mnist -model resnet: BatchNormalization, residual blocks at 24 and 48 filters, global average pooling", resnetNet, false},
+	"mixed":     {"3x3 'same' convs, a stride-2 conv, an AvgPool, Dropout, Dense 128", mixedNet, false},
+	"mobilenet": {"a 3x3 conv stem and five MobileNet blocks (3x3 depthwise + 1x1 conv, each with BatchNormalization), two of stride 2, global average pooling", mobilenetNet, false},
+	"autoencoder": {"a convolutional autoencoder: two 3x3 stride-2 convs down, two 3x3 stride-2 Conv2DTranspose up, BatchNormalization, sigmoid, MSE on the pixels",
+		autoencoderNet, true},
 }
 
 var relu = layers.Activation(layers.ActReLU)
@@ -127,6 +134,38 @@ func mixedNet() (*model.Model, error) {
 		layers.Dropout(0.25), layers.Flatten(), layers.Dense(128, relu), softmax())
 }
 
+// mobilenetNet is a MobileNet-style classifier: separable blocks of a
+// 3×3 depthwise convolution and a 1×1 convolution, each followed by
+// BatchNormalization and ReLU.
+func mobilenetNet() (*model.Model, error) {
+	bn := layers.BatchNormalization
+	ls := []layers.Layer{layers.Conv2D(16, 3, 3, layers.Padding(layers.Same)), bn(), layers.ReLU()}
+	for _, b := range []struct{ stride, filters int }{{1, 32}, {2, 64}, {1, 64}, {2, 128}, {1, 128}} {
+		ls = append(ls,
+			layers.DepthwiseConv2D(3, 3, layers.Padding(layers.Same), layers.Strides(b.stride, b.stride)), bn(), layers.ReLU(),
+			layers.Conv2D(b.filters, 1, 1), bn(), layers.ReLU())
+	}
+	ls = append(ls, layers.GlobalAveragePooling2D(), softmax())
+	return sequential(ls...)
+}
+
+// autoencoderNet reconstructs its [1, 28, 28] input as 784 pixels, the
+// network of examples/autoencoder.
+func autoencoderNet() (*model.Model, error) {
+	same, down, bn := layers.Padding(layers.Same), layers.Strides(2, 2), layers.BatchNormalization
+	return sequential(
+		layers.Conv2D(16, 3, 3, down, same), bn(), layers.ReLU(),
+		layers.Conv2D(32, 3, 3, down, same), bn(), layers.ReLU(),
+		layers.Conv2DTranspose(16, 3, 3, down, same), bn(), layers.ReLU(),
+		layers.Conv2DTranspose(1, 3, 3, down, same, layers.Activation(layers.ActSigmoid)),
+		layers.Flatten())
+}
+
+// reconstruction returns d with its own images as regression targets.
+func reconstruction(d *data.Dataset) *data.Dataset {
+	return &data.Dataset{X: d.X, Pixels: d.Pixels, Y: d.Images(), N: d.N, C: d.C, H: d.H, W: d.W, Classes: d.ImageSize()}
+}
+
 // latencyRuns is how many single-image predictions the latency is the
 // median of.
 const latencyRuns = 200
@@ -168,7 +207,7 @@ func run() error {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			fmt.Printf("%-10s %s\n", n, nets[n].about)
+			fmt.Printf("%-11s %s\n", n, nets[n].about)
 		}
 		return nil
 	}
@@ -194,7 +233,12 @@ func run() error {
 	if err != nil {
 		return errors.Wrapf(err, "-net %s", *name)
 	}
-	tr, err := train.New(net, train.WithOptimizer(train.Adam(1e-3)))
+	opts := []train.Option{train.WithOptimizer(train.Adam(1e-3))}
+	if spec.regression {
+		trainSet = reconstruction(trainSet)
+		opts = append(opts, train.WithLoss(train.MSE))
+	}
+	tr, err := train.New(net, opts...)
 	if err != nil {
 		return err
 	}
