@@ -122,7 +122,9 @@ func Conv2D(filters, kh, kw int, opts ...Option) Layer {
 func (l *conv2D) Type() string { return "Conv2D" }
 
 // Config describes the layer's settings.
-func (l *conv2D) Config() (json.RawMessage, error) { return filtersConfig(l.filters, l.kh, l.kw, l.cfg) }
+func (l *conv2D) Config() (json.RawMessage, error) {
+	return filtersConfig(l.filters, l.kh, l.kw, l.cfg)
+}
 
 // filtersConfig is the Config of a convolution of filters kh×kw filters:
 // {"filters": ..., "kernel_size": [kh, kw], and the options}.

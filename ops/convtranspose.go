@@ -33,9 +33,9 @@ func TransposeOutSize(in, k, s int, same bool) (out, padBefore int, err error) {
 // and s.F = Cin.
 type convTransposeOp struct {
 	base
-	s       kernels.ConvShape // N is filled in per call
-	hasBias bool
-	needDX  bool
+	s kernels.ConvShape // N is filled in per call
+	optBias
+	needDX bool
 }
 
 // Conv2DTranspose is the transposed convolution ("deconvolution") of x
@@ -68,34 +68,17 @@ func Conv2DTranspose(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, 
 	if err != nil {
 		return nil, errors.Wrapf(err, "conv2d transpose: kernel %dx%d over input %dx%d (width)", ws[2], ws[3], xs[2], xs[3])
 	}
-	op := &convTransposeOp{base: newBase(), hasBias: b != nil, needDX: needInputGrad, s: kernels.ConvShape{
+	op := &convTransposeOp{base: newBase(), optBias: optBias{b != nil}, needDX: needInputGrad, s: kernels.ConvShape{
 		N: xs[0], C: ws[1], H: oh, W: ow, F: ws[0], KH: ws[2], KW: ws[3],
 		SH: sh, SW: sw, PadT: padT, PadL: padL, OH: xs[2], OW: xs[3],
 	}}
 	if err := op.s.Validate(); err != nil {
 		return nil, errors.Wrapf(err, "conv2d transpose: input %v, kernel %v", xs, ws)
 	}
-	if b == nil {
-		return G.ApplyOp(op, x, w)
-	}
-	return G.ApplyOp(op, x, w, b)
+	return applyBiased(op, x, w, b)
 }
 
 func (op *convTransposeOp) shape(n int) kernels.ConvShape { s := op.s; s.N = n; return s }
-
-func (op *convTransposeOp) Arity() int {
-	if op.hasBias {
-		return 3
-	}
-	return 2
-}
-
-func (op *convTransposeOp) Type() hm.Type {
-	if op.hasBias {
-		return hm.NewFnType(tt(4), tt(4), tt(1), tt(4))
-	}
-	return hm.NewFnType(tt(4), tt(4), tt(4))
-}
 
 func (op *convTransposeOp) String() string { return fmt.Sprintf("Conv2DTranspose%+v", op.s) }
 

@@ -19,9 +19,9 @@ func (o ConvOpts) dilations() (int, int) {
 // [C·M,1,KH,KW] and b [C·M] or absent. The batch size is read at run time.
 type depthwiseOp struct {
 	base
-	s       kernels.DepthwiseShape // N is filled in per call
-	hasBias bool
-	needDX  bool
+	s kernels.DepthwiseShape // N is filled in per call
+	optBias
+	needDX bool
 }
 
 // DepthwiseConv2D convolves each channel of x [N,C,H,W] with M filters of
@@ -51,31 +51,14 @@ func DepthwiseConv2D(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, 
 	if err != nil {
 		return nil, errors.Wrapf(err, "depthwise conv2d: kernel %dx%d dilated %dx%d over input %dx%d (width)", ws[2], ws[3], dh, dw, xs[2], xs[3])
 	}
-	op := &depthwiseOp{base: newBase(), hasBias: b != nil, needDX: needInputGrad, s: kernels.DepthwiseShape{
+	op := &depthwiseOp{base: newBase(), optBias: optBias{b != nil}, needDX: needInputGrad, s: kernels.DepthwiseShape{
 		N: xs[0], C: xs[1], H: xs[2], W: xs[3], M: ws[0] / xs[1], KH: ws[2], KW: ws[3],
 		SH: sh, SW: sw, DH: dh, DW: dw, PadT: padT, PadL: padL, OH: oh, OW: ow,
 	}}
-	if b == nil {
-		return G.ApplyOp(op, x, w)
-	}
-	return G.ApplyOp(op, x, w, b)
+	return applyBiased(op, x, w, b)
 }
 
 func (op *depthwiseOp) shape(n int) kernels.DepthwiseShape { s := op.s; s.N = n; return s }
-
-func (op *depthwiseOp) Arity() int {
-	if op.hasBias {
-		return 3
-	}
-	return 2
-}
-
-func (op *depthwiseOp) Type() hm.Type {
-	if op.hasBias {
-		return hm.NewFnType(tt(4), tt(4), tt(1), tt(4))
-	}
-	return hm.NewFnType(tt(4), tt(4), tt(4))
-}
 
 func (op *depthwiseOp) String() string { return fmt.Sprintf("DepthwiseConv2D%+v", op.s) }
 
@@ -216,6 +199,33 @@ func (op *depthwiseGradOp) Do(vs ...G.Value) (G.Value, error) {
 		kernels.DepthwiseBackwardFilter(s, f64(ts[0]), f64(dy), f64(dw), f64(op.db))
 	}
 	return dw, nil
+}
+
+// optBias is the arity and type of an op of inputs x [4-D], w [4-D] and,
+// with hasBias, a bias b [1-D], giving a 4-D output.
+type optBias struct{ hasBias bool }
+
+func (o optBias) Arity() int {
+	if o.hasBias {
+		return 3
+	}
+	return 2
+}
+
+func (o optBias) Type() hm.Type {
+	if o.hasBias {
+		return hm.NewFnType(tt(4), tt(4), tt(1), tt(4))
+	}
+	return hm.NewFnType(tt(4), tt(4), tt(4))
+}
+
+// applyBiased applies op to x, w and b, or to x and w alone when b is
+// nil.
+func applyBiased(op G.Op, x, w, b *G.Node) (*G.Node, error) {
+	if b == nil {
+		return G.ApplyOp(op, x, w)
+	}
+	return G.ApplyOp(op, x, w, b)
 }
 
 // stashOp hands on a tensor that the op of its input computed alongside
