@@ -108,11 +108,12 @@ func (l *depthwiseConv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit, optDilationRate, optDepthMultiplier, optUseBias); err != nil {
 		return nil, err
 	}
-	if l.kh <= 0 || l.kw <= 0 || (l.separable && l.filters <= 0) {
-		return nil, errors.Errorf("filters %d and kernel %dx%d must be positive", l.filters, l.kh, l.kw)
+	filters := 1 // a depthwise convolution's output channels follow its input's
+	if l.separable {
+		filters = l.filters
 	}
-	s := x.Shape()
-	if err := isImage(s); err != nil {
+	s, err := filterInput(filters, l.kh, l.kw, x)
+	if err != nil {
 		return nil, err
 	}
 	o, err := l.cfg.windowOpts()
@@ -189,11 +190,8 @@ func (l *conv2DTranspose) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit, optUseBias); err != nil {
 		return nil, err
 	}
-	if l.filters <= 0 || l.kh <= 0 || l.kw <= 0 {
-		return nil, errors.Errorf("filters %d and kernel %dx%d must be positive", l.filters, l.kh, l.kw)
-	}
-	s := x.Shape()
-	if err := isImage(s); err != nil {
+	s, err := filterInput(l.filters, l.kh, l.kw, x)
+	if err != nil {
 		return nil, err
 	}
 	w, err := l.Param(g, "kernel", []int{s[1], l.filters, l.kh, l.kw}, l.cfg.kernel())

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/ops"
@@ -126,6 +127,17 @@ func (l *conv2D) Config() (json.RawMessage, error) {
 	return filtersConfig(l.filters, l.kh, l.kw, l.cfg)
 }
 
+// filterInput checks a convolution's filters and kernel size (a depthwise
+// convolution, which has no filters of its own, passes 1) and that its
+// input x is an image, and returns x's shape.
+func filterInput(filters, kh, kw int, x *G.Node) (tensor.Shape, error) {
+	if filters <= 0 || kh <= 0 || kw <= 0 {
+		return nil, errors.Errorf("filters %d and kernel %dx%d must be positive", filters, kh, kw)
+	}
+	s := x.Shape()
+	return s, isImage(s)
+}
+
 // filtersConfig is the Config of a convolution of filters kh×kw filters:
 // {"filters": ..., "kernel_size": [kh, kw], and the options}.
 func filtersConfig(filters, kh, kw int, cfg config) (json.RawMessage, error) {
@@ -140,11 +152,8 @@ func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit, optDilationRate); err != nil {
 		return nil, err
 	}
-	if l.filters <= 0 || l.kh <= 0 || l.kw <= 0 {
-		return nil, errors.Errorf("filters %d and kernel %dx%d must be positive", l.filters, l.kh, l.kw)
-	}
-	s := x.Shape()
-	if err := isImage(s); err != nil {
+	s, err := filterInput(l.filters, l.kh, l.kw, x)
+	if err != nil {
 		return nil, err
 	}
 	o, err := l.cfg.windowOpts()
