@@ -396,34 +396,11 @@ func depthwiseVisit(s DepthwiseShape, fn func(xi, wi, yi int)) {
 // NaiveDepthwiseForward is DepthwiseForward in plain float64 loops, the
 // reference the kernel is tested against.
 func NaiveDepthwiseForward(s DepthwiseShape, x, w, b, y []float64) {
-	plane := s.OH * s.OW
-	for i := range y[:s.N*s.C*s.M*plane] {
-		y[i] = 0
-		if b != nil {
-			y[i] = b[(i/plane)%(s.C*s.M)]
-		}
-	}
-	depthwiseVisit(s, func(xi, wi, yi int) { y[yi] += w[wi] * x[xi] })
+	naiveForward(func(fn func(xi, wi, yi int)) { depthwiseVisit(s, fn) }, s.N, s.C*s.M, s.OH*s.OW, x, w, b, y)
 }
 
 // NaiveDepthwiseBackward computes, in plain float64 loops, whichever of dx,
 // dw and db are non-nil (each overwritten) from dy.
 func NaiveDepthwiseBackward(s DepthwiseShape, x, w, dy, dx, dw, db []float64) {
-	clear(dx)
-	clear(dw)
-	clear(db)
-	depthwiseVisit(s, func(xi, wi, yi int) {
-		if dx != nil {
-			dx[xi] += w[wi] * dy[yi]
-		}
-		if dw != nil {
-			dw[wi] += x[xi] * dy[yi]
-		}
-	})
-	if db != nil {
-		plane := s.OH * s.OW
-		for i, v := range dy[:s.N*s.C*s.M*plane] {
-			db[(i/plane)%(s.C*s.M)] += v
-		}
-	}
+	naiveBackward(func(fn func(xi, wi, yi int)) { depthwiseVisit(s, fn) }, s.N, s.C*s.M, s.OH*s.OW, x, w, dy, dx, dw, db)
 }

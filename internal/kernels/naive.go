@@ -36,24 +36,39 @@ func convVisit(s ConvShape, fn func(xi, wi, yi int)) {
 // NaiveConvForward is Conv2DForward in float64: y (overwritten) = conv(x,
 // w) + b, with b possibly nil.
 func NaiveConvForward(s ConvShape, x, w, b, y []float64) {
-	plane := s.OH * s.OW
-	for i := range y[:s.N*s.F*plane] {
-		y[i] = 0
-		if b != nil {
-			y[i] = b[(i/plane)%s.F]
-		}
-	}
-	convVisit(s, func(xi, wi, yi int) { y[yi] += w[wi] * x[xi] })
+	naiveForward(func(fn func(xi, wi, yi int)) { convVisit(s, fn) }, s.N, s.F, s.OH*s.OW, x, w, b, y)
 }
 
 // NaiveConvBackward computes, in float64, whichever of the gradients dx,
 // dw and db are non-nil (each overwritten) from the output gradient dy. x is
 // needed only for dw, w only for dx.
 func NaiveConvBackward(s ConvShape, x, w, dy, dx, dw, db []float64) {
+	naiveBackward(func(fn func(xi, wi, yi int)) { convVisit(s, fn) }, s.N, s.F, s.OH*s.OW, x, w, dy, dx, dw, db)
+}
+
+// naiveForward sets y, n examples of channels planes of plane values, to
+// its bias b (one per channel; 0 if b is nil) and adds w[wi]·x[xi] to
+// y[yi] for every index triple that visit yields: the reference forward
+// pass of any convolution.
+func naiveForward(visit func(func(xi, wi, yi int)), n, channels, plane int, x, w, b, y []float64) {
+	for i := range y[:n*channels*plane] {
+		y[i] = 0
+		if b != nil {
+			y[i] = b[(i/plane)%channels]
+		}
+	}
+	visit(func(xi, wi, yi int) { y[yi] += w[wi] * x[xi] })
+}
+
+// naiveBackward computes whichever of dx, dw and db are non-nil (each
+// overwritten) from dy, n examples of channels planes of plane values, for
+// the index triples that visit yields: the reference backward pass of any
+// convolution. db has one value per output channel.
+func naiveBackward(visit func(func(xi, wi, yi int)), n, channels, plane int, x, w, dy, dx, dw, db []float64) {
 	clear(dx)
 	clear(dw)
 	clear(db)
-	convVisit(s, func(xi, wi, yi int) {
+	visit(func(xi, wi, yi int) {
 		if dx != nil {
 			dx[xi] += w[wi] * dy[yi]
 		}
@@ -62,9 +77,8 @@ func NaiveConvBackward(s ConvShape, x, w, dy, dx, dw, db []float64) {
 		}
 	})
 	if db != nil {
-		plane := s.OH * s.OW
-		for i, v := range dy[:s.N*s.F*plane] {
-			db[(i/plane)%s.F] += v
+		for i, v := range dy[:n*channels*plane] {
+			db[(i/plane)%channels] += v
 		}
 	}
 }
