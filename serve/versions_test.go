@@ -19,6 +19,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 )
@@ -104,7 +105,7 @@ func TestModelDir(t *testing.T) {
 	writeFiles(t, dir, "b", 9, map[string]string{"notes.txt": "no model"})
 	writeFiles(t, dir, "b", 0, map[string]string{"model.gocnn": "version 0 is no version"})
 	os.MkdirAll(filepath.Join(dir, "b", "latest"), 0o755)
-	var log syncBuffer
+	var log testutil.SyncBuffer
 	s, err := New(nil, WithModelDir(dir), WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -274,24 +275,6 @@ func TestReload(t *testing.T) {
 	if bytes.Contains(b, []byte(`"version":"2"`)) || !bytes.Contains(b, []byte(`"version":"1"`)) {
 		t.Errorf("status after version 2 was removed: %s", b)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // TestUnloadWaits: a version removed from the directory takes no new

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -13,17 +12,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 )
@@ -161,29 +158,8 @@ func TestSignal(t *testing.T) {
 	path, dir := fixture(t)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), "GOCNN_SERVE_MAIN=1", "GOCNN_SERVE_ARGS=-model "+path+" -addr 127.0.0.1:0 -data "+dir)
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			lines := bufio.NewScanner(stderr)
-			listening := regexp.MustCompile(`msg=listening addr=http://(\S+)`)
-			var addr string
-			var log strings.Builder
-			for addr == "" && lines.Scan() {
-				log.WriteString(lines.Text() + "\n")
-				if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-					addr = m[1]
-				}
-			}
-			if addr == "" {
-				t.Fatalf("the server did not start:\n%s", log.String())
-			}
+			srv := testutil.StartServer(t, "GOCNN_SERVE_MAIN=1", "GOCNN_SERVE_ARGS=-model "+path+" -addr 127.0.0.1:0 -data "+dir)
+			addr := srv.Addr
 			resp, err := http.Get("http://" + addr + "/v1/models/model")
 			if err != nil {
 				t.Fatal(err)
@@ -194,14 +170,14 @@ func TestSignal(t *testing.T) {
 			if status["model_version_status"] == nil {
 				t.Errorf("status: %v", status)
 			}
-			if err := cmd.Process.Signal(sig); err != nil {
+			if err := srv.Cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			rest, _ := io.ReadAll(stderr)
-			if err := cmd.Wait(); err != nil {
-				t.Errorf("exit: %v\n%s%s", err, log.String(), rest)
+			rest := srv.Rest()
+			if err := srv.Cmd.Wait(); err != nil {
+				t.Errorf("exit: %v\n%s%s", err, srv.Log, rest)
 			}
-			if !strings.Contains(string(rest), "msg=stopped") {
+			if !strings.Contains(rest, "msg=stopped") {
 				t.Errorf("no graceful stop in the log:\n%s", rest)
 			}
 		})
@@ -324,7 +300,7 @@ func TestShutdownSlowClient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan string, 1)
 	done := make(chan error, 1)
-	var log syncBuffer
+	var log testutil.SyncBuffer
 	go func() {
 		done <- run(ctx, []string{"-model", path, "-addr", "127.0.0.1:0", "-data", dir, "-shutdown-timeout", "100ms"},
 			&log, func(a string) { addrs <- a })
@@ -356,24 +332,6 @@ func TestShutdownSlowClient(t *testing.T) {
 	if !strings.Contains(log.String(), "closing the connections still open") {
 		t.Errorf("the log does not say the slow connection was closed:\n%s", log.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer that goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // TestRunModelDir serves a model directory, polled every 50ms: version 1

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -12,12 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
@@ -77,29 +76,8 @@ func TestServeCustomLayer(t *testing.T) {
 	if l := m.Layers()[1]; l.Type() != "Swish" {
 		t.Fatalf("layer %s", l.Type())
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "GOCNN_CUSTOMSERVE_ARGS=-model "+path+" -addr 127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(stderr)
-	listening := regexp.MustCompile(`msg=listening addr=http://(\S+)`)
-	var addr string
-	var log strings.Builder
-	for addr == "" && lines.Scan() {
-		log.WriteString(lines.Text() + "\n")
-		if sub := listening.FindStringSubmatch(lines.Text()); sub != nil {
-			addr = sub[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("the server did not start:\n%s", log.String())
-	}
+	srv := testutil.StartServer(t, "GOCNN_CUSTOMSERVE_ARGS=-model "+path+" -addr 127.0.0.1:0")
+	addr := srv.Addr
 	xs := [][]float32{{0.5, -0.25, 1, 0}, {-1, 1, 0.5, 0.75}}
 	body, _ := json.Marshal(map[string]any{"instances": xs})
 	resp, err := http.Post("http://"+addr+"/v1/models/swish:predict", "application/json", bytes.NewReader(body))
@@ -129,12 +107,12 @@ func TestServeCustomLayer(t *testing.T) {
 			}
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	rest, _ := io.ReadAll(stderr)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("exit: %v\n%s%s", err, log.String(), rest)
+	rest := srv.Rest()
+	if err := srv.Cmd.Wait(); err != nil {
+		t.Errorf("exit: %v\n%s%s", err, srv.Log, rest)
 	}
 }
 

@@ -1,12 +1,18 @@
 // Package testutil holds what several packages' tests share: running the
-// test binary again as a child process and reading its peak memory, and a
-// reader that counts the bytes read through it. Only tests import it.
+// test binary again as a child process and reading its peak memory, or as
+// a server (StartServer), a reader that counts the bytes read through it,
+// and a buffer goroutines may share. Only tests import it.
 package testutil
 
 import (
+	"bufio"
+	"bytes"
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -56,4 +62,79 @@ type Zeros struct{}
 func (Zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// SyncBuffer is a bytes.Buffer that goroutines may share: a log written
+// by a server while the test reads it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p to the buffer.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what has been written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Server is a server run by the test binary in a child process, started
+// by StartServer.
+type Server struct {
+	Addr  string    // host:port it listens on
+	Cmd   *exec.Cmd // the child process
+	Log   string    // its standard error up to the line that says where it listens
+	lines *bufio.Scanner
+}
+
+// listening is the log line of a server of package serve that says where
+// it listens.
+var listening = regexp.MustCompile(`msg=listening addr=http://(\S+)`)
+
+// StartServer runs the test binary again, running no test and with env
+// (NAME=value entries) added to its environment, so that its TestMain
+// serves, and waits for the log line that says where it listens. The
+// child is killed when the test ends, if it has not ended before.
+func StartServer(t testing.TB, env ...string) *Server {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	s := &Server{Cmd: cmd, lines: bufio.NewScanner(stderr)}
+	var log strings.Builder
+	for s.Addr == "" && s.lines.Scan() {
+		log.WriteString(s.lines.Text() + "\n")
+		if m := listening.FindStringSubmatch(s.lines.Text()); m != nil {
+			s.Addr = m[1]
+		}
+	}
+	s.Log = log.String()
+	if s.Addr == "" {
+		t.Fatalf("the server did not start:\n%s", s.Log)
+	}
+	return s
+}
+
+// Rest reads the rest of the server's standard error, until the child
+// closes it.
+func (s *Server) Rest() string {
+	var rest strings.Builder
+	for s.lines.Scan() {
+		rest.WriteString(s.lines.Text() + "\n")
+	}
+	return rest.String()
 }
