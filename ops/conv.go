@@ -276,11 +276,5 @@ func (op *convBiasGradOp) Do(vs ...G.Value) (G.Value, error) {
 	if db == nil || db.Dtype() != ts[1].Dtype() {
 		return nil, errors.Errorf("%v: the filter gradient has not run", op)
 	}
-	out := op.output(db.Dtype(), db.Shape()...)
-	if db.Dtype() == tensor.Float32 {
-		copy(f32(out), f32(db))
-	} else {
-		copy(f64(out), f64(db))
-	}
-	return out, nil
+	return op.outputCopy(db), nil
 }

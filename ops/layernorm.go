@@ -334,11 +334,5 @@ func (op *layerNormParamGradOp) Do(vs ...G.Value) (G.Value, error) {
 	if src == nil {
 		return nil, errors.Errorf("%v: the gradient has not run", op)
 	}
-	out := op.output(src.Dtype(), src.Shape()...)
-	if src.Dtype() == tensor.Float32 {
-		copy(f32(out), f32(src))
-	} else {
-		copy(f64(out), f64(src))
-	}
-	return out, nil
+	return op.outputCopy(src), nil
 }

@@ -44,6 +44,19 @@ func (b *base) output(dt tensor.Dtype, shape ...int) *tensor.Dense {
 	return b.out
 }
 
+// outputCopy returns the op's output buffer (see output) holding a copy of
+// src: how the ops that hand on a tensor another op computed alongside its
+// own output (a bias or normalisation parameter's gradient) produce it.
+func (b *base) outputCopy(src *tensor.Dense) *tensor.Dense {
+	out := b.output(src.Dtype(), src.Shape()...)
+	if src.Dtype() == tensor.Float32 {
+		copy(f32(out), f32(src))
+	} else {
+		copy(f64(out), f64(src))
+	}
+	return out
+}
+
 // Hashcode hashes the op's unique id alone (see opIDs), so that Gorgonia
 // never merges two op instances.
 func (b *base) Hashcode() uint32 {
