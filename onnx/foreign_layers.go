@@ -7,7 +7,6 @@ import (
 
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/onnx/internal/onnxpb"
-	"github.com/gocnn/cnn/ops"
 )
 
 // pad reads a zero Pad of the height and width of an image, which the Conv
@@ -78,25 +77,7 @@ func windowOf(as map[string]*onnxpb.AttributeProto, v *value, k [2]int, channels
 		in = []int{in[0], in[1] - v.pads[0] - v.pads[2], in[2] - v.pads[1] - v.pads[3]}
 	}
 	pads := [4]int{p[0] + v.pads[0], p[1] + v.pads[1], p[2] + v.pads[2], p[3] + v.pads[3]}
-	same := pads != [4]int{}
-	want, err := windowPads(in, k, [2]int{s[0], s[1]}, same)
-	if err != nil {
-		return nil, nil, err
-	}
-	if want != pads {
-		return nil, nil, errors.Errorf("pads %v (after any Pad) are neither 'valid' nor 'same' padding (%v) for input %v; this library pads as Keras does, the odd cell after the input", pads, want, in)
-	}
-	out := []int{channels, 0, 0}
-	for i := range 2 {
-		if out[1+i], _, err = ops.OutSize(in[1+i], k[i], s[i], same); err != nil {
-			return nil, nil, err
-		}
-	}
-	opts := []layers.Option{layers.Strides(s[0], s[1])}
-	if same {
-		opts = append(opts, layers.Padding(layers.Same))
-	}
-	return opts, out, nil
+	return windowWithPads(in, k, [2]int{s[0], s[1]}, pads, channels, " (after any Pad; this library pads as Keras does, the odd cell after the input)")
 }
 
 // image returns a computed image [C, H, W], which may wait for a Pad.

@@ -722,18 +722,27 @@ func window(as map[string]*onnxpb.AttributeProto, in []int, k [2]int, channels i
 	if err != nil {
 		return nil, nil, err
 	}
-	pads := [4]int{p[0], p[1], p[2], p[3]}
+	return windowWithPads(in, k, [2]int{s[0], s[1]}, [4]int{p[0], p[1], p[2], p[3]}, channels, "")
+}
+
+// windowWithPads checks that pads (top, left, bottom, right) of a window
+// k with strides s over an input of example shape in are those of 'valid'
+// or 'same' padding, and returns the layer's options and its output's
+// shape; note, if not empty, follows the pads in an error.
+func windowWithPads(in []int, k, s [2]int, pads [4]int, channels int, note string) ([]layers.Option, []int, error) {
 	same := pads != [4]int{}
-	want, err := windowPads(in, k, [2]int{s[0], s[1]}, same)
+	want, err := windowPads(in, k, s, same)
 	if err != nil {
 		return nil, nil, err
 	}
 	if want != pads {
-		return nil, nil, errors.Errorf("pads %v are neither 'valid' nor 'same' padding (%v) for input %v", pads, want, in)
+		return nil, nil, errors.Errorf("pads %v%s are neither 'valid' nor 'same' padding (%v) for input %v", pads, note, want, in)
 	}
 	out := []int{channels, 0, 0}
 	for i := range 2 {
-		out[1+i], _, _ = ops.OutSize(in[1+i], k[i], s[i], same)
+		if out[1+i], _, err = ops.OutSize(in[1+i], k[i], s[i], same); err != nil {
+			return nil, nil, err
+		}
 	}
 	opts := []layers.Option{layers.Strides(s[0], s[1])}
 	if same {
