@@ -77,19 +77,7 @@ func run(t *testing.T, dt tensor.Dtype, op func(in []*G.Node) (*G.Node, error), 
 	if err != nil {
 		t.Fatalf("%+v", err)
 	}
-	m, err := g.Compile(nil, y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if err := m.Run(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := graph.Read[float64](y, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out, y.Shape().Clone()
+	return eval(t, g, y), y.Shape().Clone()
 }
 
 func randomValues(rng *rand.Rand, n int) []float64 {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
@@ -32,7 +33,13 @@ func conv(t *testing.T, dt tensor.Dtype, img []float64, h, w int, k []float64, k
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := g.Compile(nil)
+	return eval(t, g, y)
+}
+
+// eval compiles g for y, runs it once and returns y's values.
+func eval(t *testing.T, g *graph.Graph, y *gorgonia.Node) []float64 {
+	t.Helper()
+	m, err := g.Compile(nil, y)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,18 +56,7 @@ func TestUpSampleBilinearValues(t *testing.T) {
 			if err := graph.Set(in, []float64{0, 4, 8, 12}); err != nil {
 				t.Fatal(err)
 			}
-			m, err := g.Compile(nil, y)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			if err := m.Run(); err != nil {
-				t.Fatal(err)
-			}
-			got, err := graph.Read[float64](y, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := eval(t, g, y)
 			row := []float64{0, 1, 3, 4}
 			var want []float64
 			for _, r := range []float64{0, 0.25, 0.75, 1} {
@@ -149,18 +138,7 @@ func TestLayerNormValues(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m, err := g.Compile(nil, y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if err := m.Run(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := graph.Read[float64](y, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := eval(t, g, y)
 	// Pixel 0: channels 1, 3 (mean 2, var 1); pixel 1: 0, 4 (mean 2, var 4).
 	r0, r1 := 1/math.Sqrt(1.5), 1/math.Sqrt(4.5)
 	want := []float64{-r0, -2 * r1, 10 + 2*r0, 10 + 2*2*r1}
