@@ -81,17 +81,29 @@ func ImageValues(img image.Image, m ColorMode, h, w int, dst []float32) ([]float
 	if b.Empty() {
 		return dst, errors.Errorf("data: image of %dx%d pixels is empty", b.Dx(), b.Dy())
 	}
+	n := c * h * w
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	dst = dst[:n]
+	if g, ok := img.(*image.Gray); ok && m == Gray && b.Dx() == w && b.Dy() == h {
+		// A grey image of the size asked for, such as MNIST's digits: its
+		// bytes are the values, as the RGBA path below would give them
+		// (the luminance of a grey colour is that grey), without the copy.
+		for y := 0; y < h; y++ {
+			row := g.Pix[(y+b.Min.Y-g.Rect.Min.Y)*g.Stride+(b.Min.X-g.Rect.Min.X):]
+			for x, v := range row[:w] {
+				dst[y*w+x] = float32(v) / 255
+			}
+		}
+		return dst, nil
+	}
 	src := toRGBA(img)
 	if b.Dx() != w || b.Dy() != h {
 		scaled := image.NewRGBA(image.Rect(0, 0, w, h))
 		draw.BiLinear.Scale(scaled, scaled.Bounds(), src, src.Bounds(), draw.Src, nil)
 		src = scaled
 	}
-	n := c * h * w
-	if cap(dst) < n {
-		dst = make([]float32, n)
-	}
-	dst = dst[:n]
 	plane := h * w
 	for y := 0; y < h; y++ {
 		row := src.Pix[y*src.Stride : y*src.Stride+4*w]

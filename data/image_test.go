@@ -90,3 +90,36 @@ func TestParseColorMode(t *testing.T) {
 		t.Error("cmyk: no error")
 	}
 }
+
+// TestImageValuesGrayFastPath: a grey image of the size asked for gives
+// the values the RGBA path gives (the same image as NRGBA), also when its
+// bounds do not start at 0, 0.
+func TestImageValuesGrayFastPath(t *testing.T) {
+	g := image.NewGray(image.Rect(2, 3, 9, 8))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i*37 + 11)
+	}
+	sub := g.SubImage(image.Rect(3, 4, 8, 7)).(*image.Gray)
+	for _, img := range []*image.Gray{g, sub} {
+		b := img.Bounds()
+		rgba := image.NewNRGBA(b)
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				rgba.Set(x, y, img.At(x, y))
+			}
+		}
+		got, err := ImageValues(img, Gray, b.Dy(), b.Dx(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ImageValues(rgba, Gray, b.Dy(), b.Dx(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("bounds %v: value %d is %v, want %v", b, i, got[i], want[i])
+			}
+		}
+	}
+}
