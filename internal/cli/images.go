@@ -176,6 +176,7 @@ func openImages(c config, src *dataSource, in []int) (*runData, []int, []string,
 	}
 	d := &runData{train: trainSet, val: val, test: val, from: "Images from " + src.Dir}
 	names := all.ClassNames()
+	folders := []*data.ImageFolder{trainSet, val} // each counts its own bad files
 	if src.Test != nil {
 		test, err := data.OpenImageFolder(src.Test.Dir, opts...)
 		if err != nil {
@@ -185,12 +186,13 @@ func openImages(c config, src *dataSource, in []int) (*runData, []int, []string,
 			return nil, nil, nil, errors.Errorf("-test %s: its classes %v are not those of -images %s, %v", src.Test.Dir, test.ClassNames(), src.Dir, names)
 		}
 		d.test = test
+		folders = append(folders, test)
 	}
 	if c.SkipBad {
 		d.skipped = func() int {
-			n := trainSet.Skipped() + val.Skipped()
-			if test, ok := d.test.(*data.ImageFolder); ok && d.test != data.Source(val) {
-				n += test.Skipped()
+			n := 0
+			for _, f := range folders {
+				n += f.Skipped()
 			}
 			return n
 		}
