@@ -200,3 +200,23 @@ func TestNewIteratorErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPermutation: Permutation gives the order in which a shuffled
+// Iterator visits its examples, epoch by epoch.
+func TestPermutation(t *testing.T) {
+	const n, seed = 23, 7
+	ds := &Dataset{N: n, C: 1, H: 1, W: 1, Classes: 1, X: make([]float32, n), Labels: make([]int, n)}
+	it, err := NewIterator(ds, n, Shuffle(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e := range 3 {
+		it.Epoch(e)
+		if !it.Next() {
+			t.Fatal("no batch")
+		}
+		if got, want := Permutation(n, seed, e), it.Batch().Index; !reflect.DeepEqual(got, want) {
+			t.Errorf("epoch %d: Permutation %v, Iterator's order %v", e, got, want)
+		}
+	}
+}
