@@ -19,7 +19,7 @@ import (
 // The draws depend only on Seed, the training step and the image's place
 // in its batch, so a run resumed from a checkpoint sees the very images an
 // uninterrupted one would. A Trainer applies it to training batches only,
-// never in evaluation or prediction (see train.WithAugmentation).
+// never in evaluation or prediction (see train.Augmentation).
 type Augmentation struct {
 	// Shift is the largest shift, as a fraction of the height and of the
 	// width, in each direction (Keras's height_factor and width_factor).

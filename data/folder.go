@@ -463,7 +463,7 @@ func (f *ImageFolder) Skipped() int { return int(f.skipped.Load()) }
 // keep f's options, image size and class names; each has its own cache. It
 // returns an error unless valFraction is in (0, 1) and both parts have an
 // example.
-func (f *ImageFolder) Split(valFraction float64, seed int64) (train, val *ImageFolder, err error) {
+func (f *ImageFolder) Split(valFraction float64, seed uint64) (train, val *ImageFolder, err error) {
 	if !(valFraction > 0 && valFraction < 1) {
 		return nil, nil, errors.Errorf("data: image folder %s: validation fraction %v is not in (0, 1)", f.dir, valFraction)
 	}
@@ -472,7 +472,7 @@ func (f *ImageFolder) Split(valFraction float64, seed int64) (train, val *ImageF
 	if k <= 0 || k >= n {
 		return nil, nil, errors.Errorf("data: image folder %s: a fraction %v of %d examples leaves a part empty", f.dir, valFraction, n)
 	}
-	perm := rand.New(rand.NewPCG(uint64(seed), splitStream)).Perm(n)
+	perm := rand.New(rand.NewPCG(seed, splitStream)).Perm(n)
 	return f.subset(perm[:k]), f.subset(perm[k:]), nil
 }
 

@@ -96,7 +96,7 @@ func TestIteratorCoverage(t *testing.T) {
 
 func TestIteratorShuffle(t *testing.T) {
 	ds := numbered(100)
-	newIt := func(seed int64) *Iterator {
+	newIt := func(seed uint64) *Iterator {
 		it, err := NewIterator(ds, 16, Shuffle(seed))
 		if err != nil {
 			t.Fatal(err)

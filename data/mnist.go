@@ -256,14 +256,14 @@ const splitStream = 0x9e3779b97f4a7c15
 // seed and d.N, so a given seed always gives the same split; this is the
 // usual way to hold out 10,000 of the 60,000 MNIST training images for
 // validation. It returns an error if n is not in [0, d.N].
-func (d *Dataset) Split(n int, seed int64) (first, rest *Dataset, err error) {
+func (d *Dataset) Split(n int, seed uint64) (first, rest *Dataset, err error) {
 	if err := d.checkSizes(); err != nil {
 		return nil, nil, err
 	}
 	if n < 0 || n > d.N {
 		return nil, nil, errors.Errorf("data: cannot split %d examples at %d", d.N, n)
 	}
-	perm := rand.New(rand.NewPCG(uint64(seed), splitStream)).Perm(d.N)
+	perm := rand.New(rand.NewPCG(seed, splitStream)).Perm(d.N)
 	return d.Subset(perm[:n]), d.Subset(perm[n:]), nil
 }
 

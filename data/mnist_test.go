@@ -309,7 +309,7 @@ func TestSubsetLimit(t *testing.T) {
 
 func TestSplit(t *testing.T) {
 	d := numbered(50)
-	split := func(n int, seed int64) (a, b []int) {
+	split := func(n int, seed uint64) (a, b []int) {
 		t.Helper()
 		first, rest, err := d.Split(n, seed)
 		if err != nil {

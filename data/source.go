@@ -108,9 +108,9 @@ type Option func(*BatchConfig)
 // BatchConfig is what the Options given to Source.Batches ask for;
 // NewBatchConfig collects them, for a Source of one's own.
 type BatchConfig struct {
-	Shuffle  bool  // visit each epoch in a random order ...
-	Seed     int64 // ... that depends only on Seed and the epoch number
-	DropLast bool  // skip the last batch of an epoch when it is short
+	Shuffle  bool   // visit each epoch in a random order ...
+	Seed     uint64 // ... that depends only on Seed and the epoch number
+	DropLast bool   // skip the last batch of an epoch when it is short
 }
 
 // NewBatchConfig returns the configuration opts ask for.
@@ -127,7 +127,7 @@ func NewBatchConfig(opts ...Option) BatchConfig {
 // Shuffle makes the batches visit the examples of each epoch in a random
 // order, a permutation that depends only on seed and the epoch number.
 // Without it the order is sequential.
-func Shuffle(seed int64) Option {
+func Shuffle(seed uint64) Option {
 	return func(c *BatchConfig) {
 		c.Shuffle = true
 		c.Seed = seed
@@ -171,7 +171,7 @@ func (o orderer) fill(order []int, c BatchConfig, e int) {
 		order[i] = i
 	}
 	if c.Shuffle {
-		o.pcg.Seed(uint64(c.Seed), uint64(e))
+		o.pcg.Seed(c.Seed, uint64(e))
 		o.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
 }
@@ -179,7 +179,7 @@ func (o orderer) fill(order []int, c BatchConfig, e int) {
 // Permutation returns the order in which a Source of this package visits
 // n examples in epoch e when shuffled with seed: the order of
 // Iterator and ImageFolder, for a Source of one's own that wants the same.
-func Permutation(n int, seed int64, epoch int) []int {
+func Permutation(n int, seed uint64, epoch int) []int {
 	order := make([]int, max(n, 0))
 	newOrderer().fill(order, BatchConfig{Shuffle: true, Seed: seed}, epoch)
 	return order

@@ -127,7 +127,7 @@ func Layer(t testing.TB, l layers.Layer, inputShapes ...[]int) {
 	if err := graph.Set(target, tv); err != nil {
 		t.Fatal(err)
 	}
-	loss, err := ops.Loss(ops.MeanSquaredError, y, target)
+	loss, err := ops.MeanSquaredError(y, target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

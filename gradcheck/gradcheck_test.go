@@ -5,6 +5,7 @@ import (
 
 	"github.com/gocnn/cnn/gradcheck"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
 )
 
 // TestMergeLayers checks the merge layers' gradients with respect to each
@@ -35,18 +36,18 @@ func TestBuiltinLayers(t *testing.T) {
 		l     layers.Layer
 		shape []int
 	}{
-		{"conv2d same stride 2 tanh", layers.Conv2D(2, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(layers.ActTanh)), []int{2, 5, 5}},
-		{"dense sigmoid", layers.Dense(3, layers.Activation(layers.ActSigmoid)), []int{4}},
-		{"dense softmax", layers.Dense(3, layers.Activation(layers.ActSoftmax)), []int{4}},
+		{"conv2d same stride 2 tanh", layers.Conv2D(2, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(ops.Tanh)), []int{2, 5, 5}},
+		{"dense sigmoid", layers.Dense(3, layers.Activation(ops.Sigmoid)), []int{4}},
+		{"dense softmax", layers.Dense(3, layers.Activation(ops.Softmax)), []int{4}},
 		{"avgpool", layers.AvgPool2D(2, 2), []int{1, 4, 4}},
 		{"flatten", layers.Flatten(), []int{2, 2, 2}},
 		{"tanh", layers.Tanh(), []int{5}},
 		{"leaky relu", layers.LeakyReLU(0.3), []int{7}},
 		{"elu", layers.ELU(0.7), []int{7}},
 		{"gelu", layers.GELU(), []int{2, 3, 3}},
-		{"dense leaky relu option", layers.Dense(3, layers.Activation(layers.ActLeakyReLU)), []int{4}},
-		{"conv elu option", layers.Conv2D(2, 2, 2, layers.Activation(layers.ActELU)), []int{1, 3, 3}},
-		{"dense gelu option", layers.Dense(3, layers.Activation(layers.ActGELU)), []int{4}},
+		{"dense leaky relu option", layers.Dense(3, layers.Activation(ops.LeakyReLU)), []int{4}},
+		{"conv elu option", layers.Conv2D(2, 2, 2, layers.Activation(ops.ELU)), []int{1, 3, 3}},
+		{"dense gelu option", layers.Dense(3, layers.Activation(ops.GELU)), []int{4}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { gradcheck.Layer(t, tc.l, tc.shape) })

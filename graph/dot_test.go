@@ -17,10 +17,10 @@ import (
 // compiling its gradients.
 func TestDOT(t *testing.T) {
 	mdl, err := model.NewSequential([]int{1, 8, 8}, []layers.Layer{
-		layers.Conv2D(2, 3, 3, layers.Activation(layers.ActReLU)),
+		layers.Conv2D(2, 3, 3, layers.Activation(ops.ReLU)),
 		layers.MaxPool2D(2, 2),
 		layers.Flatten(),
-		layers.Dense(3, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(3, layers.Activation(ops.Softmax)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func TestDOT(t *testing.T) {
 			}
 			if tc.train {
 				y := g.Input("y", 2, 3)
-				loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits[0], y)
+				loss, err := ops.SoftmaxCrossEntropy(out.Logits[0], y, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -145,7 +145,7 @@ func (l *depthwiseConv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 		if y, err = ops.DepthwiseConv2D(x, w, b, o, !g.IsInput(x)); err != nil {
 			return nil, err
 		}
-		return l.cfg.act().apply(y)
+		return ops.Activate(y, l.cfg.act())
 	}
 	if y, err = ops.DepthwiseConv2D(x, w, nil, o, !g.IsInput(x)); err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func (l *depthwiseConv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if y, err = ops.Conv2D(y, pw, b, ops.ConvOpts{}, true); err != nil {
 		return nil, err
 	}
-	return l.cfg.act().apply(y)
+	return ops.Activate(y, l.cfg.act())
 }
 
 // conv2DTranspose is a transposed convolution layer.
@@ -208,5 +208,5 @@ func (l *conv2DTranspose) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.cfg.act().apply(y)
+	return ops.Activate(y, l.cfg.act())
 }

@@ -9,10 +9,10 @@
 // wires layers into a runnable network:
 //
 //	m, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{
-//		layers.Conv2D(10, 5, 5, layers.Activation(layers.ActReLU)),
+//		layers.Conv2D(10, 5, 5, layers.Activation(ops.ReLU)),
 //		layers.MaxPool2D(2, 2),
 //		layers.Flatten(),
-//		layers.Dense(10, layers.Activation(layers.ActSoftmax)),
+//		layers.Dense(10, layers.Activation(ops.Softmax)),
 //	})
 //
 // Options are typed (Strides, Padding, DilationRate, DepthMultiplier,

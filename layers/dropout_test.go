@@ -12,6 +12,7 @@ import (
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 )
 
 // TestDropoutGradients checks, in float64, the symbolic gradient of a
@@ -20,16 +21,16 @@ import (
 // layers. FreezeMask keeps each mask fixed across the runs of the check.
 func TestDropoutGradients(t *testing.T) {
 	head := func(ls ...layers.Layer) []layers.Layer {
-		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation(layers.ActSoftmax)))
+		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation(ops.Softmax)))
 	}
 	tests := []struct {
 		name   string
 		input  []int
 		layers []layers.Layer
 	}{
-		{"dropout after dense", []int{6}, []layers.Layer{layers.Dense(8, layers.Activation(layers.ActReLU)), layers.Dropout(0.5, layers.FreezeMask()), layers.Dense(3, layers.Activation(layers.ActSoftmax))}},
-		{"dropout after conv2d", []int{1, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation(layers.ActTanh)), layers.Dropout(0.3, layers.FreezeMask()))},
-		{"two dropouts", []int{5}, []layers.Layer{layers.Dropout(0.2, layers.FreezeMask()), layers.Dense(6, layers.Activation(layers.ActSigmoid)), layers.Dropout(0.6, layers.FreezeMask()), layers.Dense(3, layers.Activation(layers.ActSoftmax))}},
+		{"dropout after dense", []int{6}, []layers.Layer{layers.Dense(8, layers.Activation(ops.ReLU)), layers.Dropout(0.5, layers.FreezeMask()), layers.Dense(3, layers.Activation(ops.Softmax))}},
+		{"dropout after conv2d", []int{1, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation(ops.Tanh)), layers.Dropout(0.3, layers.FreezeMask()))},
+		{"two dropouts", []int{5}, []layers.Layer{layers.Dropout(0.2, layers.FreezeMask()), layers.Dense(6, layers.Activation(ops.Sigmoid)), layers.Dropout(0.6, layers.FreezeMask()), layers.Dense(3, layers.Activation(ops.Softmax))}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

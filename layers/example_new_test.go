@@ -6,6 +6,7 @@ import (
 
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 )
 
 // A small segmentation-style network of the newer layers: a separable
@@ -15,7 +16,7 @@ import (
 // shows Keras's channels-last shapes.
 func ExampleSeparableConv2D() {
 	m, err := model.NewSequential([]int{16, 32, 32}, []layers.Layer{
-		layers.SeparableConv2D(32, 3, 3, layers.Padding(layers.Same), layers.Activation(layers.ActReLU)),
+		layers.SeparableConv2D(32, 3, 3, layers.Padding(layers.Same), layers.Activation(ops.ReLU)),
 		layers.DepthwiseConv2D(3, 3, layers.Strides(2, 2), layers.Padding(layers.Same)),
 		layers.LayerNormalization(),
 		layers.Conv2DTranspose(8, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same)),

@@ -65,13 +65,13 @@ func init() {
 		if err := decodeStrict(raw, &c); err != nil {
 			return nil, err
 		}
-		a, err := ParseAct(c.Activation)
+		a, err := ops.ParseActivation(c.Activation)
 		if err != nil {
 			return nil, err
 		}
 		l := &activation{fn: a}
 		if c.Alpha != nil {
-			if a != ActLeakyReLU && a != ActELU {
+			if a != ops.LeakyReLU && a != ops.ELU {
 				return nil, errors.Errorf("activation %v takes no alpha", a)
 			}
 			l.alpha = *c.Alpha
@@ -172,7 +172,7 @@ func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.cfg.act().apply(y)
+	return ops.Activate(y, l.cfg.act())
 }
 
 // pool2D is a max or average pooling layer.
@@ -276,7 +276,7 @@ func (l *dense) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.cfg.act().apply(y)
+	return ops.Activate(y, l.cfg.act())
 }
 
 // flatten turns each example into a vector.
@@ -296,32 +296,32 @@ func (l *flatten) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) { return ops
 // activation is a stand-alone activation layer.
 type activation struct {
 	Base
-	fn    Act
+	fn    ops.Activation
 	alpha float64 // LeakyReLU's slope or ELU's alpha; 0 for the default
 }
 
 // ReLU is the layer max(x, 0).
-func ReLU() Layer { return &activation{fn: ActReLU} }
+func ReLU() Layer { return &activation{fn: ops.ReLU} }
 
 // Sigmoid is the layer 1/(1+exp(-x)).
-func Sigmoid() Layer { return &activation{fn: ActSigmoid} }
+func Sigmoid() Layer { return &activation{fn: ops.Sigmoid} }
 
 // Tanh is the layer tanh(x).
-func Tanh() Layer { return &activation{fn: ActTanh} }
+func Tanh() Layer { return &activation{fn: ops.Tanh} }
 
 // Softmax normalises each row of a matrix [N, K] into probabilities.
-func Softmax() Layer { return &activation{fn: ActSoftmax} }
+func Softmax() Layer { return &activation{fn: ops.Softmax} }
 
 // LeakyReLU is the layer x for x > 0 and alpha·x otherwise; alpha must be
 // positive (Keras's layer defaults to 0.3).
-func LeakyReLU(alpha float64) Layer { return &activation{fn: ActLeakyReLU, alpha: alpha} }
+func LeakyReLU(alpha float64) Layer { return &activation{fn: ops.LeakyReLU, alpha: alpha} }
 
 // ELU is the layer x for x > 0 and alpha·(eˣ − 1) otherwise; alpha must be
 // positive (Keras's default is 1).
-func ELU(alpha float64) Layer { return &activation{fn: ActELU, alpha: alpha} }
+func ELU(alpha float64) Layer { return &activation{fn: ops.ELU, alpha: alpha} }
 
 // GELU is the layer x·Φ(x), Φ the standard normal distribution function.
-func GELU() Layer { return &activation{fn: ActGELU} }
+func GELU() Layer { return &activation{fn: ops.GELU} }
 
 func (l *activation) Type() string { return "Activation" }
 
@@ -338,13 +338,8 @@ func (l *activation) Config() (json.RawMessage, error) {
 }
 
 func (l *activation) Build(_ *graph.Graph, x *G.Node) (*G.Node, error) {
-	switch {
-	case l.alpha == 0:
-		return l.fn.apply(x)
-	case l.fn == ActLeakyReLU:
-		return ops.ActivateAlpha(x, ops.LeakyReLU, l.alpha)
-	case l.fn == ActELU:
-		return ops.ActivateAlpha(x, ops.ELU, l.alpha)
+	if l.alpha == 0 {
+		return ops.Activate(x, l.fn)
 	}
-	return nil, errors.Errorf("activation %v takes no alpha", l.fn)
+	return ops.ActivateAlpha(x, l.fn, l.alpha)
 }

@@ -19,20 +19,20 @@ import (
 // differences, for a small model around each layer.
 func TestLayerGradients(t *testing.T) {
 	head := func(ls ...layers.Layer) []layers.Layer {
-		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation(layers.ActSoftmax)))
+		return append(ls, layers.Flatten(), layers.Dense(3, layers.Activation(ops.Softmax)))
 	}
 	tests := []struct {
 		name   string
 		input  []int
 		layers []layers.Layer
 	}{
-		{"conv2d valid relu", []int{2, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation(layers.ActReLU)))},
-		{"conv2d same stride 2 tanh", []int{1, 7, 5}, head(layers.Conv2D(2, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(layers.ActTanh)))},
-		{"conv2d after conv2d", []int{1, 6, 6}, head(layers.Conv2D(2, 3, 3, layers.Activation(layers.ActSigmoid)), layers.Conv2D(2, 2, 2))},
+		{"conv2d valid relu", []int{2, 6, 6}, head(layers.Conv2D(3, 3, 3, layers.Activation(ops.ReLU)))},
+		{"conv2d same stride 2 tanh", []int{1, 7, 5}, head(layers.Conv2D(2, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(ops.Tanh)))},
+		{"conv2d after conv2d", []int{1, 6, 6}, head(layers.Conv2D(2, 3, 3, layers.Activation(ops.Sigmoid)), layers.Conv2D(2, 2, 2))},
 		{"maxpool2d", []int{2, 6, 6}, head(layers.Conv2D(2, 3, 3), layers.MaxPool2D(2, 2))},
 		{"maxpool2d overlapping", []int{1, 7, 7}, head(layers.Conv2D(2, 2, 2), layers.MaxPool2D(3, 3, layers.Strides(1, 1)))},
 		{"avgpool2d same", []int{1, 7, 7}, head(layers.Conv2D(2, 2, 2), layers.AvgPool2D(2, 2, layers.Padding(layers.Same)))},
-		{"dense relu", []int{5}, []layers.Layer{layers.Dense(4, layers.Activation(layers.ActReLU)), layers.Dense(3, layers.Activation(layers.ActSoftmax))}},
+		{"dense relu", []int{5}, []layers.Layer{layers.Dense(4, layers.Activation(ops.ReLU)), layers.Dense(3, layers.Activation(ops.Softmax))}},
 		{"activation layers", []int{5}, []layers.Layer{layers.Dense(4), layers.Sigmoid(), layers.Dense(4), layers.Tanh(), layers.Dense(4), layers.ReLU(), layers.Dense(3), layers.Softmax()}},
 	}
 	for _, tc := range tests {
@@ -85,7 +85,7 @@ func lossGraph(t *testing.T, mdl *model.Model, training bool) (*graph.Machine, m
 	if err := graph.Set(y, []float64{1, 0, 0, 0, 0, 1}); err != nil {
 		t.Fatal(err)
 	}
-	loss, err := ops.Loss(ops.SoftmaxCrossEntropy, out.Logits[0], y)
+	loss, err := ops.SoftmaxCrossEntropy(out.Logits[0], y, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestShapeErrors(t *testing.T) {
 		{"dense after 4-D", []int{1, 8, 8}, []layers.Layer{layers.Conv2D(2, 3, 3), layers.Dense(4)}, []string{"dense_1", "(None, 6, 6, 2)", "Flatten"}},
 		{"conv on vectors", []int{10}, []layers.Layer{layers.Conv2D(2, 3, 3)}, []string{"conv2d_1", "(None, 10)"}},
 		{"pool larger than input", []int{1, 3, 3}, []layers.Layer{layers.MaxPool2D(4, 4)}, []string{"max_pooling2d_1", "window 4"}},
-		{"unknown activation", []int{4}, []layers.Layer{layers.Dense(2, layers.Activation(layers.Act(99)))}, []string{"dense_1", "Activation(99)"}},
+		{"unknown activation", []int{4}, []layers.Layer{layers.Dense(2, layers.Activation(ops.Activation(99)))}, []string{"dense_1", "Activation(99)"}},
 		{"option that does not apply", []int{4}, []layers.Layer{layers.Dense(2, layers.Strides(2, 2))}, []string{"dense_1", "Strides"}},
 		{"zero strides", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(2, 3, 3, layers.Strides(0, 0))}, []string{"conv2d_1", "Strides(0, 0): strides must be positive"}},
 		{"negative pool stride", []int{1, 4, 4}, []layers.Layer{layers.MaxPool2D(2, 2, layers.Strides(1, -1))}, []string{"max_pooling2d_1", "Strides(1, -1)"}},
@@ -134,8 +134,8 @@ func TestShapeErrors(t *testing.T) {
 	}
 	// A model file names activations: an unknown name is an error naming it.
 	t.Run("unknown activation name", func(t *testing.T) {
-		if _, err := layers.ParseAct("swish"); err == nil || !strings.Contains(err.Error(), "swish") {
-			t.Errorf("ParseAct(swish): err = %v, want one mentioning swish", err)
+		if _, err := ops.ParseActivation("swish"); err == nil || !strings.Contains(err.Error(), "swish") {
+			t.Errorf("ParseActivation(swish): err = %v, want one mentioning swish", err)
 		}
 	})
 }

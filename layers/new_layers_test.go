@@ -9,6 +9,7 @@ import (
 	"github.com/gocnn/cnn/gradcheck"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 )
 
 // TestNewLayerGradients checks the gradients of the reshaping,
@@ -28,14 +29,14 @@ func TestNewLayerGradients(t *testing.T) {
 		{"layer norm channels", layers.LayerNormalization(), []int{3, 2, 2}},
 		{"layer norm matrix", layers.LayerNormalization(layers.Epsilon(0.1)), []int{4}},
 		{"layer norm image", layers.LayerNormalization(layers.NormAxes(1, 2, 3)), []int{2, 2, 3}},
-		{"depthwise", layers.DepthwiseConv2D(3, 3, layers.Activation(layers.ActTanh)), []int{2, 5, 4}},
+		{"depthwise", layers.DepthwiseConv2D(3, 3, layers.Activation(ops.Tanh)), []int{2, 5, 4}},
 		{"depthwise multiplier same stride", layers.DepthwiseConv2D(3, 2, layers.DepthMultiplier(2), layers.Padding(layers.Same), layers.Strides(2, 1)), []int{2, 5, 4}},
 		{"depthwise dilated no bias", layers.DepthwiseConv2D(2, 2, layers.DilationRate(2, 1), layers.UseBias(false)), []int{2, 5, 4}},
-		{"separable", layers.SeparableConv2D(3, 3, 3, layers.Activation(layers.ActSigmoid)), []int{2, 5, 5}},
+		{"separable", layers.SeparableConv2D(3, 3, 3, layers.Activation(ops.Sigmoid)), []int{2, 5, 5}},
 		{"separable multiplier dilated same", layers.SeparableConv2D(2, 2, 3, layers.DepthMultiplier(2), layers.DilationRate(1, 2), layers.Padding(layers.Same)), []int{2, 4, 5}},
 		{"separable no bias", layers.SeparableConv2D(2, 3, 3, layers.UseBias(false), layers.Strides(2, 2)), []int{1, 5, 5}},
 		{"conv2d dilated", layers.Conv2D(2, 3, 3, layers.DilationRate(2, 2), layers.Padding(layers.Same)), []int{2, 5, 6}},
-		{"conv transpose valid", layers.Conv2DTranspose(2, 3, 3, layers.Activation(layers.ActTanh)), []int{2, 3, 2}},
+		{"conv transpose valid", layers.Conv2DTranspose(2, 3, 3, layers.Activation(ops.Tanh)), []int{2, 3, 2}},
 		{"conv transpose same stride", layers.Conv2DTranspose(3, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same)), []int{2, 3, 3}},
 		{"conv transpose no bias stride above kernel", layers.Conv2DTranspose(2, 2, 2, layers.Strides(3, 2), layers.UseBias(false)), []int{1, 2, 3}},
 	}
@@ -144,7 +145,7 @@ func TestNewLayerConfigs(t *testing.T) {
 		layers.UpSampling2D(2, 3), layers.UpSampling2D(2, 2, layers.Interpolation(layers.Bilinear)),
 		layers.LayerNormalization(), layers.LayerNormalization(layers.NormAxes(2, 3), layers.Epsilon(1e-5)),
 		layers.DepthwiseConv2D(3, 2), layers.DepthwiseConv2D(3, 3, layers.DepthMultiplier(2), layers.DilationRate(2, 1), layers.UseBias(false), layers.Padding(layers.Same)),
-		layers.SeparableConv2D(4, 3, 3, layers.Strides(2, 2), layers.Activation(layers.ActReLU)),
+		layers.SeparableConv2D(4, 3, 3, layers.Strides(2, 2), layers.Activation(ops.ReLU)),
 		layers.Conv2D(3, 3, 3, layers.DilationRate(2, 2)), layers.Conv2DTranspose(3, 4, 4, layers.Strides(2, 2), layers.Padding(layers.Same), layers.UseBias(false)),
 	}
 	for _, l := range ls {

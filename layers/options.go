@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/pkg/errors"
-	G "gorgonia.org/gorgonia"
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/ops"
@@ -37,103 +36,13 @@ func parsePadding(s string) (PaddingMode, error) {
 	return 0, errors.Errorf("unknown padding %q (want valid or same)", s)
 }
 
-// Act is an activation function that a Conv2D or Dense layer applies to its
-// output (see the Activation option).
-type Act int
-
-// The activations.
-const (
-	// ActLinear is no activation: the identity. It is the default.
-	ActLinear Act = iota
-	// ActReLU is max(x, 0).
-	ActReLU
-	// ActSigmoid is 1/(1+exp(-x)).
-	ActSigmoid
-	// ActTanh is tanh(x).
-	ActTanh
-	// ActSoftmax normalises each row of a matrix [N, K] into
-	// probabilities.
-	ActSoftmax
-	// ActLeakyReLU is x for x > 0 and 0.2·x otherwise, as Keras's
-	// "leaky_relu" activation (the LeakyReLU layer takes another slope).
-	ActLeakyReLU
-	// ActELU is x for x > 0 and eˣ − 1 otherwise (the ELU layer takes
-	// another alpha).
-	ActELU
-	// ActGELU is x·Φ(x), Φ the standard normal distribution function.
-	ActGELU
-)
-
-// The parameters of the activations used as options.
-const (
-	DefaultLeakySlope = 0.2
-	DefaultELUAlpha   = 1.0
-)
-
-// String returns Keras's name of the activation, such as "relu".
-func (a Act) String() string {
-	switch a {
-	case ActLinear:
-		return "linear"
-	case ActReLU:
-		return "relu"
-	case ActSigmoid:
-		return "sigmoid"
-	case ActTanh:
-		return "tanh"
-	case ActSoftmax:
-		return "softmax"
-	case ActLeakyReLU:
-		return "leaky_relu"
-	case ActELU:
-		return "elu"
-	case ActGELU:
-		return "gelu"
-	}
-	return "unknown"
-}
-
-// ParseAct returns the activation with the Keras name s: linear, relu,
-// sigmoid, tanh, softmax, leaky_relu, elu or gelu.
-func ParseAct(s string) (Act, error) {
-	for a := ActLinear; a <= ActGELU; a++ {
-		if a.String() == s {
-			return a, nil
-		}
-	}
-	return 0, errors.Errorf("unknown activation %q (want linear, relu, sigmoid, tanh, softmax, leaky_relu, elu or gelu)", s)
-}
-
-// apply emits the activation of x, with its default parameter.
-func (a Act) apply(x *G.Node) (*G.Node, error) {
-	switch a {
-	case ActLeakyReLU:
-		return ops.ActivateAlpha(x, ops.LeakyReLU, DefaultLeakySlope)
-	case ActELU:
-		return ops.ActivateAlpha(x, ops.ELU, DefaultELUAlpha)
-	case ActGELU:
-		return ops.Activate(x, ops.GELU)
-	case ActLinear:
-		return x, nil
-	case ActReLU:
-		return ops.Activate(x, ops.ReLU)
-	case ActSigmoid:
-		return ops.Activate(x, ops.Sigmoid)
-	case ActTanh:
-		return ops.Activate(x, ops.Tanh)
-	case ActSoftmax:
-		return ops.Softmax(x)
-	}
-	return nil, errors.Errorf("unknown activation %d", int(a))
-}
-
 // config holds what the options of all layers can set; a nil field was not
 // set. Each layer reads the fields that apply to it and rejects options
 // that do not.
 type config struct {
 	strides    *[2]int
 	padding    *PaddingMode
-	activation *Act
+	activation *ops.Activation
 	kernelInit graph.Initializer
 	biasInit   graph.Initializer
 	freezeMask bool
@@ -205,9 +114,9 @@ func (c config) only(allowed ...string) error {
 	return nil
 }
 
-func (c config) act() Act {
+func (c config) act() ops.Activation {
 	if c.activation == nil {
-		return ActLinear
+		return ops.Linear
 	}
 	return *c.activation
 }
@@ -268,10 +177,11 @@ func Padding(p PaddingMode) Option {
 }
 
 // Activation applies an activation to a Conv2D or Dense layer's output
-// (default ActLinear, none).
-func Activation(a Act) Option {
+// (default ops.Linear, none), LeakyReLU and ELU with their default
+// parameters (the LeakyReLU and ELU layers take others).
+func Activation(a ops.Activation) Option {
 	return func(c *config) {
-		if a < ActLinear || a > ActGELU {
+		if a < ops.Linear || a > ops.GELU {
 			c.fail(errors.Errorf("Activation(%d): unknown activation", int(a)))
 			return
 		}
@@ -389,7 +299,7 @@ func (o optionsJSON) options() ([]Option, error) {
 		out = append(out, Padding(p))
 	}
 	if o.Activation != "" {
-		a, err := ParseAct(o.Activation)
+		a, err := ops.ParseActivation(o.Activation)
 		if err != nil {
 			return nil, err
 		}

@@ -7,7 +7,9 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // TestNewLayersTrain trains, in float32, a small network of every new
@@ -16,16 +18,16 @@ import (
 func TestNewLayersTrain(t *testing.T) {
 	m, err := model.NewSequential([]int{1, 8, 8}, []layers.Layer{
 		layers.ZeroPadding2D(1, 1, 1, 1),
-		layers.Conv2D(4, 3, 3, layers.DilationRate(2, 2), layers.Activation(layers.ActReLU)),
-		layers.SeparableConv2D(6, 3, 3, layers.Padding(layers.Same), layers.UseBias(false), layers.Activation(layers.ActReLU)),
+		layers.Conv2D(4, 3, 3, layers.DilationRate(2, 2), layers.Activation(ops.ReLU)),
+		layers.SeparableConv2D(6, 3, 3, layers.Padding(layers.Same), layers.UseBias(false), layers.Activation(ops.ReLU)),
 		layers.DepthwiseConv2D(3, 3, layers.DepthMultiplier(2), layers.Strides(2, 2), layers.Padding(layers.Same)),
 		layers.LayerNormalization(),
-		layers.Conv2DTranspose(4, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(layers.ActTanh)),
+		layers.Conv2DTranspose(4, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(ops.Tanh)),
 		layers.UpSampling2D(2, 2, layers.Interpolation(layers.Bilinear)),
 		layers.Cropping2D(2, 2, 2, 2),
 		layers.Reshape(4, -1),
 		layers.Flatten(),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	}, model.Seed(7))
 	if err != nil {
 		t.Fatalf("%+v", err)
@@ -39,7 +41,7 @@ func TestNewLayersTrain(t *testing.T) {
 			ds.X[i*64+j] = 0.5*float32(i%2) + 0.5*rng.Float32()
 		}
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-2)))
 	if err != nil {
 		t.Fatal(err)
 	}

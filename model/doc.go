@@ -6,11 +6,11 @@
 // and a model from inputs to outputs.
 //
 //	in := model.Input(1, 28, 28)
-//	x := model.Apply(layers.Conv2D(16, 3, 3, layers.Padding(layers.Same), layers.Activation(layers.ActReLU)), in)
+//	x := model.Apply(layers.Conv2D(16, 3, 3, layers.Padding(layers.Same), layers.Activation(ops.ReLU)), in)
 //	y := model.Apply(layers.Conv2D(16, 3, 3, layers.Padding(layers.Same)), x)
 //	x = model.Apply(layers.Add(), x, y) // a residual connection
 //	x = model.Apply(layers.Flatten(), x)
-//	out := model.Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
+//	out := model.Apply(layers.Dense(10, layers.Activation(ops.Softmax)), x)
 //	m, err := model.New([]*model.Node{in}, []*model.Node{out})
 //
 // NewSequential is the same machinery for a plain stack of layers.

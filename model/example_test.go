@@ -6,18 +6,19 @@ import (
 
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 )
 
 // The classic Keras MNIST recipe, and its summary.
 func ExampleNewSequential() {
 	m, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{
-		layers.Conv2D(10, 5, 5, layers.Activation(layers.ActReLU)),
+		layers.Conv2D(10, 5, 5, layers.Activation(ops.ReLU)),
 		layers.MaxPool2D(2, 2),
-		layers.Conv2D(20, 5, 5, layers.Activation(layers.ActReLU)),
+		layers.Conv2D(20, 5, 5, layers.Activation(ops.ReLU)),
 		layers.MaxPool2D(2, 2),
 		layers.Flatten(),
-		layers.Dense(100, layers.Activation(layers.ActReLU)),
-		layers.Dense(10, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(100, layers.Activation(ops.ReLU)),
+		layers.Dense(10, layers.Activation(ops.Softmax)),
 	})
 	if err != nil {
 		fmt.Println(err)

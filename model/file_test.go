@@ -15,6 +15,7 @@ import (
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
 )
 
 // everyLayer is a model holding every built-in layer, each option of each
@@ -23,7 +24,7 @@ func everyLayer(t testing.TB) *Model {
 	t.Helper()
 	in := Input(2, 9, 9)
 	aux := Input(3)
-	x := Apply(layers.Conv2D(3, 3, 2, layers.Strides(2, 1), layers.Padding(layers.Same), layers.Activation(layers.ActTanh),
+	x := Apply(layers.Conv2D(3, 3, 2, layers.Strides(2, 1), layers.Padding(layers.Same), layers.Activation(ops.Tanh),
 		layers.KernelInitializer(graph.HeNormal), layers.BiasInitializer(graph.Constant(0.1))), in)
 	y := Apply(layers.Conv2D(3, 1, 1, layers.KernelInitializer(graph.VarianceScaling(1.5, graph.FanOut, graph.TruncatedNormal))), x)
 	a := Apply(layers.Add(), x, y)
@@ -34,7 +35,7 @@ func everyLayer(t testing.TB) *Model {
 	q = Apply(layers.BatchNormalization(layers.Momentum(0.9), layers.Epsilon(0.01)), q)
 	q = Apply(layers.LayerNormalization(layers.NormAxes(1, 3), layers.Epsilon(0.02)), Apply(layers.LayerNormalization(), q))
 	r := Apply(layers.ZeroPadding2D(1, 0, 0, 2), Apply(layers.UpSampling2D(2, 1, layers.Interpolation(layers.Bilinear)), Apply(layers.Cropping2D(0, 1, 2, 3), c)))
-	r = Apply(layers.SeparableConv2D(2, 3, 3, layers.DepthMultiplier(2), layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(layers.ActReLU)), r)
+	r = Apply(layers.SeparableConv2D(2, 3, 3, layers.DepthMultiplier(2), layers.Strides(2, 2), layers.Padding(layers.Same), layers.Activation(ops.ReLU)), r)
 	r = Apply(layers.DepthwiseConv2D(2, 2, layers.DilationRate(2, 1), layers.UseBias(false)), Apply(layers.SeparableConv2D(3, 1, 1, layers.UseBias(false)), r))
 	r = Apply(layers.Conv2DTranspose(2, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same), layers.UseBias(false)), Apply(layers.Conv2DTranspose(3, 2, 2), r))
 	r = Apply(layers.Conv2D(2, 3, 3, layers.DilationRate(2, 2)), r)
@@ -42,17 +43,17 @@ func everyLayer(t testing.TB) *Model {
 	f := Apply(layers.Concatenate(), Apply(layers.Flatten(), q), Apply(layers.GlobalAveragePooling2D(), p), Apply(layers.GlobalMaxPooling2D(), p), r)
 	f = Apply(layers.BatchNormalization(), f)
 	f = Apply(layers.Dropout(0.25, layers.FreezeMask()), f)
-	d := Apply(layers.Dense(4, layers.Activation(layers.ActReLU), layers.KernelInitializer(graph.RandomUniform(-0.5, 0.5)),
+	d := Apply(layers.Dense(4, layers.Activation(ops.ReLU), layers.KernelInitializer(graph.RandomUniform(-0.5, 0.5)),
 		layers.BiasInitializer(graph.RandomNormal(0, 0.1))), f)
 	e := Apply(layers.Dense(4, layers.KernelInitializer(graph.LecunUniform)), aux)
 	s := Apply(layers.Sigmoid(), Apply(layers.Add(), d, e))
-	out1 := Apply(layers.Dense(3, layers.Activation(layers.ActSoftmax)), Apply(layers.ReLU(), s))
-	out2 := Apply(layers.Tanh(), Apply(layers.Dense(2, layers.Activation(layers.ActLinear)), s))
+	out1 := Apply(layers.Dense(3, layers.Activation(ops.Softmax)), Apply(layers.ReLU(), s))
+	out2 := Apply(layers.Tanh(), Apply(layers.Dense(2, layers.Activation(ops.Linear)), s))
 	out3 := Apply(layers.Softmax(), Apply(layers.Dense(2), s))
 	s = Apply(layers.GELU(), Apply(layers.ELU(0.7), Apply(layers.LeakyReLU(0.3), s)))
-	s = Apply(layers.Dense(4, layers.Activation(layers.ActLeakyReLU)), s)
-	s = Apply(layers.Dense(4, layers.Activation(layers.ActELU)), s)
-	out4 := Apply(layers.Dense(2, layers.Activation(layers.ActGELU)), s)
+	s = Apply(layers.Dense(4, layers.Activation(ops.LeakyReLU)), s)
+	s = Apply(layers.Dense(4, layers.Activation(ops.ELU)), s)
+	out4 := Apply(layers.Dense(2, layers.Activation(ops.GELU)), s)
 	m, err := New([]*Node{in, aux}, []*Node{out1, out2, out3, out4}, Seed(5))
 	if err != nil {
 		t.Fatal(err)
@@ -129,17 +130,17 @@ func TestSaveLoadEveryLayer(t *testing.T) {
 // TestLoadWeightsMismatch loads a model file into models that differ in
 // one respect and checks the error says what differs.
 func TestLoadWeightsMismatch(t *testing.T) {
-	build := func(act layers.Act, pool layers.Layer, stride int) *Model {
+	build := func(act ops.Activation, pool layers.Layer, stride int) *Model {
 		m, err := NewSequential([]int{1, 8, 8}, []layers.Layer{
 			layers.Conv2D(2, 3, 3, layers.Activation(act), layers.Strides(stride, stride), layers.Padding(layers.Same)),
-			pool, layers.Flatten(), layers.Dense(3, layers.Activation(layers.ActSoftmax)),
+			pool, layers.Flatten(), layers.Dense(3, layers.Activation(ops.Softmax)),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m
 	}
-	src := build(layers.ActReLU, layers.MaxPool2D(2, 2), 1)
+	src := build(ops.ReLU, layers.MaxPool2D(2, 2), 1)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.gocnn")
 	if err := src.Save(path, nil); err != nil {
@@ -154,10 +155,10 @@ func TestLoadWeightsMismatch(t *testing.T) {
 		into *Model
 		want string
 	}{
-		{"activation", build(layers.ActTanh, layers.MaxPool2D(2, 2), 1), `layer conv2d_1 (Conv2D): activation is "relu" in the file, "tanh" in the model`},
-		{"pooling", build(layers.ActReLU, layers.AvgPool2D(2, 2), 1), "layer 2 is max_pooling2d_1 (MaxPooling2D) in the file, average_pooling2d_1 (AveragePooling2D) in the model"},
-		{"pool size", build(layers.ActReLU, layers.MaxPool2D(4, 4), 1), `pool_size is [2,2] in the file, [4,4] in the model`},
-		{"stride", build(layers.ActReLU, layers.MaxPool2D(2, 2), 2), `strides is [1,1] in the file, [2,2] in the model`},
+		{"activation", build(ops.Tanh, layers.MaxPool2D(2, 2), 1), `layer conv2d_1 (Conv2D): activation is "relu" in the file, "tanh" in the model`},
+		{"pooling", build(ops.ReLU, layers.AvgPool2D(2, 2), 1), "layer 2 is max_pooling2d_1 (MaxPooling2D) in the file, average_pooling2d_1 (AveragePooling2D) in the model"},
+		{"pool size", build(ops.ReLU, layers.MaxPool2D(4, 4), 1), `pool_size is [2,2] in the file, [4,4] in the model`},
+		{"stride", build(ops.ReLU, layers.MaxPool2D(2, 2), 2), `strides is [1,1] in the file, [2,2] in the model`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,7 +174,7 @@ func TestLoadWeightsMismatch(t *testing.T) {
 	}
 	t.Run("same architecture", func(t *testing.T) {
 		for _, file := range []string{path, weights} {
-			dst := build(layers.ActReLU, layers.MaxPool2D(2, 2), 1)
+			dst := build(ops.ReLU, layers.MaxPool2D(2, 2), 1)
 			dst.Params().List()[0].Value.Float32s()[0] = 42
 			if err := dst.LoadWeights(file); err != nil {
 				t.Fatal(err)
@@ -324,7 +325,7 @@ func TestBrokenModelFiles(t *testing.T) {
 // return a model or an error and never panic.
 func FuzzRead(f *testing.F) {
 	var b bytes.Buffer
-	m, err := NewSequential([]int{3}, []layers.Layer{layers.Dense(2, layers.Activation(layers.ActSoftmax))})
+	m, err := NewSequential([]int{3}, []layers.Layer{layers.Dense(2, layers.Activation(ops.Softmax))})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
 )
 
 // bnSmall is a small classifier of 1×6×6 images with BatchNormalization:
@@ -17,7 +18,7 @@ func bnSmall(t testing.TB) *Model {
 		layers.Conv2D(2, 3, 3),
 		layers.BatchNormalization(),
 		layers.Flatten(),
-		layers.Dense(3, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(3, layers.Activation(ops.Softmax)),
 	}, Seed(3))
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite model/testdata/small.gocnn")
@@ -17,7 +18,7 @@ var goldenPath = filepath.Join("testdata", "small.gocnn")
 
 // smallLayers are new layers of the model of the golden file.
 func smallLayers() []layers.Layer {
-	return []layers.Layer{layers.Conv2D(2, 3, 3), layers.Flatten(), layers.Dense(3, layers.Activation(layers.ActSoftmax))}
+	return []layers.Layer{layers.Conv2D(2, 3, 3), layers.Flatten(), layers.Dense(3, layers.Activation(ops.Softmax))}
 }
 
 // small is the model of the golden file.

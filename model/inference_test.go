@@ -10,6 +10,7 @@ import (
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
 )
 
 // tapePredict is Predict for a batch of n examples done the old way: the
@@ -83,7 +84,7 @@ func oneLayerModels(t *testing.T) map[string]*Model {
 	}
 	makers := map[string]func() (*Model, error){
 		"Conv2D":                 seq(img, layers.Conv2D(4, 3, 3)),
-		"Conv2D/same,strides":    seq(img, layers.Conv2D(4, 3, 2, layers.Padding(layers.Same), layers.Strides(2, 1), layers.Activation(layers.ActReLU))),
+		"Conv2D/same,strides":    seq(img, layers.Conv2D(4, 3, 2, layers.Padding(layers.Same), layers.Strides(2, 1), layers.Activation(ops.ReLU))),
 		"MaxPool2D":              seq(img, layers.MaxPool2D(2, 2)),
 		"MaxPool2D/same":         seq(img, layers.MaxPool2D(3, 3, layers.Strides(1, 1), layers.Padding(layers.Same))),
 		"AvgPool2D":              seq(img, layers.AvgPool2D(3, 2)),
@@ -105,9 +106,9 @@ func oneLayerModels(t *testing.T) map[string]*Model {
 		"Multiply":               merge(layers.Multiply()),
 		"Concatenate":            merge(layers.Concatenate()),
 	}
-	for act := layers.ActLinear; act <= layers.ActGELU; act++ {
+	for act := ops.Linear; act <= ops.GELU; act++ {
 		makers[fmt.Sprintf("Dense/activation=%v", act)] = seq([]int{7}, layers.Dense(5, layers.Activation(act)))
-		if act != layers.ActSoftmax { // softmax takes a matrix
+		if act != ops.Softmax { // softmax takes a matrix
 			makers[fmt.Sprintf("Conv2D/activation=%v", act)] = seq(img, layers.Conv2D(3, 3, 3, layers.Activation(act)))
 		}
 	}

@@ -14,18 +14,19 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
 )
 
 // smallNet is a small residual classifier of 1×12×12 images.
 func smallNet(t testing.TB, opts ...Option) *Model {
 	t.Helper()
 	in := Input(1, 12, 12)
-	x := Apply(layers.Conv2D(4, 3, 3, layers.Padding(layers.Same), layers.Activation(layers.ActReLU)), in)
+	x := Apply(layers.Conv2D(4, 3, 3, layers.Padding(layers.Same), layers.Activation(ops.ReLU)), in)
 	y := Apply(layers.Conv2D(4, 3, 3, layers.Padding(layers.Same)), x)
 	x = Apply(layers.Add(), x, y)
 	x = Apply(layers.MaxPool2D(2, 2), x)
 	x = Apply(layers.Flatten(), x)
-	out := Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
+	out := Apply(layers.Dense(10, layers.Activation(ops.Softmax)), x)
 	m, err := New([]*Node{in}, []*Node{out}, opts...)
 	if err != nil {
 		t.Fatal(err)

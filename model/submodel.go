@@ -29,7 +29,7 @@ func (m *Model) Inputs() []*Node { return append([]*Node(nil), m.inputs...) }
 // model's weights up to that layer, such as a new head on a loaded model:
 //
 //	x, err := m.Output("flatten_1")
-//	out := model.Apply(layers.Dense(5, layers.Activation(layers.ActSoftmax)), x)
+//	out := model.Apply(layers.Dense(5, layers.Activation(ops.Softmax)), x)
 //	head, err := model.New(m.Inputs(), []*model.Node{out})
 //
 // The new layers take names that no layer of m has, used or not (New). An

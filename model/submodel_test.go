@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/ops"
 )
 
 // mlp is a model of 4 features: dense_1 (3 units, no activation), then
 // dense_2 (2 units, softmax).
 func mlp(t testing.TB, opts ...Option) *Model {
 	t.Helper()
-	m, err := NewSequential([]int{4}, []layers.Layer{layers.Dense(3), layers.Dense(2, layers.Activation(layers.ActSoftmax))}, append([]Option{Seed(5)}, opts...)...)
+	m, err := NewSequential([]int{4}, []layers.Layer{layers.Dense(3), layers.Dense(2, layers.Activation(ops.Softmax))}, append([]Option{Seed(5)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -359,7 +359,7 @@ func (e *exporter) activationInput(layer, act, what string) string {
 	return e.temp(layer, what)
 }
 
-// activation emits the activation act (a layers.Act name) of x as y;
+// activation emits the activation act (a ops.Activation name) of x as y;
 // alpha is the LeakyReLU or ELU layer's parameter, nil for the default.
 func (e *exporter) activation(act string, alpha *float64, x, y string) error {
 	param := func(def float64) *onnxpb.AttributeProto {
@@ -382,9 +382,9 @@ func (e *exporter) activation(act string, alpha *float64, x, y string) error {
 	case "softmax":
 		e.node("Softmax", []string{x}, y, attrInt("axis", -1))
 	case "leaky_relu":
-		e.node("LeakyRelu", []string{x}, y, param(layers.DefaultLeakySlope))
+		e.node("LeakyRelu", []string{x}, y, param(ops.DefaultLeakySlope))
 	case "elu":
-		e.node("Elu", []string{x}, y, param(layers.DefaultELUAlpha))
+		e.node("Elu", []string{x}, y, param(ops.DefaultELUAlpha))
 	case "gelu":
 		// x·Φ(x) = x·(1 + erf(x/√2))/2; opset 17 has no Gelu.
 		sqrt2 := e.scalar(y, "sqrt2", math.Sqrt2)

@@ -19,6 +19,7 @@ import (
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx"
 	"github.com/gocnn/cnn/onnx/internal/onnxpb"
+	"github.com/gocnn/cnn/ops"
 )
 
 // layerCase is a small model around one layer, the ONNX operators its
@@ -45,13 +46,13 @@ var (
 	strides    = layers.Strides
 	layerCases = []layerCase{
 		{"conv valid", []int{3, 7, 9}, seq(layers.Conv2D(4, 3, 3)), []string{"Conv"}},
-		{"conv same stride 2 relu", []int{3, 8, 10}, seq(layers.Conv2D(4, 3, 3, same, strides(2, 2), act(layers.ActReLU))), []string{"Conv", "Relu"}},
-		{"conv same even kernel sigmoid", []int{2, 6, 5}, seq(layers.Conv2D(3, 4, 2, same, act(layers.ActSigmoid))), []string{"Conv", "Sigmoid"}},
-		{"conv 5x3 stride 2x1 tanh", []int{2, 9, 8}, seq(layers.Conv2D(3, 5, 3, strides(2, 1), act(layers.ActTanh))), []string{"Conv", "Tanh"}},
-		{"conv same stride 3 leaky relu", []int{2, 8, 10}, seq(layers.Conv2D(3, 3, 3, same, strides(3, 3), act(layers.ActLeakyReLU))), []string{"Conv", "LeakyRelu"}},
-		{"conv elu", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(layers.ActELU))), []string{"Conv", "Elu"}},
-		{"conv gelu", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(layers.ActGELU))), []string{"Conv", "Div", "Erf", "Add", "Mul", "Mul"}},
-		{"conv linear", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(layers.ActLinear))), []string{"Conv"}},
+		{"conv same stride 2 relu", []int{3, 8, 10}, seq(layers.Conv2D(4, 3, 3, same, strides(2, 2), act(ops.ReLU))), []string{"Conv", "Relu"}},
+		{"conv same even kernel sigmoid", []int{2, 6, 5}, seq(layers.Conv2D(3, 4, 2, same, act(ops.Sigmoid))), []string{"Conv", "Sigmoid"}},
+		{"conv 5x3 stride 2x1 tanh", []int{2, 9, 8}, seq(layers.Conv2D(3, 5, 3, strides(2, 1), act(ops.Tanh))), []string{"Conv", "Tanh"}},
+		{"conv same stride 3 leaky relu", []int{2, 8, 10}, seq(layers.Conv2D(3, 3, 3, same, strides(3, 3), act(ops.LeakyReLU))), []string{"Conv", "LeakyRelu"}},
+		{"conv elu", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(ops.ELU))), []string{"Conv", "Elu"}},
+		{"conv gelu", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(ops.GELU))), []string{"Conv", "Div", "Erf", "Add", "Mul", "Mul"}},
+		{"conv linear", []int{2, 6, 6}, seq(layers.Conv2D(3, 3, 3, act(ops.Linear))), []string{"Conv"}},
 		{"max pool valid floor", []int{3, 7, 9}, seq(layers.MaxPool2D(2, 2)), []string{"MaxPool"}},
 		{"max pool same stride 2", []int{3, 8, 10}, seq(layers.MaxPool2D(3, 3, same, strides(2, 2))), []string{"MaxPool"}},
 		{"max pool same pad after", []int{1, 5, 5}, seq(layers.MaxPool2D(2, 2, same)), []string{"MaxPool"}},
@@ -59,8 +60,8 @@ var (
 		{"avg pool same stride 2", []int{3, 7, 9}, seq(layers.AvgPool2D(3, 3, same, strides(2, 2))), []string{"AveragePool"}},
 		{"avg pool same stride 1", []int{2, 5, 6}, seq(layers.AvgPool2D(2, 2, same, strides(1, 1))), []string{"AveragePool"}},
 		{"flatten dense", []int{2, 3, 4}, seq(layers.Flatten(), layers.Dense(5)), []string{"Flatten", "Gemm"}},
-		{"dense relu", []int{6}, seq(layers.Dense(4, act(layers.ActReLU))), []string{"Gemm", "Relu"}},
-		{"dense softmax", []int{6}, seq(layers.Dense(4, act(layers.ActSoftmax))), []string{"Gemm", "Softmax"}},
+		{"dense relu", []int{6}, seq(layers.Dense(4, act(ops.ReLU))), []string{"Gemm", "Relu"}},
+		{"dense softmax", []int{6}, seq(layers.Dense(4, act(ops.Softmax))), []string{"Gemm", "Softmax"}},
 		{"relu", []int{2, 3, 4}, seq(layers.ReLU()), []string{"Relu"}},
 		{"sigmoid", []int{2, 3, 4}, seq(layers.Sigmoid()), []string{"Sigmoid"}},
 		{"tanh", []int{2, 3, 4}, seq(layers.Tanh()), []string{"Tanh"}},
@@ -102,14 +103,14 @@ var (
 		{"layer norm rows", []int{3, 4, 5}, seq(layers.LayerNormalization(layers.NormAxes(2))), []string{"Transpose", "LayerNormalization", "Transpose"}},
 		{"layer norm matrix", []int{6}, seq(layers.LayerNormalization()), []string{"LayerNormalization"}},
 		{"conv dilated", []int{2, 9, 8}, seq(layers.Conv2D(3, 3, 3, layers.DilationRate(2, 3))), []string{"Conv"}},
-		{"conv dilated same relu", []int{2, 9, 8}, seq(layers.Conv2D(3, 3, 2, layers.DilationRate(2, 3), same, act(layers.ActReLU))), []string{"Conv", "Relu"}},
+		{"conv dilated same relu", []int{2, 9, 8}, seq(layers.Conv2D(3, 3, 2, layers.DilationRate(2, 3), same, act(ops.ReLU))), []string{"Conv", "Relu"}},
 		{"depthwise", []int{3, 7, 6}, seq(layers.DepthwiseConv2D(3, 3)), []string{"Conv"}},
-		{"depthwise multiplier same stride tanh", []int{3, 8, 7}, seq(layers.DepthwiseConv2D(3, 2, layers.DepthMultiplier(2), same, strides(2, 2), act(layers.ActTanh))), []string{"Conv", "Tanh"}},
+		{"depthwise multiplier same stride tanh", []int{3, 8, 7}, seq(layers.DepthwiseConv2D(3, 2, layers.DepthMultiplier(2), same, strides(2, 2), act(ops.Tanh))), []string{"Conv", "Tanh"}},
 		{"depthwise dilated no bias", []int{2, 9, 9}, seq(layers.DepthwiseConv2D(3, 3, layers.DilationRate(2, 2), layers.UseBias(false), same)), []string{"Conv"}},
-		{"separable", []int{3, 7, 6}, seq(layers.SeparableConv2D(4, 3, 3, act(layers.ActReLU))), []string{"Conv", "Conv", "Relu"}},
+		{"separable", []int{3, 7, 6}, seq(layers.SeparableConv2D(4, 3, 3, act(ops.ReLU))), []string{"Conv", "Conv", "Relu"}},
 		{"separable multiplier stride same no bias", []int{3, 8, 9}, seq(layers.SeparableConv2D(5, 3, 3, layers.DepthMultiplier(2), strides(2, 2), same, layers.UseBias(false))), []string{"Conv", "Conv"}},
 		{"conv transpose valid", []int{3, 4, 5}, seq(layers.Conv2DTranspose(2, 3, 3)), []string{"ConvTranspose"}},
-		{"conv transpose same stride 2 relu", []int{3, 4, 5}, seq(layers.Conv2DTranspose(2, 3, 4, strides(2, 2), same, act(layers.ActReLU))), []string{"ConvTranspose", "Relu"}},
+		{"conv transpose same stride 2 relu", []int{3, 4, 5}, seq(layers.Conv2DTranspose(2, 3, 4, strides(2, 2), same, act(ops.ReLU))), []string{"ConvTranspose", "Relu"}},
 		{"conv transpose kernel below stride", []int{2, 3, 4}, seq(layers.Conv2DTranspose(3, 2, 1, strides(3, 2))), []string{"ConvTranspose"}},
 		{"conv transpose same kernel below stride no bias", []int{2, 3, 4}, seq(layers.Conv2DTranspose(3, 2, 1, strides(3, 2), same, layers.UseBias(false))), []string{"ConvTranspose"}},
 		{"upsampling bilinear", []int{2, 3, 4}, seq(layers.UpSampling2D(3, 2, layers.Interpolation(layers.Bilinear))), []string{"Resize"}},
@@ -338,7 +339,7 @@ func TestFloat64Model(t *testing.T) {
 // model of two inputs and two outputs, in the model's order.
 func TestSeveralInputsAndOutputs(t *testing.T) {
 	a, b := model.Input(3), model.Input(2, 4, 4)
-	y1 := model.Apply(layers.Dense(2, layers.Activation(layers.ActSoftmax)), a)
+	y1 := model.Apply(layers.Dense(2, layers.Activation(ops.Softmax)), a)
 	y2 := model.Apply(layers.Concatenate(), model.Apply(layers.GlobalMaxPooling2D(), b), y1)
 	m, err := model.New([]*model.Node{a, b}, []*model.Node{y2, y1})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/onnx/internal/onnxpb"
+	"github.com/gocnn/cnn/ops"
 )
 
 // pad reads a zero Pad of the height and width of an image, which the Conv
@@ -507,9 +508,9 @@ func (im *foreign) activation(n *onnxpb.NodeProto) error {
 		if err != nil {
 			return err
 		}
-		a, def := layers.ActLeakyReLU, 0.01
+		a, def := ops.LeakyReLU, 0.01
 		if op == "Elu" {
-			a, def = layers.ActELU, 1
+			a, def = ops.ELU, 1
 		}
 		alpha, err := floatAttr(as, "alpha", def)
 		if err != nil {

@@ -511,7 +511,7 @@ func (im *importer) layer(key string, nodes []*onnxpb.NodeProto) error {
 		im.values[key] = x // Dropout or a linear activation: nothing to build
 		return nil
 	default:
-		var a layers.Act
+		var a ops.Activation
 		var alpha float64
 		if a, alpha, err = im.activation(nodes, first.GetInput()[0]); err == nil {
 			l, err = activationLayer(a, alpha)
@@ -691,7 +691,7 @@ func (im *importer) conv(key string, in []int, nodes []*onnxpb.NodeProto) (layer
 	if err != nil {
 		return nil, nil, err
 	}
-	if act != layers.ActLinear {
+	if act != ops.Linear {
 		opts = append(opts, layers.Activation(act))
 	}
 	if err := im.param(key, "kernel", ins[1], dims...); err != nil {
@@ -832,7 +832,7 @@ func (im *importer) dense(key string, in []int, nodes []*onnxpb.NodeProto) (laye
 		return nil, nil, err
 	}
 	var opts []layers.Option
-	if act != layers.ActLinear {
+	if act != ops.Linear {
 		opts = append(opts, layers.Activation(act))
 	}
 	return layers.Dense(dims[1], opts...), []int{dims[1]}, nil
@@ -873,32 +873,32 @@ func (im *importer) batchNorm(key string, in []int, n *onnxpb.NodeProto) (layers
 
 // optionActivation reads the activation that follows a Conv or Gemm, of
 // the value x: none, or one that the Activation option expresses.
-func (im *importer) optionActivation(nodes []*onnxpb.NodeProto, x string) (layers.Act, error) {
+func (im *importer) optionActivation(nodes []*onnxpb.NodeProto, x string) (ops.Activation, error) {
 	if len(nodes) == 0 {
-		return layers.ActLinear, nil
+		return ops.Linear, nil
 	}
 	a, alpha, err := im.activation(nodes, x)
 	if err != nil {
 		return 0, err
 	}
 	switch {
-	case a == layers.ActLeakyReLU && alpha != layers.DefaultLeakySlope,
-		a == layers.ActELU && alpha != layers.DefaultELUAlpha:
+	case a == ops.LeakyReLU && alpha != ops.DefaultLeakySlope,
+		a == ops.ELU && alpha != ops.DefaultELUAlpha:
 		return 0, errors.Errorf("%v with alpha %v after a layer; the Activation option has alpha %v", a, alpha,
-			map[layers.Act]float64{layers.ActLeakyReLU: layers.DefaultLeakySlope, layers.ActELU: layers.DefaultELUAlpha}[a])
+			map[ops.Activation]float64{ops.LeakyReLU: ops.DefaultLeakySlope, ops.ELU: ops.DefaultELUAlpha}[a])
 	}
 	return a, nil
 }
 
 // activation reads an activation of the value x: one node, or the five of
 // GELU. alpha is LeakyRelu's or Elu's.
-func (im *importer) activation(nodes []*onnxpb.NodeProto, x string) (layers.Act, float64, error) {
+func (im *importer) activation(nodes []*onnxpb.NodeProto, x string) (ops.Activation, float64, error) {
 	n := nodes[0]
 	if len(n.GetInput()) == 0 || n.GetInput()[0] != x {
 		return 0, 0, errors.Errorf("node %q (%s) does not take %q", n.GetName(), n.GetOpType(), x)
 	}
 	if n.GetOpType() == "Div" {
-		return layers.ActGELU, 0, im.gelu(nodes, x)
+		return ops.GELU, 0, im.gelu(nodes, x)
 	}
 	if len(nodes) != 1 {
 		return 0, 0, errors.Errorf("%s is followed by %d nodes", n.GetOpType(), len(nodes)-1)
@@ -906,7 +906,7 @@ func (im *importer) activation(nodes []*onnxpb.NodeProto, x string) (layers.Act,
 	if _, err := inputs(n, 1); err != nil {
 		return 0, 0, err
 	}
-	simple := map[string]layers.Act{"Relu": layers.ActReLU, "Sigmoid": layers.ActSigmoid, "Tanh": layers.ActTanh}
+	simple := map[string]ops.Activation{"Relu": ops.ReLU, "Sigmoid": ops.Sigmoid, "Tanh": ops.Tanh}
 	if a, ok := simple[n.GetOpType()]; ok {
 		_, err := attrs(n)
 		return a, 0, err
@@ -920,15 +920,15 @@ func (im *importer) activation(nodes []*onnxpb.NodeProto, x string) (layers.Act,
 		if axis, err := intAttr(as, "axis", -1); err != nil || (axis != -1 && axis != 1) {
 			return 0, 0, errors.Errorf("Softmax on axis %d; only the rows of a matrix are read (%v)", axis, err)
 		}
-		return layers.ActSoftmax, 0, nil
+		return ops.Softmax, 0, nil
 	case "LeakyRelu", "Elu":
 		as, err := attrs(n, "alpha")
 		if err != nil {
 			return 0, 0, err
 		}
-		a, def := layers.ActLeakyReLU, 0.01 // ONNX's defaults
+		a, def := ops.LeakyReLU, 0.01 // ONNX's defaults
 		if n.GetOpType() == "Elu" {
-			a, def = layers.ActELU, 1
+			a, def = ops.ELU, 1
 		}
 		alpha, err := floatAttr(as, "alpha", def)
 		return a, alpha, err
@@ -986,25 +986,25 @@ func (im *importer) gelu(nodes []*onnxpb.NodeProto, x string) error {
 }
 
 // activationLayer returns the stand-alone layer of an activation.
-func activationLayer(a layers.Act, alpha float64) (layers.Layer, error) {
+func activationLayer(a ops.Activation, alpha float64) (layers.Layer, error) {
 	switch a {
-	case layers.ActLeakyReLU, layers.ActELU:
+	case ops.LeakyReLU, ops.ELU:
 		if !(alpha > 0) || math.IsInf(alpha, 1) {
 			return nil, errors.Errorf("%v with alpha %v; it must be positive", a, alpha)
 		}
-		if a == layers.ActELU {
+		if a == ops.ELU {
 			return layers.ELU(alpha), nil
 		}
 		return layers.LeakyReLU(alpha), nil
-	case layers.ActReLU:
+	case ops.ReLU:
 		return layers.ReLU(), nil
-	case layers.ActSigmoid:
+	case ops.Sigmoid:
 		return layers.Sigmoid(), nil
-	case layers.ActTanh:
+	case ops.Tanh:
 		return layers.Tanh(), nil
-	case layers.ActSoftmax:
+	case ops.Softmax:
 		return layers.Softmax(), nil
-	case layers.ActGELU:
+	case ops.GELU:
 		return layers.GELU(), nil
 	}
 	return nil, errors.Errorf("activation %v has no layer", a)

@@ -10,7 +10,9 @@ import (
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // graphModel is a small graph network with every merge and normalisation
@@ -25,13 +27,13 @@ func graphModel(seed uint64) (*model.Model, error) {
 	x = model.Apply(layers.ReLU(), model.Apply(bn(), x))
 	y := model.Apply(bn(), model.Apply(layers.Conv2D(8, 3, 3, same), x))
 	res := model.Apply(layers.ReLU(), model.Apply(layers.Add(), x, y))
-	side := model.Apply(layers.Conv2D(4, 1, 1, layers.Activation(layers.ActGELU)), x)
+	side := model.Apply(layers.Conv2D(4, 1, 1, layers.Activation(ops.GELU)), x)
 	x = model.Apply(layers.Concatenate(), res, side)
 	x = model.Apply(layers.AvgPool2D(3, 3, same, layers.Strides(2, 2)), x) // 7×7
 	x = model.Apply(layers.Dropout(0.2), x)
 	x = model.Apply(bn(), x)
 	x = model.Apply(layers.GlobalAveragePooling2D(), x)
-	out := model.Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
+	out := model.Apply(layers.Dense(10, layers.Activation(ops.Softmax)), x)
 	return model.New([]*model.Node{in}, []*model.Node{out}, model.Seed(seed))
 }
 
@@ -73,10 +75,10 @@ func TestMNISTMatchesORT(t *testing.T) {
 		// batches of 10, which leave the weights as they are and let the
 		// running statistics catch up with them.
 		for _, step := range []struct {
-			opt           train.Optimizer
+			opt           optimizers.Optimizer
 			epochs, batch int
-		}{{train.Adam(3e-3), 1, 50}, {train.SGD(0), 2, 10}} {
-			tr, err := train.New(m, train.WithOptimizer(step.opt))
+		}{{optimizers.Adam(3e-3), 1, 50}, {optimizers.SGD(0), 2, 10}} {
+			tr, err := train.New(m, train.Optimizer(step.opt))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,18 +12,28 @@ import (
 	"github.com/gocnn/cnn/internal/kernels"
 )
 
-// Activation names an element-wise activation function.
+// Activation names an activation function. It is the project's one
+// activation type: layers.Activation takes one, and a model file stores
+// its name (String).
 type Activation int
 
-// The element-wise activations. Each one's derivative but GELU's can be
+// The activations. Each element-wise one's derivative but GELU's can be
 // computed from its output alone, which is what the gradient op uses;
 // GELU's gradient op reads the input. LeakyReLU and ELU take a parameter
-// alpha (see ActivateAlpha).
+// alpha (ActivateAlpha; Activate uses DefaultLeakySlope and
+// DefaultELUAlpha).
 const (
+	// Linear is no activation: the identity.
 	Linear Activation = iota
+	// ReLU is max(x, 0).
 	ReLU
+	// Sigmoid is 1/(1+e⁻ˣ).
 	Sigmoid
+	// Tanh is tanh(x).
 	Tanh
+	// Softmax normalises each row of a matrix [N, K] into probabilities;
+	// it is the one activation that is not element-wise.
+	Softmax
 	// LeakyReLU is x for x > 0 and alpha·x otherwise (alpha > 0).
 	LeakyReLU
 	// ELU is x for x > 0 and alpha·(eˣ − 1) otherwise (alpha > 0).
@@ -33,6 +43,14 @@ const (
 	GELU
 )
 
+// The parameters Activate gives LeakyReLU and ELU: Keras's defaults for
+// its "leaky_relu" and "elu" activations.
+const (
+	DefaultLeakySlope = 0.2
+	DefaultELUAlpha   = 1.0
+)
+
+// String returns Keras's name of the activation, such as "relu".
 func (a Activation) String() string {
 	switch a {
 	case Linear:
@@ -43,6 +61,8 @@ func (a Activation) String() string {
 		return "sigmoid"
 	case Tanh:
 		return "tanh"
+	case Softmax:
+		return "softmax"
 	case LeakyReLU:
 		return "leaky_relu"
 	case ELU:
@@ -51,6 +71,17 @@ func (a Activation) String() string {
 		return "gelu"
 	}
 	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+// ParseActivation returns the activation with the Keras name s: linear,
+// relu, sigmoid, tanh, softmax, leaky_relu, elu or gelu.
+func ParseActivation(s string) (Activation, error) {
+	for a := Linear; a <= GELU; a++ {
+		if a.String() == s {
+			return a, nil
+		}
+	}
+	return 0, errors.Errorf("unknown activation %q (want linear, relu, sigmoid, tanh, softmax, leaky_relu, elu or gelu)", s)
 }
 
 func activate[T float](a Activation, alpha float64, x, y []T) {
@@ -150,16 +181,21 @@ type actOp struct {
 	dims  int
 }
 
-// Activate applies the element-wise activation a to x. Linear returns x
-// itself.
+// Activate applies the activation a to x, LeakyReLU and ELU with their
+// default parameter. Linear returns x itself; Softmax wants a matrix
+// [N, K].
 func Activate(x *G.Node, a Activation) (*G.Node, error) {
 	switch a {
 	case Linear:
 		return x, nil
 	case ReLU, Sigmoid, Tanh, GELU:
 		return G.ApplyOp(&actOp{base: newBase(), act: a, dims: x.Dims()}, x)
-	case LeakyReLU, ELU:
-		return nil, errors.Errorf("activation %v takes a parameter: use ActivateAlpha", a)
+	case Softmax:
+		return softmax(x)
+	case LeakyReLU:
+		return ActivateAlpha(x, a, DefaultLeakySlope)
+	case ELU:
+		return ActivateAlpha(x, a, DefaultELUAlpha)
 	}
 	return nil, errors.Errorf("unknown activation %v", a)
 }
@@ -257,16 +293,16 @@ type softmaxOp struct {
 	logits *G.Node // the input of a forward softmax
 }
 
-// Softmax normalises each row of the matrix x [N,K] into probabilities,
+// softmax normalises each row of the matrix x [N,K] into probabilities,
 // subtracting the row's maximum first so that large logits do not overflow.
-func Softmax(x *G.Node) (*G.Node, error) {
+func softmax(x *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 {
 		return nil, errors.Errorf("softmax: want a matrix [N,K], got shape %v", x.Shape())
 	}
 	return G.ApplyOp(&softmaxOp{base: newBase(), logits: x}, x)
 }
 
-// SoftmaxLogits reports whether n is the output of Softmax and, if so,
+// SoftmaxLogits reports whether n is the output of the Softmax activation and, if so,
 // returns the logits it normalises. A loss on probabilities uses it to work
 // on the logits instead, which is exact and numerically stable.
 func SoftmaxLogits(n *G.Node) (*G.Node, bool) {

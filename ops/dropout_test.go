@@ -25,7 +25,7 @@ func TestDropoutGradients(t *testing.T) {
 	tests := []struct {
 		name  string
 		build buildFn
-		loss  ops.LossKind
+		loss  lossFn
 	}{
 		{"dropout 0.5 matrix", dropout(0.5, 4, 5), ops.MeanSquaredError},
 		{"dropout 0.2 images", dropout(0.2, 2, 2, 3, 3), ops.MeanAbsoluteError},

@@ -14,7 +14,7 @@ import (
 // runBoth builds the same graph in float32 (the fast kernels) and float64
 // (the reference loops) from the same seeded parameters and returns, for
 // each, the output followed by the gradient of each parameter.
-func runBoth(t *testing.T, build buildFn, loss ops.LossKind) (f32, f64 [][]float64) {
+func runBoth(t *testing.T, build buildFn, loss lossFn) (f32, f64 [][]float64) {
 	t.Helper()
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		m, y, _ := compileLoss(t, dt, 11, build, loss)
@@ -72,7 +72,7 @@ func TestFloat32KernelsMatchReference(t *testing.T) {
 	tests := []struct {
 		name  string
 		build buildFn
-		loss  ops.LossKind
+		loss  lossFn
 	}{
 		{"conv1 recipe", conv(8, 1, 28, 28, 10, 5, 5, ops.ConvOpts{}), ops.MeanSquaredError},
 		{"conv2 recipe", conv(8, 10, 12, 12, 20, 5, 5, ops.ConvOpts{}), ops.MeanSquaredError},

@@ -185,7 +185,7 @@ func TestShapeMismatch(t *testing.T) {
 			return err
 		}, "(2, 3, 8, 8)"},
 		{"loss shapes differ", func() error {
-			_, err := ops.Loss(ops.MeanSquaredError, g.Input("p", 2, 3), g.Input("t", 2, 4))
+			_, err := ops.MeanSquaredError(g.Input("p", 2, 3), g.Input("t", 2, 4), nil)
 			return err
 		}, "differ in shape"},
 	}

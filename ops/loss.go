@@ -10,130 +10,118 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// LossKind names a loss that reduces a batch of predictions and targets to
+// lossKind names a loss that reduces a batch of predictions and targets to
 // one scalar, averaged over the batch.
-type LossKind int
+type lossKind int
 
-// The losses.
+// The losses, of the exported functions of the same names.
 const (
-	// SoftmaxCrossEntropy is categorical cross-entropy on logits: the mean
-	// over rows of −Σ t·log softmax(x), with log softmax computed as
-	// x − max − log Σ exp(x − max) so that no logit overflows.
-	SoftmaxCrossEntropy LossKind = iota
-	// MeanSquaredError is the mean over all elements of (x − t)².
-	MeanSquaredError
-	// MeanAbsoluteError is the mean over all elements of |x − t|.
-	MeanAbsoluteError
-	// BinaryCrossEntropy is the mean over all elements of
-	// −(t·log p + (1−t)·log(1−p)) for probabilities x = p (a sigmoid's
-	// output), clipped to [1e-7, 1−1e-7] as Keras clips them.
-	BinaryCrossEntropy
-	// BinaryCrossEntropyFromLogits is BinaryCrossEntropy of sigmoid(x),
-	// computed from the logits x as max(x,0) − x·t + log(1 + exp(−|x|)) so
-	// that nothing overflows.
-	BinaryCrossEntropyFromLogits
-	// Huber is the mean over all elements of ½d² where |d| ≤ δ and
-	// δ(|d| − ½δ) elsewhere, d = x − t; HuberLoss sets δ (Loss and
-	// WeightedLoss use δ = 1, Keras's default).
-	Huber
+	softmaxCrossEntropy lossKind = iota
+	meanSquaredError
+	meanAbsoluteError
+	binaryCrossEntropy
+	binaryCrossEntropyFromLogits
+	huber
 )
 
 // clipEps is how far BinaryCrossEntropy keeps probabilities from 0 and 1
 // (Keras's epsilon).
 const clipEps = 1e-7
 
-func (k LossKind) String() string {
+func (k lossKind) String() string {
 	switch k {
-	case SoftmaxCrossEntropy:
+	case softmaxCrossEntropy:
 		return "softmax_cross_entropy"
-	case MeanSquaredError:
+	case meanSquaredError:
 		return "mse"
-	case MeanAbsoluteError:
+	case meanAbsoluteError:
 		return "mae"
-	case BinaryCrossEntropy:
+	case binaryCrossEntropy:
 		return "binary_crossentropy"
-	case BinaryCrossEntropyFromLogits:
+	case binaryCrossEntropyFromLogits:
 		return "binary_crossentropy(from_logits)"
-	case Huber:
+	case huber:
 		return "huber"
 	}
-	return fmt.Sprintf("LossKind(%d)", int(k))
+	return fmt.Sprintf("lossKind(%d)", int(k))
 }
 
 // lossOp computes a scalar loss of (x, t), or with grad set its gradient
 // with respect to x (inputs x, t and the scalar upstream gradient).
 type lossOp struct {
 	base
-	kind     LossKind
+	kind     lossKind
 	grad     bool
 	weighted bool // a third input holds one weight per row
 	dims     int
 	delta    float64 // Huber's δ
 }
 
-// Loss reduces the predictions x and the targets t, of the same shape, to
-// the scalar loss of the given kind. For SoftmaxCrossEntropy x holds logits
-// [N,K] and t one-hot (or any probability) rows.
-func Loss(kind LossKind, x, t *G.Node) (*G.Node, error) {
-	if err := checkLoss(kind, x, t); err != nil {
-		return nil, err
-	}
-	return G.ApplyOp(&lossOp{base: newBase(), kind: kind, dims: x.Dims(), delta: 1}, x, t)
+// The losses reduce the predictions x and the targets t, of the same shape,
+// to a scalar: the mean over the batch of each example's loss. Each takes
+// w, one weight per row of x, or nil: Σ wᵢ·lossᵢ over the batch divided by
+// the batch size, as Keras weighs samples (weights of 1 give the unweighted
+// loss). They are the kernels of package train/losses' built-in losses.
+
+// SoftmaxCrossEntropy is categorical cross-entropy on logits: the mean over
+// rows of −Σ t·log softmax(x), for logits x [N,K] and rows t of one-hot (or
+// any) probabilities, with log softmax computed as x − max − log Σ exp(x −
+// max) so that no logit overflows.
+func SoftmaxCrossEntropy(x, t, w *G.Node) (*G.Node, error) {
+	return newLoss(softmaxCrossEntropy, x, t, w, 1)
 }
 
-// HuberLoss is the Huber loss of x against t with threshold delta, a
-// finite value above 0; w, if not nil, weighs each row as in WeightedLoss.
-func HuberLoss(x, t, w *G.Node, delta float64) (*G.Node, error) {
+// MeanSquaredError is the mean over all elements of (x − t)².
+func MeanSquaredError(x, t, w *G.Node) (*G.Node, error) {
+	return newLoss(meanSquaredError, x, t, w, 1)
+}
+
+// MeanAbsoluteError is the mean over all elements of |x − t|.
+func MeanAbsoluteError(x, t, w *G.Node) (*G.Node, error) {
+	return newLoss(meanAbsoluteError, x, t, w, 1)
+}
+
+// BinaryCrossEntropy is the mean over all elements of
+// −(t·log p + (1−t)·log(1−p)) for probabilities x = p (a sigmoid's output),
+// clipped to [1e-7, 1−1e-7] as Keras clips them.
+func BinaryCrossEntropy(x, t, w *G.Node) (*G.Node, error) {
+	return newLoss(binaryCrossEntropy, x, t, w, 1)
+}
+
+// BinaryCrossEntropyFromLogits is BinaryCrossEntropy of sigmoid(x),
+// computed from the logits x as max(x,0) − x·t + log(1 + exp(−|x|)) so that
+// nothing overflows.
+func BinaryCrossEntropyFromLogits(x, t, w *G.Node) (*G.Node, error) {
+	return newLoss(binaryCrossEntropyFromLogits, x, t, w, 1)
+}
+
+// Huber is the mean over all elements of ½d² where |d| ≤ delta and
+// delta·(|d| − ½delta) elsewhere, d = x − t, for a finite delta above 0
+// (Keras's default is 1).
+func Huber(x, t, w *G.Node, delta float64) (*G.Node, error) {
 	if !(delta > 0) || math.IsInf(delta, 1) {
-		return nil, errors.Errorf("%v loss: delta %v must be a finite value above 0", Huber, delta)
+		return nil, errors.Errorf("%v loss: delta %v must be a finite value above 0", huber, delta)
 	}
-	if err := checkLoss(Huber, x, t); err != nil {
-		return nil, err
+	return newLoss(huber, x, t, w, delta)
+}
+
+// newLoss emits the loss op of kind, weighted by w unless it is nil.
+func newLoss(kind lossKind, x, t, w *G.Node, delta float64) (*G.Node, error) {
+	if !x.Shape().Eq(t.Shape()) {
+		return nil, errors.Errorf("%v loss: predictions %v and targets %v differ in shape", kind, x.Shape(), t.Shape())
 	}
-	op := &lossOp{base: newBase(), kind: Huber, dims: x.Dims(), delta: delta}
+	if kind == softmaxCrossEntropy && x.Dims() != 2 {
+		return nil, errors.Errorf("%v loss: want logits [N,K], got %v", kind, x.Shape())
+	}
+	op := &lossOp{base: newBase(), kind: kind, dims: x.Dims(), delta: delta}
 	if w == nil {
 		return G.ApplyOp(op, x, t)
 	}
-	if err := checkWeights(Huber, x, w); err != nil {
-		return nil, err
+	if ws := w.Shape(); len(ws) != 1 || ws[0] != x.Shape()[0] {
+		return nil, errors.Errorf("%v loss: weights of shape %v for %d examples", kind, ws, x.Shape()[0])
 	}
 	op.weighted = true
 	return G.ApplyOp(op, x, t, w)
-}
-
-// checkWeights reports weights w that are not one per row of x.
-func checkWeights(kind LossKind, x, w *G.Node) error {
-	if ws := w.Shape(); len(ws) != 1 || ws[0] != x.Shape()[0] {
-		return errors.Errorf("%v loss: weights of shape %v for %d examples", kind, ws, x.Shape()[0])
-	}
-	return nil
-}
-
-// checkLoss reports a loss that cannot be taken of x and t.
-func checkLoss(kind LossKind, x, t *G.Node) error {
-	if !x.Shape().Eq(t.Shape()) {
-		return errors.Errorf("%v loss: predictions %v and targets %v differ in shape", kind, x.Shape(), t.Shape())
-	}
-	if kind == SoftmaxCrossEntropy && x.Dims() != 2 {
-		return errors.Errorf("%v loss: want logits [N,K], got %v", kind, x.Shape())
-	}
-	if kind < SoftmaxCrossEntropy || kind > Huber {
-		return errors.Errorf("unknown loss %v", kind)
-	}
-	return nil
-}
-
-// WeightedLoss is Loss with a weight per example: w holds one value per
-// row of x, and the loss is Σ wᵢ·lossᵢ over the batch divided by the batch
-// size, as Keras weighs samples (weights of 1 give Loss).
-func WeightedLoss(kind LossKind, x, t, w *G.Node) (*G.Node, error) {
-	if err := checkLoss(kind, x, t); err != nil {
-		return nil, err
-	}
-	if err := checkWeights(kind, x, w); err != nil {
-		return nil, err
-	}
-	return G.ApplyOp(&lossOp{base: newBase(), kind: kind, weighted: true, dims: x.Dims(), delta: 1}, x, t, w)
 }
 
 func (op *lossOp) Arity() int {
@@ -260,11 +248,11 @@ func rowWeight(w []float64, r int) float64 {
 
 // lossValue returns the loss, accumulated in float64; w, if not nil,
 // weighs each row; delta is Huber's δ.
-func lossValue[T float](kind LossKind, rows int, x, t []T, w []float64, delta float64) float64 {
+func lossValue[T float](kind lossKind, rows int, x, t []T, w []float64, delta float64) float64 {
 	var sum float64
 	k := len(x) / rows
 	switch kind {
-	case SoftmaxCrossEntropy:
+	case softmaxCrossEntropy:
 		for r := 0; r < rows; r++ {
 			xs, ts := x[r*k:(r+1)*k], t[r*k:(r+1)*k]
 			m, lse := logSumExp(xs)
@@ -281,26 +269,26 @@ func lossValue[T float](kind LossKind, rows int, x, t []T, w []float64, delta fl
 			}
 		}
 		return sum / float64(rows)
-	case MeanSquaredError:
+	case meanSquaredError:
 		for i, v := range x {
 			d := float64(v - t[i])
 			sum += rowWeight(w, i/k) * d * d
 		}
-	case MeanAbsoluteError:
+	case meanAbsoluteError:
 		for i, v := range x {
 			sum += rowWeight(w, i/k) * math.Abs(float64(v-t[i]))
 		}
-	case BinaryCrossEntropy:
+	case binaryCrossEntropy:
 		for i, v := range x {
 			p, tv := min(max(float64(v), clipEps), 1-clipEps), float64(t[i])
 			sum -= rowWeight(w, i/k) * (tv*math.Log(p) + (1-tv)*math.Log(1-p))
 		}
-	case BinaryCrossEntropyFromLogits:
+	case binaryCrossEntropyFromLogits:
 		for i, v := range x {
 			z, tv := float64(v), float64(t[i])
 			sum += rowWeight(w, i/k) * (max(z, 0) - z*tv + math.Log1p(math.Exp(-math.Abs(z))))
 		}
-	case Huber:
+	case huber:
 		for i, v := range x {
 			d := math.Abs(float64(v) - float64(t[i]))
 			l := 0.5 * d * d
@@ -328,10 +316,10 @@ func logSumExp[T float](xs []T) (m, lse float64) {
 
 // lossGrad writes g times the gradient of the loss with respect to x; w,
 // if not nil, weighs each row; delta is Huber's δ.
-func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T, w []float64, delta float64) {
+func lossGrad[T float](kind lossKind, rows int, g float64, x, t, dx []T, w []float64, delta float64) {
 	k := len(x) / rows
 	switch kind {
-	case SoftmaxCrossEntropy:
+	case softmaxCrossEntropy:
 		for r := 0; r < rows; r++ {
 			scale := g / float64(rows) * rowWeight(w, r)
 			xs, ts := x[r*k:(r+1)*k], t[r*k:(r+1)*k]
@@ -345,12 +333,12 @@ func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T, w []flo
 				dx[r*k+i] = T(scale * (tsum*p - float64(ts[i])))
 			}
 		}
-	case MeanSquaredError:
+	case meanSquaredError:
 		scale := 2 * g / float64(len(x))
 		for i, v := range x {
 			dx[i] = T(scale * rowWeight(w, i/k) * float64(v-t[i]))
 		}
-	case MeanAbsoluteError:
+	case meanAbsoluteError:
 		for i, v := range x {
 			scale := g / float64(len(x)) * rowWeight(w, i/k)
 			switch d := v - t[i]; {
@@ -362,7 +350,7 @@ func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T, w []flo
 				dx[i] = 0
 			}
 		}
-	case BinaryCrossEntropy:
+	case binaryCrossEntropy:
 		for i, v := range x {
 			scale := g / float64(len(x)) * rowWeight(w, i/k)
 			p, tv := float64(v), float64(t[i])
@@ -372,12 +360,12 @@ func lossGrad[T float](kind LossKind, rows int, g float64, x, t, dx []T, w []flo
 			}
 			dx[i] = T(scale * (p - tv) / (p * (1 - p)))
 		}
-	case BinaryCrossEntropyFromLogits:
+	case binaryCrossEntropyFromLogits:
 		for i, v := range x {
 			scale := g / float64(len(x)) * rowWeight(w, i/k)
 			dx[i] = T(scale * (sigmoid(float64(v)) - float64(t[i])))
 		}
-	case Huber:
+	case huber:
 		for i, v := range x {
 			scale := g / float64(len(x)) * rowWeight(w, i/k)
 			d := float64(v) - float64(t[i])

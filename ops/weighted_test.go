@@ -15,8 +15,12 @@ import (
 // differences, and its value against the per-row losses: weights of 1 give
 // Loss, and a row weighted w counts w times.
 func TestWeightedLoss(t *testing.T) {
-	for _, kind := range []ops.LossKind{ops.SoftmaxCrossEntropy, ops.MeanSquaredError, ops.MeanAbsoluteError} {
-		t.Run(kind.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		loss lossFn
+	}{{"softmax cross-entropy", ops.SoftmaxCrossEntropy}, {"mse", ops.MeanSquaredError}, {"mae", ops.MeanAbsoluteError}, {"huber", huber1}} {
+		kind := tc.loss
+		t.Run(tc.name, func(t *testing.T) {
 			params, err := graph.NewParams(tensor.Float64, 4)
 			if err != nil {
 				t.Fatal(err)
@@ -26,11 +30,11 @@ func TestWeightedLoss(t *testing.T) {
 			tg := g.Input("t", 3, 4)
 			graph.Set(tg, []float64{0, 1, 0, 0, 0.5, 0, 0.5, 0, 0, 0, 0, 1})
 			w := g.Input("w", 3)
-			loss, err := ops.WeightedLoss(kind, x, tg, w)
+			loss, err := kind(x, tg, w)
 			if err != nil {
 				t.Fatal(err)
 			}
-			plain, err := ops.Loss(kind, x, tg)
+			plain, err := kind(x, tg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

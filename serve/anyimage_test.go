@@ -15,14 +15,15 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 )
 
 // imageModel is a small untrained classifier of images of the given shape
 // with the given class names (none for nil).
 func imageModel(t testing.TB, shape []int, names ...string) *model.Model {
 	t.Helper()
-	net, err := model.NewSequential(shape, []layers.Layer{layers.Conv2D(2, 3, 3, layers.Activation(layers.ActReLU)), layers.Flatten(),
-		layers.Dense(len(names), layers.Activation(layers.ActSoftmax))}, model.Seed(3), model.ClassNames(names...))
+	net, err := model.NewSequential(shape, []layers.Layer{layers.Conv2D(2, 3, 3, layers.Activation(ops.ReLU)), layers.Flatten(),
+		layers.Dense(len(names), layers.Activation(ops.Softmax))}, model.Seed(3), model.ClassNames(names...))
 	if err != nil {
 		t.Fatal(err)
 	}

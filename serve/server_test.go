@@ -26,6 +26,7 @@ import (
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 )
 
 var (
@@ -492,7 +493,7 @@ func TestPanicRecovered(t *testing.T) {
 // TestVectorModel: a model of vector inputs takes flat instances, and
 // refuses images.
 func TestVectorModel(t *testing.T) {
-	net, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation(layers.ActSoftmax))})
+	net, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation(ops.Softmax))})
 	if err != nil {
 		t.Fatal(err)
 	}

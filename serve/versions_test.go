@@ -22,6 +22,7 @@ import (
 	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 )
 
 // vecInput is the instance the version tests send.
@@ -50,7 +51,7 @@ func writeVersion(t testing.TB, dir, name string, v int, seed uint64, file strin
 // vecInput.
 func vecModel(t testing.TB, seed uint64) (*model.Model, []float32) {
 	t.Helper()
-	net, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation(layers.ActSoftmax))}, model.Seed(seed))
+	net, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(3, layers.Activation(ops.Softmax))}, model.Seed(seed))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,9 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // bnNet is a small classifier of 8×8 images with BatchNormalization after
@@ -30,7 +32,7 @@ func bnNet(t *testing.T) *model.Model {
 		layers.Dense(8),
 		layers.BatchNormalization(),
 		layers.ReLU(),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	}, model.Seed(7))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func TestBatchNormInference(t *testing.T) {
 			ds.X[i*64+j] = 0.4*float32(i%2) + 0.6*rng.Float32()
 		}
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestBatchNormInference(t *testing.T) {
 	if mean == nil || mean.Trainable || slices.Equal(mean.Value.Float32s(), make([]float32, 4)) {
 		t.Fatalf("moving_mean %+v did not move, or is trainable", mean)
 	}
-	st, slots := tr.Optimizer().(train.Stateful).State()
+	st, slots := tr.Optimizer().(optimizers.Stateful).State()
 	if len(slots) != len(m.Params().Trainable()) || len(m.Params().Trainable()) != len(m.Params().List())-4 {
 		t.Fatalf("optimizer state after %d steps for %d parameters; the model has %d trainable of %d", st, len(slots), len(m.Params().Trainable()), len(m.Params().List()))
 	}
@@ -138,12 +140,12 @@ func TestBatchNormResumeIsExact(t *testing.T) {
 	build := func(cb train.Callback) *train.Trainer {
 		m, err := model.NewSequential([]int{6}, []layers.Layer{
 			layers.Dense(16), layers.BatchNormalization(), layers.ReLU(), layers.Dropout(0.2),
-			layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+			layers.Dense(2, layers.Activation(ops.Softmax)),
 		}, model.Seed(3))
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)), train.WithCallbacks(cb))
+		tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-2)), train.Callbacks(cb))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,15 +208,15 @@ func TestModernResumeIsExact(t *testing.T) {
 	build := func(aug *data.Augmentation, cbs ...train.Callback) *train.Trainer {
 		m, err := model.NewSequential([]int{1, 8, 8}, []layers.Layer{
 			layers.Conv2D(4, 3, 3, layers.Padding(layers.Same)), layers.BatchNormalization(), layers.ReLU(),
-			layers.GlobalAveragePooling2D(), layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+			layers.GlobalAveragePooling2D(), layers.Dense(2, layers.Activation(ops.Softmax)),
 		}, model.Seed(5))
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := []train.Option{train.WithOptimizer(train.Adam(1e-2)), train.WithCallbacks(cbs...),
-			train.WithSchedule(train.CosineDecay(1e-3, 20, 0.1, 5, 1e-2))}
+		opts := []train.Option{train.Optimizer(optimizers.Adam(1e-2)), train.Callbacks(cbs...),
+			train.Schedule(optimizers.CosineDecay(1e-3, 20, 0.1, 5, 1e-2))}
 		if aug != nil {
-			opts = append(opts, train.WithAugmentation(aug))
+			opts = append(opts, train.Augmentation(aug))
 		}
 		tr, err := train.New(m, opts...)
 		if err != nil {

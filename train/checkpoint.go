@@ -12,6 +12,7 @@ import (
 	"github.com/gocnn/cnn/internal/atomicfile"
 	"github.com/gocnn/cnn/internal/frame"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // A training checkpoint, version 1, holds everything a run needs to go on
@@ -100,7 +101,7 @@ func (t *Trainer) callbackStates() ([]json.RawMessage, error) {
 // WriteCheckpoint writes the trainer's weights, optimiser state, run state
 // and history to w.
 func (t *Trainer) WriteCheckpoint(w io.Writer) error {
-	st, ok := t.opt.(Stateful)
+	st, ok := t.opt.(optimizers.Stateful)
 	if !ok {
 		return errors.Errorf("train: optimizer %v cannot save its state", t.opt)
 	}
@@ -178,7 +179,7 @@ func (t *Trainer) ReadCheckpoint(r io.Reader) error {
 			return errors.Wrap(err, "checkpoint: freezing")
 		}
 	}
-	if err := st.SetState(meta.Step, meta.Slots); err != nil {
+	if err := st.SetState(t.model.Params().Trainable(), meta.Step, meta.Slots); err != nil {
 		return err
 	}
 	t.prog, t.hist = meta.State, &History{Epochs: meta.History}
@@ -214,14 +215,14 @@ type optimizerState struct {
 // checkOptimizerState checks that s is a state of the trainer's optimiser
 // for the model's parameters, and returns the optimiser to restore it into.
 // With anyLR the learning rates may differ.
-func (t *Trainer) checkOptimizerState(s optimizerState, anyLR bool) (Stateful, error) {
+func (t *Trainer) checkOptimizerState(s optimizerState, anyLR bool) (optimizers.Stateful, error) {
 	if saved, now := s.Optimizer, t.opt.String(); saved != now && (!anyLR || withoutLR(saved) != withoutLR(now)) {
 		if anyLR {
 			return nil, errors.Errorf("made with %s, this run uses %s: only the learning rate may differ", saved, now)
 		}
 		return nil, errors.Errorf("made with %s, this run uses %s", saved, now)
 	}
-	st, ok := t.opt.(Stateful)
+	st, ok := t.opt.(optimizers.Stateful)
 	if !ok {
 		return nil, errors.Errorf("optimizer %v cannot restore its state", t.opt)
 	}
@@ -229,13 +230,12 @@ func (t *Trainer) checkOptimizerState(s optimizerState, anyLR bool) (Stateful, e
 	if s.Slots != nil && len(s.Slots) != len(params) {
 		return nil, errors.Errorf("optimizer state for %d parameters, the model has %d", len(s.Slots), len(params))
 	}
-	builtin, _ := t.opt.(*optimizer)
 	for i, sl := range s.Slots {
 		size := params[i].Value.Size()
 		if len(sl) == 0 {
 			continue // no state yet: a parameter frozen since the start
 		}
-		if size == 0 || len(sl)%size != 0 || (builtin != nil && len(sl) != size*builtin.nslots) {
+		if size == 0 || len(sl)%size != 0 {
 			return nil, errors.Errorf("optimizer state for %q has %d values, the parameter %d", params[i].Name, len(sl), size)
 		}
 	}
@@ -261,7 +261,7 @@ const OptimizerStateKey = "optimizer"
 func (t *Trainer) SaveModel(path string, withOptimizer bool) error {
 	var state model.State
 	if withOptimizer {
-		st, ok := t.opt.(Stateful)
+		st, ok := t.opt.(optimizers.Stateful)
 		if !ok {
 			return errors.Errorf("train: optimizer %v cannot save its state", t.opt)
 		}
@@ -297,5 +297,5 @@ func (t *Trainer) RestoreOptimizer(state model.State) error {
 	if err != nil {
 		return errors.Wrap(err, "train: model file")
 	}
-	return st.SetState(s.Step, s.Slots)
+	return errors.Wrap(st.SetState(t.model.Params().Trainable(), s.Step, s.Slots), "train: optimizer state")
 }

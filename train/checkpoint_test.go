@@ -18,7 +18,9 @@ import (
 	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // stopAfter interrupts Fit after the given batch of the given epoch, as
@@ -55,7 +57,7 @@ func TestResumeIsExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkResumeIsExact(t, trainSet, val, 100, 2, 4, func(cbs ...train.Callback) *train.Trainer {
-		tr, err := train.New(newRecipe(t, 3), train.WithOptimizer(train.RMSprop(1e-3)), train.WithSeed(3), train.WithCallbacks(cbs...))
+		tr, err := train.New(newRecipe(t, 3), train.Optimizer(optimizers.RMSprop(1e-3)), train.Seed(3), train.Callbacks(cbs...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +120,7 @@ func checkResumeIsExact(t *testing.T, trainSet, val *data.Dataset, batch, epoch,
 // error naming the file and the problem, and changes nothing.
 func TestBrokenCheckpoints(t *testing.T) {
 	full, _ := realMNIST(t)
-	tr, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	tr, err := train.New(newRecipe(t, 1), train.Optimizer(optimizers.RMSprop(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +134,13 @@ func TestBrokenCheckpoints(t *testing.T) {
 	}
 	flipped := bytes.Clone(good.Bytes())
 	flipped[len(flipped)/3] ^= 1
-	other, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.Adam(1e-3)))
+	other, err := train.New(newRecipe(t, 1), train.Optimizer(optimizers.Adam(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 	// A run that diverged saves NaN weights; they are refused on loading.
-	diverged, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	diverged, err := train.New(newRecipe(t, 1), train.Optimizer(optimizers.RMSprop(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +201,7 @@ func goldenTrainer(t *testing.T) *train.Trainer {
 		}
 		slots = append(slots, s)
 	}
-	if err := tr.Optimizer().(train.Stateful).SetState(7, slots); err != nil {
+	if err := tr.Optimizer().(optimizers.Stateful).SetState(m.Params().Trainable(), 7, slots); err != nil {
 		t.Fatal(err)
 	}
 	return tr
@@ -235,8 +237,8 @@ func TestCheckpointGolden(t *testing.T) {
 	if !reflect.DeepEqual(weights(dst), weights(src)) {
 		t.Errorf("loaded weights %v, want %v", weights(dst), weights(src))
 	}
-	step, slots := dst.Optimizer().(train.Stateful).State()
-	wantStep, wantSlots := src.Optimizer().(train.Stateful).State()
+	step, slots := dst.Optimizer().(optimizers.Stateful).State()
+	wantStep, wantSlots := src.Optimizer().(optimizers.Stateful).State()
 	if step != wantStep || !reflect.DeepEqual(slots, wantSlots) {
 		t.Errorf("loaded optimizer state %d %v, want %d %v", step, slots, wantStep, wantSlots)
 	}
@@ -246,11 +248,11 @@ func TestCheckpointGolden(t *testing.T) {
 // weights drawn from seed.
 func tinyTrainer(t testing.TB, seed uint64, units int) *train.Trainer {
 	t.Helper()
-	m, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(units, layers.Activation(layers.ActSoftmax))}, model.Seed(seed))
+	m, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(units, layers.Activation(ops.Softmax))}, model.Seed(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.RMSprop(1e-3)))
+	tr, err := train.New(m, train.Optimizer(optimizers.RMSprop(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tr := tinyTrainer(t, 2, 3)
 		defer tr.Close()
-		st := tr.Optimizer().(train.Stateful)
+		st := tr.Optimizer().(optimizers.Stateful)
 		before, state, hist := weights(tr), tr.State(), len(tr.History().Epochs)
 		step, slots := st.State()
 		if err := tr.ReadCheckpoint(bytes.NewReader(b)); err == nil {

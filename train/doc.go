@@ -1,28 +1,33 @@
-// Package train fits a model.Model to data: losses, metrics,
-// optimisers (RMSprop, Adam, AdamW, AdaGrad, SGD with momentum and
-// Nesterov) with Keras's default hyper-parameters, each with optional
-// weight decay and gradient clipping (WeightDecay, ClipNorm,
-// GlobalClipNorm, ClipValue), and a Trainer whose Fit and Evaluate read
-// like Keras's. Prediction needs no trainer: it is model.Model's.
+// Package train fits a model.Model to data with a Trainer whose Fit and
+// Evaluate read like Keras's. What it trains with lives in packages of its
+// own, as in Keras: train/losses (the losses and the Loss interface),
+// train/metrics (the metrics and their names) and train/optimizers (the
+// optimisers and the learning-rate schedules). Package train owns the loop:
+// the Trainer, its options, callbacks, the History, checkpoints. Prediction
+// needs no trainer: it is model.Model's.
 //
-//	t, err := train.New(model, train.WithOptimizer(train.RMSprop(1e-4)))
+//	t, err := train.New(model, train.Optimizer(optimizers.RMSprop(1e-4)))
 //	hist, err := t.Fit(trainSet, train.Epochs(50), train.BatchSize(128), train.Validation(valSet))
 //	loss, acc, err := t.Evaluate(testSet)
 //
 // Fit returns a History with loss, accuracy, validation loss and accuracy
 // and seconds per epoch. Losses are means over the batch, as Keras's are.
 //
-// A loss is a Loss: a built-in one (CategoricalCrossEntropy,
-// SparseCategoricalCrossEntropy, BinaryCrossEntropy, MSE, MAE, Huber, ...)
-// or any function of Gorgonia nodes that returns each example's loss, a
-// LossFunc, as Keras takes loss=fn; the trainer weighs the examples and
-// takes the mean. A model of several outputs takes a loss per output
-// (WithLosses) and weights for them (LossWeights). Metrics beyond loss and
-// accuracy are Meters (NewMeanAbsoluteError, NewTopKAccuracy, NewF1, ... or
-// one's own type), given with WithMetrics or WithOutputMetrics; History
-// records them by Keras's names: "mae", "val_mae", and for a model of
+// A loss is a losses.Loss: a built-in one (losses.CategoricalCrossEntropy,
+// losses.MSE, losses.Huber, ...) or any function of Gorgonia nodes that
+// returns each example's loss, a losses.Func, as Keras takes loss=fn; the
+// trainer weighs the examples and takes the mean. A model of several
+// outputs takes a loss per output (Losses) and weights for them
+// (LossWeights). Metrics beyond loss and accuracy are metrics.Metric
+// values (metrics.NewMeanAbsoluteError, metrics.NewF1, ... or one's own
+// type), given with Metrics or OutputMetrics; History records them by
+// Keras's names (metrics.Name): "mae", "val_mae", and for a model of
 // several outputs, each output's layer name in front: "head_loss",
 // "head_acc", "val_head_loss".
+//
+// Options are functional options named for what they set, with no With
+// prefix (Loss, Optimizer, Seed, Epochs, BatchSize), the rule of every
+// package of the module.
 // Progress, early stopping and checkpoints attach to the loop as
 // callbacks rather than living inside it; a callback implements only the
 // hooks it needs (TrainBeginner, EpochBeginner, BatchBeginner, BatchEnder,

@@ -7,7 +7,9 @@ import (
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // TestFitWithDropout trains a small convolutional model with a Dropout
@@ -20,17 +22,17 @@ func TestFitWithDropout(t *testing.T) {
 	}
 	fit := func() (train.Epoch, float64, float64) {
 		m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{
-			layers.Conv2D(4, 2, 2, layers.Activation(layers.ActReLU), layers.Padding(layers.Same)),
+			layers.Conv2D(4, 2, 2, layers.Activation(ops.ReLU), layers.Padding(layers.Same)),
 			layers.Dropout(0.5),
 			layers.Flatten(),
-			layers.Dense(8, layers.Activation(layers.ActReLU)),
+			layers.Dense(8, layers.Activation(ops.ReLU)),
 			layers.Dropout(0.25),
-			layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+			layers.Dense(2, layers.Activation(ops.Softmax)),
 		}, model.Seed(4))
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := train.New(m, train.WithSeed(4), train.WithOptimizer(train.Adam(1e-2)))
+		tr, err := train.New(m, train.Seed(4), train.Optimizer(optimizers.Adam(1e-2)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,14 +85,14 @@ func dropoutTrainer(t testing.TB, seed uint64, cbs ...train.Callback) *train.Tra
 	t.Helper()
 	m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{
 		layers.Flatten(),
-		layers.Dense(16, layers.Activation(layers.ActReLU)),
+		layers.Dense(16, layers.Activation(ops.ReLU)),
 		layers.Dropout(0.5),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	}, model.Seed(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, train.WithSeed(int64(seed)), train.WithOptimizer(train.Adam(1e-2)), train.WithCallbacks(cbs...))
+	tr, err := train.New(m, train.Seed(seed), train.Optimizer(optimizers.Adam(1e-2)), train.Callbacks(cbs...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,14 +112,14 @@ func TestDropoutMasksChangeEveryStep(t *testing.T) {
 	}
 	m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{
 		layers.Flatten(),
-		layers.Dense(16, layers.Activation(layers.ActReLU), layers.BiasInitializer(graph.Constant(0.5))),
+		layers.Dense(16, layers.Activation(ops.ReLU), layers.BiasInitializer(graph.Constant(0.5))),
 		layers.Dropout(0.5),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	}, model.Seed(6))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.SGD(0)))
+	tr, err := train.New(m, train.Optimizer(optimizers.SGD(0)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // scale is a layer of one's own, written with plain Gorgonia ops: it
@@ -48,7 +50,7 @@ func Example_customLayer() {
 		fmt.Println(err)
 		return
 	}
-	tr, err := train.New(m, train.WithLoss(train.MSE), train.WithOptimizer(train.Adam(0.05)))
+	tr, err := train.New(m, train.Loss(losses.MSE), train.Optimizer(optimizers.Adam(0.05)))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -7,7 +7,10 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // A small regression: learn y = 2·a − 3·b + 1 with one Dense unit, the mean
@@ -26,7 +29,7 @@ func ExampleTrainer_regression() {
 		fmt.Println(err)
 		return
 	}
-	tr, err := train.New(m, train.WithLoss(train.MSE), train.WithOptimizer(train.Momentum(0.05, 0.9, false)))
+	tr, err := train.New(m, train.Loss(losses.MSE), train.Optimizer(optimizers.Momentum(0.05, 0.9, false)))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -53,10 +56,10 @@ func ExampleTrainer_regression() {
 // Evaluate and Predict.
 func ExampleTrainer_Fit() {
 	m, err := model.NewSequential([]int{1, 8, 8}, []layers.Layer{
-		layers.Conv2D(4, 3, 3, layers.Activation(layers.ActReLU)),
+		layers.Conv2D(4, 3, 3, layers.Activation(ops.ReLU)),
 		layers.MaxPool2D(2, 2),
 		layers.Flatten(),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	}, model.Seed(1))
 	if err != nil {
 		fmt.Println(err)
@@ -77,7 +80,7 @@ func ExampleTrainer_Fit() {
 		}
 		ds.Labels[i], ds.Y[i*2+c] = c, 1
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-2)))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -97,7 +100,7 @@ func ExampleTrainer_Fit() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("accuracy %.2f; image 1 is class %d\n", acc, train.Argmax(p))
+	fmt.Printf("accuracy %.2f; image 1 is class %d\n", acc, model.Argmax(p))
 	// Output:
 	// accuracy 1.00; image 1 is class 1
 }

@@ -12,7 +12,10 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // withoutTimes returns the epochs with their wall times cleared, so that
@@ -113,8 +116,8 @@ func TestRegressionWithoutLabels(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			tr, err := train.New(m, train.WithLoss(train.MSE), train.WithOptimizer(train.Momentum(0.05, 0.9, false)),
-				train.WithCallbacks(train.NewProgress(&out)))
+			tr, err := train.New(m, train.Loss(losses.MSE), train.Optimizer(optimizers.Momentum(0.05, 0.9, false)),
+				train.Callbacks(train.NewProgress(&out)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -225,27 +228,27 @@ func TestTrainBatchErrors(t *testing.T) {
 	x := make([]float32, 2*4)
 	tests := []struct {
 		name string
-		loss train.Loss
+		loss losses.Loss
 		b    data.Batch
 	}{
-		{"no examples", train.CategoricalCrossEntropy, data.Batch{}},
-		{"wrong number of values", train.CategoricalCrossEntropy, data.Batch{X: x[:7], Labels: []int{0, 1}, N: 2}},
-		{"classifier without labels or targets", train.CategoricalCrossEntropy, data.Batch{X: x, N: 2}},
-		{"label out of range", train.CategoricalCrossEntropy, data.Batch{X: x, Labels: []int{0, 2}, N: 2}},
-		{"regression without targets", train.MSE, data.Batch{X: x, Labels: []int{0, 0}, N: 2}},
-		{"regression without targets or labels", train.MSE, data.Batch{X: x, N: 2}},
-		{"regression targets of the wrong width", train.MSE, data.Batch{X: x, Y: []float32{1, 2, 3}, N: 2}},
+		{"no examples", losses.CategoricalCrossEntropy, data.Batch{}},
+		{"wrong number of values", losses.CategoricalCrossEntropy, data.Batch{X: x[:7], Labels: []int{0, 1}, N: 2}},
+		{"classifier without labels or targets", losses.CategoricalCrossEntropy, data.Batch{X: x, N: 2}},
+		{"label out of range", losses.CategoricalCrossEntropy, data.Batch{X: x, Labels: []int{0, 2}, N: 2}},
+		{"regression without targets", losses.MSE, data.Batch{X: x, Labels: []int{0, 0}, N: 2}},
+		{"regression without targets or labels", losses.MSE, data.Batch{X: x, N: 2}},
+		{"regression targets of the wrong width", losses.MSE, data.Batch{X: x, Y: []float32{1, 2, 3}, N: 2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{layers.Flatten(), layers.Dense(2, layers.Activation(layers.ActSoftmax))})
-			if tc.loss == train.MSE {
+			m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{layers.Flatten(), layers.Dense(2, layers.Activation(ops.Softmax))})
+			if tc.loss == losses.MSE {
 				m, err = model.NewSequential([]int{1, 2, 2}, []layers.Layer{layers.Flatten(), layers.Dense(1)})
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr, err := train.New(m, train.WithLoss(tc.loss))
+			tr, err := train.New(m, train.Loss(tc.loss))
 			if err != nil {
 				t.Fatal(err)
 			}

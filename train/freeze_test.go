@@ -13,7 +13,9 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // brightDark is n 8×8 images, bright (class 1) or dark (class 0), with
@@ -55,7 +57,7 @@ func checkFrozen(t *testing.T, tr *train.Trainer, before map[string][]byte, froz
 			t.Errorf("layer %s: unchanged %v, want %v (frozen %v)", layer, same, want, frozen)
 		}
 	}
-	_, slots := tr.Optimizer().(train.Stateful).State()
+	_, slots := tr.Optimizer().(optimizers.Stateful).State()
 	for i, p := range tr.Model().Params().Trainable() {
 		if p.Frozen != (slots[i] == nil) {
 			t.Errorf("parameter %s, frozen %v, has %d optimiser state values", p.Name, p.Frozen, len(slots[i]))
@@ -86,7 +88,7 @@ func TestFitFrozen(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := layerBytes(m)
-			tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)))
+			tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-2)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +116,7 @@ func TestFitFrozen(t *testing.T) {
 func TestFreezeBetweenFits(t *testing.T) {
 	ds := brightDark(64, 6)
 	m := bnNet(t)
-	tr, err := train.New(m, train.WithOptimizer(train.RMSprop(1e-2)))
+	tr, err := train.New(m, train.Optimizer(optimizers.RMSprop(1e-2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +169,7 @@ func TestFrozenCheckpoint(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)))
+		tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-2)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +249,7 @@ func TestSubModelFollowsTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,11 +278,11 @@ func TestSubModelFollowsTraining(t *testing.T) {
 // layer the model lacks: an error naming it, and nothing frozen.
 func TestCheckpointFrozenUnknownLayer(t *testing.T) {
 	// dropout_1 has no weights, so the two models' weights files agree.
-	withDropout, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(4), layers.Dropout(0.5), layers.Dense(2, layers.Activation(layers.ActSoftmax))}, model.Seed(1))
+	withDropout, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(4), layers.Dropout(0.5), layers.Dense(2, layers.Activation(ops.Softmax))}, model.Seed(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	without, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(4), layers.Dense(2, layers.Activation(layers.ActSoftmax))}, model.Seed(1))
+	without, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(4), layers.Dense(2, layers.Activation(ops.Softmax))}, model.Seed(1))
 	if err != nil {
 		t.Fatal(err)
 	}

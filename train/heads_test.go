@@ -11,7 +11,11 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // named returns l named name.
@@ -25,8 +29,8 @@ func named(l layers.Layer, name string) layers.Layer {
 func twoHeads(t *testing.T) *model.Model {
 	t.Helper()
 	in := model.Input(4)
-	h := model.Apply(layers.Dense(16, layers.Activation(layers.ActTanh)), in)
-	class := model.Apply(named(layers.Dense(2, layers.Activation(layers.ActSoftmax)), "class"), h)
+	h := model.Apply(layers.Dense(16, layers.Activation(ops.Tanh)), in)
+	class := model.Apply(named(layers.Dense(2, layers.Activation(ops.Softmax)), "class"), h)
 	size := model.Apply(named(layers.Dense(1), "size"), h)
 	m, err := model.New([]*model.Node{in}, []*model.Node{class, size}, model.Seed(3))
 	if err != nil {
@@ -77,17 +81,17 @@ func headData(n int, seed uint64, sparse bool) *data.Dataset {
 func TestTwoHeads(t *testing.T) {
 	tests := []struct {
 		name  string
-		class train.Loss
+		class losses.Loss
 	}{
-		{"one-hot class targets and labels", train.CategoricalCrossEntropy},
-		{"sparse class targets", train.SparseCategoricalCrossEntropy},
+		{"one-hot class targets and labels", losses.CategoricalCrossEntropy},
+		{"sparse class targets", losses.SparseCategoricalCrossEntropy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sparse := tc.class == train.SparseCategoricalCrossEntropy
+			sparse := tc.class == losses.SparseCategoricalCrossEntropy
 			m := twoHeads(t)
-			tr, err := train.New(m, train.WithLosses(tc.class, train.MSE), train.LossWeights(1, 2),
-				train.WithOutputMetrics("size", train.NewMeanAbsoluteError()), train.WithOptimizer(train.Adam(1e-2)))
+			tr, err := train.New(m, train.Losses(tc.class, losses.MSE), train.LossWeights(1, 2),
+				train.OutputMetrics("size", metrics.NewMeanAbsoluteError()), train.Optimizer(optimizers.Adam(1e-2)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +103,7 @@ func TestTwoHeads(t *testing.T) {
 				t.Fatal(err)
 			}
 			first, last := hist.Epochs[0], hist.Epochs[len(hist.Epochs)-1]
-			for _, m := range []train.Metric{"class_loss", "class_acc", "size_loss", "size_mae", "val_class_loss", "val_class_acc", "val_size_loss", "val_size_mae"} {
+			for _, m := range []metrics.Name{"class_loss", "class_acc", "size_loss", "size_mae", "val_class_loss", "val_class_acc", "val_size_loss", "val_size_mae"} {
 				if _, ok := last.Metrics[m]; !ok {
 					t.Errorf("the history has no %s: %v", m, last.Metrics)
 				}
@@ -146,7 +150,7 @@ func TestTwoHeads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r["class_acc"] != last.Metrics["val_class_acc"] || r[train.MetricLoss] != last.ValLoss {
+			if r["class_acc"] != last.Metrics["val_class_acc"] || r[metrics.Loss] != last.ValLoss {
 				t.Errorf("EvaluateMetrics gave %v; the last epoch validated to %v", r, last.Metrics)
 			}
 		})
@@ -169,18 +173,18 @@ func TestTwoHeadsErrors(t *testing.T) {
 		opts []train.Option
 		want string
 	}{
-		{"too few losses", []train.Option{train.WithLosses(train.MSE)}, "1 losses for a model of 2 outputs"},
-		{"nil loss", []train.Option{train.WithLosses(train.CategoricalCrossEntropy, nil)}, "nil loss"},
+		{"too few losses", []train.Option{train.Losses(losses.MSE)}, "1 losses for a model of 2 outputs"},
+		{"nil loss", []train.Option{train.Losses(losses.CategoricalCrossEntropy, nil)}, "nil loss"},
 		{"too many weights", []train.Option{train.LossWeights(1, 2, 3)}, "3 weights for a model of 2 outputs"},
 		{"negative weight", []train.Option{train.LossWeights(1, -1)}, "weight -1 of output size"},
-		{"unknown output", []train.Option{train.WithOutputMetrics("nope", train.NewAccuracy())}, `no output "nope"`},
-		{"WithMetrics on two outputs", []train.Option{train.WithMetrics(train.NewAccuracy())}, "use WithOutputMetrics"},
-		{"a name twice", []train.Option{train.WithOutputMetrics("size", train.NewMeanAbsoluteError(), train.NewMeanAbsoluteError())}, `"size_mae" of output size is recorded twice`},
+		{"unknown output", []train.Option{train.OutputMetrics("nope", metrics.NewAccuracy())}, `no output "nope"`},
+		{"WithMetrics on two outputs", []train.Option{train.Metrics(metrics.NewAccuracy())}, "use WithOutputMetrics"},
+		{"a name twice", []train.Option{train.OutputMetrics("size", metrics.NewMeanAbsoluteError(), metrics.NewMeanAbsoluteError())}, `"size_mae" of output size is recorded twice`},
 		{"one Meter for two outputs", func() []train.Option {
-			mae := train.NewMeanAbsoluteError()
-			return []train.Option{train.WithOutputMetrics("size", mae), train.WithOutputMetrics("class", mae)}
+			mae := metrics.NewMeanAbsoluteError()
+			return []train.Option{train.OutputMetrics("size", mae), train.OutputMetrics("class", mae)}
 		}(), "given twice"},
-		{"bad huber", []train.Option{train.WithLosses(train.CategoricalCrossEntropy, train.Huber(-1))}, "delta -1"},
+		{"bad huber", []train.Option{train.Losses(losses.CategoricalCrossEntropy, losses.Huber(-1))}, "delta -1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,7 +195,7 @@ func TestTwoHeadsErrors(t *testing.T) {
 		})
 	}
 	t.Run("sparse class not a class", func(t *testing.T) {
-		tr, err := train.New(twoHeads(t), train.WithLosses(train.SparseCategoricalCrossEntropy, train.MSE))
+		tr, err := train.New(twoHeads(t), train.Losses(losses.SparseCategoricalCrossEntropy, losses.MSE))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,9 +225,9 @@ func TestTwoHeadsErrors(t *testing.T) {
 // uninterrupted one, and that EarlyStopping can watch a head's metric.
 func TestTwoHeadsResume(t *testing.T) {
 	opts := func() []train.Option {
-		return []train.Option{train.WithLosses(train.CategoricalCrossEntropy, train.Huber(0.5)), train.LossWeights(0.5, 1),
-			train.WithOutputMetrics("size", train.NewMeanAbsoluteError()), train.WithOptimizer(train.Adam(1e-2)),
-			train.WithCallbacks(train.EarlyStopping("val_size_mae", 50, false))}
+		return []train.Option{train.Losses(losses.CategoricalCrossEntropy, losses.Huber(0.5)), train.LossWeights(0.5, 1),
+			train.OutputMetrics("size", metrics.NewMeanAbsoluteError()), train.Optimizer(optimizers.Adam(1e-2)),
+			train.Callbacks(train.EarlyStopping("val_size_mae", 50, false))}
 	}
 	trainSet, val := headData(200, 1, false), headData(50, 2, false)
 	fit := func(tr *train.Trainer, epochs int) *train.History {
@@ -262,7 +266,7 @@ func TestTwoHeadsResume(t *testing.T) {
 	got := fit(resumed, 4)
 	for i := range want.Epochs {
 		w, g := want.Epochs[i], got.Epochs[i]
-		for _, m := range []train.Metric{"class_loss", "class_acc", "size_loss", "size_mae", "val_size_mae"} {
+		for _, m := range []metrics.Name{"class_loss", "class_acc", "size_loss", "size_mae", "val_size_mae"} {
 			if w.Metrics[m] != g.Metrics[m] {
 				t.Errorf("epoch %d: %s %v, uninterrupted %v", i+1, m, g.Metrics[m], w.Metrics[m])
 			}

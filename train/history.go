@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gocnn/cnn/train/metrics"
 	"github.com/pkg/errors"
 )
 
@@ -29,10 +30,10 @@ type Epoch struct {
 	LR float64 `json:"lr,omitempty"`
 	// Metrics holds what the fields above do not: each output's loss and
 	// metrics of a model of several outputs ("head_loss", "head_acc") and
-	// the metrics asked for with WithMetrics ("mae"), with their
+	// the metrics asked for with Metrics ("mae"), with their
 	// validation values ("val_head_loss"). It is nil for a model of one
-	// output trained without WithMetrics.
-	Metrics map[Metric]float64 `json:"metrics,omitempty"`
+	// output trained without Metrics.
+	Metrics map[metrics.Name]float64 `json:"metrics,omitempty"`
 }
 
 // History is the per-epoch record of a Fit, like Keras's History.
@@ -40,62 +41,33 @@ type History struct {
 	Epochs []Epoch `json:"epochs"`
 }
 
-// Metric names a per-epoch measurement of a History, as Keras names it:
-// "loss", "acc", "val_loss", or, for a model of several outputs, the
-// output's layer name in front ("head_loss", "val_head_acc"). The
-// constants name what every history holds; Meter.Name names the rest,
-// and Of and Val compose names.
-type Metric string
-
-// The metrics every history holds.
-const (
-	MetricLoss         Metric = "loss"          // mean training loss (over all outputs, weighted)
-	MetricAcc          Metric = "acc"           // training accuracy (a classifier of one output)
-	MetricValLoss      Metric = "val_loss"      // validation loss
-	MetricValAcc       Metric = "val_acc"       // validation accuracy
-	MetricSeconds      Metric = "seconds"       // wall time of the epoch
-	MetricTrainSeconds Metric = "train_seconds" // wall time of its training steps
-	MetricImagesPerS   Metric = "images_per_s"  // training images per second
-	MetricLR           Metric = "lr"            // learning rate (0 unless scheduled)
-)
-
-// String returns the metric's name.
-func (m Metric) String() string { return string(m) }
-
-// Val returns the name of m measured on the validation set: "val_" + m.
-func (m Metric) Val() Metric { return "val_" + m }
-
-// Of returns the name of m for the named output of a model of several
-// outputs: output + "_" + m, such as "head_loss".
-func (m Metric) Of(output string) Metric { return Metric(output) + "_" + m }
-
 // fixed reports whether m is one of the Epoch's own fields.
-func (m Metric) fixed() bool {
+func fixed(m metrics.Name) bool {
 	switch m {
-	case MetricLoss, MetricAcc, MetricValLoss, MetricValAcc, MetricSeconds, MetricTrainSeconds, MetricImagesPerS, MetricLR:
+	case metrics.Loss, metrics.Acc, metrics.ValLoss, metrics.ValAcc, metrics.Seconds, metrics.TrainSeconds, metrics.ImagesPerS, metrics.LR:
 		return true
 	}
 	return false
 }
 
 // value returns the metric of e: a field of e, or one of e.Metrics.
-func (m Metric) value(e Epoch) (float64, error) {
+func value(m metrics.Name, e Epoch) (float64, error) {
 	switch m {
-	case MetricLoss:
+	case metrics.Loss:
 		return e.Loss, nil
-	case MetricAcc:
+	case metrics.Acc:
 		return e.Acc, nil
-	case MetricValLoss:
+	case metrics.ValLoss:
 		return e.ValLoss, nil
-	case MetricValAcc:
+	case metrics.ValAcc:
 		return e.ValAcc, nil
-	case MetricSeconds:
+	case metrics.Seconds:
 		return e.Seconds, nil
-	case MetricTrainSeconds:
+	case metrics.TrainSeconds:
 		return e.TrainSeconds, nil
-	case MetricImagesPerS:
+	case metrics.ImagesPerS:
 		return e.ImagesPS, nil
-	case MetricLR:
+	case metrics.LR:
 		return e.LR, nil
 	}
 	if v, ok := e.Metrics[m]; ok {
@@ -115,8 +87,8 @@ func metricList(e Epoch) string {
 
 // names returns the names of e.Metrics: training ones, sorted, then
 // validation ones, sorted.
-func (e Epoch) names() []Metric {
-	var tr, val []Metric
+func (e Epoch) names() []metrics.Name {
+	var tr, val []metrics.Name
 	for m := range e.Metrics {
 		if strings.HasPrefix(string(m), "val_") {
 			val = append(val, m)
@@ -132,9 +104,9 @@ func (e Epoch) names() []Metric {
 // Names returns the names of the metrics the epochs hold beyond the
 // Epoch's own fields (Epoch.Metrics), training ones first, each group
 // sorted.
-func (h *History) Names() []Metric {
-	seen := map[Metric]bool{}
-	all := Epoch{Metrics: map[Metric]float64{}}
+func (h *History) Names() []metrics.Name {
+	seen := map[metrics.Name]bool{}
+	all := Epoch{Metrics: map[metrics.Name]float64{}}
 	for _, e := range h.Epochs {
 		for m := range e.Metrics {
 			if !seen[m] {
@@ -147,16 +119,16 @@ func (h *History) Names() []Metric {
 
 // Series returns one metric over the epochs. A metric that is neither
 // one of the Epoch's fields nor in the Metrics of every epoch is an error.
-func (h *History) Series(m Metric) ([]float64, error) {
+func (h *History) Series(m metrics.Name) ([]float64, error) {
 	out := make([]float64, len(h.Epochs))
 	for i, e := range h.Epochs {
-		v, err := m.value(e)
+		v, err := value(m, e)
 		if err != nil {
 			return nil, err
 		}
 		out[i] = v
 	}
-	if !m.fixed() && len(h.Epochs) == 0 {
+	if !fixed(m) && len(h.Epochs) == 0 {
 		return nil, errors.Errorf("train: unknown metric %q", string(m))
 	}
 	return out, nil
@@ -164,7 +136,7 @@ func (h *History) Series(m Metric) ([]float64, error) {
 
 // Median returns the median over the epochs of one metric, such as
 // MetricSeconds (0 for no epochs).
-func (h *History) Median(m Metric) (float64, error) {
+func (h *History) Median(m metrics.Name) (float64, error) {
 	s, err := h.Series(m)
 	if err != nil || len(s) == 0 {
 		return 0, err
@@ -177,13 +149,13 @@ func (h *History) Median(m Metric) (float64, error) {
 }
 
 // series is Series for a metric known to exist.
-func (h *History) series(m Metric) []float64 {
+func (h *History) series(m metrics.Name) []float64 {
 	s, _ := h.Series(m)
 	return s
 }
 
 // partial is m over the epochs, nil (JSON null) where an epoch lacks it.
-func (h *History) partial(m Metric) []*float64 {
+func (h *History) partial(m metrics.Name) []*float64 {
 	out := make([]*float64, len(h.Epochs))
 	for i, e := range h.Epochs {
 		if v, ok := e.Metrics[m]; ok {
@@ -197,11 +169,11 @@ func (h *History) partial(m Metric) []*float64 {
 // (a list per metric) plus the per-epoch records.
 func (h *History) WriteJSON(w io.Writer) error {
 	v := map[string]any{
-		"loss":     h.series(MetricLoss),
-		"acc":      h.series(MetricAcc),
-		"val_loss": h.series(MetricValLoss),
-		"val_acc":  h.series(MetricValAcc),
-		"seconds":  h.series(MetricSeconds),
+		"loss":     h.series(metrics.Loss),
+		"acc":      h.series(metrics.Acc),
+		"val_loss": h.series(metrics.ValLoss),
+		"val_acc":  h.series(metrics.ValAcc),
+		"seconds":  h.series(metrics.Seconds),
 		"epochs":   h.Epochs,
 	}
 	for _, m := range h.Names() {

@@ -69,7 +69,7 @@ func (c batchStopper) OnBatchBegin(_ *train.Trainer, b train.BatchBegin) error {
 // callbacks in the order they were given.
 func TestHookOrder(t *testing.T) {
 	var log []string
-	tr, err := train.New(tinyModel(t), train.WithCallbacks(recorder{"a", &log}, recorder{"b", &log}))
+	tr, err := train.New(tinyModel(t), train.Callbacks(recorder{"a", &log}, recorder{"b", &log}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestHookOrder(t *testing.T) {
 func TestOptionalHooks(t *testing.T) {
 	t.Run("one hook", func(t *testing.T) {
 		cb := &epochBeginOnly{}
-		tr, err := train.New(tinyModel(t), train.WithCallbacks(cb))
+		tr, err := train.New(tinyModel(t), train.Callbacks(cb))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func TestOptionalHooks(t *testing.T) {
 		}
 	})
 	t.Run("stop before a batch", func(t *testing.T) {
-		tr, err := train.New(tinyModel(t), train.WithCallbacks(batchStopper{epoch: 2, batch: 2}))
+		tr, err := train.New(tinyModel(t), train.Callbacks(batchStopper{epoch: 2, batch: 2}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +133,7 @@ func TestOptionalHooks(t *testing.T) {
 		{"nil", nil, "callback 1 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := train.New(tinyModel(t), train.WithCallbacks(tc.cb))
+			_, err := train.New(tinyModel(t), train.Callbacks(tc.cb))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("New: %v, want an error containing %q", err, tc.want)
 			}

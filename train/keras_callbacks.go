@@ -9,11 +9,12 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/train/metrics"
 )
 
 // monitor is a metric that EarlyStopping and ModelCheckpoint watch.
 type monitor struct {
-	m   Metric
+	m   metrics.Name
 	max bool // larger is better (accuracies)
 	val bool // needs validation data
 }
@@ -24,15 +25,15 @@ type monitor struct {
 // (smaller is better) or an accuracy, precision, recall or f1 (larger is
 // better), of an output ("head_loss") or of the validation set
 // ("val_head_acc").
-func monitorOf(m Metric) (monitor, error) {
+func monitorOf(m metrics.Name) (monitor, error) {
 	switch m {
-	case MetricValLoss:
+	case metrics.ValLoss:
 		return monitor{m: m, val: true}, nil
-	case MetricValAcc:
+	case metrics.ValAcc:
 		return monitor{m: m, max: true, val: true}, nil
-	case MetricLoss:
+	case metrics.Loss:
 		return monitor{m: m}, nil
-	case MetricAcc:
+	case metrics.Acc:
 		return monitor{m: m, max: true}, nil
 	}
 	name := strings.TrimPrefix(string(m), "val_")
@@ -46,13 +47,13 @@ func monitorOf(m Metric) (monitor, error) {
 		return false
 	}
 	switch {
-	case !m.fixed() && is("loss", "mae", "mse"):
+	case !fixed(m) && is("loss", "mae", "mse"):
 		return mon, nil
-	case !m.fixed() && (is("acc", "precision", "recall", "f1") || strings.HasSuffix(name, "_acc")):
+	case !fixed(m) && (is("acc", "precision", "recall", "f1") || strings.HasSuffix(name, "_acc")):
 		mon.max = true
 		return mon, nil
 	}
-	return monitor{}, errors.Errorf("cannot monitor %v (want MetricValLoss, MetricValAcc, MetricLoss, MetricAcc or another loss, mae, mse, accuracy, precision, recall or f1)", m)
+	return monitor{}, errors.Errorf("cannot monitor %v (want metrics.ValLoss, metrics.ValAcc, metrics.Loss, metrics.Acc or another loss, mae, mse, accuracy, precision, recall or f1)", m)
 }
 
 // value returns the monitored metric of e.
@@ -60,7 +61,7 @@ func (m monitor) value(e Epoch) (float64, error) {
 	if m.val && !e.HasVal {
 		return 0, errors.Errorf("monitor %v: epoch %d has no validation data; pass a validation set to Fit or monitor loss or acc", m.m, e.Epoch)
 	}
-	return m.m.value(e)
+	return value(m.m, e)
 }
 
 // worst returns the value every real value improves on.
@@ -82,7 +83,7 @@ func (m monitor) better(v, best float64) bool {
 // earlyStopping is the callback EarlyStopping returns.
 type earlyStopping struct {
 	NopCallback
-	monitorName Metric
+	monitorName metrics.Name
 	patience    int
 	restoreBest bool
 
@@ -116,7 +117,7 @@ type earlyStopping struct {
 // An unknown monitor or a negative patience is an error when Fit begins.
 // The callback's state is reset at the start of every Fit, unless it was
 // just restored from a checkpoint.
-func EarlyStopping(monitor Metric, patience int, restoreBest bool) Callback {
+func EarlyStopping(monitor metrics.Name, patience int, restoreBest bool) Callback {
 	return &earlyStopping{monitorName: monitor, patience: patience, restoreBest: restoreBest}
 }
 
@@ -328,7 +329,7 @@ func copyValues(dst, src *tensor.Dense) error {
 type modelCheckpoint struct {
 	NopCallback
 	path         string
-	monitorName  Metric
+	monitorName  metrics.Name
 	saveBestOnly bool
 
 	mon      monitor
@@ -348,7 +349,7 @@ type modelCheckpoint struct {
 //
 // An empty path or an unknown monitor is an error when Fit begins, and a
 // failed save is an error that stops Fit.
-func ModelCheckpoint(path string, monitor Metric, saveBestOnly bool) Callback {
+func ModelCheckpoint(path string, monitor metrics.Name, saveBestOnly bool) Callback {
 	return &modelCheckpoint{path: path, monitorName: monitor, saveBestOnly: saveBestOnly}
 }
 

@@ -12,7 +12,10 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // tinyModel is a 2x2-pixel, two-class softmax classifier: small enough that
@@ -21,7 +24,7 @@ func tinyModel(t testing.TB) *model.Model {
 	t.Helper()
 	m, err := model.NewSequential([]int{1, 2, 2}, []layers.Layer{
 		layers.Flatten(),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -57,18 +60,18 @@ func paramsValue(m *model.Model) float64 {
 
 // epochs makes a history in which the monitored metric takes the given
 // values; the other metrics are zero.
-func epochs(monitor train.Metric, vals ...float64) []train.Epoch {
+func epochs(monitor metrics.Name, vals ...float64) []train.Epoch {
 	es := make([]train.Epoch, len(vals))
 	for i, v := range vals {
-		e := train.Epoch{Epoch: i + 1, HasVal: monitor == train.MetricValLoss || monitor == train.MetricValAcc}
+		e := train.Epoch{Epoch: i + 1, HasVal: monitor == metrics.ValLoss || monitor == metrics.ValAcc}
 		switch monitor {
-		case train.MetricValLoss:
+		case metrics.ValLoss:
 			e.ValLoss = v
-		case train.MetricValAcc:
+		case metrics.ValAcc:
 			e.ValAcc = v
-		case train.MetricLoss:
+		case metrics.Loss:
 			e.Loss = v
-		case train.MetricAcc:
+		case metrics.Acc:
 			e.Acc = v
 		}
 		es[i] = e
@@ -111,21 +114,21 @@ func TestEarlyStopping(t *testing.T) {
 	nan := math.NaN()
 	tests := []struct {
 		name        string
-		monitor     train.Metric
+		monitor     metrics.Name
 		patience    int
 		restoreBest bool
 		vals        []float64
 		wantStop    int // 0: never stops
 		wantWeights float64
 	}{
-		{"val_loss stops after patience", train.MetricValLoss, 2, true, []float64{1, 0.8, 0.9, 0.85, 0.7}, 4, 2},
-		{"without restore keeps the last weights", train.MetricValLoss, 2, false, []float64{1, 0.8, 0.9, 0.85, 0.7}, 4, 4},
-		{"an improvement resets the count", train.MetricValLoss, 2, true, []float64{1, 1.1, 0.9, 1, 0.95, 0.8}, 5, 3},
-		{"val_acc is maximised", train.MetricValAcc, 1, true, []float64{0.5, 0.7, 0.6, 0.9}, 3, 2},
-		{"loss improving throughout", train.MetricLoss, 1, true, []float64{5, 4, 3, 2, 1}, 0, 5},
-		{"acc equal is no improvement", train.MetricAcc, 0, true, []float64{0.2, 0.2, 0.3}, 2, 1},
-		{"NaN is no improvement", train.MetricLoss, 1, true, []float64{1, nan, 0.5}, 2, 1},
-		{"restores at the end without stopping", train.MetricValLoss, 5, true, []float64{1, 0.5, 0.6}, 0, 2},
+		{"val_loss stops after patience", metrics.ValLoss, 2, true, []float64{1, 0.8, 0.9, 0.85, 0.7}, 4, 2},
+		{"without restore keeps the last weights", metrics.ValLoss, 2, false, []float64{1, 0.8, 0.9, 0.85, 0.7}, 4, 4},
+		{"an improvement resets the count", metrics.ValLoss, 2, true, []float64{1, 1.1, 0.9, 1, 0.95, 0.8}, 5, 3},
+		{"val_acc is maximised", metrics.ValAcc, 1, true, []float64{0.5, 0.7, 0.6, 0.9}, 3, 2},
+		{"loss improving throughout", metrics.Loss, 1, true, []float64{5, 4, 3, 2, 1}, 0, 5},
+		{"acc equal is no improvement", metrics.Acc, 0, true, []float64{0.2, 0.2, 0.3}, 2, 1},
+		{"NaN is no improvement", metrics.Loss, 1, true, []float64{1, nan, 0.5}, 2, 1},
+		{"restores at the end without stopping", metrics.ValLoss, 5, true, []float64{1, 0.5, 0.6}, 0, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,15 +158,15 @@ func TestEarlyStopping(t *testing.T) {
 func TestEarlyStoppingErrors(t *testing.T) {
 	tests := []struct {
 		name     string
-		monitor  train.Metric
+		monitor  metrics.Name
 		patience int
 		es       []train.Epoch
 		want     string
 	}{
-		{"unknown monitor", train.Metric("nope"), 1, epochs(train.MetricValAcc, 1), "cannot monitor nope"},
-		{"metric that cannot be monitored", train.MetricSeconds, 1, epochs(train.MetricValAcc, 1), "cannot monitor seconds"},
-		{"negative patience", train.MetricLoss, -1, epochs(train.MetricLoss, 1), "patience -1"},
-		{"val_loss without validation", train.MetricValLoss, 1, epochs(train.MetricLoss, 1), "no validation data"},
+		{"unknown monitor", metrics.Name("nope"), 1, epochs(metrics.ValAcc, 1), "cannot monitor nope"},
+		{"metric that cannot be monitored", metrics.Seconds, 1, epochs(metrics.ValAcc, 1), "cannot monitor seconds"},
+		{"negative patience", metrics.Loss, -1, epochs(metrics.Loss, 1), "patience -1"},
+		{"val_loss without validation", metrics.ValLoss, 1, epochs(metrics.Loss, 1), "no validation data"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,15 +185,15 @@ func TestEarlyStoppingErrors(t *testing.T) {
 func TestModelCheckpoint(t *testing.T) {
 	tests := []struct {
 		name         string
-		monitor      train.Metric
+		monitor      metrics.Name
 		saveBestOnly bool
 		es           []train.Epoch
 		wantWritten  []bool
 	}{
-		{"best val_loss only", train.MetricValLoss, true, epochs(train.MetricValLoss, 1, 1.2, 0.8, 0.8, 0.9), []bool{true, false, true, false, false}},
-		{"best acc only", train.MetricAcc, true, epochs(train.MetricAcc, 0.1, 0.3, 0.2), []bool{true, true, false}},
-		{"every epoch", train.MetricValLoss, false, epochs(train.MetricValLoss, 1, 2, 3), []bool{true, true, true}},
-		{"every epoch needs no validation", train.MetricValLoss, false, epochs(train.MetricLoss, 1, 2), []bool{true, true}},
+		{"best val_loss only", metrics.ValLoss, true, epochs(metrics.ValLoss, 1, 1.2, 0.8, 0.8, 0.9), []bool{true, false, true, false, false}},
+		{"best acc only", metrics.Acc, true, epochs(metrics.Acc, 0.1, 0.3, 0.2), []bool{true, true, false}},
+		{"every epoch", metrics.ValLoss, false, epochs(metrics.ValLoss, 1, 2, 3), []bool{true, true, true}},
+		{"every epoch needs no validation", metrics.ValLoss, false, epochs(metrics.Loss, 1, 2), []bool{true, true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,16 +250,16 @@ func TestModelCheckpointErrors(t *testing.T) {
 	tests := []struct {
 		name         string
 		path         string
-		monitor      train.Metric
+		monitor      metrics.Name
 		saveBestOnly bool
 		es           []train.Epoch
 		want         string
 	}{
-		{"empty path", "", train.MetricValLoss, true, epochs(train.MetricValLoss, 1), "empty path"},
-		{"unknown monitor", filepath.Join(dir, "w.bin"), train.Metric("nope"), true, epochs(train.MetricAcc, 1), "cannot monitor nope"},
-		{"metric that cannot be monitored", filepath.Join(dir, "w.bin"), train.MetricImagesPerS, true, epochs(train.MetricAcc, 1), "cannot monitor images_per_s"},
-		{"best val_acc without validation", filepath.Join(dir, "w.bin"), train.MetricValAcc, true, epochs(train.MetricAcc, 1), "no validation data"},
-		{"unwritable path", filepath.Join(dir, "missing", "w.bin"), train.MetricLoss, false, epochs(train.MetricLoss, 1), filepath.Join(dir, "missing", "w.bin")},
+		{"empty path", "", metrics.ValLoss, true, epochs(metrics.ValLoss, 1), "empty path"},
+		{"unknown monitor", filepath.Join(dir, "w.bin"), metrics.Name("nope"), true, epochs(metrics.Acc, 1), "cannot monitor nope"},
+		{"metric that cannot be monitored", filepath.Join(dir, "w.bin"), metrics.ImagesPerS, true, epochs(metrics.Acc, 1), "cannot monitor images_per_s"},
+		{"best val_acc without validation", filepath.Join(dir, "w.bin"), metrics.ValAcc, true, epochs(metrics.Acc, 1), "no validation data"},
+		{"unwritable path", filepath.Join(dir, "missing", "w.bin"), metrics.Loss, false, epochs(metrics.Loss, 1), filepath.Join(dir, "missing", "w.bin")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,8 +298,8 @@ func TestEarlyStoppingInFit(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "best.bin")
-	tr, err := train.New(tinyModel(t), train.WithOptimizer(train.SGD(0)),
-		train.WithCallbacks(train.EarlyStopping(train.MetricValLoss, 2, true), train.ModelCheckpoint(path, train.MetricValLoss, true)))
+	tr, err := train.New(tinyModel(t), train.Optimizer(optimizers.SGD(0)),
+		train.Callbacks(train.EarlyStopping(metrics.ValLoss, 2, true), train.ModelCheckpoint(path, metrics.ValLoss, true)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +317,7 @@ func TestEarlyStoppingInFit(t *testing.T) {
 }
 
 func ExampleEarlyStopping() {
-	m, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(2, layers.Activation(layers.ActSoftmax))})
+	m, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(2, layers.Activation(ops.Softmax))})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -325,7 +328,7 @@ func ExampleEarlyStopping() {
 		return
 	}
 	// Feed the callback a history by hand, as Fit would.
-	cb := train.EarlyStopping(train.MetricValLoss, 2, false).(interface {
+	cb := train.EarlyStopping(metrics.ValLoss, 2, false).(interface {
 		train.TrainBeginner
 		train.EpochEnder
 	})

@@ -7,144 +7,50 @@ import (
 	"strings"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 )
-
-// TestMeters checks every built-in metric on small batches worked by hand.
-func TestMeters(t *testing.T) {
-	// Three classes, four examples: true 0 1 2 2, predicted 0 2 2 1.
-	pred := []float32{
-		0.7, 0.2, 0.1,
-		0.1, 0.3, 0.6,
-		0.2, 0.2, 0.6,
-		0.1, 0.5, 0.4,
-	}
-	labels := []int{0, 1, 2, 2}
-	onehot := make([]float32, 12)
-	for i, l := range labels {
-		onehot[i*3+l] = 1
-	}
-	sparse := train.MeterBatch{N: 4, K: 3, Pred: pred, Target: onehot, Labels: labels}
-	dense := train.MeterBatch{N: 4, K: 3, Pred: pred, Target: onehot}
-	// A binary classifier: true 1 0 1 1, predicted 1 1 0 1.
-	binary := train.MeterBatch{N: 4, K: 1, Pred: []float32{0.9, 0.6, 0.2, 0.5}, Target: []float32{1, 0, 1, 1}}
-	// Precision per class: 1, 0, 1/2; recall: 1, 0, 1/2.
-	macroP, macroR := (1+0+0.5)/3.0, (1+0+0.5)/3.0
-	f1 := (1 + 0 + 0.5) / 3.0
-	tests := []struct {
-		name  string
-		m     train.Meter
-		b     train.MeterBatch
-		want  float64
-		wantN train.Metric
-	}{
-		{"accuracy of labels", train.NewAccuracy(), sparse, 0.5, "acc"},
-		{"accuracy of one-hot rows", train.NewAccuracy(), dense, 0.5, "acc"},
-		{"binary accuracy", train.NewAccuracy(), binary, 0.5, "acc"},
-		{"top-2 accuracy", train.NewTopKAccuracy(2), sparse, 1, "top2_acc"},
-		{"top-1 accuracy", train.NewTopKAccuracy(1), dense, 0.5, "top1_acc"},
-		{"mae", train.NewMeanAbsoluteError(), dense, (0.3 + 0.2 + 0.1 + 0.1 + 0.7 + 0.6 + 0.2 + 0.2 + 0.4 + 0.1 + 0.5 + 0.6) / 12, "mae"},
-		{"mse", train.NewMeanSquaredError(), binary, (0.01 + 0.36 + 0.64 + 0.25) / 4, "mse"},
-		{"macro precision", train.NewPrecision(), sparse, macroP, "precision"},
-		{"macro recall", train.NewRecall(), dense, macroR, "recall"},
-		{"macro f1", train.NewF1(), sparse, f1, "f1"},
-		{"binary precision", train.NewPrecision(), binary, 2.0 / 3, "precision"},
-		{"binary recall", train.NewRecall(), binary, 2.0 / 3, "recall"},
-		{"confusion matrix accuracy", train.NewConfusionMatrix(), sparse, 0.5, "confusion_acc"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.m.Result(); got != 0 {
-				t.Errorf("before any batch: %v; want 0", got)
-			}
-			// Two halves give what the whole batch gives.
-			for _, half := range []train.MeterBatch{part(tc.b, 0, 2), part(tc.b, 2, 4)} {
-				if err := tc.m.Update(half); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if got := tc.m.Result(); math.Abs(got-tc.want) > 1e-6 {
-				t.Errorf("%s = %v; want %v", tc.m.Name(), got, tc.want)
-			}
-			if tc.m.Name() != tc.wantN {
-				t.Errorf("name %q; want %q", tc.m.Name(), tc.wantN)
-			}
-			tc.m.Reset()
-			if got := tc.m.Result(); got != 0 {
-				t.Errorf("after Reset: %v; want 0", got)
-			}
-		})
-	}
-	t.Run("confusion matrix counts", func(t *testing.T) {
-		cm := train.NewConfusionMatrix()
-		if err := cm.Update(sparse); err != nil {
-			t.Fatal(err)
-		}
-		want := [][]int{{1, 0, 0}, {0, 0, 1}, {0, 1, 1}}
-		if got := cm.Counts(); !reflect.DeepEqual(got, want) {
-			t.Errorf("counts %v; want %v", got, want)
-		}
-		p, r, f := cm.PerClass()
-		if !reflect.DeepEqual(p, []float64{1, 0, 0.5}) || !reflect.DeepEqual(r, []float64{1, 0, 0.5}) || !reflect.DeepEqual(f, []float64{1, 0, 0.5}) {
-			t.Errorf("per class: precision %v, recall %v, f1 %v", p, r, f)
-		}
-	})
-}
-
-// part returns examples lo to hi of b.
-func part(b train.MeterBatch, lo, hi int) train.MeterBatch {
-	p := train.MeterBatch{N: hi - lo, K: b.K, Pred: b.Pred[lo*b.K : hi*b.K], Target: b.Target[lo*b.K : hi*b.K]}
-	if b.Labels != nil {
-		p.Labels = b.Labels[lo:hi]
-	}
-	return p
-}
-
-// TestMeterErrors checks that batches a metric cannot measure are errors,
-// not panics.
-func TestMeterErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		m    train.Meter
-		b    train.MeterBatch
-		want string
-	}{
-		{"short predictions", train.NewAccuracy(), train.MeterBatch{N: 2, K: 2, Pred: []float32{1}, Target: []float32{1, 0, 0, 1}}, "1 predictions"},
-		{"short labels", train.NewF1(), train.MeterBatch{N: 2, K: 2, Pred: []float32{1, 0, 0, 1}, Target: []float32{1, 0, 0, 1}, Labels: []int{1}}, "1 labels"},
-		{"label out of range", train.NewConfusionMatrix(), train.MeterBatch{N: 1, K: 2, Pred: []float32{1, 0}, Target: []float32{1, 0}, Labels: []int{2}}, "label 2"},
-		{"k of 0", train.NewTopKAccuracy(0), train.MeterBatch{N: 1, K: 2, Pred: []float32{1, 0}, Target: []float32{1, 0}}, "k is 0"},
-		{"no values", train.NewMeanSquaredError(), train.MeterBatch{N: 1}, "1 examples of 0 values"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.m.Update(tc.b); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v; want one containing %q", err, tc.want)
-			}
-		})
-	}
-}
 
 // maxError is a metric of one's own: the largest |pred − target| seen.
 type maxError struct{ worst float64 }
 
-func (m *maxError) Name() train.Metric { return "max_error" }
+func (m *maxError) Name() metrics.Name { return "max_error" }
 func (m *maxError) Reset()             { m.worst = 0 }
 func (m *maxError) Result() float64    { return m.worst }
-func (m *maxError) Update(b train.MeterBatch) error {
+func (m *maxError) Update(b metrics.Batch) error {
 	for i, p := range b.Pred {
 		m.worst = math.Max(m.worst, math.Abs(float64(p-b.Target[i])))
 	}
 	return nil
 }
 
+// sumSquares is a loss of one's own, written with Gorgonia's operations:
+// the sum of each example's squared errors.
+func sumSquares(pred, target *G.Node) (*G.Node, error) {
+	d, err := G.Sub(pred, target)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := G.Square(d)
+	if err != nil {
+		return nil, err
+	}
+	return G.Sum(sq, 1)
+}
+
 // TestCustomMetricAndLoss trains a regression of one output with a loss
 // and a metric of one's own besides a built-in one: History keeps them by
 // name, and the loss drops.
 func TestCustomMetricAndLoss(t *testing.T) {
-	m, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(8, layers.Activation(layers.ActTanh)), layers.Dense(2)}, model.Seed(6))
+	m, err := model.NewSequential([]int{3}, []layers.Layer{layers.Dense(8, layers.Activation(ops.Tanh)), layers.Dense(2)}, model.Seed(6))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +64,8 @@ func TestCustomMetricAndLoss(t *testing.T) {
 		}
 		ds.Y[2*i], ds.Y[2*i+1] = x[0]-x[1], x[2]/2
 	}
-	tr, err := train.New(m, train.WithLoss(train.LossFunc(weightedMSE)), train.WithOptimizer(train.Adam(1e-2)),
-		train.WithMetrics(&maxError{}, train.NewMeanAbsoluteError()))
+	tr, err := train.New(m, train.Loss(losses.Func(sumSquares)), train.Optimizer(optimizers.Adam(1e-2)),
+		train.Metrics(&maxError{}, metrics.NewMeanAbsoluteError()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +80,7 @@ func TestCustomMetricAndLoss(t *testing.T) {
 		t.Errorf("loss went from %.5f to %.5f; want a fivefold drop", first.Loss, last.Loss)
 	}
 	names := hist.Names()
-	if want := []train.Metric{"mae", "max_error", "val_mae", "val_max_error"}; !reflect.DeepEqual(names, want) {
+	if want := []metrics.Name{"mae", "max_error", "val_mae", "val_max_error"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("metrics %v; want %v", names, want)
 	}
 	if last.Metrics["val_max_error"] < last.Metrics["val_mae"] || last.Metrics["val_mae"] <= 0 {
@@ -185,7 +91,7 @@ func TestCustomMetricAndLoss(t *testing.T) {
 	if v := last.Metrics["val_mae"]; v > 0.1 {
 		t.Errorf("val_mae %v with a loss of %v", v, last.ValLoss)
 	}
-	if _, err := train.New(m, train.WithMetrics(&maxError{}, &maxError{})); err == nil {
+	if _, err := train.New(m, train.Metrics(&maxError{}, &maxError{})); err == nil {
 		t.Error("two metrics of one name were accepted")
 	}
 }
@@ -194,15 +100,15 @@ func TestCustomMetricAndLoss(t *testing.T) {
 // without WithMetrics keeps the history it always had: no Metrics, and
 // the CSV's columns as before.
 func TestOneOutputUnchanged(t *testing.T) {
-	m, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(2, layers.Activation(layers.ActSoftmax))}, model.Seed(1))
+	m, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(2, layers.Activation(ops.Softmax))}, model.Seed(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ds := headData(64, 3, false)
 	ds.Y, ds.Classes = nil, 2
-	for _, loss := range []train.Loss{train.CategoricalCrossEntropy, train.SparseCategoricalCrossEntropy} {
+	for _, loss := range []losses.Loss{losses.CategoricalCrossEntropy, losses.SparseCategoricalCrossEntropy} {
 		t.Run(loss.String(), func(t *testing.T) {
-			tr, err := train.New(m, train.WithLoss(loss))
+			tr, err := train.New(m, train.Loss(loss))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,9 +144,9 @@ func TestFormatEpoch(t *testing.T) {
 		{"one output", train.Epoch{Epoch: 1, Seconds: 2, ImagesPS: 100, Loss: 0.5, Acc: 0.75, HasVal: true, ValLoss: 0.25, ValAcc: 0.875}, true,
 			"Epoch 1/3 - 2.0s - 100 img/s - loss: 0.5000 - acc: 0.7500 - val_loss: 0.2500 - val_acc: 0.8750"},
 		{"two heads", train.Epoch{Epoch: 2, Seconds: 1, ImagesPS: 50, Loss: 1.5, HasVal: true, ValLoss: 2,
-			Metrics: map[train.Metric]float64{"b_loss": 1, "a_loss": 0.5, "a_acc": 0.5, "val_a_loss": 1, "val_b_loss": 1, "val_a_acc": 0.25}}, false,
+			Metrics: map[metrics.Name]float64{"b_loss": 1, "a_loss": 0.5, "a_acc": 0.5, "val_a_loss": 1, "val_b_loss": 1, "val_a_acc": 0.25}}, false,
 			"Epoch 2/3 - 1.0s - 50 img/s - loss: 1.5000 - a_acc: 0.5000 - a_loss: 0.5000 - b_loss: 1.0000 - val_loss: 2.0000 - val_a_acc: 0.2500 - val_a_loss: 1.0000 - val_b_loss: 1.0000"},
-		{"extra metric without validation", train.Epoch{Epoch: 3, Seconds: 1, ImagesPS: 50, Loss: 1, Metrics: map[train.Metric]float64{"mae": 0.125}}, false,
+		{"extra metric without validation", train.Epoch{Epoch: 3, Seconds: 1, ImagesPS: 50, Loss: 1, Metrics: map[metrics.Name]float64{"mae": 0.125}}, false,
 			"Epoch 3/3 - 1.0s - 50 img/s - loss: 1.0000 - mae: 0.1250"},
 	}
 	for _, tc := range tests {
@@ -256,7 +162,7 @@ func TestFormatEpoch(t *testing.T) {
 // binary cross-entropy) with NewAccuracy, which History keeps in Acc and
 // ValAcc and Evaluate returns.
 func TestBinaryAccuracy(t *testing.T) {
-	m, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(1, layers.Activation(layers.ActSigmoid))}, model.Seed(2))
+	m, err := model.NewSequential([]int{4}, []layers.Layer{layers.Dense(1, layers.Activation(ops.Sigmoid))}, model.Seed(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,14 +171,14 @@ func TestBinaryAccuracy(t *testing.T) {
 	for i := range bin.Y {
 		bin.Y[i] = ds.Y[2*i]
 	}
-	tr, err := train.New(m, train.WithLoss(train.BinaryCrossEntropy), train.WithMetrics(train.NewAccuracy(), train.NewPrecision()),
-		train.WithOptimizer(train.Adam(0.05)))
+	tr, err := train.New(m, train.Loss(losses.BinaryCrossEntropy), train.Metrics(metrics.NewAccuracy(), metrics.NewPrecision()),
+		train.Optimizer(optimizers.Adam(0.05)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
 	var out strings.Builder
-	tr2, err := train.New(m, train.WithLoss(train.BinaryCrossEntropy), train.WithMetrics(train.NewAccuracy()), train.WithCallbacks(train.NewProgress(&out)))
+	tr2, err := train.New(m, train.Loss(losses.BinaryCrossEntropy), train.Metrics(metrics.NewAccuracy()), train.Callbacks(train.NewProgress(&out)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,10 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // twoInputData makes n examples of an 8×8 image followed by a 3-vector;
@@ -40,16 +43,16 @@ func twoInputData(n int, seed uint64) *data.Dataset {
 // with Fit: it must learn what neither input tells alone.
 func TestFitTwoInputs(t *testing.T) {
 	img, vec := model.Input(1, 8, 8), model.Input(3)
-	a := model.Apply(layers.Flatten(), model.Apply(layers.Conv2D(4, 3, 3, layers.Activation(layers.ActReLU)), img))
-	b := model.Apply(layers.Dense(8, layers.Activation(layers.ActTanh)), vec)
+	a := model.Apply(layers.Flatten(), model.Apply(layers.Conv2D(4, 3, 3, layers.Activation(ops.ReLU)), img))
+	b := model.Apply(layers.Dense(8, layers.Activation(ops.Tanh)), vec)
 	x := model.Apply(layers.Concatenate(), a, b)
-	x = model.Apply(layers.Dense(16, layers.Activation(layers.ActReLU)), x)
-	out := model.Apply(layers.Dense(2, layers.Activation(layers.ActSoftmax)), x)
+	x = model.Apply(layers.Dense(16, layers.Activation(ops.ReLU)), x)
+	out := model.Apply(layers.Dense(2, layers.Activation(ops.Softmax)), x)
 	m, err := model.New([]*model.Node{img, vec}, []*model.Node{out}, model.Seed(2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(3e-3)))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(3e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +73,7 @@ func TestFitTwoInputs(t *testing.T) {
 // losses, targets laid out one output after the other.
 func TestFitTwoOutputs(t *testing.T) {
 	in := model.Input(4)
-	h := model.Apply(layers.Dense(8, layers.Activation(layers.ActTanh)), in)
+	h := model.Apply(layers.Dense(8, layers.Activation(ops.Tanh)), in)
 	sum := model.Apply(layers.Dense(1), h)
 	diff := model.Apply(layers.Dense(1), h)
 	m, err := model.New([]*model.Node{in}, []*model.Node{sum, diff}, model.Seed(4))
@@ -88,7 +91,7 @@ func TestFitTwoOutputs(t *testing.T) {
 		ds.Y[2*i] = (x[0] + x[1]) / 2
 		ds.Y[2*i+1] = (x[2] - x[3]) / 2
 	}
-	tr, err := train.New(m, train.WithLoss(train.MSE), train.WithOptimizer(train.Adam(1e-2)))
+	tr, err := train.New(m, train.Loss(losses.MSE), train.Optimizer(optimizers.Adam(1e-2)))
 	if err != nil {
 		t.Fatal(err)
 	}

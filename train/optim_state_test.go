@@ -9,7 +9,9 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // TestResumeWithAdamWIsExact: a run with AdamW and clipping, interrupted
@@ -22,17 +24,17 @@ func TestResumeWithAdamWIsExact(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		opt  func() train.Optimizer
+		opt  func() optimizers.Optimizer
 	}{
-		{"adamw clipnorm", func() train.Optimizer { return train.AdamW(1e-2, train.ClipNorm(0.5)) }},
-		{"momentum global clipnorm decay", func() train.Optimizer {
-			return train.Momentum(1e-2, 0.9, true, train.GlobalClipNorm(0.5), train.WeightDecay(0.01))
+		{"adamw clipnorm", func() optimizers.Optimizer { return optimizers.AdamW(1e-2, optimizers.ClipNorm(0.5)) }},
+		{"momentum global clipnorm decay", func() optimizers.Optimizer {
+			return optimizers.Momentum(1e-2, 0.9, true, optimizers.GlobalClipNorm(0.5), optimizers.WeightDecay(0.01))
 		}},
-		{"rmsprop clipvalue", func() train.Optimizer { return train.RMSprop(1e-2, train.ClipValue(0.01)) }},
+		{"rmsprop clipvalue", func() optimizers.Optimizer { return optimizers.RMSprop(1e-2, optimizers.ClipValue(0.01)) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkResumeIsExact(t, trainSet, val, 20, 2, 3, func(cbs ...train.Callback) *train.Trainer {
-				tr, err := train.New(denseNet(t, 5), train.WithOptimizer(tc.opt()), train.WithSeed(3), train.WithCallbacks(cbs...))
+				tr, err := train.New(denseNet(t, 5), train.Optimizer(tc.opt()), train.Seed(3), train.Callbacks(cbs...))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -46,8 +48,8 @@ func TestResumeWithAdamWIsExact(t *testing.T) {
 func denseNet(t testing.TB, seed uint64) *model.Model {
 	t.Helper()
 	m, err := model.NewSequential([]int{6}, []layers.Layer{
-		layers.Dense(16, layers.Activation(layers.ActReLU)),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(16, layers.Activation(ops.ReLU)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	}, model.Seed(seed))
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,7 @@ func TestRestoreOptimizerNewRate(t *testing.T) {
 	ds := noisyData(64, 3)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.gocnn")
-	first, err := train.New(denseNet(t, 5), train.WithOptimizer(train.AdamW(1e-2, train.ClipNorm(1))))
+	first, err := train.New(denseNet(t, 5), train.Optimizer(optimizers.AdamW(1e-2, optimizers.ClipNorm(1))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,27 +83,27 @@ func TestRestoreOptimizerNewRate(t *testing.T) {
 	// The reference: the same trainer goes on at a lower rate, for a step
 	// on the whole set.
 	all := data.Batch{X: ds.X, Labels: ds.Labels, N: ds.N}
-	first.Optimizer().(train.LRSetter).SetLearningRate(1e-3)
+	first.Optimizer().(optimizers.LRSetter).SetLearningRate(1e-3)
 	if _, err := first.TrainBatch(all); err != nil {
 		t.Fatal(err)
 	}
 
 	tests := []struct {
 		name string
-		opt  train.Optimizer
+		opt  optimizers.Optimizer
 		m    func() *model.Model
 		want string // "" for no error
 	}{
-		{"new rate", train.AdamW(1e-3, train.ClipNorm(1)), nil, ""},
-		{"same rate", train.AdamW(1e-2, train.ClipNorm(1)), nil, ""},
-		{"other kind", train.Adam(1e-3, train.ClipNorm(1)), nil, "made with AdamW(lr=0.01, weight_decay=0.004, clipnorm=1), this run uses Adam(lr=0.001, clipnorm=1): only the learning rate may differ"},
-		{"other decay", train.AdamW(1e-3, train.WeightDecay(0.01), train.ClipNorm(1)), nil, "only the learning rate may differ"},
-		{"other clipping", train.AdamW(1e-3, train.ClipNorm(2)), nil, "only the learning rate may differ"},
-		{"other rho", train.RMSpropWith(1e-3, 0.8, 1e-7), nil, "only the learning rate may differ"},
-		{"other shapes", train.AdamW(1e-3, train.ClipNorm(1)), func() *model.Model {
+		{"new rate", optimizers.AdamW(1e-3, optimizers.ClipNorm(1)), nil, ""},
+		{"same rate", optimizers.AdamW(1e-2, optimizers.ClipNorm(1)), nil, ""},
+		{"other kind", optimizers.Adam(1e-3, optimizers.ClipNorm(1)), nil, "made with AdamW(lr=0.01, weight_decay=0.004, clipnorm=1), this run uses Adam(lr=0.001, clipnorm=1): only the learning rate may differ"},
+		{"other decay", optimizers.AdamW(1e-3, optimizers.WeightDecay(0.01), optimizers.ClipNorm(1)), nil, "only the learning rate may differ"},
+		{"other clipping", optimizers.AdamW(1e-3, optimizers.ClipNorm(2)), nil, "only the learning rate may differ"},
+		{"other rho", optimizers.RMSpropWith(1e-3, 0.8, 1e-7), nil, "only the learning rate may differ"},
+		{"other shapes", optimizers.AdamW(1e-3, optimizers.ClipNorm(1)), func() *model.Model {
 			m, err := model.NewSequential([]int{6}, []layers.Layer{
-				layers.Dense(8, layers.Activation(layers.ActReLU)),
-				layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+				layers.Dense(8, layers.Activation(ops.ReLU)),
+				layers.Dense(2, layers.Activation(ops.Softmax)),
 			}, model.Seed(5))
 			if err != nil {
 				t.Fatal(err)
@@ -118,7 +120,7 @@ func TestRestoreOptimizerNewRate(t *testing.T) {
 			if tc.m != nil {
 				m = tc.m()
 			}
-			tr, err := train.New(m, train.WithOptimizer(tc.opt))
+			tr, err := train.New(m, train.Optimizer(tc.opt))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +137,7 @@ func TestRestoreOptimizerNewRate(t *testing.T) {
 			if tc.name != "new rate" {
 				return
 			}
-			if lr := tr.Optimizer().(train.LRSetter).LearningRate(); lr != 1e-3 {
+			if lr := tr.Optimizer().(optimizers.LRSetter).LearningRate(); lr != 1e-3 {
 				t.Fatalf("learning rate after the restore %v, want this run's 0.001", lr)
 			}
 			if _, err := tr.TrainBatch(all); err != nil {
@@ -149,7 +151,7 @@ func TestRestoreOptimizerNewRate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fresh, err := train.New(m, train.WithOptimizer(train.AdamW(1e-3, train.ClipNorm(1))))
+			fresh, err := train.New(m, train.Optimizer(optimizers.AdamW(1e-3, optimizers.ClipNorm(1))))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +164,7 @@ func TestRestoreOptimizerNewRate(t *testing.T) {
 		})
 	}
 	t.Run("checkpoint needs the same rate", func(t *testing.T) {
-		tr, err := train.New(denseNet(t, 5), train.WithOptimizer(train.AdamW(1e-3, train.ClipNorm(1))))
+		tr, err := train.New(denseNet(t, 5), train.Optimizer(optimizers.AdamW(1e-3, optimizers.ClipNorm(1))))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,9 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // bnDense is a classifier of noisyData with BatchNormalization after a
@@ -18,7 +20,7 @@ func bnDense(t testing.TB, seed uint64) *model.Model {
 	t.Helper()
 	m, err := model.NewSequential([]int{6}, []layers.Layer{
 		layers.Dense(3), layers.BatchNormalization(), layers.ReLU(), layers.Dropout(0.2),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	}, model.Seed(seed))
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +46,7 @@ func TestRecomputeBNStats(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := bnDense(t, 2)
-			tr, err := train.New(m, train.WithSeed(4), train.WithOptimizer(train.Adam(1e-2)))
+			tr, err := train.New(m, train.Seed(4), train.Optimizer(optimizers.Adam(1e-2)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +56,7 @@ func TestRecomputeBNStats(t *testing.T) {
 			if _, err := tr.Fit(ds, train.Epochs(tc.epoch+1), train.BatchSize(tc.batch)); err != nil {
 				t.Fatal(err)
 			}
-			tr2, err := train.New(m, train.WithSeed(4))
+			tr2, err := train.New(m, train.Seed(4))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +146,7 @@ func TestPreciseBNInFit(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(opts ...train.Option) *train.History {
-		tr, err := train.New(bnDense(t, 3), append([]train.Option{train.WithOptimizer(train.Adam(1e-2)), train.WithSeed(3)}, opts...)...)
+		tr, err := train.New(bnDense(t, 3), append([]train.Option{train.Optimizer(optimizers.Adam(1e-2)), train.Seed(3)}, opts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +165,7 @@ func TestPreciseBNInFit(t *testing.T) {
 		t.Error("PreciseBN did not change the validation loss")
 	}
 	checkResumeIsExact(t, trainSet, val, 20, 2, 3, func(cbs ...train.Callback) *train.Trainer {
-		tr, err := train.New(bnDense(t, 3), train.WithOptimizer(train.Adam(1e-2)), train.WithSeed(3), train.PreciseBN(4), train.WithCallbacks(cbs...))
+		tr, err := train.New(bnDense(t, 3), train.Optimizer(optimizers.Adam(1e-2)), train.Seed(3), train.PreciseBN(4), train.Callbacks(cbs...))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // TestResourcesStayFlat trains for many batches and checks that the live
@@ -16,7 +17,7 @@ func TestResourcesStayFlat(t *testing.T) {
 	full, _ := realMNIST(t)
 	ds := full.Limit(640)
 	goroutines := runtime.NumGoroutine()
-	tr, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	tr, err := train.New(newRecipe(t, 1), train.Optimizer(optimizers.RMSprop(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,10 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // noisyData makes a small two-class problem with noisy labels, on which a
@@ -36,18 +39,18 @@ func noisyData(n int, seed uint64) *data.Dataset {
 func earlyStopRun(t *testing.T, dir string, interrupt train.Callback) (*train.Trainer, []train.Callback) {
 	t.Helper()
 	m, err := model.NewSequential([]int{6}, []layers.Layer{
-		layers.Dense(64, layers.Activation(layers.ActReLU)),
+		layers.Dense(64, layers.Activation(ops.ReLU)),
 		layers.Dropout(0.2),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(2, layers.Activation(ops.Softmax)),
 	}, model.Seed(3))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cbs := []train.Callback{train.EarlyStopping(train.MetricValLoss, 2, true), train.ModelCheckpoint(dir+"/best.bin", train.MetricValLoss, true)}
+	cbs := []train.Callback{train.EarlyStopping(metrics.ValLoss, 2, true), train.ModelCheckpoint(dir+"/best.bin", metrics.ValLoss, true)}
 	if interrupt != nil {
 		cbs = append(cbs, interrupt)
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-2)), train.WithSeed(5), train.WithCallbacks(cbs...))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-2)), train.Seed(5), train.Callbacks(cbs...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +135,7 @@ func TestCheckpointCallbacksMustMatch(t *testing.T) {
 	if err := tr.WriteCheckpoint(&ckpt); err != nil {
 		t.Fatal(err)
 	}
-	other, err := train.New(tr.Model(), train.WithOptimizer(train.Adam(1e-2)))
+	other, err := train.New(tr.Model(), train.Optimizer(optimizers.Adam(1e-2)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,92 +2,22 @@ package train
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 
+	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 	"github.com/pkg/errors"
 )
 
-// A Schedule gives the learning rate of every training step, as Keras's
-// learning-rate schedules do. WithSchedule attaches one to a Trainer, which
-// sets the optimiser's rate before each step. The rate depends on the step
-// and epoch numbers alone, so a run resumed from a checkpoint follows the
-// same schedule as an uninterrupted one.
-type Schedule interface {
-	// Rate returns the learning rate of step (counted from 0 over the
-	// whole run), which falls in epoch (counted from 0).
-	Rate(step uint64, epoch int) float64
-	// String describes the schedule.
-	String() string
-}
-
-// scheduleFunc is a Schedule made of a description and a function.
-type scheduleFunc struct {
-	name string
-	rate func(step uint64, epoch int) float64
-}
-
-func (s scheduleFunc) Rate(step uint64, epoch int) float64 { return s.rate(step, epoch) }
-func (s scheduleFunc) String() string                      { return s.name }
-
-// StepDecay multiplies the rate by factor every everyEpochs epochs:
-// initial · factor^⌊epoch/everyEpochs⌋.
-func StepDecay(initial, factor float64, everyEpochs int) Schedule {
-	every := max(everyEpochs, 1)
-	return scheduleFunc{fmt.Sprintf("StepDecay(initial=%g, factor=%g, every=%d)", initial, factor, everyEpochs), func(_ uint64, epoch int) float64 {
-		return initial * math.Pow(factor, float64(epoch/every))
-	}}
-}
-
-// ExponentialDecay is Keras's ExponentialDecay: initial ·
-// rate^(step/decaySteps), with the exponent rounded down if staircase.
-func ExponentialDecay(initial, rate float64, decaySteps int, staircase bool) Schedule {
-	steps := float64(max(decaySteps, 1))
-	return scheduleFunc{fmt.Sprintf("ExponentialDecay(initial=%g, rate=%g, steps=%d, staircase=%v)", initial, rate, decaySteps, staircase), func(step uint64, _ int) float64 {
-		p := float64(step) / steps
-		if staircase {
-			p = math.Floor(p)
-		}
-		return initial * math.Pow(rate, p)
-	}}
-}
-
-// CosineDecay is Keras's CosineDecay with warm-up: for the first
-// warmupSteps steps the rate climbs linearly from initial to target; then
-// over decaySteps steps it follows a half cosine from target down to
-// alpha·target, and stays there. With warmupSteps 0 the target is initial
-// and there is no warm-up.
-func CosineDecay(initial float64, decaySteps int, alpha float64, warmupSteps int, target float64) Schedule {
-	if warmupSteps <= 0 {
-		warmupSteps, target = 0, initial
-	}
-	decay := float64(max(decaySteps, 1))
-	name := fmt.Sprintf("CosineDecay(initial=%g, steps=%d, alpha=%g, warmup=%d, target=%g)", initial, decaySteps, alpha, warmupSteps, target)
-	return scheduleFunc{name, func(step uint64, _ int) float64 {
-		if step < uint64(warmupSteps) {
-			return initial + (target-initial)*float64(step)/float64(warmupSteps)
-		}
-		p := math.Min(float64(step-uint64(warmupSteps)), decay) / decay
-		return target * ((1-alpha)*0.5*(1+math.Cos(math.Pi*p)) + alpha)
-	}}
-}
-
-// PerEpoch evaluates s at the epoch number instead of the step: one rate
-// for each whole epoch, as Keras's LearningRateScheduler callback sets it.
-// CosineDecay's steps, for one, then count epochs.
-func PerEpoch(s Schedule) Schedule {
-	return scheduleFunc{"PerEpoch(" + s.String() + ")", func(_ uint64, epoch int) float64 { return s.Rate(uint64(epoch), epoch) }}
-}
-
-// WithSchedule makes the trainer set the optimiser's learning rate from s
+// Schedule makes the trainer set the optimiser's learning rate from s
 // before every training step. The optimiser must be an LRSetter (the
 // built-in ones are).
-func WithSchedule(s Schedule) Option { return func(t *Trainer) { t.schedule = s } }
+func Schedule(s optimizers.Schedule) Option { return func(t *Trainer) { t.schedule = s } }
 
 // LearningRate returns the optimiser's current learning rate, or 0 if it
 // does not say (it is not an LRSetter).
 func (t *Trainer) LearningRate() float64 {
-	if s, ok := t.opt.(LRSetter); ok {
+	if s, ok := t.opt.(optimizers.LRSetter); ok {
 		return s.LearningRate()
 	}
 	return 0
@@ -114,7 +44,7 @@ func (t *Trainer) tracksLR() bool {
 // reduceLROnPlateau is the callback ReduceLROnPlateau returns.
 type reduceLROnPlateau struct {
 	NopCallback
-	monitor  Metric
+	monitor  metrics.Name
 	factor   float64
 	patience int
 	minLR    float64
@@ -135,8 +65,8 @@ const plateauMinDelta = 1e-4
 // than 1e-4 for patience epochs, never going below minLR, like Keras's
 // ReduceLROnPlateau (cooldown 0). It is a StatefulCallback: a checkpoint
 // keeps its best value, its wait and the rate it set. It cannot be used
-// together with WithSchedule, which sets the rate at every step.
-func ReduceLROnPlateau(monitor Metric, factor float64, patience int, minLR float64) Callback {
+// together with Schedule, which sets the rate at every step.
+func ReduceLROnPlateau(monitor metrics.Name, factor float64, patience int, minLR float64) Callback {
 	return &reduceLROnPlateau{monitor: monitor, factor: factor, patience: patience, minLR: minLR, best: math.NaN()}
 }
 
@@ -152,7 +82,7 @@ func (c *reduceLROnPlateau) OnTrainBegin(t *Trainer, _ RunInfo) error {
 	if !(c.factor > 0 && c.factor < 1) || c.patience < 0 || c.minLR < 0 {
 		return errors.Errorf("train: reduce lr on plateau: factor %v must be in (0, 1), patience %d and min lr %v not negative", c.factor, c.patience, c.minLR)
 	}
-	s, ok := t.opt.(LRSetter)
+	s, ok := t.opt.(optimizers.LRSetter)
 	if !ok {
 		return errors.Errorf("train: reduce lr on plateau: optimizer %v has no settable learning rate", t.opt)
 	}
@@ -189,7 +119,7 @@ func (c *reduceLROnPlateau) OnEpochEnd(t *Trainer, e Epoch) error {
 	if c.wait < c.patience {
 		return nil
 	}
-	s := t.opt.(LRSetter)
+	s := t.opt.(optimizers.LRSetter)
 	if lr := math.Max(s.LearningRate()*c.factor, c.minLR); lr < s.LearningRate() {
 		s.SetLearningRate(lr)
 		c.lr = lr

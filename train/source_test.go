@@ -10,7 +10,9 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // wrapped is a Source of one's own that hands out a Dataset's batches: not
@@ -73,7 +75,7 @@ func (b *wrappedBatches) Err() error { return b.err }
 func TestFitOnSources(t *testing.T) {
 	ds := tinyData(40)
 	fit := func(src data.Source) (*train.Trainer, error) {
-		tr, err := train.New(tinyModel(t), train.WithOptimizer(train.Adam(0.01)))
+		tr, err := train.New(tinyModel(t), train.Optimizer(optimizers.Adam(0.01)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,11 +133,11 @@ func TestVectorsWithSparseLabels(t *testing.T) {
 	if got := ds.Info().Shape; !reflect.DeepEqual(got, []int{features}) {
 		t.Fatalf("shape %v, want [%d]", got, features)
 	}
-	m, err := model.NewSequential([]int{features}, []layers.Layer{layers.Dense(classes, layers.Activation(layers.ActSoftmax))})
+	m, err := model.NewSequential([]int{features}, []layers.Layer{layers.Dense(classes, layers.Activation(ops.Softmax))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(0.01)))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(0.01)))
 	if err != nil {
 		t.Fatal(err)
 	}

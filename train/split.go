@@ -14,7 +14,7 @@ import (
 // returns round(N·(1−fraction)) examples for training and the rest for
 // validation, both copies. fraction must be in (0, 1), and both sides must
 // get at least one example.
-func ValidationSplit(ds *data.Dataset, fraction float64, seed int64) (trainSet, val *data.Dataset, err error) {
+func ValidationSplit(ds *data.Dataset, fraction float64, seed uint64) (trainSet, val *data.Dataset, err error) {
 	if !(fraction > 0 && fraction < 1) {
 		return nil, nil, errors.Errorf("train: validation split %v is not in (0, 1)", fraction)
 	}

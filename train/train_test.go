@@ -12,6 +12,7 @@ import (
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 var mnist struct {
@@ -56,7 +57,7 @@ func TestFitLearnsMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+	tr, err := train.New(newRecipe(t, 1), train.Optimizer(optimizers.RMSprop(1e-3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestDeterminism(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func() train.Epoch {
-		tr, err := train.New(newRecipe(t, 7), train.WithOptimizer(train.RMSprop(1e-4)), train.WithSeed(7))
+		tr, err := train.New(newRecipe(t, 7), train.Optimizer(optimizers.RMSprop(1e-4)), train.Seed(7))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +183,7 @@ func TestNaNStopsTraining(t *testing.T) {
 				}
 			}
 			before := weightsOf(m)
-			tr, err := train.New(m, train.WithSeed(1))
+			tr, err := train.New(m, train.Seed(1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +251,7 @@ func TestIntegerLabels(t *testing.T) {
 	labels.Y = nil
 	var final [2][]float32
 	for i, ds := range []*data.Dataset{onehot, &labels} {
-		tr, err := train.New(newRecipe(t, 1), train.WithOptimizer(train.RMSprop(1e-3)))
+		tr, err := train.New(newRecipe(t, 1), train.Optimizer(optimizers.RMSprop(1e-3)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,28 +15,31 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // DefaultEvalBatch is the batch size Evaluate uses unless
-// WithEvalBatch says otherwise.
+// EvalBatch says otherwise.
 const DefaultEvalBatch = 500
 
 // Trainer fits a model with a loss and an optimiser. It is not safe for
 // concurrent use, and the model must not predict while it trains.
 type Trainer struct {
 	model     *model.Model
-	loss      Loss        // WithLoss: the loss of every output
-	losses    []Loss      // the loss of each output
-	lossW     []float64   // the weight of each output's loss
-	meters    [][]Meter   // each output's metrics
-	outMeters []outMeters // WithMetrics and WithOutputMetrics, in order
-	outNames  []string    // the outputs' layer names
-	optErr    error       // an option's error, reported by New
-	opt       Optimizer
-	seed      int64
+	loss      losses.Loss        // Loss: the loss of every output
+	losses    []losses.Loss      // the loss of each output
+	lossW     []float64          // the weight of each output's loss
+	meters    [][]metrics.Metric // each output's metrics
+	outMeters []outMeters        // Metrics and OutputMetrics, in order
+	outNames  []string           // the outputs' layer names
+	optErr    error              // an option's error, reported by New
+	opt       optimizers.Optimizer
+	seed      uint64
 	evalBatch int
 	callbacks []Callback
-	schedule  Schedule
+	schedule  optimizers.Schedule
 	aug       *data.Augmentation
 	prog      State
 	hist      *History
@@ -84,23 +87,23 @@ type step struct {
 // output of a model of one).
 type outMeters struct {
 	output string
-	meters []Meter
+	meters []metrics.Metric
 }
 
 // An Option configures a Trainer, in the style of Gorgonia's SolverOpt.
 type Option func(*Trainer)
 
-// WithLoss sets the loss of every output (default
+// Loss sets the loss of every output (default
 // CategoricalCrossEntropy). A LossFunc makes any function of Gorgonia
 // nodes the loss.
-func WithLoss(l Loss) Option { return func(t *Trainer) { t.loss, t.losses = l, nil } }
+func Loss(l losses.Loss) Option { return func(t *Trainer) { t.loss, t.losses = l, nil } }
 
-// WithLosses sets one loss per output, in the order of the model's
+// Losses sets one loss per output, in the order of the model's
 // outputs, as Keras's loss list does: a classification head and a
 // regression head can each have theirs. The loss that Fit minimises is
 // the sum of each output's loss times its weight (LossWeights).
-func WithLosses(ls ...Loss) Option {
-	return func(t *Trainer) { t.losses = append([]Loss(nil), ls...) }
+func Losses(ls ...losses.Loss) Option {
+	return func(t *Trainer) { t.losses = append([]losses.Loss(nil), ls...) }
 }
 
 // LossWeights weighs each output's loss, one weight per output in output
@@ -110,46 +113,46 @@ func LossWeights(w ...float64) Option {
 	return func(t *Trainer) { t.lossW = append([]float64(nil), w...) }
 }
 
-// WithMetrics adds metrics to a model of one output; History records each
+// Metrics adds metrics to a model of one output; History records each
 // under its Name ("mae", "val_mae"). A classifier's accuracy is always
 // recorded (Epoch.Acc), so needs no Meter; for another loss (binary
 // cross-entropy, say), NewAccuracy's result goes to Epoch.Acc and
 // ValAcc, and Evaluate returns it.
-func WithMetrics(ms ...Meter) Option {
+func Metrics(ms ...metrics.Metric) Option {
 	return func(t *Trainer) { t.outMeters = append(t.outMeters, outMeters{meters: ms}) }
 }
 
-// WithOutputMetrics sets the metrics of the output whose layer is named
+// OutputMetrics sets the metrics of the output whose layer is named
 // output (model.Model.OutputNames); History records each as
 // output_name ("head_mae", "val_head_mae"). An output of a model of
 // several outputs that is given none measures its accuracy if its loss
 // is a classification loss, and nothing otherwise.
-func WithOutputMetrics(output string, ms ...Meter) Option {
+func OutputMetrics(output string, ms ...metrics.Metric) Option {
 	return func(t *Trainer) {
 		if output == "" {
-			t.optErr = errors.New("train: WithOutputMetrics: empty output name")
+			t.optErr = errors.New("train: OutputMetrics: empty output name")
 		}
 		t.outMeters = append(t.outMeters, outMeters{output: output, meters: ms})
 	}
 }
 
-// WithOptimizer sets the optimiser (default RMSprop(1e-3), Keras's default).
-func WithOptimizer(o Optimizer) Option { return func(t *Trainer) { t.opt = o } }
+// Optimizer sets the optimiser (default RMSprop(1e-3), Keras's default).
+func Optimizer(o optimizers.Optimizer) Option { return func(t *Trainer) { t.opt = o } }
 
-// WithSeed seeds the shuffling of the training set (default 1). The same
+// Seed seeds the shuffling of the training set (default 1). The same
 // model seed and trainer seed give the same history.
-func WithSeed(seed int64) Option { return func(t *Trainer) { t.seed = seed } }
+func Seed(seed uint64) Option { return func(t *Trainer) { t.seed = seed } }
 
-// WithEvalBatch sets the batch size of Evaluate.
-func WithEvalBatch(n int) Option { return func(t *Trainer) { t.evalBatch = n } }
+// EvalBatch sets the batch size of Evaluate.
+func EvalBatch(n int) Option { return func(t *Trainer) { t.evalBatch = n } }
 
-// WithAugmentation makes Fit change every training image as a describes,
+// Augmentation makes Fit change every training image as a describes,
 // on the fly and keyed to the training step, so that a resumed run stays
 // exact. Evaluate and prediction never see it.
-func WithAugmentation(a *data.Augmentation) Option { return func(t *Trainer) { t.aug = a } }
+func Augmentation(a *data.Augmentation) Option { return func(t *Trainer) { t.aug = a } }
 
-// WithCallbacks adds callbacks to every Fit.
-func WithCallbacks(cbs ...Callback) Option {
+// Callbacks adds callbacks to every Fit.
+func Callbacks(cbs ...Callback) Option {
 	return func(t *Trainer) { t.callbacks = append(t.callbacks, cbs...) }
 }
 
@@ -160,7 +163,7 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 	if m == nil {
 		return nil, errors.New("train: nil model")
 	}
-	t := &Trainer{model: m, loss: CategoricalCrossEntropy, opt: RMSprop(1e-3), seed: 1,
+	t := &Trainer{model: m, loss: losses.CategoricalCrossEntropy, opt: optimizers.RMSprop(1e-3), seed: 1,
 		evalBatch: DefaultEvalBatch, train: map[int]*step{}, trainW: map[int]*step{}, infer: map[int]*step{}, hist: &History{}}
 	for _, o := range opts {
 		if o != nil {
@@ -195,7 +198,7 @@ func New(m *model.Model, opts ...Option) (*Trainer, error) {
 			return nil, errors.Wrap(err, "train")
 		}
 	}
-	if _, ok := t.opt.(LRSetter); t.schedule != nil && !ok {
+	if _, ok := t.opt.(optimizers.LRSetter); t.schedule != nil && !ok {
 		return nil, errors.Errorf("train: a schedule needs an optimizer whose learning rate can be set; %v's cannot", t.opt)
 	}
 	return t, nil
@@ -206,26 +209,26 @@ func (t *Trainer) Model() *model.Model { return t.model }
 
 // Loss returns the loss of the trainer's first output (of its only one,
 // usually).
-func (t *Trainer) Loss() Loss { return t.losses[0] }
+func (t *Trainer) Loss() losses.Loss { return t.losses[0] }
 
 // Losses returns the loss of each output.
-func (t *Trainer) Losses() []Loss { return append([]Loss(nil), t.losses...) }
+func (t *Trainer) Losses() []losses.Loss { return append([]losses.Loss(nil), t.losses...) }
 
 // setLosses checks the losses and their weights against the model.
 func (t *Trainer) setLosses() error {
 	n := t.model.NumOutputs()
 	t.outNames = t.model.OutputNames()
 	if t.losses == nil {
-		t.losses = make([]Loss, n)
+		t.losses = make([]losses.Loss, n)
 		for i := range t.losses {
 			t.losses[i] = t.loss
 		}
 	}
 	if len(t.losses) != n {
-		return errors.Errorf("train: WithLosses has %d losses for a model of %d outputs (%s)", len(t.losses), n, strings.Join(t.outNames, ", "))
+		return errors.Errorf("train: Losses has %d losses for a model of %d outputs (%s)", len(t.losses), n, strings.Join(t.outNames, ", "))
 	}
 	for i, l := range t.losses {
-		if err := checkLoss(l); err != nil {
+		if err := losses.Check(l); err != nil {
 			return errors.Wrapf(err, "train: the loss of output %s", t.outNames[i])
 		}
 	}
@@ -250,33 +253,33 @@ func (t *Trainer) setLosses() error {
 // are unique.
 func (t *Trainer) setMeters() error {
 	n := t.model.NumOutputs()
-	t.meters = make([][]Meter, n)
+	t.meters = make([][]metrics.Metric, n)
 	set := make([]bool, n)
 	for _, om := range t.outMeters {
 		i := 0
 		if om.output == "" && n > 1 {
-			return errors.Errorf("train: WithMetrics is for a model of one output; this one has %d (%s): use WithOutputMetrics", n, strings.Join(t.outNames, ", "))
+			return errors.Errorf("train: Metrics is for a model of one output; this one has %d (%s): use WithOutputMetrics", n, strings.Join(t.outNames, ", "))
 		}
 		if om.output != "" {
 			if i = slices.Index(t.outNames, om.output); i < 0 {
-				return errors.Errorf("train: WithOutputMetrics: the model has no output %q (its outputs: %s)", om.output, strings.Join(t.outNames, ", "))
+				return errors.Errorf("train: OutputMetrics: the model has no output %q (its outputs: %s)", om.output, strings.Join(t.outNames, ", "))
 			}
 		}
 		t.meters[i], set[i] = append(t.meters[i], om.meters...), true
 	}
 	for i := range t.meters {
 		if !set[i] && n > 1 && traitsOf(t.losses[i]).classify {
-			t.meters[i] = []Meter{NewAccuracy()}
+			t.meters[i] = []metrics.Metric{metrics.NewAccuracy()}
 		}
 	}
-	seen := map[Metric]bool{MetricLoss: true, MetricSeconds: true, MetricTrainSeconds: true, MetricImagesPerS: true, MetricLR: true}
+	seen := map[metrics.Name]bool{metrics.Loss: true, metrics.Seconds: true, metrics.TrainSeconds: true, metrics.ImagesPerS: true, metrics.LR: true}
 	if t.accuracy() {
-		seen[MetricAcc] = true
+		seen[metrics.Acc] = true
 	}
-	used := map[Meter]bool{}
+	used := map[metrics.Metric]bool{}
 	for i, out := range t.outNames {
 		if n > 1 {
-			seen[MetricLoss.Of(out)] = true
+			seen[metrics.Loss.Of(out)] = true
 		}
 		for _, m := range t.meters[i] {
 			if m == nil {
@@ -284,7 +287,7 @@ func (t *Trainer) setMeters() error {
 			}
 			if reflect.TypeOf(m).Comparable() {
 				if used[m] {
-					return errors.Errorf("train: metric %v of output %s is a Meter given twice; each output needs Meters of its own", m.Name(), out)
+					return errors.Errorf("train: metric %v of output %s is a metrics.Metric given twice; each output needs Meters of its own", m.Name(), out)
 				}
 				used[m] = true
 			}
@@ -302,7 +305,7 @@ func (t *Trainer) setMeters() error {
 }
 
 // metricName returns the name History records meter m of output i under.
-func (t *Trainer) metricName(i int, m Meter) Metric {
+func (t *Trainer) metricName(i int, m metrics.Metric) metrics.Name {
 	if len(t.outNames) == 1 {
 		return m.Name()
 	}
@@ -318,12 +321,12 @@ func (t *Trainer) accuracy() bool {
 // accMeter returns the Meter named "acc" of a model of one output whose
 // loss is not a classification loss (a binary classifier's accuracy,
 // say), which History records in Epoch.Acc, or nil.
-func (t *Trainer) accMeter() Meter {
+func (t *Trainer) accMeter() metrics.Metric {
 	if len(t.meters) != 1 || t.accuracy() {
 		return nil
 	}
 	for _, m := range t.meters[0] {
-		if m.Name() == MetricAcc {
+		if m.Name() == metrics.Acc {
 			return m
 		}
 	}
@@ -348,7 +351,7 @@ func (t *Trainer) targetWidths() []int {
 }
 
 // Optimizer returns the trainer's optimiser.
-func (t *Trainer) Optimizer() Optimizer { return t.opt }
+func (t *Trainer) Optimizer() optimizers.Optimizer { return t.opt }
 
 // compile returns the graph for batch size n, building it on first use;
 // a weighted (training) graph weighs each example's loss.
@@ -383,7 +386,7 @@ func (t *Trainer) compile(n int, training, weighted bool) (*step, error) {
 	for i, o := range s.outs {
 		y := g.Input("y", o.Shape()...)
 		s.ys = append(s.ys, y)
-		l, err := t.losses[i].Node(LossInput{Pred: o, Logits: out.Logits[i], Target: y, Weights: s.w})
+		l, err := t.losses[i].Node(losses.Input{Pred: o, Logits: out.Logits[i], Target: y, Weights: s.w})
 		if err != nil {
 			return nil, errors.Wrapf(err, "train: loss %v of output %s", t.losses[i], t.outNames[i])
 		}
@@ -627,7 +630,7 @@ func (t *Trainer) weights(b data.Batch, s *step, buf []float32) ([]float32, erro
 			case s.labels[0] != nil:
 				c = s.labels[0][i]
 			default:
-				c = Argmax(s.tgts[0][i*k : (i+1)*k])
+				c = model.Argmax(s.tgts[0][i*k : (i+1)*k])
 			}
 			if c >= len(t.classWeights) {
 				return buf, errors.Errorf("train: example %d is of class %d, and ClassWeights has %d weights", i, c, len(t.classWeights))
@@ -893,7 +896,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 // the loss. On a non-finite loss the weights are left as they were.
 func (t *Trainer) trainStep(b data.Batch, stepNo uint64, epoch int) (*step, float64, error) {
 	if t.schedule != nil {
-		t.opt.(LRSetter).SetLearningRate(t.schedule.Rate(stepNo, epoch))
+		t.opt.(optimizers.LRSetter).SetLearningRate(t.schedule.Rate(stepNo, epoch))
 	}
 	s, loss, err := t.run(b, true, stepNo)
 	if err != nil {
@@ -1021,12 +1024,12 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 		rec.LR = t.LearningRate()
 	}
 	for m, v := range t.results(t.headSums, t.headSeen) {
-		if m == MetricAcc { // a Meter's, on a model of one output
+		if m == metrics.Acc { // a metrics.Metric's, on a model of one output
 			rec.Acc = v
 			continue
 		}
 		if rec.Metrics == nil {
-			rec.Metrics = map[Metric]float64{}
+			rec.Metrics = map[metrics.Name]float64{}
 		}
 		rec.Metrics[m] = v
 	}
@@ -1040,11 +1043,11 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 		if err != nil {
 			return rec, errors.Wrapf(err, "epoch %d: validation", e+1)
 		}
-		rec.ValLoss, rec.ValAcc, rec.HasVal = r[MetricLoss], r[MetricAcc], true
+		rec.ValLoss, rec.ValAcc, rec.HasVal = r[metrics.Loss], r[metrics.Acc], true
 		for m, v := range r {
-			if m != MetricLoss && m != MetricAcc {
+			if m != metrics.Loss && m != metrics.Acc {
 				if rec.Metrics == nil {
-					rec.Metrics = map[Metric]float64{}
+					rec.Metrics = map[metrics.Name]float64{}
 				}
 				rec.Metrics[m.Val()] = v
 			}
@@ -1058,11 +1061,11 @@ func (t *Trainer) epoch(it data.Batches, nb int, in data.Info, val data.Source) 
 // its label or, without labels, at the largest of its targets.
 func (t *Trainer) correct(pred []float32, b data.Batch, k int) int {
 	if b.Labels != nil {
-		return Correct(pred, b.Labels, k)
+		return metrics.Correct(pred, b.Labels, k)
 	}
 	n := 0
 	for i := 0; i < b.N; i++ {
-		if Argmax(pred[i*k:(i+1)*k]) == Argmax(b.Y[i*k:(i+1)*k]) {
+		if model.Argmax(pred[i*k:(i+1)*k]) == model.Argmax(b.Y[i*k:(i+1)*k]) {
 			n++
 		}
 	}
@@ -1072,7 +1075,7 @@ func (t *Trainer) correct(pred []float32, b data.Batch, k int) int {
 // Evaluate returns the mean loss of the model on src (over all outputs,
 // each output's loss weighted) and, for a classification loss on a model
 // of one output, its accuracy (0 otherwise). It runs full batches of the
-// evaluation batch size (WithEvalBatch) and the rest in batches of powers
+// evaluation batch size (EvalBatch) and the rest in batches of powers
 // of two, so it compiles graphs for a bounded number of sizes.
 // EvaluateMetrics returns the other metrics too.
 func (t *Trainer) Evaluate(src data.Source) (loss, acc float64, err error) {
@@ -1080,7 +1083,7 @@ func (t *Trainer) Evaluate(src data.Source) (loss, acc float64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return r[MetricLoss], r[MetricAcc], nil
+	return r[metrics.Loss], r[metrics.Acc], nil
 }
 
 // EvaluateMetrics evaluates the model on src as Evaluate does and returns
@@ -1089,12 +1092,12 @@ func (t *Trainer) Evaluate(src data.Source) (loss, acc float64, err error) {
 // of several, and every Meter's result. It resets the Meters, so a
 // callback that calls it in the middle of an epoch (OnBatchEnd) leaves
 // them measuring the rest of the epoch only.
-func (t *Trainer) EvaluateMetrics(src data.Source) (map[Metric]float64, error) {
+func (t *Trainer) EvaluateMetrics(src data.Source) (map[metrics.Name]float64, error) {
 	return t.evaluate(src)
 }
 
 // evaluate is EvaluateMetrics.
-func (t *Trainer) evaluate(src data.Source) (map[Metric]float64, error) {
+func (t *Trainer) evaluate(src data.Source) (map[metrics.Name]float64, error) {
 	if err := t.checkData(src, "evaluation"); err != nil {
 		return nil, err
 	}
@@ -1155,11 +1158,11 @@ func (t *Trainer) evaluate(src data.Source) (map[Metric]float64, error) {
 	}
 	r := t.results(heads, seen)
 	if r == nil {
-		r = map[Metric]float64{}
+		r = map[metrics.Name]float64{}
 	}
-	r[MetricLoss] = sum / float64(seen)
+	r[metrics.Loss] = sum / float64(seen)
 	if t.accuracy() {
-		r[MetricAcc] = float64(correct) / float64(seen)
+		r[metrics.Acc] = float64(correct) / float64(seen)
 	}
 	return r, nil
 }
@@ -1178,7 +1181,7 @@ func (t *Trainer) resetMeters() {
 func (t *Trainer) updateMeters(s *step, n int) error {
 	sizes := t.model.OutputSizes()
 	for i, ms := range t.meters {
-		mb := MeterBatch{N: n, K: sizes[i], Pred: s.preds[i], Target: s.tgts[i], Labels: s.labels[i]}
+		mb := metrics.Batch{N: n, K: sizes[i], Pred: s.preds[i], Target: s.tgts[i], Labels: s.labels[i]}
 		for _, m := range ms {
 			if err := m.Update(mb); err != nil {
 				return errors.Wrapf(err, "metric %v", t.metricName(i, m))
@@ -1191,16 +1194,16 @@ func (t *Trainer) updateMeters(s *step, n int) error {
 // results returns each output's mean loss (for a model of several, from
 // the sums of batch loss × batch size over seen examples) and every
 // Meter's result, by History name; nil if there are none.
-func (t *Trainer) results(headSums []float64, seen int) map[Metric]float64 {
-	var r map[Metric]float64
-	set := func(m Metric, v float64) {
+func (t *Trainer) results(headSums []float64, seen int) map[metrics.Name]float64 {
+	var r map[metrics.Name]float64
+	set := func(m metrics.Name, v float64) {
 		if r == nil {
-			r = map[Metric]float64{}
+			r = map[metrics.Name]float64{}
 		}
 		r[m] = v
 	}
 	for i, v := range headSums {
-		set(MetricLoss.Of(t.outNames[i]), v/float64(seen))
+		set(metrics.Loss.Of(t.outNames[i]), v/float64(seen))
 	}
 	for i, ms := range t.meters {
 		for _, m := range ms {
@@ -1228,4 +1231,13 @@ func total(xs []int) int {
 		n += x
 	}
 	return n
+}
+
+// lossTraits is what the trainer needs to know of a loss beyond Node.
+type lossTraits struct{ classify, sparse bool }
+
+// traitsOf returns l's traits (losses.ForClasses).
+func traitsOf(l losses.Loss) lossTraits {
+	c, s := losses.ForClasses(l)
+	return lossTraits{classify: c, sparse: s}
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 	"github.com/pkg/errors"
 )
 
@@ -54,7 +55,7 @@ type manifest struct {
 
 // recorder passes updates on to an optimiser and keeps the first gradients.
 type recorder struct {
-	train.Optimizer
+	optimizers.Optimizer
 	first []float32
 }
 
@@ -116,7 +117,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 	}
 
 	// The batches: an iterator built as the Trainer builds its own.
-	it, err := data.NewIterator(trainSet, batch, data.Shuffle(int64(seed)))
+	it, err := data.NewIterator(trainSet, batch, data.Shuffle(seed))
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 		}
 	}
 
-	rec := &recorder{Optimizer: train.RMSprop(lr)}
+	rec := &recorder{Optimizer: optimizers.RMSprop(lr)}
 	var prevSum float64
 	stop := train.BatchFunc(func(t *train.Trainer, b train.BatchEnd) error {
 		sum := b.Loss * float64(b.Seen)
@@ -166,7 +167,7 @@ func run(seed uint64, steps, batch int, lr float64, dir, out string) error {
 		}
 		return nil
 	})
-	tr, err := train.New(model, train.WithOptimizer(rec), train.WithSeed(int64(seed)), train.WithCallbacks(stop))
+	tr, err := train.New(model, train.Optimizer(rec), train.Seed(seed), train.Callbacks(stop))
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,10 @@ import (
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // nets are the networks of the suite, by name; bench/torch_suite.py
@@ -60,13 +63,13 @@ var nets = map[string]struct {
 		autoencoderNet, true},
 }
 
-var relu = layers.Activation(layers.ActReLU)
+var relu = layers.Activation(ops.ReLU)
 
 func same(f int, opts ...layers.Option) layers.Layer {
 	return layers.Conv2D(f, 3, 3, append([]layers.Option{layers.Padding(layers.Same), relu}, opts...)...)
 }
 
-func softmax() layers.Layer { return layers.Dense(10, layers.Activation(layers.ActSoftmax)) }
+func softmax() layers.Layer { return layers.Dense(10, layers.Activation(ops.Softmax)) }
 
 func sequential(ls ...layers.Layer) (*model.Model, error) {
 	return model.NewSequential([]int{1, 28, 28}, ls, model.Seed(1))
@@ -157,7 +160,7 @@ func autoencoderNet() (*model.Model, error) {
 		layers.Conv2D(16, 3, 3, down, same), bn(), layers.ReLU(),
 		layers.Conv2D(32, 3, 3, down, same), bn(), layers.ReLU(),
 		layers.Conv2DTranspose(16, 3, 3, down, same), bn(), layers.ReLU(),
-		layers.Conv2DTranspose(1, 3, 3, down, same, layers.Activation(layers.ActSigmoid)),
+		layers.Conv2DTranspose(1, 3, 3, down, same, layers.Activation(ops.Sigmoid)),
 		layers.Flatten())
 }
 
@@ -233,10 +236,10 @@ func run() error {
 	if err != nil {
 		return errors.Wrapf(err, "-net %s", *name)
 	}
-	opts := []train.Option{train.WithOptimizer(train.Adam(1e-3))}
+	opts := []train.Option{train.Optimizer(optimizers.Adam(1e-3))}
 	if spec.regression {
 		trainSet = reconstruction(trainSet)
-		opts = append(opts, train.WithLoss(train.MSE))
+		opts = append(opts, train.Loss(losses.MSE))
 	}
 	tr, err := train.New(net, opts...)
 	if err != nil {

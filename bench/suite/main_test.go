@@ -5,6 +5,8 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // TestNewNets builds the networks added for depthwise and transposed
@@ -35,10 +37,10 @@ func TestNewNets(t *testing.T) {
 			for i, l := range d.Labels {
 				d.Y[i*10+l] = 1
 			}
-			opts := []train.Option{train.WithOptimizer(train.Adam(1e-3))}
+			opts := []train.Option{train.Optimizer(optimizers.Adam(1e-3))}
 			if spec.regression {
 				d = reconstruction(d)
-				opts = append(opts, train.WithLoss(train.MSE))
+				opts = append(opts, train.Loss(losses.MSE))
 			}
 			tr, err := train.New(m, opts...)
 			if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 )
 
 // TestMain runs main itself when the test binary is started as the server
@@ -236,7 +237,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 func TestRunImageModel(t *testing.T) {
 	dir := t.TempDir()
 	net, err := model.NewSequential([]int{3, 12, 10}, []layers.Layer{layers.Conv2D(2, 3, 3), layers.Flatten(),
-		layers.Dense(2, layers.Activation(layers.ActSoftmax))}, model.ClassNames("apple", "pear"))
+		layers.Dense(2, layers.Activation(ops.Softmax))}, model.ClassNames("apple", "pear"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,10 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/optimizers"
 	"github.com/gocnn/cnn/viz"
 )
 
@@ -75,8 +78,8 @@ func run(args []string, stdout io.Writer) error {
 	if err := m.Summary(stdout); err != nil {
 		return err
 	}
-	tr, err := train.New(m, train.WithLoss(train.MSE), train.WithOptimizer(train.Adam(1e-3)),
-		train.WithCallbacks(train.NewProgress(stdout)))
+	tr, err := train.New(m, train.Loss(losses.MSE), train.Optimizer(optimizers.Adam(1e-3)),
+		train.Callbacks(train.NewProgress(stdout)))
 	if err != nil {
 		return err
 	}
@@ -119,7 +122,7 @@ func Autoencoder() (*model.Model, error) {
 		layers.Conv2D(16, 3, 3, down, same), bn(), layers.ReLU(),
 		layers.Conv2D(32, 3, 3, down, same), bn(), layers.ReLU(),
 		layers.Conv2DTranspose(16, 3, 3, down, same), bn(), layers.ReLU(),
-		layers.Conv2DTranspose(1, 3, 3, down, same, layers.Activation(layers.ActSigmoid)),
+		layers.Conv2DTranspose(1, 3, 3, down, same, layers.Activation(ops.Sigmoid)),
 		layers.Flatten(),
 	}, model.Seed(1))
 }

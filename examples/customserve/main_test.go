@@ -20,6 +20,8 @@ import (
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // TestMain registers Swish for the tests, or runs main itself when the
@@ -53,7 +55,7 @@ func trained(t *testing.T, dir string) (*model.Model, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, train.WithLoss(train.MSE), train.WithOptimizer(train.Adam(0.01)))
+	tr, err := train.New(m, train.Loss(losses.MSE), train.Optimizer(optimizers.Adam(0.01)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,8 @@ import (
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 func main() {
@@ -135,7 +137,7 @@ func run(args []string, stdout io.Writer) error {
 // fit trains m on src with Adam for epochs epochs in batches of 128 and
 // tests it.
 func fit(m *model.Model, src data.Source, test *data.Dataset, epochs int) (outcome, error) {
-	t, err := train.New(m, train.WithOptimizer(train.Adam(1e-3)))
+	t, err := train.New(m, train.Optimizer(optimizers.Adam(1e-3)))
 	if err != nil {
 		return outcome{}, err
 	}
@@ -145,7 +147,7 @@ func fit(m *model.Model, src data.Source, test *data.Dataset, epochs int) (outco
 		return outcome{}, err
 	}
 	var o outcome
-	o.epoch, _ = h.Median(train.MetricSeconds)
+	o.epoch, _ = h.Median(metrics.Seconds)
 	if _, o.acc, err = t.Evaluate(test); err != nil {
 		return o, err
 	}

@@ -25,7 +25,9 @@ import (
 	"github.com/gocnn/cnn/internal/atomicfile"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 func main() {
@@ -71,7 +73,7 @@ func run(args []string, stdout io.Writer) error {
 	if err := m.Summary(stdout); err != nil {
 		return err
 	}
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(1e-3)), train.WithCallbacks(train.NewProgress(stdout)))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(1e-3)), train.Callbacks(train.NewProgress(stdout)))
 	if err != nil {
 		return err
 	}
@@ -101,7 +103,7 @@ func run(args []string, stdout io.Writer) error {
 
 // resnet builds the network with the functional API.
 func resnet() (*model.Model, error) {
-	relu := layers.Activation(layers.ActReLU)
+	relu := layers.Activation(ops.ReLU)
 	same := layers.Padding(layers.Same)
 	in := model.Input(1, 28, 28)
 	x := model.Apply(layers.Conv2D(8, 3, 3, same, relu), in)
@@ -112,7 +114,7 @@ func resnet() (*model.Model, error) {
 	}
 	x = model.Apply(layers.MaxPool2D(4, 4), x)
 	x = model.Apply(layers.Flatten(), x)
-	out := model.Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
+	out := model.Apply(layers.Dense(10, layers.Activation(ops.Softmax)), x)
 	return model.New([]*model.Node{in}, []*model.Node{out})
 }
 
@@ -140,7 +142,7 @@ func checkSaved(dir string, test *data.Dataset, stdout io.Writer) error {
 	}
 	correct := 0
 	for i, l := range test.Limit(want.Images).Labels {
-		if train.Argmax(got[i*10:(i+1)*10]) == int(l) {
+		if model.Argmax(got[i*10:(i+1)*10]) == int(l) {
 			correct++
 		}
 	}

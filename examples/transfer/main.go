@@ -34,7 +34,9 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 func main() {
@@ -142,7 +144,7 @@ func base() []layers.Layer {
 }
 
 // head returns the classifier on the base's features.
-func head() layers.Layer { return layers.Dense(5, layers.Activation(layers.ActSoftmax)) }
+func head() layers.Layer { return layers.Dense(5, layers.Activation(ops.Softmax)) }
 
 // pretrain trains base and head on the digits 0 to 4 and saves the model
 // in dir.
@@ -154,7 +156,7 @@ func pretrain(dir string, c config, trainSet, testSet *data.Dataset, stdout io.W
 	}
 	defer m.Close()
 	fmt.Fprintf(stdout, "pretraining on %d images of the digits 0 to 4, %d epochs\n", tr04.N, c.epochs)
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(2e-3)))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(2e-3)))
 	if err != nil {
 		return err
 	}
@@ -250,7 +252,7 @@ func fineTune(dir string, c config, trainSet, testSet *data.Dataset, stdout io.W
 
 // fit trains m on few and returns its accuracy on test.
 func fit(m *model.Model, few, test *data.Dataset, epochs int) (float64, error) {
-	tr, err := train.New(m, train.WithOptimizer(train.Adam(3e-3)), train.WithSeed(2))
+	tr, err := train.New(m, train.Optimizer(optimizers.Adam(3e-3)), train.Seed(2))
 	if err != nil {
 		return 0, err
 	}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
-	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // Exit statuses.
@@ -115,8 +115,8 @@ type config struct {
 	EarlyStop int     `json:"early_stop"`
 	Model     string  `json:"model,omitempty"` // mnist: "" (the recipe) or "resnet"; train: "cnn" or "resnet"
 
-	WeightDecay float64 `json:"weight_decay,omitempty"` // decoupled weight decay (train.WeightDecay)
-	ClipNorm    float64 `json:"clipnorm,omitempty"`     // largest gradient norm per parameter (train.ClipNorm)
+	WeightDecay float64 `json:"weight_decay,omitempty"` // decoupled weight decay (optimizers.WeightDecay)
+	ClipNorm    float64 `json:"clipnorm,omitempty"`     // largest gradient norm per parameter (optimizers.ClipNorm)
 
 	// cmd/train's data and input.
 	Images  string `json:"images,omitempty"`   // the folder of class folders
@@ -285,15 +285,15 @@ func (c config) validate() error {
 
 // optimizer returns the optimiser that -optimizer, -lr, -weight-decay and
 // -clipnorm ask for.
-func (c config) optimizer() (train.Optimizer, error) {
-	var opts []train.OptimizerOption
+func (c config) optimizer() (optimizers.Optimizer, error) {
+	var opts []optimizers.Option
 	if c.WeightDecay > 0 {
-		opts = append(opts, train.WeightDecay(c.WeightDecay))
+		opts = append(opts, optimizers.WeightDecay(c.WeightDecay))
 	}
 	if c.ClipNorm > 0 {
-		opts = append(opts, train.ClipNorm(c.ClipNorm))
+		opts = append(opts, optimizers.ClipNorm(c.ClipNorm))
 	}
-	opt, err := train.OptimizerByName(c.Optimizer, c.LR, opts...)
+	opt, err := optimizers.ByName(c.Optimizer, c.LR, opts...)
 	if err != nil {
 		return nil, usageError{"-optimizer: " + err.Error()}
 	}

@@ -170,7 +170,7 @@ func openImages(c config, src *dataSource, in []int) (*runData, []int, []string,
 	if err != nil {
 		return nil, nil, nil, errors.Wrap(err, "-images")
 	}
-	trainSet, val, err := all.Split(c.ValSplit, int64(c.Seed))
+	trainSet, val, err := all.Split(c.ValSplit, c.Seed)
 	if err != nil {
 		return nil, nil, nil, errors.Wrapf(err, "-val-split %g", c.ValSplit)
 	}

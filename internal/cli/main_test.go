@@ -15,6 +15,7 @@ import (
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx"
+	"github.com/gocnn/cnn/ops"
 )
 
 func TestBadFlags(t *testing.T) {
@@ -181,10 +182,10 @@ func TestModelResNet(t *testing.T) {
 // model file, with -load and no architecture flags.
 func TestLoadAnyModelFile(t *testing.T) {
 	in := model.Input(1, 28, 28)
-	x := model.Apply(layers.Conv2D(4, 3, 3, layers.Padding(layers.Same), layers.Activation(layers.ActReLU)), in)
+	x := model.Apply(layers.Conv2D(4, 3, 3, layers.Padding(layers.Same), layers.Activation(ops.ReLU)), in)
 	x = model.Apply(layers.Add(), x, model.Apply(layers.Conv2D(4, 3, 3, layers.Padding(layers.Same)), x))
 	x = model.Apply(layers.Flatten(), model.Apply(layers.MaxPool2D(4, 4), x))
-	out := model.Apply(layers.Dense(10, layers.Activation(layers.ActSoftmax)), x)
+	out := model.Apply(layers.Dense(10, layers.Activation(ops.Softmax)), x)
 	m, err := model.New([]*model.Node{in}, []*model.Node{out})
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +204,7 @@ func TestLoadAnyModelFile(t *testing.T) {
 		}
 	}
 	// A model file whose input is not an image is a clear error.
-	mlp, err := model.NewSequential([]int{784}, []layers.Layer{layers.Dense(10, layers.Activation(layers.ActSoftmax))})
+	mlp, err := model.NewSequential([]int{784}, []layers.Layer{layers.Dense(10, layers.Activation(ops.Softmax))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func TestONNX(t *testing.T) {
 
 	// -load with -epochs 0 exports the loaded model, replacing the file.
 	small := filepath.Join(out, "small.gocnn")
-	m, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{layers.Flatten(), layers.Dense(10, layers.Activation(layers.ActSoftmax))})
+	m, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{layers.Flatten(), layers.Dense(10, layers.Activation(ops.Softmax))})
 	if err != nil {
 		t.Fatal(err)
 	}

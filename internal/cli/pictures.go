@@ -11,7 +11,6 @@ import (
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/internal/atomicfile"
 	"github.com/gocnn/cnn/model"
-	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/viz"
 )
 
@@ -203,7 +202,7 @@ func writeConfusion(pngPath, csvPath string, m *model.Model, test data.Source) e
 			if label < 0 || label >= k {
 				return errors.Errorf("confusion: image %d has label %d, not in [0, %d)", seen+i, label, k)
 			}
-			c.Add(label, train.Argmax(pred[i*k:(i+1)*k]))
+			c.Add(label, model.Argmax(pred[i*k:(i+1)*k]))
 		}
 		seen += b.N
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
 	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/viz"
 )
@@ -156,7 +157,7 @@ func TestConfusionCounts(t *testing.T) {
 
 func TestPicturesErrors(t *testing.T) {
 	tr := picTrainer(t)
-	dense, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{layers.Flatten(), layers.Dense(10, layers.Activation(layers.ActSoftmax))})
+	dense, err := model.NewSequential([]int{1, 28, 28}, []layers.Layer{layers.Flatten(), layers.Dense(10, layers.Activation(ops.Softmax))})
 	if err != nil {
 		t.Fatal(err)
 	}

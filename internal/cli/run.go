@@ -21,6 +21,7 @@ import (
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/metrics"
 	"github.com/gocnn/cnn/viz"
 )
 
@@ -149,21 +150,21 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 	}
 	cbs := []train.Callback{train.NewProgress(stdout), interrupter(ctx)}
 	if c.EarlyStop > 0 {
-		cbs = append(cbs, train.EarlyStopping(train.MetricValLoss, c.EarlyStop, true))
+		cbs = append(cbs, train.EarlyStopping(metrics.ValLoss, c.EarlyStop, true))
 	}
 	if c.outDir != "" {
 		// Last, so that the checkpoint holds the epoch's early-stopping
 		// state too.
 		cbs = append(cbs, train.EpochFunc(func(t *train.Trainer, _ train.Epoch) error { return saveRun(c.outDir, t) }))
 	}
-	topts := []train.Option{train.WithOptimizer(opt), train.WithSeed(int64(c.Seed)), train.WithCallbacks(cbs...)}
+	topts := []train.Option{train.Optimizer(opt), train.Seed(c.Seed), train.Callbacks(cbs...)}
 	switch {
 	case c.cmd == MNIST && c.Model == "resnet":
-		topts = append(topts, train.WithSchedule(recipe.ResNetSchedule(c.LR, c.Epochs)), train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)),
+		topts = append(topts, train.Schedule(recipe.ResNetSchedule(c.LR, c.Epochs)), train.Augmentation(recipe.ResNetAugmentation(c.Seed)),
 			train.PreciseBN(recipe.ResNetPreciseBN))
 	case c.cmd == Train:
 		if c.Augment {
-			topts = append(topts, train.WithAugmentation(recipe.ResNetAugmentation(c.Seed)))
+			topts = append(topts, train.Augmentation(recipe.ResNetAugmentation(c.Seed)))
 		}
 		if c.Model == "resnet" {
 			topts = append(topts, train.PreciseBN(recipe.ResNetPreciseBN))
@@ -271,7 +272,7 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 	res := result{
 		Params: model.Params().Count(), Epochs: len(hist.Epochs), ReportedEpoch: reported, BatchSize: c.Batch, LR: c.LR, Optimizer: opt.String(), Seed: c.Seed,
 		TrainImages: trainSet.Len(), ValImages: val.Len(), TestImages: test.Len(),
-		MedianEpochS: median(hist, train.MetricSeconds), MedianTrainS: median(hist, train.MetricTrainSeconds), ImagesPerS: median(hist, train.MetricImagesPerS),
+		MedianEpochS: median(hist, metrics.Seconds), MedianTrainS: median(hist, metrics.TrainSeconds), ImagesPerS: median(hist, metrics.ImagesPerS),
 	}
 	if err := p.do("evaluating", saved, func() (err error) {
 		t0 := time.Now()
@@ -484,7 +485,7 @@ func loadMNIST(c config, src *dataSource, in []int) (trainSet, val, test *data.D
 	}
 	switch {
 	case c.ValSplit > 0:
-		if trainSet, val, err = train.ValidationSplit(full, c.ValSplit, int64(c.Seed)); err != nil {
+		if trainSet, val, err = train.ValidationSplit(full, c.ValSplit, c.Seed); err != nil {
 			return nil, nil, nil, errors.Wrapf(err, "-val-split %g", c.ValSplit)
 		}
 	case full.N <= recipe.ValidationImages:
@@ -582,13 +583,13 @@ func saveRun(dir string, tr *train.Trainer) error {
 }
 
 // median is History.Median of a metric that exists.
-func median(h *train.History, m train.Metric) float64 {
+func median(h *train.History, m metrics.Name) float64 {
 	v, _ := h.Median(m)
 	return v
 }
 
 // series is History.Series of a metric that exists.
-func series(h *train.History, m train.Metric) []float64 {
+func series(h *train.History, m metrics.Name) []float64 {
 	v, _ := h.Series(m)
 	return v
 }
@@ -601,13 +602,13 @@ func writeHistory(dir string, h *train.History) error {
 		return err
 	}
 	if err := viz.LinePlot(filepath.Join(dir, "accuracy.png"), "Training and validation accuracy", "Epochs", "Accuracy",
-		viz.Series{Name: "Training accuracy", Y: series(h, train.MetricAcc), Style: viz.Dots},
-		viz.Series{Name: "Validation accuracy", Y: series(h, train.MetricValAcc)}); err != nil {
+		viz.Series{Name: "Training accuracy", Y: series(h, metrics.Acc), Style: viz.Dots},
+		viz.Series{Name: "Validation accuracy", Y: series(h, metrics.ValAcc)}); err != nil {
 		return err
 	}
 	return viz.LinePlot(filepath.Join(dir, "loss.png"), "Training and validation loss", "Epochs", "Loss",
-		viz.Series{Name: "Training loss", Y: series(h, train.MetricLoss), Style: viz.Dots},
-		viz.Series{Name: "Validation loss", Y: series(h, train.MetricValLoss)})
+		viz.Series{Name: "Training loss", Y: series(h, metrics.Loss), Style: viz.Dots},
+		viz.Series{Name: "Validation loss", Y: series(h, metrics.ValLoss)})
 }
 
 func writeJSON(path string, v any) error {

@@ -15,7 +15,8 @@ import (
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
-	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/ops"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // ValidationImages is how many of the 60,000 training images the recipe
@@ -26,20 +27,20 @@ const ValidationImages = 10000
 // from seed.
 func Model(seed uint64) (*model.Model, error) {
 	return model.NewSequential([]int{1, 28, 28}, []layers.Layer{
-		layers.Conv2D(10, 5, 5, layers.Activation(layers.ActReLU)),
+		layers.Conv2D(10, 5, 5, layers.Activation(ops.ReLU)),
 		layers.MaxPool2D(2, 2),
-		layers.Conv2D(20, 5, 5, layers.Activation(layers.ActReLU)),
+		layers.Conv2D(20, 5, 5, layers.Activation(ops.ReLU)),
 		layers.MaxPool2D(2, 2),
 		layers.Flatten(),
-		layers.Dense(100, layers.Activation(layers.ActReLU)),
-		layers.Dense(10, layers.Activation(layers.ActSoftmax)),
+		layers.Dense(100, layers.Activation(ops.ReLU)),
+		layers.Dense(10, layers.Activation(ops.Softmax)),
 	}, model.Seed(seed))
 }
 
 // Split holds out ValidationImages of the training images, chosen by seed,
 // and returns the rest for training and the held-out images for validation.
 func Split(full *data.Dataset, seed uint64) (trainSet, val *data.Dataset, err error) {
-	return full.Split(full.N-ValidationImages, int64(seed))
+	return full.Split(full.N-ValidationImages, seed)
 }
 
 // ResNetEpochs, ResNetLR and ResNetBatch are the modern network's training
@@ -87,7 +88,7 @@ func ResNetFor(in []int, classes int, seed uint64) (*model.Model, error) {
 	x = block(x, 24)
 	x = block(relu(conv(x, 48, 2)), 48)
 	x = model.Apply(layers.GlobalAveragePooling2D(), x)
-	out := model.Apply(layers.Dense(classes, layers.Activation(layers.ActSoftmax)), x)
+	out := model.Apply(layers.Dense(classes, layers.Activation(ops.Softmax)), x)
 	return model.New([]*model.Node{input}, []*model.Node{out}, model.Seed(seed))
 }
 
@@ -108,7 +109,7 @@ func SmallCNN(in []int, classes int, seed uint64) (*model.Model, error) {
 	if len(in) != 3 {
 		return nil, errors.Errorf("recipe: SmallCNN takes images (channels, height, width), not examples of shape %v", in)
 	}
-	same, relu := layers.Padding(layers.Same), layers.Activation(layers.ActReLU)
+	same, relu := layers.Padding(layers.Same), layers.Activation(ops.ReLU)
 	ls := []layers.Layer{
 		layers.Conv2D(32, 3, 3, same, relu), layers.MaxPool2D(2, 2),
 		layers.Conv2D(64, 3, 3, same, relu), layers.MaxPool2D(2, 2),
@@ -118,15 +119,15 @@ func SmallCNN(in []int, classes int, seed uint64) (*model.Model, error) {
 	} else {
 		ls = append(ls, layers.Conv2D(128, 3, 3, same, relu), layers.GlobalAveragePooling2D())
 	}
-	ls = append(ls, layers.Dense(128, relu), layers.Dense(classes, layers.Activation(layers.ActSoftmax)))
+	ls = append(ls, layers.Dense(128, relu), layers.Dense(classes, layers.Activation(ops.Softmax)))
 	return model.NewSequential(in, ls, model.Seed(seed))
 }
 
 // ResNetSchedule is the modern network's learning rate over epochs
 // epochs: a warm-up epoch at a tenth of peak, then a cosine from peak
 // down to a hundredth of it.
-func ResNetSchedule(peak float64, epochs int) train.Schedule {
-	return train.PerEpoch(train.CosineDecay(peak/10, max(epochs-2, 1), 0.01, 1, peak))
+func ResNetSchedule(peak float64, epochs int) optimizers.Schedule {
+	return optimizers.PerEpoch(optimizers.CosineDecay(peak/10, max(epochs-2, 1), 0.01, 1, peak))
 }
 
 // ResNetAugmentation is the modern network's augmentation: shifts of up

@@ -1,4 +1,4 @@
-package train
+package losses
 
 import (
 	"math"
@@ -7,17 +7,16 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
 )
 
-// A Loss is the loss of one model output: WithLoss sets one for every
-// output, WithLosses one per output. The built-in losses are the package's
+// A Loss is the loss of one model output: train.Loss sets one for every
+// output, train.Losses one per output. The built-in losses are the package's
 // variables and constructors (CategoricalCrossEntropy, MSE, Huber, ...);
-// any function of Gorgonia nodes is one as a LossFunc, as Keras takes
+// any function of Gorgonia nodes is one as a Func, as Keras takes
 // loss=fn.
 //
-// The built-in losses are comparable with ==; a LossFunc is not (a func
+// The built-in losses are comparable with ==; a Func is not (a func
 // value in an interface panics when compared).
 type Loss interface {
 	// String returns the loss's name, as Keras spells it.
@@ -25,11 +24,11 @@ type Loss interface {
 	// Node emits the loss of a batch: the mean over its N examples of
 	// each example's loss, times the example's weight when in.Weights is
 	// not nil.
-	Node(in LossInput) (*G.Node, error)
+	Node(in Input) (*G.Node, error)
 }
 
-// LossInput is what a Loss sees of one output of a batch.
-type LossInput struct {
+// Input is what a Loss sees of one output of a batch.
+type Input struct {
 	// Pred is the model's output, [N, ...].
 	Pred *G.Node
 	// Logits is the input of the output's final softmax, or nil if it
@@ -43,39 +42,39 @@ type LossInput struct {
 	Weights *G.Node
 }
 
-// LossFunc is a loss written with Gorgonia's operations (or package ops'):
+// Func is a loss written with Gorgonia's operations (or package ops'):
 // it returns the loss of each example of the batch, a vector of shape
 // [N], of the predictions pred against the targets target (both of the
 // output's shape, [N, ...]). The trainer weighs the examples (sample and
 // class weights) and takes the mean over the batch, so the function never
 // sees weights. Gradients come from Gorgonia's symbolic differentiation.
 //
-// A LossFunc is a Loss; its name in messages is "loss_func" (NamedLoss
+// A Func is a Loss; its name in messages is "loss_func" (Named
 // gives it another).
-type LossFunc func(pred, target *G.Node) (*G.Node, error)
+type Func func(pred, target *G.Node) (*G.Node, error)
 
 // String returns "loss_func".
-func (f LossFunc) String() string { return "loss_func" }
+func (f Func) String() string { return "loss_func" }
 
 // Node calls f and reduces its per-example losses to the batch's weighted
 // mean.
-func (f LossFunc) Node(in LossInput) (*G.Node, error) {
+func (f Func) Node(in Input) (*G.Node, error) {
 	return perExample("loss_func", f, in)
 }
 
-// NamedLoss is a LossFunc with a name of one's own, for messages.
-func NamedLoss(name string, f LossFunc) Loss { return namedLoss{name: name, f: f} }
+// Named is a Func with a name of one's own, for messages.
+func Named(name string, f Func) Loss { return namedLoss{name: name, f: f} }
 
 type namedLoss struct {
 	name string
-	f    LossFunc
+	f    Func
 }
 
-func (l namedLoss) String() string                     { return l.name }
-func (l namedLoss) Node(in LossInput) (*G.Node, error) { return perExample(l.name, l.f, in) }
+func (l namedLoss) String() string                 { return l.name }
+func (l namedLoss) Node(in Input) (*G.Node, error) { return perExample(l.name, l.f, in) }
 
 // perExample calls f and takes the (weighted) mean of its result.
-func perExample(name string, f LossFunc, in LossInput) (*G.Node, error) {
+func perExample(name string, f Func, in Input) (*G.Node, error) {
 	if f == nil {
 		return nil, errors.Errorf("loss %s: nil function", name)
 	}
@@ -108,10 +107,22 @@ func perExample(name string, f LossFunc, in LossInput) (*G.Node, error) {
 	return m, errors.Wrapf(err, "loss %s: the mean over the batch", name)
 }
 
+// kind names the op of package ops that computes a built-in loss.
+type kind uint8
+
+const (
+	softmaxCE kind = iota
+	binaryCE
+	binaryCEFromLogits
+	mse
+	mae
+	huber
+)
+
 // builtin is a loss of package ops.
 type builtin struct {
 	name      string
-	kind      ops.LossKind
+	kind      kind
 	softmax   bool    // computed from the final softmax's logits
 	classify  bool    // the targets are classes, the metric accuracy
 	sparse    bool    // the targets are class indices
@@ -125,29 +136,29 @@ type builtin struct {
 var (
 	// CategoricalCrossEntropy is −Σ t·log p for a model that ends in softmax.
 	// It is computed from the softmax's logits with a stable log-softmax.
-	CategoricalCrossEntropy Loss = builtin{name: "categorical_crossentropy", kind: ops.SoftmaxCrossEntropy, softmax: true, classify: true}
+	CategoricalCrossEntropy Loss = builtin{name: "categorical_crossentropy", kind: softmaxCE, softmax: true, classify: true}
 	// CategoricalCrossEntropyFromLogits is the same for a model whose output
 	// is the logits themselves (no final softmax), as in PyTorch.
-	CategoricalCrossEntropyFromLogits Loss = builtin{name: "categorical_crossentropy(from_logits)", kind: ops.SoftmaxCrossEntropy, classify: true}
+	CategoricalCrossEntropyFromLogits Loss = builtin{name: "categorical_crossentropy(from_logits)", kind: softmaxCE, classify: true}
 	// SparseCategoricalCrossEntropy is CategoricalCrossEntropy of targets
 	// that are class indices (Keras's sparse_categorical_crossentropy):
 	// the batch's Labels for a model of one output, or in Y one value per
 	// example, the class, in the output's place.
-	SparseCategoricalCrossEntropy Loss = builtin{name: "sparse_categorical_crossentropy", kind: ops.SoftmaxCrossEntropy, softmax: true, classify: true, sparse: true}
+	SparseCategoricalCrossEntropy Loss = builtin{name: "sparse_categorical_crossentropy", kind: softmaxCE, softmax: true, classify: true, sparse: true}
 	// SparseCategoricalCrossEntropyFromLogits is the same for an output
 	// that is the logits.
-	SparseCategoricalCrossEntropyFromLogits Loss = builtin{name: "sparse_categorical_crossentropy(from_logits)", kind: ops.SoftmaxCrossEntropy, classify: true, sparse: true}
+	SparseCategoricalCrossEntropyFromLogits Loss = builtin{name: "sparse_categorical_crossentropy(from_logits)", kind: softmaxCE, classify: true, sparse: true}
 	// BinaryCrossEntropy is −(t·log p + (1−t)·log(1−p)) averaged over the
 	// output's values, for probabilities p (a sigmoid's output) and
 	// targets t in [0, 1]; p is clipped to [1e-7, 1−1e-7] as in Keras.
-	BinaryCrossEntropy Loss = builtin{name: "binary_crossentropy", kind: ops.BinaryCrossEntropy}
+	BinaryCrossEntropy Loss = builtin{name: "binary_crossentropy", kind: binaryCE}
 	// BinaryCrossEntropyFromLogits is the same for an output that is the
 	// logits z (no final sigmoid), computed stably from z.
-	BinaryCrossEntropyFromLogits Loss = builtin{name: "binary_crossentropy(from_logits)", kind: ops.BinaryCrossEntropyFromLogits}
+	BinaryCrossEntropyFromLogits Loss = builtin{name: "binary_crossentropy(from_logits)", kind: binaryCEFromLogits}
 	// MSE is the mean squared error (L2), for regression.
-	MSE Loss = builtin{name: "mse", kind: ops.MeanSquaredError}
+	MSE Loss = builtin{name: "mse", kind: mse}
 	// MAE is the mean absolute error (L1), for regression.
-	MAE Loss = builtin{name: "mae", kind: ops.MeanAbsoluteError}
+	MAE Loss = builtin{name: "mae", kind: mae}
 	// MeanSquaredError is MSE.
 	MeanSquaredError = MSE
 	// MeanAbsoluteError is MAE.
@@ -158,7 +169,7 @@ var (
 // smoothing (Keras's label_smoothing): the targets t of K classes become
 // t·(1−eps) + eps/K, for eps in [0, 1).
 func CategoricalCrossEntropySmoothed(eps float64) Loss {
-	return builtin{name: "categorical_crossentropy", kind: ops.SoftmaxCrossEntropy, softmax: true, classify: true, smoothing: eps}
+	return builtin{name: "categorical_crossentropy", kind: softmaxCE, softmax: true, classify: true, smoothing: eps}
 }
 
 // Huber is the Huber loss with threshold delta (Keras's default is 1):
@@ -167,7 +178,7 @@ func CategoricalCrossEntropySmoothed(eps float64) Loss {
 // and linear far from it, so outliers weigh less than with MSE. delta
 // must be a finite value above 0.
 func Huber(delta float64) Loss {
-	return builtin{name: "huber", kind: ops.Huber, delta: delta}
+	return builtin{name: "huber", kind: huber, delta: delta}
 }
 
 // String returns Keras's name of the loss.
@@ -178,14 +189,14 @@ func (l builtin) check() error {
 	if l.smoothing != 0 && !(l.smoothing > 0 && l.smoothing < 1) {
 		return errors.Errorf("%s: label smoothing %v must be in [0, 1)", l.name, l.smoothing)
 	}
-	if l.kind == ops.Huber && (!(l.delta > 0) || math.IsInf(l.delta, 1)) {
+	if l.kind == huber && (!(l.delta > 0) || math.IsInf(l.delta, 1)) {
 		return errors.Errorf("huber: delta %v must be a finite value above 0", l.delta)
 	}
 	return nil
 }
 
 // Node emits the loss with package ops' fused kernels.
-func (l builtin) Node(in LossInput) (*G.Node, error) {
+func (l builtin) Node(in Input) (*G.Node, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
@@ -202,13 +213,19 @@ func (l builtin) Node(in LossInput) (*G.Node, error) {
 			return nil, errors.Wrapf(err, "%s: label smoothing", l.name)
 		}
 	}
-	if l.kind == ops.Huber {
-		return ops.HuberLoss(x, t, in.Weights, l.delta)
+	switch l.kind {
+	case softmaxCE:
+		return ops.SoftmaxCrossEntropy(x, t, in.Weights)
+	case binaryCE:
+		return ops.BinaryCrossEntropy(x, t, in.Weights)
+	case binaryCEFromLogits:
+		return ops.BinaryCrossEntropyFromLogits(x, t, in.Weights)
+	case mse:
+		return ops.MeanSquaredError(x, t, in.Weights)
+	case mae:
+		return ops.MeanAbsoluteError(x, t, in.Weights)
 	}
-	if in.Weights != nil {
-		return ops.WeightedLoss(l.kind, x, t, in.Weights)
-	}
-	return ops.Loss(l.kind, x, t)
+	return ops.Huber(x, t, in.Weights, l.delta)
 }
 
 // smooth returns t·(1−eps) + eps/K for rows t of K classes.
@@ -225,55 +242,28 @@ func smooth(t *G.Node, eps float64) (*G.Node, error) {
 	return G.Add(s, shift)
 }
 
-// lossTraits is what the trainer needs to know of a loss beyond Node.
-type lossTraits struct {
-	classify, sparse bool
-}
-
-// traitsOf returns l's traits; a loss of one's own is a regression loss
-// on targets of its output's shape.
-func traitsOf(l Loss) lossTraits {
+// ForClasses reports whether l's targets are classes, so that a trainer
+// measures accuracy, and whether they are class indices (sparse) rather
+// than one-hot rows. A loss of one's own is a loss of targets of its
+// output's shape: both are false.
+func ForClasses(l Loss) (classes, sparse bool) {
 	if b, ok := l.(builtin); ok {
-		return lossTraits{classify: b.classify, sparse: b.sparse}
+		return b.classify, b.sparse
 	}
-	return lossTraits{}
+	return false, false
 }
 
-// checkLoss reports a nil loss or a built-in one whose parameters are out
-// of range.
-func checkLoss(l Loss) error {
+// Check reports a nil loss or a built-in one whose parameters are out of
+// range.
+func Check(l Loss) error {
 	if l == nil {
 		return errors.New("nil loss")
 	}
-	if f, ok := l.(LossFunc); ok && f == nil {
-		return errors.New("nil LossFunc")
+	if f, ok := l.(Func); ok && f == nil {
+		return errors.New("nil Func")
 	}
 	if b, ok := l.(builtin); ok {
 		return b.check()
 	}
 	return nil
 }
-
-// Accuracy returns the fraction of rows of the k-wide matrix pred whose
-// largest entry is at the class in labels.
-func Accuracy(pred []float32, labels []int, k int) float64 {
-	if len(labels) == 0 {
-		return 0
-	}
-	return float64(Correct(pred, labels, k)) / float64(len(labels))
-}
-
-// Correct counts the rows of pred whose argmax equals the label.
-func Correct(pred []float32, labels []int, k int) int {
-	n := 0
-	for i, l := range labels {
-		if Argmax(pred[i*k:(i+1)*k]) == l {
-			n++
-		}
-	}
-	return n
-}
-
-// Argmax returns the index of the largest value (the first, on ties). It
-// is model.Argmax, kept here for the code that predates package model.
-func Argmax(v []float32) int { return model.Argmax(v) }

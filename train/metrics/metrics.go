@@ -1,4 +1,4 @@
-package train
+package metrics
 
 import (
 	"fmt"
@@ -7,31 +7,31 @@ import (
 	"github.com/pkg/errors"
 )
 
-// A Meter measures one metric of one output over an epoch, batch by batch,
+// A Metric measures one metric of one output over an epoch, batch by batch,
 // as a Keras metric object does: the trainer calls Reset at the start of
 // every epoch and of every evaluation, Update after every batch, and
 // records Result under Name (with the output's name in front for a model
 // of several outputs, and "val_" in front on the validation set). A
 // custom metric is a type of one's own with these methods.
 //
-// A Meter keeps state, so give each output its own. Its state is not part
+// A Metric keeps state, so give each output its own. Its state is not part
 // of a checkpoint: after a run resumed part-way through an epoch, the
-// epoch's Meters cover the batches since the resumption (loss and
+// epoch's Metrics cover the batches since the resumption (loss and
 // accuracy always cover the whole epoch).
-type Meter interface {
+type Metric interface {
 	// Name returns the metric's name, such as "mae".
-	Name() Metric
+	Name() Name
 	// Reset forgets every batch.
 	Reset()
 	// Update adds a batch. It returns an error for a batch it cannot
 	// measure (targets that are not classes, sizes that do not agree).
-	Update(b MeterBatch) error
+	Update(b Batch) error
 	// Result returns the metric over the batches since Reset.
 	Result() float64
 }
 
-// MeterBatch is one batch of one output, on the host.
-type MeterBatch struct {
+// Batch is one batch of one output, on the host.
+type Batch struct {
 	// N is the number of examples and K the number of the output's values
 	// per example.
 	N, K int
@@ -46,7 +46,7 @@ type MeterBatch struct {
 }
 
 // check reports a batch whose slices disagree with N and K.
-func (b MeterBatch) check() error {
+func (b Batch) check() error {
 	switch {
 	case b.N < 0 || b.K <= 0:
 		return errors.Errorf("batch of %d examples of %d values", b.N, b.K)
@@ -63,12 +63,12 @@ func (b MeterBatch) check() error {
 // classes returns the number of classes of b: K, or 2 for an output of
 // one value (a binary classifier, whose classes are value < 0.5 and
 // value ≥ 0.5).
-func (b MeterBatch) classes() int { return max(b.K, 2) }
+func (b Batch) classes() int { return max(b.K, 2) }
 
 // TrueClass returns the class of example i: its label, or the largest of
 // its targets, or for an output of one value 1 when the target is 0.5 or
 // more and 0 otherwise.
-func (b MeterBatch) TrueClass(i int) int {
+func (b Batch) TrueClass(i int) int {
 	if b.Labels != nil {
 		return b.Labels[i]
 	}
@@ -78,7 +78,7 @@ func (b MeterBatch) TrueClass(i int) int {
 // PredClass returns the predicted class of example i: the largest of its
 // values, or for an output of one value 1 when it is 0.5 or more and 0
 // otherwise.
-func (b MeterBatch) PredClass(i int) int { return classOf(b.Pred[i*b.K : (i+1)*b.K]) }
+func (b Batch) PredClass(i int) int { return classOf(b.Pred[i*b.K : (i+1)*b.K]) }
 
 func classOf(row []float32) int {
 	if len(row) == 1 {
@@ -87,11 +87,22 @@ func classOf(row []float32) int {
 		}
 		return 0
 	}
-	return Argmax(row)
+	return argmax(row)
+}
+
+// argmax returns the index of the largest value (the first, on ties).
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
 }
 
 // checkClasses reports a label outside the output's classes.
-func (b MeterBatch) checkClasses() error {
+func (b Batch) checkClasses() error {
 	k := b.classes()
 	for i, l := range b.Labels {
 		if l < 0 || l >= k {
@@ -112,15 +123,15 @@ func (m *mean) Result() float64 {
 	return m.sum / m.n
 }
 
-// NewAccuracy returns a Meter of the fraction of examples whose predicted
+// NewAccuracy returns a Metric of the fraction of examples whose predicted
 // class (the largest value; for an output of one value, whether it is 0.5
 // or more) is their class (label, or largest target). Its name is "acc".
-func NewAccuracy() Meter { return &accuracy{} }
+func NewAccuracy() Metric { return &accuracy{} }
 
 type accuracy struct{ mean }
 
-func (*accuracy) Name() Metric { return MetricAcc }
-func (a *accuracy) Update(b MeterBatch) error {
+func (*accuracy) Name() Name { return Acc }
+func (a *accuracy) Update(b Batch) error {
 	if err := b.check(); err != nil {
 		return errors.Wrap(err, "acc")
 	}
@@ -133,18 +144,18 @@ func (a *accuracy) Update(b MeterBatch) error {
 	return nil
 }
 
-// NewTopKAccuracy returns a Meter of the fraction of examples whose class
+// NewTopKAccuracy returns a Metric of the fraction of examples whose class
 // is among the k largest predicted values (ties counted in the example's
 // favour), named "top<k>_acc". k must be 1 or more.
-func NewTopKAccuracy(k int) Meter { return &topK{k: k} }
+func NewTopKAccuracy(k int) Metric { return &topK{k: k} }
 
 type topK struct {
 	mean
 	k int
 }
 
-func (m *topK) Name() Metric { return Metric(fmt.Sprintf("top%d_acc", m.k)) }
-func (m *topK) Update(b MeterBatch) error {
+func (m *topK) Name() Name { return Name(fmt.Sprintf("top%d_acc", m.k)) }
+func (m *topK) Update(b Batch) error {
 	if err := b.check(); err != nil {
 		return errors.Wrap(err, string(m.Name()))
 	}
@@ -173,24 +184,24 @@ func (m *topK) Update(b MeterBatch) error {
 	return nil
 }
 
-// NewMeanAbsoluteError returns a Meter of the mean of |pred − target| over
+// NewMeanAbsoluteError returns a Metric of the mean of |pred − target| over
 // every value, named "mae".
-func NewMeanAbsoluteError() Meter { return &errMeter{name: "mae", f: math.Abs} }
+func NewMeanAbsoluteError() Metric { return &errMeter{name: "mae", f: math.Abs} }
 
-// NewMeanSquaredError returns a Meter of the mean of (pred − target)² over
+// NewMeanSquaredError returns a Metric of the mean of (pred − target)² over
 // every value, named "mse".
-func NewMeanSquaredError() Meter {
+func NewMeanSquaredError() Metric {
 	return &errMeter{name: "mse", f: func(d float64) float64 { return d * d }}
 }
 
 type errMeter struct {
 	mean
-	name Metric
+	name Name
 	f    func(float64) float64
 }
 
-func (m *errMeter) Name() Metric { return m.name }
-func (m *errMeter) Update(b MeterBatch) error {
+func (m *errMeter) Name() Name { return m.name }
+func (m *errMeter) Update(b Batch) error {
 	if err := b.check(); err != nil {
 		return errors.Wrap(err, string(m.name))
 	}
@@ -201,7 +212,7 @@ func (m *errMeter) Update(b MeterBatch) error {
 	return nil
 }
 
-// ConfusionMatrix is a Meter that counts examples by true and predicted
+// ConfusionMatrix is a Metric that counts examples by true and predicted
 // class. Its Result is the accuracy, the fraction on the diagonal; its
 // name is "confusion_acc".
 type ConfusionMatrix struct {
@@ -214,13 +225,13 @@ type ConfusionMatrix struct {
 func NewConfusionMatrix() *ConfusionMatrix { return &ConfusionMatrix{} }
 
 // Name returns "confusion_acc".
-func (c *ConfusionMatrix) Name() Metric { return "confusion_acc" }
+func (c *ConfusionMatrix) Name() Name { return "confusion_acc" }
 
 // Reset forgets every count.
 func (c *ConfusionMatrix) Reset() { c.k, c.counts = 0, nil }
 
 // Update counts the batch's examples.
-func (c *ConfusionMatrix) Update(b MeterBatch) error {
+func (c *ConfusionMatrix) Update(b Batch) error {
 	if err := b.check(); err != nil {
 		return errors.Wrap(err, "confusion matrix")
 	}
@@ -311,7 +322,7 @@ const (
 	scoreF1
 )
 
-// score is a Meter of a precision, recall or F1: of class 1 for an
+// score is a Metric of a precision, recall or F1: of class 1 for an
 // output of one value (binary), macro-averaged otherwise.
 type score struct {
 	ConfusionMatrix
@@ -319,30 +330,30 @@ type score struct {
 	binary bool
 }
 
-// NewPrecision returns a Meter of the precision, named "precision": for a
+// NewPrecision returns a Metric of the precision, named "precision": for a
 // binary classifier (an output of one value), that of class 1; otherwise
 // the macro average, the unweighted mean over the classes that have an
 // example or a prediction of each class's precision (ConfusionMatrix's
 // PerClass gives them one by one).
-func NewPrecision() Meter { return &score{kind: scorePrecision} }
+func NewPrecision() Metric { return &score{kind: scorePrecision} }
 
-// NewRecall returns a Meter of the recall, named "recall", binary or
+// NewRecall returns a Metric of the recall, named "recall", binary or
 // macro-averaged as NewPrecision's precision.
-func NewRecall() Meter { return &score{kind: scoreRecall} }
+func NewRecall() Metric { return &score{kind: scoreRecall} }
 
-// NewF1 returns a Meter of the F1 score, named "f1", binary or the macro
+// NewF1 returns a Metric of the F1 score, named "f1", binary or the macro
 // average of each class's F1, as NewPrecision's precision.
-func NewF1() Meter { return &score{kind: scoreF1} }
+func NewF1() Metric { return &score{kind: scoreF1} }
 
-func (s *score) Name() Metric {
-	return [...]Metric{"precision", "recall", "f1"}[s.kind]
+func (s *score) Name() Name {
+	return [...]Name{"precision", "recall", "f1"}[s.kind]
 }
 
 // Reset forgets every batch.
 func (s *score) Reset() { s.ConfusionMatrix.Reset(); s.binary = false }
 
 // Update counts the batch's examples.
-func (s *score) Update(b MeterBatch) error {
+func (s *score) Update(b Batch) error {
 	if err := s.ConfusionMatrix.Update(b); err != nil {
 		return errors.Wrap(err, string(s.Name()))
 	}

@@ -1,4 +1,4 @@
-package train
+package optimizers
 
 import (
 	"math"
@@ -76,7 +76,7 @@ func TestClipping(t *testing.T) {
 	r := 2 / math.Sqrt(26) // the global norm is √(25 + 1)
 	tests := []struct {
 		name string
-		opt  OptimizerOption
+		opt  Option
 		want [2][2]float64
 	}{
 		{"clipnorm", ClipNorm(2), [2][2]float64{{-1.2, -1.6}, {-0.6, -0.8}}},
@@ -176,11 +176,11 @@ func TestOptimizerOptions(t *testing.T) {
 
 func TestOptimizerByName(t *testing.T) {
 	for _, name := range []string{"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"} {
-		if _, err := OptimizerByName(name, 0.1); err != nil {
+		if _, err := ByName(name, 0.1); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := OptimizerByName("lbfgs", 0.1); err == nil {
+	if _, err := ByName("lbfgs", 0.1); err == nil {
 		t.Error("unknown optimizer: no error")
 	}
 }
@@ -195,7 +195,7 @@ func TestOptimizerSplitIdentical(t *testing.T) {
 			run := func(procs int) []float32 {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 				base, clip, _ := strings.Cut(name, "+")
-				var opts []OptimizerOption
+				var opts []Option
 				switch clip {
 				case "clipnorm":
 					opts = append(opts, ClipNorm(1))
@@ -204,7 +204,7 @@ func TestOptimizerSplitIdentical(t *testing.T) {
 				case "global_clipnorm":
 					opts = append(opts, GlobalClipNorm(1))
 				}
-				opt, err := OptimizerByName(base, 0.01, opts...)
+				opt, err := ByName(base, 0.01, opts...)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,4 +1,4 @@
-package train
+package optimizers
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ import (
 // its state (moving averages, velocities) per parameter, in the order of the
 // params slice, which must not change between calls.
 //
-// A Trainer passes every trainable parameter (graph.Params.Trainable),
+// A train.Trainer passes every trainable parameter (graph.Params.Trainable),
 // frozen ones included, and a nil gradient for each frozen one
 // (model.Model.SetTrainable): an optimiser must leave such a parameter,
 // and its state, as they are. The built-in optimisers create a
@@ -73,12 +73,12 @@ const (
 	clipValue
 )
 
-// An OptimizerOption configures a built-in optimiser: weight decay and
+// An Option configures a built-in optimiser: weight decay and
 // gradient clipping, as the arguments of the same names of Keras's
 // optimisers. Each option adds itself to the optimiser's name (String), so
 // that a checkpoint records it. A mistake (a negative value, two kinds of
 // clipping) is an error of the first Update.
-type OptimizerOption func(*optimizer)
+type Option func(*optimizer)
 
 // WeightDecay decays every weight by lr·wd·w at every step, before and
 // apart from the gradient's update (decoupled weight decay, Loshchilov
@@ -87,7 +87,7 @@ type OptimizerOption func(*optimizer)
 // must not be negative; 0 turns the decay off. Only trainable parameters
 // decay (a BatchNormalization's running statistics never do), biases and
 // BatchNormalization's gamma and beta included, as in Keras by default.
-func WeightDecay(wd float64) OptimizerOption {
+func WeightDecay(wd float64) Option {
 	return func(o *optimizer) {
 		if !(wd >= 0) || math.IsInf(wd, 1) {
 			o.fail(errors.Errorf("weight decay %v must be a finite value of 0 or more", wd))
@@ -100,22 +100,22 @@ func WeightDecay(wd float64) OptimizerOption {
 // norm of at most c: g ← g·c/max(‖g‖, c), as Keras's clipnorm does. c must
 // be positive. Only one of ClipNorm, GlobalClipNorm and ClipValue may be
 // given.
-func ClipNorm(c float64) OptimizerOption { return clipOption(clipNorm, "clipnorm", c) }
+func ClipNorm(c float64) Option { return clipOption(clipNorm, "clipnorm", c) }
 
 // GlobalClipNorm rescales all the gradients together, so that their joint
 // L2 norm (of every value of every parameter) is at most c:
 // g ← g·c/max(‖(g₁, g₂, …)‖, c), as Keras's global_clipnorm does. c must be
 // positive.
-func GlobalClipNorm(c float64) OptimizerOption {
+func GlobalClipNorm(c float64) Option {
 	return clipOption(clipGlobalNorm, "global_clipnorm", c)
 }
 
 // ClipValue clips every gradient value into [−v, v], as Keras's clipvalue
 // does. v must be positive.
-func ClipValue(v float64) OptimizerOption { return clipOption(clipValue, "clipvalue", v) }
+func ClipValue(v float64) Option { return clipOption(clipValue, "clipvalue", v) }
 
 // clipOption returns the option that clips by c in the way k.
-func clipOption(k clipping, name string, c float64) OptimizerOption {
+func clipOption(k clipping, name string, c float64) Option {
 	return func(o *optimizer) {
 		if !(c > 0) || math.IsInf(c, 1) {
 			o.fail(errors.Errorf("%s %v must be positive and finite", name, c))
@@ -137,7 +137,7 @@ func (o *optimizer) fail(err error) {
 // newOptimizer configures o by opts and names it base(args, and the
 // options' arguments); the weight decay is named when it is not 0 or
 // showWD is set.
-func newOptimizer(o *optimizer, base string, args []string, opts []OptimizerOption, showWD bool) *optimizer {
+func newOptimizer(o *optimizer, base string, args []string, opts []Option, showWD bool) *optimizer {
 	for _, opt := range opts {
 		if opt != nil {
 			opt(o)
@@ -206,8 +206,11 @@ func (o *optimizer) Update(params []*graph.Param, grads []*tensor.Dense) error {
 				}
 			}
 		}
-		if p.Value.Size() != grads[i].Size() || len(o.state[i]) != p.Value.Size()*o.nslots {
+		if p.Value.Size() != grads[i].Size() {
 			return errors.Errorf("%s: parameter %q has %d values, its gradient %d", o.name, p.Name, p.Value.Size(), grads[i].Size())
+		}
+		if len(o.state[i]) != p.Value.Size()*o.nslots {
+			return errors.Errorf("%s: parameter %q has %d values, its state %d (want %d a value)", o.name, p.Name, p.Value.Size(), len(o.state[i]), o.nslots)
 		}
 		if dt := p.Value.Dtype(); (dt != tensor.Float32 && dt != tensor.Float64) || grads[i].Dtype() != dt {
 			return errors.Errorf("%s: parameter %q has dtype %v, its gradient %v", o.name, p.Name, dt, grads[i].Dtype())
@@ -399,19 +402,28 @@ type Stateful interface {
 	// State returns the step count and the state values of each parameter
 	// (nil before the first step).
 	State() (step int, slots [][]float64)
-	// SetState restores a state returned by State.
-	SetState(step int, slots [][]float64) error
+	// SetState restores a state returned by State for the parameters
+	// params, in the order Update takes them. It reports a state that
+	// does not fit them.
+	SetState(params []*graph.Param, step int, slots [][]float64) error
 }
 
 func (o *optimizer) State() (step int, slots [][]float64) { return o.step, o.state }
 
-func (o *optimizer) SetState(step int, slots [][]float64) error {
+func (o *optimizer) SetState(params []*graph.Param, step int, slots [][]float64) error {
 	if step < 0 {
 		return errors.Errorf("%s: negative step %d", o.name, step)
+	}
+	if slots != nil && len(slots) != len(params) {
+		return errors.Errorf("%s: state of %d parameters for %d", o.name, len(slots), len(params))
 	}
 	for i, sl := range slots {
 		if len(sl) == 0 {
 			slots[i] = nil // no state yet: made at the parameter's first gradient
+			continue
+		}
+		if want := params[i].Value.Size() * o.nslots; len(sl) != want {
+			return errors.Errorf("%s: optimizer state for %q has %d values, want %d", o.name, params[i].Name, len(sl), want)
 		}
 	}
 	o.step, o.state = step, slots
@@ -426,18 +438,18 @@ func (o *optimizer) SetState(step int, slots [][]float64) error {
 //
 // Options add weight decay or gradient clipping (WeightDecay, ClipNorm,
 // GlobalClipNorm, ClipValue), as for every built-in optimiser.
-func RMSprop(lr float64, opts ...OptimizerOption) Optimizer {
+func RMSprop(lr float64, opts ...Option) Optimizer {
 	return RMSpropWith(lr, 0.9, 1e-7, opts...)
 }
 
 // RMSpropWith is RMSprop with explicit rho and epsilon.
-func RMSpropWith(lr, rho, eps float64, opts ...OptimizerOption) Optimizer {
+func RMSpropWith(lr, rho, eps float64, opts ...Option) Optimizer {
 	return newOptimizer(&optimizer{kind: kindRMSprop, lr: lr, nslots: 1, rho: rho, eps: eps}, "RMSprop",
 		[]string{fmt.Sprintf("lr=%g", lr), fmt.Sprintf("rho=%g", rho), fmt.Sprintf("epsilon=%g", eps)}, opts, false)
 }
 
 // SGD is plain gradient descent, w ← w − lr·g (Keras's default lr is 0.01).
-func SGD(lr float64, opts ...OptimizerOption) Optimizer {
+func SGD(lr float64, opts ...Option) Optimizer {
 	return newOptimizer(&optimizer{kind: kindSGD, lr: lr}, "SGD", []string{fmt.Sprintf("lr=%g", lr)}, opts, false)
 }
 
@@ -446,7 +458,7 @@ func SGD(lr float64, opts ...OptimizerOption) Optimizer {
 //	v ← μ·v − lr·g
 //	w ← w + v             (classical)
 //	w ← w + μ·v − lr·g    (Nesterov)
-func Momentum(lr, momentum float64, nesterov bool, opts ...OptimizerOption) Optimizer {
+func Momentum(lr, momentum float64, nesterov bool, opts ...Option) Optimizer {
 	return newOptimizer(&optimizer{kind: kindMomentum, lr: lr, nslots: 1, mu: momentum, nesterov: nesterov}, "SGD",
 		[]string{fmt.Sprintf("lr=%g", lr), fmt.Sprintf("momentum=%g", momentum), fmt.Sprintf("nesterov=%v", nesterov)}, opts, false)
 }
@@ -457,7 +469,7 @@ func Momentum(lr, momentum float64, nesterov bool, opts ...OptimizerOption) Opti
 //
 //	a ← a + g²
 //	w ← w − lr·g / (√a + ε)
-func Adagrad(lr float64, opts ...OptimizerOption) Optimizer {
+func Adagrad(lr float64, opts ...Option) Optimizer {
 	return newOptimizer(&optimizer{kind: kindAdagrad, lr: lr, nslots: 1}, "Adagrad", []string{fmt.Sprintf("lr=%g", lr)}, opts, false)
 }
 
@@ -466,7 +478,7 @@ func Adagrad(lr float64, opts ...OptimizerOption) Optimizer {
 //
 //	m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 //	w ← w − lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)
-func Adam(lr float64, opts ...OptimizerOption) Optimizer {
+func Adam(lr float64, opts ...Option) Optimizer {
 	return newOptimizer(&optimizer{kind: kindAdam, lr: lr, nslots: 2}, "Adam", []string{fmt.Sprintf("lr=%g", lr)}, opts, false)
 }
 
@@ -482,17 +494,17 @@ const DefaultAdamWDecay = 0.004
 //	w ← w − lr·wd·w
 //	m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 //	w ← w − lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)
-func AdamW(lr float64, opts ...OptimizerOption) Optimizer {
+func AdamW(lr float64, opts ...Option) Optimizer {
 	return newOptimizer(&optimizer{kind: kindAdam, lr: lr, nslots: 2, wd: DefaultAdamWDecay}, "AdamW", []string{fmt.Sprintf("lr=%g", lr)}, opts, true)
 }
 
 // Adam's decay rates (Keras's defaults).
 const adamB1, adamB2 = 0.9, 0.999
 
-// OptimizerByName returns the optimiser named sgd, momentum, nesterov,
+// ByName returns the optimiser named sgd, momentum, nesterov,
 // adagrad, rmsprop, adam or adamw with learning rate lr (momentum 0.9 for
 // the momentum variants) and the options opts.
-func OptimizerByName(name string, lr float64, opts ...OptimizerOption) (Optimizer, error) {
+func ByName(name string, lr float64, opts ...Option) (Optimizer, error) {
 	switch name {
 	case "sgd":
 		return SGD(lr, opts...), nil

@@ -1,4 +1,4 @@
-package train_test
+package losses_test
 
 import (
 	"math"
@@ -12,7 +12,7 @@ import (
 	"github.com/gocnn/cnn/gradcheck"
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/ops"
-	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
 )
 
 // weightedMSE is a loss of one's own written with Gorgonia's operations:
@@ -50,7 +50,7 @@ func weightedMSE(pred, target *G.Node) (*G.Node, error) {
 // pred is the parameter through act (softmax, sigmoid or nothing), the
 // targets are rows of probabilities or values in [0, 1), and the examples
 // are weighted when weighted is set.
-func lossGraph(t *testing.T, l train.Loss, act string, weighted bool) (*graph.Machine, *G.Node) {
+func lossGraph(t *testing.T, l losses.Loss, act string, weighted bool) (*graph.Machine, *G.Node) {
 	t.Helper()
 	params, err := graph.NewParams(tensor.Float64, 3)
 	if err != nil {
@@ -62,10 +62,10 @@ func lossGraph(t *testing.T, l train.Loss, act string, weighted bool) (*graph.Ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := train.LossInput{Pred: x}
+	in := losses.Input{Pred: x}
 	switch act {
 	case "softmax":
-		if in.Pred, err = ops.Softmax(x); err != nil {
+		if in.Pred, err = ops.Activate(x, ops.Softmax); err != nil {
 			t.Fatal(err)
 		}
 		in.Logits, _ = ops.SoftmaxLogits(in.Pred)
@@ -113,20 +113,20 @@ func lossGraph(t *testing.T, l train.Loss, act string, weighted bool) (*graph.Ma
 func TestLossGradients(t *testing.T) {
 	tests := []struct {
 		name string
-		loss train.Loss
+		loss losses.Loss
 		act  string
 	}{
-		{"categorical cross-entropy", train.CategoricalCrossEntropy, "softmax"},
-		{"label smoothing", train.CategoricalCrossEntropySmoothed(0.1), "softmax"},
-		{"sparse categorical cross-entropy", train.SparseCategoricalCrossEntropy, "softmax"},
-		{"categorical cross-entropy from logits", train.CategoricalCrossEntropyFromLogits, ""},
-		{"binary cross-entropy", train.BinaryCrossEntropy, "sigmoid"},
-		{"binary cross-entropy from logits", train.BinaryCrossEntropyFromLogits, ""},
-		{"huber", train.Huber(0.5), ""},
-		{"mse", train.MSE, ""},
-		{"mae", train.MAE, ""},
-		{"custom weighted mse", train.LossFunc(weightedMSE), ""},
-		{"named custom loss", train.NamedLoss("wmse", weightedMSE), "sigmoid"},
+		{"categorical cross-entropy", losses.CategoricalCrossEntropy, "softmax"},
+		{"label smoothing", losses.CategoricalCrossEntropySmoothed(0.1), "softmax"},
+		{"sparse categorical cross-entropy", losses.SparseCategoricalCrossEntropy, "softmax"},
+		{"categorical cross-entropy from logits", losses.CategoricalCrossEntropyFromLogits, ""},
+		{"binary cross-entropy", losses.BinaryCrossEntropy, "sigmoid"},
+		{"binary cross-entropy from logits", losses.BinaryCrossEntropyFromLogits, ""},
+		{"huber", losses.Huber(0.5), ""},
+		{"mse", losses.MSE, ""},
+		{"mae", losses.MAE, ""},
+		{"custom weighted mse", losses.Func(weightedMSE), ""},
+		{"named custom loss", losses.Named("wmse", weightedMSE), "sigmoid"},
 	}
 	for _, tc := range tests {
 		for _, weighted := range []bool{false, true} {
@@ -172,14 +172,14 @@ func TestLossValues(t *testing.T) {
 	smoothed := (lsm(pred[:2], []float64{0.1, 0.9}) + lsm(pred[2:], []float64{0.9, 0.1})) / 2
 	tests := []struct {
 		name string
-		loss train.Loss
+		loss losses.Loss
 		act  bool // pred is a softmax of log(pred)
 		want float64
 	}{
-		{"binary cross-entropy", train.BinaryCrossEntropy, false, bce / 4},
-		{"huber", train.Huber(0.3), false, h / 4},
-		{"smoothed cross-entropy", train.CategoricalCrossEntropySmoothed(0.2), true, smoothed},
-		{"custom", train.LossFunc(weightedMSE), false, ((2*0.04+0.04)/2 + (2*0.16+0.16)/2) / 2},
+		{"binary cross-entropy", losses.BinaryCrossEntropy, false, bce / 4},
+		{"huber", losses.Huber(0.3), false, h / 4},
+		{"smoothed cross-entropy", losses.CategoricalCrossEntropySmoothed(0.2), true, smoothed},
+		{"custom", losses.Func(weightedMSE), false, ((2*0.04+0.04)/2 + (2*0.16+0.16)/2) / 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,14 +189,14 @@ func TestLossValues(t *testing.T) {
 			}
 			g := graph.New(params)
 			x := g.Input("x", 2, 2)
-			in := train.LossInput{Pred: x, Target: g.Input("t", 2, 2)}
+			in := losses.Input{Pred: x, Target: g.Input("t", 2, 2)}
 			xv := pred
 			if tc.act {
 				xv = make([]float64, len(pred))
 				for i, p := range pred {
 					xv[i] = math.Log(p)
 				}
-				if in.Pred, err = ops.Softmax(x); err != nil {
+				if in.Pred, err = ops.Activate(x, ops.Softmax); err != nil {
 					t.Fatal(err)
 				}
 				in.Logits = x
@@ -236,15 +236,15 @@ func TestLossErrors(t *testing.T) {
 	wrongShape := func(pred, target *G.Node) (*G.Node, error) { return G.Mean(pred) }
 	tests := []struct {
 		name string
-		loss train.Loss
+		loss losses.Loss
 		act  string
 		want string
 	}{
-		{"cross-entropy without softmax", train.CategoricalCrossEntropy, "", "ends in softmax"},
-		{"scalar from a LossFunc", train.LossFunc(wrongShape), "", "want the loss of each of the 3 examples"},
-		{"nil node from a LossFunc", train.LossFunc(func(pred, target *G.Node) (*G.Node, error) { return nil, nil }), "", "returned no node"},
-		{"huber delta 0", train.Huber(0), "", "delta 0"},
-		{"smoothing 1", train.CategoricalCrossEntropySmoothed(1), "softmax", "label smoothing 1"},
+		{"cross-entropy without softmax", losses.CategoricalCrossEntropy, "", "ends in softmax"},
+		{"scalar from a LossFunc", losses.Func(wrongShape), "", "want the loss of each of the 3 examples"},
+		{"nil node from a LossFunc", losses.Func(func(pred, target *G.Node) (*G.Node, error) { return nil, nil }), "", "returned no node"},
+		{"huber delta 0", losses.Huber(0), "", "delta 0"},
+		{"smoothing 1", losses.CategoricalCrossEntropySmoothed(1), "softmax", "label smoothing 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,10 +253,10 @@ func TestLossErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			g := graph.New(params)
-			in := train.LossInput{Pred: g.Input("x", 3, 4), Target: g.Input("t", 3, 4)}
+			in := losses.Input{Pred: g.Input("x", 3, 4), Target: g.Input("t", 3, 4)}
 			if tc.act == "softmax" {
 				x := in.Pred
-				if in.Pred, err = ops.Softmax(x); err != nil {
+				if in.Pred, err = ops.Activate(x, ops.Softmax); err != nil {
 					t.Fatal(err)
 				}
 				in.Logits = x

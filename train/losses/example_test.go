@@ -1,4 +1,4 @@
-package train_test
+package losses_test
 
 import (
 	"fmt"
@@ -10,13 +10,16 @@ import (
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/train"
+	"github.com/gocnn/cnn/train/losses"
+	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 )
 
 // A loss of one's own, as Keras's loss=fn: the mean absolute error of
 // each example written with Gorgonia's operations. The trainer weighs the
 // examples and takes the mean over the batch; Gorgonia differentiates it.
 // A metric of the model's own (the mean squared error) is recorded by name.
-func ExampleLossFunc() {
+func ExampleFunc() {
 	meanAbs := func(pred, target *G.Node) (*G.Node, error) {
 		d, err := G.Sub(pred, target)
 		if err != nil {
@@ -40,8 +43,8 @@ func ExampleLossFunc() {
 		fmt.Println(err)
 		return
 	}
-	tr, err := train.New(m, train.WithLoss(train.NamedLoss("mean_abs", meanAbs)),
-		train.WithMetrics(train.NewMeanSquaredError()), train.WithOptimizer(train.Adam(0.05)))
+	tr, err := train.New(m, train.Loss(losses.Named("mean_abs", meanAbs)),
+		train.Metrics(metrics.NewMeanSquaredError()), train.Optimizer(optimizers.Adam(0.05)))
 	if err != nil {
 		fmt.Println(err)
 		return
