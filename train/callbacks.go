@@ -12,7 +12,7 @@ import (
 
 // ErrStop, returned by a callback, ends Fit without an error: returned
 // from OnEpochEnd, after that epoch (the other callbacks still see the
-// epoch); from OnBatchEnd, right after that batch, mid-epoch (State then
+// epoch); from OnBatchEnd, right after that batch, mid-epoch (Position then
 // says which batch, and a checkpoint resumes from there).
 var ErrStop = errors.New("stop training")
 
@@ -74,7 +74,7 @@ type EpochBeginner interface {
 
 // A BatchBeginner's OnBatchBegin runs before each training batch, after
 // the schedule, if any, is known but before the step. ErrStop from it
-// ends Fit before the batch: State then says the batches done, and a
+// ends Fit before the batch: Position then says the batches done, and a
 // checkpoint resumes at this batch.
 type BatchBeginner interface {
 	OnBatchBegin(t *Trainer, b BatchBegin) error

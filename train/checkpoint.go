@@ -54,8 +54,8 @@ const (
 func maxMetaSize(n int) int64 { return metaBaseSize + int64(n)*maxSlots*slotBytes }
 
 type checkpointMeta struct {
-	State   State   `json:"state"`
-	History []Epoch `json:"history"`
+	State   Position `json:"state"`
+	History []Epoch  `json:"history"`
 	optimizerState
 	// Callbacks holds the state of each of the trainer's callbacks, in
 	// order: null for one that is not a StatefulCallback.

@@ -85,7 +85,7 @@ func checkResumeIsExact(t *testing.T, trainSet, val *data.Dataset, batch, epoch,
 	if _, err := first.Fit(trainSet, train.Epochs(epochs), train.BatchSize(batch), train.Validation(val)); !errors.Is(err, errInterrupted) {
 		t.Fatalf("err = %v, want the interruption", err)
 	}
-	if s := first.State(); s.Epoch != epoch-1 || s.Batch != stopBatch {
+	if s := first.Position(); s.Epoch != epoch-1 || s.Batch != stopBatch {
 		t.Fatalf("state after the interruption: %+v", s)
 	}
 	path := filepath.Join(t.TempDir(), "checkpoint.bin")
@@ -334,7 +334,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 		tr := tinyTrainer(t, 2, 3)
 		defer tr.Close()
 		st := tr.Optimizer().(optimizers.Stateful)
-		before, state, hist := weights(tr), tr.State(), len(tr.History().Epochs)
+		before, state, hist := weights(tr), tr.Position(), len(tr.History().Epochs)
 		step, slots := st.State()
 		if err := tr.ReadCheckpoint(bytes.NewReader(b)); err == nil {
 			return
@@ -345,7 +345,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 		if s, sl := st.State(); s != step || !reflect.DeepEqual(sl, slots) {
 			t.Error("a failed load changed the optimizer state")
 		}
-		if tr.State() != state || len(tr.History().Epochs) != hist {
+		if tr.Position() != state || len(tr.History().Epochs) != hist {
 			t.Error("a failed load changed the run state or history")
 		}
 	})

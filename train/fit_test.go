@@ -71,8 +71,8 @@ func TestFitTwiceTrainsTwice(t *testing.T) {
 	if got, want := withoutTimes(hist.Epochs), withoutTimes(want.Epochs); !reflect.DeepEqual(got, want) {
 		t.Errorf("histories differ:\n%+v\n%+v", got, want)
 	}
-	if twice.State() != once.State() {
-		t.Errorf("states differ: %+v and %+v", twice.State(), once.State())
+	if twice.Position() != once.Position() {
+		t.Errorf("states differ: %+v and %+v", twice.Position(), once.Position())
 	}
 	// UntilEpoch of a total already reached trains nothing more.
 	before := weights(once)
@@ -186,7 +186,7 @@ func TestTrainBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s := resumed.State(); s.Steps != stop {
+			if s := resumed.Position(); s.Steps != stop {
 				t.Fatalf("state read from the checkpoint after %d TrainBatch calls: %+v", stop, s)
 			}
 		}
@@ -211,14 +211,14 @@ func TestTrainBatch(t *testing.T) {
 	if got, want := sum/float64(seen), hist.Epochs[0].Loss; got != want {
 		t.Errorf("mean loss of the TrainBatch loop %v, of the Fit epoch %v", got, want)
 	}
-	if got, want := loop.State().Steps, fit.State().Steps; got != want || got != uint64(it.NumBatches()) {
+	if got, want := loop.Position().Steps, fit.Position().Steps; got != want || got != uint64(it.NumBatches()) {
 		t.Errorf("steps: TrainBatch loop %d, Fit %d, batches %d", got, want, it.NumBatches())
 	}
 	if !reflect.DeepEqual(weights(resumed), weights(loop)) {
 		t.Error("the trainer resumed from the checkpoint ended with other weights")
 	}
-	if resumed.State() != loop.State() {
-		t.Errorf("states differ: resumed %+v, original %+v", resumed.State(), loop.State())
+	if resumed.Position() != loop.Position() {
+		t.Errorf("states differ: resumed %+v, original %+v", resumed.Position(), loop.Position())
 	}
 }
 
@@ -257,8 +257,8 @@ func TestTrainBatchErrors(t *testing.T) {
 			if _, err := tr.TrainBatch(tc.b); err == nil {
 				t.Error("no error")
 			}
-			if !reflect.DeepEqual(before, weights(tr)) || tr.State().Steps != 0 {
-				t.Errorf("a rejected batch changed the weights or the steps (%d)", tr.State().Steps)
+			if !reflect.DeepEqual(before, weights(tr)) || tr.Position().Steps != 0 {
+				t.Errorf("a rejected batch changed the weights or the steps (%d)", tr.Position().Steps)
 			}
 		})
 	}

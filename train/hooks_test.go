@@ -119,7 +119,7 @@ func TestOptionalHooks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := tr.State(), (train.State{Epoch: 1, Batch: 1}); len(h.Epochs) != 1 || got.Epoch != want.Epoch || got.Batch != want.Batch {
+		if got, want := tr.Position(), (train.Position{Epoch: 1, Batch: 1}); len(h.Epochs) != 1 || got.Epoch != want.Epoch || got.Batch != want.Batch {
 			t.Fatalf("stopped with %d epochs, state %+v; want 1 epoch, state %+v", len(h.Epochs), got, want)
 		}
 	})

@@ -28,7 +28,7 @@ func PreciseBN(batches int) Option { return func(t *Trainer) { t.preciseBN = bat
 // RecomputeBNStats sets the running statistics of every
 // BatchNormalization layer of the model to their averages over the first
 // batches batches of size batchSize of src, in the shuffled order Fit
-// gives epoch State().Epoch (PreciseBN describes the averages). Fit calls
+// gives epoch Position().Epoch (PreciseBN describes the averages). Fit calls
 // it after every epoch when PreciseBN is set; loops of one's own
 // (TrainBatch) may call it before evaluating. The model runs forward only,
 // in training mode: the weights do not change, and dropout layers drop as

@@ -64,10 +64,10 @@ func TestRecomputeBNStats(t *testing.T) {
 			// tr2 is at epoch 0; to read epoch tc.epoch's order, tr is.
 			if tc.epoch == 0 {
 				tr = tr2
-			} else if got := tr.State().Epoch; got != tc.epoch+1 {
+			} else if got := tr.Position().Epoch; got != tc.epoch+1 {
 				t.Fatalf("trainer at epoch %d", got)
 			}
-			epoch := tr.State().Epoch
+			epoch := tr.Position().Epoch
 			p := m.Params()
 			kernel, bias := float64s32(p.Lookup("dense_1/kernel").Value.Float32s()), float64s32(p.Lookup("dense_1/bias").Value.Float32s())
 			before := weightsOf(m)

@@ -98,7 +98,7 @@ func TestEarlyStoppingResumeIsExact(t *testing.T) {
 	if err := probe.ReadCheckpoint(bytes.NewReader(ckpt.Bytes())); err != nil {
 		t.Fatal(err)
 	}
-	if s := probe.State(); s.Epoch != interruptAt-1 || s.Batch != 3 || !reflect.DeepEqual(weightsOf(probe.Model()), stepWeights) {
+	if s := probe.Position(); s.Epoch != interruptAt-1 || s.Batch != 3 || !reflect.DeepEqual(weightsOf(probe.Model()), stepWeights) {
 		t.Fatalf("checkpoint after epoch %d batch %d does not hold that step's weights", s.Epoch, s.Batch)
 	}
 	resumed, _ := earlyStopRun(t, t.TempDir(), train.BatchFunc(func(*train.Trainer, train.BatchEnd) error { return nil }))

@@ -41,7 +41,7 @@ type Trainer struct {
 	callbacks []Callback
 	schedule  optimizers.Schedule
 	aug       *data.Augmentation
-	prog      State
+	prog      Position
 	hist      *History
 
 	train  map[int]*step // compiled training graphs by batch size
@@ -733,10 +733,10 @@ func (t *Trainer) checkBatch(b data.Batch) error {
 // infinite. The parameters are left as they were before that batch.
 var ErrNaN = errors.New("loss is not finite")
 
-// State is how far a run has got: the epochs completed and, within the
+// Position is how far a run has got: the epochs completed and, within the
 // next epoch, the batches completed with their running sums. A checkpoint
 // saves it, so that a resumed run picks up at the very next batch.
-type State struct {
+type Position struct {
 	Epoch   int     `json:"epoch"`           // epochs completed
 	Batch   int     `json:"batch"`           // batches completed of the next epoch
 	LossSum float64 `json:"loss_sum"`        // Σ batch loss × batch size over those batches
@@ -746,8 +746,8 @@ type State struct {
 	Steps   uint64  `json:"steps,omitempty"` // training steps taken in all, by Fit and TrainBatch
 }
 
-// State returns how far the trainer has got.
-func (t *Trainer) State() State { return t.prog }
+// Position returns how far the trainer has got.
+func (t *Trainer) Position() Position { return t.prog }
 
 // History returns the epochs trained so far, over all calls of Fit and
 // including those restored from a checkpoint.
@@ -792,7 +792,7 @@ func Validation(val data.Source) FitOption { return func(c *fitConfig) { c.val =
 // checkpoint left off: epoch e always sees the same shuffle, so a resumed
 // run ends with the same weights as an uninterrupted one. Fit returns the
 // history of every epoch so far, also when it stops on an error or when a
-// callback stops it; State then says how far it got.
+// callback stops it; Position then says how far it got.
 func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error) {
 	c := fitConfig{epochs: 1, total: -1, batch: 32}
 	for _, o := range opts {
@@ -866,7 +866,7 @@ func (t *Trainer) Fit(trainSet data.Source, opts ...FitOption) (*History, error)
 			break
 		}
 		t.hist.Epochs = append(t.hist.Epochs, rec)
-		t.prog = State{Epoch: t.prog.Epoch + 1, Steps: t.prog.Steps}
+		t.prog = Position{Epoch: t.prog.Epoch + 1, Steps: t.prog.Steps}
 		// Every callback sees the epoch, also after one asked to stop
 		// (ErrStop), so that one that saves a checkpoint does so with the
 		// others' state; a real error skips the rest.
@@ -922,7 +922,7 @@ func (t *Trainer) trainStep(b data.Batch, stepNo uint64, epoch int) (*step, floa
 // TrainBatch takes one training step on the batch b, for loops of one's
 // own (augmentation, curricula): it computes the loss and the gradients
 // and updates the weights, and returns the batch's mean loss. The step is
-// numbered State().Steps (dropout masks depend on it), and a checkpoint
+// numbered Position().Steps (dropout masks depend on it), and a checkpoint
 // written after it (SaveCheckpoint) saves the weights, the optimiser and
 // the step count. b's examples are laid out as for Fit: b.X holds b.N
 // examples of the model's ExampleSize, b.Labels (classification) or b.Y

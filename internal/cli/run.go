@@ -198,7 +198,7 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 		return err
 	}
 	if rec != nil {
-		s := tr.State()
+		s := tr.Position()
 		fmt.Fprintf(stdout, "Resuming %s after epoch %d, batch %d\n", c.outDir, s.Epoch, s.Batch)
 	}
 
@@ -397,7 +397,7 @@ func resumeTrainer(c config, rec *runRecord, tr *train.Trainer) error {
 	if rec.Trained != nil {
 		return tr.Model().Params().LoadFile(filepath.Join(c.outDir, weightsFile))
 	}
-	s := tr.State()
+	s := tr.Position()
 	if need := s.Epoch + min(s.Batch, 1); c.Epochs < need {
 		where := fmt.Sprintf("has trained %d epochs", s.Epoch)
 		if s.Batch > 0 {
@@ -566,7 +566,7 @@ func stopped(c config, tr *train.Trainer, fitErr error) error {
 	if err := saveRun(c.outDir, tr); err != nil {
 		return errors.Wrapf(fitErr, "and saving the checkpoint failed too (%v)", err)
 	}
-	s := tr.State()
+	s := tr.Position()
 	return stopError{fitErr, fmt.Sprintf("(after epoch %d, batch %d); checkpoint and history saved in %s; continue with -resume %s",
 		s.Epoch, s.Batch, c.outDir, c.outDir)}
 }
