@@ -92,7 +92,7 @@ func flatInput(t *testing.T, raw json.RawMessage, c int) []float32 {
 func TestAnyImageModel(t *testing.T) {
 	rgb := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
 	grey := imageModel(t, []int{1, 32, 32}, "circle", "square")
-	s, err := New([]*Model{{Name: "pets", Net: rgb}, {Name: "shapes", Net: grey}}, WithLogger(quiet))
+	s, err := New([]*Model{{Name: "pets", Net: rgb}, {Name: "shapes", Net: grey}}, Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestNotAnImageModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New([]*Model{{Name: "two", Net: net}}, WithLogger(quiet))
+	s, err := New([]*Model{{Name: "two", Net: net}}, Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,7 +166,7 @@ func pageServer(t *testing.T) (*httptest.Server, *Model) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New([]*Model{m}, WithLogger(quiet), WithTestImages(testImages()))
+	s, err := New([]*Model{m}, Logger(quiet), WithTestImages(testImages()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestBrowserUpload(t *testing.T) {
 		t.Skip("-short: the browser test starts Chromium")
 	}
 	net := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
-	s, err := New([]*Model{{Name: "pets", Net: net}}, WithLogger(quiet), WithTestImages(testImages()))
+	s, err := New([]*Model{{Name: "pets", Net: net}}, Logger(quiet), WithTestImages(testImages()))
 	if err != nil {
 		t.Fatal(err)
 	}

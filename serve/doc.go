@@ -38,17 +38,17 @@
 // grey model, 3 planes of them (red, green, blue) for an RGB one. The
 // metadata's "metadata" object holds "class_names" for such a model.
 //
-// Models given to New are version 1. WithModelDir serves a directory laid
-// out as TensorFlow Serving's, DIR/NAME/VERSION/model.gocnn, and WithPoll
+// Models given to New are version 1. ModelDir serves a directory laid
+// out as TensorFlow Serving's, DIR/NAME/VERSION/model.gocnn, and Poll
 // reads it again for new versions, swapped in without dropping a request,
 // and removed ones; the status lists each version's state
 // ({"model_version_status": [{"version": "2", "state": "AVAILABLE",
 // "status": {"error_code": "OK", "error_message": ""}}]}), with the error
 // of one that failed to load.
 //
-// Under load, at most WithMaxInflight requests to /v1/ are served at once
+// Under load, at most MaxInflight requests to /v1/ are served at once
 // (the others get 503 with Retry-After; /healthz and /metrics always
-// answer), and at most WithBodyBudget bytes of request bodies are read or
+// answer), and at most BodyBudget bytes of request bodies are read or
 // decoded at once. /metrics holds, per model and version, the predict
 // requests by status, the errors, the latency, the batch sizes and the
 // queue depth. A 5xx answer's log line holds its cause.

@@ -170,10 +170,10 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	srv, err := New(models, WithMaxBatch(c.maxBatch), WithBatchTimeout(c.batchTimeout),
-		WithMaxBody(c.maxBody), WithMaxInstances(c.maxInstances), WithMaxPixels(c.maxPixels),
-		WithMaxInflight(c.maxInflight), WithBodyBudget(c.bodyBudget), WithModelDir(c.modelDir), WithPoll(c.poll),
-		WithLogger(log), WithTestImages(test))
+	srv, err := New(models, MaxBatch(c.maxBatch), BatchTimeout(c.batchTimeout),
+		MaxBody(c.maxBody), MaxInstances(c.maxInstances), MaxPixels(c.maxPixels),
+		MaxInflight(c.maxInflight), BodyBudget(c.bodyBudget), ModelDir(c.modelDir), Poll(c.poll),
+		Logger(log), WithTestImages(test))
 	if err != nil {
 		return usageError{err.Error()}
 	}

@@ -49,30 +49,30 @@ type config struct {
 	testImages   *data.Dataset
 }
 
-// WithMaxBatch sets the most instances one batched forward pass gathers
+// MaxBatch sets the most instances one batched forward pass gathers
 // (default DefaultMaxBatch); 1 turns batching off, so that each request
 // runs on its own.
-func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+func MaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
 
-// WithBatchTimeout sets how long a batch waits for more requests after its
+// BatchTimeout sets how long a batch waits for more requests after its
 // first (default DefaultBatchTimeout).
-func WithBatchTimeout(d time.Duration) Option { return func(c *config) { c.batchTimeout = d } }
+func BatchTimeout(d time.Duration) Option { return func(c *config) { c.batchTimeout = d } }
 
-// WithMaxBody sets the largest request body in bytes (default
+// MaxBody sets the largest request body in bytes (default
 // DefaultMaxBody).
-func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
+func MaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 
-// WithMaxInstances sets the most instances one request may hold (default
+// MaxInstances sets the most instances one request may hold (default
 // DefaultMaxInstances).
-func WithMaxInstances(n int) Option { return func(c *config) { c.maxInstances = n } }
+func MaxInstances(n int) Option { return func(c *config) { c.maxInstances = n } }
 
-// WithMaxPixels sets the largest image upload, in pixels (default
+// MaxPixels sets the largest image upload, in pixels (default
 // DefaultMaxPixels). Uploads of at most twice as many pixels in all
 // decode at once; the others wait their turn.
-func WithMaxPixels(n int) Option { return func(c *config) { c.maxPixels = n } }
+func MaxPixels(n int) Option { return func(c *config) { c.maxPixels = n } }
 
-// WithLogger sets the logger (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+// Logger sets the logger (default slog.Default()).
+func Logger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithTestImages gives the images that /ui/random draws from, such as
 // MNIST's test set; without them the page's button says there are none.
@@ -130,8 +130,8 @@ type served struct {
 }
 
 // New makes a server of the models, which must have distinct names, each
-// served as version 1, and of those in the model directory (WithModelDir),
-// which it reads once and then polls (WithPoll). Without a model
+// served as version 1, and of those in the model directory (ModelDir),
+// which it reads once and then polls (Poll). Without a model
 // directory there must be at least one model.
 func New(models []*Model, opts ...Option) (*Server, error) {
 	c := config{maxBatch: DefaultMaxBatch, batchTimeout: DefaultBatchTimeout, maxBody: DefaultMaxBody,

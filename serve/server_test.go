@@ -75,7 +75,7 @@ func newServer(t testing.TB, opts ...Option) (*Server, *Model) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append([]Option{WithLogger(quiet), WithTestImages(testImages())}, opts...)
+	opts = append([]Option{Logger(quiet), WithTestImages(testImages())}, opts...)
 	s, err := New([]*Model{m}, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func TestMetrics(t *testing.T) {
 // TestErrors: every bad request gets a JSON error with the 4xx status that
 // names the problem.
 func TestErrors(t *testing.T) {
-	s, _ := newServer(t, WithMaxBody(64<<10), WithMaxInstances(4), WithMaxPixels(10000))
+	s, _ := newServer(t, MaxBody(64<<10), MaxInstances(4), MaxPixels(10000))
 	s2, _ := newServer(t, WithTestImages(nil))
 	good := instances(testInput(0))
 	nan := bytes.Replace(good, []byte("["+fmt.Sprint(testInput(0)[0])), []byte(`["NaN"`), 1)
@@ -300,7 +300,7 @@ func TestErrors(t *testing.T) {
 // Predict gives, with batching on and off.
 func TestPredict(t *testing.T) {
 	for _, batch := range []int{1, 8} {
-		s, m := newServer(t, WithMaxBatch(batch))
+		s, m := newServer(t, MaxBatch(batch))
 		x0, x1 := testInput(0), testInput(1)
 		want, err := m.Net.Predict(append(append([]float32(nil), x0...), x1...))
 		if err != nil {
@@ -408,10 +408,10 @@ func TestNewErrors(t *testing.T) {
 		{"same name", []*Model{m, m}, nil, `two models are named "digits"`},
 		{"bad name", []*Model{{Name: "a/b", Net: m.Net}}, nil, "may not contain"},
 		{"two inputs", []*Model{{Name: "two", Net: two}}, nil, "has 2 inputs and 1 outputs"},
-		{"max batch 0", []*Model{m}, []Option{WithMaxBatch(0)}, "max batch 0"},
-		{"negative timeout", []*Model{m}, []Option{WithBatchTimeout(-1)}, "batch timeout"},
-		{"max body 0", []*Model{m}, []Option{WithMaxBody(0)}, "max body"},
-		{"nil logger", []*Model{m}, []Option{WithLogger(nil)}, "nil logger"},
+		{"max batch 0", []*Model{m}, []Option{MaxBatch(0)}, "max batch 0"},
+		{"negative timeout", []*Model{m}, []Option{BatchTimeout(-1)}, "batch timeout"},
+		{"max body 0", []*Model{m}, []Option{MaxBody(0)}, "max body"},
+		{"nil logger", []*Model{m}, []Option{Logger(nil)}, "nil logger"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := New(tc.models, tc.opts...)
@@ -472,7 +472,7 @@ func TestClosed(t *testing.T) {
 // and the log the panic with its stack; the server goes on.
 func TestPanicRecovered(t *testing.T) {
 	var log bytes.Buffer
-	s, _ := newServer(t, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	s, _ := newServer(t, Logger(slog.New(slog.NewTextHandler(&log, nil))))
 	h := s.recoverer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		var m map[string]int
 		m["boom"]++
@@ -496,7 +496,7 @@ func TestVectorModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New([]*Model{{Name: "vec", Net: net}}, WithLogger(quiet))
+	s, err := New([]*Model{{Name: "vec", Net: net}}, Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +536,7 @@ func TestErrorCauseLogged(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var log bytes.Buffer
-			s, _ := newServer(t, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+			s, _ := newServer(t, Logger(slog.New(slog.NewTextHandler(&log, nil))))
 			code, body, _ := do(t, s.recoverer(tc.handler), "GET", "/x", "", nil)
 			if code != http.StatusInternalServerError || !bytes.Contains(body, []byte(tc.body)) {
 				t.Errorf("%d %s", code, body)
