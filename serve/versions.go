@@ -30,7 +30,8 @@ const ModelFile = "model.gocnn"
 // ModelDir serves every model under dir, laid out as TensorFlow
 // Serving's base paths are: dir/NAME/VERSION/ModelFile (or the one *.gocnn
 // file of the folder), VERSION a positive decimal number. Every version
-// found is loaded, checked with a predict of zeros, and served at
+// found is loaded (by the Loader, Load by default), checked with a
+// predict of zeros, and served at
 // /v1/models/NAME/versions/VERSION; /v1/models/NAME serves the highest
 // one. Versions that fail to load are logged and listed with their error
 // in the model's status; the others go on serving. Write a new version's
@@ -248,9 +249,12 @@ func (s *Server) loadChecked(name string, v int64, found fileID) (*served, error
 	if found.path == "" {
 		return nil, errors.Errorf("no %s or other *.gocnn file in the version folder", ModelFile)
 	}
-	m, err := Load(found.path, name)
+	m, err := s.cfg.loader(found.path, name)
 	if err != nil {
 		return nil, err
+	}
+	if m == nil || m.Net == nil || m.Name != name {
+		return nil, errors.Errorf("the Loader gave no model named %s for %s", name, found.path)
 	}
 	sv, err := s.newServed(m, v)
 	if err != nil {
