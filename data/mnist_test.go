@@ -135,7 +135,7 @@ func TestLoadMNISTErrors(t *testing.T) {
 		{
 			name:  "empty dir",
 			setup: func(t *testing.T, dir string) {},
-			want:  append([]string{"lacks", "go mod download " + MNISTModule, "-data DIR"}, all...),
+			want:  append([]string{"lacks", "go mod download " + MNISTModule, "give LoadMNIST the directory"}, all...),
 		},
 		{
 			name: "one missing",
@@ -421,7 +421,7 @@ func TestDefaultMNISTDirErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("DefaultMNISTDir() = %q, nil; want error", dir)
 			}
-			for _, w := range []string{tt.want, "go mod download " + MNISTModule, "-data DIR"} {
+			for _, w := range []string{tt.want, "go mod download " + MNISTModule, "give LoadMNIST the directory"} {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}

@@ -70,6 +70,9 @@ type convOp struct {
 // false the gradient with respect to x is never built (the first layer of
 // a network has no use for it).
 func Conv2D(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, error) {
+	if x == nil || w == nil || b == nil {
+		return nil, errors.New("conv2d: the input, the kernel and the bias must all be given (a zero bias [F] for none)")
+	}
 	if dh, dw := o.dilations(); dh > 1 || dw > 1 {
 		wd, err := dilateKernel(w, dh, dw)
 		if err != nil {

@@ -88,12 +88,12 @@ func flatInput(t *testing.T, raw json.RawMessage, c int) []float32 {
 }
 
 // TestAnyImageModel: a PNG, JPEG or GIF of another size than the model's
-// input, uploaded to an RGB or a grey model that is not MNIST's, is
-// converted by data.ImageValues and answered with the class's name.
+// input, uploaded to an RGB or a grey model, is converted by
+// data.ImageValues and answered with the class's name.
 func TestAnyImageModel(t *testing.T) {
 	rgb := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
 	grey := imageModel(t, []int{1, 32, 32}, "circle", "square")
-	s, err := New([]*Model{{Name: "pets", Net: rgb}, {Name: "shapes", Net: grey}}, WithLogger(quiet))
+	s, err := New([]*Model{{Name: "pets", Net: rgb}, {Name: "shapes", Net: grey}}, Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,34 +185,19 @@ func TestAnyImageModel(t *testing.T) {
 			t.Errorf("metadata %s", body)
 		}
 	})
-	t.Run("ui info", func(t *testing.T) {
-		code, body, _ := do(t, s, "GET", "/ui/info", "", nil)
-		var info struct{ Models []modelInfo }
-		if err := json.Unmarshal(body, &info); code != 200 || err != nil {
-			t.Fatalf("%d %s %v", code, body, err)
-		}
-		if len(info.Models) != 2 {
-			t.Fatalf("%s", body)
-		}
-		p, g := info.Models[0], info.Models[1]
-		if !slices.Equal(p.InputShape, []int{3, 16, 20}) || !slices.Equal(p.ClassNames, []string{"cat", "dog", "bird"}) || p.MNIST ||
-			!slices.Equal(g.InputShape, []int{1, 32, 32}) || !slices.Equal(g.ClassNames, []string{"circle", "square"}) || g.MNIST {
-			t.Errorf("info %s", body)
-		}
-	})
 }
 
 // TestNoClassNames: a model without class names answers as before, with
-// no "classes", and the MNIST model is marked as such for the page.
+// no "classes".
 func TestNoClassNames(t *testing.T) {
 	s, _ := newServer(t)
 	code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/png", encodePNG(t, digitImage(30, 30)))
 	if code != 200 || bytes.Contains(body, []byte(`"classes"`)) {
 		t.Errorf("%d %s", code, body)
 	}
-	code, body, _ = do(t, s, "GET", "/ui/info", "", nil)
-	if code != 200 || !bytes.Contains(body, []byte(`"mnist":true`)) || bytes.Contains(body, []byte("class_names")) {
-		t.Errorf("info %d %s", code, body)
+	code, body, _ = do(t, s, "GET", "/v1/models/digits/metadata", "", nil)
+	if code != 200 || bytes.Contains(body, []byte("class_names")) {
+		t.Errorf("metadata %d %s", code, body)
 	}
 }
 
@@ -229,7 +214,7 @@ func TestNotAnImageModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New([]*Model{{Name: "two", Net: net}}, WithLogger(quiet))
+	s, err := New([]*Model{{Name: "two", Net: net}}, Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}

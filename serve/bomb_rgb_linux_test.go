@@ -20,7 +20,7 @@ const bombRGBEnv = "GOCNN_SERVE_BOMB_RGB_CHILD"
 func TestImageBombRGB(t *testing.T) {
 	if os.Getenv(bombRGBEnv) != "" {
 		net := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
-		s, err := New([]*Model{{Name: "pets", Net: net}}, WithLogger(quiet))
+		s, err := New([]*Model{{Name: "pets", Net: net}}, Logger(quiet))
 		if err != nil {
 			t.Fatal(err)
 		}

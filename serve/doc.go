@@ -1,14 +1,15 @@
 // Package serve serves trained models over HTTP: TensorFlow Serving's REST
-// API, a page to draw a digit on or upload an image to, health and
-// Prometheus metrics.
+// API, health and Prometheus metrics.
 //
 // It owns the HTTP handlers, the decoding of requests (JSON instances and
-// PNG, JPEG or GIF uploads: prepared as MNIST's digits are for a model of
-// 1×28×28 inputs, converted by data.ImageValues to the model's colour mode
-// and size for any other image model), the dynamic batcher that gathers
-// concurrent requests to one model into one forward pass, and the metrics.
-// It knows nothing of training: it serves whole-model files (model.Load)
-// through the concurrency-safe model.Model.Predict.
+// PNG, JPEG or GIF uploads, converted by data.ImageValues to the model's
+// colour mode and size, or by the ImageConverter given), the dynamic
+// batcher that gathers concurrent requests to one model into one forward
+// pass, and the metrics. It knows nothing of training: it serves
+// whole-model files (model.Load) and ONNX files through the
+// concurrency-safe model.Model.Predict. Handle adds routes of one's own
+// beside the API; package serve/demo adds cmd/serve's drawing page that
+// way, and is cmd/serve itself.
 //
 // The routes:
 //
@@ -17,10 +18,6 @@
 //	POST /v1/models/NAME:predict    {"instances": [...]} or a PNG/JPEG/GIF body
 //	GET  /healthz                   "ok"
 //	GET  /metrics                   Prometheus text format
-//	GET  /                          the drawing page (embedded)
-//	GET  /ui/info, /ui/random       what the page needs: models (input and
-//	                                output shapes, class names), a random
-//	                                MNIST test image
 //
 // The three /v1/models/NAME routes also take /versions/N after NAME
 // (/v1/models/NAME/versions/N:predict) for version N rather than the
@@ -36,27 +33,25 @@
 // An image upload's answer also holds "class", the index of that class,
 // and "input", the values the model was given: H rows of W values for a
 // grey model, 3 planes of them (red, green, blue) for an RGB one. The
-// metadata's "metadata" object holds "class_names" for such a model.
+// metadata's "metadata" object holds "class_names" for such a model, and
+// for any model the entries of its Model.Metadata.
 //
-// Models given to New are version 1. WithModelDir serves a directory laid
-// out as TensorFlow Serving's, DIR/NAME/VERSION/model.gocnn, and WithPoll
+// Models given to New are version 1. ModelDir serves a directory laid
+// out as TensorFlow Serving's, DIR/NAME/VERSION/model.gocnn, and Poll
 // reads it again for new versions, swapped in without dropping a request,
 // and removed ones; the status lists each version's state
 // ({"model_version_status": [{"version": "2", "state": "AVAILABLE",
 // "status": {"error_code": "OK", "error_message": ""}}]}), with the error
 // of one that failed to load.
 //
-// Under load, at most WithMaxInflight requests to /v1/ are served at once
+// Under load, at most MaxInflight requests to /v1/ are served at once
 // (the others get 503 with Retry-After; /healthz and /metrics always
-// answer), and at most WithBodyBudget bytes of request bodies are read or
+// answer), and at most BodyBudget bytes of request bodies are read or
 // decoded at once. /metrics holds, per model and version, the predict
 // requests by status, the errors, the latency, the batch sizes and the
 // queue depth. A 5xx answer's log line holds its cause.
 //
-// Main (and Run) is the whole of cmd/serve, flags and signals included,
-// so that a program serving models with custom layers is a main that
-// registers them and calls Main (see examples/customserve). Load reads
-// whole-model files and ONNX files (ONNXExt).
+// Load reads whole-model files and ONNX files (ONNXExt).
 //
 // Every error is JSON, {"error": "..."}, with a 4xx status naming the
 // problem for a bad request; no request can crash the server.

@@ -8,12 +8,9 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"math"
-	"slices"
 	"strconv"
 
 	"github.com/pkg/errors"
-	"golang.org/x/image/draw"
 
 	"github.com/gocnn/cnn/data"
 )
@@ -23,19 +20,12 @@ import (
 const DefaultMaxPixels = 1 << 22
 
 // DecodeImage decodes a PNG, JPEG or GIF upload (contentType image/png,
-// image/jpeg or image/gif; a GIF's first frame) and converts it to the
-// input of a model whose examples have the given shape, which must be an
-// image's: channels (1 or 3), height and width. The size the image
-// declares is checked against maxPixels before anything is decoded.
-//
-// For an MNIST-shaped model (1×28×28) the upload is prepared as MNIST's
-// images are: grey, a light digit on black with values in [0, 1]. An image
-// that is mostly light is inverted, transparency is laid over white, and
-// the digit's bounding box is scaled to fit 20/28 of the frame and
-// centred by its centre of mass. Any other image model gets the image as
-// data.ImageValues makes it, as the data loaders do: grey or RGB by the
-// channels, resized bilinearly to height×width, values in [0, 1],
-// transparency over black.
+// image/jpeg or image/gif; a GIF's first frame) and converts it with
+// ConvertImage to the input of a model whose examples have the given
+// shape, which must be an image's: channels (1 or 3), height and width.
+// The size the image declares is checked against maxPixels before
+// anything is decoded. A Server converts uploads with its ImageConverter
+// instead.
 //
 // A JPEG of more than MaxJPEGScans scans, or of more scans times pixels
 // than MaxJPEGScanPixels, is refused before it is decoded.
@@ -48,8 +38,12 @@ func DecodeImage(body []byte, contentType string, shape []int, maxPixels int) ([
 // decode whose client has gone stops at its next read rather than run to
 // the end. It then returns an error that wraps ctx.Err().
 func DecodeImageContext(ctx context.Context, body []byte, contentType string, shape []int, maxPixels int) ([]float32, error) {
-	mode, h, w, err := imageInput(shape)
-	if err != nil {
+	return decodeImage(ctx, body, contentType, shape, maxPixels, ConvertImage)
+}
+
+// decodeImage is DecodeImageContext with the converter given.
+func decodeImage(ctx context.Context, body []byte, contentType string, shape []int, maxPixels int, convert Converter) ([]float32, error) {
+	if _, _, _, err := imageInput(shape); err != nil {
 		return nil, err
 	}
 	decode, _, err := imageConfig(body, contentType, maxPixels)
@@ -66,11 +60,32 @@ func DecodeImageContext(ctx context.Context, body []byte, contentType string, sh
 	if b := img.Bounds(); b.Empty() {
 		return nil, errors.Errorf("%s of %d×%d pixels is empty", contentType, b.Dx(), b.Dy())
 	}
-	if isMNIST(shape) {
-		return mnistStyle(img, h, w), nil
+	x, err := convert(img, shape)
+	if err != nil {
+		return nil, errors.Wrapf(err, "converting the %s to a %s input", contentType, dims(shape))
 	}
-	x, err := data.ImageValues(img, mode, h, w, nil)
-	return x, errors.Wrapf(err, "converting the %s to a %s input", contentType, dims(shape))
+	if size := shape[0] * shape[1] * shape[2]; len(x) != size {
+		return nil, errors.Errorf("converting the %s to a %s input: the converter gave %d values, not %d", contentType, dims(shape), len(x), size)
+	}
+	return x, nil
+}
+
+// A Converter turns a decoded image upload into the input values of a
+// model whose examples have the given shape: channels (1 or 3), height
+// and width, the values in NCHW order. It must be safe for concurrent
+// use. ConvertImage is the default; see ImageConverter.
+type Converter func(img image.Image, shape []int) ([]float32, error)
+
+// ConvertImage is the default Converter: it converts img as
+// data.ImageValues does, as the data loaders do: grey or RGB by the
+// channels, resized bilinearly to height×width, values in [0, 1],
+// transparency over black.
+func ConvertImage(img image.Image, shape []int) ([]float32, error) {
+	mode, h, w, err := imageInput(shape)
+	if err != nil {
+		return nil, err
+	}
+	return data.ImageValues(img, mode, h, w, nil)
 }
 
 // imageConfig reads the header of an upload of the given content type and
@@ -181,10 +196,6 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// isMNIST reports whether a model of example shape s takes MNIST's
-// images, 1×28×28, and so gets uploads prepared as MNIST's digits are.
-func isMNIST(s []int) bool { return slices.Equal(s, []int{1, 28, 28}) }
-
 // imageInput returns the colour mode, height and width of the images that
 // a model of example shape s takes, or an error if it takes no images.
 func imageInput(s []int) (data.ColorMode, int, int, error) {
@@ -203,78 +214,4 @@ type tooLargeError struct{ w, h, max int }
 
 func (e *tooLargeError) Error() string {
 	return "image of " + strconv.Itoa(e.w) + "×" + strconv.Itoa(e.h) + " pixels is over the limit of " + strconv.Itoa(e.max) + " pixels"
-}
-
-// mnistStyle turns img into h×w values in [0, 1], a light digit on black,
-// framed and centred as MNIST's digits are.
-func mnistStyle(img image.Image, h, w int) []float32 {
-	b := img.Bounds()
-	ink := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
-	sum := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, a := img.At(x, y).RGBA()
-			// Over white: add the uncovered part (0xffff-a) to each channel.
-			lum := (299*(r+0xffff-a) + 587*(g+0xffff-a) + 114*(bl+0xffff-a)) / 1000
-			v := uint8(lum >> 8)
-			ink.Pix[(y-b.Min.Y)*ink.Stride+(x-b.Min.X)] = v
-			sum += int(v)
-		}
-	}
-	if sum > 128*b.Dx()*b.Dy() {
-		for i, v := range ink.Pix {
-			ink.Pix[i] = 255 - v
-		}
-	}
-	out := make([]float32, h*w)
-	box, ok := inkBox(ink)
-	if !ok {
-		return out
-	}
-	// Fit the box into 20/28 of the frame, keeping its aspect ratio.
-	fh, fw := max(1, h*20/28), max(1, w*20/28)
-	scale := math.Min(float64(fh)/float64(box.Dy()), float64(fw)/float64(box.Dx()))
-	sw, sh := max(1, int(math.Round(float64(box.Dx())*scale))), max(1, int(math.Round(float64(box.Dy())*scale)))
-	digit := image.NewGray(image.Rect(0, 0, sw, sh))
-	draw.CatmullRom.Scale(digit, digit.Bounds(), ink, box, draw.Src, nil)
-	// Centre by the centre of mass.
-	var m, mx, my float64
-	for y := 0; y < sh; y++ {
-		for x := 0; x < sw; x++ {
-			v := float64(digit.Pix[y*digit.Stride+x])
-			m += v
-			mx += v * (float64(x) + 0.5)
-			my += v * (float64(y) + 0.5)
-		}
-	}
-	ox, oy := (w-sw)/2, (h-sh)/2
-	if m > 0 {
-		ox = int(math.Round(float64(w)/2 - mx/m))
-		oy = int(math.Round(float64(h)/2 - my/m))
-	}
-	for y := 0; y < sh; y++ {
-		for x := 0; x < sw; x++ {
-			tx, ty := x+ox, y+oy
-			if tx >= 0 && tx < w && ty >= 0 && ty < h {
-				out[ty*w+tx] = float32(digit.Pix[y*digit.Stride+x]) / 255
-			}
-		}
-	}
-	return out
-}
-
-// inkBox returns the bounding box of the pixels brighter than a tenth of
-// full scale, and false if there are none.
-func inkBox(g *image.Gray) (image.Rectangle, bool) {
-	const threshold = 25
-	r := image.Rectangle{Min: image.Pt(math.MaxInt, math.MaxInt), Max: image.Pt(-1, -1)}
-	for y := 0; y < g.Rect.Dy(); y++ {
-		for x := 0; x < g.Rect.Dx(); x++ {
-			if g.Pix[y*g.Stride+x] > threshold {
-				r.Min.X, r.Min.Y = min(r.Min.X, x), min(r.Min.Y, y)
-				r.Max.X, r.Max.Y = max(r.Max.X, x+1), max(r.Max.Y, y+1)
-			}
-		}
-	}
-	return r, r.Max.X >= 0
 }

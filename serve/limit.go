@@ -11,7 +11,7 @@ import (
 	"github.com/pkg/errors"
 )
 
-// DefaultBodyBudget is the default of WithBodyBudget where no memory limit
+// DefaultBodyBudget is the default of BodyBudget where no memory limit
 // (GOMEMLIMIT) is set: 64 MiB of request bodies held at once. A JSON body
 // holds about four times its size while it is decoded (the body, the
 // decoder's copy of "instances", the values), and the garbage collector
@@ -19,7 +19,7 @@ import (
 // bodies' share of memory near half a GiB however many requests come.
 const DefaultBodyBudget = 64 << 20
 
-// DefaultMaxInflight is the default of WithMaxInflight: 16 requests per
+// DefaultMaxInflight is the default of MaxInflight: 16 requests per
 // core that Go may use (GOMAXPROCS), and at least 64. Requests past the
 // body budget wait for it without reading their bodies, so they cost
 // little memory; the bound keeps their number, and so the server's
@@ -38,18 +38,18 @@ func defaultBodyBudget(maxBody int64) int64 {
 	return max(b, maxBody)
 }
 
-// WithMaxInflight sets the most requests to /v1/ served at once (default
+// MaxInflight sets the most requests to /v1/ served at once (default
 // DefaultMaxInflight()); past it a request gets 503 with a Retry-After
 // header at once. /healthz, /metrics and the page do not count.
-func WithMaxInflight(n int) Option { return func(c *config) { c.maxInflight = n } }
+func MaxInflight(n int) Option { return func(c *config) { c.maxInflight = n } }
 
-// WithBodyBudget sets the most bytes of request bodies that are read or
+// BodyBudget sets the most bytes of request bodies that are read or
 // decoded at once (default: an eighth of GOMEMLIMIT if set, else
 // DefaultBodyBudget; at least the max body). A request whose body does not
 // fit waits, without reading it, until earlier ones are answered, in the
 // order they came, or until its client gives up. A request of unknown
 // length (chunked) counts as the max body.
-func WithBodyBudget(n int64) Option { return func(c *config) { c.bodyBudget = n } }
+func BodyBudget(n int64) Option { return func(c *config) { c.bodyBudget = n } }
 
 // retryAfter is the Retry-After, in seconds, of a 503 for overload.
 const retryAfter = 1

@@ -12,7 +12,7 @@ import (
 // and a metadata request get 503 with Retry-After, while /healthz and
 // /metrics answer; once a slot is free, predicts are served again.
 func TestMaxInflight(t *testing.T) {
-	s, _ := newServer(t, WithMaxInflight(2))
+	s, _ := newServer(t, MaxInflight(2))
 	s.inflight <- struct{}{}
 	s.inflight <- struct{}{}
 	for _, tc := range []struct {
@@ -47,7 +47,7 @@ func TestMaxInflight(t *testing.T) {
 // unread; one that waits for the budget and whose client gives up gets
 // no answer and takes nothing from the budget.
 func TestBodyBudget(t *testing.T) {
-	s, _ := newServer(t, WithMaxBody(1<<20), WithBodyBudget(1<<20))
+	s, _ := newServer(t, MaxBody(1<<20), BodyBudget(1<<20))
 	r := httptest.NewRequest("POST", "/v1/models/digits:predict", bytes.NewReader(make([]byte, 10)))
 	r.ContentLength = 2 << 20
 	w := httptest.NewRecorder()

@@ -152,7 +152,7 @@ func TestLoad(t *testing.T) {
 		maxBatch int
 	}{{"batching", 32}, {"no batching", 1}} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, m := newServer(t, WithMaxBatch(tc.maxBatch))
+			s, m := newServer(t, MaxBatch(tc.maxBatch))
 			reqs := loadRequests(t, m, requests, 3)
 			ts := httptest.NewServer(s)
 			defer ts.Close()
@@ -186,7 +186,7 @@ func BenchmarkServe(b *testing.B) {
 				maxBatch = DefaultMaxBatch
 			}
 			b.Run(fmt.Sprintf("clients=%d/batching=%v", clients, batching), func(b *testing.B) {
-				s, m := newServer(b, WithMaxBatch(maxBatch))
+				s, m := newServer(b, MaxBatch(maxBatch))
 				ts := httptest.NewServer(s)
 				defer ts.Close()
 				url := ts.URL + "/v1/models/digits:predict"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"runtime"
@@ -20,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/model"
 )
 
@@ -46,37 +44,46 @@ type config struct {
 	modelDir     string
 	poll         time.Duration
 	logger       *slog.Logger
-	testImages   *data.Dataset
+	converter    Converter
+	loader       LoadFunc
 }
 
-// WithMaxBatch sets the most instances one batched forward pass gathers
+// MaxBatch sets the most instances one batched forward pass gathers
 // (default DefaultMaxBatch); 1 turns batching off, so that each request
 // runs on its own.
-func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+func MaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
 
-// WithBatchTimeout sets how long a batch waits for more requests after its
+// BatchTimeout sets how long a batch waits for more requests after its
 // first (default DefaultBatchTimeout).
-func WithBatchTimeout(d time.Duration) Option { return func(c *config) { c.batchTimeout = d } }
+func BatchTimeout(d time.Duration) Option { return func(c *config) { c.batchTimeout = d } }
 
-// WithMaxBody sets the largest request body in bytes (default
+// MaxBody sets the largest request body in bytes (default
 // DefaultMaxBody).
-func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
+func MaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 
-// WithMaxInstances sets the most instances one request may hold (default
+// MaxInstances sets the most instances one request may hold (default
 // DefaultMaxInstances).
-func WithMaxInstances(n int) Option { return func(c *config) { c.maxInstances = n } }
+func MaxInstances(n int) Option { return func(c *config) { c.maxInstances = n } }
 
-// WithMaxPixels sets the largest image upload, in pixels (default
+// MaxPixels sets the largest image upload, in pixels (default
 // DefaultMaxPixels). Uploads of at most twice as many pixels in all
 // decode at once; the others wait their turn.
-func WithMaxPixels(n int) Option { return func(c *config) { c.maxPixels = n } }
+func MaxPixels(n int) Option { return func(c *config) { c.maxPixels = n } }
 
-// WithLogger sets the logger (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+// Logger sets the logger (default slog.Default()).
+func Logger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithTestImages gives the images that /ui/random draws from, such as
-// MNIST's test set; without them the page's button says there are none.
-func WithTestImages(d *data.Dataset) Option { return func(c *config) { c.testImages = d } }
+// ImageConverter sets how image uploads become model inputs (default
+// ConvertImage): c gets each decoded upload with the example shape of the
+// model it is for, and must give that many values.
+func ImageConverter(c Converter) Option { return func(cfg *config) { cfg.converter = c } }
+
+// Loader sets how the versions of the model directory (ModelDir) are read
+// (default Load), so that a loader can add what it knows of a model, such
+// as its Metadata, or read other kinds of files. It is called with the
+// version's file and the model's name, which the Model it returns must
+// keep.
+func Loader(f LoadFunc) Option { return func(c *config) { c.loader = f } }
 
 // Server serves models over HTTP; it is an http.Handler. Close it when
 // done, after the http.Server that uses it has shut down. Its methods are
@@ -98,6 +105,9 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	reg     *prometheus.Registry
+	// The HTTP metrics, labelled by handler, code and method.
+	httpRequests *prometheus.CounterVec
+	httpLatency  *prometheus.HistogramVec
 	// The per-model metrics, labelled by model and version.
 	batches       *prometheus.HistogramVec
 	queue         *prometheus.GaugeVec
@@ -118,8 +128,7 @@ type Server struct {
 	rejected prometheus.Counter
 }
 
-// served is a version of a model with its batcher and what the page shows
-// of it.
+// served is a version of a model with its batcher and its summary.
 type served struct {
 	*Model
 	version int64
@@ -130,12 +139,13 @@ type served struct {
 }
 
 // New makes a server of the models, which must have distinct names, each
-// served as version 1, and of those in the model directory (WithModelDir),
-// which it reads once and then polls (WithPoll). Without a model
+// served as version 1, and of those in the model directory (ModelDir),
+// which it reads once and then polls (Poll). Without a model
 // directory there must be at least one model.
 func New(models []*Model, opts ...Option) (*Server, error) {
 	c := config{maxBatch: DefaultMaxBatch, batchTimeout: DefaultBatchTimeout, maxBody: DefaultMaxBody,
-		maxInstances: DefaultMaxInstances, maxPixels: DefaultMaxPixels, logger: slog.Default()}
+		maxInstances: DefaultMaxInstances, maxPixels: DefaultMaxPixels, logger: slog.Default(),
+		converter: ConvertImage, loader: Load}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -160,6 +170,10 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		return nil, errors.Errorf("serve: poll interval %v is negative", c.poll)
 	case c.logger == nil:
 		return nil, errors.New("serve: nil logger")
+	case c.converter == nil:
+		return nil, errors.New("serve: nil image converter")
+	case c.loader == nil:
+		return nil, errors.New("serve: nil loader")
 	case len(models) == 0 && c.modelDir == "":
 		return nil, errors.New("serve: no models")
 	}
@@ -173,7 +187,7 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		decoding: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))), pixels: newBudget(2 * int64(c.maxPixels)),
 		inflight: make(chan struct{}, c.maxInflight), bodies: newBudget(max(c.bodyBudget, c.maxBody)), stopPoll: func() {}}
 	s.rejected = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "gocnn_serve_overload_rejections_total", Help: "Requests answered 503 because -max-inflight requests were being served.",
+		Name: "gocnn_serve_overload_rejections_total", Help: "Requests answered 503 because MaxInflight requests were being served.",
 	})
 	mv := []string{"model", "version"}
 	s.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -202,7 +216,7 @@ func New(models []*Model, opts ...Option) (*Server, error) {
 		}
 		if _, ok := s.models[m.Name]; ok {
 			s.Close()
-			return nil, errors.Errorf("serve: two models are named %q; name them with -name", m.Name)
+			return nil, errors.Errorf("serve: two models are named %q; give them different names (Model.Name)", m.Name)
 		}
 		sv, err := s.newServed(m, 1)
 		if err != nil {
@@ -276,32 +290,83 @@ func (s *Server) Close() error {
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 func (s *Server) routes() {
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+	s.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gocnn_serve_requests_total", Help: "HTTP requests by handler, method and status code.",
 	}, []string{"handler", "code", "method"})
-	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	s.httpLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gocnn_serve_request_duration_seconds", Help: "HTTP request latency by handler.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"handler", "code", "method"})
 	inFlight := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "gocnn_serve_in_flight_requests", Help: "Requests being served.",
 	})
-	s.reg.MustRegister(requests, latency, inFlight)
-	handle := func(pattern, name string, h http.Handler) {
-		l := prometheus.Labels{"handler": name}
-		h = promhttp.InstrumentHandlerDuration(latency.MustCurryWith(l), promhttp.InstrumentHandlerCounter(requests.MustCurryWith(l), h))
-		s.mux.Handle(pattern, h)
-	}
-	handle("/v1/", "v1", s.limitInflight(http.HandlerFunc(s.serveV1)))
-	handle("/healthz", "healthz", methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.reg.MustRegister(s.httpRequests, s.httpLatency, inFlight)
+	s.handle("/v1/", "v1", s.limitInflight(http.HandlerFunc(s.serveV1)))
+	s.handle("/healthz", "healthz", methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	}), http.MethodGet, http.MethodHead))
-	handle("/metrics", "metrics", methods(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), http.MethodGet))
-	handle("/ui/info", "ui", methods(http.HandlerFunc(s.serveInfo), http.MethodGet))
-	handle("/ui/random", "ui", methods(http.HandlerFunc(s.serveRandom), http.MethodGet))
-	handle("/", "page", http.HandlerFunc(s.servePage))
+	s.handle("/metrics", "metrics", methods(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), http.MethodGet))
+	s.handle("/", "other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, errors.Errorf("no such endpoint %s", r.URL.Path))
+	}))
 	s.handler = promhttp.InstrumentHandlerInFlight(inFlight, s.recoverer(s.mux))
+}
+
+// handle serves h at pattern, counted in the HTTP metrics under the
+// handler label name.
+func (s *Server) handle(pattern, name string, h http.Handler) {
+	l := prometheus.Labels{"handler": name}
+	h = promhttp.InstrumentHandlerDuration(s.httpLatency.MustCurryWith(l), promhttp.InstrumentHandlerCounter(s.httpRequests.MustCurryWith(l), h))
+	s.mux.Handle(pattern, h)
+}
+
+// Handle serves h at pattern, an http.ServeMux pattern, beside the
+// server's own routes (/v1/, /healthz and /metrics; any other path is
+// answered 404 with a JSON error unless a pattern given here matches it,
+// "/{$}" for the root alone). Its requests pass through the server's
+// panic recovery and request log, and are counted in /metrics under the
+// handler label name. It returns an error for a nil handler, an empty
+// name or a pattern that is malformed or conflicts with one served
+// already. Call it before the server takes requests.
+func (s *Server) Handle(pattern, name string, h http.Handler) (err error) {
+	if h == nil || name == "" {
+		return errors.Errorf("serve: route %s: a handler and a name are needed", pattern)
+	}
+	defer func() {
+		// ServeMux.Handle panics on a malformed or conflicting pattern.
+		if v := recover(); v != nil {
+			err = errors.Errorf("serve: route %s: %v", pattern, v)
+		}
+	}()
+	s.handle(pattern, name, h)
+	return nil
+}
+
+// A Version is a version of a model that a Server serves, as Models lists
+// it.
+type Version struct {
+	*Model
+	// Number is the version's number.
+	Number int64
+	// Summary is the model's layer summary, as its metadata holds it.
+	Summary string
+}
+
+// Models returns the highest available version of each model, in the
+// order the server came to know them: the models given to New first.
+// A model of the model directory none of whose versions is available is
+// left out.
+func (s *Server) Models() []Version {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var vs []Version
+	for _, name := range s.order {
+		if sv := s.models[name].latest; sv != nil {
+			vs = append(vs, Version{Model: sv.Model, Number: sv.version, Summary: sv.summary})
+		}
+	}
+	return vs
 }
 
 // methods answers 405 with a JSON error to any method but those given.
@@ -539,9 +604,10 @@ func (s *Server) serveMetadata(w http.ResponseWriter, m *served) {
 	if len(m.classes) > 0 {
 		md["class_names"] = m.classes
 	}
-	if m.TestAccuracy != nil {
-		md["test_accuracy"] = *m.TestAccuracy
-		md["test_images"] = m.TestImages
+	for k, v := range m.Metadata {
+		if _, ok := md[k]; !ok {
+			md[k] = v
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"model_spec": map[string]string{"name": m.Name, "signature_name": "serving_default", "version": strconv.FormatInt(m.version, 10)},
@@ -628,8 +694,8 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// decodeImage is DecodeImage once one of the few decoding slots and the
-// pixels the image declares are free.
+// decodeImage is DecodeImage, with the server's converter, once one of
+// the few decoding slots and the pixels the image declares are free.
 func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, shape []int) ([]float32, error) {
 	_, cfg, err := imageConfig(body, contentType, s.cfg.maxPixels)
 	if err != nil {
@@ -646,7 +712,7 @@ func (s *Server) decodeImage(r *http.Request, body []byte, contentType string, s
 		return nil, errors.WithStack(r.Context().Err())
 	}
 	defer func() { <-s.decoding }()
-	return DecodeImageContext(r.Context(), body, contentType, shape, s.cfg.maxPixels)
+	return decodeImage(r.Context(), body, contentType, shape, s.cfg.maxPixels, s.cfg.converter)
 }
 
 // predict runs x through the model's batcher (arrived is what its arrive
@@ -697,44 +763,4 @@ func imageRows(x []float32, shape []int) any {
 		planes[i] = rows(x[i*h*w:(i+1)*h*w], h, w)
 	}
 	return planes
-}
-
-// modelInfo is what the page shows of a model.
-type modelInfo struct {
-	Name         string   `json:"name"`
-	Summary      string   `json:"summary"`
-	InputShape   []int    `json:"input_shape"`
-	OutputShape  []int    `json:"output_shape"`
-	ClassNames   []string `json:"class_names,omitempty"`
-	MNIST        bool     `json:"mnist"`
-	TestAccuracy *float64 `json:"test_accuracy"`
-	TestImages   int      `json:"test_images"`
-}
-
-func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
-	var ms []modelInfo
-	s.mu.RLock()
-	for _, name := range s.order {
-		m := s.models[name].latest
-		if m == nil {
-			continue
-		}
-		ms = append(ms, modelInfo{Name: name, Summary: m.summary, InputShape: m.Net.InputShape(0),
-			OutputShape: m.Net.OutputShape(0), ClassNames: m.classes, MNIST: isMNIST(m.Net.InputShape(0)),
-			TestAccuracy: m.TestAccuracy, TestImages: m.TestImages})
-	}
-	s.mu.RUnlock() // not held while the answer is written
-	writeJSON(w, http.StatusOK, map[string]any{"models": ms, "random_images": s.cfg.testImages.Len()})
-}
-
-// serveRandom answers a random test image, its values as rows, with its
-// label and index.
-func (s *Server) serveRandom(w http.ResponseWriter, r *http.Request) {
-	d := s.cfg.testImages
-	if d.Len() == 0 {
-		writeError(w, http.StatusNotFound, errors.New("no test images: start the server with -data DIR holding MNIST's test files"))
-		return
-	}
-	i := rand.IntN(d.Len())
-	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": d.Labels[i], "pixels": rows(d.CopyImage(i, make([]float32, d.ImageSize()))[:d.H*d.W], d.H, d.W)})
 }

@@ -22,7 +22,6 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/internal/recipe"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
@@ -34,8 +33,8 @@ var (
 	fileDir  string
 )
 
-// modelFile saves the recipe network (internal/recipe), untrained, with a result.json beside it,
-// once for the package's tests, and returns the model file's path.
+// modelFile saves the recipe network (internal/recipe), untrained, once
+// for the package's tests, and returns the model file's path.
 func modelFile(t testing.TB) string {
 	t.Helper()
 	fileOnce.Do(func() {
@@ -48,9 +47,6 @@ func modelFile(t testing.TB) string {
 			t.Fatal(err)
 		}
 		if err := net.Save(filepath.Join(dir, "digits.gocnn"), nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, ResultFile), []byte(`{"test_acc": 0.25, "test_images": 10000}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		fileDir = dir
@@ -69,31 +65,20 @@ func TestMain(m *testing.M) {
 // quiet is a logger that discards everything.
 var quiet = slog.New(slog.DiscardHandler)
 
-// newServer serves the test model, named "digits", with a few test images.
+// newServer serves the test model, named "digits".
 func newServer(t testing.TB, opts ...Option) (*Server, *Model) {
 	t.Helper()
 	m, err := Load(modelFile(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append([]Option{WithLogger(quiet), WithTestImages(testImages())}, opts...)
+	opts = append([]Option{Logger(quiet)}, opts...)
 	s, err := New([]*Model{m}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s, m
-}
-
-// testImages is three 28×28 images of vertical bars.
-func testImages() *data.Dataset {
-	d := &data.Dataset{N: 3, C: 1, H: 28, W: 28, Classes: 10, Labels: []int{1, 4, 7}, Pixels: make([]uint8, 3*784)}
-	for i := range 3 {
-		for y := 4; y < 24; y++ {
-			d.Pixels[i*784+y*28+10+i*3] = 255
-		}
-	}
-	return d
 }
 
 // do runs a request through s and returns the status and the body.
@@ -178,11 +163,6 @@ func TestEndpoints(t *testing.T) {
 		{"metadata", "GET", "/v1/models/digits/metadata", "application/json", `"shape":[-1,1,28,28]`},
 		{"metadata outputs", "GET", "/v1/models/digits/metadata", "application/json", `"shape":[-1,10]`},
 		{"metadata summary", "GET", "/v1/models/digits/metadata", "application/json", `Total params: 38,390`},
-		{"metadata accuracy", "GET", "/v1/models/digits/metadata", "application/json", `"test_accuracy":0.25`},
-		{"page", "GET", "/", "text/html", "<canvas"},
-		{"page head", "HEAD", "/", "text/html", ""},
-		{"info", "GET", "/ui/info", "application/json", `"random_images":3`},
-		{"random", "GET", "/ui/random", "application/json", `"pixels":[[`},
 		{"metrics", "GET", "/metrics", "text/plain", "gocnn_serve_in_flight_requests"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,8 +212,8 @@ func TestMetrics(t *testing.T) {
 // TestErrors: every bad request gets a JSON error with the 4xx status that
 // names the problem.
 func TestErrors(t *testing.T) {
-	s, _ := newServer(t, WithMaxBody(64<<10), WithMaxInstances(4), WithMaxPixels(10000))
-	s2, _ := newServer(t, WithTestImages(nil))
+	s, _ := newServer(t, MaxBody(64<<10), MaxInstances(4), MaxPixels(10000))
+	s2, _ := newServer(t)
 	good := instances(testInput(0))
 	nan := bytes.Replace(good, []byte("["+fmt.Sprint(testInput(0)[0])), []byte(`["NaN"`), 1)
 	inf := bytes.Replace(good, []byte("["+fmt.Sprint(testInput(0)[0])), []byte(`[1e39`), 1)
@@ -264,7 +244,7 @@ func TestErrors(t *testing.T) {
 		{"wrong method status", "POST", "/v1/models/digits", "application/json", good, s, 405, "method POST not allowed"},
 		{"wrong method metadata", "DELETE", "/v1/models/digits/metadata", "", nil, s, 405, "method DELETE not allowed"},
 		{"wrong method healthz", "POST", "/healthz", "", nil, s, 405, "not allowed"},
-		{"wrong method page", "POST", "/", "", nil, s, 405, "not allowed"},
+		{"root", "GET", "/", "", nil, s, 404, "no such endpoint /"},
 		{"unsupported content type", "POST", "/v1/models/digits:predict", "text/plain", good, s, 415, "unsupported content type"},
 		{"webp", "POST", "/v1/models/digits:predict", "image/webp", []byte("RIFF\x00\x00\x00\x00WEBP"), s, 415, "unsupported content type"},
 		{"truncated gif", "POST", "/v1/models/digits:predict", "image/gif", []byte("GIF89a"), s, 400, "decoding image/gif"},
@@ -273,7 +253,7 @@ func TestErrors(t *testing.T) {
 		{"image declaring 2^31 pixels", "POST", "/v1/models/digits:predict", "image/png", hugePNG(t, 1<<16, 1<<15), s2, 413, "65536×32768 pixels is over the limit"},
 		{"corrupt PNG", "POST", "/v1/models/digits:predict", "image/png", []byte("\x89PNG\r\n\x1a\nnonsense"), s, 400, "decoding image/png"},
 		{"JPEG sent as PNG", "POST", "/v1/models/digits:predict", "image/png", []byte("\xff\xd8\xff\xe0"), s, 400, "decoding image/png"},
-		{"no random images", "GET", "/ui/random", "", nil, s2, 404, "no test images"},
+		{"no page", "GET", "/ui/random", "", nil, s2, 404, "no such endpoint /ui/random"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body, h := do(t, tc.server, tc.method, tc.path, tc.contentType, tc.body)
@@ -301,7 +281,7 @@ func TestErrors(t *testing.T) {
 // Predict gives, with batching on and off.
 func TestPredict(t *testing.T) {
 	for _, batch := range []int{1, 8} {
-		s, m := newServer(t, WithMaxBatch(batch))
+		s, m := newServer(t, MaxBatch(batch))
 		x0, x1 := testInput(0), testInput(1)
 		want, err := m.Net.Predict(append(append([]float32(nil), x0...), x1...))
 		if err != nil {
@@ -409,10 +389,12 @@ func TestNewErrors(t *testing.T) {
 		{"same name", []*Model{m, m}, nil, `two models are named "digits"`},
 		{"bad name", []*Model{{Name: "a/b", Net: m.Net}}, nil, "may not contain"},
 		{"two inputs", []*Model{{Name: "two", Net: two}}, nil, "has 2 inputs and 1 outputs"},
-		{"max batch 0", []*Model{m}, []Option{WithMaxBatch(0)}, "max batch 0"},
-		{"negative timeout", []*Model{m}, []Option{WithBatchTimeout(-1)}, "batch timeout"},
-		{"max body 0", []*Model{m}, []Option{WithMaxBody(0)}, "max body"},
-		{"nil logger", []*Model{m}, []Option{WithLogger(nil)}, "nil logger"},
+		{"max batch 0", []*Model{m}, []Option{MaxBatch(0)}, "max batch 0"},
+		{"negative timeout", []*Model{m}, []Option{BatchTimeout(-1)}, "batch timeout"},
+		{"max body 0", []*Model{m}, []Option{MaxBody(0)}, "max body"},
+		{"nil logger", []*Model{m}, []Option{Logger(nil)}, "nil logger"},
+		{"nil converter", []*Model{m}, []Option{ImageConverter(nil)}, "nil image converter"},
+		{"nil loader", []*Model{m}, []Option{Loader(nil)}, "nil loader"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := New(tc.models, tc.opts...)
@@ -427,34 +409,23 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-// TestLoadFile: a model is named after its file, or as asked; a broken
-// result.json is an error naming it.
+// TestLoadFile: a model is named after its file, or as asked; a file
+// that is missing, or a name that cannot sit in a path, is an error.
 func TestLoadFile(t *testing.T) {
 	m, err := Load(modelFile(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Name != "digits" || m.TestAccuracy == nil || *m.TestAccuracy != 0.25 || m.TestImages != 10000 {
-		t.Errorf("got %q, %v, %d", m.Name, m.TestAccuracy, m.TestImages)
+	if m.Name != "digits" || m.Net == nil || m.Metadata != nil {
+		t.Errorf("got %q, %v, %v", m.Name, m.Net, m.Metadata)
 	}
 	if m, err = Load(modelFile(t), "mnist"); err != nil || m.Name != "mnist" {
 		t.Errorf("named mnist: %v, %v", m, err)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "x.gocnn")
-	b, err := os.ReadFile(modelFile(t))
-	if err != nil {
-		t.Fatal(err)
+	if _, err = Load(modelFile(t), "a/b"); err == nil || !strings.Contains(err.Error(), "may not contain") {
+		t.Errorf("named a/b: %v", err)
 	}
-	os.WriteFile(path, b, 0o644)
-	if m, err = Load(path, ""); err != nil || m.TestAccuracy != nil {
-		t.Errorf("without result.json: %v, %v", m, err)
-	}
-	os.WriteFile(filepath.Join(dir, ResultFile), []byte("{"), 0o644)
-	if _, err = Load(path, ""); err == nil || !strings.Contains(err.Error(), ResultFile) {
-		t.Errorf("broken result.json: %v", err)
-	}
-	if _, err = Load(filepath.Join(dir, "missing.gocnn"), ""); err == nil {
+	if _, err = Load(filepath.Join(t.TempDir(), "missing.gocnn"), ""); err == nil {
 		t.Error("missing file: no error")
 	}
 }
@@ -473,7 +444,7 @@ func TestClosed(t *testing.T) {
 // and the log the panic with its stack; the server goes on.
 func TestPanicRecovered(t *testing.T) {
 	var log bytes.Buffer
-	s, _ := newServer(t, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	s, _ := newServer(t, Logger(slog.New(slog.NewTextHandler(&log, nil))))
 	h := s.recoverer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		var m map[string]int
 		m["boom"]++
@@ -497,7 +468,7 @@ func TestVectorModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New([]*Model{{Name: "vec", Net: net}}, WithLogger(quiet))
+	s, err := New([]*Model{{Name: "vec", Net: net}}, Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,8 +485,8 @@ func TestVectorModel(t *testing.T) {
 	if code != 400 || !bytes.Contains(body, []byte("takes 4 inputs, not grey images")) {
 		t.Errorf("an image for a vector model: %d %s", code, body)
 	}
-	if code, body, _ = do(t, s, "GET", "/ui/random", "", nil); code != 404 {
-		t.Errorf("random without images: %d %s", code, body)
+	if code, body, _ = do(t, s, "GET", "/", "", nil); code != 404 {
+		t.Errorf("GET / without a page: %d %s", code, body)
 	}
 }
 
@@ -537,7 +508,7 @@ func TestErrorCauseLogged(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var log bytes.Buffer
-			s, _ := newServer(t, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+			s, _ := newServer(t, Logger(slog.New(slog.NewTextHandler(&log, nil))))
 			code, body, _ := do(t, s.recoverer(tc.handler), "GET", "/x", "", nil)
 			if code != http.StatusInternalServerError || !bytes.Contains(body, []byte(tc.body)) {
 				t.Errorf("%d %s", code, body)

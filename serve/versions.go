@@ -27,19 +27,20 @@ const (
 // file of another name instead.
 const ModelFile = "model.gocnn"
 
-// WithModelDir serves every model under dir, laid out as TensorFlow
+// ModelDir serves every model under dir, laid out as TensorFlow
 // Serving's base paths are: dir/NAME/VERSION/ModelFile (or the one *.gocnn
 // file of the folder), VERSION a positive decimal number. Every version
-// found is loaded, checked with a predict of zeros, and served at
+// found is loaded (by the Loader, Load by default), checked with a
+// predict of zeros, and served at
 // /v1/models/NAME/versions/VERSION; /v1/models/NAME serves the highest
 // one. Versions that fail to load are logged and listed with their error
 // in the model's status; the others go on serving. Write a new version's
 // file elsewhere and rename it into place, or it may be read half
 // written (it is then retried once its size or time changes). An empty dir
 // means none.
-func WithModelDir(dir string) Option { return func(c *config) { c.modelDir = dir } }
+func ModelDir(dir string) Option { return func(c *config) { c.modelDir = dir } }
 
-// WithPoll sets how often the model directory is read again for new and
+// Poll sets how often the model directory is read again for new and
 // removed versions (default 0: never, but Reload may be called), as
 // TensorFlow Serving's --file_system_poll_wait_seconds does. A new version
 // is loaded, checked and swapped in atomically: requests in flight finish
@@ -47,7 +48,7 @@ func WithModelDir(dir string) Option { return func(c *config) { c.modelDir = dir
 // stops taking requests at once and is unloaded once those in flight have
 // finished. A version already loaded is not read again when its file
 // changes: give the new model a new version.
-func WithPoll(d time.Duration) Option { return func(c *config) { c.poll = d } }
+func Poll(d time.Duration) Option { return func(c *config) { c.poll = d } }
 
 // entry is a model name's versions. It is guarded by Server.mu.
 type entry struct {
@@ -131,7 +132,7 @@ func (s *Server) acquire(name string, version int64) (*served, int, error) {
 // release ends a request's use of a version acquire returned.
 func (sv *served) release() { sv.users.Done() }
 
-// Reload reads the model directory (WithModelDir) once: it loads the
+// Reload reads the model directory (ModelDir) once: it loads the
 // versions that are new, or that failed and whose file has changed since,
 // and unloads those that have gone. It returns an error only when the
 // directory cannot be read, and then changes nothing; versions that fail
@@ -248,9 +249,12 @@ func (s *Server) loadChecked(name string, v int64, found fileID) (*served, error
 	if found.path == "" {
 		return nil, errors.Errorf("no %s or other *.gocnn file in the version folder", ModelFile)
 	}
-	m, err := Load(found.path, name)
+	m, err := s.cfg.loader(found.path, name)
 	if err != nil {
 		return nil, err
+	}
+	if m == nil || m.Net == nil || m.Name != name {
+		return nil, errors.Errorf("the Loader gave no model named %s for %s", name, found.path)
 	}
 	sv, err := s.newServed(m, v)
 	if err != nil {

@@ -107,7 +107,7 @@ func TestModelDir(t *testing.T) {
 	writeFiles(t, dir, "b", 0, map[string]string{"model.gocnn": "version 0 is no version"})
 	os.MkdirAll(filepath.Join(dir, "b", "latest"), 0o755)
 	var log testutil.SyncBuffer
-	s, err := New(nil, WithModelDir(dir), WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	s, err := New(nil, ModelDir(dir), Logger(slog.New(slog.NewTextHandler(&log, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestModelDir(t *testing.T) {
 func TestReload(t *testing.T) {
 	dir := t.TempDir()
 	want1 := writeVersion(t, dir, "a", 1, 1, "model.gocnn")
-	s, err := New(nil, WithModelDir(dir), WithPoll(50*time.Millisecond), WithLogger(quiet))
+	s, err := New(nil, ModelDir(dir), Poll(50*time.Millisecond), Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestUnloadWaits(t *testing.T) {
 	dir := t.TempDir()
 	writeVersion(t, dir, "a", 1, 1, "model.gocnn")
 	want2 := writeVersion(t, dir, "a", 2, 2, "model.gocnn")
-	s, err := New(nil, WithModelDir(dir), WithLogger(quiet))
+	s, err := New(nil, ModelDir(dir), Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -178,9 +178,9 @@ func TestTwoHeadsErrors(t *testing.T) {
 		{"too many weights", []train.Option{train.LossWeights(1, 2, 3)}, "3 weights for a model of 2 outputs"},
 		{"negative weight", []train.Option{train.LossWeights(1, -1)}, "weight -1 of output size"},
 		{"unknown output", []train.Option{train.OutputMetrics("nope", metrics.NewAccuracy())}, `no output "nope"`},
-		{"WithMetrics on two outputs", []train.Option{train.Metrics(metrics.NewAccuracy())}, "use WithOutputMetrics"},
+		{"Metrics on two outputs", []train.Option{train.Metrics(metrics.NewAccuracy())}, "use OutputMetrics"},
 		{"a name twice", []train.Option{train.OutputMetrics("size", metrics.NewMeanAbsoluteError(), metrics.NewMeanAbsoluteError())}, `"size_mae" of output size is recorded twice`},
-		{"one Meter for two outputs", func() []train.Option {
+		{"one metric for two outputs", func() []train.Option {
 			mae := metrics.NewMeanAbsoluteError()
 			return []train.Option{train.OutputMetrics("size", mae), train.OutputMetrics("class", mae)}
 		}(), "given twice"},

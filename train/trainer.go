@@ -94,7 +94,7 @@ type outMeters struct {
 type Option func(*Trainer)
 
 // Loss sets the loss of every output (default
-// CategoricalCrossEntropy). A LossFunc makes any function of Gorgonia
+// CategoricalCrossEntropy). A losses.Func makes any function of Gorgonia
 // nodes the loss.
 func Loss(l losses.Loss) Option { return func(t *Trainer) { t.loss, t.losses = l, nil } }
 
@@ -115,7 +115,7 @@ func LossWeights(w ...float64) Option {
 
 // Metrics adds metrics to a model of one output; History records each
 // under its Name ("mae", "val_mae"). A classifier's accuracy is always
-// recorded (Epoch.Acc), so needs no Meter; for another loss (binary
+// recorded (Epoch.Acc), so needs no metric; for another loss (binary
 // cross-entropy, say), NewAccuracy's result goes to Epoch.Acc and
 // ValAcc, and Evaluate returns it.
 func Metrics(ms ...metrics.Metric) Option {
@@ -258,7 +258,7 @@ func (t *Trainer) setMeters() error {
 	for _, om := range t.outMeters {
 		i := 0
 		if om.output == "" && n > 1 {
-			return errors.Errorf("train: Metrics is for a model of one output; this one has %d (%s): use WithOutputMetrics", n, strings.Join(t.outNames, ", "))
+			return errors.Errorf("train: Metrics is for a model of one output; this one has %d (%s): use OutputMetrics", n, strings.Join(t.outNames, ", "))
 		}
 		if om.output != "" {
 			if i = slices.Index(t.outNames, om.output); i < 0 {
@@ -318,7 +318,7 @@ func (t *Trainer) accuracy() bool {
 	return len(t.losses) == 1 && traitsOf(t.losses[0]).classify
 }
 
-// accMeter returns the Meter named "acc" of a model of one output whose
+// accMeter returns the metric named "acc" of a model of one output whose
 // loss is not a classification loss (a binary classifier's accuracy,
 // say), which History records in Epoch.Acc, or nil.
 func (t *Trainer) accMeter() metrics.Metric {
@@ -1089,7 +1089,7 @@ func (t *Trainer) Evaluate(src data.Source) (loss, acc float64, err error) {
 // EvaluateMetrics evaluates the model on src as Evaluate does and returns
 // every metric by its History name (without "val_"): "loss", "acc" for a
 // classifier of one output, each output's loss ("head_loss") for a model
-// of several, and every Meter's result. It resets the Meters, so a
+// of several, and every metric's result. It resets the metrics, so a
 // callback that calls it in the middle of an epoch (OnBatchEnd) leaves
 // them measuring the rest of the epoch only.
 func (t *Trainer) EvaluateMetrics(src data.Source) (map[metrics.Name]float64, error) {
@@ -1193,7 +1193,7 @@ func (t *Trainer) updateMeters(s *step, n int) error {
 
 // results returns each output's mean loss (for a model of several, from
 // the sums of batch loss × batch size over seen examples) and every
-// Meter's result, by History name; nil if there are none.
+// metric's result, by History name; nil if there are none.
 func (t *Trainer) results(headSums []float64, seen int) map[metrics.Name]float64 {
 	var r map[metrics.Name]float64
 	set := func(m metrics.Name, v float64) {

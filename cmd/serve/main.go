@@ -52,7 +52,7 @@ package main
 import (
 	"os"
 
-	"github.com/gocnn/cnn/serve"
+	"github.com/gocnn/cnn/serve/demo"
 )
 
-func main() { os.Exit(serve.Main(os.Args[1:])) }
+func main() { os.Exit(demo.Main(os.Args[1:])) }

@@ -1,6 +1,6 @@
 package main
 
-import "github.com/gocnn/cnn/serve"
+import "github.com/gocnn/cnn/serve/demo"
 
-// The command is serve.Main; its tests call serve.Run and serve.ExitCode.
-var run, exitCode = serve.Run, serve.ExitCode
+// The command is demo.Main; its tests call demo.Run and demo.ExitCode.
+var run, exitCode = demo.Run, demo.ExitCode

@@ -1,6 +1,7 @@
 // Command customserve is cmd/serve for models with a layer of one's own:
 // it registers the layer type Swish, x·sigmoid(x), so that model files
-// holding it load, and hands the command line to serve.Main.
+// holding it load, and hands the command line to demo.Main (package
+// serve/demo, which is cmd/serve).
 //
 //	go run ./examples/customserve -model model.gocnn -addr 127.0.0.1:8080
 //
@@ -17,7 +18,7 @@ import (
 
 	"github.com/gocnn/cnn/graph"
 	"github.com/gocnn/cnn/layers"
-	"github.com/gocnn/cnn/serve"
+	"github.com/gocnn/cnn/serve/demo"
 )
 
 // Swish is the activation x·sigmoid(x), a layer with no parameters.
@@ -48,5 +49,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "customserve:", err)
 		os.Exit(1)
 	}
-	os.Exit(serve.Main(os.Args[1:]))
+	os.Exit(demo.Main(os.Args[1:]))
 }

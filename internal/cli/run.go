@@ -22,6 +22,7 @@ import (
 	"github.com/gocnn/cnn/onnx"
 	"github.com/gocnn/cnn/train"
 	"github.com/gocnn/cnn/train/metrics"
+	"github.com/gocnn/cnn/train/optimizers"
 	"github.com/gocnn/cnn/viz"
 )
 
@@ -83,63 +84,140 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runAs(ctx, MNIST, args, stdout, stderr)
 }
 
-// runAs runs cmd with the arguments args.
+// runAs runs cmd with the arguments args, in the order of its phases:
+// ready the -out directory, find the data, build or resume the model and
+// its trainer, load the data, record the run, train, evaluate, and write
+// the outputs.
 func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) (err error) {
 	c, err := parseFlags(cmd, args, stderr)
 	if err != nil {
 		return err
 	}
-	final := stdout
+	r := &runner{c: c, stdout: stdout, final: stdout, p: &phases{ctx: ctx}}
 	if c.quiet {
-		stdout = io.Discard
+		r.stdout = io.Discard
 	}
-	p := &phases{ctx: ctx}
 
 	// Check everything before writing anything; the lock file is all that a
 	// refused run leaves in -out.
-	var rec *runRecord
-	if c.outDir != "" {
-		if c.resume != "" {
-			if _, err := os.Stat(filepath.Join(c.resume, runFile)); err != nil {
-				return errors.Wrap(err, "-resume: not the -out directory of an earlier run")
-			}
-		} else if err := os.MkdirAll(c.outDir, 0o755); err != nil {
-			return errors.Wrap(err, "-out")
-		}
-		unlock, err := lockOut(c.outDir)
-		if err != nil {
-			return err
-		}
-		defer unlock()
-		if c.resume != "" {
-			if c, rec, err = resumeConfig(c); err != nil {
-				return err
-			}
-		} else if err := freshOut(c.outDir, stdout); err != nil {
-			return err
-		}
-	}
-	const nothing = "nothing was saved"
-	src, err := findData(p, c, rec, nothing)
+	unlock, err := r.readyOut()
 	if err != nil {
 		return err
 	}
-	if rec != nil && untrained(c.outDir) {
+	defer unlock()
+	if err := r.findData(); err != nil {
+		return err
+	}
+	defer func() {
+		if r.tr != nil && !r.p.abandoned {
+			r.tr.Close()
+		}
+	}()
+	if err := r.buildModel(ctx); err != nil {
+		return err
+	}
+	if err := r.loadData(); err != nil {
+		return err
+	}
+
+	// Every check has passed: from here on the run writes.
+	if err := r.record(); err != nil {
+		return err
+	}
+	stopProfile, err := r.startProfile()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := stopProfile(); perr != nil && err == nil {
+			err = perr
+		}
+	}()
+	if err := r.train(); err != nil {
+		return err
+	}
+	res, err := r.evaluate()
+	if err != nil {
+		return err
+	}
+	return r.writeOutputs(res)
+}
+
+// nothingSaved is what an interruption before training has saved.
+const nothingSaved = "nothing was saved"
+
+// runner is what the phases of a run share.
+type runner struct {
+	c             config
+	stdout, final io.Writer // final is stdout even with -quiet
+	p             *phases
+	rec           *runRecord  // the run resumed, or once recorded this one; nil before
+	src           *dataSource // where the data are
+	d             *runData    // the data, once loaded
+	net           *model.Model
+	opt           optimizers.Optimizer
+	tr            *train.Trainer
+	reported      int    // the epoch of the weights the run ends with
+	saved         string // what an interruption after training has saved
+}
+
+// readyOut checks the -out directory (or the -resume one), creates it for
+// a fresh run, locks it, and for -resume reads the run's settings. It
+// returns the unlock, which does nothing without -out.
+func (r *runner) readyOut() (unlock func(), err error) {
+	c := r.c
+	if c.outDir == "" {
+		return func() {}, nil
+	}
+	if c.resume != "" {
+		if _, err := os.Stat(filepath.Join(c.resume, runFile)); err != nil {
+			return nil, errors.Wrap(err, "-resume: not the -out directory of an earlier run")
+		}
+	} else if err := os.MkdirAll(c.outDir, 0o755); err != nil {
+		return nil, errors.Wrap(err, "-out")
+	}
+	unlock, err = lockOut(c.outDir)
+	if err != nil {
+		return nil, err
+	}
+	if c.resume != "" {
+		if r.c, r.rec, err = resumeConfig(c); err != nil {
+			unlock()
+			return nil, err
+		}
+	} else if err := freshOut(c.outDir, r.stdout); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// findData finds the data (or, for -resume, the run's), restarts a resumed
+// run that trained nothing, and checks that no output overwrites an input.
+func (r *runner) findData() (err error) {
+	if r.src, err = findData(r.p, r.c, r.rec, nothingSaved); err != nil {
+		return err
+	}
+	if r.rec != nil && untrained(r.c.outDir) {
 		// Killed, or out of disk space, before its first checkpoint: the
 		// run trained nothing, so it starts again, with its settings, its
 		// data and its -load.
-		fmt.Fprintf(stdout, "-resume %s: the run stopped before its first checkpoint, so nothing was trained; starting it again from scratch with its settings\n", c.outDir)
-		c.load, rec = rec.Load, nil
+		fmt.Fprintf(r.stdout, "-resume %s: the run stopped before its first checkpoint, so nothing was trained; starting it again from scratch with its settings\n", r.c.outDir)
+		r.c.load, r.rec = r.rec.Load, nil
 	}
-	if err := checkPaths(c, src); err != nil {
-		return err
-	}
-	var d *runData // cmd/train's images, opened now: they size its network
-	var model *model.Model
+	return checkPaths(r.c, r.src)
+}
+
+// buildModel builds the network (for cmd/train, opening its images, which
+// size it), the optimizer and the trainer with its callbacks, and for
+// -resume restores the trainer's state from the checkpoint. The caller
+// closes r.tr once it is set, even when a later step fails.
+func (r *runner) buildModel(ctx context.Context) (err error) {
+	c := r.c
 	if c.cmd == Train {
-		model, d, err = imagesAndModel(c, rec, src)
+		r.net, r.d, err = imagesAndModel(c, r.rec, r.src)
 	} else {
-		model, err = buildModel(c, rec)
+		r.net, err = buildModel(c, r.rec)
 	}
 	if err != nil {
 		return err
@@ -148,7 +226,8 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	cbs := []train.Callback{train.NewProgress(stdout), interrupter(ctx)}
+	r.opt = opt
+	cbs := []train.Callback{train.NewProgress(r.stdout), interrupter(ctx)}
 	if c.EarlyStop > 0 {
 		cbs = append(cbs, train.EarlyStopping(metrics.ValLoss, c.EarlyStop, true))
 	}
@@ -170,151 +249,180 @@ func runAs(ctx context.Context, cmd Command, args []string, stdout, stderr io.Wr
 			topts = append(topts, train.PreciseBN(recipe.ResNetPreciseBN))
 		}
 	}
-	tr, err := train.New(model, topts...)
-	if err != nil {
+	if r.tr, err = train.New(r.net, topts...); err != nil {
 		return err
 	}
-	defer func() {
-		if !p.abandoned {
-			tr.Close()
-		}
-	}()
-	if rec != nil {
-		if err := resumeTrainer(c, rec, tr); err != nil {
-			return err
-		}
+	if r.rec != nil {
+		return resumeTrainer(c, r.rec, r.tr)
 	}
-	if d == nil {
-		if err := p.do("loading the data", nothing, func() (err error) {
-			d, err = loadData(c, src, model.InputShape(0))
+	return nil
+}
+
+// loadData loads the data, unless cmd/train has opened its images already,
+// and prints what the run trains on, the model's summary and, for -resume,
+// where it goes on from.
+func (r *runner) loadData() error {
+	if r.d == nil {
+		if err := r.p.do("loading the data", nothingSaved, func() (err error) {
+			r.d, err = loadData(r.c, r.src, r.net.InputShape(0))
 			return err
 		}); err != nil {
 			return err
 		}
 	}
-	trainSet, val, test := d.train, d.val, d.test
-	fmt.Fprintf(stdout, "%s: %d training, %d validation, %d test images\n", d.from, trainSet.Len(), val.Len(), test.Len())
-	if err := model.Summary(stdout); err != nil {
+	fmt.Fprintf(r.stdout, "%s: %d training, %d validation, %d test images\n", r.d.from, r.d.train.Len(), r.d.val.Len(), r.d.test.Len())
+	if err := r.net.Summary(r.stdout); err != nil {
 		return err
 	}
-	if rec != nil {
-		s := tr.Position()
-		fmt.Fprintf(stdout, "Resuming %s after epoch %d, batch %d\n", c.outDir, s.Epoch, s.Batch)
+	if r.rec != nil {
+		s := r.tr.Position()
+		fmt.Fprintf(r.stdout, "Resuming %s after epoch %d, batch %d\n", r.c.outDir, s.Epoch, s.Batch)
 	}
+	return nil
+}
 
-	// Every check has passed: from here on the run writes.
-	if c.outDir != "" {
-		if rec == nil {
-			rec = &runRecord{config: c, Data: src}
-			if c.load != "" {
-				rec.Load, _ = filepath.Abs(c.load)
-			}
-		}
-		rec.Epochs = c.Epochs
-		if err := writeJSON(filepath.Join(c.outDir, runFile), rec); err != nil {
-			return err
+// record writes run.json into -out: the run's settings and data, with the
+// total of epochs asked for.
+func (r *runner) record() error {
+	c := r.c
+	if c.outDir == "" {
+		return nil
+	}
+	if r.rec == nil {
+		r.rec = &runRecord{config: c, Data: r.src}
+		if c.load != "" {
+			r.rec.Load, _ = filepath.Abs(c.load)
 		}
 	}
-	if c.cpuProfile != "" {
-		var prof bytes.Buffer
-		if err := pprof.StartCPUProfile(&prof); err != nil {
+	r.rec.Epochs = c.Epochs
+	return writeJSON(filepath.Join(c.outDir, runFile), r.rec)
+}
+
+// startProfile starts the CPU profile of -cpuprofile, if any, and returns
+// what stops it and writes the file.
+func (r *runner) startProfile() (stop func() error, err error) {
+	path := r.c.cpuProfile
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	var prof bytes.Buffer
+	if err := pprof.StartCPUProfile(&prof); err != nil {
+		return nil, errors.Wrap(err, "-cpuprofile")
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(prof.Bytes()); return err }); err != nil {
 			return errors.Wrap(err, "-cpuprofile")
 		}
-		defer func() {
-			pprof.StopCPUProfile()
-			if werr := atomicfile.Write(c.cpuProfile, func(w io.Writer) error { _, err := w.Write(prof.Bytes()); return err }); werr != nil && err == nil {
-				err = errors.Wrap(werr, "-cpuprofile")
-			}
-		}()
-	}
+		return nil
+	}, nil
+}
 
-	var reported int
-	if rec != nil && rec.Trained != nil {
-		reported = rec.Trained.ReportedEpoch
+// train trains the model, unless a resumed run had finished training, and
+// keeps its weights in -out before anything else, so that -resume only
+// finishes the evaluation; then it writes the -onnx file.
+func (r *runner) train() error {
+	c := r.c
+	if r.rec != nil && r.rec.Trained != nil {
+		r.reported = r.rec.Trained.ReportedEpoch
 	} else {
-		fmt.Fprintf(stdout, "Training for %d epochs, batch %d, %v\n", c.Epochs, c.Batch, opt)
-		if _, err := tr.Fit(trainSet, train.UntilEpoch(c.Epochs), train.BatchSize(c.Batch), train.Validation(val)); err != nil {
-			return stopped(c, tr, err)
+		fmt.Fprintf(r.stdout, "Training for %d epochs, batch %d, %v\n", c.Epochs, c.Batch, r.opt)
+		if _, err := r.tr.Fit(r.d.train, train.UntilEpoch(c.Epochs), train.BatchSize(c.Batch), train.Validation(r.d.val)); err != nil {
+			return stopped(c, r.tr, err)
 		}
-		reported = len(tr.History().Epochs)
+		r.reported = len(r.tr.History().Epochs)
 		if c.EarlyStop > 0 {
-			reported = bestValEpoch(tr.History())
+			r.reported = bestValEpoch(r.tr.History())
 		}
 		if c.outDir != "" {
 			// Training is over: keep its weights before anything else, and
 			// say so, so that -resume only finishes the evaluation.
-			if err := model.Params().SaveFile(filepath.Join(c.outDir, weightsFile)); err != nil {
+			if err := r.net.Params().SaveFile(filepath.Join(c.outDir, weightsFile)); err != nil {
 				return err
 			}
-			if err := model.Save(filepath.Join(c.outDir, modelFile), nil); err != nil {
+			if err := r.net.Save(filepath.Join(c.outDir, modelFile), nil); err != nil {
 				return err
 			}
-			rec.Trained = &trainedRecord{ReportedEpoch: reported}
-			if err := writeJSON(filepath.Join(c.outDir, runFile), rec); err != nil {
+			r.rec.Trained = &trainedRecord{ReportedEpoch: r.reported}
+			if err := writeJSON(filepath.Join(c.outDir, runFile), r.rec); err != nil {
 				return err
 			}
 		}
 	}
 
 	if c.onnxPath != "" {
-		if err := onnx.Save(model, c.onnxPath); err != nil {
+		if err := onnx.Save(r.net, c.onnxPath); err != nil {
 			return errors.Wrap(err, "-onnx")
 		}
-		fmt.Fprintf(stdout, "ONNX model written to %s\n", c.onnxPath)
+		fmt.Fprintf(r.stdout, "ONNX model written to %s\n", c.onnxPath)
 	}
-
-	saved := "nothing was saved (no -out)"
+	r.saved = "nothing was saved (no -out)"
 	if c.outDir != "" {
-		saved = fmt.Sprintf("training is complete and its weights are saved in %s; finish with -resume %s",
+		r.saved = fmt.Sprintf("training is complete and its weights are saved in %s; finish with -resume %s",
 			filepath.Join(c.outDir, weightsFile), c.outDir)
 	}
-	hist := tr.History()
+	return nil
+}
+
+// evaluate measures the trained model on the test set, takes the training
+// and validation numbers of the reported epoch from the history (or
+// measures the validation set when the history lacks it), and prints the
+// result.
+func (r *runner) evaluate() (result, error) {
+	c, test, val := r.c, r.d.test, r.d.val
+	hist := r.tr.History()
 	res := result{
-		Params: model.Params().Count(), Epochs: len(hist.Epochs), ReportedEpoch: reported, BatchSize: c.Batch, LR: c.LR, Optimizer: opt.String(), Seed: c.Seed,
-		TrainImages: trainSet.Len(), ValImages: val.Len(), TestImages: test.Len(),
+		Params: r.net.Params().Count(), Epochs: len(hist.Epochs), ReportedEpoch: r.reported, BatchSize: c.Batch, LR: c.LR, Optimizer: r.opt.String(), Seed: c.Seed,
+		TrainImages: r.d.train.Len(), ValImages: val.Len(), TestImages: test.Len(),
 		MedianEpochS: median(hist, metrics.Seconds), MedianTrainS: median(hist, metrics.TrainSeconds), ImagesPerS: median(hist, metrics.ImagesPerS),
 	}
-	if err := p.do("evaluating", saved, func() (err error) {
+	if err := r.p.do("evaluating", r.saved, func() (err error) {
 		t0 := time.Now()
-		if res.TestLoss, res.TestAcc, err = tr.Evaluate(test); err != nil {
+		if res.TestLoss, res.TestAcc, err = r.tr.Evaluate(test); err != nil {
 			return err
 		}
 		res.TestEvalS = time.Since(t0).Seconds()
-		if reported > 0 && reported <= len(hist.Epochs) { // a checkpoint deleted by hand takes the history with it
-			e := hist.Epochs[reported-1]
+		if r.reported > 0 && r.reported <= len(hist.Epochs) { // a checkpoint deleted by hand takes the history with it
+			e := hist.Epochs[r.reported-1]
 			res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = e.Loss, e.Acc, e.ValLoss, e.ValAcc
 			return nil
 		}
-		res.ValLoss, res.ValAcc, err = tr.Evaluate(val)
+		res.ValLoss, res.ValAcc, err = r.tr.Evaluate(val)
 		return err
 	}); err != nil {
-		return err
+		return res, err
 	}
 	res.PeakRSSMiB = peakRSSMiB()
-	fmt.Fprintf(stdout, "Test: loss %.4f, accuracy %.4f (%d images, %.2fs); median epoch %.2fs; peak RSS %.0f MiB\n",
+	fmt.Fprintf(r.stdout, "Test: loss %.4f, accuracy %.4f (%d images, %.2fs); median epoch %.2fs; peak RSS %.0f MiB\n",
 		res.TestLoss, res.TestAcc, test.Len(), res.TestEvalS, res.MedianEpochS, res.PeakRSSMiB)
-	if d.skipped != nil {
-		fmt.Fprintf(stdout, "Skipped %d files that could not be read as images (-skip-bad)\n", d.skipped())
+	if r.d.skipped != nil {
+		fmt.Fprintf(r.stdout, "Skipped %d files that could not be read as images (-skip-bad)\n", r.d.skipped())
 	}
 	if c.quiet {
-		fmt.Fprintf(final, "test_loss %.4f test_acc %.4f\n", res.TestLoss, res.TestAcc)
+		fmt.Fprintf(r.final, "test_loss %.4f test_acc %.4f\n", res.TestLoss, res.TestAcc)
 	}
-	if c.outDir == "" {
+	return res, nil
+}
+
+// writeOutputs writes the pictures (filters, feature maps, confusion
+// matrix) and result.json into -out, if there is one.
+func (r *runner) writeOutputs(res result) error {
+	if r.c.outDir == "" {
 		return nil
 	}
-	out := func(name string) string { return filepath.Join(c.outDir, name) }
-	if err := p.do("writing", saved, func() error {
-		if err := writeFilters(out("filters.png"), model); err != nil {
+	out := func(name string) string { return filepath.Join(r.c.outDir, name) }
+	if err := r.p.do("writing", r.saved, func() error {
+		if err := writeFilters(out("filters.png"), r.net); err != nil {
 			return err
 		}
-		first, err := firstExample(test)
+		first, err := firstExample(r.d.test)
 		if err != nil {
 			return err
 		}
-		if err := writeFeatureMaps(out("feature_maps.png"), model, first); err != nil {
+		if err := writeFeatureMaps(out("feature_maps.png"), r.net, first); err != nil {
 			return err
 		}
-		return writeConfusion(out("confusion.png"), out("confusion.csv"), model, test)
+		return writeConfusion(out("confusion.png"), out("confusion.csv"), r.net, r.d.test)
 	}); err != nil {
 		return err
 	}

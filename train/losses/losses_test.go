@@ -241,8 +241,8 @@ func TestLossErrors(t *testing.T) {
 		want string
 	}{
 		{"cross-entropy without softmax", losses.CategoricalCrossEntropy, "", "ends in softmax"},
-		{"scalar from a LossFunc", losses.Func(wrongShape), "", "want the loss of each of the 3 examples"},
-		{"nil node from a LossFunc", losses.Func(func(pred, target *G.Node) (*G.Node, error) { return nil, nil }), "", "returned no node"},
+		{"scalar from a Func", losses.Func(wrongShape), "", "want the loss of each of the 3 examples"},
+		{"nil node from a Func", losses.Func(func(pred, target *G.Node) (*G.Node, error) { return nil, nil }), "", "returned no node"},
 		{"huber delta 0", losses.Huber(0), "", "delta 0"},
 		{"smoothing 1", losses.CategoricalCrossEntropySmoothed(1), "softmax", "label smoothing 1"},
 	}

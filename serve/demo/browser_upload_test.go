@@ -1,4 +1,4 @@
-package serve
+package demo
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gocnn/cnn/serve"
 )
 
 // TestBrowserUpload opens the page of an RGB model with class names in
@@ -26,12 +28,9 @@ func TestBrowserUpload(t *testing.T) {
 		t.Skip("-short: the browser test starts Chromium")
 	}
 	net := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
-	s, err := New([]*Model{{Name: "pets", Net: net}}, WithLogger(quiet), WithTestImages(testImages()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newPage(t, []*serve.Model{{Name: "pets", Net: net}})
 	ts := httptest.NewServer(s)
-	defer func() { ts.Close(); s.Close() }()
+	defer ts.Close()
 	png := encodePNG(t, colourImage(40, 33))
 	path := filepath.Join(t.TempDir(), "pet.png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {

@@ -1,4 +1,4 @@
-package serve
+package demo
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/serve"
 )
 
 // Main is cmd/serve: it serves the models that the command line args (the
@@ -26,8 +27,8 @@ import (
 // registers them (layers.Register) and calls it:
 //
 //	func main() {
-//		layers.Register("Swish", func() layers.Layer { return &Swish{} })
-//		os.Exit(serve.Main(os.Args[1:]))
+//		layers.Register("Swish", func(json.RawMessage) (layers.Layer, error) { return &Swish{}, nil })
+//		os.Exit(demo.Main(os.Args[1:]))
 //	}
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -87,12 +88,12 @@ func parseFlags(args []string, stderr io.Writer) (cmdConfig, error) {
 	fs.StringVar(&c.modelDir, "model-dir", "", "`DIR` of models to serve, laid out as DIR/NAME/VERSION/model.gocnn; the highest version of each by default")
 	fs.DurationVar(&c.poll, "poll", time.Second, "how often -model-dir is read again for new and removed versions; 0 never")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
-	fs.IntVar(&c.maxBatch, "max-batch", DefaultMaxBatch, "most instances batched into one forward pass; 1 turns batching off")
-	fs.DurationVar(&c.batchTimeout, "batch-timeout", DefaultBatchTimeout, "how long a batch waits for more requests after its first")
-	fs.Int64Var(&c.maxBody, "max-body", DefaultMaxBody, "largest request body in `bytes`")
-	fs.IntVar(&c.maxInstances, "max-instances", DefaultMaxInstances, "most instances in one request")
-	fs.IntVar(&c.maxPixels, "max-pixels", DefaultMaxPixels, "largest image upload in pixels")
-	fs.IntVar(&c.maxInflight, "max-inflight", DefaultMaxInflight(), "most requests to /v1/ served at once; past it 503 with Retry-After (/healthz and /metrics do not count)")
+	fs.IntVar(&c.maxBatch, "max-batch", serve.DefaultMaxBatch, "most instances batched into one forward pass; 1 turns batching off")
+	fs.DurationVar(&c.batchTimeout, "batch-timeout", serve.DefaultBatchTimeout, "how long a batch waits for more requests after its first")
+	fs.Int64Var(&c.maxBody, "max-body", serve.DefaultMaxBody, "largest request body in `bytes`")
+	fs.IntVar(&c.maxInstances, "max-instances", serve.DefaultMaxInstances, "most instances in one request")
+	fs.IntVar(&c.maxPixels, "max-pixels", serve.DefaultMaxPixels, "largest image upload in pixels")
+	fs.IntVar(&c.maxInflight, "max-inflight", serve.DefaultMaxInflight(), "most requests to /v1/ served at once; past it 503 with Retry-After (/healthz and /metrics do not count)")
 	fs.Int64Var(&c.bodyBudget, "body-budget", 0, "most `bytes` of request bodies read or decoded at once; others wait their turn (0: an eighth of GOMEMLIMIT if set, else 64 MiB)")
 	fs.StringVar(&c.dataDir, "data", "", "`DIR` with MNIST's test files, for the page's random test image (default: the copy in the Go module cache, if any)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 30*time.Second, "time to read a whole request")
@@ -141,7 +142,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	var models []*Model
+	var models []*serve.Model
 	for i, path := range c.models {
 		name := ""
 		if i < len(c.names) {
@@ -151,9 +152,14 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		if err != nil {
 			return errors.Wrapf(err, "-model %s", path)
 		}
+		for _, o := range models {
+			if o.Name == m.Name {
+				return usageError{fmt.Sprintf("two models are named %q; name them apart with -name", m.Name)}
+			}
+		}
 		acc := "unknown (no " + ResultFile + " beside it)"
-		if m.TestAccuracy != nil {
-			acc = fmt.Sprintf("%.4f", *m.TestAccuracy)
+		if a, _ := accuracy(m); a != nil {
+			acc = fmt.Sprintf("%.4f", *a)
 		}
 		log.Info("loaded model", "name", m.Name, "file", path, "params", m.Net.Params().Count(), "input", m.Net.InputShape(0),
 			"classes", len(m.Net.ClassNames()), "test_accuracy", acc)
@@ -170,14 +176,17 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	srv, err := New(models, WithMaxBatch(c.maxBatch), WithBatchTimeout(c.batchTimeout),
-		WithMaxBody(c.maxBody), WithMaxInstances(c.maxInstances), WithMaxPixels(c.maxPixels),
-		WithMaxInflight(c.maxInflight), WithBodyBudget(c.bodyBudget), WithModelDir(c.modelDir), WithPoll(c.poll),
-		WithLogger(log), WithTestImages(test))
+	srv, err := serve.New(models, serve.MaxBatch(c.maxBatch), serve.BatchTimeout(c.batchTimeout),
+		serve.MaxBody(c.maxBody), serve.MaxInstances(c.maxInstances), serve.MaxPixels(c.maxPixels),
+		serve.MaxInflight(c.maxInflight), serve.BodyBudget(c.bodyBudget), serve.ModelDir(c.modelDir), serve.Poll(c.poll),
+		serve.Logger(log), serve.ImageConverter(Convert), serve.Loader(Load))
 	if err != nil {
 		return usageError{err.Error()}
 	}
 	defer srv.Close()
+	if err := Attach(srv, TestImages(test)); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

@@ -1,4 +1,4 @@
-package serve
+package demo
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/gocnn/cnn/internal/atomicfile"
 	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/serve"
 )
 
 // The browser test's environment: GOCNN_SERVE_SCREENSHOT is a path to
@@ -156,7 +157,7 @@ func TestBrowser(t *testing.T) {
 // pageServer serves the page for the browser tests: the untrained test
 // model, or the model file GOCNN_SERVE_MODEL names, with test images. The
 // server closes when the test ends.
-func pageServer(t *testing.T) (*httptest.Server, *Model) {
+func pageServer(t *testing.T) (*httptest.Server, *serve.Model) {
 	t.Helper()
 	path := modelFile(t)
 	if p := os.Getenv(modelEnv); p != "" {
@@ -166,12 +167,9 @@ func pageServer(t *testing.T) (*httptest.Server, *Model) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New([]*Model{m}, WithLogger(quiet), WithTestImages(testImages()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newPage(t, []*serve.Model{m})
 	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close() })
+	t.Cleanup(ts.Close)
 	return ts, m
 }
 

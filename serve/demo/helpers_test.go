@@ -1,0 +1,189 @@
+package demo
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/recipe"
+	"github.com/gocnn/cnn/layers"
+	"github.com/gocnn/cnn/model"
+	"github.com/gocnn/cnn/ops"
+	"github.com/gocnn/cnn/serve"
+)
+
+var (
+	fileOnce sync.Once
+	fileDir  string
+)
+
+// modelFile saves the recipe network (internal/recipe), untrained, with a
+// result.json beside it, once for the package's tests, and returns the
+// model file's path.
+func modelFile(t testing.TB) string {
+	t.Helper()
+	fileOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "demo-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, err := recipe.Model(7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Save(filepath.Join(dir, "digits.gocnn"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, ResultFile), []byte(`{"test_acc": 0.25, "test_images": 10000}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fileDir = dir
+	})
+	return filepath.Join(fileDir, "digits.gocnn")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fileDir != "" {
+		os.RemoveAll(fileDir)
+	}
+	os.Exit(code)
+}
+
+// quiet is a logger that discards everything.
+var quiet = slog.New(slog.DiscardHandler)
+
+// newPage serves the models as Run does, with the page attached (with a
+// few test images unless opts say otherwise); the server closes when the
+// test ends.
+func newPage(t testing.TB, models []*serve.Model, opts ...Option) *serve.Server {
+	t.Helper()
+	s, err := serve.New(models, serve.Logger(quiet), serve.ImageConverter(Convert), serve.Loader(Load))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := Attach(s, append([]Option{TestImages(testImages())}, opts...)...); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newServer serves the test model, named "digits", as newPage does.
+func newServer(t testing.TB, opts ...Option) (*serve.Server, *serve.Model) {
+	t.Helper()
+	m, err := Load(modelFile(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newPage(t, []*serve.Model{m}, opts...), m
+}
+
+// testImages is three 28×28 images of vertical bars.
+func testImages() *data.Dataset {
+	d := &data.Dataset{N: 3, C: 1, H: 28, W: 28, Classes: 10, Labels: []int{1, 4, 7}, Pixels: make([]uint8, 3*784)}
+	for i := range 3 {
+		for y := 4; y < 24; y++ {
+			d.Pixels[i*784+y*28+10+i*3] = 255
+		}
+	}
+	return d
+}
+
+// do runs a request through s and returns the status and the body.
+func do(t testing.TB, s http.Handler, method, path, contentType string, body []byte) (int, []byte, http.Header) {
+	t.Helper()
+	r := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w.Code, w.Body.Bytes(), w.Header()
+}
+
+// digitImage is an w×h image of a dark "1" on a light background.
+func digitImage(w, h int) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range g.Pix {
+		g.Pix[i] = 240
+	}
+	for y := h / 5; y < h*4/5; y++ {
+		for x := w/2 - w/20; x <= w/2+w/20; x++ {
+			g.SetGray(x, y, color.Gray{20})
+		}
+	}
+	return g
+}
+
+func encodePNG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// hugePNG is a valid 1×1 PNG whose header then claims w×h pixels.
+func hugePNG(t testing.TB, w, h uint32) []byte {
+	b := encodePNG(t, image.NewGray(image.Rect(0, 0, 1, 1)))
+	// The IHDR chunk: length at 8, type at 12, width 16, height 20, CRC at 29.
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
+// imageModel is a small untrained classifier of images of the given shape
+// with the given class names (none for nil).
+func imageModel(t testing.TB, shape []int, names ...string) *model.Model {
+	t.Helper()
+	net, err := model.NewSequential(shape, []layers.Layer{layers.Conv2D(2, 3, 3, layers.Activation(ops.ReLU)), layers.Flatten(),
+		layers.Dense(len(names), layers.Activation(ops.Softmax))}, model.Seed(3), model.ClassNames(names...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// colourImage is a w×h picture of red, green and blue bands with a
+// gradient, half transparent in one corner.
+func colourImage(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := color.NRGBA{R: uint8(255 * x / w), G: uint8(255 * y / h), B: uint8(40 * ((x / 7) % 3)), A: 255}
+			if x < w/4 && y < h/4 {
+				c.A = 128
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
+// moments returns the total, the centre of mass and the bounding box of
+// the values above 0.1 of a 28×28 input.
+func moments(x []float32) (sum, cx, cy float64, box image.Rectangle) {
+	for i, v := range x {
+		sum += float64(v)
+		cx += float64(v) * (float64(i%28) + 0.5)
+		cy += float64(v) * (float64(i/28) + 0.5)
+		if v > 0.1 {
+			box = box.Union(image.Rect(i%28, i/28, i%28+1, i/28+1))
+		}
+	}
+	return sum, cx / sum, cy / sum, box
+}
