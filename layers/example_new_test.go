@@ -35,11 +35,11 @@ func ExampleSeparableConv2D() {
 	// Layer (type)                                Output Shape        Param #
 	// =================================================================
 	// separable_conv2d_1 (SeparableConv2D)        (None, 32, 32, 32)  688
-	// depthwise_conv2d_1 (DepthwiseConv2D)        (None, 16, 16, 32)  320
-	// layer_normalization_1 (LayerNormalization)  (None, 16, 16, 32)  64
-	// conv2d_transpose_1 (Conv2DTranspose)        (None, 32, 32, 8)   2,312
-	// up_sampling2d_1 (UpSampling2D)              (None, 64, 64, 8)   0
-	// cropping2d_1 (Cropping2D)                   (None, 62, 62, 8)   0
+	// depthwise_conv2d_1 (DepthwiseConv2D)        (None, 32, 16, 16)  320
+	// layer_normalization_1 (LayerNormalization)  (None, 32, 16, 16)  64
+	// conv2d_transpose_1 (Conv2DTranspose)        (None, 8, 32, 32)   2,312
+	// up_sampling2d_1 (UpSampling2D)              (None, 8, 64, 64)   0
+	// cropping2d_1 (Cropping2D)                   (None, 8, 62, 62)   0
 	// =================================================================
 	// Total params: 3,384
 	// Trainable params: 3,384

@@ -105,8 +105,8 @@ func TestShapeErrors(t *testing.T) {
 		layers []layers.Layer
 		want   []string
 	}{
-		{"kernel larger than input", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(2, 5, 5)}, []string{"conv2d_1", "(None, 4, 4, 1)", "5x5"}},
-		{"dense after 4-D", []int{1, 8, 8}, []layers.Layer{layers.Conv2D(2, 3, 3), layers.Dense(4)}, []string{"dense_1", "(None, 6, 6, 2)", "Flatten"}},
+		{"kernel larger than input", []int{1, 4, 4}, []layers.Layer{layers.Conv2D(2, 5, 5)}, []string{"conv2d_1", "(None, 1, 4, 4)", "5x5"}},
+		{"dense after 4-D", []int{1, 8, 8}, []layers.Layer{layers.Conv2D(2, 3, 3), layers.Dense(4)}, []string{"dense_1", "(None, 2, 6, 6)", "Flatten"}},
 		{"conv on vectors", []int{10}, []layers.Layer{layers.Conv2D(2, 3, 3)}, []string{"conv2d_1", "(None, 10)"}},
 		{"pool larger than input", []int{1, 3, 3}, []layers.Layer{layers.MaxPool2D(4, 4)}, []string{"max_pooling2d_1", "window 4"}},
 		{"unknown activation", []int{4}, []layers.Layer{layers.Dense(2, layers.Activation(ops.Activation(99)))}, []string{"dense_1", "Activation(99)"}},

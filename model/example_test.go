@@ -29,10 +29,10 @@ func ExampleNewSequential() {
 	// _________________________________________________________________
 	// Layer (type)                    Output Shape        Param #
 	// =================================================================
-	// conv2d_1 (Conv2D)               (None, 24, 24, 10)  260
-	// max_pooling2d_1 (MaxPooling2D)  (None, 12, 12, 10)  0
-	// conv2d_2 (Conv2D)               (None, 8, 8, 20)    5,020
-	// max_pooling2d_2 (MaxPooling2D)  (None, 4, 4, 20)    0
+	// conv2d_1 (Conv2D)               (None, 10, 24, 24)  260
+	// max_pooling2d_1 (MaxPooling2D)  (None, 10, 12, 12)  0
+	// conv2d_2 (Conv2D)               (None, 20, 8, 8)    5,020
+	// max_pooling2d_2 (MaxPooling2D)  (None, 20, 4, 4)    0
 	// flatten_1 (Flatten)             (None, 320)         0
 	// dense_1 (Dense)                 (None, 100)         32,100
 	// dense_2 (Dense)                 (None, 10)          1,010
@@ -50,5 +50,5 @@ func ExampleNewSequential_shapeError() {
 	})
 	fmt.Println(err)
 	// Output:
-	// layer conv2d_1 (Conv2D) with input shape (None, 4, 4, 1): conv2d: kernel 5x5 over input 4x4 (height): window 5 is larger than input 4 with 'valid' padding
+	// layer conv2d_1 (Conv2D) with input shape (None, 1, 4, 4): conv2d: kernel 5x5 over input 4x4 (height): window 5 is larger than input 4 with 'valid' padding
 }

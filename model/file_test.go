@@ -273,7 +273,7 @@ func TestNewErrors(t *testing.T) {
 		want    string
 	}{
 		{"merge shapes", []*Node{in}, []*Node{Apply(layers.Add(), Apply(layers.Conv2D(2, 3, 3), in), Apply(layers.Conv2D(2, 2, 2), in))},
-			"layer add_1 (Add) with input shape (None, 4, 4, 2), (None, 5, 5, 2): Add: input 2 has shape (1, 2, 5, 5), input 1 (1, 2, 4, 4): shapes must be equal"},
+			"layer add_1 (Add) with input shape (None, 2, 4, 4), (None, 2, 5, 5): Add: input 2 has shape (1, 2, 5, 5), input 1 (1, 2, 4, 4): shapes must be equal"},
 		{"merge of one", []*Node{in}, []*Node{Apply(layers.Concatenate(), in)}, "Concatenate needs at least 2 inputs, got 1"},
 		{"two inputs to a dense", []*Node{in}, []*Node{Apply(layers.Dense(2), f, f)}, "the layer takes one input, got 2"},
 		{"shared layer", []*Node{in}, []*Node{Apply(layers.Add(), Apply(shared, f), Apply(shared, f))}, "is applied twice"},
@@ -281,7 +281,7 @@ func TestNewErrors(t *testing.T) {
 		{"nil layer", []*Node{in}, []*Node{Apply(nil, in)}, "nil layer"},
 		{"huge input", []*Node{Input(1, 100000, 100000)}, nil, "more than 67108864 values"},
 		{"huge output", []*Node{in}, []*Node{Apply(layers.Conv2D(10000000, 3, 3), in)}, "output too large"},
-		{"kernel larger than input", []*Node{in}, []*Node{Apply(layers.Conv2D(2, 7, 7), in)}, "layer conv2d_1 (Conv2D) with input shape (None, 6, 6, 1)"},
+		{"kernel larger than input", []*Node{in}, []*Node{Apply(layers.Conv2D(2, 7, 7), in)}, "layer conv2d_1 (Conv2D) with input shape (None, 1, 6, 6)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,15 +8,12 @@ import (
 	"unicode/utf8"
 )
 
-// shapeString formats an example shape as Summary does, channels last for
-// images so that it reads like Keras: [10 24 24] → (None, 24, 24, 10).
+// shapeString formats an example shape as Summary and errors do: in the
+// library's own order, channels first for images, with None for the batch,
+// as Keras prints a batch: [10 24 24] → (None, 10, 24, 24).
 func shapeString(s []int) string {
-	d := append([]int(nil), s...)
-	if len(d) == 3 {
-		d = []int{d[1], d[2], d[0]}
-	}
 	parts := []string{"None"}
-	for _, v := range d {
+	for _, v := range s {
 		parts = append(parts, strconv.Itoa(v))
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
@@ -40,7 +37,9 @@ func (m *Model) inputsString() string {
 }
 
 // Summary writes a table of the layers, their output shapes and parameter
-// counts, like Keras's model.summary(). A model made by New also lists its
+// counts, like Keras's model.summary(), with shapes in the library's own
+// channels-first order, as everywhere in the module: (None, C, H, W) for
+// images, None standing for the batch. A model made by New also lists its
 // inputs and, for each layer, the layers it is connected to. A model with
 // class names lists them on one line after the table, cut short when
 // there are many.

@@ -124,7 +124,7 @@ func TestBatchNormFormula(t *testing.T) {
 		t.Fatal(err)
 	}
 	big.Summary(&b)
-	for _, want := range []string{"batch_normalization_1 (BatchNormalization)  (None, 4, 4, 32)  128", "Trainable params: 64", "Non-trainable params: 64"} {
+	for _, want := range []string{"batch_normalization_1 (BatchNormalization)  (None, 32, 4, 4)  128", "Trainable params: 64", "Non-trainable params: 64"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, b.String())
 		}
