@@ -57,7 +57,7 @@ func (im *foreign) pad(n *onnxpb.NodeProto) error {
 // window checks the strides and pads of a window k over the image v,
 // adding the Pad v waits for, against 'valid' and 'same' padding, and
 // returns the layer's options and its output's shape.
-func windowOf(as map[string]*onnxpb.AttributeProto, v *value, k [2]int, channels int) ([]layers.Option, []int, error) {
+func windowOf(as map[string]*onnxpb.AttributeProto, v *value, k [2]int, channels int) (map[string]any, []int, error) {
 	if err := noAutoPad(as); err != nil {
 		return nil, nil, err
 	}
@@ -77,7 +77,7 @@ func windowOf(as map[string]*onnxpb.AttributeProto, v *value, k [2]int, channels
 		in = []int{in[0], in[1] - v.pads[0] - v.pads[2], in[2] - v.pads[1] - v.pads[3]}
 	}
 	pads := [4]int{p[0] + v.pads[0], p[1] + v.pads[1], p[2] + v.pads[2], p[3] + v.pads[3]}
-	return windowWithPads(in, k, [2]int{s[0], s[1]}, pads, channels, " (after any Pad; this library pads as Keras does, the odd cell after the input)")
+	return windowFields(in, k, [2]int{s[0], s[1]}, pads, channels, " (after any Pad; this library pads as Keras does, the odd cell after the input)")
 }
 
 // image returns a computed image [C, H, W], which may wait for a Pad.
@@ -128,17 +128,21 @@ func (im *foreign) conv(n *onnxpb.NodeProto) error {
 	if k, err := intsAttr(as, "kernel_shape", 2, 1, []int{kh, kw}); err != nil || k[0] != kh || k[1] != kw {
 		return errors.Errorf("kernel_shape %v and kernel %v disagree (%v)", k, wc.dims, err)
 	}
-	opts, out, err := windowOf(as, x, [2]int{kh, kw}, f)
+	fields, out, err := windowOf(as, x, [2]int{kh, kw}, f)
 	if err != nil {
 		return err
 	}
+	fields["filters"], fields["kernel_size"] = f, []int{kh, kw}
 	var bias *constant
 	if len(in) == 3 && in[2] != "" {
 		if bias, err = im.floats(in[2], f); err != nil {
 			return err
 		}
 	}
-	l := layers.Conv2D(f, kh, kw, opts...)
+	l, err := newLayer("Conv2D", fields)
+	if err != nil {
+		return err
+	}
 	if _, err := im.apply(n, l, out, &value{node: x.node}); err != nil {
 		return err
 	}
@@ -180,11 +184,11 @@ func (im *foreign) pool(n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	opts, out, err := windowOf(as, x, [2]int{k[0], k[1]}, x.shape[0])
+	fields, out, err := windowOf(as, x, [2]int{k[0], k[1]}, x.shape[0])
 	if err != nil {
 		return err
 	}
-	padded := len(opts) > 1
+	padded := fields["padding"] != nil
 	for _, name := range []string{"ceil_mode", "count_include_pad", "storage_order"} {
 		v, err := intAttr(as, name, 0)
 		if err != nil {
@@ -197,9 +201,10 @@ func (im *foreign) pool(n *onnxpb.NodeProto) error {
 		}
 	}
 	// ceil_mode 1 gives the same output as 0 when the windows fit exactly.
-	l := layers.MaxPool2D(k[0], k[1], opts...)
-	if !isMax {
-		l = layers.AvgPool2D(k[0], k[1], opts...)
+	fields["pool_size"] = k
+	l, err := newLayer(map[bool]string{true: "MaxPooling2D", false: "AveragePooling2D"}[isMax], fields)
+	if err != nil {
+		return err
 	}
 	_, err = im.apply(n, l, out, x)
 	return err
@@ -360,7 +365,10 @@ func (im *foreign) batchNorm(n *onnxpb.NodeProto) error {
 			return errors.Errorf("a variance of %v", v)
 		}
 	}
-	l := layers.BatchNormalization(layers.Epsilon(eps), layers.Momentum(momentum))
+	l, err := newLayer("BatchNormalization", map[string]any{"epsilon": eps, "momentum": momentum})
+	if err != nil {
+		return err
+	}
 	if _, err := im.apply(n, l, x.shape, x); err != nil {
 		return err
 	}
@@ -486,13 +494,12 @@ func (im *foreign) activation(n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	var l layers.Layer
+	fields := map[string]any{"activation": activationOf(n.GetOpType())}
 	switch op := n.GetOpType(); op {
 	case "Relu", "Sigmoid", "Tanh":
 		if _, err := nodeAttrs(n); err != nil {
 			return err
 		}
-		l = map[string]func() layers.Layer{"Relu": layers.ReLU, "Sigmoid": layers.Sigmoid, "Tanh": layers.Tanh}[op]()
 	case "Softmax":
 		as, err := nodeAttrs(n, "axis")
 		if err != nil {
@@ -501,23 +508,24 @@ func (im *foreign) activation(n *onnxpb.NodeProto) error {
 		if axis, err := intAttr(as, "axis", -1); err != nil || len(x.shape) != 1 || axis != -1 && axis != 1 {
 			return errors.Errorf("Softmax on axis %d of an example of shape %v; only the rows of a matrix are read (%v)", axis, x.shape, err)
 		}
-		l = layers.Softmax()
 	default: // LeakyRelu, Elu
 		as, err := nodeAttrs(n, "alpha")
 		if err != nil {
 			return err
 		}
-		a, def := layers.ActLeakyReLU, 0.01
-		if op == "Elu" {
-			a, def = layers.ActELU, 1
-		}
+		def := map[string]float64{"LeakyRelu": 0.01, "Elu": 1}[op] // ONNX's defaults
 		alpha, err := floatAttr(as, "alpha", def)
 		if err != nil {
 			return err
 		}
-		if l, err = activationLayer(a, alpha); err != nil {
-			return err
+		if !(alpha > 0) || math.IsInf(alpha, 1) {
+			return errors.Errorf("%s with alpha %v; it must be positive", op, alpha)
 		}
+		fields["alpha"] = alpha
+	}
+	l, err := newLayer("Activation", fields)
+	if err != nil {
+		return err
 	}
 	_, err = im.apply(n, l, x.shape, x)
 	return err
