@@ -74,6 +74,19 @@ func TestImportRoundTrip(t *testing.T) {
 			if got.Params().Count() != m.Params().Count() || got.Params().TrainableCount() != m.Params().TrainableCount() {
 				t.Errorf("%d parameters (%d trainable), want %d (%d)", got.Params().Count(), got.Params().TrainableCount(), m.Params().Count(), m.Params().TrainableCount())
 			}
+			// A file that does not record its layers' types, as Export
+			// wrote them before it did, is read by its nodes.
+			old := mutate(t, c, func(mp *onnxpb.ModelProto) { mp.MetadataProps = nil })
+			got, err = onnx.Import(bytes.NewReader(old))
+			if err != nil {
+				t.Fatalf("without the layer types: %+v", err)
+			}
+			if lt := layerTypes(got); !slices.Equal(lt, want) {
+				t.Errorf("without the layer types: layers %v, want %v", lt, want)
+			}
+			if y3, err := got.Predict(x); err != nil || !slices.Equal(y3, y1) {
+				t.Errorf("without the layer types, the imported model predicts differently (%v)", err)
+			}
 		})
 	}
 }
