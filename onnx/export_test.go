@@ -108,6 +108,9 @@ var (
 		{"conv transpose same stride 2 relu", []int{3, 4, 5}, seq(layers.Conv2DTranspose(2, 3, 4, strides(2, 2), same, act(layers.ActReLU))), []string{"ConvTranspose", "Relu"}},
 		{"conv transpose kernel below stride", []int{2, 3, 4}, seq(layers.Conv2DTranspose(3, 2, 1, strides(3, 2))), []string{"ConvTranspose"}},
 		{"conv transpose same kernel below stride no bias", []int{2, 3, 4}, seq(layers.Conv2DTranspose(3, 2, 1, strides(3, 2), same, layers.UseBias(false))), []string{"ConvTranspose"}},
+		{"conv transpose dilated", []int{2, 4, 5}, seq(layers.Conv2DTranspose(3, 3, 2, layers.DilationRate(2, 3))), []string{"ConvTranspose"}},
+		{"conv transpose dilated same tanh", []int{2, 5, 4}, seq(layers.Conv2DTranspose(2, 3, 3, layers.DilationRate(2, 2), same, act(layers.ActTanh))), []string{"ConvTranspose", "Tanh"}},
+		{"conv transpose dilated same even extent", []int{1, 4, 5}, seq(layers.Conv2DTranspose(2, 2, 2, layers.DilationRate(3, 1), same)), []string{"ConvTranspose"}},
 		{"upsampling bilinear", []int{2, 3, 4}, seq(layers.UpSampling2D(3, 2, layers.Interpolation(layers.Bilinear))), []string{"Resize"}},
 	}
 )
@@ -228,9 +231,10 @@ func TestExportStructure(t *testing.T) {
 }
 
 // TestEveryBuiltinLayerIsCovered checks that every registered layer type
-// (all built-in: this package's tests register none) appears in a case of
-// the table, so that a new layer cannot go untested.
+// but the custom ones of these tests has an ONNX form and appears in a
+// case of the table, so that a new layer cannot go untested.
 func TestEveryBuiltinLayerIsCovered(t *testing.T) {
+	custom := map[string]bool{"FeatureScale": true, "Double": true}
 	covered := map[string]bool{}
 	for _, c := range exportCases() {
 		for _, l := range newCase(t, c).Layers() {
@@ -238,9 +242,15 @@ func TestEveryBuiltinLayerIsCovered(t *testing.T) {
 		}
 	}
 	for _, typ := range layers.Registered() {
+		if custom[typ] {
+			continue
+		}
 		t.Run(typ, func(t *testing.T) {
 			if !covered[typ] {
 				t.Errorf("no case exports a %s layer", typ)
+			}
+			if !slices.Contains(onnx.Registered(), typ) {
+				t.Errorf("%s has no ONNX form", typ)
 			}
 		})
 	}
