@@ -239,7 +239,9 @@ func TestImportErrors(t *testing.T) {
 // again. The seeds are the exports of the first few cases, and files as
 // PyTorch writes them.
 func FuzzImport(f *testing.F) {
-	for _, name := range []string{"conv same stride 2 relu", "gelu", "concatenate", "batch norm image", "global average pool", "add three"} {
+	for _, name := range []string{"conv same stride 2 relu", "gelu", "concatenate", "batch norm image", "global average pool", "add three",
+		"reshape", "zero padding", "cropping", "upsampling nearest", "upsampling bilinear", "layer norm channels", "layer norm image",
+		"conv dilated same relu", "depthwise multiplier same stride tanh", "separable", "conv transpose same stride 2 relu", "conv transpose dilated"} {
 		in := model.Input(findCase(name).input...)
 		m, err := model.New([]*model.Node{in}, []*model.Node{findCase(name).build(in)})
 		if err != nil {
@@ -251,6 +253,12 @@ func FuzzImport(f *testing.F) {
 	// Files of other tools.
 	f.Add(padConv(f))
 	f.Add(gemmChain(f, "pytorch", 2, 3, 1))
+	f.Add(foreignFile(f, 13, []int64{2, 32}, node("Reshape", []string{"x", "shape3"}, "y")))
+	f.Add(foreignFile(f, 13, []int64{1, 9, 9}, node("Pad", []string{"x", "pads"}, "p"), node("MaxPool", []string{"p"}, "y", intsAttrOf("kernel_shape", 1, 1))))
+	f.Add(foreignFile(f, 13, []int64{2, 16, 16}, node("ConvTranspose", []string{"x", "wt"}, "t", intsAttrOf("strides", 2, 2), intsAttrOf("pads", 0, 0, 1, 1)),
+		node("Conv", []string{"t", "w"}, "y", intsAttrOf("pads", 1, 1, 1, 1), intsAttrOf("dilations", 1, 1))))
+	f.Add(foreignFile(f, 13, []int64{1, 16, 16}, node("Resize", []string{"x", "", "scales"}, "y")))
+	f.Add(foreignFile(f, 17, []int64{1, 8, 8}, node("LayerNormalization", []string{"x", "gamma"}, "y")))
 	if b, err := os.ReadFile(filepath.Join("testdata", "torch_activations.onnx")); err == nil {
 		f.Add(b)
 	}
