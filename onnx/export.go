@@ -61,8 +61,10 @@ func Save(m *model.Model, path string, opts ...Option) error {
 
 // Export writes m to w as an ONNX model (see the package documentation).
 // A float64 model is written with float32 weights, the type ONNX
-// Runtime's convolutions take. A layer with no ONNX form, such as a custom
-// layer, is an error naming it and its type; nothing is written then.
+// Runtime's convolutions take. Each layer is written by the Exporter
+// registered for its type (see RegisterLayer); a layer with no ONNX form,
+// such as a custom layer with no Exporter, is an error naming it and its
+// type; nothing is written then.
 func Export(m *model.Model, w io.Writer, opts ...Option) error {
 	if m == nil {
 		return errors.New("onnx: export: nil model")

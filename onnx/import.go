@@ -48,7 +48,8 @@ func Load(path string, opts ...model.Option) (*model.Model, error) {
 // with or to train further; opts apply to the new model (its seed only
 // matters to Dropout, which an ONNX file does not hold). From a file that
 // Export wrote (producer "gocnn") it reads the patterns Export writes and
-// nothing else: a node Export would not write is an error naming the
+// nothing else, each layer with the Importer registered for its type (see
+// RegisterImporter): a node Export would not write is an error naming the
 // node. A file of another producer, such as PyTorch, is read node by node
 // as the package documentation says.
 //
