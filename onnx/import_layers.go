@@ -231,7 +231,7 @@ func importConv(c *ImportContext) (Imported, error) {
 			return Imported{}, errors.New("a SeparableConv2D's depthwise Conv is not followed by its pointwise Conv")
 		}
 		pw := rest[0]
-		if pw.GetInput()[0] != y {
+		if len(pw.GetInput()) == 0 || pw.GetInput()[0] != y {
 			return Imported{}, errors.Errorf("node %q does not take %q", pw.GetName(), y)
 		}
 		pas, err := attrs(pw, "kernel_shape")

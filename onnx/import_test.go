@@ -217,6 +217,30 @@ func TestImportErrors(t *testing.T) {
 		}), "training_mode 1"},
 		{"two outputs of a node", mutate(t, conv, func(mp *onnxpb.ModelProto) { mp.Graph.Node[0].Output = append(mp.Graph.Node[0].Output, "x") }), "has 2 outputs"},
 		{"custom domain", mutate(t, conv, func(mp *onnxpb.ModelProto) { mp.Graph.Node[1].Domain = proto.String("com.example") }), `operator set "com.example"`},
+		{"depthwise group", mutate(t, findCase("depthwise"), func(mp *onnxpb.ModelProto) { attr(mp.Graph.Node[0], "group").I = proto.Int64(1) }), "group 1; DepthwiseConv2D has 3"},
+		{"separable without its pointwise input", mutate(t, findCase("separable"), func(mp *onnxpb.ModelProto) { mp.Graph.Node[1].Input = nil }), "does not take"},
+		{"transpose output padding", mutate(t, findCase("conv transpose kernel below stride"), func(mp *onnxpb.ModelProto) {
+			attr(mp.Graph.Node[0], "output_padding").Ints = []int64{0, 0}
+		}), "output_padding [0 0]"},
+		{"cubic upsampling", mutate(t, findCase("upsampling nearest"), func(mp *onnxpb.ModelProto) { attr(mp.Graph.Node[0], "mode").S = []byte("cubic") }), `Resize mode "cubic"`},
+		{"layer norm permutation", mutate(t, findCase("layer norm channels"), func(mp *onnxpb.ModelProto) {
+			attr(mp.Graph.Node[0], "perm").Ints = []int64{0, 3, 2, 1}
+		}), "Export writes"},
+		{"reshape size", mutate(t, findCase("reshape"), func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node[0].Attribute[0].T.Int64Data = []int64{0, 5, 5}
+		}), "a Reshape of an example of shape [2 3 4]"},
+		{"crop axes", mutate(t, findCase("cropping"), func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node[2].Attribute[0].T.Int64Data = []int64{1, 3}
+		}), "only the height and width"},
+		{"pads of the channels", mutate(t, findCase("zero padding"), func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node[0].Attribute[0].T.Int64Data = []int64{0, 1, 0, 0, 0, 0, 0, 0}
+		}), "only padding of the height and width"},
+		{"a type that lies", mutate(t, conv, func(mp *onnxpb.ModelProto) {
+			mp.MetadataProps[0].Value = proto.String(`[["conv2d_1", "Dense"]]`)
+		}), "as Dense"},
+		{"an unknown type", mutate(t, conv, func(mp *onnxpb.ModelProto) {
+			mp.MetadataProps[0].Value = proto.String(`[["conv2d_1", "NoSuchLayer"]]`)
+		}), "NoSuchLayer has no Importer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
