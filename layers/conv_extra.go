@@ -171,9 +171,11 @@ type conv2DTranspose struct {
 // convolution with respect to its input, sometimes called deconvolution)
 // with filters output channels and a kh×kw kernel, as Keras's layer: with
 // strides s, 'same' padding gives outputs of in·s and 'valid' padding
-// in·s + max(kh − s, 0), which is (in − 1)·s + kh when kh ≥ s. Its kernel
-// has shape [channels, filters, kh, kw] (ONNX's ConvTranspose layout) and
-// its bias [filters]. Options: Strides, Padding, UseBias, Activation,
+// in·s + max(kh − s, 0), which is (in − 1)·s + kh when kh ≥ s. With
+// DilationRate d (strides must then be 1) the taps are d apart and kh
+// stands for the dilated extent (kh − 1)·d + 1. Its kernel has shape
+// [channels, filters, kh, kw] (ONNX's ConvTranspose layout) and its bias
+// [filters]. Options: Strides, Padding, DilationRate, UseBias, Activation,
 // KernelInitializer, BiasInitializer.
 func Conv2DTranspose(filters, kh, kw int, opts ...Option) Layer {
 	return &conv2DTranspose{filters: filters, kh: kh, kw: kw, cfg: newConfig(opts)}
@@ -187,10 +189,14 @@ func (l *conv2DTranspose) Config() (json.RawMessage, error) {
 }
 
 func (l *conv2DTranspose) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
-	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit, optUseBias); err != nil {
+	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit, optUseBias, optDilationRate); err != nil {
 		return nil, err
 	}
 	s, err := filterInput(l.filters, l.kh, l.kw, x)
+	if err != nil {
+		return nil, err
+	}
+	o, err := l.cfg.windowOpts()
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +210,7 @@ func (l *conv2DTranspose) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 	}
-	y, err := ops.Conv2DTranspose(x, w, b, l.cfg.convOpts([2]int{1, 1}), !g.IsInput(x))
+	y, err := ops.Conv2DTranspose(x, w, b, o, !g.IsInput(x))
 	if err != nil {
 		return nil, err
 	}

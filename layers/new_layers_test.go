@@ -39,6 +39,7 @@ func TestNewLayerGradients(t *testing.T) {
 		{"conv transpose valid", layers.Conv2DTranspose(2, 3, 3, layers.Activation(ops.Tanh)), []int{2, 3, 2}},
 		{"conv transpose same stride", layers.Conv2DTranspose(3, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same)), []int{2, 3, 3}},
 		{"conv transpose no bias stride above kernel", layers.Conv2DTranspose(2, 2, 2, layers.Strides(3, 2), layers.UseBias(false)), []int{1, 2, 3}},
+		{"conv transpose dilated same", layers.Conv2DTranspose(2, 2, 3, layers.DilationRate(2, 2), layers.Padding(layers.Same)), []int{2, 3, 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { gradcheck.Layer(t, tc.layer, tc.input) })
@@ -75,6 +76,8 @@ func TestNewLayerShapes(t *testing.T) {
 		{"conv transpose valid", layers.Conv2DTranspose(4, 3, 3, layers.Strides(2, 2)), []int{3, 5, 6}, []int{4, 11, 13}, 3*4*9 + 4},
 		{"conv transpose same", layers.Conv2DTranspose(4, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same)), []int{3, 5, 6}, []int{4, 10, 12}, 3*4*9 + 4},
 		{"conv transpose kernel below stride", layers.Conv2DTranspose(4, 2, 1, layers.Strides(3, 3), layers.UseBias(false)), []int{3, 5, 6}, []int{4, 15, 18}, 3 * 4 * 2},
+		// Keras: a 3×3 kernel dilated by 2 spans 5: 'valid' gives in + 4.
+		{"conv transpose dilated valid", layers.Conv2DTranspose(4, 3, 3, layers.DilationRate(2, 3)), []int{3, 5, 6}, []int{4, 9, 12}, 3*4*9 + 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,7 +126,7 @@ func TestNewLayerBuildErrors(t *testing.T) {
 		{"separable zero filters", layers.SeparableConv2D(0, 3, 3), []int{1, 4, 4}, "must be positive"},
 		{"conv2d dilation with strides", layers.Conv2D(2, 3, 3, layers.DilationRate(1, 2), layers.Strides(1, 2)), []int{1, 9, 9}, "need strides of 1"},
 		{"conv2d bad dilation", layers.Conv2D(2, 3, 3, layers.DilationRate(0, 2)), []int{1, 9, 9}, "must be positive"},
-		{"conv transpose dilation", layers.Conv2DTranspose(2, 3, 3, layers.DilationRate(2, 2)), []int{1, 4, 4}, "does not apply"},
+		{"conv transpose dilation with strides", layers.Conv2DTranspose(2, 3, 3, layers.DilationRate(2, 2), layers.Strides(2, 2)), []int{1, 4, 4}, "need strides of 1"},
 		{"conv transpose matrix", layers.Conv2DTranspose(2, 3, 3), []int{4}, "not an image"},
 		{"conv transpose zero kernel", layers.Conv2DTranspose(2, 0, 3), []int{1, 4, 4}, "must be positive"},
 	}
@@ -147,6 +150,7 @@ func TestNewLayerConfigs(t *testing.T) {
 		layers.DepthwiseConv2D(3, 2), layers.DepthwiseConv2D(3, 3, layers.DepthMultiplier(2), layers.DilationRate(2, 1), layers.UseBias(false), layers.Padding(layers.Same)),
 		layers.SeparableConv2D(4, 3, 3, layers.Strides(2, 2), layers.Activation(ops.ReLU)),
 		layers.Conv2D(3, 3, 3, layers.DilationRate(2, 2)), layers.Conv2DTranspose(3, 4, 4, layers.Strides(2, 2), layers.Padding(layers.Same), layers.UseBias(false)),
+		layers.Conv2DTranspose(2, 3, 2, layers.DilationRate(2, 3)),
 	}
 	for _, l := range ls {
 		c, err := layers.ConfigOf(l)

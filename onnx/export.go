@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocnn/cnn/internal/atomicfile"
-	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx/internal/onnxpb"
 	"github.com/gocnn/cnn/ops"
@@ -61,8 +60,10 @@ func Save(m *model.Model, path string, opts ...Option) error {
 
 // Export writes m to w as an ONNX model (see the package documentation).
 // A float64 model is written with float32 weights, the type ONNX
-// Runtime's convolutions take. A layer with no ONNX form, such as a custom
-// layer, is an error naming it and its type; nothing is written then.
+// Runtime's convolutions take. Each layer is written by the Exporter
+// registered for its type (see RegisterLayer); a layer with no ONNX form,
+// such as a custom layer with no Exporter, is an error naming it and its
+// type; nothing is written then.
 func Export(m *model.Model, w io.Writer, opts ...Option) error {
 	if m == nil {
 		return errors.New("onnx: export: nil model")
@@ -74,8 +75,8 @@ func Export(m *model.Model, w io.Writer, opts ...Option) error {
 		}
 	}
 	for _, l := range m.Layers() {
-		if !supported[l.Type()] {
-			return errors.Errorf("onnx: export: layer %s (%s) has no ONNX form", l.Name(), l.Type())
+		if exporterOf(l.Type()) == nil {
+			return errors.Errorf("onnx: export: layer %s (%s) has no ONNX form (see onnx.RegisterLayer)", l.Name(), l.Type())
 		}
 	}
 	a, err := m.Spec()
@@ -127,6 +128,11 @@ func Export(m *model.Model, w io.Writer, opts ...Option) error {
 		ProducerVersion: proto.String("1"),
 		Graph:           e.g,
 	}
+	types, err := json.Marshal(e.types)
+	if err != nil {
+		return errors.Wrap(err, "onnx: export: the layer types")
+	}
+	mp.MetadataProps = []*onnxpb.StringStringEntryProto{{Key: proto.String(layerTypesKey), Value: proto.String(string(types))}}
 	if c.docString != "" {
 		mp.DocString = proto.String(c.docString)
 	}
@@ -138,25 +144,10 @@ func Export(m *model.Model, w io.Writer, opts ...Option) error {
 	return errors.Wrap(err, "onnx: export")
 }
 
-// supported holds the layer types that have an ONNX form.
-var supported = map[string]bool{
-	"Conv2D": true, "MaxPooling2D": true, "AveragePooling2D": true, "Dense": true, "Flatten": true,
-	"Activation": true, "Dropout": true, "Add": true, "Multiply": true, "Concatenate": true,
-	"BatchNormalization": true, "GlobalAveragePooling2D": true, "GlobalMaxPooling2D": true,
-}
-
-// layerConfig holds every setting of the built-in layers that export
-// reads from their configurations.
-type layerConfig struct {
-	KernelSize [2]int   `json:"kernel_size"`
-	PoolSize   [2]int   `json:"pool_size"`
-	Strides    []int    `json:"strides"`
-	Padding    string   `json:"padding"`
-	Activation string   `json:"activation"`
-	Alpha      *float64 `json:"alpha"`
-	Epsilon    *float64 `json:"epsilon"`
-	Momentum   *float64 `json:"momentum"`
-}
+// layerTypesKey is the key of the model's metadata under which Export
+// records the type of each layer, as a JSON list of [name, type] pairs in
+// the order of the layers; Import finds each layer's Importer by it.
+const layerTypesKey = "gocnn.layer_types"
 
 // exporter builds the ONNX graph of a model.
 type exporter struct {
@@ -165,6 +156,7 @@ type exporter struct {
 	values map[string]string // the ONNX value of each model input and layer
 	shapes map[string][]int  // the example shape of each model input and layer
 	used   map[string]bool   // ONNX value names taken
+	types  [][2]string       // the name and type of each layer
 }
 
 // claim reserves an ONNX value name.
@@ -179,130 +171,133 @@ func (e *exporter) claim(name string) error {
 	return nil
 }
 
+// ExportContext is one layer as its Exporter sees it, and what the
+// Exporter writes the layer's nodes with. The nodes must compute Output
+// from Inputs; the names of their other values and initializers come
+// from Temp, Param, Floats and Int64s, which keep them apart from other
+// layers'.
+type ExportContext struct {
+	e *exporter
+	// Name, Type and Config are the layer's name, type and configuration
+	// (layers.ConfigOf).
+	Name, Type string
+	Config     json.RawMessage
+	// Inputs are the ONNX values of the layer's inputs, and InputShapes
+	// their example shapes, without the batch dimension.
+	Inputs      []string
+	InputShapes [][]int
+	// Output is the ONNX value the layer's last node must compute, and
+	// Shape its example shape.
+	Output string
+	Shape  []int
+	err    error // the first bad attribute given to Node
+}
+
+// Node appends a node of the default operator set (opset 17), named after
+// its output. An attribute of a Value that Attr cannot hold makes the
+// export fail.
+func (c *ExportContext) Node(op string, inputs []string, output string, attrs ...Attr) {
+	ps := make([]*onnxpb.AttributeProto, 0, len(attrs))
+	for _, a := range attrs {
+		p, err := a.toProto()
+		if err != nil {
+			if c.err == nil {
+				c.err = errors.Wrapf(err, "node %s (%s)", output, op)
+			}
+			continue
+		}
+		ps = append(ps, p)
+	}
+	c.e.node(op, inputs, output, ps...)
+}
+
+// node appends a node with encoded attributes.
+func (c *ExportContext) node(op string, inputs []string, output string, attrs ...*onnxpb.AttributeProto) {
+	c.e.node(op, inputs, output, attrs...)
+}
+
+// Temp returns a fresh name for an intermediate value of the layer:
+// Name/what, with a number after it if that is taken.
+func (c *ExportContext) Temp(what string) string { return c.e.temp(c.Name, what) }
+
+// Param adds the layer's parameter local (the model's parameter
+// Name/local) as a float32 initializer and returns its name, Name/local.
+func (c *ExportContext) Param(local string) (string, error) { return c.e.param(c.Name, local) }
+
+// Floats adds a float32 initializer of the given shape and values (a nil
+// shape for a scalar) and returns its name, from Temp(what).
+func (c *ExportContext) Floats(what string, shape []int, vals []float32) string {
+	name := c.Temp(what)
+	c.e.initializer(name, shape, vals)
+	return name
+}
+
+// Int64s adds a Constant node of the int64 vector vs, as Reshape's shape
+// and Pad's pads are given, and returns its output's name, from
+// Temp(what).
+func (c *ExportContext) Int64s(what string, vs ...int) string {
+	return c.e.constInts(c.Name, what, vs...)
+}
+
+// Activation writes the activation of the Keras name act (such as "relu";
+// "" or "linear" is the identity) of the value x as the value y, with the
+// default alpha of leaky_relu and elu.
+func (c *ExportContext) Activation(act, x, y string) error { return c.e.activation(act, nil, x, y) }
+
+// ActivationInput returns the value that a layer's own activation act
+// takes: Output when act is "" or "linear", else a Temp.
+func (c *ExportContext) ActivationInput(act, what string) string {
+	return c.e.activationInput(c.Output, act, what)
+}
+
+// input returns the layer's first input and its shape.
+func (c *ExportContext) input() (string, []int) { return c.Inputs[0], c.InputShapes[0] }
+
 // kernelBias returns the ONNX names of a layer's kernel and bias.
-func (e *exporter) kernelBias(layer string) (w, b string, err error) {
-	if w, err = e.param(layer, "kernel"); err != nil {
+func (c *ExportContext) kernelBias() (w, b string, err error) {
+	if w, err = c.Param("kernel"); err != nil {
 		return "", "", err
 	}
-	b, err = e.param(layer, "bias")
+	b, err = c.Param("bias")
 	return w, b, err
 }
 
-// layer emits the nodes of one layer; its output value has the layer's
-// name.
+// layer emits the nodes of one layer with its type's Exporter; its output
+// value has the layer's name.
 func (e *exporter) layer(l model.LayerSpec) error {
-	var c layerConfig
-	if err := json.Unmarshal(l.Config, &c); err != nil && !ownConfig[l.Type] {
-		return errors.Wrap(err, "configuration")
+	export := exporterOf(l.Type)
+	if export == nil {
+		return errors.New("no ONNX form (see onnx.RegisterLayer)")
 	}
-	ins := make([]string, len(l.Inputs))
-	for i, name := range l.Inputs {
+	c := &ExportContext{e: e, Name: l.Name, Type: l.Type, Config: l.Config, Output: l.Name}
+	for _, name := range l.Inputs {
 		v, ok := e.values[name]
 		if !ok {
 			return errors.Errorf("input %q is not computed before the layer", name)
 		}
-		ins[i] = v
+		c.Inputs = append(c.Inputs, v)
+		c.InputShapes = append(c.InputShapes, e.shapes[name])
 	}
-	if len(ins) == 0 {
+	if len(c.Inputs) == 0 {
 		return errors.New("no input")
 	}
-	inShape := e.shapes[l.Inputs[0]]
-	shape := e.m.LayerShape(l.Name)
-	if shape == nil {
+	if c.Shape = e.m.LayerShape(l.Name); c.Shape == nil {
 		return errors.New("the model has no such layer")
 	}
-	out := l.Name
-	if err := e.claim(out); err != nil {
+	if err := e.claim(c.Output); err != nil {
 		return err
 	}
-	e.values[l.Name], e.shapes[l.Name] = out, shape
-	x := ins[0]
-	switch l.Type {
-	case "Conv2D":
-		if dilated(l.Config) {
-			return e.moreLayers(l, x, inShape, shape, out)
-		}
-		w, b, err := e.kernelBias(l.Name)
-		if err != nil {
-			return err
-		}
-		attrs, err := windowAttrs(inShape, c.KernelSize, c.Strides, [2]int{1, 1}, c.Padding)
-		if err != nil {
-			return err
-		}
-		y := e.activationInput(out, c.Activation, "conv")
-		e.node("Conv", []string{x, w, b}, y, attrs...)
-		return e.activation(c.Activation, nil, y, out)
-	case "MaxPooling2D", "AveragePooling2D":
-		attrs, err := windowAttrs(inShape, c.PoolSize, c.Strides, c.PoolSize, c.Padding)
-		if err != nil {
-			return err
-		}
-		op := "MaxPool"
-		if l.Type == "AveragePooling2D" {
-			op = "AveragePool"
-			attrs = append(attrs, attrInt("count_include_pad", 0))
-		}
-		e.node(op, []string{x}, out, attrs...)
-	case "Dense":
-		w, b, err := e.kernelBias(l.Name)
-		if err != nil {
-			return err
-		}
-		y := e.activationInput(out, c.Activation, "gemm")
-		e.node("Gemm", []string{x, w, b}, y)
-		return e.activation(c.Activation, nil, y, out)
-	case "Flatten":
-		e.node("Flatten", []string{x}, out, attrInt("axis", 1))
-	case "Activation":
-		return e.activation(c.Activation, c.Alpha, x, out)
-	case "Dropout":
-		e.node("Identity", []string{x}, out)
-	case "Add", "Multiply":
-		op := map[string]string{"Add": "Add", "Multiply": "Mul"}[l.Type]
-		if len(ins) < 2 {
-			return errors.Errorf("%d inputs; a merge takes at least 2", len(ins))
-		}
-		// Left to right, as package ops sums and multiplies.
-		acc := ins[0]
-		for i, v := range ins[1:] {
-			y := out
-			if i < len(ins)-2 {
-				y = e.temp(out, op)
-			}
-			e.node(op, []string{acc, v}, y)
-			acc = y
-		}
-	case "Concatenate":
-		e.node("Concat", ins, out, attrInt("axis", 1))
-	case "BatchNormalization":
-		var names [4]string
-		for i, p := range []string{"gamma", "beta", "moving_mean", "moving_variance"} {
-			var err error
-			if names[i], err = e.param(l.Name, p); err != nil {
-				return err
-			}
-		}
-		eps, momentum := layers.DefaultBNEpsilon, layers.DefaultBNMomentum
-		if c.Epsilon != nil {
-			eps = *c.Epsilon
-		}
-		if c.Momentum != nil {
-			momentum = *c.Momentum
-		}
-		// The momentum matters only to training, which Import allows.
-		e.node("BatchNormalization", []string{x, names[0], names[1], names[2], names[3]}, out,
-			attrFloat("epsilon", eps), attrFloat("momentum", momentum))
-	case "GlobalAveragePooling2D", "GlobalMaxPooling2D":
-		op := "GlobalAveragePool"
-		if l.Type == "GlobalMaxPooling2D" {
-			op = "GlobalMaxPool"
-		}
-		y := e.temp(out, "pool")
-		e.node(op, []string{x}, y)
-		e.node("Flatten", []string{y}, out, attrInt("axis", 1))
-	default:
-		return e.moreLayers(l, x, inShape, shape, out)
+	e.values[l.Name], e.shapes[l.Name] = c.Output, c.Shape
+	e.types = append(e.types, [2]string{l.Name, l.Type})
+	nodes := len(e.g.Node)
+	if err := export(c); err != nil {
+		return err
+	}
+	if c.err != nil {
+		return c.err
+	}
+	if len(e.g.Node) == nodes || e.g.Node[len(e.g.Node)-1].GetOutput()[0] != c.Output {
+		return errors.Errorf("the Exporter's last node does not compute the layer's value %q", c.Output)
 	}
 	return nil
 }

@@ -8,76 +8,217 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocnn/cnn/layers"
-	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx/internal/onnxpb"
 	"github.com/gocnn/cnn/ops"
 )
 
-// The exports of the reshaping, normalisation and extra convolution
-// layers. Their configurations are read here, not into layerConfig (some
-// use Keras's field names with other types, such as ZeroPadding2D's
-// padding).
+// The Exporters of the built-in layers. Each reads its layer's
+// configuration, as the layer's Config writes it, into layerConfig or a
+// struct of its own (ZeroPadding2D's padding is not the string of the
+// convolutions').
 
-// ownConfig holds the layer types whose configuration moreLayers reads.
-var ownConfig = map[string]bool{}
-
-func init() {
-	for _, typ := range []string{"Reshape", "ZeroPadding2D", "Cropping2D", "UpSampling2D", "LayerNormalization", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"} {
-		supported[typ], ownConfig[typ] = true, true
-	}
+// layerConfig holds the settings of the built-in layers that their
+// Exporters read from their configurations.
+type layerConfig struct {
+	KernelSize   [2]int   `json:"kernel_size"`
+	PoolSize     [2]int   `json:"pool_size"`
+	Strides      []int    `json:"strides"`
+	Padding      string   `json:"padding"`
+	Activation   string   `json:"activation"`
+	Alpha        *float64 `json:"alpha"`
+	Epsilon      *float64 `json:"epsilon"`
+	Momentum     *float64 `json:"momentum"`
+	DilationRate []int    `json:"dilation_rate"`
+	UseBias      *bool    `json:"use_bias"`
 }
 
-// moreLayers emits the nodes of a layer of this file's types; x is its
-// input, in and shape its input and output example shapes, and out its
-// output's name.
-func (e *exporter) moreLayers(l model.LayerSpec, x string, in, shape []int, out string) error {
-	switch l.Type {
-	case "Reshape":
-		// 0 keeps the batch dimension.
-		e.node("Reshape", []string{x, e.constInts(out, "shape", append([]int{0}, shape...)...)}, out)
-	case "ZeroPadding2D", "Cropping2D":
-		var c struct {
-			Padding  [2][2]int `json:"padding"`
-			Cropping [2][2]int `json:"cropping"`
-		}
-		if err := json.Unmarshal(l.Config, &c); err != nil {
-			return errors.Wrap(err, "configuration")
-		}
-		if len(in) != 3 {
-			return errors.Errorf("input shape %v is not an image [C, H, W]", in)
-		}
-		if l.Type == "ZeroPadding2D" {
-			p := c.Padding
-			// Begin and end of each of the axes N, C, H, W.
-			e.node("Pad", []string{x, e.constInts(out, "pads", 0, 0, p[0][0], p[1][0], 0, 0, p[0][1], p[1][1])}, out)
-			return nil
-		}
-		p := c.Cropping
-		e.node("Slice", []string{x, e.constInts(out, "starts", p[0][0], p[1][0]),
-			e.constInts(out, "ends", in[1]-p[0][1], in[2]-p[1][1]), e.constInts(out, "axes", 2, 3)}, out)
-	case "UpSampling2D":
-		var c struct {
-			Size          [2]int `json:"size"`
-			Interpolation string `json:"interpolation"`
-		}
-		if err := json.Unmarshal(l.Config, &c); err != nil {
-			return errors.Wrap(err, "configuration")
-		}
-		scales := e.temp(out, "scales")
-		e.initializer(scales, []int{4}, []float32{1, 1, float32(c.Size[0]), float32(c.Size[1])})
-		attrs := []*onnxpb.AttributeProto{attrString("mode", "nearest"),
-			attrString("coordinate_transformation_mode", "asymmetric"), attrString("nearest_mode", "floor")}
-		if c.Interpolation == "bilinear" {
-			attrs = []*onnxpb.AttributeProto{attrString("mode", "linear"), attrString("coordinate_transformation_mode", "half_pixel")}
-		}
-		e.node("Resize", []string{x, "", scales}, out, attrs...)
-	case "LayerNormalization":
-		return e.layerNorm(l, x, in, out)
-	case "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose":
-		return e.conv(l, x, in, out)
-	default:
-		return errors.New("no ONNX form")
+// config decodes the layer's configuration into v.
+func (c *ExportContext) config(v any) error {
+	return errors.Wrap(json.Unmarshal(c.Config, v), "configuration")
+}
+
+// pair returns a two-value setting, or def when it is absent.
+func pair(name string, v []int, def [2]int) ([2]int, error) {
+	if v == nil {
+		return def, nil
 	}
+	if len(v) != 2 {
+		return def, errors.Errorf("%s %v: want two values", name, v)
+	}
+	return [2]int{v[0], v[1]}, nil
+}
+
+// exportPool writes MaxPooling2D and AveragePooling2D.
+func exportPool(c *ExportContext) error {
+	var cfg layerConfig
+	if err := c.config(&cfg); err != nil {
+		return err
+	}
+	x, in := c.input()
+	attrs, err := windowAttrs(in, cfg.PoolSize, cfg.Strides, cfg.PoolSize, cfg.Padding)
+	if err != nil {
+		return err
+	}
+	op := "MaxPool"
+	if c.Type == "AveragePooling2D" {
+		op = "AveragePool"
+		attrs = append(attrs, attrInt("count_include_pad", 0))
+	}
+	c.node(op, []string{x}, c.Output, attrs...)
+	return nil
+}
+
+// exportDense writes Dense as Gemm and its activation.
+func exportDense(c *ExportContext) error {
+	var cfg layerConfig
+	if err := c.config(&cfg); err != nil {
+		return err
+	}
+	w, b, err := c.kernelBias()
+	if err != nil {
+		return err
+	}
+	y := c.ActivationInput(cfg.Activation, "gemm")
+	c.node("Gemm", []string{c.Inputs[0], w, b}, y)
+	return c.Activation(cfg.Activation, y, c.Output)
+}
+
+// exportFlatten writes Flatten.
+func exportFlatten(c *ExportContext) error {
+	c.node("Flatten", c.Inputs[:1], c.Output, attrInt("axis", 1))
+	return nil
+}
+
+// exportActivation writes an Activation layer, with its alpha.
+func exportActivation(c *ExportContext) error {
+	var cfg layerConfig
+	if err := c.config(&cfg); err != nil {
+		return err
+	}
+	return c.e.activation(cfg.Activation, cfg.Alpha, c.Inputs[0], c.Output)
+}
+
+// exportIdentity writes Dropout, which does nothing at inference.
+func exportIdentity(c *ExportContext) error {
+	c.node("Identity", c.Inputs[:1], c.Output)
+	return nil
+}
+
+// exportMerge writes Add and Multiply as binary nodes, left to right, as
+// package ops sums and multiplies, and Concatenate as Concat on the
+// channels.
+func exportMerge(c *ExportContext) error {
+	ins := c.Inputs
+	if c.Type == "Concatenate" {
+		c.node("Concat", ins, c.Output, attrInt("axis", 1))
+		return nil
+	}
+	op := "Add"
+	if c.Type == "Multiply" {
+		op = "Mul"
+	}
+	if len(ins) < 2 {
+		return errors.Errorf("%d inputs; a merge takes at least 2", len(ins))
+	}
+	acc := ins[0]
+	for i, v := range ins[1:] {
+		y := c.Output
+		if i < len(ins)-2 {
+			y = c.Temp(op)
+		}
+		c.node(op, []string{acc, v}, y)
+		acc = y
+	}
+	return nil
+}
+
+// exportBatchNorm writes BatchNormalization in inference mode.
+func exportBatchNorm(c *ExportContext) error {
+	var cfg layerConfig
+	if err := c.config(&cfg); err != nil {
+		return err
+	}
+	names := []string{c.Inputs[0]}
+	for _, p := range []string{"gamma", "beta", "moving_mean", "moving_variance"} {
+		name, err := c.Param(p)
+		if err != nil {
+			return err
+		}
+		names = append(names, name)
+	}
+	eps, momentum := layers.DefaultBNEpsilon, layers.DefaultBNMomentum
+	if cfg.Epsilon != nil {
+		eps = *cfg.Epsilon
+	}
+	if cfg.Momentum != nil {
+		momentum = *cfg.Momentum
+	}
+	// The momentum matters only to training, which Import allows.
+	c.node("BatchNormalization", names, c.Output, attrFloat("epsilon", eps), attrFloat("momentum", momentum))
+	return nil
+}
+
+// exportGlobalPool writes GlobalAveragePooling2D and GlobalMaxPooling2D
+// as the pool and a Flatten.
+func exportGlobalPool(c *ExportContext) error {
+	op := "GlobalAveragePool"
+	if c.Type == "GlobalMaxPooling2D" {
+		op = "GlobalMaxPool"
+	}
+	y := c.Temp("pool")
+	c.node(op, c.Inputs[:1], y)
+	c.node("Flatten", []string{y}, c.Output, attrInt("axis", 1))
+	return nil
+}
+
+// exportReshape writes Reshape; the 0 in front keeps the batch dimension.
+func exportReshape(c *ExportContext) error {
+	c.node("Reshape", []string{c.Inputs[0], c.Int64s("shape", append([]int{0}, c.Shape...)...)}, c.Output)
+	return nil
+}
+
+// exportPad writes ZeroPadding2D as Pad and Cropping2D as Slice.
+func exportPad(c *ExportContext) error {
+	var cfg struct {
+		Padding  [2][2]int `json:"padding"`
+		Cropping [2][2]int `json:"cropping"`
+	}
+	if err := c.config(&cfg); err != nil {
+		return err
+	}
+	x, in := c.input()
+	if len(in) != 3 {
+		return errors.Errorf("input shape %v is not an image [C, H, W]", in)
+	}
+	if c.Type == "ZeroPadding2D" {
+		p := cfg.Padding
+		// Begin and end of each of the axes N, C, H, W.
+		c.node("Pad", []string{x, c.Int64s("pads", 0, 0, p[0][0], p[1][0], 0, 0, p[0][1], p[1][1])}, c.Output)
+		return nil
+	}
+	p := cfg.Cropping
+	c.node("Slice", []string{x, c.Int64s("starts", p[0][0], p[1][0]),
+		c.Int64s("ends", in[1]-p[0][1], in[2]-p[1][1]), c.Int64s("axes", 2, 3)}, c.Output)
+	return nil
+}
+
+// exportUpSampling writes UpSampling2D as Resize: nearest as PyTorch's
+// nn.Upsample, bilinear with half-pixel centres.
+func exportUpSampling(c *ExportContext) error {
+	var cfg struct {
+		Size          [2]int `json:"size"`
+		Interpolation string `json:"interpolation"`
+	}
+	if err := c.config(&cfg); err != nil {
+		return err
+	}
+	scales := c.Floats("scales", []int{4}, []float32{1, 1, float32(cfg.Size[0]), float32(cfg.Size[1])})
+	attrs := []*onnxpb.AttributeProto{attrString("mode", "nearest"),
+		attrString("coordinate_transformation_mode", "asymmetric"), attrString("nearest_mode", "floor")}
+	if cfg.Interpolation == "bilinear" {
+		attrs = []*onnxpb.AttributeProto{attrString("mode", "linear"), attrString("coordinate_transformation_mode", "half_pixel")}
+	}
+	c.node("Resize", []string{c.Inputs[0], "", scales}, c.Output, attrs...)
 	return nil
 }
 
@@ -98,25 +239,27 @@ func attrString(name, v string) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(v)}
 }
 
-// layerNorm emits a LayerNormalization layer: ONNX's LayerNormalization
+// exportLayerNorm writes LayerNormalization: ONNX's LayerNormalization
 // (opset 17) normalises over the trailing axes, so the input is
 // transposed to put the normalised axes last, and back, when they are not.
-func (e *exporter) layerNorm(l model.LayerSpec, x string, in []int, out string) error {
-	var c struct {
+func exportLayerNorm(c *ExportContext) error {
+	var cfg struct {
 		NormAxes []int    `json:"norm_axes"`
 		Epsilon  *float64 `json:"epsilon"`
 	}
-	if err := json.Unmarshal(l.Config, &c); err != nil {
-		return errors.Wrap(err, "configuration")
+	if err := c.config(&cfg); err != nil {
+		return err
 	}
-	axes := slices.Clone(c.NormAxes)
+	x, in := c.input()
+	out := c.Output
+	axes := slices.Clone(cfg.NormAxes)
 	if axes == nil {
 		axes = []int{1}
 	}
 	slices.Sort(axes)
 	eps := layers.DefaultLNEpsilon
-	if c.Epsilon != nil {
-		eps = *c.Epsilon
+	if cfg.Epsilon != nil {
+		eps = *cfg.Epsilon
 	}
 	rank := len(in) + 1
 	var perm []int
@@ -127,103 +270,76 @@ func (e *exporter) layerNorm(l model.LayerSpec, x string, in []int, out string) 
 	}
 	perm = append(perm, axes...)
 	trailing := perm[len(perm)-len(axes)] == rank-len(axes) && slices.IsSorted(perm)
-	gamma, err := e.param(l.Name, "gamma")
+	gamma, err := c.Param("gamma")
 	if err != nil {
 		return err
 	}
-	beta, err := e.param(l.Name, "beta")
+	beta, err := c.Param("beta")
 	if err != nil {
 		return err
 	}
 	attrs := []*onnxpb.AttributeProto{attrInt("axis", int64(rank-len(axes))), attrFloat("epsilon", eps)}
 	if trailing {
-		e.node("LayerNormalization", []string{x, gamma, beta}, out, attrs...)
+		c.node("LayerNormalization", []string{x, gamma, beta}, out, attrs...)
 		return nil
 	}
 	inv := make([]int, rank)
 	for i, p := range perm {
 		inv[p] = i
 	}
-	t, n := e.temp(out, "transpose"), e.temp(out, "norm")
-	e.node("Transpose", []string{x}, t, attrInts("perm", perm...))
-	e.node("LayerNormalization", []string{t, gamma, beta}, n, attrs...)
-	e.node("Transpose", []string{n}, out, attrInts("perm", inv...))
+	t, n := c.Temp("transpose"), c.Temp("norm")
+	c.node("Transpose", []string{x}, t, attrInts("perm", perm...))
+	c.node("LayerNormalization", []string{t, gamma, beta}, n, attrs...)
+	c.node("Transpose", []string{n}, out, attrInts("perm", inv...))
 	return nil
 }
 
-// convConfig holds the settings of the convolution layers.
-type convConfig struct {
-	KernelSize   [2]int `json:"kernel_size"`
-	Strides      []int  `json:"strides"`
-	Padding      string `json:"padding"`
-	Activation   string `json:"activation"`
-	DilationRate []int  `json:"dilation_rate"`
-	UseBias      *bool  `json:"use_bias"`
-}
-
-// dilated reports whether a Conv2D layer's configuration has a dilation
-// rate above 1; moreLayers exports those.
-func dilated(config json.RawMessage) bool {
-	var c convConfig
-	if json.Unmarshal(config, &c) != nil {
-		return false
+// exportConv writes Conv2D (dilated or not), DepthwiseConv2D (a Conv
+// with one group per input channel), SeparableConv2D (that, then a 1×1
+// Conv) and Conv2DTranspose (ConvTranspose), and the layer's activation.
+func exportConv(c *ExportContext) error {
+	var cfg layerConfig
+	if err := c.config(&cfg); err != nil {
+		return err
 	}
-	return slices.ContainsFunc(c.DilationRate, func(d int) bool { return d > 1 })
-}
-
-// conv emits a dilated Conv2D, a DepthwiseConv2D (a Conv with one group
-// per input channel), a SeparableConv2D (that, then a 1×1 Conv) or a
-// Conv2DTranspose (ConvTranspose), and the layer's activation.
-func (e *exporter) conv(l model.LayerSpec, x string, in []int, out string) error {
-	var c convConfig
-	if err := json.Unmarshal(l.Config, &c); err != nil {
-		return errors.Wrap(err, "configuration")
-	}
+	x, in := c.input()
 	if len(in) != 3 {
 		return errors.Errorf("input shape %v is not an image [C, H, W]", in)
 	}
-	k, st, d := c.KernelSize, [2]int{1, 1}, [2]int{1, 1}
-	if c.Strides != nil {
-		if len(c.Strides) != 2 {
-			return errors.Errorf("strides %v: want two values", c.Strides)
-		}
-		st = [2]int{c.Strides[0], c.Strides[1]}
+	k := cfg.KernelSize
+	st, err := pair("strides", cfg.Strides, [2]int{1, 1})
+	if err != nil {
+		return err
 	}
-	if c.DilationRate != nil {
-		if len(c.DilationRate) != 2 {
-			return errors.Errorf("dilation_rate %v: want two values", c.DilationRate)
-		}
-		d = [2]int{c.DilationRate[0], c.DilationRate[1]}
+	d, err := pair("dilation_rate", cfg.DilationRate, [2]int{1, 1})
+	if err != nil {
+		return err
 	}
-	same := c.Padding == "same"
-	bias := c.UseBias == nil || *c.UseBias
-	y := e.activationInput(out, c.Activation, "conv")
-	if l.Type == "Conv2DTranspose" {
-		w, err := e.param(l.Name, "kernel")
+	same := cfg.Padding == "same"
+	bias := cfg.UseBias == nil || *cfg.UseBias
+	y := c.ActivationInput(cfg.Activation, "conv")
+	withBias := func(ins ...string) ([]string, error) {
+		if !bias {
+			return ins, nil
+		}
+		b, err := c.Param("bias")
+		return append(ins, b), err
+	}
+	if c.Type == "Conv2DTranspose" {
+		w, err := c.Param("kernel")
 		if err != nil {
 			return err
 		}
-		ins := []string{x, w}
-		if bias {
-			b, err := e.param(l.Name, "bias")
-			if err != nil {
-				return err
-			}
-			ins = append(ins, b)
+		ins, err := withBias(x, w)
+		if err != nil {
+			return err
 		}
-		var pads [4]int
-		var outPad [2]int
-		for i := range 2 {
-			if _, before, err := ops.TransposeOutSize(in[1+i], k[i], st[i], same); err != nil {
-				return err
-			} else if same {
-				pads[i], pads[2+i] = before, max(k[i]-st[i], 0)-before
-			}
-			outPad[i] = max(st[i]-k[i], 0)
+		attrs, err := transposeAttrs(in, k, st, d, same)
+		if err != nil {
+			return err
 		}
-		e.node("ConvTranspose", ins, y, attrInts("kernel_shape", k[0], k[1]), attrInts("strides", st[0], st[1]),
-			attrInts("pads", pads[:]...), attrInts("output_padding", outPad[0], outPad[1]))
-		return e.activation(c.Activation, nil, y, out)
+		c.node("ConvTranspose", ins, y, attrs...)
+		return c.Activation(cfg.Activation, y, c.Output)
 	}
 	ext := [2]int{(k[0]-1)*d[0] + 1, (k[1]-1)*d[1] + 1}
 	pads, err := windowPads(in, ext, st, same)
@@ -231,40 +347,63 @@ func (e *exporter) conv(l model.LayerSpec, x string, in []int, out string) error
 		return err
 	}
 	attrs := []*onnxpb.AttributeProto{attrInts("kernel_shape", k[0], k[1]), attrInts("strides", st[0], st[1]),
-		attrInts("pads", pads[:]...), attrInts("dilations", d[0], d[1])}
+		attrInts("pads", pads[:]...)}
+	if d != [2]int{1, 1} {
+		attrs = append(attrs, attrInts("dilations", d[0], d[1]))
+	}
 	wName := "kernel"
-	if l.Type != "Conv2D" {
+	if c.Type != "Conv2D" {
 		wName = "depthwise_kernel"
 		attrs = append(attrs, attrInt("group", int64(in[0])))
 	}
-	w, err := e.param(l.Name, wName)
+	w, err := c.Param(wName)
 	if err != nil {
 		return err
 	}
-	var b string
-	if bias {
-		if b, err = e.param(l.Name, "bias"); err != nil {
-			return err
-		}
-	}
-	if l.Type == "SeparableConv2D" {
-		dw := e.temp(out, "depthwise")
-		e.node("Conv", []string{x, w}, dw, attrs...)
-		pw, err := e.param(l.Name, "pointwise_kernel")
+	if c.Type == "SeparableConv2D" {
+		dw := c.Temp("depthwise")
+		c.node("Conv", []string{x, w}, dw, attrs...)
+		pw, err := c.Param("pointwise_kernel")
 		if err != nil {
 			return err
 		}
-		ins := []string{dw, pw}
-		if bias {
-			ins = append(ins, b)
+		ins, err := withBias(dw, pw)
+		if err != nil {
+			return err
 		}
-		e.node("Conv", ins, y, attrInts("kernel_shape", 1, 1))
-		return e.activation(c.Activation, nil, y, out)
+		c.node("Conv", ins, y, attrInts("kernel_shape", 1, 1))
+		return c.Activation(cfg.Activation, y, c.Output)
 	}
-	ins := []string{x, w}
-	if bias {
-		ins = append(ins, b)
+	ins, err := withBias(x, w)
+	if err != nil {
+		return err
 	}
-	e.node("Conv", ins, y, attrs...)
-	return e.activation(c.Activation, nil, y, out)
+	c.node("Conv", ins, y, attrs...)
+	return c.Activation(cfg.Activation, y, c.Output)
+}
+
+// transposeAttrs returns the attributes of the ConvTranspose of a kernel
+// k with strides s and dilations d over an input of example shape in:
+// 'valid' padding gives (in − 1)·s + (k − 1)·d + 1 + max(s − k', 0)
+// outputs, k' the dilated kernel, the last ones from output_padding;
+// 'same' padding in·s, the odd cell cropped after the output as Keras's
+// layer does.
+func transposeAttrs(in []int, k, s, d [2]int, same bool) ([]*onnxpb.AttributeProto, error) {
+	var pads [4]int
+	var outPad [2]int
+	for i := range 2 {
+		ext := (k[i]-1)*d[i] + 1
+		if _, before, err := ops.TransposeOutSize(in[1+i], ext, s[i], same); err != nil {
+			return nil, err
+		} else if same {
+			pads[i], pads[2+i] = before, max(ext-s[i], 0)-before
+		}
+		outPad[i] = max(s[i]-ext, 0)
+	}
+	attrs := []*onnxpb.AttributeProto{attrInts("kernel_shape", k[0], k[1]), attrInts("strides", s[0], s[1]),
+		attrInts("pads", pads[:]...), attrInts("output_padding", outPad[0], outPad[1])}
+	if d != [2]int{1, 1} {
+		attrs = append(attrs, attrInts("dilations", d[0], d[1]))
+	}
+	return attrs, nil
 }

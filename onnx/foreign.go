@@ -55,8 +55,11 @@ type value struct {
 	shape []int // the ONNX example shape: [C, 1, 1] after a global pool whose node is [C]
 	c     *constant
 	pads  [4]int // zero padding of H and W (begin, begin, end, end) that node lacks
-	gelu  *geluStage
-	dense *denseBias // a MatMul whose bias an Add may fill in
+	// padName names the layer of the padding, should a value other than a
+	// Conv's take it: a ZeroPadding2D layer then adds it.
+	padName string
+	gelu    *geluStage
+	dense   *denseBias // a MatMul whose bias an Add may fill in
 	// pooled marks a global pool's output: [C, 1, 1] in ONNX, [C] in the
 	// model, which only a Flatten or Reshape may take.
 	pooled bool
@@ -214,7 +217,9 @@ func (im *foreign) runtime(name string) (*value, error) {
 	case v.gelu != nil:
 		return nil, errors.Errorf("%q is part of a GELU used elsewhere", name)
 	case v.pads != [4]int{}:
-		return nil, errors.Errorf("%q is padded by a Pad that only a Conv may take", name)
+		if err := im.padLayer(v); err != nil {
+			return nil, errors.Wrapf(err, "the Pad of %q", name)
+		}
 	case v.pooled:
 		return nil, errors.Errorf("%q is a global pool's output, of shape %v, that only a Flatten or Reshape may take", name, v.shape)
 	}
@@ -297,19 +302,39 @@ func (im *foreign) apply(n *onnxpb.NodeProto, l layers.Layer, out []int, ins ...
 	if err := checkSize(out); err != nil {
 		return nil, err
 	}
-	name := layerName(n)
-	for base := name; im.names[name]; {
-		im.next[base]++ // a counter for each name, so that many repeats stay linear
-		name = base + "_" + strconv.Itoa(im.next[base]+1)
-	}
-	im.names[name] = true
-	l.SetName(name)
+	l.SetName(im.unique(layerName(n)))
 	nodes := make([]*model.Node, len(ins))
 	for i, in := range ins {
 		nodes[i] = in.node
 	}
 	v := &value{node: model.Apply(l, nodes...), shape: out}
 	return v, im.set(n, v)
+}
+
+// unique returns name, or name_2, name_3... if it is taken, and takes it.
+func (im *foreign) unique(name string) string {
+	for base := name; im.names[name]; {
+		im.next[base]++ // a counter for each name, so that many repeats stay linear
+		name = base + "_" + strconv.Itoa(im.next[base]+1)
+	}
+	im.names[name] = true
+	return name
+}
+
+// padLayer gives the image v the zero padding it waits for with a
+// ZeroPadding2D layer, when a node other than a Conv takes it.
+func (im *foreign) padLayer(v *value) error {
+	if v.node == nil || v.gelu != nil || v.pooled || len(v.shape) != 3 {
+		return errors.New("only a Pad of a computed image is read")
+	}
+	p := v.pads
+	l, err := newLayer("ZeroPadding2D", map[string]any{"padding": [2][2]int{{p[0], p[2]}, {p[1], p[3]}}})
+	if err != nil {
+		return err
+	}
+	l.SetName(im.unique(v.padName))
+	v.node, v.pads = model.Apply(l, v.node), [4]int{}
+	return nil
 }
 
 // layerName names the layer of a node after the node, or its output, with
@@ -356,44 +381,44 @@ func (im *foreign) node(n *onnxpb.NodeProto) error {
 	if len(outs) == 0 || len(outs) > 1 && !(n.GetOpType() == "Dropout" && len(outs) == 2 && im.uses[outs[1]] == 0) {
 		return errors.Errorf("%d outputs, want 1", len(outs))
 	}
-	switch op := n.GetOpType(); op {
-	case "Constant":
-		return im.constantNode(n)
-	case "Identity", "Dropout":
-		return im.identity(n)
-	case "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast":
-		return im.fold(n)
-	case "Concat":
-		return im.concat(n)
-	case "ConstantOfShape", "Slice", "Transpose":
-		return im.foldMore(n)
-	case "Flatten", "Reshape":
-		if len(n.GetInput()) == 0 {
-			return errors.New("no input")
-		}
-		if v, err := im.get(n.GetInput()[0]); err == nil && v.c != nil && n.GetOpType() == "Reshape" {
-			return im.foldMore(n)
-		}
-		return im.flatten(n)
-	case "Pad":
-		return im.pad(n)
-	case "Conv":
-		return im.conv(n)
-	case "MaxPool", "AveragePool":
-		return im.pool(n)
-	case "GlobalAveragePool", "GlobalMaxPool":
-		return im.globalPool(n)
-	case "Gemm", "MatMul":
-		return im.dense(n)
-	case "BatchNormalization":
-		return im.batchNorm(n)
-	case "Add", "Mul", "Div", "Erf":
-		return im.arith(n)
-	case "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Softmax":
-		return im.activation(n)
-	default:
-		return errors.Errorf("%s has no layer here", op)
+	read, ok := foreignOps[n.GetOpType()]
+	if !ok {
+		return errors.Errorf("%s has no layer here", n.GetOpType())
 	}
+	return read(im, n)
+}
+
+// foreignOps reads each op type of another tool's graph.
+var foreignOps = map[string]func(*foreign, *onnxpb.NodeProto) error{}
+
+func init() {
+	for op, read := range map[string]func(*foreign, *onnxpb.NodeProto) error{
+		"Constant": (*foreign).constantNode, "Identity": (*foreign).identity, "Dropout": (*foreign).identity,
+		"Shape": (*foreign).fold, "Gather": (*foreign).fold, "Unsqueeze": (*foreign).fold, "Squeeze": (*foreign).fold, "Cast": (*foreign).fold,
+		"Concat": (*foreign).concat, "ConstantOfShape": (*foreign).foldMore, "Slice": (*foreign).foldMore, "Transpose": (*foreign).foldMore,
+		"Flatten": (*foreign).reshape, "Reshape": (*foreign).reshape, "Pad": (*foreign).pad,
+		"Conv": (*foreign).conv, "ConvTranspose": (*foreign).convTranspose, "MaxPool": (*foreign).pool, "AveragePool": (*foreign).pool,
+		"GlobalAveragePool": (*foreign).globalPool, "GlobalMaxPool": (*foreign).globalPool,
+		"Gemm": (*foreign).dense, "MatMul": (*foreign).dense, "BatchNormalization": (*foreign).batchNorm,
+		"LayerNormalization": (*foreign).layerNorm, "Resize": (*foreign).resize,
+		"Add": (*foreign).arith, "Mul": (*foreign).arith, "Div": (*foreign).arith, "Erf": (*foreign).arith,
+		"Relu": (*foreign).activation, "Sigmoid": (*foreign).activation, "Tanh": (*foreign).activation,
+		"LeakyRelu": (*foreign).activation, "Elu": (*foreign).activation, "Softmax": (*foreign).activation,
+	} {
+		foreignOps[op] = read
+	}
+}
+
+// reshape reads a Flatten or Reshape: of a constant, folded; of a
+// computed value, a layer.
+func (im *foreign) reshape(n *onnxpb.NodeProto) error {
+	if len(n.GetInput()) == 0 {
+		return errors.New("no input")
+	}
+	if v, err := im.get(n.GetInput()[0]); err == nil && v.c != nil && n.GetOpType() == "Reshape" {
+		return im.foldMore(n)
+	}
+	return im.flatten(n)
 }
 
 // nodeAttrs returns a node's attributes, refusing any not in allowed.
@@ -800,25 +825,74 @@ func (im *foreign) flatten(n *onnxpb.NodeProto) error {
 		return err
 	}
 	size := product(v.shape)
+	target := []int{size}
 	if n.GetOpType() == "Reshape" {
 		c, err := im.constant(in[1])
 		if err != nil {
 			return err
 		}
-		if c.ints == nil || len(c.ints) != 2 {
-			return errors.Errorf("a Reshape to %v; only [batch, values] is read", c.ints)
+		if target, err = im.reshapeTarget(c.ints, v.shape); err != nil {
+			return err
 		}
-		b, f := c.ints[0], c.ints[1]
-		batchOK := b == batchDim || b == 0 || b == -1 && f == int64(size) || im.batch > 0 && b == im.batch
-		if !batchOK || f != -1 && f != int64(size) {
-			return errors.Errorf("a Reshape to %v of an example of shape %v; only [batch, %d] is read", shapeString(c.ints), v.shape, size)
+	}
+	if len(target) > 1 {
+		l, err := newLayer("Reshape", map[string]any{"target_shape": target})
+		if err != nil {
+			return err
 		}
+		_, err = im.apply(n, l, target, v)
+		return err
 	}
 	if len(v.shape) == 1 || v.pooled {
 		return im.set(n, &value{node: v.node, shape: []int{size}})
 	}
 	_, err = im.apply(n, layers.Flatten(), []int{size}, v)
 	return err
+}
+
+// reshapeTarget returns the example shape that a Reshape to the folded
+// shape s gives an example of shape in: s's first value must be the
+// batch (the batch size, 0, or -1 when the others are known), the others
+// sizes, 0 for in's size at that place or one -1 for what is left.
+func (im *foreign) reshapeTarget(s []int64, in []int) ([]int, error) {
+	size := product(in)
+	bad := func() ([]int, error) {
+		return nil, errors.Errorf("a Reshape to %v of an example of shape %v; only [batch, sizes...] is read", shapeString(s), in)
+	}
+	if len(s) < 2 || len(s) > 8 {
+		return bad()
+	}
+	out := make([]int, len(s)-1)
+	free, known := -1, 1
+	for i, d := range s[1:] {
+		switch {
+		case d == -1 && free < 0:
+			free = i
+			continue
+		case d == 0 && i < len(in):
+			out[i] = in[i]
+		case d > 0 && d <= int64(size):
+			out[i] = int(d)
+		default:
+			return bad()
+		}
+		if known *= out[i]; known > size {
+			return bad()
+		}
+	}
+	if free >= 0 {
+		if size%known != 0 {
+			return bad()
+		}
+		out[free] = size / known
+	} else if known != size {
+		return bad()
+	}
+	b := s[0]
+	if !(b == batchDim || b == 0 || b == -1 && free < 0 || im.batch > 0 && b == im.batch) {
+		return bad()
+	}
+	return out, nil
 }
 
 // shapeString writes a folded shape, with N for the batch size.

@@ -35,7 +35,9 @@ func foreignFile(t testing.TB, opset int64, outShape []int64, nodes ...*onnxpb.N
 		Output: []*onnxpb.ValueInfoProto{valueInfo("y", outShape...)},
 		Node:   nodes,
 		Initializer: []*onnxpb.TensorProto{floatInit("w", []int64{2, 1, 3, 3}, make([]float32, 18)), floatInit("b", []int64{2}, []float32{1, 2}),
-			intsInit("pads", 0, 0, 0, 0, 0, 0, 1, 1), intsInit("shape3", 0, 2, -1), floatInit("c", []int64{1}, []float32{3})},
+			intsInit("pads", 0, 0, 0, 0, 0, 0, 1, 1), intsInit("shape3", 0, 2, -1), intsInit("shape5", 0, 5, -1), floatInit("c", []int64{1}, []float32{3}),
+			floatInit("wt", []int64{1, 2, 3, 3}, make([]float32, 18)), floatInit("scales", []int64{4}, []float32{1, 1, 2, 2}),
+			floatInit("gamma", []int64{8}, make([]float32, 8))},
 	})
 }
 
@@ -85,6 +87,51 @@ func TestImportForeign(t *testing.T) {
 	if got := strings.Join(names, " "); got != "r.input_1 r.input_1_2 r.input_1_3" {
 		t.Errorf("layers named %s", got)
 	}
+	// A Pad that no Conv takes is a ZeroPadding2D layer; a Reshape of
+	// each example to [2, 32], a Reshape layer.
+	for _, tc := range []struct {
+		name  string
+		file  []byte
+		types string
+		out   int
+	}{
+		{"pad before a relu", foreignFile(t, 13, []int64{1, 9, 9}, node("Pad", []string{"x", "pads"}, "p"), node("Relu", []string{"p"}, "y")), "ZeroPadding2D Activation", 81},
+		{"reshape to 3-D", foreignFile(t, 13, []int64{2, 32}, node("Reshape", []string{"x", "shape3"}, "y")), "Reshape", 64},
+		{"nearest resize", foreignFile(t, 13, []int64{1, 16, 16}, node("Resize", []string{"x", "", "scales"}, "y",
+			&onnxpb.AttributeProto{Name: proto.String("coordinate_transformation_mode"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte("asymmetric")},
+			&onnxpb.AttributeProto{Name: proto.String("nearest_mode"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte("floor")})), "UpSampling2D", 256},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := onnx.Import(bytes.NewReader(tc.file))
+			if err != nil {
+				t.Fatalf("%+v", err)
+			}
+			var types []string
+			for _, l := range m.Layers() {
+				types = append(types, l.Type())
+			}
+			if got := strings.Join(types, " "); got != tc.types {
+				t.Errorf("layers %s, want %s", got, tc.types)
+			}
+			x := make([]float32, 64)
+			for i := range x {
+				x[i] = float32(i + 1)
+			}
+			y, err := m.Predict(x)
+			if err != nil || len(y) != tc.out {
+				t.Fatalf("%d outputs (%v), want %d", len(y), err, tc.out)
+			}
+			var sum float32
+			for _, v := range y {
+				sum += v
+			}
+			// Padding adds zeros, reshaping moves values and upsampling by
+			// 2×2 repeats each value 4 times.
+			if want := map[int]float32{81: 2080, 64: 2080, 256: 4 * 2080}[tc.out]; sum != want {
+				t.Errorf("the outputs sum to %v, want %v", sum, want)
+			}
+		})
+	}
 	tests := []struct {
 		name string
 		file []byte
@@ -93,11 +140,16 @@ func TestImportForeign(t *testing.T) {
 		{"symmetric pads of a stride 2", foreignFile(t, 13, []int64{2, 4, 4}, conv("y", "x", 1, 1, 1, 1)), "neither 'valid' nor 'same'"},
 		{"reflect pad", foreignFile(t, 13, []int64{2, 4, 4}, node("Pad", []string{"x", "pads"}, "p",
 			&onnxpb.AttributeProto{Name: proto.String("mode"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte("reflect")}), conv("y", "p", 0, 0, 0, 0)), `mode "reflect"`},
-		{"pad before a relu", foreignFile(t, 13, []int64{1, 9, 9}, node("Pad", []string{"x", "pads"}, "p"), node("Relu", []string{"p"}, "y")), "only a Conv may take"},
+		{"grouped conv", foreignFile(t, 13, []int64{2, 3, 3}, node("Conv", []string{"x", "w", "b"}, "y", &onnxpb.AttributeProto{Name: proto.String("group"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(3)})), "group 3 of 1 channels"},
+		{"conv transpose pads", foreignFile(t, 13, []int64{2, 15, 15}, node("ConvTranspose", []string{"x", "wt"}, "y", intsAttrOf("strides", 2, 2), intsAttrOf("pads", 1, 1, 1, 1))), "Keras's 'valid' padding keeps"},
+		{"cubic resize", foreignFile(t, 13, []int64{1, 16, 16}, node("Resize", []string{"x", "", "scales"}, "y",
+			&onnxpb.AttributeProto{Name: proto.String("mode"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte("cubic")})), `mode "cubic"`},
+		{"layer norm of the batch", foreignFile(t, 17, []int64{1, 8, 8}, node("LayerNormalization", []string{"x", "gamma"}, "y",
+			&onnxpb.AttributeProto{Name: proto.String("axis"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(0)})), "the batch axis is not normalised"},
 		{"constant add", foreignFile(t, 13, []int64{1, 8, 8}, node("Add", []string{"x", "c"}, "y")), "only the bias of a MatMul"},
 		{"old opset", foreignFile(t, 9, []int64{1, 8, 8}, node("Relu", []string{"x"}, "y")), "opset 9"},
 		{"unknown operator", foreignFile(t, 13, []int64{1, 8, 8}, node("Selu", []string{"x"}, "y")), "Selu has no layer here"},
-		{"reshape to 3-D", foreignFile(t, 13, []int64{2, 32}, node("Reshape", []string{"x", "shape3"}, "y")), "only [batch, values]"},
+		{"reshape to a size that does not divide", foreignFile(t, 13, []int64{5, 13}, node("Reshape", []string{"x", "shape5"}, "y")), "only [batch, sizes...]"},
 		{"no input", foreignFile(t, 13, []int64{1, 8, 8}, node("Reshape", nil, "y")), "no input"},
 		{"constant output", foreignFile(t, 13, []int64{1}, node("Identity", []string{"c"}, "y")), "is a constant"},
 		{"unknown value", foreignFile(t, 13, []int64{1, 8, 8}, node("Relu", []string{"nowhere"}, "y")), `"nowhere" is not computed`},

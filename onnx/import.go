@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"math"
 	"strconv"
@@ -14,7 +15,6 @@ import (
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx/internal/onnxpb"
-	"github.com/gocnn/cnn/ops"
 )
 
 // MaxFileBytes caps the size of a file Import reads.
@@ -48,7 +48,8 @@ func Load(path string, opts ...model.Option) (*model.Model, error) {
 // with or to train further; opts apply to the new model (its seed only
 // matters to Dropout, which an ONNX file does not hold). From a file that
 // Export wrote (producer "gocnn") it reads the patterns Export writes and
-// nothing else: a node Export would not write is an error naming the
+// nothing else, each layer with the Importer registered for its type (see
+// RegisterImporter): a node Export would not write is an error naming the
 // node. A file of another producer, such as PyTorch, is read node by node
 // as the package documentation says.
 //
@@ -130,6 +131,10 @@ func importModel(mp *onnxpb.ModelProto, opts []model.Option) (*model.Model, erro
 		im.values[v.GetName()], im.shapes[n] = n, shape
 		im.inputs = append(im.inputs, n)
 	}
+	types, err := layerTypes(mp)
+	if err != nil {
+		return nil, err
+	}
 	outNames := map[string]bool{}
 	for _, v := range g.GetOutput() {
 		outNames[v.GetName()] = true
@@ -152,7 +157,7 @@ func importModel(mp *onnxpb.ModelProto, opts []model.Option) (*model.Model, erro
 			}
 			j++
 		}
-		if err := im.layer(key, nodes[i:j]); err != nil {
+		if err := im.layer(key, types[key], nodes[i:j]); err != nil {
 			return nil, errors.Wrapf(err, "layer %s (nodes %d to %d)", key, i+1, j)
 		}
 		i = j
@@ -250,33 +255,29 @@ func (im *importer) value(name string) (*model.Node, error) {
 	return n, nil
 }
 
-// param records the initializer name as the layer's parameter local,
-// checking its shape.
-func (im *importer) param(layer, local, name string, shape ...int) error {
-	w, ok := im.decoded[name]
+// param returns the values of the float32 initializer name, decoded once,
+// checking its shape (a negative size matches any).
+func (im *importer) param(name string, shape ...int) ([]float32, error) {
 	dims, err := im.dims(name)
 	if err != nil {
-		return err
-	}
-	if !ok {
-		if w, _, err = im.tensor(name); err != nil {
-			return err
-		}
-		im.decoded[name] = w
-	}
-	if err := countParam(&im.bytes, len(w), "initializer "+name); err != nil {
-		return err
+		return nil, err
 	}
 	if len(dims) != len(shape) {
-		return errors.Errorf("initializer %s has shape %v, want %d dimensions", name, dims, len(shape))
+		return nil, errors.Errorf("initializer %s has shape %v, want %d dimensions", name, dims, len(shape))
 	}
 	for i, d := range shape {
 		if d >= 0 && dims[i] != d {
-			return errors.Errorf("initializer %s has shape %v, want %v", name, dims, shape)
+			return nil, errors.Errorf("initializer %s has shape %v, want %v", name, dims, shape)
 		}
 	}
-	im.weights[layer+"/"+local] = w
-	return nil
+	w, ok := im.decoded[name]
+	if !ok {
+		if w, _, err = im.tensor(name); err != nil {
+			return nil, err
+		}
+		im.decoded[name] = w
+	}
+	return w, nil
 }
 
 // countParam adds n values, for what, to the bytes of parameters *total,
@@ -435,8 +436,29 @@ func inputs(n *onnxpb.NodeProto, want int) ([]string, error) {
 	return n.GetInput(), nil
 }
 
-// layer rebuilds the layer key from its nodes.
-func (im *importer) layer(key string, nodes []*onnxpb.NodeProto) error {
+// layerTypes returns the type of each layer that the file records (see
+// layerTypesKey), by name; none for a file that records none.
+func layerTypes(mp *onnxpb.ModelProto) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range mp.GetMetadataProps() {
+		if p.GetKey() != layerTypesKey {
+			continue
+		}
+		var pairs [][2]string
+		if err := json.Unmarshal([]byte(p.GetValue()), &pairs); err != nil {
+			return nil, errors.Wrapf(err, "metadata %s", layerTypesKey)
+		}
+		for _, nt := range pairs {
+			out[nt[0]] = nt[1]
+		}
+	}
+	return out, nil
+}
+
+// layer rebuilds the layer key, of type typ ("" if the file does not say),
+// from its nodes, with the Importer of its type, or of each type whose
+// nodes may begin as these do until one reads them.
+func (im *importer) layer(key, typ string, nodes []*onnxpb.NodeProto) error {
 	if err := im.define(key); err != nil {
 		return err
 	}
@@ -445,6 +467,12 @@ func (im *importer) layer(key string, nodes []*onnxpb.NodeProto) error {
 		return errors.Errorf("the last node, %q, computes %q, not the layer's value %q", last.GetName(), last.GetOutput()[0], key)
 	}
 	first := nodes[0]
+	for _, n := range nodes {
+		if n.GetOpType() != "Constant" {
+			first = n
+			break
+		}
+	}
 	if len(first.GetInput()) == 0 {
 		return errors.Errorf("node %q (%s) has no input", first.GetName(), first.GetOpType())
 	}
@@ -452,80 +480,63 @@ func (im *importer) layer(key string, nodes []*onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	in := im.shapes[x]
+	types := []string{typ}
+	if typ == "" {
+		if types = typesOf(first.GetOpType()); len(types) == 0 {
+			return errors.Errorf("node %q: %s begins no layer", first.GetName(), first.GetOpType())
+		}
+	}
+	var firstErr error
+	for _, typ := range types {
+		imp := importerOf(typ)
+		if imp == nil {
+			return errors.Errorf("layer type %s has no Importer (see onnx.RegisterImporter)", typ)
+		}
+		c := &ImportContext{im: im, nodes: nodes, Name: key, Type: typ, Input: first.GetInput()[0], InputShape: im.shapes[x], params: map[string][]float32{}}
+		r, err := imp(c)
+		if err == nil {
+			err = im.build(c, r, x)
+		}
+		if err == nil {
+			return nil
+		}
+		if firstErr == nil {
+			firstErr = errors.Wrapf(err, "as %s", typ)
+		}
+	}
+	return firstErr
+}
+
+// build adds the layer an Importer read, with its parameters.
+func (im *importer) build(c *ImportContext, r Imported, x *model.Node) error {
 	ins := []*model.Node{x}
-	var l layers.Layer
-	out := in // the shape of the layer's output
-	single := func() error {
-		if len(nodes) != 1 {
-			return errors.Errorf("%s is followed by %d nodes", first.GetOpType(), len(nodes)-1)
-		}
-		return nil
-	}
-	switch op := first.GetOpType(); op {
-	case "Conv":
-		l, out, err = im.conv(key, in, nodes)
-	case "Gemm":
-		l, out, err = im.dense(key, in, nodes)
-	case "MaxPool", "AveragePool":
-		if err = single(); err == nil {
-			l, out, err = pool(in, first)
-		}
-	case "Flatten":
-		if err = single(); err == nil {
-			err = flattenAxis(first)
-		}
-		l, out = layers.Flatten(), []int{product(in)}
-	case "GlobalAveragePool", "GlobalMaxPool":
-		if err = globalPool(nodes, in); err != nil {
+	if r.Inputs != nil {
+		var err error
+		if ins, err = im.values1(r.Inputs); err != nil {
 			return err
-		}
-		l, out = layers.GlobalAveragePooling2D(), []int{in[0]}
-		if op == "GlobalMaxPool" {
-			l = layers.GlobalMaxPooling2D()
-		}
-	case "BatchNormalization":
-		if err = single(); err == nil {
-			l, err = im.batchNorm(key, in, first)
-		}
-	case "Concat":
-		if err = single(); err != nil {
-			return err
-		}
-		if ins, err = im.values1(first.GetInput()); err != nil {
-			return err
-		}
-		l, out, err = im.concat(first, ins)
-	case "Add", "Mul":
-		if ins, err = im.chain(nodes); err != nil {
-			return err
-		}
-		l = layers.Add()
-		if op == "Mul" {
-			l = layers.Multiply()
-		}
-	case "Identity":
-		if len(nodes) != 1 || len(first.GetInput()) != 1 {
-			return errors.New("an Identity layer is one node of one input")
-		}
-		im.values[key] = x // Dropout or a linear activation: nothing to build
-		return nil
-	default:
-		var a ops.Activation
-		var alpha float64
-		if a, alpha, err = im.activation(nodes, first.GetInput()[0]); err == nil {
-			l, err = activationLayer(a, alpha)
 		}
 	}
+	if len(ins) == 0 {
+		return errors.New("a layer of no input")
+	}
+	if r.Config == nil {
+		if len(ins) != 1 || len(c.params) != 0 {
+			return errors.New("a layer left out must take one input and hold no parameter")
+		}
+		im.values[c.Name] = ins[0] // Dropout or a linear activation: nothing to build
+		return nil
+	}
+	if err := checkSize(r.Shape); err != nil {
+		return err
+	}
+	l, err := layers.FromConfig(c.Type, r.Config)
 	if err != nil {
 		return err
 	}
-	if err := checkSize(out); err != nil {
-		return err
-	}
-	l.SetName(key)
+	c.commit()
+	l.SetName(c.Name)
 	n := model.Apply(l, ins...)
-	im.values[key], im.shapes[n] = n, out
+	im.values[c.Name], im.shapes[n] = n, r.Shape
 	return nil
 }
 
@@ -562,450 +573,4 @@ func (im *importer) values1(names []string) ([]*model.Node, error) {
 		out[i] = n
 	}
 	return out, nil
-}
-
-// concat rebuilds a Concatenate layer on the channels of ins.
-func (im *importer) concat(n *onnxpb.NodeProto, ins []*model.Node) (layers.Layer, []int, error) {
-	as, err := attrs(n, "axis")
-	if err != nil {
-		return nil, nil, err
-	}
-	if axis, err := intAttr(as, "axis", 0); err != nil || axis != 1 {
-		return nil, nil, errors.Errorf("Concat on axis %d, not the channels (%v)", axis, err)
-	}
-	out := append([]int(nil), im.shapes[ins[0]]...)
-	for _, x := range ins[1:] {
-		if s := im.shapes[x]; len(s) != len(out) || len(out) == 0 {
-			return nil, nil, errors.Errorf("Concat of shapes %v and %v", out, s)
-		} else if out[0] += s[0]; out[0] > model.MaxExampleValues {
-			return nil, nil, errors.Errorf("Concat of %d channels", out[0])
-		}
-	}
-	return layers.Concatenate(), out, nil
-}
-
-// chain reads the binary Add or Mul nodes that Export writes for a merge
-// of several inputs, left to right, and returns the inputs.
-func (im *importer) chain(nodes []*onnxpb.NodeProto) ([]*model.Node, error) {
-	op := nodes[0].GetOpType()
-	var names []string
-	for i, n := range nodes {
-		in, err := inputs(n, 2)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := attrs(n); err != nil {
-			return nil, err
-		}
-		if n.GetOpType() != op {
-			return nil, errors.Errorf("node %q is %s in a chain of %s", n.GetName(), n.GetOpType(), op)
-		}
-		if i == 0 {
-			names = append(names, in[0])
-		} else if in[0] != nodes[i-1].GetOutput()[0] {
-			return nil, errors.Errorf("node %q does not continue the chain of %s", n.GetName(), op)
-		}
-		names = append(names, in[1])
-	}
-	return im.values1(names)
-}
-
-func flattenAxis(n *onnxpb.NodeProto) error {
-	if _, err := inputs(n, 1); err != nil {
-		return err
-	}
-	as, err := attrs(n, "axis")
-	if err != nil {
-		return err
-	}
-	if axis, err := intAttr(as, "axis", 1); err != nil || axis != 1 {
-		return errors.Errorf("Flatten from axis %d, not 1 (%v)", axis, err)
-	}
-	return nil
-}
-
-// globalPool checks a GlobalAveragePool or GlobalMaxPool of an image
-// followed by its Flatten.
-func globalPool(nodes []*onnxpb.NodeProto, in []int) error {
-	first := nodes[0]
-	if _, err := inputs(first, 1); err != nil {
-		return err
-	}
-	if _, err := attrs(first); err != nil {
-		return err
-	}
-	if len(nodes) != 2 || nodes[1].GetOpType() != "Flatten" || len(nodes[1].GetInput()) != 1 || nodes[1].GetInput()[0] != first.GetOutput()[0] {
-		return errors.Errorf("%s is not followed by its Flatten alone", first.GetOpType())
-	}
-	if len(in) != 3 {
-		return errors.Errorf("%s of shape %v, not an image [C, H, W]", first.GetOpType(), in)
-	}
-	return flattenAxis(nodes[1])
-}
-
-// weighted returns the three inputs of a Conv or Gemm node and the
-// dimensions of its weights (the second).
-func (im *importer) weighted(n *onnxpb.NodeProto) ([]string, []int, error) {
-	ins, err := inputs(n, 3)
-	if err != nil {
-		return nil, nil, err
-	}
-	dims, err := im.dims(ins[1])
-	return ins, dims, err
-}
-
-// conv rebuilds a Conv2D layer, and its activation, over an input of
-// example shape in.
-func (im *importer) conv(key string, in []int, nodes []*onnxpb.NodeProto) (layers.Layer, []int, error) {
-	n := nodes[0]
-	ins, dims, err := im.weighted(n)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(dims) != 4 || len(in) != 3 || dims[1] != in[0] {
-		return nil, nil, errors.Errorf("Conv kernel %s of shape %v over an input of shape %v; want [filters, %v, kh, kw]", ins[1], dims, in, in[:min(len(in), 1)])
-	}
-	f, kh, kw := dims[0], dims[2], dims[3]
-	as, err := attrs(n, "kernel_shape", "strides", "pads", "dilations", "group", "auto_pad")
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := noAutoPad(as); err != nil {
-		return nil, nil, err
-	}
-	if g, err := intAttr(as, "group", 1); err != nil || g != 1 {
-		return nil, nil, errors.Errorf("group %d; only plain convolutions are read (%v)", g, err)
-	}
-	if d, err := intsAttr(as, "dilations", 2, 1, []int{1, 1}); err != nil || d[0] != 1 || d[1] != 1 {
-		return nil, nil, errors.Errorf("dilations %v; only undilated convolutions are read (%v)", d, err)
-	}
-	k, err := intsAttr(as, "kernel_shape", 2, 1, []int{kh, kw})
-	if err != nil || k[0] != kh || k[1] != kw {
-		return nil, nil, errors.Errorf("kernel_shape %v and kernel %v disagree (%v)", k, dims, err)
-	}
-	opts, out, err := window(as, in, [2]int{kh, kw}, f)
-	if err != nil {
-		return nil, nil, err
-	}
-	act, err := im.optionActivation(nodes[1:], n.GetOutput()[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	if act != ops.Linear {
-		opts = append(opts, layers.Activation(act))
-	}
-	if err := im.param(key, "kernel", ins[1], dims...); err != nil {
-		return nil, nil, err
-	}
-	if err := im.param(key, "bias", ins[2], f); err != nil {
-		return nil, nil, err
-	}
-	return layers.Conv2D(f, kh, kw, opts...), out, nil
-}
-
-func noAutoPad(as map[string]*onnxpb.AttributeProto) error {
-	if a, ok := as["auto_pad"]; ok && string(a.GetS()) != "NOTSET" {
-		return errors.Errorf("auto_pad %q; Export writes explicit pads", a.GetS())
-	}
-	return nil
-}
-
-// window reads the strides and pads of a window k over an input of
-// example shape in, checks that the pads are those of 'valid' or 'same'
-// padding, and returns the layer's options and its output's shape.
-func window(as map[string]*onnxpb.AttributeProto, in []int, k [2]int, channels int) ([]layers.Option, []int, error) {
-	s, err := intsAttr(as, "strides", 2, 1, []int{1, 1})
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := intsAttr(as, "pads", 4, 0, []int{0, 0, 0, 0})
-	if err != nil {
-		return nil, nil, err
-	}
-	return windowWithPads(in, k, [2]int{s[0], s[1]}, [4]int{p[0], p[1], p[2], p[3]}, channels, "")
-}
-
-// windowWithPads checks that pads (top, left, bottom, right) of a window
-// k with strides s over an input of example shape in are those of 'valid'
-// or 'same' padding, and returns the layer's options and its output's
-// shape; note, if not empty, follows the pads in an error.
-func windowWithPads(in []int, k, s [2]int, pads [4]int, channels int, note string) ([]layers.Option, []int, error) {
-	same := pads != [4]int{}
-	want, err := windowPads(in, k, s, same)
-	if err != nil {
-		return nil, nil, err
-	}
-	if want != pads {
-		return nil, nil, errors.Errorf("pads %v%s are neither 'valid' nor 'same' padding (%v) for input %v", pads, note, want, in)
-	}
-	out := []int{channels, 0, 0}
-	for i := range 2 {
-		if out[1+i], _, err = ops.OutSize(in[1+i], k[i], s[i], same); err != nil {
-			return nil, nil, err
-		}
-	}
-	opts := []layers.Option{layers.Strides(s[0], s[1])}
-	if same {
-		opts = append(opts, layers.Padding(layers.Same))
-	}
-	return opts, out, nil
-}
-
-// pool rebuilds a MaxPooling2D or AveragePooling2D layer over an input of
-// example shape in.
-func pool(in []int, n *onnxpb.NodeProto) (layers.Layer, []int, error) {
-	if _, err := inputs(n, 1); err != nil {
-		return nil, nil, err
-	}
-	isMax := n.GetOpType() == "MaxPool"
-	allowed := []string{"kernel_shape", "strides", "pads", "ceil_mode", "auto_pad"}
-	if isMax {
-		allowed = append(allowed, "dilations", "storage_order")
-	} else {
-		allowed = append(allowed, "count_include_pad")
-	}
-	as, err := attrs(n, allowed...)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := noAutoPad(as); err != nil {
-		return nil, nil, err
-	}
-	for _, name := range []string{"ceil_mode", "count_include_pad", "storage_order"} {
-		if v, err := intAttr(as, name, 0); err != nil || v != 0 {
-			return nil, nil, errors.Errorf("%s %d; only 0 is read (%v)", name, v, err)
-		}
-	}
-	if d, err := intsAttr(as, "dilations", 2, 1, []int{1, 1}); err != nil || d[0] != 1 || d[1] != 1 {
-		return nil, nil, errors.Errorf("dilations %v; only undilated pooling is read (%v)", d, err)
-	}
-	k, err := intsAttr(as, "kernel_shape", 2, 1, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(in) != 3 {
-		return nil, nil, errors.Errorf("pooling of shape %v, not an image [C, H, W]", in)
-	}
-	opts, out, err := window(as, in, [2]int{k[0], k[1]}, in[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	if isMax {
-		return layers.MaxPool2D(k[0], k[1], opts...), out, nil
-	}
-	return layers.AvgPool2D(k[0], k[1], opts...), out, nil
-}
-
-// dense rebuilds a Dense layer from a Gemm of kernel [inputs, units], and
-// its activation, over an input of example shape in.
-func (im *importer) dense(key string, in []int, nodes []*onnxpb.NodeProto) (layers.Layer, []int, error) {
-	n := nodes[0]
-	ins, dims, err := im.weighted(n)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(dims) != 2 || len(in) != 1 || dims[0] != in[0] {
-		return nil, nil, errors.Errorf("Gemm weights %s of shape %v for an input of shape %v; want [%v, units]", ins[1], dims, in, in)
-	}
-	as, err := attrs(n, "alpha", "beta", "transA", "transB")
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, name := range []string{"transA", "transB"} {
-		if v, err := intAttr(as, name, 0); err != nil || v != 0 {
-			return nil, nil, errors.Errorf("%s %d; only 0 is read (%v)", name, v, err)
-		}
-	}
-	for _, name := range []string{"alpha", "beta"} {
-		if v, err := floatAttr(as, name, 1); err != nil || v != 1 {
-			return nil, nil, errors.Errorf("%s %v; only 1 is read (%v)", name, v, err)
-		}
-	}
-	act, err := im.optionActivation(nodes[1:], n.GetOutput()[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := im.param(key, "kernel", ins[1], dims...); err != nil {
-		return nil, nil, err
-	}
-	if err := im.param(key, "bias", ins[2], dims[1]); err != nil {
-		return nil, nil, err
-	}
-	var opts []layers.Option
-	if act != ops.Linear {
-		opts = append(opts, layers.Activation(act))
-	}
-	return layers.Dense(dims[1], opts...), []int{dims[1]}, nil
-}
-
-// batchNorm rebuilds a BatchNormalization layer over an input of example
-// shape in.
-func (im *importer) batchNorm(key string, in []int, n *onnxpb.NodeProto) (layers.Layer, error) {
-	ins, err := inputs(n, 5)
-	if err != nil {
-		return nil, err
-	}
-	as, err := attrs(n, "epsilon", "momentum", "training_mode")
-	if err != nil {
-		return nil, err
-	}
-	if v, err := intAttr(as, "training_mode", 0); err != nil || v != 0 {
-		return nil, errors.Errorf("training_mode %d; only inference is read (%v)", v, err)
-	}
-	eps, err := floatAttr(as, "epsilon", 1e-5) // ONNX's default
-	if err != nil {
-		return nil, err
-	}
-	momentum, err := floatAttr(as, "momentum", 0.9) // ONNX's default
-	if err != nil {
-		return nil, err
-	}
-	if len(in) == 0 {
-		return nil, errors.New("BatchNormalization of a value with no channels")
-	}
-	for i, p := range []string{"gamma", "beta", "moving_mean", "moving_variance"} {
-		if err := im.param(key, p, ins[1+i], in[0]); err != nil {
-			return nil, err
-		}
-	}
-	return layers.BatchNormalization(layers.Epsilon(eps), layers.Momentum(momentum)), nil
-}
-
-// optionActivation reads the activation that follows a Conv or Gemm, of
-// the value x: none, or one that the Activation option expresses.
-func (im *importer) optionActivation(nodes []*onnxpb.NodeProto, x string) (ops.Activation, error) {
-	if len(nodes) == 0 {
-		return ops.Linear, nil
-	}
-	a, alpha, err := im.activation(nodes, x)
-	if err != nil {
-		return 0, err
-	}
-	switch {
-	case a == ops.LeakyReLU && alpha != ops.DefaultLeakySlope,
-		a == ops.ELU && alpha != ops.DefaultELUAlpha:
-		return 0, errors.Errorf("%v with alpha %v after a layer; the Activation option has alpha %v", a, alpha,
-			map[ops.Activation]float64{ops.LeakyReLU: ops.DefaultLeakySlope, ops.ELU: ops.DefaultELUAlpha}[a])
-	}
-	return a, nil
-}
-
-// activation reads an activation of the value x: one node, or the five of
-// GELU. alpha is LeakyRelu's or Elu's.
-func (im *importer) activation(nodes []*onnxpb.NodeProto, x string) (ops.Activation, float64, error) {
-	n := nodes[0]
-	if len(n.GetInput()) == 0 || n.GetInput()[0] != x {
-		return 0, 0, errors.Errorf("node %q (%s) does not take %q", n.GetName(), n.GetOpType(), x)
-	}
-	if n.GetOpType() == "Div" {
-		return ops.GELU, 0, im.gelu(nodes, x)
-	}
-	if len(nodes) != 1 {
-		return 0, 0, errors.Errorf("%s is followed by %d nodes", n.GetOpType(), len(nodes)-1)
-	}
-	if _, err := inputs(n, 1); err != nil {
-		return 0, 0, err
-	}
-	simple := map[string]ops.Activation{"Relu": ops.ReLU, "Sigmoid": ops.Sigmoid, "Tanh": ops.Tanh}
-	if a, ok := simple[n.GetOpType()]; ok {
-		_, err := attrs(n)
-		return a, 0, err
-	}
-	switch n.GetOpType() {
-	case "Softmax":
-		as, err := attrs(n, "axis")
-		if err != nil {
-			return 0, 0, err
-		}
-		if axis, err := intAttr(as, "axis", -1); err != nil || (axis != -1 && axis != 1) {
-			return 0, 0, errors.Errorf("Softmax on axis %d; only the rows of a matrix are read (%v)", axis, err)
-		}
-		return ops.Softmax, 0, nil
-	case "LeakyRelu", "Elu":
-		as, err := attrs(n, "alpha")
-		if err != nil {
-			return 0, 0, err
-		}
-		a, def := ops.LeakyReLU, 0.01 // ONNX's defaults
-		if n.GetOpType() == "Elu" {
-			a, def = ops.ELU, 1
-		}
-		alpha, err := floatAttr(as, "alpha", def)
-		return a, alpha, err
-	}
-	return 0, 0, errors.Errorf("node %q: %s has no layer here", n.GetName(), n.GetOpType())
-}
-
-// gelu checks the five nodes of x·(1 + erf(x/√2))/2 as Export writes them.
-func (im *importer) gelu(nodes []*onnxpb.NodeProto, x string) error {
-	want := []struct {
-		op  string
-		in  [2]string // "" for the previous output; "c" for a constant
-		val float32
-	}{{"Div", [2]string{x, "c"}, math.Sqrt2}, {"Erf", [2]string{""}, 0}, {"Add", [2]string{"", "c"}, 1},
-		{"Mul", [2]string{x, ""}, 0}, {"Mul", [2]string{"", "c"}, 0.5}}
-	if len(nodes) != len(want) {
-		return errors.Errorf("%d nodes where GELU has %d", len(nodes), len(want))
-	}
-	prev := ""
-	for i, w := range want {
-		n := nodes[i]
-		arity := 2
-		if w.op == "Erf" {
-			arity = 1
-		}
-		in, err := inputs(n, arity)
-		if err != nil {
-			return err
-		}
-		if _, err := attrs(n); err != nil {
-			return err
-		}
-		if n.GetOpType() != w.op {
-			return errors.Errorf("node %q is %s where GELU has %s", n.GetName(), n.GetOpType(), w.op)
-		}
-		for k := range arity {
-			switch w.in[k] {
-			case "":
-				if in[k] != prev {
-					return errors.Errorf("node %q does not take %q", n.GetName(), prev)
-				}
-			case "c":
-				if v, err := im.scalar(in[k]); err != nil || v != w.val {
-					return errors.Errorf("node %q: constant %v, want %v (%v)", n.GetName(), v, w.val, err)
-				}
-			default:
-				if in[k] != w.in[k] {
-					return errors.Errorf("node %q does not take %q", n.GetName(), w.in[k])
-				}
-			}
-		}
-		prev = n.GetOutput()[0]
-	}
-	return nil
-}
-
-// activationLayer returns the stand-alone layer of an activation.
-func activationLayer(a ops.Activation, alpha float64) (layers.Layer, error) {
-	switch a {
-	case ops.LeakyReLU, ops.ELU:
-		if !(alpha > 0) || math.IsInf(alpha, 1) {
-			return nil, errors.Errorf("%v with alpha %v; it must be positive", a, alpha)
-		}
-		if a == ops.ELU {
-			return layers.ELU(alpha), nil
-		}
-		return layers.LeakyReLU(alpha), nil
-	case ops.ReLU:
-		return layers.ReLU(), nil
-	case ops.Sigmoid:
-		return layers.Sigmoid(), nil
-	case ops.Tanh:
-		return layers.Tanh(), nil
-	case ops.Softmax:
-		return layers.Softmax(), nil
-	case ops.GELU:
-		return layers.GELU(), nil
-	}
-	return nil, errors.Errorf("activation %v has no layer", a)
 }

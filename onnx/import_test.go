@@ -74,6 +74,19 @@ func TestImportRoundTrip(t *testing.T) {
 			if got.Params().Count() != m.Params().Count() || got.Params().TrainableCount() != m.Params().TrainableCount() {
 				t.Errorf("%d parameters (%d trainable), want %d (%d)", got.Params().Count(), got.Params().TrainableCount(), m.Params().Count(), m.Params().TrainableCount())
 			}
+			// A file that does not record its layers' types, as Export
+			// wrote them before it did, is read by its nodes.
+			old := mutate(t, c, func(mp *onnxpb.ModelProto) { mp.MetadataProps = nil })
+			got, err = onnx.Import(bytes.NewReader(old))
+			if err != nil {
+				t.Fatalf("without the layer types: %+v", err)
+			}
+			if lt := layerTypes(got); !slices.Equal(lt, want) {
+				t.Errorf("without the layer types: layers %v, want %v", lt, want)
+			}
+			if y3, err := got.Predict(x); err != nil || !slices.Equal(y3, y1) {
+				t.Errorf("without the layer types, the imported model predicts differently (%v)", err)
+			}
 		})
 	}
 }
@@ -204,6 +217,30 @@ func TestImportErrors(t *testing.T) {
 		}), "training_mode 1"},
 		{"two outputs of a node", mutate(t, conv, func(mp *onnxpb.ModelProto) { mp.Graph.Node[0].Output = append(mp.Graph.Node[0].Output, "x") }), "has 2 outputs"},
 		{"custom domain", mutate(t, conv, func(mp *onnxpb.ModelProto) { mp.Graph.Node[1].Domain = proto.String("com.example") }), `operator set "com.example"`},
+		{"depthwise group", mutate(t, findCase("depthwise"), func(mp *onnxpb.ModelProto) { attr(mp.Graph.Node[0], "group").I = proto.Int64(1) }), "group 1; DepthwiseConv2D has 3"},
+		{"separable without its pointwise input", mutate(t, findCase("separable"), func(mp *onnxpb.ModelProto) { mp.Graph.Node[1].Input = nil }), "does not take"},
+		{"transpose output padding", mutate(t, findCase("conv transpose kernel below stride"), func(mp *onnxpb.ModelProto) {
+			attr(mp.Graph.Node[0], "output_padding").Ints = []int64{0, 0}
+		}), "output_padding [0 0]"},
+		{"cubic upsampling", mutate(t, findCase("upsampling nearest"), func(mp *onnxpb.ModelProto) { attr(mp.Graph.Node[0], "mode").S = []byte("cubic") }), `Resize mode "cubic"`},
+		{"layer norm permutation", mutate(t, findCase("layer norm channels"), func(mp *onnxpb.ModelProto) {
+			attr(mp.Graph.Node[0], "perm").Ints = []int64{0, 3, 2, 1}
+		}), "Export writes"},
+		{"reshape size", mutate(t, findCase("reshape"), func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node[0].Attribute[0].T.Int64Data = []int64{0, 5, 5}
+		}), "a Reshape of an example of shape [2 3 4]"},
+		{"crop axes", mutate(t, findCase("cropping"), func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node[2].Attribute[0].T.Int64Data = []int64{1, 3}
+		}), "only the height and width"},
+		{"pads of the channels", mutate(t, findCase("zero padding"), func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node[0].Attribute[0].T.Int64Data = []int64{0, 1, 0, 0, 0, 0, 0, 0}
+		}), "only padding of the height and width"},
+		{"a type that lies", mutate(t, conv, func(mp *onnxpb.ModelProto) {
+			mp.MetadataProps[0].Value = proto.String(`[["conv2d_1", "Dense"]]`)
+		}), "as Dense"},
+		{"an unknown type", mutate(t, conv, func(mp *onnxpb.ModelProto) {
+			mp.MetadataProps[0].Value = proto.String(`[["conv2d_1", "NoSuchLayer"]]`)
+		}), "NoSuchLayer has no Importer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,7 +263,9 @@ func TestImportErrors(t *testing.T) {
 // again. The seeds are the exports of the first few cases, and files as
 // PyTorch writes them.
 func FuzzImport(f *testing.F) {
-	for _, name := range []string{"conv same stride 2 relu", "gelu", "concatenate", "batch norm image", "global average pool", "add three"} {
+	for _, name := range []string{"conv same stride 2 relu", "gelu", "concatenate", "batch norm image", "global average pool", "add three",
+		"reshape", "zero padding", "cropping", "upsampling nearest", "upsampling bilinear", "layer norm channels", "layer norm image",
+		"conv dilated same relu", "depthwise multiplier same stride tanh", "separable", "conv transpose same stride 2 relu", "conv transpose dilated"} {
 		in := model.Input(findCase(name).input...)
 		m, err := model.New([]*model.Node{in}, []*model.Node{findCase(name).build(in)})
 		if err != nil {
@@ -238,6 +277,12 @@ func FuzzImport(f *testing.F) {
 	// Files of other tools.
 	f.Add(padConv(f))
 	f.Add(gemmChain(f, "pytorch", 2, 3, 1))
+	f.Add(foreignFile(f, 13, []int64{2, 32}, node("Reshape", []string{"x", "shape3"}, "y")))
+	f.Add(foreignFile(f, 13, []int64{1, 9, 9}, node("Pad", []string{"x", "pads"}, "p"), node("MaxPool", []string{"p"}, "y", intsAttrOf("kernel_shape", 1, 1))))
+	f.Add(foreignFile(f, 13, []int64{2, 16, 16}, node("ConvTranspose", []string{"x", "wt"}, "t", intsAttrOf("strides", 2, 2), intsAttrOf("pads", 0, 0, 1, 1)),
+		node("Conv", []string{"t", "w"}, "y", intsAttrOf("pads", 1, 1, 1, 1), intsAttrOf("dilations", 1, 1))))
+	f.Add(foreignFile(f, 13, []int64{1, 16, 16}, node("Resize", []string{"x", "", "scales"}, "y")))
+	f.Add(foreignFile(f, 17, []int64{1, 8, 8}, node("LayerNormalization", []string{"x", "gamma"}, "y")))
 	if b, err := os.ReadFile(filepath.Join("testdata", "torch_activations.onnx")); err == nil {
 		f.Add(b)
 	}

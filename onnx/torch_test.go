@@ -42,6 +42,15 @@ type torchCase struct {
 	Dynamic bool      `json:"dynamic"`
 }
 
+// torchLayerTypes are layer types that the import of some networks of
+// testdata/torch_export.py must hold.
+var torchLayerTypes = map[string][]string{
+	"depthwise": {"DepthwiseConv2D", "Conv2D"},
+	"decoder":   {"Conv2DTranspose", "UpSampling2D", "ZeroPadding2D", "MaxPooling2D"},
+	"reshape":   {"Reshape"},
+	"layernorm": {"LayerNormalization"},
+}
+
 // TestImportPyTorch exports networks like bench/suite's from PyTorch
 // (torch.onnx.export, opsets 13 to 17, with a fixed or a dynamic batch),
 // imports each and checks that Go predicts what PyTorch did, to 1e-5
@@ -94,6 +103,15 @@ func TestImportPyTorch(t *testing.T) {
 				worst = max(worst, d)
 			}
 			t.Logf("opset %d, dynamic batch %v, %d layers, largest difference %.2g", c.Opset, c.Dynamic, len(m.Layers()), worst)
+			var types []string
+			for _, l := range m.Layers() {
+				types = append(types, l.Type())
+			}
+			for _, typ := range torchLayerTypes[name] {
+				if !slices.Contains(types, typ) {
+					t.Errorf("no %s layer among %v", typ, types)
+				}
+			}
 			if worst > 1e-5 {
 				t.Errorf("Go's predictions differ from PyTorch's by up to %g", worst)
 			}

@@ -51,6 +51,8 @@ func TestConvExtraGradients(t *testing.T) {
 		{"transpose same stride 2", transpose(2, 3, 3, 2, 3, 3, true, ops.ConvOpts{StrideH: 2, StrideW: 2, Same: true})},
 		{"transpose kernel below stride no bias", transpose(1, 2, 3, 2, 2, 1, false, ops.ConvOpts{StrideH: 3, StrideW: 2})},
 		{"transpose even kernel same", transpose(2, 3, 2, 1, 4, 2, true, ops.ConvOpts{StrideH: 2, StrideW: 1, Same: true})},
+		{"transpose dilated valid", transpose(2, 3, 2, 2, 2, 3, true, ops.ConvOpts{DilationH: 2, DilationW: 3})},
+		{"transpose dilated same no bias", transpose(1, 3, 4, 2, 3, 2, false, ops.ConvOpts{DilationH: 2, DilationW: 2, Same: true})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkGrad(t, tc.build, ops.MeanSquaredError) })
@@ -91,7 +93,7 @@ func randomValues(rng *rand.Rand, n int) []float64 {
 // TestConvExtraValues checks the dilated and transposed convolutions, in
 // float32 and float64, against their definitions written out as loops:
 // a dilated convolution reads x at oh·s + i·d − pad; a transposed one
-// scatters x[c,ih,iw]·w[c,f,i,j] to y[f, ih·s + i − pad, iw·s + j − pad].
+// scatters x[c,ih,iw]·w[c,f,i,j] to y[f, ih·s + i·d − pad, iw·s + j·d − pad].
 func TestConvExtraValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	type tcase struct {
@@ -112,6 +114,10 @@ func TestConvExtraValues(t *testing.T) {
 		{"transpose valid", 2, 3, 2, 4, 3, 3, 2, 2, 3, 1, 1, false, 9, 9, 0, 0, true},
 		{"transpose same", 1, 2, 3, 3, 4, 3, 4, 2, 2, 1, 1, true, 6, 8, 0, 1, true},
 		{"transpose kernel below stride", 1, 1, 2, 2, 2, 1, 2, 3, 3, 1, 1, false, 6, 6, 0, 0, true},
+		// Dilated: the window spans (k−1)·d+1 = 5 and 4; 'valid' gives
+		// in + 5 − 1 and in + 4 − 1, 'same' in, padded by (5−1)/2 = 2.
+		{"transpose dilated valid", 2, 2, 3, 4, 3, 3, 2, 1, 1, 2, 3, false, 8, 6, 0, 0, true},
+		{"transpose dilated same batch 1", 1, 3, 2, 5, 4, 3, 3, 1, 1, 2, 2, true, 5, 4, 2, 2, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +145,7 @@ func TestConvExtraValues(t *testing.T) {
 								for f := range tc.f {
 									for i := range tc.kh {
 										for j := range tc.kw {
-											oh, ow := ih*tc.sh+i-tc.pt, iw*tc.sw+j-tc.pl
+											oh, ow := ih*tc.sh+i*tc.dh-tc.pt, iw*tc.sw+j*tc.dw-tc.pl
 											if oh < 0 || oh >= tc.oh || ow < 0 || ow >= tc.ow {
 												continue
 											}

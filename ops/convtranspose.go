@@ -42,8 +42,10 @@ type convTransposeOp struct {
 // [N,Cin,H,W] with w [Cin,F,KH,KW] (ONNX's ConvTranspose layout), plus the
 // bias b [F] unless b is nil, giving [N,F,OH,OW] with Keras's output size
 // (TransposeOutSize). It is the gradient of Conv2D with respect to its
-// input and runs on that kernel. o sets strides and padding; dilation is
-// not supported. If needInputGrad is false the gradient with respect to x
+// input and runs on that kernel. o sets strides, padding and dilation: with
+// dilation rates above 1 it is the transpose of the dilated convolution,
+// its window the dilated extent (KH−1)·DilationH+1, and runs as a plain
+// one with the kernel spread out, zeros between the taps. If needInputGrad is false the gradient with respect to x
 // is never built.
 func Conv2DTranspose(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
@@ -57,7 +59,14 @@ func Conv2DTranspose(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, 
 		return nil, errors.Errorf("conv2d transpose: bias %v does not match %d filters", b.Shape(), ws[1])
 	}
 	if dh, dw := o.dilations(); dh > 1 || dw > 1 {
-		return nil, errors.Errorf("conv2d transpose: dilation %dx%d is not supported", dh, dw)
+		// The transpose of a dilated convolution is that of the plain one
+		// with the kernel spread out, zeros between the taps.
+		wd, err := dilateKernel(w, dh, dw)
+		if err != nil {
+			return nil, errors.Wrapf(err, "conv2d transpose: input %v", xs)
+		}
+		o.DilationH, o.DilationW = 1, 1
+		return Conv2DTranspose(x, wd, b, o, needInputGrad)
 	}
 	sh, sw := o.strides()
 	oh, padT, err := TransposeOutSize(xs[2], ws[2], sh, o.Same)

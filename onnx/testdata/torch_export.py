@@ -73,6 +73,17 @@ class MatMulAdd(nn.Module):
         return x @ self.w + self.b
 
 
+class ViewAs(nn.Module):
+    """x.view(x.size(0), *shape): a Reshape of each example."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.view(x.size(0), *self.shape)
+
+
 def pool():
     return nn.MaxPool2d(2)
 
@@ -102,26 +113,55 @@ NETS = {
                                           Branches(6), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
                                           nn.Linear(200, 16), nn.GELU(), nn.BatchNorm1d(16), MatMulAdd(16, 12), nn.Tanh(),
                                           nn.Linear(12, 5), nn.Softmax(dim=1)]),
+    # The layers added since: depthwise (groups=C) and dilated
+    # convolutions, transposed convolutions, upsampling, a zero padding
+    # that no convolution takes, a reshape of images and (opset 17) layer
+    # normalisation. A third value is the opset the network needs.
+    "depthwise": ([3, 12, 10], lambda: [nn.Conv2d(3, 3, 3, padding=1, groups=3), nn.ReLU(),
+                                        nn.Conv2d(3, 6, 3, groups=3), nn.Conv2d(6, 8, 1), nn.Tanh(),
+                                        nn.Conv2d(8, 8, 3, padding=2, dilation=2, bias=False),
+                                        nn.Conv2d(8, 8, (3, 2), dilation=(2, 3), groups=8),
+                                        nn.Flatten(), nn.Linear(8 * 6 * 5, 10)]),
+    "decoder": ([4, 5, 6], lambda: [nn.ConvTranspose2d(4, 6, 3), nn.ReLU(),
+                                    nn.ConvTranspose2d(6, 4, 4, stride=2, padding=1), nn.Sigmoid(),
+                                    nn.ConvTranspose2d(4, 3, 2, stride=2, bias=False),
+                                    nn.ConvTranspose2d(3, 3, 3, dilation=2),
+                                    nn.Upsample(scale_factor=2, mode="nearest"), nn.ZeroPad2d((1, 2, 0, 1)),
+                                    nn.MaxPool2d(2), nn.Conv2d(3, 2, 3),
+                                    nn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=False),
+                                    nn.Flatten(), nn.Linear(2 * 60 * 105, 5)]),
+    "reshape": ([3, 6, 5], lambda: [nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), ViewAs(4, 12, 5),
+                                    nn.Conv2d(4, 4, 3), ViewAs(-1, 30), nn.Flatten(), nn.Linear(120, 6)]),
+    "layernorm": ([3, 6, 5], lambda: [nn.Conv2d(3, 8, 3), nn.LayerNorm([8, 4, 3]), nn.ReLU(), nn.LayerNorm(3, eps=1e-3),
+                                      nn.Flatten(), nn.Linear(96, 16), nn.LayerNorm(16), nn.Tanh(),
+                                      nn.Linear(16, 4)], 17),
 }
+
+
+def randomize_norms(net):
+    """Random statistics and affine parameters, so that the normalisations
+    do something."""
+    for m in net.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2)
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm)):
+            nn.init.uniform_(m.weight, 0.5, 1.5)
+            nn.init.uniform_(m.bias, -0.5, 0.5)
 
 
 def main():
     out = sys.argv[1]
     torch.manual_seed(7)
-    for i, (name, (shape, make)) in enumerate(sorted(NETS.items())):
+    for i, (name, spec) in enumerate(sorted(NETS.items())):
+        shape, make = spec[0], spec[1]
         net = nn.Sequential(*make())
-        # Random statistics, so that BatchNormalization does something.
-        for m in net.modules():
-            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2)
-                nn.init.uniform_(m.weight, 0.5, 1.5)
-                nn.init.uniform_(m.bias, -0.5, 0.5)
+        randomize_norms(net)
         net.eval()
         x = torch.rand(3, *shape)
         with torch.no_grad():
             y = net(x)
-        opset = 13 + i % 5
+        opset = spec[2] if len(spec) > 2 else 13 + i % 5
         dynamic = {"x": {0: "N"}, "y": {0: "N"}} if i % 2 == 0 else None
         torch.onnx.export(net, x, os.path.join(out, name + ".onnx"), input_names=["x"], output_names=["y"],
                           opset_version=opset, dynamic_axes=dynamic)
