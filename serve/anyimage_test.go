@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/gif"
@@ -262,4 +263,72 @@ func FuzzDecodeImage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestImageOutput: a model whose output is an image (an autoencoder)
+// answers each instance with an image laid out as an upload's "input" is:
+// rows of one channel, or planes of them, and no class.
+func TestImageOutput(t *testing.T) {
+	for _, shape := range [][]int{{1, 8, 8}, {3, 6, 5}} {
+		net, err := model.NewSequential(shape, []layers.Layer{
+			layers.Conv2D(shape[0], 3, 3, layers.Padding(layers.Same), layers.Activation(ops.Sigmoid)),
+		}, model.Seed(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New([]*Model{{Name: "ae", Net: net}}, Logger(quiet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		size := shape[0] * shape[1] * shape[2]
+		x := make([]float32, 2*size)
+		for i := range x {
+			x[i] = float32(i%11) / 10
+		}
+		want, err := net.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("%dx%dx%d", shape[0], shape[1], shape[2])
+		t.Run(name+"/JSON", func(t *testing.T) {
+			code, body, _ := do(t, s, "POST", "/v1/models/ae:predict", "application/json", instances(x[:size], x[size:]))
+			if code != 200 {
+				t.Fatalf("%d %s", code, body)
+			}
+			var resp struct{ Predictions []json.RawMessage }
+			if err := json.Unmarshal(body, &resp); err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Predictions) != 2 || bytes.Contains(body, []byte(`"class`)) {
+				t.Fatalf("%s", body)
+			}
+			for i, p := range resp.Predictions {
+				if got := flatInput(t, p, shape[0]); !slices.Equal(got, want[i*size:(i+1)*size]) {
+					t.Errorf("instance %d: %v, Predict gives %v", i, got, want[i*size:(i+1)*size])
+				}
+			}
+		})
+		t.Run(name+"/PNG", func(t *testing.T) {
+			code, body, _ := do(t, s, "POST", "/v1/models/ae:predict", "image/png", encodePNG(t, colourImage(12, 9)))
+			if code != 200 {
+				t.Fatalf("%d %s", code, body)
+			}
+			var resp struct {
+				Predictions []json.RawMessage
+				Input       json.RawMessage
+			}
+			if err := json.Unmarshal(body, &resp); err != nil {
+				t.Fatal(err)
+			}
+			in := flatInput(t, resp.Input, shape[0])
+			out, err := net.Predict(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Predictions) != 1 || !slices.Equal(flatInput(t, resp.Predictions[0], shape[0]), out) || bytes.Contains(body, []byte(`"class`)) {
+				t.Errorf("%s", body)
+			}
+		})
+	}
 }

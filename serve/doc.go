@@ -36,6 +36,10 @@
 // metadata's "metadata" object holds "class_names" for such a model, and
 // for any model the entries of its Model.Metadata.
 //
+// A model of one output that is an image, [C, H, W] (an autoencoder, a
+// denoiser), answers each instance with an image laid out as "input" is,
+// and without classes: {"predictions": [[[0.1, ...], ...]]}.
+//
 // Models given to New are version 1. ModelDir serves a directory laid
 // out as TensorFlow Serving's, DIR/NAME/VERSION/model.gocnn, and Poll
 // reads it again for new versions, swapped in without dropping a request,

@@ -675,23 +675,46 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request, m *served)
 		return
 	}
 	k := m.Net.OutputSize()
-	preds := make([]json.RawMessage, n)
-	for i := range n {
-		preds[i] = floats(y[i*k : (i+1)*k])
-	}
-	resp := map[string]any{"predictions": preds}
-	if len(m.classes) > 0 {
-		classes := make([]string, n)
+	resp := map[string]any{}
+	if out, ok := imageOutput(m.Net); ok {
+		// An image model (an autoencoder, a denoiser): each prediction is
+		// an image, laid out as the input of an image upload is.
+		preds := make([]any, n)
 		for i := range n {
-			classes[i] = m.classes[model.Argmax(y[i*k:(i+1)*k])]
+			preds[i] = imageRows(y[i*k:(i+1)*k], out)
 		}
-		resp["classes"] = classes
+		resp["predictions"] = preds
+	} else {
+		preds := make([]json.RawMessage, n)
+		for i := range n {
+			preds[i] = floats(y[i*k : (i+1)*k])
+		}
+		resp["predictions"] = preds
+		if len(m.classes) > 0 {
+			classes := make([]string, n)
+			for i := range n {
+				classes[i] = m.classes[model.Argmax(y[i*k:(i+1)*k])]
+			}
+			resp["classes"] = classes
+		}
+		if image {
+			resp["class"] = model.Argmax(y[:k])
+		}
 	}
 	if image {
-		resp["class"] = model.Argmax(y[:k])
 		resp["input"] = imageRows(x, shape)
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// imageOutput returns the example shape of net's output when net has one
+// output and it is an image [C, H, W].
+func imageOutput(net *model.Model) ([]int, bool) {
+	if net.NumOutputs() != 1 {
+		return nil, false
+	}
+	s := net.OutputShape(0)
+	return s, len(s) == 3
 }
 
 // decodeImage is DecodeImage, with the server's converter, once one of
