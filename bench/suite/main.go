@@ -52,6 +52,7 @@ var nets = map[string]struct {
 	"recipe":    {"the cmd/mnist recipe: 5x5 valid convs of 10 and 20 filters, max pools, Dense 100", recipeNet, false},
 	"valid":     {"3x3 valid convs of 32 and 64 filters, a max pool, Dense 128 (1.2 M params)", validNet, false},
 	"same":      {"pairs of 3x3 'same' convs at 16, 32 and 64 filters, each pair followed by a max pool", sameNet, false},
+	"same16":    {"pairs of 3x3 'same' convs at 16 and 32 filters, each pair followed by a max pool (small channel counts)", same16Net, false},
 	"stride2":   {"3x3 'same' convs at 16-64 filters, two of them stride-2 downsampling", stride2Net, false},
 	"pointwise": {"3x3 'same' convs each followed by a 1x1 conv, max pools", pointwiseNet, false},
 	"residual":  {"two residual blocks (two 3x3 'same' convs and an Add) at 16 and 32 filters", residualNet, false},
@@ -93,6 +94,13 @@ func sameNet() (*model.Model, error) {
 		same(16), same(16), layers.MaxPool2D(2, 2),
 		same(32), same(32), layers.MaxPool2D(2, 2),
 		same(64), same(64), layers.MaxPool2D(2, 2),
+		layers.Flatten(), softmax())
+}
+
+func same16Net() (*model.Model, error) {
+	return sequential(
+		same(16), same(16), layers.MaxPool2D(2, 2),
+		same(32), same(32), layers.MaxPool2D(2, 2),
 		layers.Flatten(), softmax())
 }
 
