@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
@@ -63,7 +64,7 @@ func encodings(t testing.TB, img image.Image) []struct {
 	return []struct {
 		contentType string
 		body        []byte
-	}{{"image/png", encodePNG(t, img)}, {"image/jpeg", j.Bytes()}, {"image/gif", g.Bytes()}}
+	}{{"image/png", testutil.EncodePNG(t, img)}, {"image/jpeg", j.Bytes()}, {"image/gif", g.Bytes()}}
 }
 
 // flatInput undoes imageRows: the values of an "input" of C planes, or of
@@ -107,7 +108,7 @@ func TestAnyImageModel(t *testing.T) {
 		mode, _ := data.ColorModeOf(shape[0])
 		for _, up := range encodings(t, colourImage(40, 33)) {
 			t.Run(tc.name+"/"+up.contentType, func(t *testing.T) {
-				code, body, _ := do(t, s, "POST", "/v1/models/"+tc.name+":predict", up.contentType, up.body)
+				code, body, _ := testutil.Do(t, s, "POST", "/v1/models/"+tc.name+":predict", up.contentType, up.body)
 				if code != 200 {
 					t.Fatalf("%d %s", code, body)
 				}
@@ -154,7 +155,7 @@ func TestAnyImageModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, body, _ := do(t, s, "POST", "/v1/models/pets:predict", "application/json", instances(x[:960], x[960:]))
+		code, body, _ := testutil.Do(t, s, "POST", "/v1/models/pets:predict", "application/json", instances(x[:960], x[960:]))
 		if code != 200 {
 			t.Fatalf("%d %s", code, body)
 		}
@@ -172,7 +173,7 @@ func TestAnyImageModel(t *testing.T) {
 		}
 	})
 	t.Run("metadata", func(t *testing.T) {
-		code, body, _ := do(t, s, "GET", "/v1/models/pets/metadata", "", nil)
+		code, body, _ := testutil.Do(t, s, "GET", "/v1/models/pets/metadata", "", nil)
 		var md struct {
 			Metadata struct {
 				ClassNames []string `json:"class_names"`
@@ -192,11 +193,11 @@ func TestAnyImageModel(t *testing.T) {
 // no "classes".
 func TestNoClassNames(t *testing.T) {
 	s, _ := newServer(t)
-	code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/png", encodePNG(t, digitImage(30, 30)))
+	code, body, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "image/png", testutil.EncodePNG(t, testutil.DigitImage(30, 30)))
 	if code != 200 || bytes.Contains(body, []byte(`"classes"`)) {
 		t.Errorf("%d %s", code, body)
 	}
-	code, body, _ = do(t, s, "GET", "/v1/models/digits/metadata", "", nil)
+	code, body, _ = testutil.Do(t, s, "GET", "/v1/models/digits/metadata", "", nil)
 	if code != 200 || bytes.Contains(body, []byte("class_names")) {
 		t.Errorf("metadata %d %s", code, body)
 	}
@@ -206,7 +207,7 @@ func TestNoClassNames(t *testing.T) {
 // uploads; DecodeImage says why.
 func TestNotAnImageModel(t *testing.T) {
 	for _, shape := range [][]int{{2, 8, 8}, {4}, {3, 4, 4, 1}} {
-		_, err := DecodeImage(encodePNG(t, colourImage(8, 8)), "image/png", shape, DefaultMaxPixels)
+		_, err := DecodeImage(testutil.EncodePNG(t, colourImage(8, 8)), "image/png", shape, DefaultMaxPixels)
 		if err == nil || !strings.Contains(err.Error(), "not grey images (1×H×W) or RGB images (3×H×W)") {
 			t.Errorf("shape %v: error %v", shape, err)
 		}
@@ -220,7 +221,7 @@ func TestNotAnImageModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	code, body, _ := do(t, s, "POST", "/v1/models/two:predict", "image/png", encodePNG(t, colourImage(8, 8)))
+	code, body, _ := testutil.Do(t, s, "POST", "/v1/models/two:predict", "image/png", testutil.EncodePNG(t, colourImage(8, 8)))
 	if code != 400 || !bytes.Contains(body, []byte("model two: the model takes 2×8×8 inputs")) {
 		t.Errorf("%d %s", code, body)
 	}
@@ -235,7 +236,7 @@ func FuzzDecodeImage(f *testing.F) {
 			f.Add(e.body, e.contentType == "image/jpeg", e.contentType == "image/gif", k)
 		}
 	}
-	f.Add(hugePNG(f, 1<<16, 1<<16), false, false, byte(0))
+	f.Add(testutil.HugePNG(f, 1<<16, 1<<16), false, false, byte(0))
 	f.Add([]byte("GIF89a"), false, true, byte(1))
 	shapes := [][]int{{1, 28, 28}, {1, 7, 5}, {3, 6, 4}}
 	f.Fuzz(func(t *testing.T, body []byte, isJPEG, isGIF bool, k byte) {
@@ -292,7 +293,7 @@ func TestImageOutput(t *testing.T) {
 		}
 		name := fmt.Sprintf("%dx%dx%d", shape[0], shape[1], shape[2])
 		t.Run(name+"/JSON", func(t *testing.T) {
-			code, body, _ := do(t, s, "POST", "/v1/models/ae:predict", "application/json", instances(x[:size], x[size:]))
+			code, body, _ := testutil.Do(t, s, "POST", "/v1/models/ae:predict", "application/json", instances(x[:size], x[size:]))
 			if code != 200 {
 				t.Fatalf("%d %s", code, body)
 			}
@@ -310,7 +311,7 @@ func TestImageOutput(t *testing.T) {
 			}
 		})
 		t.Run(name+"/PNG", func(t *testing.T) {
-			code, body, _ := do(t, s, "POST", "/v1/models/ae:predict", "image/png", encodePNG(t, colourImage(12, 9)))
+			code, body, _ := testutil.Do(t, s, "POST", "/v1/models/ae:predict", "image/png", testutil.EncodePNG(t, colourImage(12, 9)))
 			if code != 200 {
 				t.Fatalf("%d %s", code, body)
 			}

@@ -25,11 +25,11 @@ func TestImageBombRGB(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		big := encodePNG(t, colourImage(2048, 2048))
+		big := testutil.EncodePNG(t, colourImage(2048, 2048))
 		var wg sync.WaitGroup
 		for i := range 32 {
 			wg.Go(func() {
-				code, body, _ := do(t, s, "POST", "/v1/models/pets:predict", "image/png", big)
+				code, body, _ := testutil.Do(t, s, "POST", "/v1/models/pets:predict", "image/png", big)
 				if code != http.StatusOK {
 					t.Errorf("upload %d: %d %s", i, code, body)
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/model"
 )
 
@@ -42,13 +43,13 @@ func TestHandle(t *testing.T) {
 		{"/healthz", 200, "ok"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			code, body, _ := do(t, s, "GET", tc.path, "", nil)
+			code, body, _ := testutil.Do(t, s, "GET", tc.path, "", nil)
 			if code != tc.code || !bytes.Contains(body, []byte(tc.want)) {
 				t.Errorf("%d %s, want %d %s", code, body, tc.code, tc.want)
 			}
 		})
 	}
-	_, body, _ := do(t, s, "GET", "/metrics", "", nil)
+	_, body, _ := testutil.Do(t, s, "GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`gocnn_serve_requests_total{code="200",handler="home",method="get"} 1`,
 		`gocnn_serve_requests_total{code="404",handler="other",method="get"} 1`,
@@ -90,7 +91,7 @@ func TestMetadataEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	code, body, _ := do(t, s, "GET", "/v1/models/digits/metadata", "", nil)
+	code, body, _ := testutil.Do(t, s, "GET", "/v1/models/digits/metadata", "", nil)
 	var md struct {
 		Metadata struct {
 			TrainedOn string `json:"trained_on"`
@@ -120,7 +121,7 @@ func TestImageConverterOption(t *testing.T) {
 		return x, nil
 	}
 	s, m := newServer(t, ImageConverter(half), MaxBatch(1))
-	code, out, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/png", encodePNG(t, digitImage(40, 30)))
+	code, out, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "image/png", testutil.EncodePNG(t, testutil.DigitImage(40, 30)))
 	if code != 200 {
 		t.Fatalf("%d %s", code, out)
 	}
@@ -158,7 +159,7 @@ func TestImageConverterOption(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := newServer(t, ImageConverter(tc.conv))
-			code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/png", encodePNG(t, digitImage(10, 10)))
+			code, body, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "image/png", testutil.EncodePNG(t, testutil.DigitImage(10, 10)))
 			if code != 400 || !bytes.Contains(body, []byte(tc.want)) {
 				t.Errorf("%d %s, want 400 %s", code, body, tc.want)
 			}
@@ -230,7 +231,7 @@ func TestLoaderOption(t *testing.T) {
 		{"/v1/models/renamed", 200, "gave no model named renamed"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			code, body, _ := do(t, s, "GET", tc.path, "", nil)
+			code, body, _ := testutil.Do(t, s, "GET", tc.path, "", nil)
 			if code != tc.code || !bytes.Contains(body, []byte(tc.want)) {
 				t.Errorf("%d %s, want %d %s", code, body, tc.code, tc.want)
 			}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/pkg/errors"
 )
 
@@ -18,7 +19,7 @@ import (
 func manyScanJPEG(t testing.TB, w, h, n int) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, digitImage(w, h), nil); err != nil {
+	if err := jpeg.Encode(&b, testutil.DigitImage(w, h), nil); err != nil {
 		t.Fatal(err)
 	}
 	j := b.Bytes()
@@ -60,7 +61,7 @@ func TestJPEGScans(t *testing.T) {
 			if got := jpegScans(body, 1<<30); got != tc.scans {
 				t.Errorf("jpegScans counts %d scans, want %d", got, tc.scans)
 			}
-			code, answer, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/jpeg", body)
+			code, answer, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "image/jpeg", body)
 			if code != tc.code || !bytes.Contains(answer, []byte(tc.want)) {
 				t.Errorf("%d %.200s, want %d and %q", code, answer, tc.code, tc.want)
 			}
@@ -92,7 +93,7 @@ func TestDecodeImageContext(t *testing.T) {
 		body        []byte
 	}{
 		{"image/jpeg", manyScanJPEG(t, 1024, 1024, 32)},
-		{"image/png", encodePNG(t, digitImage(1024, 1024))},
+		{"image/png", testutil.EncodePNG(t, testutil.DigitImage(1024, 1024))},
 		{"image/gif", encodeGIF(t)},
 	} {
 		t.Run(tc.contentType, func(t *testing.T) {
@@ -114,7 +115,7 @@ func TestDecodeImageContext(t *testing.T) {
 func encodeGIF(t testing.TB) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := gif.Encode(&b, digitImage(32, 32), nil); err != nil {
+	if err := gif.Encode(&b, testutil.DigitImage(32, 32), nil); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()

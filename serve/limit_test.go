@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/gocnn/cnn/internal/testutil"
 )
 
 // TestMaxInflight: with every in-flight slot taken, a predict, a status
@@ -25,7 +27,7 @@ func TestMaxInflight(t *testing.T) {
 		{"GET", "/healthz", http.StatusOK},
 		{"GET", "/metrics", http.StatusOK},
 	} {
-		code, body, h := do(t, s, tc.method, tc.path, "application/json", instances(testInput(0)))
+		code, body, h := testutil.Do(t, s, tc.method, tc.path, "application/json", instances(testInput(0)))
 		if code != tc.code {
 			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, code, body, tc.code)
 		}
@@ -34,10 +36,10 @@ func TestMaxInflight(t *testing.T) {
 		}
 	}
 	<-s.inflight
-	if code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0))); code != http.StatusOK {
+	if code, body, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0))); code != http.StatusOK {
 		t.Errorf("with a slot free: %d %s", code, body)
 	}
-	_, body, _ := do(t, s, "GET", "/metrics", "", nil)
+	_, body, _ := testutil.Do(t, s, "GET", "/metrics", "", nil)
 	if !bytes.Contains(body, []byte("gocnn_serve_overload_rejections_total 3")) {
 		t.Errorf("/metrics does not count the 3 rejections")
 	}
@@ -71,7 +73,7 @@ func TestBodyBudget(t *testing.T) {
 		t.Errorf("a request whose client had gone got %d %s", w.Code, w.Body)
 	}
 	s.bodies.release(got)
-	if code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0))); code != http.StatusOK {
+	if code, body, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0))); code != http.StatusOK {
 		t.Errorf("with the budget free: %d %s", code, body)
 	}
 }

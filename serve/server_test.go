@@ -2,18 +2,12 @@ package serve
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
-	"image"
-	"image/color"
-	"image/png"
 
 	"log/slog"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +17,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gocnn/cnn/internal/recipe"
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
@@ -81,51 +76,6 @@ func newServer(t testing.TB, opts ...Option) (*Server, *Model) {
 	return s, m
 }
 
-// do runs a request through s and returns the status and the body.
-func do(t testing.TB, s http.Handler, method, path, contentType string, body []byte) (int, []byte, http.Header) {
-	t.Helper()
-	r := httptest.NewRequest(method, path, bytes.NewReader(body))
-	if contentType != "" {
-		r.Header.Set("Content-Type", contentType)
-	}
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, r)
-	return w.Code, w.Body.Bytes(), w.Header()
-}
-
-// digitImage is an w×h image of a dark "1" on a light background.
-func digitImage(w, h int) *image.Gray {
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range g.Pix {
-		g.Pix[i] = 240
-	}
-	for y := h / 5; y < h*4/5; y++ {
-		for x := w/2 - w/20; x <= w/2+w/20; x++ {
-			g.SetGray(x, y, color.Gray{20})
-		}
-	}
-	return g
-}
-
-func encodePNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// hugePNG is a valid 1×1 PNG whose header then claims w×h pixels.
-func hugePNG(t testing.TB, w, h uint32) []byte {
-	b := encodePNG(t, image.NewGray(image.Rect(0, 0, 1, 1)))
-	// The IHDR chunk: length at 8, type at 12, width 16, height 20, CRC at 29.
-	binary.BigEndian.PutUint32(b[16:], w)
-	binary.BigEndian.PutUint32(b[20:], h)
-	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
-	return b
-}
-
 // instances is a predict request of the given instances.
 func instances(xs ...any) []byte {
 	b, _ := json.Marshal(map[string]any{"instances": xs})
@@ -166,7 +116,7 @@ func TestEndpoints(t *testing.T) {
 		{"metrics", "GET", "/metrics", "text/plain", "gocnn_serve_in_flight_requests"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, body, h := do(t, s, tc.method, tc.path, "", nil)
+			code, body, h := testutil.Do(t, s, tc.method, tc.path, "", nil)
 			if code != http.StatusOK {
 				t.Fatalf("%s %s: %d %s", tc.method, tc.path, code, body)
 			}
@@ -186,10 +136,10 @@ func TestEndpoints(t *testing.T) {
 // the queue depth.
 func TestMetrics(t *testing.T) {
 	s, _ := newServer(t)
-	do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
-	do(t, s, "POST", "/v1/models/nope:predict", "application/json", instances(testInput(0)))
-	do(t, s, "POST", "/v1/models/digits/versions/1:predict", "application/json", []byte("{"))
-	_, body, _ := do(t, s, "GET", "/metrics", "", nil)
+	testutil.Do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
+	testutil.Do(t, s, "POST", "/v1/models/nope:predict", "application/json", instances(testInput(0)))
+	testutil.Do(t, s, "POST", "/v1/models/digits/versions/1:predict", "application/json", []byte("{"))
+	_, body, _ := testutil.Do(t, s, "GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`gocnn_serve_requests_total{code="200",handler="v1",method="post"} 1`,
 		`gocnn_serve_requests_total{code="404",handler="v1",method="post"} 1`,
@@ -249,14 +199,14 @@ func TestErrors(t *testing.T) {
 		{"webp", "POST", "/v1/models/digits:predict", "image/webp", []byte("RIFF\x00\x00\x00\x00WEBP"), s, 415, "unsupported content type"},
 		{"truncated gif", "POST", "/v1/models/digits:predict", "image/gif", []byte("GIF89a"), s, 400, "decoding image/gif"},
 		{"body over the limit", "POST", "/v1/models/digits:predict", "application/json", bytes.Repeat([]byte(" "), 64<<10+1), s, 413, "over the limit of 65536 bytes"},
-		{"image over the pixel limit", "POST", "/v1/models/digits:predict", "image/png", encodePNG(t, digitImage(101, 100)), s, 413, "101×100 pixels is over the limit of 10000"},
-		{"image declaring 2^31 pixels", "POST", "/v1/models/digits:predict", "image/png", hugePNG(t, 1<<16, 1<<15), s2, 413, "65536×32768 pixels is over the limit"},
+		{"image over the pixel limit", "POST", "/v1/models/digits:predict", "image/png", testutil.EncodePNG(t, testutil.DigitImage(101, 100)), s, 413, "101×100 pixels is over the limit of 10000"},
+		{"image declaring 2^31 pixels", "POST", "/v1/models/digits:predict", "image/png", testutil.HugePNG(t, 1<<16, 1<<15), s2, 413, "65536×32768 pixels is over the limit"},
 		{"corrupt PNG", "POST", "/v1/models/digits:predict", "image/png", []byte("\x89PNG\r\n\x1a\nnonsense"), s, 400, "decoding image/png"},
 		{"JPEG sent as PNG", "POST", "/v1/models/digits:predict", "image/png", []byte("\xff\xd8\xff\xe0"), s, 400, "decoding image/png"},
 		{"no page", "GET", "/ui/random", "", nil, s2, 404, "no such endpoint /ui/random"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, body, h := do(t, tc.server, tc.method, tc.path, tc.contentType, tc.body)
+			code, body, h := testutil.Do(t, tc.server, tc.method, tc.path, tc.contentType, tc.body)
 			if code != tc.code {
 				t.Errorf("status %d, want %d: %s", code, tc.code, body)
 			}
@@ -304,7 +254,7 @@ func TestPredict(t *testing.T) {
 				if tc.name == "curl -d" {
 					ct = "application/x-www-form-urlencoded"
 				}
-				code, body, _ := do(t, s, "POST", tc.path, ct, tc.body)
+				code, body, _ := testutil.Do(t, s, "POST", tc.path, ct, tc.body)
 				if code != 200 {
 					t.Fatalf("%d %s", code, body)
 				}
@@ -331,8 +281,8 @@ func TestPredict(t *testing.T) {
 // Predict gives for the input it was scaled to, which the answer holds.
 func TestPredictImage(t *testing.T) {
 	s, m := newServer(t)
-	body := encodePNG(t, digitImage(90, 120))
-	code, out, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/png", body)
+	body := testutil.EncodePNG(t, testutil.DigitImage(90, 120))
+	code, out, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "image/png", body)
 	if code != 200 {
 		t.Fatalf("%d %s", code, out)
 	}
@@ -434,7 +384,7 @@ func TestLoadFile(t *testing.T) {
 func TestClosed(t *testing.T) {
 	s, _ := newServer(t)
 	s.Close()
-	code, body, _ := do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
+	code, body, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "application/json", instances(testInput(0)))
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("%d %s, want 503", code, body)
 	}
@@ -449,14 +399,14 @@ func TestPanicRecovered(t *testing.T) {
 		var m map[string]int
 		m["boom"]++
 	}))
-	code, body, _ := do(t, h, "GET", "/x", "", nil)
+	code, body, _ := testutil.Do(t, h, "GET", "/x", "", nil)
 	if code != http.StatusInternalServerError || !bytes.Contains(body, []byte(`{"error":"internal error"}`)) {
 		t.Errorf("%d %s", code, body)
 	}
 	if !strings.Contains(log.String(), "assignment to entry in nil map") || !strings.Contains(log.String(), "server_test.go") {
 		t.Errorf("the log lacks the panic and its stack:\n%s", log.String())
 	}
-	if code, _, _ := do(t, s, "GET", "/healthz", "", nil); code != 200 {
+	if code, _, _ := testutil.Do(t, s, "GET", "/healthz", "", nil); code != 200 {
 		t.Errorf("after the panic /healthz gives %d", code)
 	}
 }
@@ -477,15 +427,15 @@ func TestVectorModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, body, _ := do(t, s, "POST", "/v1/models/vec:predict", "application/json", []byte(`{"instances": [[1, 2, 3, 4]]}`))
+	code, body, _ := testutil.Do(t, s, "POST", "/v1/models/vec:predict", "application/json", []byte(`{"instances": [[1, 2, 3, 4]]}`))
 	if code != 200 || !bytes.Contains(body, floats(want)) {
 		t.Errorf("%d %s, want %s", code, body, floats(want))
 	}
-	code, body, _ = do(t, s, "POST", "/v1/models/vec:predict", "image/png", encodePNG(t, digitImage(10, 10)))
+	code, body, _ = testutil.Do(t, s, "POST", "/v1/models/vec:predict", "image/png", testutil.EncodePNG(t, testutil.DigitImage(10, 10)))
 	if code != 400 || !bytes.Contains(body, []byte("takes 4 inputs, not grey images")) {
 		t.Errorf("an image for a vector model: %d %s", code, body)
 	}
-	if code, body, _ = do(t, s, "GET", "/", "", nil); code != 404 {
+	if code, body, _ = testutil.Do(t, s, "GET", "/", "", nil); code != 404 {
 		t.Errorf("GET / without a page: %d %s", code, body)
 	}
 }
@@ -509,7 +459,7 @@ func TestErrorCauseLogged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var log bytes.Buffer
 			s, _ := newServer(t, Logger(slog.New(slog.NewTextHandler(&log, nil))))
-			code, body, _ := do(t, s.recoverer(tc.handler), "GET", "/x", "", nil)
+			code, body, _ := testutil.Do(t, s.recoverer(tc.handler), "GET", "/x", "", nil)
 			if code != http.StatusInternalServerError || !bytes.Contains(body, []byte(tc.body)) {
 				t.Errorf("%d %s", code, body)
 			}

@@ -134,14 +134,14 @@ func TestModelDir(t *testing.T) {
 		{"GET", "/v1/models/c", nil, 404, `; this server has a, b`},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			code, got, _ := do(t, s, tc.method, tc.path, "application/json", tc.body)
+			code, got, _ := testutil.Do(t, s, tc.method, tc.path, "application/json", tc.body)
 			if code != tc.code || !bytes.Contains(got, []byte(tc.want)) {
 				t.Errorf("%d %s, want %d and %s", code, got, tc.code, tc.want)
 			}
 		})
 	}
 	// b's status: 1 available, 7, 8 and 9 failed, each saying why.
-	_, got, _ := do(t, s, "GET", "/v1/models/b", "", nil)
+	_, got, _ := testutil.Do(t, s, "GET", "/v1/models/b", "", nil)
 	var st versionStatus
 	if err := json.Unmarshal(got, &st); err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestReload(t *testing.T) {
 
 	writeFiles(t, dir, "a", 3, map[string]string{"model.gocnn": "broken"})
 	wait("version 3's failure in the status", func() bool {
-		_, b, _ := do(t, s, "GET", "/v1/models/a/versions/3", "", nil)
+		_, b, _ := testutil.Do(t, s, "GET", "/v1/models/a/versions/3", "", nil)
 		return bytes.Contains(b, []byte(`"state":"END"`))
 	})
 	n2 := seen[1].Load()
@@ -272,7 +272,7 @@ func TestReload(t *testing.T) {
 	if failures.Load() > 0 {
 		t.Errorf("%d requests failed; the first: %v", failures.Load(), firstErr)
 	}
-	_, b, _ := do(t, s, "GET", "/v1/models/a", "", nil)
+	_, b, _ := testutil.Do(t, s, "GET", "/v1/models/a", "", nil)
 	if bytes.Contains(b, []byte(`"version":"2"`)) || !bytes.Contains(b, []byte(`"version":"1"`)) {
 		t.Errorf("status after version 2 was removed: %s", b)
 	}
@@ -300,7 +300,7 @@ func TestUnloadWaits(t *testing.T) {
 	if err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if code, body, _ := do(t, s, "POST", "/v1/models/a/versions/2:predict", "application/json", []byte(`{"instances": [[1, 2, 3, 4]]}`)); code != http.StatusNotFound {
+	if code, body, _ := testutil.Do(t, s, "POST", "/v1/models/a/versions/2:predict", "application/json", []byte(`{"instances": [[1, 2, 3, 4]]}`)); code != http.StatusNotFound {
 		t.Errorf("a new request for the removed version: %d %s", code, body)
 	}
 	y, err := sv.batch.do(t.Context(), vecInput, 1, nil)

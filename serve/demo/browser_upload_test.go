@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/serve"
 )
 
@@ -31,12 +32,12 @@ func TestBrowserUpload(t *testing.T) {
 	s := newPage(t, []*serve.Model{{Name: "pets", Net: net}})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
-	png := encodePNG(t, colourImage(40, 33))
+	png := testutil.EncodePNG(t, colourImage(40, 33))
 	path := filepath.Join(t.TempDir(), "pet.png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, body, _ := do(t, s, "POST", "/v1/models/pets:predict", "image/png", png)
+	code, body, _ := testutil.Do(t, s, "POST", "/v1/models/pets:predict", "image/png", png)
 	var api struct{ Classes []string }
 	if err := json.Unmarshal(body, &api); code != 200 || err != nil || len(api.Classes) != 1 {
 		t.Fatalf("API: %d %s %v", code, body, err)

@@ -1,15 +1,9 @@
 package demo
 
 import (
-	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/color"
-	"image/png"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -99,51 +93,6 @@ func testImages() *data.Dataset {
 		}
 	}
 	return d
-}
-
-// do runs a request through s and returns the status and the body.
-func do(t testing.TB, s http.Handler, method, path, contentType string, body []byte) (int, []byte, http.Header) {
-	t.Helper()
-	r := httptest.NewRequest(method, path, bytes.NewReader(body))
-	if contentType != "" {
-		r.Header.Set("Content-Type", contentType)
-	}
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, r)
-	return w.Code, w.Body.Bytes(), w.Header()
-}
-
-// digitImage is an w×h image of a dark "1" on a light background.
-func digitImage(w, h int) *image.Gray {
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range g.Pix {
-		g.Pix[i] = 240
-	}
-	for y := h / 5; y < h*4/5; y++ {
-		for x := w/2 - w/20; x <= w/2+w/20; x++ {
-			g.SetGray(x, y, color.Gray{20})
-		}
-	}
-	return g
-}
-
-func encodePNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// hugePNG is a valid 1×1 PNG whose header then claims w×h pixels.
-func hugePNG(t testing.TB, w, h uint32) []byte {
-	b := encodePNG(t, image.NewGray(image.Rect(0, 0, 1, 1)))
-	// The IHDR chunk: length at 8, type at 12, width 16, height 20, CRC at 29.
-	binary.BigEndian.PutUint32(b[16:], w)
-	binary.BigEndian.PutUint32(b[20:], h)
-	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
-	return b
 }
 
 // imageModel is a small untrained classifier of images of the given shape

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/serve"
 )
 
@@ -59,7 +60,7 @@ func checkMNIST(t *testing.T, x []float32, wantW, wantH int) {
 // whatever the image's size, colours, transparency and placement; a blank
 // one is all zeros; other shapes get serve.ConvertImage's values.
 func TestConvert(t *testing.T) {
-	dark := digitImage(300, 200) // a dark 1 on light grey, off to one side below
+	dark := testutil.DigitImage(300, 200) // a dark 1 on light grey, off to one side below
 	light := image.NewGray(image.Rect(0, 0, 50, 50))
 	for y := 5; y < 20; y++ {
 		for x := 30; x < 45; x++ {
@@ -83,7 +84,7 @@ func TestConvert(t *testing.T) {
 		{"light on dark", light, 20, 20},
 		{"transparent", clear, 0, 20},
 		{"JPEG", decode(t, jpg.Bytes()), 0, 20},
-		{"PNG", decode(t, encodePNG(t, dark)), 0, 20},
+		{"PNG", decode(t, testutil.EncodePNG(t, dark)), 0, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, err := Convert(tc.img, []int{1, 28, 28})
@@ -118,8 +119,8 @@ func TestConvert(t *testing.T) {
 // the MNIST-shaped model with the input Convert prepares, centred.
 func TestUploadCentred(t *testing.T) {
 	s, m := newServer(t)
-	body := encodePNG(t, digitImage(90, 120))
-	code, out, _ := do(t, s, "POST", "/v1/models/digits:predict", "image/png", body)
+	body := testutil.EncodePNG(t, testutil.DigitImage(90, 120))
+	code, out, _ := testutil.Do(t, s, "POST", "/v1/models/digits:predict", "image/png", body)
 	if code != 200 {
 		t.Fatalf("%d %s", code, out)
 	}
@@ -151,9 +152,9 @@ func TestUploadCentred(t *testing.T) {
 // FuzzConvert: no image that decodes makes Convert panic, and it gives
 // 784 values in [0, 1] for an MNIST-shaped model.
 func FuzzConvert(f *testing.F) {
-	f.Add(encodePNG(f, digitImage(30, 20)))
-	f.Add(encodePNG(f, colourImage(12, 9)))
-	f.Add(encodePNG(f, image.NewGray(image.Rect(0, 0, 1, 1))))
+	f.Add(testutil.EncodePNG(f, testutil.DigitImage(30, 20)))
+	f.Add(testutil.EncodePNG(f, colourImage(12, 9)))
+	f.Add(testutil.EncodePNG(f, image.NewGray(image.Rect(0, 0, 1, 1))))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		cfg, _, err := image.DecodeConfig(bytes.NewReader(body))
 		if err != nil || cfg.Width*cfg.Height > 1<<14 {

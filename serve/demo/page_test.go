@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/serve"
 )
 
@@ -29,7 +30,7 @@ func TestPage(t *testing.T) {
 		{"healthz", "GET", "/healthz", "text/plain", "ok"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, body, h := do(t, s, tc.method, tc.path, "", nil)
+			code, body, h := testutil.Do(t, s, tc.method, tc.path, "", nil)
 			if code != http.StatusOK {
 				t.Fatalf("%s %s: %d %s", tc.method, tc.path, code, body)
 			}
@@ -41,7 +42,7 @@ func TestPage(t *testing.T) {
 			}
 		})
 	}
-	_, body, _ := do(t, s, "GET", "/metrics", "", nil)
+	_, body, _ := testutil.Do(t, s, "GET", "/metrics", "", nil)
 	for _, want := range []string{`handler="page",method="get"} 1`, `handler="ui",method="get"} 4`} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
@@ -67,7 +68,7 @@ func TestPageErrors(t *testing.T) {
 		{"no random images", "GET", "/ui/random", none, 404, "no test images"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, body, h := do(t, tc.server, tc.method, tc.path, "", nil)
+			code, body, h := testutil.Do(t, tc.server, tc.method, tc.path, "", nil)
 			if code != tc.code {
 				t.Errorf("status %d, want %d: %s", code, tc.code, body)
 			}
@@ -83,7 +84,7 @@ func TestPageErrors(t *testing.T) {
 			}
 		})
 	}
-	if code, body, _ := do(t, none, "GET", "/ui/info", "", nil); code != 200 || !bytes.Contains(body, []byte(`"random_images":0`)) {
+	if code, body, _ := testutil.Do(t, none, "GET", "/ui/info", "", nil); code != 200 || !bytes.Contains(body, []byte(`"random_images":0`)) {
 		t.Errorf("info without images: %d %s", code, body)
 	}
 	if err := Attach(s); err == nil || !strings.Contains(err.Error(), "route /{$}") {
@@ -97,7 +98,7 @@ func TestPageInfo(t *testing.T) {
 	rgb := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
 	grey := imageModel(t, []int{1, 32, 32}, "circle", "square")
 	s := newPage(t, []*serve.Model{{Name: "pets", Net: rgb}, {Name: "shapes", Net: grey}})
-	code, body, _ := do(t, s, "GET", "/ui/info", "", nil)
+	code, body, _ := testutil.Do(t, s, "GET", "/ui/info", "", nil)
 	var info struct{ Models []modelInfo }
 	if err := json.Unmarshal(body, &info); code != 200 || err != nil {
 		t.Fatalf("%d %s %v", code, body, err)
