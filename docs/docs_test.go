@@ -175,9 +175,13 @@ func TestCodeBlocksCompile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// With more than one package, go build compiles and discards; -o to a
-	// directory keeps even a single program out of the source tree.
-	args := []string{"build", "-overlay", ovPath, "-o", filepath.Join(tmp, "bin") + string(filepath.Separator)}
+	// Given several packages, go build compiles them and links nothing;
+	// given one program it would write the binary into the source tree, so
+	// then -o sends it to the temporary directory.
+	args := []string{"build", "-overlay", ovPath}
+	if len(all) == 1 {
+		args = append(args, "-o", filepath.Join(tmp, "bin")+string(filepath.Separator))
+	}
 	for _, s := range all {
 		args = append(args, "./"+s.pkg)
 	}
