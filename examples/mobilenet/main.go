@@ -23,6 +23,21 @@
 // then prints the test accuracy and a table of parameter counts: this
 // network, the BatchNorm ResNet of `cmd/mnist -model resnet` and the Keras
 // recipe of `cmd/mnist`.
+//
+// One run, `go run ./examples/mobilenet -epochs 3 -out DIR` (all 60,000
+// training images, batch 64, seed 1), on this project's 2-core AMD EPYC,
+// shared with other jobs (load average 6 to 14): training accuracy 0.9132,
+// 0.9848 and 0.9892 after epochs 1 to 3, test accuracy 0.9908 on the 10,000
+// test images; epochs of 319, 198 and 210 s (189 to 305 images/s), 12 min
+// 22 s in all. Its table:
+//
+//	network                              params  trainable
+//	mobilenet (this example)              39082      37610
+//	resnet (cmd/mnist -model resnet)      63994      63562
+//	recipe (cmd/mnist)                    38390      38390
+//
+// About as many parameters as the recipe, 1,472 of them BatchNormalization's
+// running statistics, and three fifths of the ResNet's.
 package main
 
 import (
