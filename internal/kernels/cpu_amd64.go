@@ -99,6 +99,27 @@ func gemvAsm(k int, a, b []float32, ldb int, c []float32) {
 }
 
 //go:noescape
+func gemvTail(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nv int)
+
+// tailMask holds gemvTail's lane masks: &tailMask[gemvCols-t] is the mask
+// of the first t columns.
+var tailMask = func() (m [2 * gemvCols]int32) {
+	for i := range gemvCols {
+		m[i] = -1
+	}
+	return m
+}()
+
+// gemvTailAsm runs gemvTail on the first t < gemvCols columns of b and c
+// (t >= 1): the columns past t are neither read nor written.
+func gemvTailAsm(k int, a, b []float32, ldb int, c []float32, t int) {
+	_ = a[k-1]
+	_ = b[(k-1)*ldb+t-1]
+	_ = c[t-1]
+	gemvTail(k, &a[0], &b[0], ldb, &c[0], &tailMask[gemvCols-t], (t+7)/8)
+}
+
+//go:noescape
 func scaleShift8(x, y *float32, n8 int, a, b float32)
 
 // scaleShiftAsm handles the multiple-of-8 prefix of x with AVX and returns

@@ -877,3 +877,78 @@ gemvloop:
 	VMOVUPS Y3, 96(DI)
 	VZEROUPPER
 	RET
+
+// func gemvTail(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nv int)
+// gemv32 for the first columns of a row of fewer than 32: lane j of the
+// 8-wide vector v (v < nv <= 4) is column 8v+j, and takes part when
+// mask[8v+j] is -1 (it is 0 past the last column). B and C are read and
+// written through the masks only, so no value past the last column is
+// touched. Each column's sum is the one gemv32 forms. k >= 1.
+TEXT ·gemvTail(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), DX
+	SHLQ $2, DX
+	MOVQ c+32(FP), DI
+	MOVQ mask+40(FP), BX
+	MOVQ nv+48(FP), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	CMPQ R8, $2
+	JGT tail4
+
+tail2loop:
+	VBROADCASTSS (AX), Y4
+	VMASKMOVPS (SI), Y8, Y5
+	VMASKMOVPS 32(SI), Y9, Y6
+	VFMADD231PS Y5, Y4, Y0
+	VFMADD231PS Y6, Y4, Y1
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ CX
+	JNZ tail2loop
+	VMASKMOVPS (DI), Y8, Y5
+	VMASKMOVPS 32(DI), Y9, Y6
+	VADDPS Y5, Y0, Y0
+	VADDPS Y6, Y1, Y1
+	VMASKMOVPS Y0, Y8, (DI)
+	VMASKMOVPS Y1, Y9, 32(DI)
+	VZEROUPPER
+	RET
+
+tail4:
+	VMOVDQU 64(BX), Y10
+	VMOVDQU 96(BX), Y11
+
+tail4loop:
+	VBROADCASTSS (AX), Y4
+	VMOVUPS (SI), Y5
+	VMASKMOVPS 32(SI), Y9, Y6
+	VMASKMOVPS 64(SI), Y10, Y7
+	VMASKMOVPS 96(SI), Y11, Y12
+	VFMADD231PS Y5, Y4, Y0
+	VFMADD231PS Y6, Y4, Y1
+	VFMADD231PS Y7, Y4, Y2
+	VFMADD231PS Y12, Y4, Y3
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ CX
+	JNZ tail4loop
+	VADDPS (DI), Y0, Y0
+	VMASKMOVPS 32(DI), Y9, Y6
+	VMASKMOVPS 64(DI), Y10, Y7
+	VMASKMOVPS 96(DI), Y11, Y12
+	VADDPS Y6, Y1, Y1
+	VADDPS Y7, Y2, Y2
+	VADDPS Y12, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMASKMOVPS Y1, Y9, 32(DI)
+	VMASKMOVPS Y2, Y10, 64(DI)
+	VMASKMOVPS Y3, Y11, 96(DI)
+	VZEROUPPER
+	RET
