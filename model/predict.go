@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -117,25 +118,33 @@ func (m *Model) compile(n int) (*runner, error) {
 // examples and only finite values; anything else is an error. Predict is
 // safe for concurrent use (see Model).
 func (m *Model) Predict(x []float32) ([]float32, error) {
+	return m.AppendPredict(nil, x)
+}
+
+// AppendPredict is Predict appending the outputs to dst, and returns the
+// extended slice: given a dst with room for them (dst[:0] of the previous
+// call's result, say), a call allocates nothing. On an error it returns
+// dst as it was given, with no values appended.
+func (m *Model) AppendPredict(dst, x []float32) ([]float32, error) {
 	size := m.ExampleSize()
 	if len(x) == 0 || len(x)%size != 0 {
-		return nil, errors.Errorf("model: predict: %d values are not a whole number of examples of %d values (%s)", len(x), size, m.inputsString())
+		return dst, errors.Errorf("model: predict: %d values are not a whole number of examples of %d values (%s)", len(x), size, m.inputsString())
 	}
 	if err := checkFinite(x, size); err != nil {
-		return nil, errors.Wrap(err, "model: predict")
+		return dst, errors.Wrap(err, "model: predict")
 	}
 	n, k := len(x)/size, m.OutputSize()
-	out := make([]float32, 0, n*k)
+	out := slices.Grow(dst, n*k)
 	for lo := 0; lo < n; {
 		c := m.chunk(n - lo)
 		r, err := m.get(c)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		out, err = m.runOn(r, x[lo*size:(lo+c)*size], out)
 		m.put(r)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		lo += c
 	}

@@ -190,7 +190,23 @@ func packA(trans bool, m, k int, alpha float32, a []float32, lda int, dst []floa
 	for i0 := 0; i0 < m; i0 += mr {
 		panel := dst[i0*k : i0*k+mr*k]
 		rows := min(mr, m-i0)
-		if !trans {
+		if !trans && rows == mr {
+			// Five rows read side by side, each panel column written
+			// whole (a write per value at a stride of five is slower).
+			a0 := a[i0*lda : i0*lda+k]
+			a1 := a[(i0+1)*lda : (i0+1)*lda+k]
+			a2 := a[(i0+2)*lda : (i0+2)*lda+k]
+			a3 := a[(i0+3)*lda : (i0+3)*lda+k]
+			a4 := a[(i0+4)*lda : (i0+4)*lda+k]
+			for p := range a0 {
+				d := (*[mr]float32)(panel[p*mr : p*mr+mr])
+				if alpha == 1 {
+					d[0], d[1], d[2], d[3], d[4] = a0[p], a1[p], a2[p], a3[p], a4[p]
+				} else {
+					d[0], d[1], d[2], d[3], d[4] = alpha*a0[p], alpha*a1[p], alpha*a2[p], alpha*a3[p], alpha*a4[p]
+				}
+			}
+		} else if !trans {
 			for r := 0; r < rows; r++ {
 				src := a[(i0+r)*lda : (i0+r)*lda+k]
 				if alpha == 1 {
