@@ -226,8 +226,9 @@ func TestPredictSource(t *testing.T) {
 // appends Predict's values, that each example alone (a product of one row,
 // which reads the weights in place) gives, bit for bit, its row of a batch
 // of eight (which packs them), that an error leaves dst as it was, and
-// that a call into a slice with room allocates nothing for a model of one
-// Dense layer.
+// that a call into a slice with room allocates nothing, for a model of one
+// Dense layer and for a small residual network of convolutions, a sum, a
+// pooling and a Dense layer.
 func TestAppendPredict(t *testing.T) {
 	dense, err := NewSequential([]int{784}, []layers.Layer{layers.Dense(10, layers.Activation(layers.ActSoftmax))}, Seed(3))
 	if err != nil {
@@ -276,13 +277,15 @@ func TestAppendPredict(t *testing.T) {
 		t.Log("allocations not counted under the race detector")
 		return
 	}
-	x := randomImages(1, dense.ExampleSize(), 6)
-	dst := make([]float32, 0, dense.OutputSize())
-	if n := testing.AllocsPerRun(100, func() {
-		if _, err := dense.AppendPredict(dst[:0], x); err != nil {
-			t.Fatal(err)
+	for _, m := range []*Model{dense, res} {
+		x := randomImages(1, m.ExampleSize(), 6)
+		dst := make([]float32, 0, m.OutputSize())
+		if n := testing.AllocsPerRun(100, func() {
+			if _, err := m.AppendPredict(dst[:0], x); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("AppendPredict of one example through %s allocates %v times per call, want 0", m.inputsString(), n)
 		}
-	}); n != 0 {
-		t.Errorf("AppendPredict of one example allocates %v times per call, want 0", n)
 	}
 }
