@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/internal/kernels"
 )
 
 // runner is one compiled inference graph for one batch size. It is used by
@@ -224,26 +224,9 @@ func (m *Model) runOn(r *runner, x, out []float32) ([]float32, error) {
 
 // checkFinite returns an error naming the first value of x that is NaN or
 // infinite, by example and position.
-//
-// A float32 is NaN or infinite exactly when its eight exponent bits are all
-// ones, so the scan tests bits, eight values at a time, and looks for the
-// culprit only in a block that has one.
 func checkFinite(x []float32, size int) error {
-	const exp = 0x7f800000
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		b := x[i : i+8 : i+8]
-		if math.Float32bits(b[0])&exp == exp || math.Float32bits(b[1])&exp == exp ||
-			math.Float32bits(b[2])&exp == exp || math.Float32bits(b[3])&exp == exp ||
-			math.Float32bits(b[4])&exp == exp || math.Float32bits(b[5])&exp == exp ||
-			math.Float32bits(b[6])&exp == exp || math.Float32bits(b[7])&exp == exp {
-			break
-		}
-	}
-	for ; i < len(x); i++ {
-		if v := x[i]; math.Float32bits(v)&exp == exp {
-			return errors.Errorf("example %d, value %d is %v; inputs must be finite", i/size, i%size, v)
-		}
+	if i := kernels.FirstNonFinite(x); i >= 0 {
+		return errors.Errorf("example %d, value %d is %v; inputs must be finite", i/size, i%size, x[i])
 	}
 	return nil
 }

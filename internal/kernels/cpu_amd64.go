@@ -120,6 +120,19 @@ func gemvTailAsm(k int, a, b []float32, ldb int, c []float32, t int) {
 }
 
 //go:noescape
+func finite32(x *float32, n32 int) int
+
+// finiteAsm returns how many values at the start of x, a multiple of 32,
+// finite32 has found finite before the first block of 32 holding a NaN or
+// an infinity (or the end of x's whole blocks).
+func finiteAsm(x []float32) int {
+	if len(x) < 32 {
+		return 0
+	}
+	return 32 * finite32(&x[0], len(x)/32)
+}
+
+//go:noescape
 func scaleShift8(x, y *float32, n8 int, a, b float32)
 
 // scaleShiftAsm handles the multiple-of-8 prefix of x with AVX and returns

@@ -952,3 +952,44 @@ tail4loop:
 	VMASKMOVPS Y3, Y11, 96(DI)
 	VZEROUPPER
 	RET
+
+// func finite32(x *float32, n32 int) int
+// Returns how many of the n32 blocks of 32 values at x hold only finite
+// values before the first block that holds a NaN or an infinity: a value
+// is one when its magnitude bits (all but the sign) exceed 0x7f7fffff.
+TEXT ·finite32(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n32+8(FP), CX
+	XORQ AX, AX
+	MOVL $0x7fffffff, DX
+	MOVQ DX, X6
+	VPBROADCASTD X6, Y6
+	MOVL $0x7f7fffff, DX
+	MOVQ DX, X7
+	VPBROADCASTD X7, Y7
+	TESTQ CX, CX
+	JZ finitedone
+
+finiteloop:
+	VPAND (SI), Y6, Y0
+	VPAND 32(SI), Y6, Y1
+	VPAND 64(SI), Y6, Y2
+	VPAND 96(SI), Y6, Y3
+	VPCMPGTD Y7, Y0, Y0
+	VPCMPGTD Y7, Y1, Y1
+	VPCMPGTD Y7, Y2, Y2
+	VPCMPGTD Y7, Y3, Y3
+	VPOR Y1, Y0, Y0
+	VPOR Y3, Y2, Y2
+	VPOR Y2, Y0, Y0
+	VPTEST Y0, Y0
+	JNZ finitedone
+	ADDQ $128, SI
+	INCQ AX
+	DECQ CX
+	JNZ finiteloop
+
+finitedone:
+	VZEROUPPER
+	MOVQ AX, ret+16(FP)
+	RET
