@@ -120,6 +120,24 @@ func gemvTailAsm(k int, a, b []float32, ldb int, c []float32, t int) {
 }
 
 //go:noescape
+func gemvBlocks(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nb int)
+
+// gemvBlocksAsm runs gemvBlocks on the first t <= 16 columns of b and c
+// (t >= 1) for nb <= 4 blocks of k: what nb calls of gemvTailAsm on the
+// blocks one after the other give. It reads 16 values of every row of b,
+// so b must hold 16 values from the start of its last row (see
+// gemvBlocksFit).
+func gemvBlocksAsm(k, nb int, a, b []float32, ldb int, c []float32, t int) {
+	if t > 16 || nb < 1 || nb > 4 {
+		panic("kernels: gemvBlocks takes at most 16 columns and 4 blocks")
+	}
+	_ = a[nb*k-1]
+	_ = b[(nb*k-1)*ldb+16-1]
+	_ = c[t-1]
+	gemvBlocks(k, &a[0], &b[0], ldb, &c[0], &tailMask[gemvCols-t], nb)
+}
+
+//go:noescape
 func finite32(x *float32, n32 int) int
 
 // finiteAsm returns how many values at the start of x, a multiple of 32,

@@ -27,6 +27,10 @@ func reluBackwardAsm(y, dy, dx []float32) int { return 0 }
 
 func gemvAsm(k int, a, b []float32, ldb int, c []float32) { panic("kernels: no assembly") }
 
+func gemvBlocksAsm(k, nb int, a, b []float32, ldb int, c []float32, t int) {
+	panic("kernels: no assembly")
+}
+
 func finiteAsm(x []float32) int { return 0 }
 
 func gemvTailAsm(k int, a, b []float32, ldb int, c []float32, t int) { panic("kernels: no assembly") }

@@ -498,6 +498,22 @@ func gemvGroups(lo, hi, n, k int, a, b []float32, ldb int, c []float32) {
 	for g := lo; g < hi; g++ {
 		j := g * gemvCols
 		t := min(gemvCols, n-j)
+		whole := k / blockK * blockK
+		if useAsm && t <= 16 && whole >= 2*blockK && (whole-1)*ldb+j+16 <= len(b) {
+			// The whole blocks side by side, four at a time (a sum
+			// over one block is a chain of dependent multiply-adds,
+			// which a few columns cannot fill), then the rest. Their
+			// rows are read 16 values wide, which the test above
+			// keeps inside b.
+			for pc := 0; pc < whole; pc += 4 * blockK {
+				nb := min(4, (whole-pc)/blockK)
+				gemvBlocksAsm(blockK, nb, a[pc:], b[pc*ldb+j:], ldb, c[j:], t)
+			}
+			if whole < k {
+				gemvTailAsm(k-whole, a[whole:], b[whole*ldb+j:], ldb, c[j:], t)
+			}
+			continue
+		}
 		for pc := 0; pc < k; pc += blockK {
 			kb := min(blockK, k-pc)
 			switch {

@@ -993,3 +993,124 @@ finitedone:
 	VZEROUPPER
 	MOVQ AX, ret+16(FP)
 	RET
+
+// One step of gemvBlocks for block j: its a value broadcast from (ap), 16
+// values of its B row at (bp), into accumulators acc0 and acc1.
+#define BLOCKSTEP(ap, bp, bc, acc0, acc1) \
+	VBROADCASTSS (ap), bc; \
+	VMOVUPS (bp), Y14; \
+	VMOVUPS 32(bp), Y15; \
+	VFMADD231PS Y14, bc, acc0; \
+	VFMADD231PS Y15, bc, acc1
+
+// func gemvBlocks(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nb int)
+// gemvTail (nv <= 2) for nb consecutive blocks of k values of a and k rows
+// of B (1 <= nb <= 4; block j starts at a[j*k] and at row j*k of B), the
+// blocks summed side by side, each from zero in its own accumulators, and
+// added to c one after the other: c = (((c + t0) + t1) + t2) + t3, the
+// values nb calls of gemvTail give, with nb times fewer steps in a row.
+// With fewer than four blocks, the unused blocks' steps rerun block 0
+// (the fourth's are left out) and are dropped. B is read 16
+// values a row whatever the mask, unmasked (a masked load costs more than
+// the chains it would feed): the caller sees that those reads stay inside
+// B; the lanes past the mask are never stored.
+TEXT ·gemvBlocks(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), DX
+	SHLQ $2, DX
+	MOVQ c+32(FP), DI
+	MOVQ mask+40(FP), R8
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	MOVQ nb+48(FP), R8
+	// Block j's a at AX + 4jk (BX, R10, R12 for j = 1, 2, 3), its B at
+	// SI + j·k·ldb·4 (R9, R11, R13); an unused block's at block 0's.
+	MOVQ CX, BX
+	SHLQ $2, BX
+	MOVQ CX, R9
+	IMULQ DX, R9
+	LEAQ (AX)(BX*2), R10
+	LEAQ (SI)(R9*2), R11
+	MOVQ R10, R12
+	ADDQ BX, R12
+	MOVQ R11, R13
+	ADDQ R9, R13
+	ADDQ AX, BX
+	ADDQ SI, R9
+	CMPQ R8, $4
+	CMOVQLT AX, R12
+	CMOVQLT SI, R13
+	CMPQ R8, $3
+	CMOVQLT AX, R10
+	CMOVQLT SI, R11
+	CMPQ R8, $2
+	CMOVQLT AX, BX
+	CMOVQLT SI, R9
+blkgo:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	CMPQ R8, $4
+	JLT blkloop3
+
+blkloop:
+	BLOCKSTEP(AX, SI, Y10, Y0, Y1)
+	BLOCKSTEP(BX, R9, Y11, Y2, Y3)
+	BLOCKSTEP(R10, R11, Y12, Y4, Y5)
+	BLOCKSTEP(R12, R13, Y13, Y6, Y7)
+	ADDQ $4, AX
+	ADDQ $4, BX
+	ADDQ $4, R10
+	ADDQ $4, R12
+	ADDQ DX, SI
+	ADDQ DX, R9
+	ADDQ DX, R11
+	ADDQ DX, R13
+	DECQ CX
+	JNZ blkloop
+	JMP blksum
+
+	// At most three blocks: the fourth's steps are left out.
+blkloop3:
+	BLOCKSTEP(AX, SI, Y10, Y0, Y1)
+	BLOCKSTEP(BX, R9, Y11, Y2, Y3)
+	BLOCKSTEP(R10, R11, Y12, Y4, Y5)
+	ADDQ $4, AX
+	ADDQ $4, BX
+	ADDQ $4, R10
+	ADDQ DX, SI
+	ADDQ DX, R9
+	ADDQ DX, R11
+	DECQ CX
+	JNZ blkloop3
+
+blksum:
+	MOVQ nb+48(FP), R8
+	VMASKMOVPS (DI), Y8, Y14
+	VMASKMOVPS 32(DI), Y9, Y15
+	VADDPS Y0, Y14, Y14
+	VADDPS Y1, Y15, Y15
+	CMPQ R8, $2
+	JLT blkstore
+	VADDPS Y2, Y14, Y14
+	VADDPS Y3, Y15, Y15
+	CMPQ R8, $3
+	JLT blkstore
+	VADDPS Y4, Y14, Y14
+	VADDPS Y5, Y15, Y15
+	CMPQ R8, $4
+	JLT blkstore
+	VADDPS Y6, Y14, Y14
+	VADDPS Y7, Y15, Y15
+blkstore:
+	VMASKMOVPS Y14, Y8, (DI)
+	VMASKMOVPS Y15, Y9, 32(DI)
+	VZEROUPPER
+	RET

@@ -868,6 +868,10 @@ func TestFewRowsMatchPacked(t *testing.T) {
 		sizes := []struct{ n, k int }{
 			{32, 1}, {33, 300}, {512, 784}, {100, 320}, {10, 100}, {10, 784}, {64, 513},
 			{96, 7}, {1, 1}, {3, 5}, {8, 9}, {15, 257}, {17, 256}, {24, 31}, {31, 2}, {47, 13},
+			// Columns of a tail of at most 16 over several whole
+			// blocks of k, summed side by side (gemvBlocks): 2, 3, 4,
+			// 4+1 and 4+4 blocks, with and without a rest.
+			{3, 512}, {12, 600}, {10, 1100}, {16, 1300}, {5, 2048}, {45, 1030},
 		}
 		for _, sz := range sizes {
 			for m := 1; m <= gemvMaxRows+1; m++ {
