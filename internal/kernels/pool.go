@@ -386,41 +386,51 @@ func AvgPool2DForward(s PoolShape, x, y []float32) {
 	hw, ohw := s.H*s.W, s.OH*s.OW
 	checkLen("x", x, s.N*s.C*hw)
 	checkLen("y", y, s.N*s.C*ohw)
+	planes := s.N * s.C
+	if planes*hw < 1<<14 || workers(planes) == 1 {
+		avgPoolPlanes(0, planes, &s, x, y) // no closure, nothing to allocate
+		return
+	}
+	sc := s // a copy, so that only this branch moves a shape to the heap
+	ParallelFor(planes, func(lo, hi int) { avgPoolPlanes(lo, hi, &sc, x, y) })
+}
+
+// avgPoolPlanes is AvgPool2DForward of the planes [lo, hi).
+func avgPoolPlanes(lo, hi int, s *PoolShape, x, y []float32) {
+	hw, ohw := s.H*s.W, s.OH*s.OW
 	inside2x2 := s.inside2x2()
-	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			xp := x[pl*hw : (pl+1)*hw]
-			yp := y[pl*ohw : (pl+1)*ohw]
-			if inside2x2 {
-				// The generic loop's sums, ((a+b)+c)+d, without its
-				// window bounds.
-				for oh := 0; oh < s.OH; oh++ {
-					top := xp[2*oh*s.W : (2*oh+2)*s.W]
-					bot := top[s.W:]
-					for ow, t := 0, 0; ow < s.OW; ow, t = ow+1, t+2 {
-						yp[oh*s.OW+ow] = (((top[t] + top[t+1]) + bot[t]) + bot[t+1]) / 4
-					}
-				}
-				continue
-			}
+	for pl := lo; pl < hi; pl++ {
+		xp := x[pl*hw : (pl+1)*hw]
+		yp := y[pl*ohw : (pl+1)*ohw]
+		if inside2x2 {
+			// The generic loop's sums, ((a+b)+c)+d, without its
+			// window bounds.
 			for oh := 0; oh < s.OH; oh++ {
-				for ow := 0; ow < s.OW; ow++ {
-					h0, h1, w0, w1 := s.window(oh, ow)
-					var sum float32
-					for h := h0; h < h1; h++ {
-						for _, v := range xp[h*s.W+w0 : h*s.W+w1] {
-							sum += v
-						}
-					}
-					var avg float32
-					if cnt := (h1 - h0) * (w1 - w0); h1 > h0 && w1 > w0 {
-						avg = sum / float32(cnt)
-					}
-					yp[oh*s.OW+ow] = avg
+				top := xp[2*oh*s.W : (2*oh+2)*s.W]
+				bot := top[s.W:]
+				for ow, t := 0, 0; ow < s.OW; ow, t = ow+1, t+2 {
+					yp[oh*s.OW+ow] = (((top[t] + top[t+1]) + bot[t]) + bot[t+1]) / 4
 				}
+			}
+			continue
+		}
+		for oh := 0; oh < s.OH; oh++ {
+			for ow := 0; ow < s.OW; ow++ {
+				h0, h1, w0, w1 := s.window(oh, ow)
+				var sum float32
+				for h := h0; h < h1; h++ {
+					for _, v := range xp[h*s.W+w0 : h*s.W+w1] {
+						sum += v
+					}
+				}
+				var avg float32
+				if cnt := (h1 - h0) * (w1 - w0); h1 > h0 && w1 > w0 {
+					avg = sum / float32(cnt)
+				}
+				yp[oh*s.OW+ow] = avg
 			}
 		}
-	})
+	}
 }
 
 // AvgPool2DBackward computes dx ([N,C,H,W], fully overwritten), the
