@@ -99,6 +99,17 @@ func gemvAsm(k int, a, b []float32, ldb int, c []float32) {
 }
 
 //go:noescape
+func gemv64(k int, a *float32, b *float32, ldb int, c *float32)
+
+// gemv64Asm runs gemv64 on the first 2·gemvCols columns of b and c.
+func gemv64Asm(k int, a, b []float32, ldb int, c []float32) {
+	_ = a[k-1]
+	_ = b[(k-1)*ldb+2*gemvCols-1]
+	_ = c[2*gemvCols-1]
+	gemv64(k, &a[0], &b[0], ldb, &c[0])
+}
+
+//go:noescape
 func gemvTail(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nv int)
 
 // tailMask holds gemvTail's lane masks: &tailMask[gemvCols-t] is the mask

@@ -33,6 +33,8 @@ func gemvBlocksAsm(k, nb int, a, b []float32, ldb int, c []float32, t int) {
 
 func finiteAsm(x []float32) int { return 0 }
 
+func gemv64Asm(k int, a, b []float32, ldb int, c []float32) { panic("kernels: no assembly") }
+
 func gemvTailAsm(k int, a, b []float32, ldb int, c []float32, t int) { panic("kernels: no assembly") }
 
 func scaleShiftAsm(x, y []float32, a, b float32) int { return 0 }

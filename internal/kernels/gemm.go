@@ -514,6 +514,14 @@ func gemvGroups(lo, hi, n, k int, a, b []float32, ldb int, c []float32) {
 			}
 			continue
 		}
+		if useAsm && t == gemvCols && g+1 < hi && n-j >= 2*gemvCols {
+			// Two whole groups side by side (gemv64).
+			for pc := 0; pc < k; pc += blockK {
+				gemv64Asm(min(blockK, k-pc), a[pc:], b[pc*ldb+j:], ldb, c[j:])
+			}
+			g++
+			continue
+		}
 		for pc := 0; pc < k; pc += blockK {
 			kb := min(blockK, k-pc)
 			switch {
