@@ -2,8 +2,8 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocnn/cnn/data"
 	"github.com/gocnn/cnn/graph"
+	"github.com/gocnn/cnn/internal/kernels"
 )
 
 // runner is one compiled inference graph for one batch size. It is used by
@@ -117,25 +118,33 @@ func (m *Model) compile(n int) (*runner, error) {
 // examples and only finite values; anything else is an error. Predict is
 // safe for concurrent use (see Model).
 func (m *Model) Predict(x []float32) ([]float32, error) {
+	return m.AppendPredict(nil, x)
+}
+
+// AppendPredict is Predict appending the outputs to dst, and returns the
+// extended slice: given a dst with room for them (dst[:0] of the previous
+// call's result, say), a call allocates nothing. On an error it returns
+// dst as it was given, with no values appended.
+func (m *Model) AppendPredict(dst, x []float32) ([]float32, error) {
 	size := m.ExampleSize()
 	if len(x) == 0 || len(x)%size != 0 {
-		return nil, errors.Errorf("model: predict: %d values are not a whole number of examples of %d values (%s)", len(x), size, m.inputsString())
+		return dst, errors.Errorf("model: predict: %d values are not a whole number of examples of %d values (%s)", len(x), size, m.inputsString())
 	}
 	if err := checkFinite(x, size); err != nil {
-		return nil, errors.Wrap(err, "model: predict")
+		return dst, errors.Wrap(err, "model: predict")
 	}
 	n, k := len(x)/size, m.OutputSize()
-	out := make([]float32, 0, n*k)
+	out := slices.Grow(dst, n*k)
 	for lo := 0; lo < n; {
 		c := m.chunk(n - lo)
 		r, err := m.get(c)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		out, err = m.runOn(r, x[lo*size:(lo+c)*size], out)
 		m.put(r)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		lo += c
 	}
@@ -215,26 +224,9 @@ func (m *Model) runOn(r *runner, x, out []float32) ([]float32, error) {
 
 // checkFinite returns an error naming the first value of x that is NaN or
 // infinite, by example and position.
-//
-// A float32 is NaN or infinite exactly when its eight exponent bits are all
-// ones, so the scan tests bits, eight values at a time, and looks for the
-// culprit only in a block that has one.
 func checkFinite(x []float32, size int) error {
-	const exp = 0x7f800000
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		b := x[i : i+8 : i+8]
-		if math.Float32bits(b[0])&exp == exp || math.Float32bits(b[1])&exp == exp ||
-			math.Float32bits(b[2])&exp == exp || math.Float32bits(b[3])&exp == exp ||
-			math.Float32bits(b[4])&exp == exp || math.Float32bits(b[5])&exp == exp ||
-			math.Float32bits(b[6])&exp == exp || math.Float32bits(b[7])&exp == exp {
-			break
-		}
-	}
-	for ; i < len(x); i++ {
-		if v := x[i]; math.Float32bits(v)&exp == exp {
-			return errors.Errorf("example %d, value %d is %v; inputs must be finite", i/size, i%size, v)
-		}
+	if i := kernels.FirstNonFinite(x); i >= 0 {
+		return errors.Errorf("example %d, value %d is %v; inputs must be finite", i/size, i%size, x[i])
 	}
 	return nil
 }

@@ -222,3 +222,71 @@ func TestPredictSource(t *testing.T) {
 		t.Errorf("vectors of 3 values into a 144-value model: error %v", err)
 	}
 }
+
+// TestAppendPredict checks that AppendPredict keeps what dst holds and
+// appends Predict's values, that each example alone (a product of one row,
+// which reads the weights in place) gives, bit for bit, its row of a batch
+// of eight (which packs them), that an error leaves dst as it was, and
+// that a call into a slice with room allocates nothing, for a model of one
+// Dense layer and for a small residual network of convolutions, a sum, a
+// pooling and a Dense layer.
+func TestAppendPredict(t *testing.T) {
+	dense, err := NewSequential([]int{784}, []layers.Layer{layers.Dense(10, layers.Activation(layers.ActSoftmax))}, Seed(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dense.Close()
+	res := smallNet(t)
+	defer res.Close()
+	for _, tc := range []struct {
+		name string
+		m    *Model
+	}{{"dense", dense}, {"residual", res}} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.m
+			k := m.OutputSize()
+			x := randomImages(8, m.ExampleSize(), 5)
+			batch, err := m.Predict(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prefix := []float32{-1, -2}
+			for e := range 8 {
+				one := x[e*m.ExampleSize() : (e+1)*m.ExampleSize()]
+				got, err := m.AppendPredict(append([]float32(nil), prefix...), one)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(prefix)+k || got[0] != prefix[0] || got[1] != prefix[1] {
+					t.Fatalf("example %d: got %d values starting %v, want the prefix %v and %d values", e, len(got), got[:2], prefix, k)
+				}
+				for j, v := range got[len(prefix):] {
+					if w := batch[e*k+j]; math.Float32bits(v) != math.Float32bits(w) {
+						t.Fatalf("example %d, output %d: %v alone, %v in a batch of 8", e, j, v, w)
+					}
+				}
+			}
+			bad := append([]float32(nil), x[:m.ExampleSize()]...)
+			bad[3] = float32(math.NaN())
+			got, err := m.AppendPredict(prefix, bad)
+			if err == nil || len(got) != len(prefix) {
+				t.Fatalf("NaN input: got %d values and error %v, want the prefix back and an error", len(got), err)
+			}
+		})
+	}
+	if raceEnabled {
+		t.Log("allocations not counted under the race detector")
+		return
+	}
+	for _, m := range []*Model{dense, res} {
+		x := randomImages(1, m.ExampleSize(), 6)
+		dst := make([]float32, 0, m.OutputSize())
+		if n := testing.AllocsPerRun(100, func() {
+			if _, err := m.AppendPredict(dst[:0], x); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("AppendPredict of one example through %s allocates %v times per call, want 0", m.inputsString(), n)
+		}
+	}
+}

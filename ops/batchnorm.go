@@ -112,6 +112,11 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 // bnForward normalises x into y; in training it also updates the running
 // statistics rm and rv and keeps the batch's mean and inverse deviation.
 func bnForward[T float](op *bnOp, n, c, inner int, x, gamma, beta, rm, rv, y []T) {
+	if kernels.Workers(c) == 1 {
+		// No closure, so nothing to allocate on one goroutine.
+		bnForwardChannels(op, n, c, inner, 0, c, x, gamma, beta, rm, rv, y)
+		return
+	}
 	kernels.ParallelFor(c, func(lo, hi int) { bnForwardChannels(op, n, c, inner, lo, hi, x, gamma, beta, rm, rv, y) })
 }
 

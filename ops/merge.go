@@ -59,6 +59,13 @@ type mergeOp struct {
 	kind MergeKind
 	n    int
 	dims int
+
+	// Do's scratch, reused by every run so that a run allocates nothing:
+	// the input shapes, the output shape and the inputs' values.
+	ss    []tensor.Shape
+	shape tensor.Shape
+	xs32  [][]float32
+	xs64  [][]float64
 }
 
 func (op *mergeOp) Arity() int { return op.n }
@@ -73,7 +80,12 @@ func (op *mergeOp) String() string { return fmt.Sprintf("%v(%d)", op.kind, op.n)
 
 // outShape checks the input shapes and returns the output's.
 func (op *mergeOp) outShape(ss []tensor.Shape) (tensor.Shape, error) {
-	out := ss[0].Clone()
+	return op.outShapeIn(nil, ss)
+}
+
+// outShapeIn is outShape written into dst's storage when it has room.
+func (op *mergeOp) outShapeIn(dst tensor.Shape, ss []tensor.Shape) (tensor.Shape, error) {
+	out := append(dst[:0], ss[0]...)
 	for i, s := range ss[1:] {
 		switch {
 		case len(s) != len(out):
@@ -108,19 +120,28 @@ func (op *mergeOp) Do(vs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	ss := make([]tensor.Shape, len(ts))
-	for i, t := range ts {
-		ss[i] = t.Shape()
+	op.ss = op.ss[:0]
+	for _, t := range ts {
+		op.ss = append(op.ss, t.Shape())
 	}
-	shape, err := op.outShape(ss)
+	shape, err := op.outShapeIn(op.shape, op.ss)
 	if err != nil {
 		return nil, err
 	}
+	op.shape = shape
 	out := op.output(ts[0].Dtype(), shape...)
 	if out.Dtype() == tensor.Float32 {
-		merge(op.kind, ss, slices32(ts), f32(out))
+		op.xs32 = op.xs32[:0]
+		for _, t := range ts {
+			op.xs32 = append(op.xs32, f32(t))
+		}
+		merge(op.kind, op.ss, op.xs32, f32(out))
 	} else {
-		merge(op.kind, ss, slices64(ts), f64(out))
+		op.xs64 = op.xs64[:0]
+		for _, t := range ts {
+			op.xs64 = append(op.xs64, f64(t))
+		}
+		merge(op.kind, op.ss, op.xs64, f64(out))
 	}
 	return out, nil
 }

@@ -25,6 +25,7 @@ var opIDs atomic.Uint64
 type base struct {
 	id  uint64
 	out *tensor.Dense
+	in  []*tensor.Dense // the inputs of the running Do (see tensors)
 }
 
 func newBase() base { return base{id: opIDs.Add(1)} }
@@ -71,13 +72,36 @@ func (b *base) WriteHash(h hash.Hash) { fmt.Fprintf(h, "gocnn.op#%d", b.id) }
 // tt is a tensor type of the given rank over the type variable a.
 func tt(dims int) hm.Type { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
 
+// inputs returns a slice of n tensors that the op's Do may use until it
+// returns: like the output buffer, it is reused by every run (an op
+// instance runs on one goroutine at a time), so a run allocates nothing to
+// hold its arguments.
+func (b *base) inputs(n int) []*tensor.Dense {
+	if cap(b.in) < n {
+		b.in = make([]*tensor.Dense, n)
+	}
+	return b.in[:n]
+}
+
+// inputHolder is an op that lends tensors the slice it returns (every op
+// of this package, through base).
+type inputHolder interface {
+	inputs(n int) []*tensor.Dense
+}
+
 // tensors checks that the inputs are dense tensors of one dtype, float32 or
-// float64, and returns them.
+// float64, and returns them, in a slice that op lends when it embeds base
+// (valid until its Do returns).
 func tensors(op fmt.Stringer, n int, inputs []G.Value) ([]*tensor.Dense, error) {
 	if len(inputs) != n {
 		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, n, len(inputs))
 	}
-	ts := make([]*tensor.Dense, n)
+	var ts []*tensor.Dense
+	if h, ok := op.(inputHolder); ok {
+		ts = h.inputs(n)
+	} else {
+		ts = make([]*tensor.Dense, n)
+	}
 	for i, v := range inputs {
 		t, ok := v.(*tensor.Dense)
 		if !ok {

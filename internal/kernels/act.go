@@ -20,19 +20,25 @@ func ReLUForward(x, y []float32) {
 	if len(y) < len(x) {
 		panic(fmt.Sprintf("kernels: y has length %d, need %d", len(y), len(x)))
 	}
-	parallelElems(len(x), func(lo, hi int) {
-		xs, ys := x[lo:hi], y[lo:hi]
-		if useAsm {
-			done := reluForwardAsm(xs, ys)
-			xs, ys = xs[done:], ys[done:]
+	if len(x) < 2*elemChunk {
+		reluRange(x, y) // no closure, so nothing to allocate
+		return
+	}
+	ParallelFor(len(x), func(lo, hi int) { reluRange(x[lo:hi], y[lo:hi]) })
+}
+
+// reluRange is ReLUForward on the calling goroutine.
+func reluRange(xs, ys []float32) {
+	if useAsm {
+		done := reluForwardAsm(xs, ys)
+		xs, ys = xs[done:], ys[done:]
+	}
+	for i, v := range xs {
+		if v < 0 {
+			v = 0
 		}
-		for i, v := range xs {
-			if v < 0 {
-				v = 0
-			}
-			ys[i] = v
-		}
-	})
+		ys[i] = v
+	}
 }
 
 // ScaleShift sets y[i] = a·x[i] + b for every i < len(x), the product

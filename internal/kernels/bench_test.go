@@ -250,3 +250,35 @@ func BenchmarkTrainStep(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkGemv compares, for products of a few rows at the shapes of
+// dense layers at inference (784→10, the recipe's 320→100 and 100→10),
+// the two ways Sgemm can form them: each row on its own,
+// reading B in place (gemvRow: "rows"), or through packed panels of A and
+// B (sgemmPacked: "packed"). gemvMaxRows is where the first stops paying.
+func BenchmarkGemv(b *testing.B) {
+	rng := rand.New(rand.NewSource(8))
+	for _, sz := range []struct{ n, k int }{{10, 784}, {100, 320}, {10, 100}} {
+		for _, m := range []int{1, 4, 8} {
+			a := randSlice(rng, m*sz.k)
+			bb := randSlice(rng, sz.k*sz.n)
+			c := make([]float32, m*sz.n)
+			flops := 2 * float64(m*sz.n*sz.k)
+			name := fmt.Sprintf("%dx%dx%d", m, sz.n, sz.k)
+			b.Run(name+"/rows", func(b *testing.B) {
+				benchFamily(b, flops, func(*testing.B) {
+					clear(c)
+					for i := range m {
+						gemvRow(false, sz.n, sz.k, 1, a[i*sz.k:], sz.k, bb, sz.n, c[i*sz.n:])
+					}
+				})
+			})
+			b.Run(name+"/packed", func(b *testing.B) {
+				benchFamily(b, flops, func(*testing.B) {
+					clear(c)
+					sgemmPacked(false, false, m, sz.n, sz.k, 1, a, sz.k, bb, sz.n, c, sz.n)
+				})
+			})
+		}
+	}
+}

@@ -94,7 +94,7 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("y", y, s.N*fp)
 	p := newConvPlanFwd(&s)
-	k2, ol := p.k2, p.outLen
+	k2 := p.k2
 	// The filters in panels of mr; when F is not a multiple of mr (but at
 	// least mr), the last panel holds the last mr filters, overlapping
 	// the one before: its rows are computed twice, with the same results,
@@ -112,56 +112,71 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	var bias []float32
 	if b != nil {
 		checkLen("b", b, s.F)
-		bias = make([]float32, fpad)
+		bp := getBuf(fpad)
+		defer putBuf(bp)
+		bias = *bp
 		copy(bias, b)
 		if overlap {
 			copy(bias[fpad-mr:], b[s.F-mr:])
 		}
 	}
+	if workers(s.N) == 1 {
+		// No closure, so nothing to allocate for a single image.
+		convForwardImages(0, s.N, &s, p, *ap, bias, overlap, x, y)
+	} else {
+		sc := s // a copy, so that only this branch moves a shape to the heap
+		sp := &sc
+		ParallelFor(s.N, func(lo, hi int) { convForwardImages(lo, hi, sp, p, *ap, bias, overlap, x, y) })
+	}
+	putBuf(ap)
+}
+
+// convForwardImages is convForward of the images [lo, hi), with the
+// filters packed in ap and the bias padded to whole panels (nil: none).
+func convForwardImages(lo, hi int, s *ConvShape, p *convPlan, ap, bias []float32, overlap bool, x, y []float32) {
+	chw, fp := s.C*s.H*s.W, s.F*s.OH*s.OW
+	k2, ol := p.k2, p.outLen
 	coff := [mr]int32{0, int32(ol), int32(2 * ol), int32(3 * ol), int32(4 * ol)}
-	ParallelFor(s.N, func(lo, hi int) {
-		var tmp [mr * nr]float32
-		xb := getBuf(p.imgLen)
-		yb := getBuf(s.F * ol)
-		for n := lo; n < hi; n++ {
-			xs := p.image(x[n*chw:(n+1)*chw], *xb)
-			yn := y[n*fp : (n+1)*fp]
-			ys := yn
-			if p.owp != s.OW {
-				ys = *yb
+	var tmp [mr * nr]float32
+	xb := getBuf(p.imgLen)
+	yb := getBuf(s.F * ol)
+	for n := lo; n < hi; n++ {
+		xs := p.image(x[n*chw:(n+1)*chw], *xb)
+		yn := y[n*fp : (n+1)*fp]
+		ys := yn
+		if p.owp != s.OW {
+			ys = *yb
+		}
+		for i0 := 0; i0 < s.F; i0 += mr {
+			at := ap[i0*k2 : (i0+mr)*k2]
+			var bt []float32
+			if bias != nil {
+				bt = bias[i0 : i0+mr]
 			}
-			for i0 := 0; i0 < s.F; i0 += mr {
-				at := (*ap)[i0*k2 : (i0+mr)*k2]
-				var bt []float32
-				if bias != nil {
-					bt = bias[i0 : i0+mr]
-				}
-				f0 := i0
-				if overlap {
-					f0 = min(i0, s.F-mr)
-				}
-				if rows := s.F - f0; rows >= mr {
-					// An odd last chunk is computed (and stored) twice.
-					kernel(k2, at, p.offK, xs, p.src, coff[:], ys[f0*ol:], p.pos, bt, 0)
-				} else {
-					for t := 0; t < len(p.src); t += 2 {
-						kernel(k2, at, p.offK, xs, p.src[t:t+2], tileOff[:], tmp[:], halves[:], bt, 0)
-						for r := 0; r < rows; r++ {
-							for h := 0; h < 2; h++ {
-								copy(ys[(f0+r)*ol+int(p.pos[t+h]):][:8], tmp[r*nr+8*h:])
-							}
+			f0 := i0
+			if overlap {
+				f0 = min(i0, s.F-mr)
+			}
+			if rows := s.F - f0; rows >= mr {
+				// An odd last chunk is computed (and stored) twice.
+				kernel(k2, at, p.offK, xs, p.src, coff[:], ys[f0*ol:], p.pos, bt, 0)
+			} else {
+				for t := 0; t < len(p.src); t += 2 {
+					kernel(k2, at, p.offK, xs, p.src[t:t+2], tileOff[:], tmp[:], halves[:], bt, 0)
+					for r := 0; r < rows; r++ {
+						for h := 0; h < 2; h++ {
+							copy(ys[(f0+r)*ol+int(p.pos[t+h]):][:8], tmp[r*nr+8*h:])
 						}
 					}
 				}
 			}
-			if p.owp != s.OW {
-				p.unpadRows(ys, yn)
-			}
 		}
-		putBuf(yb)
-		putBuf(xb)
-	})
-	putBuf(ap)
+		if p.owp != s.OW {
+			p.unpadRows(ys, yn)
+		}
+	}
+	putBuf(yb)
+	putBuf(xb)
 }
 
 // Conv2DBackwardData computes dx, the gradient of the loss with respect to

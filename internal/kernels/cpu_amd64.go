@@ -99,6 +99,69 @@ func gemvAsm(k int, a, b []float32, ldb int, c []float32) {
 }
 
 //go:noescape
+func gemv64(k int, a *float32, b *float32, ldb int, c *float32)
+
+// gemv64Asm runs gemv64 on the first 2·gemvCols columns of b and c.
+func gemv64Asm(k int, a, b []float32, ldb int, c []float32) {
+	_ = a[k-1]
+	_ = b[(k-1)*ldb+2*gemvCols-1]
+	_ = c[2*gemvCols-1]
+	gemv64(k, &a[0], &b[0], ldb, &c[0])
+}
+
+//go:noescape
+func gemvTail(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nv int)
+
+// tailMask holds gemvTail's lane masks: &tailMask[gemvCols-t] is the mask
+// of the first t columns.
+var tailMask = func() (m [2 * gemvCols]int32) {
+	for i := range gemvCols {
+		m[i] = -1
+	}
+	return m
+}()
+
+// gemvTailAsm runs gemvTail on the first t < gemvCols columns of b and c
+// (t >= 1): the columns past t are neither read nor written.
+func gemvTailAsm(k int, a, b []float32, ldb int, c []float32, t int) {
+	_ = a[k-1]
+	_ = b[(k-1)*ldb+t-1]
+	_ = c[t-1]
+	gemvTail(k, &a[0], &b[0], ldb, &c[0], &tailMask[gemvCols-t], (t+7)/8)
+}
+
+//go:noescape
+func gemvBlocks(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nb int)
+
+// gemvBlocksAsm runs gemvBlocks on the first t <= 16 columns of b and c
+// (t >= 1) for nb <= 4 blocks of k: what nb calls of gemvTailAsm on the
+// blocks one after the other give. It reads 16 values of every row of b,
+// so b must hold 16 values from the start of its last row (see
+// gemvBlocksFit).
+func gemvBlocksAsm(k, nb int, a, b []float32, ldb int, c []float32, t int) {
+	if t > 16 || nb < 1 || nb > 4 {
+		panic("kernels: gemvBlocks takes at most 16 columns and 4 blocks")
+	}
+	_ = a[nb*k-1]
+	_ = b[(nb*k-1)*ldb+16-1]
+	_ = c[t-1]
+	gemvBlocks(k, &a[0], &b[0], ldb, &c[0], &tailMask[gemvCols-t], nb)
+}
+
+//go:noescape
+func finite32(x *float32, n32 int) int
+
+// finiteAsm returns how many values at the start of x, a multiple of 32,
+// finite32 has found finite before the first block of 32 holding a NaN or
+// an infinity (or the end of x's whole blocks).
+func finiteAsm(x []float32) int {
+	if len(x) < 32 {
+		return 0
+	}
+	return 32 * finite32(&x[0], len(x)/32)
+}
+
+//go:noescape
 func scaleShift8(x, y *float32, n8 int, a, b float32)
 
 // scaleShiftAsm handles the multiple-of-8 prefix of x with AVX and returns

@@ -27,6 +27,16 @@ func reluBackwardAsm(y, dy, dx []float32) int { return 0 }
 
 func gemvAsm(k int, a, b []float32, ldb int, c []float32) { panic("kernels: no assembly") }
 
+func gemvBlocksAsm(k, nb int, a, b []float32, ldb int, c []float32, t int) {
+	panic("kernels: no assembly")
+}
+
+func finiteAsm(x []float32) int { return 0 }
+
+func gemv64Asm(k int, a, b []float32, ldb int, c []float32) { panic("kernels: no assembly") }
+
+func gemvTailAsm(k int, a, b []float32, ldb int, c []float32, t int) { panic("kernels: no assembly") }
+
 func scaleShiftAsm(x, y []float32, a, b float32) int { return 0 }
 
 func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base, relu int) {

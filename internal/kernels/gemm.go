@@ -190,7 +190,23 @@ func packA(trans bool, m, k int, alpha float32, a []float32, lda int, dst []floa
 	for i0 := 0; i0 < m; i0 += mr {
 		panel := dst[i0*k : i0*k+mr*k]
 		rows := min(mr, m-i0)
-		if !trans {
+		if !trans && rows == mr {
+			// Five rows read side by side, each panel column written
+			// whole (a write per value at a stride of five is slower).
+			a0 := a[i0*lda : i0*lda+k]
+			a1 := a[(i0+1)*lda : (i0+1)*lda+k]
+			a2 := a[(i0+2)*lda : (i0+2)*lda+k]
+			a3 := a[(i0+3)*lda : (i0+3)*lda+k]
+			a4 := a[(i0+4)*lda : (i0+4)*lda+k]
+			for p := range a0 {
+				d := (*[mr]float32)(panel[p*mr : p*mr+mr])
+				if alpha == 1 {
+					d[0], d[1], d[2], d[3], d[4] = a0[p], a1[p], a2[p], a3[p], a4[p]
+				} else {
+					d[0], d[1], d[2], d[3], d[4] = alpha*a0[p], alpha*a1[p], alpha*a2[p], alpha*a3[p], alpha*a4[p]
+				}
+			}
+		} else if !trans {
 			for r := 0; r < rows; r++ {
 				src := a[(i0+r)*lda : (i0+r)*lda+k]
 				if alpha == 1 {
@@ -390,14 +406,22 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if alpha == 0 || k == 0 {
 		return
 	}
-	if m == 1 && !transB {
-		done := gemvRow(transA, n, k, alpha, a, lda, b, ldb, c)
-		if done == n {
-			return
+	if m <= gemvMaxRows && !transB {
+		for i := 0; i < m; i++ {
+			if transA {
+				gemvRow(true, n, k, alpha, a[i:], lda, b, ldb, c[i*ldc:])
+			} else {
+				gemvRow(false, n, k, alpha, a[i*lda:], lda, b, ldb, c[i*ldc:])
+			}
 		}
-		// The last columns go through the packed path.
-		n, b, c = n-done, b[done:], c[done:]
+		return
 	}
+	sgemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+}
+
+// sgemmPacked adds alpha·op(A)·op(B) to C through packed panels of A and
+// B, the general path of Sgemm.
+func sgemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	kc0 := min(k, blockK)
 	nc0 := min(n, blockN)
 	mc0 := min(m, blockM)
@@ -430,42 +454,124 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // gemvCols is the width of the single-row kernel gemv32.
 const gemvCols = 32
 
-// gemvRow adds alpha·op(A)·B to C, for op(A) a single row and B not
-// transposed, in the columns [0, n rounded down to gemvCols) and returns
-// that count (0 without the assembly kernels). It reads B in place instead
+// gemvMaxRows is the most rows of op(A) for which Sgemm and MatMul form
+// each row of C on its own by gemvRow, reading B in place, instead of
+// packing A and B: packing costs as much as the product itself when A has
+// only a few rows (BenchmarkGemv).
+const gemvMaxRows = 4
+
+// gemvRow adds alpha·op(A)·B to C for op(A) a single row (a[p], or
+// a[p*lda] when transA) and B not transposed. It reads B in place instead
 // of packing it, which dominates a single row's cost, and sums over k in
 // Sgemm's blocks with the micro-kernel's order of fused multiply-adds, so
-// each value is the one the packed path gives.
-func gemvRow(transA bool, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32) int {
-	groups := n / gemvCols
-	if !useAsm || groups == 0 {
-		return 0
-	}
-	ap := getBuf(k)
-	defer putBuf(ap)
-	av := *ap
-	for p := range av {
-		v := a[p]
-		if transA {
-			v = a[p*lda]
+// each value is the one the packed path gives. Groups of gemvCols columns
+// are shared out over goroutines when the product is large; a small one
+// runs on the calling goroutine.
+func gemvRow(transA bool, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32) {
+	var av []float32
+	if !transA && alpha == 1 {
+		av = a[:k:k]
+	} else {
+		ap := getBuf(k)
+		defer putBuf(ap)
+		av = (*ap)[:k]
+		for p := range av {
+			v := a[p]
+			if transA {
+				v = a[p*lda]
+			}
+			av[p] = alpha * v // as packA scales
 		}
-		av[p] = alpha * v // as packA scales (exact when alpha is 1)
 	}
-	run := func(lo, hi int) {
-		for g := lo; g < hi; g++ {
-			j := g * gemvCols
+	groups := (n + gemvCols - 1) / gemvCols
+	if groups > 1 && k*n >= 1<<16 {
+		ParallelFor(groups, func(lo, hi int) { gemvGroups(lo, hi, n, k, av, b, ldb, c) })
+	} else {
+		gemvGroups(0, groups, n, k, av, b, ldb, c) // no closure: nothing to allocate
+	}
+}
+
+// gemvGroups adds a·B to C in the column groups [lo, hi) of gemvCols
+// columns (the last one may be narrower), summing over k in Sgemm's
+// blocks.
+func gemvGroups(lo, hi, n, k int, a, b []float32, ldb int, c []float32) {
+	for g := lo; g < hi; g++ {
+		j := g * gemvCols
+		t := min(gemvCols, n-j)
+		whole := k / blockK * blockK
+		if useAsm && t <= 16 && whole >= 2*blockK && (whole-1)*ldb+j+16 <= len(b) {
+			// The whole blocks side by side, four at a time (a sum
+			// over one block is a chain of dependent multiply-adds,
+			// which a few columns cannot fill), then the rest. Their
+			// rows are read 16 values wide, which the test above
+			// keeps inside b.
+			for pc := 0; pc < whole; pc += 4 * blockK {
+				nb := min(4, (whole-pc)/blockK)
+				gemvBlocksAsm(blockK, nb, a[pc:], b[pc*ldb+j:], ldb, c[j:], t)
+			}
+			if whole < k {
+				gemvTailAsm(k-whole, a[whole:], b[whole*ldb+j:], ldb, c[j:], t)
+			}
+			continue
+		}
+		if useAsm && t == gemvCols && g+1 < hi && n-j >= 2*gemvCols {
+			// Two whole groups side by side (gemv64).
 			for pc := 0; pc < k; pc += blockK {
-				kb := min(blockK, k-pc)
-				gemvAsm(kb, av[pc:], b[pc*ldb+j:], ldb, c[j:])
+				gemv64Asm(min(blockK, k-pc), a[pc:], b[pc*ldb+j:], ldb, c[j:])
+			}
+			g++
+			continue
+		}
+		for pc := 0; pc < k; pc += blockK {
+			kb := min(blockK, k-pc)
+			switch {
+			case !useAsm:
+				gemvGo(kb, a[pc:], b[pc*ldb+j:], ldb, c[j:j+t])
+			case t == gemvCols:
+				gemvAsm(kb, a[pc:], b[pc*ldb+j:], ldb, c[j:])
+			default:
+				gemvTailAsm(kb, a[pc:], b[pc*ldb+j:], ldb, c[j:], t)
 			}
 		}
 	}
-	if groups > 1 && k*n >= 1<<16 {
-		ParallelFor(groups, run)
-	} else {
-		run(0, groups)
+}
+
+// gemvGo is the portable form of gemv32 and gemvTail: c[j] += Σ_{p<k}
+// a[p]·b[p*ldb+j] for j < len(c), each sum formed from zero in p order by
+// the expression kernelGo uses, then added to c.
+func gemvGo(k int, a, b []float32, ldb int, c []float32) {
+	a = a[:k]
+	j := 0
+	for ; j+8 <= len(c); j += 8 {
+		var c0, c1, c2, c3, c4, c5, c6, c7 float32
+		for p, av := range a {
+			bp := (*[8]float32)(b[p*ldb+j : p*ldb+j+8])
+			c0 += av * bp[0]
+			c1 += av * bp[1]
+			c2 += av * bp[2]
+			c3 += av * bp[3]
+			c4 += av * bp[4]
+			c5 += av * bp[5]
+			c6 += av * bp[6]
+			c7 += av * bp[7]
+		}
+		d := (*[8]float32)(c[j : j+8])
+		d[0] += c0
+		d[1] += c1
+		d[2] += c2
+		d[3] += c3
+		d[4] += c4
+		d[5] += c5
+		d[6] += c6
+		d[7] += c7
 	}
-	return groups * gemvCols
+	for ; j < len(c); j++ {
+		var s float32
+		for p, av := range a {
+			s += av * b[p*ldb+j]
+		}
+		c[j] += s
+	}
 }
 
 // MatMul computes C = op(A)·op(B) with C[m×n] overwritten, op(A) m×k and
@@ -482,7 +588,7 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 		ldb = k
 	}
 	ldc := n
-	if 2*m*n*k < 1<<17 || workers(m*n) == 1 || (m == 1 && !transB) {
+	if 2*m*n*k < 1<<17 || workers(m*n) == 1 || (m <= gemvMaxRows && !transB) {
 		Sgemm(transA, transB, m, n, k, 1, a, max(lda, 1), b, max(ldb, 1), 0, c, max(ldc, 1))
 		return
 	}

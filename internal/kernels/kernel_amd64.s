@@ -877,3 +877,293 @@ gemvloop:
 	VMOVUPS Y3, 96(DI)
 	VZEROUPPER
 	RET
+
+// func gemvTail(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nv int)
+// gemv32 for the first columns of a row of fewer than 32: lane j of the
+// 8-wide vector v (v < nv <= 4) is column 8v+j, and takes part when
+// mask[8v+j] is -1 (it is 0 past the last column). B and C are read and
+// written through the masks only, so no value past the last column is
+// touched. Each column's sum is the one gemv32 forms. k >= 1.
+TEXT ·gemvTail(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), DX
+	SHLQ $2, DX
+	MOVQ c+32(FP), DI
+	MOVQ mask+40(FP), BX
+	MOVQ nv+48(FP), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	CMPQ R8, $2
+	JGT tail4
+
+tail2loop:
+	VBROADCASTSS (AX), Y4
+	VMASKMOVPS (SI), Y8, Y5
+	VMASKMOVPS 32(SI), Y9, Y6
+	VFMADD231PS Y5, Y4, Y0
+	VFMADD231PS Y6, Y4, Y1
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ CX
+	JNZ tail2loop
+	VMASKMOVPS (DI), Y8, Y5
+	VMASKMOVPS 32(DI), Y9, Y6
+	VADDPS Y5, Y0, Y0
+	VADDPS Y6, Y1, Y1
+	VMASKMOVPS Y0, Y8, (DI)
+	VMASKMOVPS Y1, Y9, 32(DI)
+	VZEROUPPER
+	RET
+
+tail4:
+	VMOVDQU 64(BX), Y10
+	VMOVDQU 96(BX), Y11
+
+tail4loop:
+	VBROADCASTSS (AX), Y4
+	VMOVUPS (SI), Y5
+	VMASKMOVPS 32(SI), Y9, Y6
+	VMASKMOVPS 64(SI), Y10, Y7
+	VMASKMOVPS 96(SI), Y11, Y12
+	VFMADD231PS Y5, Y4, Y0
+	VFMADD231PS Y6, Y4, Y1
+	VFMADD231PS Y7, Y4, Y2
+	VFMADD231PS Y12, Y4, Y3
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ CX
+	JNZ tail4loop
+	VADDPS (DI), Y0, Y0
+	VMASKMOVPS 32(DI), Y9, Y6
+	VMASKMOVPS 64(DI), Y10, Y7
+	VMASKMOVPS 96(DI), Y11, Y12
+	VADDPS Y6, Y1, Y1
+	VADDPS Y7, Y2, Y2
+	VADDPS Y12, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMASKMOVPS Y1, Y9, 32(DI)
+	VMASKMOVPS Y2, Y10, 64(DI)
+	VMASKMOVPS Y3, Y11, 96(DI)
+	VZEROUPPER
+	RET
+
+// func finite32(x *float32, n32 int) int
+// Returns how many of the n32 blocks of 32 values at x hold only finite
+// values before the first block that holds a NaN or an infinity: a value
+// is one when its magnitude bits (all but the sign) exceed 0x7f7fffff.
+TEXT ·finite32(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n32+8(FP), CX
+	XORQ AX, AX
+	MOVL $0x7fffffff, DX
+	MOVQ DX, X6
+	VPBROADCASTD X6, Y6
+	MOVL $0x7f7fffff, DX
+	MOVQ DX, X7
+	VPBROADCASTD X7, Y7
+	TESTQ CX, CX
+	JZ finitedone
+
+finiteloop:
+	VPAND (SI), Y6, Y0
+	VPAND 32(SI), Y6, Y1
+	VPAND 64(SI), Y6, Y2
+	VPAND 96(SI), Y6, Y3
+	VPCMPGTD Y7, Y0, Y0
+	VPCMPGTD Y7, Y1, Y1
+	VPCMPGTD Y7, Y2, Y2
+	VPCMPGTD Y7, Y3, Y3
+	VPOR Y1, Y0, Y0
+	VPOR Y3, Y2, Y2
+	VPOR Y2, Y0, Y0
+	VPTEST Y0, Y0
+	JNZ finitedone
+	ADDQ $128, SI
+	INCQ AX
+	DECQ CX
+	JNZ finiteloop
+
+finitedone:
+	VZEROUPPER
+	MOVQ AX, ret+16(FP)
+	RET
+
+// One step of gemvBlocks for block j: its a value broadcast from (ap), 16
+// values of its B row at (bp), into accumulators acc0 and acc1.
+#define BLOCKSTEP(ap, bp, bc, acc0, acc1) \
+	VBROADCASTSS (ap), bc; \
+	VMOVUPS (bp), Y14; \
+	VMOVUPS 32(bp), Y15; \
+	VFMADD231PS Y14, bc, acc0; \
+	VFMADD231PS Y15, bc, acc1
+
+// func gemvBlocks(k int, a *float32, b *float32, ldb int, c *float32, mask *int32, nb int)
+// gemvTail (nv <= 2) for nb consecutive blocks of k values of a and k rows
+// of B (1 <= nb <= 4; block j starts at a[j*k] and at row j*k of B), the
+// blocks summed side by side, each from zero in its own accumulators, and
+// added to c one after the other: c = (((c + t0) + t1) + t2) + t3, the
+// values nb calls of gemvTail give, with nb times fewer steps in a row.
+// With fewer than four blocks, the unused blocks' steps rerun block 0
+// (the fourth's are left out) and are dropped. B is read 16
+// values a row whatever the mask, unmasked (a masked load costs more than
+// the chains it would feed): the caller sees that those reads stay inside
+// B; the lanes past the mask are never stored.
+TEXT ·gemvBlocks(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), DX
+	SHLQ $2, DX
+	MOVQ c+32(FP), DI
+	MOVQ mask+40(FP), R8
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	MOVQ nb+48(FP), R8
+	// Block j's a at AX + 4jk (BX, R10, R12 for j = 1, 2, 3), its B at
+	// SI + j·k·ldb·4 (R9, R11, R13); an unused block's at block 0's.
+	MOVQ CX, BX
+	SHLQ $2, BX
+	MOVQ CX, R9
+	IMULQ DX, R9
+	LEAQ (AX)(BX*2), R10
+	LEAQ (SI)(R9*2), R11
+	MOVQ R10, R12
+	ADDQ BX, R12
+	MOVQ R11, R13
+	ADDQ R9, R13
+	ADDQ AX, BX
+	ADDQ SI, R9
+	CMPQ R8, $4
+	CMOVQLT AX, R12
+	CMOVQLT SI, R13
+	CMPQ R8, $3
+	CMOVQLT AX, R10
+	CMOVQLT SI, R11
+	CMPQ R8, $2
+	CMOVQLT AX, BX
+	CMOVQLT SI, R9
+blkgo:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	CMPQ R8, $4
+	JLT blkloop3
+
+blkloop:
+	BLOCKSTEP(AX, SI, Y10, Y0, Y1)
+	BLOCKSTEP(BX, R9, Y11, Y2, Y3)
+	BLOCKSTEP(R10, R11, Y12, Y4, Y5)
+	BLOCKSTEP(R12, R13, Y13, Y6, Y7)
+	ADDQ $4, AX
+	ADDQ $4, BX
+	ADDQ $4, R10
+	ADDQ $4, R12
+	ADDQ DX, SI
+	ADDQ DX, R9
+	ADDQ DX, R11
+	ADDQ DX, R13
+	DECQ CX
+	JNZ blkloop
+	JMP blksum
+
+	// At most three blocks: the fourth's steps are left out.
+blkloop3:
+	BLOCKSTEP(AX, SI, Y10, Y0, Y1)
+	BLOCKSTEP(BX, R9, Y11, Y2, Y3)
+	BLOCKSTEP(R10, R11, Y12, Y4, Y5)
+	ADDQ $4, AX
+	ADDQ $4, BX
+	ADDQ $4, R10
+	ADDQ DX, SI
+	ADDQ DX, R9
+	ADDQ DX, R11
+	DECQ CX
+	JNZ blkloop3
+
+blksum:
+	MOVQ nb+48(FP), R8
+	VMASKMOVPS (DI), Y8, Y14
+	VMASKMOVPS 32(DI), Y9, Y15
+	VADDPS Y0, Y14, Y14
+	VADDPS Y1, Y15, Y15
+	CMPQ R8, $2
+	JLT blkstore
+	VADDPS Y2, Y14, Y14
+	VADDPS Y3, Y15, Y15
+	CMPQ R8, $3
+	JLT blkstore
+	VADDPS Y4, Y14, Y14
+	VADDPS Y5, Y15, Y15
+	CMPQ R8, $4
+	JLT blkstore
+	VADDPS Y6, Y14, Y14
+	VADDPS Y7, Y15, Y15
+blkstore:
+	VMASKMOVPS Y14, Y8, (DI)
+	VMASKMOVPS Y15, Y9, 32(DI)
+	VZEROUPPER
+	RET
+
+// func gemv64(k int, a *float32, b *float32, ldb int, c *float32)
+// gemv32 for 64 columns: two groups of 32 side by side, so that eight
+// chains of multiply-adds, not four, keep the FMA units busy. Each
+// column's sum is the one gemv32 forms. k >= 1.
+TEXT ·gemv64(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), DX
+	SHLQ $2, DX
+	MOVQ c+32(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+gemv64loop:
+	VBROADCASTSS (AX), Y8
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS 32(SI), Y8, Y1
+	VFMADD231PS 64(SI), Y8, Y2
+	VFMADD231PS 96(SI), Y8, Y3
+	VFMADD231PS 128(SI), Y8, Y4
+	VFMADD231PS 160(SI), Y8, Y5
+	VFMADD231PS 192(SI), Y8, Y6
+	VFMADD231PS 224(SI), Y8, Y7
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ CX
+	JNZ gemv64loop
+	VADDPS (DI), Y0, Y0
+	VADDPS 32(DI), Y1, Y1
+	VADDPS 64(DI), Y2, Y2
+	VADDPS 96(DI), Y3, Y3
+	VADDPS 128(DI), Y4, Y4
+	VADDPS 160(DI), Y5, Y5
+	VADDPS 192(DI), Y6, Y6
+	VADDPS 224(DI), Y7, Y7
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VZEROUPPER
+	RET

@@ -16,9 +16,12 @@ func TestSgemm(t *testing.T) {
 		{1, 1, 1}, {1, 17, 3}, {7, 1, 5}, {5, 16, 8}, {10, 576, 25}, {20, 64, 250},
 		{20, 250, 64}, {250, 64, 20}, {13, 33, 7}, {6, 15, 300}, {251, 40, 9}, {3, 530, 4},
 		{128, 100, 320},
-		// One row: B read in place (gemv32), with a tail of columns and k
+		// One row: B read in place (gemvRow), with a tail of columns and k
 		// past one block.
 		{1, 100, 300}, {1, 64, 7}, {1, 45, 600},
+		// A few rows (gemvRow, one row at a time), with masked column
+		// tails.
+		{1, 10, 784}, {2, 10, 100}, {3, 21, 257}, {4, 5, 1}, {4, 41, 33}, {2, 1, 9},
 	}
 	coefs := []struct{ alpha, beta float32 }{{1, 0}, {-0.5, 1}, {2, -1.5}, {0, 0.5}}
 	forEachImpl(t, func(t *testing.T) {
@@ -854,41 +857,56 @@ func TestAVX512MatchesAVX2(t *testing.T) {
 	}
 }
 
-// TestSingleRowMatchesBatch checks that a product of one row (which reads B
-// in place through gemv32) gives, bit for bit, that row of a product of
-// many rows (which packs B), with k past one block, columns past a multiple
-// of 32, alpha, beta and a transposed A.
-func TestSingleRowMatchesBatch(t *testing.T) {
+// TestFewRowsMatchPacked checks that a product of at most gemvMaxRows rows
+// (which reads B in place, gemvRow) gives, bit for bit, the values of the
+// packed path (sgemmPacked) and that row of a product of many rows, with k
+// past one block, columns short of and past multiples of 32 and of 8,
+// alpha, beta and a transposed A.
+func TestFewRowsMatchPacked(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewSource(13))
-		for _, sz := range []struct{ n, k int }{{32, 1}, {33, 300}, {512, 784}, {100, 320}, {10, 100}, {64, 513}, {96, 7}} {
-			t.Run(fmt.Sprintf("n%d_k%d", sz.n, sz.k), func(t *testing.T) {
-				const m = 7
-				n, k := sz.n, sz.k
-				a, b := randSlice(rng, m*k), randSlice(rng, k*n)
-				at := make([]float32, k*m) // a transposed
-				for i := range m {
-					for p := range k {
-						at[p*m+i] = a[i*k+p]
-					}
-				}
-				c0 := randSlice(rng, m*n)
-				all := make([]float32, m*n)
-				MatMul(false, false, m, n, k, a, b, all)
-				acc := append([]float32(nil), c0...)
-				Sgemm(true, false, m, n, k, 0.5, at, m, b, n, 1, acc, n)
-				for i := range m {
-					one := make([]float32, n)
-					MatMul(false, false, 1, n, k, a[i*k:(i+1)*k], b, one)
-					acc1 := append([]float32(nil), c0[i*n:(i+1)*n]...)
-					Sgemm(true, false, 1, n, k, 0.5, at[i:], m, b, n, 1, acc1, n)
-					for j := range n {
-						if math.Float32bits(one[j]) != math.Float32bits(all[i*n+j]) || math.Float32bits(acc1[j]) != math.Float32bits(acc[i*n+j]) {
-							t.Fatalf("row %d col %d: alone %v and %v, in the batch %v and %v", i, j, one[j], acc1[j], all[i*n+j], acc[i*n+j])
+		sizes := []struct{ n, k int }{
+			{32, 1}, {33, 300}, {512, 784}, {100, 320}, {10, 100}, {10, 784}, {64, 513},
+			{96, 7}, {1, 1}, {3, 5}, {8, 9}, {15, 257}, {17, 256}, {24, 31}, {31, 2}, {47, 13},
+			// Columns of a tail of at most 16 over several whole
+			// blocks of k, summed side by side (gemvBlocks): 2, 3, 4,
+			// 4+1 and 4+4 blocks, with and without a rest.
+			{3, 512}, {12, 600}, {10, 1100}, {16, 1300}, {5, 2048}, {45, 1030},
+		}
+		for _, sz := range sizes {
+			for m := 1; m <= gemvMaxRows+1; m++ {
+				t.Run(fmt.Sprintf("m%d_n%d_k%d", m, sz.n, sz.k), func(t *testing.T) {
+					const big = 3 * mr // rows of a product that packs
+					n, k := sz.n, sz.k
+					a, b := randSlice(rng, big*k), randSlice(rng, k*n)
+					at := make([]float32, k*big) // a transposed
+					for i := range big {
+						for p := range k {
+							at[p*big+i] = a[i*k+p]
 						}
 					}
-				}
-			})
+					c0 := randSlice(rng, big*n)
+					all := make([]float32, big*n)
+					MatMul(false, false, big, n, k, a, b, all)
+					acc := append([]float32(nil), c0...)
+					Sgemm(true, false, big, n, k, 0.5, at, big, b, n, 1, acc, n)
+
+					few := make([]float32, m*n)
+					MatMul(false, false, m, n, k, a, b, few)
+					packed := make([]float32, m*n)
+					sgemmPacked(false, false, m, n, k, 1, a, k, b, n, packed, n)
+					accFew := append([]float32(nil), c0[:m*n]...)
+					Sgemm(true, false, m, n, k, 0.5, at, big, b, n, 1, accFew, n)
+					for i := range m * n {
+						if math.Float32bits(few[i]) != math.Float32bits(packed[i]) || math.Float32bits(few[i]) != math.Float32bits(all[i]) {
+							t.Fatalf("row %d col %d: %v alone, %v packed, %v in a batch", i/n, i%n, few[i], packed[i], all[i])
+						}
+						if math.Float32bits(accFew[i]) != math.Float32bits(acc[i]) {
+							t.Fatalf("row %d col %d, transposed A, alpha and beta: %v alone, %v in a batch", i/n, i%n, accFew[i], acc[i])
+						}
+					}
+				})
+			}
 		}
 	})
 }

@@ -31,6 +31,12 @@ func ParallelFor(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
+// Workers returns the number of goroutines ParallelFor runs fn on for n
+// items: 1 when it calls fn once, inline. A caller that has nothing to
+// share out then calls its body directly, without making a closure, which
+// would allocate.
+func Workers(n int) int { return workers(n) }
+
 // workers returns the number of chunks ParallelFor makes of n items.
 func workers(n int) int {
 	p, _ := split(n)

@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // convPlan maps a convolution onto the chunked kernels, which read the
 // input image in place ("implicit im2col"): output rows are cut into chunks
@@ -56,7 +59,7 @@ type planKey struct {
 }
 
 // plans caches the plans by planKey: a network uses few shapes.
-var plans sync.Map
+var plans planCache[planKey, convPlan]
 
 // newConvPlan returns the (shared, read-only) plan of s for the gradients.
 func newConvPlan(s *ConvShape) *convPlan { return cachedPlan(s, false) }
@@ -68,11 +71,45 @@ func newConvPlanFwd(s *ConvShape) *convPlan { return cachedPlan(s, true) }
 func cachedPlan(s *ConvShape, fwd bool) *convPlan {
 	key := planKey{*s, fwd}
 	key.s.N = 0
-	if p, ok := plans.Load(key); ok {
-		return p.(*convPlan)
+	return plans.get(key, func() *convPlan {
+		ks := key.s // the plan keeps its own copy
+		return makeConvPlan(&ks, fwd)
+	})
+}
+
+// planCache maps shapes to plans. A lookup reads an immutable map through
+// one atomic load, without a lock and without allocating (a sync.Map boxes
+// every key); a miss copies the map with the new plan under a mutex. A
+// network has few shapes, so the copies are few and small.
+type planCache[K comparable, P any] struct {
+	m  atomic.Pointer[map[K]*P]
+	mu sync.Mutex
+}
+
+// get returns the plan of key, made by build on the first request.
+func (c *planCache[K, P]) get(key K, build func() *P) *P {
+	if m := c.m.Load(); m != nil {
+		if p, ok := (*m)[key]; ok {
+			return p
+		}
 	}
-	p, _ := plans.LoadOrStore(key, makeConvPlan(&key.s, fwd))
-	return p.(*convPlan)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil {
+		if p, ok := (*old)[key]; ok {
+			return p
+		}
+	}
+	next := build()
+	m := map[K]*P{key: next}
+	if old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	c.m.Store(&m)
+	return next
 }
 
 func makeConvPlan(s *ConvShape, fwd bool) *convPlan {

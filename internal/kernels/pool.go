@@ -96,60 +96,71 @@ func maxPoolForward(s PoolShape, x, y []float32, argmax []int32, relu bool) {
 	if int64(s.N*s.C*hw) > math.MaxInt32 && argmax != nil {
 		panic("kernels: input too large for int32 argmax")
 	}
-	fast := newPool2x2(&s)
-	inside2x2 := s.inside2x2()
-	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
-		if fast != nil {
-			var ap []int32
-			if argmax != nil {
-				ap = argmax[lo*ohw : hi*ohw]
-			}
-			fast.forward(hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], ap, lo*hw, relu)
-			return
+	fast := cachedPool2x2(&s)
+	planes := s.N * s.C
+	if planes*hw < 1<<14 || workers(planes) == 1 {
+		// No closure, so nothing to allocate for a small input.
+		maxPoolPlanes(0, planes, &s, fast, x, y, argmax, relu)
+		return
+	}
+	sc := s // a copy, so that only this branch moves a shape to the heap
+	ParallelFor(planes, func(lo, hi int) { maxPoolPlanes(lo, hi, &sc, fast, x, y, argmax, relu) })
+}
+
+// maxPoolPlanes is maxPoolForward of the planes [lo, hi), through fast
+// when it is not nil.
+func maxPoolPlanes(lo, hi int, s *PoolShape, fast *pool2x2, x, y []float32, argmax []int32, relu bool) {
+	hw, ohw := s.H*s.W, s.OH*s.OW
+	if fast != nil {
+		var ap []int32
+		if argmax != nil {
+			ap = argmax[lo*ohw : hi*ohw]
 		}
-		if inside2x2 {
-			var ap []int32
-			if argmax != nil {
-				ap = argmax[lo*ohw : hi*ohw]
-			}
-			maxPool2x2Rows(&s, hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], ap, lo*hw, relu)
-			return
+		fast.forward(hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], ap, lo*hw, relu)
+		return
+	}
+	if s.inside2x2() {
+		var ap []int32
+		if argmax != nil {
+			ap = argmax[lo*ohw : hi*ohw]
 		}
-		for pl := lo; pl < hi; pl++ {
-			xp := x[pl*hw : (pl+1)*hw]
-			yp := y[pl*ohw : (pl+1)*ohw]
-			var ap []int32
-			if argmax != nil {
-				ap = argmax[pl*ohw : (pl+1)*ohw]
-			}
-			base := pl * hw
-			for oh := 0; oh < s.OH; oh++ {
-				for ow := 0; ow < s.OW; ow++ {
-					h0, h1, w0, w1 := s.window(oh, ow)
-					best, bi := float32(0), -1
-					for h := h0; h < h1; h++ {
-						row := xp[h*s.W : h*s.W+w1]
-						for w := w0; w < w1; w++ {
-							if v := row[w]; bi < 0 || v > best || (v != v && best == best) {
-								best, bi = v, h*s.W+w
-							}
+		maxPool2x2Rows(s, hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], ap, lo*hw, relu)
+		return
+	}
+	for pl := lo; pl < hi; pl++ {
+		xp := x[pl*hw : (pl+1)*hw]
+		yp := y[pl*ohw : (pl+1)*ohw]
+		var ap []int32
+		if argmax != nil {
+			ap = argmax[pl*ohw : (pl+1)*ohw]
+		}
+		base := pl * hw
+		for oh := 0; oh < s.OH; oh++ {
+			for ow := 0; ow < s.OW; ow++ {
+				h0, h1, w0, w1 := s.window(oh, ow)
+				best, bi := float32(0), -1
+				for h := h0; h < h1; h++ {
+					row := xp[h*s.W : h*s.W+w1]
+					for w := w0; w < w1; w++ {
+						if v := row[w]; bi < 0 || v > best || (v != v && best == best) {
+							best, bi = v, h*s.W+w
 						}
 					}
-					o := oh*s.OW + ow
-					if relu && !(best > 0) {
-						best, bi = max(best, 0), -1
+				}
+				o := oh*s.OW + ow
+				if relu && !(best > 0) {
+					best, bi = max(best, 0), -1
+				}
+				yp[o] = best
+				if ap != nil {
+					if bi >= 0 {
+						bi += base
 					}
-					yp[o] = best
-					if ap != nil {
-						if bi >= 0 {
-							bi += base
-						}
-						ap[o] = int32(bi)
-					}
+					ap[o] = int32(bi)
 				}
 			}
 		}
-	})
+	}
 }
 
 // maxPool2x2Rows is maxPoolForward of planes whose 2×2, stride-2 windows
@@ -194,6 +205,20 @@ type pool2x2 struct {
 	lanes [8]int32 // input offset of each window's top-left in the chunk
 	hi    int      // input offset of the chunk's last four windows
 	exact bool     // the windows cover the whole input
+}
+
+// pool2x2Plans caches the chunked forms of pooling shapes (nil for those
+// without one) by the shape with N = 0: they do not depend on the batch.
+var pool2x2Plans planCache[PoolShape, pool2x2]
+
+// cachedPool2x2 returns the (shared, read-only) chunked form of s, or nil.
+func cachedPool2x2(s *PoolShape) *pool2x2 {
+	key := *s
+	key.N = 0
+	return pool2x2Plans.get(key, func() *pool2x2 {
+		ks := key // the plan keeps its own copy
+		return newPool2x2(&ks)
+	})
 }
 
 // newPool2x2 returns the chunked form of s, or nil if s does not have one.
@@ -330,7 +355,7 @@ func MaxPool2DBackward(s PoolShape, dy []float32, argmax []int32, dx []float32) 
 	if len(argmax) < s.N*s.C*ohw {
 		panic(fmt.Sprintf("kernels: argmax has length %d, need %d", len(argmax), s.N*s.C*ohw))
 	}
-	fast := newPool2x2(&s)
+	fast := cachedPool2x2(&s)
 	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
 		dxs := dx[lo*hw : hi*hw]
 		ap := argmax[lo*ohw : hi*ohw]
@@ -361,41 +386,51 @@ func AvgPool2DForward(s PoolShape, x, y []float32) {
 	hw, ohw := s.H*s.W, s.OH*s.OW
 	checkLen("x", x, s.N*s.C*hw)
 	checkLen("y", y, s.N*s.C*ohw)
+	planes := s.N * s.C
+	if planes*hw < 1<<14 || workers(planes) == 1 {
+		avgPoolPlanes(0, planes, &s, x, y) // no closure, nothing to allocate
+		return
+	}
+	sc := s // a copy, so that only this branch moves a shape to the heap
+	ParallelFor(planes, func(lo, hi int) { avgPoolPlanes(lo, hi, &sc, x, y) })
+}
+
+// avgPoolPlanes is AvgPool2DForward of the planes [lo, hi).
+func avgPoolPlanes(lo, hi int, s *PoolShape, x, y []float32) {
+	hw, ohw := s.H*s.W, s.OH*s.OW
 	inside2x2 := s.inside2x2()
-	parallelPlanes(s.N*s.C, hw, func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			xp := x[pl*hw : (pl+1)*hw]
-			yp := y[pl*ohw : (pl+1)*ohw]
-			if inside2x2 {
-				// The generic loop's sums, ((a+b)+c)+d, without its
-				// window bounds.
-				for oh := 0; oh < s.OH; oh++ {
-					top := xp[2*oh*s.W : (2*oh+2)*s.W]
-					bot := top[s.W:]
-					for ow, t := 0, 0; ow < s.OW; ow, t = ow+1, t+2 {
-						yp[oh*s.OW+ow] = (((top[t] + top[t+1]) + bot[t]) + bot[t+1]) / 4
-					}
-				}
-				continue
-			}
+	for pl := lo; pl < hi; pl++ {
+		xp := x[pl*hw : (pl+1)*hw]
+		yp := y[pl*ohw : (pl+1)*ohw]
+		if inside2x2 {
+			// The generic loop's sums, ((a+b)+c)+d, without its
+			// window bounds.
 			for oh := 0; oh < s.OH; oh++ {
-				for ow := 0; ow < s.OW; ow++ {
-					h0, h1, w0, w1 := s.window(oh, ow)
-					var sum float32
-					for h := h0; h < h1; h++ {
-						for _, v := range xp[h*s.W+w0 : h*s.W+w1] {
-							sum += v
-						}
-					}
-					var avg float32
-					if cnt := (h1 - h0) * (w1 - w0); h1 > h0 && w1 > w0 {
-						avg = sum / float32(cnt)
-					}
-					yp[oh*s.OW+ow] = avg
+				top := xp[2*oh*s.W : (2*oh+2)*s.W]
+				bot := top[s.W:]
+				for ow, t := 0, 0; ow < s.OW; ow, t = ow+1, t+2 {
+					yp[oh*s.OW+ow] = (((top[t] + top[t+1]) + bot[t]) + bot[t+1]) / 4
 				}
+			}
+			continue
+		}
+		for oh := 0; oh < s.OH; oh++ {
+			for ow := 0; ow < s.OW; ow++ {
+				h0, h1, w0, w1 := s.window(oh, ow)
+				var sum float32
+				for h := h0; h < h1; h++ {
+					for _, v := range xp[h*s.W+w0 : h*s.W+w1] {
+						sum += v
+					}
+				}
+				var avg float32
+				if cnt := (h1 - h0) * (w1 - w0); h1 > h0 && w1 > w0 {
+					avg = sum / float32(cnt)
+				}
+				yp[oh*s.OW+ow] = avg
 			}
 		}
-	})
+	}
 }
 
 // AvgPool2DBackward computes dx ([N,C,H,W], fully overwritten), the
