@@ -231,7 +231,7 @@ func TestPredictSource(t *testing.T) {
 // Dense layer and for a small residual network of convolutions, a sum, a
 // pooling and a Dense layer.
 func TestAppendPredict(t *testing.T) {
-	dense, err := NewSequential([]int{784}, []layers.Layer{layers.Dense(10, layers.Activation(layers.ActSoftmax))}, Seed(3))
+	dense, err := NewSequential([]int{784}, []layers.Layer{layers.Dense(10, layers.Activation(ops.Softmax))}, Seed(3))
 	if err != nil {
 		t.Fatal(err)
 	}
