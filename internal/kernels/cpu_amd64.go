@@ -241,3 +241,38 @@ func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left
 	fn(&dst[0], dpitch, &src[0], spitch, rows, n, left, width)
 	return true
 }
+
+// dwTaps32 and dwDots32 are the assembly forms of dwTapsGo and dwDotsGo
+// on nb blocks of dwBlock floats (nb, ntaps >= 1); off holds element
+// offsets into src.
+//
+//go:noescape
+func dwTaps32(dst *float32, nb int, src *float32, off *int, w *float32, ntaps int, init float32)
+
+//go:noescape
+func dwDots32(a *float32, nb int, src *float32, off *int, acc *float32, ntaps int)
+
+// dwCheck panics unless every stream src[off[t]:][:n] lies inside src and
+// w has a value for every tap: the assembly trusts its offsets.
+func dwCheck(n, nsrc int, off []int, nw int) {
+	if n <= 0 || n%dwBlock != 0 || len(off) == 0 || nw < len(off) {
+		panic("kernels: bad depthwise kernel call")
+	}
+	for _, o := range off {
+		if o < 0 || o+n > nsrc {
+			panic("kernels: depthwise stream outside its buffer")
+		}
+	}
+}
+
+// dwTapsAsm runs dwTaps32 (see dwTaps).
+func dwTapsAsm(dst, src []float32, off []int, w []float32, init float32) {
+	dwCheck(len(dst), len(src), off, len(w))
+	dwTaps32(&dst[0], len(dst)/dwBlock, &src[0], &off[0], &w[0], len(off), init)
+}
+
+// dwDotsAsm runs dwDots32 (see dwDots).
+func dwDotsAsm(a, src []float32, off []int, acc []float32) {
+	dwCheck(len(a), len(src), off, len(acc))
+	dwDots32(&a[0], len(a)/dwBlock, &src[0], &off[0], &acc[0], len(off))
+}

@@ -60,3 +60,9 @@ func interleaveRowsAsm(s0, s1 []float32, spitch int, dst []float32, dpitch, rows
 func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left, width int) bool {
 	return false
 }
+
+func dwTapsAsm(dst, src []float32, off []int, w []float32, init float32) {
+	dwTapsGo(dst, src, off, w, init)
+}
+
+func dwDotsAsm(a, src []float32, off []int, acc []float32) { dwDotsGo(a, src, off, acc) }
