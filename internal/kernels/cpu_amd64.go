@@ -276,3 +276,33 @@ func dwDotsAsm(a, src []float32, off []int, acc []float32) {
 	dwCheck(len(a), len(src), off, len(acc))
 	dwDots32(&a[0], len(a)/dwBlock, &src[0], &off[0], &acc[0], len(off))
 }
+
+//go:noescape
+func statSum4(x, a *float32, offs *[4]int, n4 int, mean float64, out *[16]float64)
+
+//go:noescape
+func statSqDev4(x, a *float32, offs *[4]int, n4 int, mean float64, out *[16]float64)
+
+//go:noescape
+func statDotDev4(x, a *float32, offs *[4]int, n4 int, mean float64, out *[16]float64)
+
+//go:noescape
+func linComb8(dst, u, v *float32, n8 int, a, b, c float32)
+
+// statLanesAsm computes the four lane sums of segments i0 … i0+m−1 (m <=
+// 4, the missing ones repeating the last) into lanes with statSum4,
+// statSqDev4 or statDotDev4; channelReduce has checked the bounds.
+func statLanesAsm(x, a []float32, i0, m, pitch, n4 int, mean float64, kind int, lanes *[16]float64) {
+	var offs [4]int
+	for s := range offs {
+		offs[s] = (i0 + min(s, m-1)) * pitch
+	}
+	switch kind {
+	case statSqDev:
+		statSqDev4(&x[0], nil, &offs, n4, mean, lanes)
+	case statDotDev:
+		statDotDev4(&x[0], &a[0], &offs, n4, mean, lanes)
+	default:
+		statSum4(&x[0], nil, &offs, n4, mean, lanes)
+	}
+}
