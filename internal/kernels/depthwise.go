@@ -75,7 +75,23 @@ type dwPlan struct {
 	// the cnt[b] cells from colOff[b] on of that row (column phase b).
 	rowOff           []int
 	iw0, colOff, cnt []int
+	// The rows fillPhases copies, grouped by row phase: group g takes
+	// input rows g.ih, g.ih+SH, … (g.n of them) to consecutive rows of
+	// the phase buffer from g.off on.
+	rows []dwRows
+	// pairs > 0 when SW is 2 and input columns 2k and 2k+1 go to column
+	// colOff[0]+k of phase 0 and colOff[1]+k of phase 1 for k < pairs:
+	// those are split and joined as pairs.
+	pairs int
+	// rest is set when some columns are not in pairs (see fillPhases).
+	rest bool
+	// partial is set when some input cells are in no phase cell (no
+	// output reads them): their gradient is zero.
+	partial bool
 }
+
+// dwRows is a group of input rows of one row phase (see dwPlan.rows).
+type dwRows struct{ ih, n, off int }
 
 func newDwPlan(s *DepthwiseShape) dwPlan {
 	rmax, cmax := (s.KH-1)*s.DH/s.SH, (s.KW-1)*s.DW/s.SW
@@ -118,6 +134,26 @@ func newDwPlan(s *DepthwiseShape) dwPlan {
 		}
 		p.iw0[b], p.colOff[b], p.cnt[b] = iw0, b*p.lq+c0, max(cnt, 0)
 	}
+	covered := 0
+	for ih := range min(s.SH, s.H) {
+		g := dwRows{ih: ih, off: p.rowOff[ih]}
+		for r := ih; r < s.H && p.rowOff[r] >= 0; r += s.SH {
+			g.n++
+		}
+		if g.n > 0 {
+			p.rows = append(p.rows, g)
+			covered += g.n
+		}
+	}
+	cols := 0
+	for _, c := range p.cnt {
+		cols += c
+	}
+	p.partial = covered < s.H || cols < s.W
+	if s.SW == 2 && p.iw0[0] == 0 && p.iw0[1] == 1 && p.colOff[1]-p.lq == p.colOff[0] {
+		p.pairs = min(p.cnt[0], p.cnt[1])
+	}
+	p.rest = s.SW > 1 && cols > 2*p.pairs
 	return p
 }
 
@@ -128,24 +164,37 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 // whose padding cells are zero and stay so; cells that no output reads
 // are left out.
 func fillPhases[T float32 | float64](s *DepthwiseShape, p *dwPlan, d, x []T) {
-	for ih, ro := range p.rowOff {
-		if ro < 0 {
-			break
+	for _, g := range p.rows {
+		src := x[g.ih*s.W:]
+		if s.SW == 1 {
+			dwCopyRows(d[g.off+p.colOff[0]:], p.wq, src[p.iw0[0]:], s.SH*s.W, g.n, p.cnt[0])
+			continue
 		}
-		row := x[ih*s.W:][:s.W]
-		for b, cnt := range p.cnt {
-			if cnt == 0 {
-				continue
-			}
-			dst := d[ro+p.colOff[b]:][:cnt]
-			if s.SW == 1 {
-				copy(dst, row[p.iw0[b]:])
-				continue
-			}
-			src := row[p.iw0[b]:]
-			_ = src[(cnt-1)*s.SW]
-			for q := range dst {
-				dst[q] = src[q*s.SW]
+		if p.pairs > 0 {
+			dwSplitRows(src, s.SH*s.W, d[g.off+p.colOff[0]:], d[g.off+p.colOff[1]:], p.wq, g.n, p.pairs)
+		}
+		if !p.rest {
+			continue
+		}
+		for r := range g.n {
+			row := src[r*s.SH*s.W:][:s.W]
+			for b, cnt := range p.cnt {
+				if b < 2 && p.pairs > 0 {
+					cnt -= p.pairs
+				}
+				if cnt <= 0 {
+					continue
+				}
+				first := 0
+				if b < 2 {
+					first = p.pairs
+				}
+				dst := d[g.off+r*p.wq+p.colOff[b]+first:][:cnt]
+				in := row[p.iw0[b]+first*s.SW:]
+				_ = in[(cnt-1)*s.SW]
+				for q := range dst {
+					dst[q] = in[q*s.SW]
+				}
 			}
 		}
 	}
@@ -155,26 +204,84 @@ func fillPhases[T float32 | float64](s *DepthwiseShape, p *dwPlan, d, x []T) {
 // dx ([H,W]) with the cells of the phase buffer d that fillPhases would
 // have filled from it, and zero elsewhere.
 func gatherPhases[T float32 | float64](s *DepthwiseShape, p *dwPlan, dx, d []T) {
-	clear(dx)
-	for ih, ro := range p.rowOff {
-		if ro < 0 {
-			break
+	if p.partial {
+		clear(dx)
+	}
+	for _, g := range p.rows {
+		dst := dx[g.ih*s.W:]
+		if s.SW == 1 {
+			dwCopyRows(dst[p.iw0[0]:], s.SH*s.W, d[g.off+p.colOff[0]:], p.wq, g.n, p.cnt[0])
+			continue
 		}
-		row := dx[ih*s.W:][:s.W]
-		for b, cnt := range p.cnt {
-			if cnt == 0 {
-				continue
+		if p.pairs > 0 {
+			dwJoinRows(d[g.off+p.colOff[0]:], d[g.off+p.colOff[1]:], p.wq, dst, s.SH*s.W, g.n, p.pairs)
+		}
+		if !p.rest {
+			continue
+		}
+		for r := range g.n {
+			row := dst[r*s.SH*s.W:][:s.W]
+			for b, cnt := range p.cnt {
+				first := 0
+				if b < 2 && p.pairs > 0 {
+					cnt -= p.pairs
+					first = p.pairs
+				}
+				if cnt <= 0 {
+					continue
+				}
+				src := d[g.off+r*p.wq+p.colOff[b]+first:][:cnt]
+				out := row[p.iw0[b]+first*s.SW:]
+				_ = out[(cnt-1)*s.SW]
+				for q, v := range src {
+					out[q*s.SW] = v
+				}
 			}
-			src := d[ro+p.colOff[b]:][:cnt]
-			if s.SW == 1 {
-				copy(row[p.iw0[b]:], src)
-				continue
-			}
-			dst := row[p.iw0[b]:]
-			_ = dst[(cnt-1)*s.SW]
-			for q, v := range src {
-				dst[q*s.SW] = v
-			}
+		}
+	}
+}
+
+// dwCopyRows copies n values from each of rows rows of src (pitch sp)
+// to dst (pitch dp), with copyRows for float32 where it fits.
+func dwCopyRows[T float32 | float64](dst []T, dp int, src []T, sp, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if d32, ok := any(dst).([]float32); ok && useAsm && copyRowsAsm(d32, dp, any(src).([]float32), sp, rows, n, 0, n) {
+		return
+	}
+	for r := range rows {
+		copy(dst[r*dp:][:n], src[r*sp:][:n])
+	}
+}
+
+// dwSplitRows sets, for r < rows, d0[r·dp+k] = src[r·sp+2k] and
+// d1[r·dp+k] = src[r·sp+2k+1] for k < n, with deinterleaveRows for
+// float32.
+func dwSplitRows[T float32 | float64](src []T, sp int, d0, d1 []T, dp, rows, n int) {
+	if s32, ok := any(src).([]float32); ok {
+		deinterleaveRows(s32, sp, any(d0).([]float32), any(d1).([]float32), dp, rows, n, 0, n, 0, n, 0, n)
+		return
+	}
+	for r := range rows {
+		in, e0, e1 := src[r*sp:][:2*n], d0[r*dp:][:n], d1[r*dp:][:n]
+		for k := range e0 {
+			e0[k], e1[k] = in[2*k], in[2*k+1]
+		}
+	}
+}
+
+// dwJoinRows is the inverse of dwSplitRows, with interleaveRows for
+// float32.
+func dwJoinRows[T float32 | float64](s0, s1 []T, sp int, dst []T, dp, rows, n int) {
+	if d32, ok := any(dst).([]float32); ok {
+		interleaveRows(any(s0).([]float32), any(s1).([]float32), sp, d32, dp, rows, n)
+		return
+	}
+	for r := range rows {
+		a, b, e := s0[r*sp:][:n], s1[r*sp:][:n], dst[r*dp:][:2*n]
+		for k, v := range a {
+			e[2*k], e[2*k+1] = v, b[k]
 		}
 	}
 }
@@ -276,10 +383,7 @@ func DepthwiseForward[T float32 | float64](s DepthwiseShape, x, w, b, y []T) {
 					bias = b[o]
 				}
 				dwTaps(yb, xb, p.off, w[o*k:][:k], bias)
-				yp := y[(n*cm+o)*ohw:][:ohw]
-				for oh := range s.OH {
-					copy(yp[oh*s.OW:][:s.OW], yb[oh*p.wq:])
-				}
+				dwCopyRows(y[(n*cm+o)*ohw:][:ohw], s.OW, yb, p.wq, s.OH, s.OW)
 			}
 		}
 	})
@@ -302,10 +406,7 @@ func DepthwiseBackwardData[T float32 | float64](s DepthwiseShape, w, dy, dx []T)
 		for q := lo; q < hi; q++ {
 			n, c := q/s.C, q%s.C
 			for m := range s.M {
-				yp := dy[(n*cm+c*s.M+m)*ohw:][:ohw]
-				for oh := range s.OH {
-					copy(dyb[m*rm+p.marg+oh*p.wq:][:s.OW], yp[oh*s.OW:])
-				}
+				dwCopyRows(dyb[m*rm+p.marg:], p.wq, dy[(n*cm+c*s.M+m)*ohw:][:ohw], s.OW, s.OH, s.OW)
 			}
 			for ph, taps := range p.byPhase {
 				if len(taps) == 0 {
@@ -350,10 +451,7 @@ func DepthwiseBackwardFilter[T float32 | float64](s DepthwiseShape, x, dy, dw, d
 			var bias T
 			for n := range s.N {
 				fillPhases(&s, &p, xb, x[(n*s.C+o/s.M)*hw:][:hw])
-				yp := dy[(n*cm+o)*ohw:][:ohw]
-				for oh := range s.OH {
-					copy(yb[oh*p.wq:][:s.OW], yp[oh*s.OW:])
-				}
+				dwCopyRows(yb, p.wq, dy[(n*cm+o)*ohw:][:ohw], s.OW, s.OH, s.OW)
 				dwDots(yb, xb, p.off, acc)
 				bias += dwSum(yb)
 			}

@@ -43,6 +43,8 @@ func depthwiseShapes() []DepthwiseShape {
 		// it only, on an odd one before it too.
 		depthwiseShape(1, 4, 14, 14, 1, 3, 3, 2, 2, 1, 1, true),
 		depthwiseShape(3, 2, 15, 13, 1, 3, 3, 2, 2, 1, 1, true),
+		depthwiseShape(2, 2, 9, 11, 2, 3, 3, 2, 2, 1, 1, false),
+		depthwiseShape(1, 3, 30, 31, 1, 3, 3, 2, 2, 1, 1, false),
 		// Stride and dilation that mix the phases: taps of one row fall in
 		// different phases, and 1x1 kernels.
 		depthwiseShape(2, 3, 17, 19, 2, 3, 3, 3, 2, 2, 3, true),
