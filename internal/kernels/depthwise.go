@@ -60,20 +60,19 @@ const dwBlock = 32
 // last phase row (never read by a real output) absorbs the junk columns'
 // reads.
 type dwPlan struct {
-	wq, hq, lq int   // phase plane pitch, rows and size
-	phases     int   // SH·SW
-	n          int   // flat output length: OH·wq rounded up to dwBlock
-	nd         int   // flat phase plane length of the data gradient: lq rounded up
-	marg       int   // the largest loc
-	xlen       int   // length of a phase buffer read by dwTaps/dwDots over n
-	dxlen      int   // length of the phase buffer the data gradient writes
-	loc        []int // per tap t = i·KW+j: ⌊i·DH/SH⌋·wq + ⌊j·DW/SW⌋
-	off        []int // per tap: its phase's start in the phase buffer + loc[t]
-	byPhase    [][]int
-	// Input row ih goes to the phase buffer's row at rowOff[ih], or
-	// nowhere if rowOff[ih] < 0. Its columns iw0[b], iw0[b]+SW, … go to
-	// the cnt[b] cells from colOff[b] on of that row (column phase b).
-	rowOff           []int
+	wq, hq, lq int     // phase plane pitch, rows and size
+	phases     int     // SH·SW
+	n          int     // flat output length: OH·wq rounded up to dwBlock
+	nd         int     // flat phase plane length of the data gradient: lq rounded up
+	marg       int     // the largest loc
+	xlen       int     // length of a phase buffer read by dwTaps/dwDots over n
+	dxlen      int     // length of the phase buffer the data gradient writes
+	loc        []int   // per tap t = i·KW+j: ⌊i·DH/SH⌋·wq + ⌊j·DW/SW⌋
+	off        []int   // per tap: its phase's start in the phase buffer + loc[t]
+	byPhase    [][]int // the taps of each phase
+	// The columns iw0[b], iw0[b]+SW, … of an input row go to the cnt[b]
+	// cells from colOff[b] on of its row in the phase buffer (column
+	// phase b).
 	iw0, colOff, cnt []int
 	// The rows fillPhases copies, grouped by row phase: group g takes
 	// input rows g.ih, g.ih+SH, … (g.n of them) to consecutive rows of
@@ -116,12 +115,14 @@ func newDwPlan(s *DepthwiseShape) dwPlan {
 		}
 	}
 	p.xlen = max(p.phases*p.lq, maxOff+p.n)
-	p.rowOff = make([]int, s.H)
+	// Input row ih goes to the phase buffer's row at rowOff[ih], or
+	// nowhere if rowOff[ih] < 0.
+	rowOff := make([]int, s.H)
 	for ih := range s.H {
 		r, a := (ih+s.PadT)/s.SH, (ih+s.PadT)%s.SH
-		p.rowOff[ih] = -1
+		rowOff[ih] = -1
 		if r < p.hq {
-			p.rowOff[ih] = a*s.SW*p.lq + r*p.wq
+			rowOff[ih] = a*s.SW*p.lq + r*p.wq
 		}
 	}
 	p.iw0, p.colOff, p.cnt = make([]int, s.SW), make([]int, s.SW), make([]int, s.SW)
@@ -136,8 +137,8 @@ func newDwPlan(s *DepthwiseShape) dwPlan {
 	}
 	covered := 0
 	for ih := range min(s.SH, s.H) {
-		g := dwRows{ih: ih, off: p.rowOff[ih]}
-		for r := ih; r < s.H && p.rowOff[r] >= 0; r += s.SH {
+		g := dwRows{ih: ih, off: rowOff[ih]}
+		for r := ih; r < s.H && rowOff[r] >= 0; r += s.SH {
 			g.n++
 		}
 		if g.n > 0 {
