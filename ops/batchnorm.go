@@ -127,14 +127,8 @@ func bnForwardChannels[T float](op *bnOp, n, c, inner, lo, hi int, x, gamma, bet
 	for ch := lo; ch < hi; ch++ {
 		var mean, v float64
 		if op.o.Training {
-			for i := 0; i < n; i++ {
-				mean += sum64(x[(i*c+ch)*inner : (i*c+ch+1)*inner])
-			}
-			mean /= m
-			for i := 0; i < n; i++ {
-				v += sqDev64(x[(i*c+ch)*inner:(i*c+ch+1)*inner], mean)
-			}
-			v /= m
+			mean = chanSum64(x, n, c, inner, ch) / m
+			v = chanSqDev64(x, n, c, inner, ch, mean) / m
 			unbiased := v
 			if m > 1 {
 				unbiased = v * m / (m - 1)
@@ -287,18 +281,9 @@ func bnBackward[T float](op *bnGradOp, n, c, inner, lo, hi int, x, gamma, dy []T
 		mean, inv := f.mean[ch], f.invstd[ch]
 		switch op.which {
 		case bnDBeta:
-			var sdy float64
-			for i := 0; i < n; i++ {
-				sdy += sum64(dy[(i*c+ch)*inner : (i*c+ch+1)*inner])
-			}
-			out[ch] = T(sdy)
+			out[ch] = T(chanSum64(dy, n, c, inner, ch))
 		case bnDGamma:
-			var sdyx float64
-			for i := 0; i < n; i++ {
-				o := (i*c + ch) * inner
-				sdyx += dotDev64(dy[o:o+inner], x[o:o+inner], mean)
-			}
-			out[ch] = T(sdyx * inv)
+			out[ch] = T(chanDotDev64(dy, x, n, c, inner, ch, mean) * inv)
 		case bnDX:
 			g := float64(gamma[ch]) * inv
 			sdyx, sdy := float64(sums[0][ch]), float64(sums[1][ch])
@@ -314,12 +299,55 @@ func bnBackward[T float](op *bnGradOp, n, c, inner, lo, hi int, x, gamma, dy []T
 				bx := -g * inv * sdyx / m
 				at, bt, ct := T(g), T(bx), T(-g*sdy/m-bx*mean)
 				xs, ds := x[o:o+inner], out[o:o+inner]
+				if d32, ok := any(ds).([]float32); ok {
+					kernels.LinComb(d32, any(dy[o:o+inner]).([]float32), any(xs).([]float32), float32(at), float32(bt), float32(ct))
+					continue
+				}
 				for j, d := range dy[o : o+inner] {
 					ds[j] = at*d + bt*xs[j] + ct
 				}
 			}
 		}
 	}
+}
+
+// chanSum64 returns the sum of channel ch of x ([n, c, inner]): the
+// sum64 of every image's plane, added in order of the images (with the
+// four-plane assembly of kernels.ChannelSum64 for float32, same bits).
+func chanSum64[T float](x []T, n, c, inner, ch int) float64 {
+	if x32, ok := any(x).([]float32); ok {
+		return kernels.ChannelSum64(x32[ch*inner:], n, c*inner, inner)
+	}
+	var s float64
+	for i := 0; i < n; i++ {
+		s += sum64(x[(i*c+ch)*inner : (i*c+ch+1)*inner])
+	}
+	return s
+}
+
+// chanSqDev64 is chanSum64 of sqDev64.
+func chanSqDev64[T float](x []T, n, c, inner, ch int, mean float64) float64 {
+	if x32, ok := any(x).([]float32); ok {
+		return kernels.ChannelSqDev64(x32[ch*inner:], n, c*inner, inner, mean)
+	}
+	var s float64
+	for i := 0; i < n; i++ {
+		s += sqDev64(x[(i*c+ch)*inner:(i*c+ch+1)*inner], mean)
+	}
+	return s
+}
+
+// chanDotDev64 is chanSum64 of dotDev64(a, x).
+func chanDotDev64[T float](a, x []T, n, c, inner, ch int, mean float64) float64 {
+	if a32, ok := any(a).([]float32); ok {
+		return kernels.ChannelDotDev64(a32[ch*inner:], any(x).([]float32)[ch*inner:], n, c*inner, inner, mean)
+	}
+	var s float64
+	for i := 0; i < n; i++ {
+		o := (i*c + ch) * inner
+		s += dotDev64(a[o:o+inner], x[o:o+inner], mean)
+	}
+	return s
 }
 
 // sum64 returns the sum of x in float64, in four interleaved partial sums

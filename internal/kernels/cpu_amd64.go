@@ -304,3 +304,68 @@ func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left
 	fn(&dst[0], dpitch, &src[0], spitch, rows, n, left, width)
 	return true
 }
+
+// dwTaps32 and dwDots32 are the assembly forms of dwTapsGo and dwDotsGo
+// on nb blocks of dwBlock floats (nb, ntaps >= 1); off holds element
+// offsets into src.
+//
+//go:noescape
+func dwTaps32(dst *float32, nb int, src *float32, off *int, w *float32, ntaps int, init float32)
+
+//go:noescape
+func dwDots32(a *float32, nb int, src *float32, off *int, acc *float32, ntaps int)
+
+// dwCheck panics unless every stream src[off[t]:][:n] lies inside src and
+// w has a value for every tap: the assembly trusts its offsets.
+func dwCheck(n, nsrc int, off []int, nw int) {
+	if n <= 0 || n%dwBlock != 0 || len(off) == 0 || nw < len(off) {
+		panic("kernels: bad depthwise kernel call")
+	}
+	for _, o := range off {
+		if o < 0 || o+n > nsrc {
+			panic("kernels: depthwise stream outside its buffer")
+		}
+	}
+}
+
+// dwTapsAsm runs dwTaps32 (see dwTaps).
+func dwTapsAsm(dst, src []float32, off []int, w []float32, init float32) {
+	dwCheck(len(dst), len(src), off, len(w))
+	dwTaps32(&dst[0], len(dst)/dwBlock, &src[0], &off[0], &w[0], len(off), init)
+}
+
+// dwDotsAsm runs dwDots32 (see dwDots).
+func dwDotsAsm(a, src []float32, off []int, acc []float32) {
+	dwCheck(len(a), len(src), off, len(acc))
+	dwDots32(&a[0], len(a)/dwBlock, &src[0], &off[0], &acc[0], len(off))
+}
+
+//go:noescape
+func statSum4(x, a *float32, offs *[4]int, n4 int, mean float64, out *[16]float64)
+
+//go:noescape
+func statSqDev4(x, a *float32, offs *[4]int, n4 int, mean float64, out *[16]float64)
+
+//go:noescape
+func statDotDev4(x, a *float32, offs *[4]int, n4 int, mean float64, out *[16]float64)
+
+//go:noescape
+func linComb8(dst, u, v *float32, n8 int, a, b, c float32)
+
+// statLanesAsm computes the four lane sums of segments i0 … i0+m−1 (m <=
+// 4, the missing ones repeating the last) into lanes with statSum4,
+// statSqDev4 or statDotDev4; channelReduce has checked the bounds.
+func statLanesAsm(x, a []float32, i0, m, pitch, n4 int, mean float64, kind int, lanes *[16]float64) {
+	var offs [4]int
+	for s := range offs {
+		offs[s] = (i0 + min(s, m-1)) * pitch
+	}
+	switch kind {
+	case statSqDev:
+		statSqDev4(&x[0], nil, &offs, n4, mean, lanes)
+	case statDotDev:
+		statDotDev4(&x[0], &a[0], &offs, n4, mean, lanes)
+	default:
+		statSum4(&x[0], nil, &offs, n4, mean, lanes)
+	}
+}

@@ -70,3 +70,15 @@ func interleaveRowsAsm(s0, s1 []float32, spitch int, dst []float32, dpitch, rows
 func copyRowsAsm(dst []float32, dpitch int, src []float32, spitch, rows, n, left, width int) bool {
 	return false
 }
+
+func dwTapsAsm(dst, src []float32, off []int, w []float32, init float32) {
+	dwTapsGo(dst, src, off, w, init)
+}
+
+func dwDotsAsm(a, src []float32, off []int, acc []float32) { dwDotsGo(a, src, off, acc) }
+
+func statLanesAsm(x, a []float32, i0, m, pitch, n4 int, mean float64, kind int, lanes *[16]float64) {
+	panic("kernels: no assembly")
+}
+
+func linComb8(dst, u, v *float32, n8 int, a, b, c float32) { panic("kernels: no assembly") }

@@ -39,9 +39,21 @@ func depthwiseShapes() []DepthwiseShape {
 		depthwiseShape(2, 2, 9, 7, 1, 3, 2, 1, 1, 3, 2, true),
 		depthwiseShape(1, 5, 4, 13, 1, 1, 4, 2, 1, 1, 3, true),
 		depthwiseShape(2, 3, 16, 16, 1, 3, 3, 2, 2, 1, 1, true),
+		// MobileNet's stride-2 blocks: 'same' on an even input pads after
+		// it only, on an odd one before it too.
+		depthwiseShape(1, 4, 14, 14, 1, 3, 3, 2, 2, 1, 1, true),
+		depthwiseShape(3, 2, 15, 13, 1, 3, 3, 2, 2, 1, 1, true),
+		depthwiseShape(2, 2, 9, 11, 2, 3, 3, 2, 2, 1, 1, false),
+		depthwiseShape(1, 3, 30, 31, 1, 3, 3, 2, 2, 1, 1, false),
+		// Stride and dilation that mix the phases: taps of one row fall in
+		// different phases, and 1x1 kernels.
+		depthwiseShape(2, 3, 17, 19, 2, 3, 3, 3, 2, 2, 3, true),
+		depthwiseShape(1, 2, 12, 11, 1, 5, 4, 3, 3, 2, 1, true),
+		depthwiseShape(2, 3, 6, 7, 3, 1, 1, 2, 3, 1, 1, false),
+		depthwiseShape(1, 1, 40, 3, 1, 3, 3, 1, 1, 1, 1, true),
 	}
 	rng := rand.New(rand.NewSource(17))
-	for len(shapes) < 40 {
+	for len(shapes) < 60 {
 		kh, kw, dh, dw := 1+rng.Intn(5), 1+rng.Intn(5), 1+rng.Intn(3), 1+rng.Intn(3)
 		sh, sw := 1+rng.Intn(3), 1+rng.Intn(3)
 		h, w := (kh-1)*dh+1+rng.Intn(8), (kw-1)*dw+1+rng.Intn(8)
@@ -50,52 +62,90 @@ func depthwiseShapes() []DepthwiseShape {
 	return shapes
 }
 
-// TestDepthwiseMatchesNaive checks the depthwise kernels, in float32 and
-// float64, against the naive float64 loops on every shape of
-// depthwiseShapes, with and without a bias.
-func TestDepthwiseMatchesNaive(t *testing.T) {
-	for i, s := range depthwiseShapes() {
-		t.Run(s.String(), func(t *testing.T) {
-			if err := s.Validate(); err != nil {
-				t.Fatal(err)
+// depthwisePaths runs body once per kernel path this build has: the
+// assembly one (where the CPU has AVX2 and FMA) and pure Go.
+func depthwisePaths(t *testing.T, body func(t *testing.T)) {
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	for _, asm := range []bool{true, false} {
+		name := "go"
+		if asm {
+			name = "asm"
+		}
+		t.Run(name, func(t *testing.T) {
+			if asm && !hasAsm {
+				t.Skip("no assembly kernels in this build or on this CPU")
 			}
-			rng := rand.New(rand.NewSource(int64(i)))
-			cm := s.C * s.M
-			x, w, b := randSlice(rng, s.N*s.C*s.H*s.W), randSlice(rng, cm*s.KH*s.KW), randSlice(rng, cm)
-			dy := randSlice(rng, s.N*cm*s.OH*s.OW)
-			if i%2 == 1 {
-				b = nil
-			}
-			var b64 []float64
-			if b != nil {
-				b64 = to64(b)
-			}
-			y64 := make([]float64, len(dy))
-			NaiveDepthwiseForward(s, to64(x), to64(w), b64, y64)
-			dx64, dw64, db64 := make([]float64, len(x)), make([]float64, len(w)), make([]float64, cm)
-			NaiveDepthwiseBackward(s, to64(x), to64(w), to64(dy), dx64, dw64, db64)
-
-			y, dx, dw, db := make([]float32, len(dy)), make([]float32, len(x)), make([]float32, len(w)), make([]float32, cm)
-			for k := range y { // stale values must be overwritten
-				y[k] = 9
-			}
-			DepthwiseForward(s, x, w, b, y)
-			DepthwiseBackwardData(s, w, dy, dx)
-			DepthwiseBackwardFilter(s, x, dy, dw, db)
-			checkClose(t, "y", y, y64, 1e-5)
-			checkClose(t, "dx", dx, dx64, 1e-5)
-			checkClose(t, "dw", dw, dw64, 1e-5)
-			checkClose(t, "db", db, db64, 1e-5)
-
-			y2 := make([]float64, len(dy))
-			DepthwiseForward(s, to64(x), to64(w), b64, y2)
-			for k := range y2 {
-				if d := y2[k] - y64[k]; d > 1e-12 || d < -1e-12 {
-					t.Fatalf("float64 y[%d] = %v, want %v", k, y2[k], y64[k])
-				}
-			}
+			useAsm = asm
+			body(t)
 		})
 	}
+}
+
+// TestDepthwiseMatchesNaive checks the depthwise kernels, in float32 on
+// every kernel path and in float64, against the naive float64 loops on
+// every shape of depthwiseShapes, with and without a bias.
+func TestDepthwiseMatchesNaive(t *testing.T) {
+	depthwisePaths(t, func(t *testing.T) {
+		for i, s := range depthwiseShapes() {
+			t.Run(s.String(), func(t *testing.T) { checkDepthwise(t, i, s) })
+		}
+	})
+}
+
+func checkDepthwise(t *testing.T, i int, s DepthwiseShape) {
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(int64(i)))
+	cm := s.C * s.M
+	x, w, b := randSlice(rng, s.N*s.C*s.H*s.W), randSlice(rng, cm*s.KH*s.KW), randSlice(rng, cm)
+	dy := randSlice(rng, s.N*cm*s.OH*s.OW)
+	if i%2 == 1 {
+		b = nil
+	}
+	var b64 []float64
+	if b != nil {
+		b64 = to64(b)
+	}
+	y64 := make([]float64, len(dy))
+	NaiveDepthwiseForward(s, to64(x), to64(w), b64, y64)
+	dx64, dw64, db64 := make([]float64, len(x)), make([]float64, len(w)), make([]float64, cm)
+	NaiveDepthwiseBackward(s, to64(x), to64(w), to64(dy), dx64, dw64, db64)
+
+	// Stale values must be overwritten.
+	y, dx, dw, db := fill(len(dy), 9), fill(len(x), 9), fill(len(w), 9), fill(cm, 9)
+	DepthwiseForward(s, x, w, b, y)
+	DepthwiseBackwardData(s, w, dy, dx)
+	DepthwiseBackwardFilter(s, x, dy, dw, db)
+	checkClose(t, "y", y, y64, 1e-5)
+	checkClose(t, "dx", dx, dx64, 1e-5)
+	checkClose(t, "dw", dw, dw64, 1e-5)
+	checkClose(t, "db", db, db64, 1e-5)
+
+	y2, dx2, dw2, db2 := make([]float64, len(dy)), make([]float64, len(x)), make([]float64, len(w)), make([]float64, cm)
+	DepthwiseForward(s, to64(x), to64(w), b64, y2)
+	DepthwiseBackwardData(s, to64(w), to64(dy), dx2)
+	DepthwiseBackwardFilter(s, to64(x), to64(dy), dw2, db2)
+	for _, r := range []struct {
+		name      string
+		got, want []float64
+	}{{"y", y2, y64}, {"dx", dx2, dx64}, {"dw", dw2, dw64}, {"db", db2, db64}} {
+		for k := range r.got {
+			if d := r.got[k] - r.want[k]; d > 1e-12 || d < -1e-12 {
+				t.Fatalf("float64 %s[%d] = %v, want %v", r.name, k, r.got[k], r.want[k])
+			}
+		}
+	}
+}
+
+// fill returns n copies of v.
+func fill(n int, v float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
 }
 
 // TestDepthwiseValidate checks that shapes whose windows leave the input,
@@ -125,47 +175,40 @@ func TestDepthwiseValidate(t *testing.T) {
 	}
 }
 
-// BenchmarkDepthwise times the depthwise kernels at MobileNet-like shapes
-// (3×3, 'same') and, for comparison, the same convolution run as a dense
-// Conv2D whose kernel is zero off the channel diagonal (what a network
-// without a depthwise layer computes). It reports the bytes of x and y
-// moved per second.
+// depthwiseClasses are the depthwise layers of the MobileNet network of
+// the benchmark suite (bench/suite.sh) at batch 128: 3×3, 'same', strides
+// 1 and 2.
+var depthwiseClasses = []struct {
+	name string
+	s    DepthwiseShape
+}{
+	{"s1/c16_28", depthwiseShape(128, 16, 28, 28, 1, 3, 3, 1, 1, 1, 1, true)},
+	{"s2/c32_28", depthwiseShape(128, 32, 28, 28, 1, 3, 3, 2, 2, 1, 1, true)},
+	{"s1/c64_14", depthwiseShape(128, 64, 14, 14, 1, 3, 3, 1, 1, 1, 1, true)},
+	{"s2/c64_14", depthwiseShape(128, 64, 14, 14, 1, 3, 3, 2, 2, 1, 1, true)},
+	{"s1/c128_7", depthwiseShape(128, 128, 7, 7, 1, 3, 3, 1, 1, 1, 1, true)},
+}
+
+// BenchmarkDepthwise runs every pass of every shape of depthwiseClasses
+// on every kernel path, as BenchmarkDepthwise/<class>/<pass>/<path>: the
+// forward pass (fwd) and the data and filter gradients (data, filter),
+// reporting GFLOP/s of the multiply-adds of the convolution.
 func BenchmarkDepthwise(b *testing.B) {
-	for _, s := range []DepthwiseShape{
-		depthwiseShape(16, 32, 56, 56, 1, 3, 3, 1, 1, 1, 1, true),
-		depthwiseShape(16, 128, 28, 28, 1, 3, 3, 1, 1, 1, 1, true),
-		depthwiseShape(16, 128, 28, 28, 1, 3, 3, 2, 2, 1, 1, true),
-	} {
+	for _, tc := range depthwiseClasses {
+		s := tc.s
 		rng := rand.New(rand.NewSource(1))
 		cm := s.C * s.M
-		x, w, dy := randSlice(rng, s.N*s.C*s.H*s.W), randSlice(rng, cm*s.KH*s.KW), randSlice(rng, s.N*cm*s.OH*s.OW)
+		x, w, bias, dy := randSlice(rng, s.N*s.C*s.H*s.W), randSlice(rng, cm*s.KH*s.KW), randSlice(rng, cm), randSlice(rng, s.N*cm*s.OH*s.OW)
 		y, dx, dw, db := make([]float32, len(dy)), make([]float32, len(x)), make([]float32, len(w)), make([]float32, cm)
-		bytes := int64(4 * (len(x) + len(y)))
-		b.Run(s.String()+"/forward", func(b *testing.B) {
-			b.SetBytes(bytes)
-			for range b.N {
-				DepthwiseForward(s, x, w, nil, y)
-			}
+		flops := 2 * float64(s.N*cm*s.OH*s.OW*s.KH*s.KW)
+		b.Run(tc.name+"/fwd", func(b *testing.B) {
+			benchFamily(b, flops, func(*testing.B) { DepthwiseForward(s, x, w, bias, y) })
 		})
-		b.Run(s.String()+"/data", func(b *testing.B) {
-			b.SetBytes(bytes)
-			for range b.N {
-				DepthwiseBackwardData(s, w, dy, dx)
-			}
+		b.Run(tc.name+"/data", func(b *testing.B) {
+			benchFamily(b, flops, func(*testing.B) { DepthwiseBackwardData(s, w, dy, dx) })
 		})
-		b.Run(s.String()+"/filter", func(b *testing.B) {
-			b.SetBytes(bytes)
-			for range b.N {
-				DepthwiseBackwardFilter(s, x, dy, dw, db)
-			}
-		})
-		cs := ConvShape{N: s.N, C: s.C, H: s.H, W: s.W, F: cm, KH: s.KH, KW: s.KW, SH: s.SH, SW: s.SW, PadT: s.PadT, PadL: s.PadL, OH: s.OH, OW: s.OW}
-		dense := make([]float32, cm*s.C*s.KH*s.KW)
-		b.Run(s.String()+"/dense-conv-forward", func(b *testing.B) {
-			b.SetBytes(bytes)
-			for range b.N {
-				Conv2DForward(cs, x, dense, nil, y)
-			}
+		b.Run(tc.name+"/filter", func(b *testing.B) {
+			benchFamily(b, flops, func(*testing.B) { DepthwiseBackwardFilter(s, x, dy, dw, db) })
 		})
 	}
 }

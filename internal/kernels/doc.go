@@ -42,6 +42,25 @@
 //     pooled size. It pays for kernels of 5x5 and more, or one input
 //     channel (PooledFilterGradPays); the ops package asks.
 //
+// # Depthwise convolutions
+//
+// A depthwise convolution (DepthwiseForward and its gradients) copies each
+// input plane, zero padded, into SH·SW phase planes (rows and columns split
+// by their remainder modulo the stride, see dwPlan) at a pitch slightly
+// wider than the output rows. In that layout every kernel tap of every
+// output is one contiguous stream at a fixed offset, whatever the stride
+// and dilation, so the forward pass and the input gradient are sums of a
+// few shifted streams (dwTaps) and the filter gradient is one dot product
+// per tap (dwDots), both AVX2 assembly on amd64. The copies use the
+// vector row copies of the prepared images.
+//
+// # Batch normalization statistics
+//
+// ChannelSum64, ChannelSqDev64 and ChannelDotDev64 sum a channel's planes
+// in float64 in a fixed order; their assembly runs four planes side by
+// side and gives the bits of the Go code. LinComb is the input gradient's
+// a·dy + b·x + c.
+//
 // # Pooling
 //
 // 2×2, stride-2 max pooling is table driven: a chunk of 8 windows (part of
