@@ -23,10 +23,12 @@ func convFlops(s ConvShape) float64 {
 }
 
 // benchFamily runs body as sub-benchmarks "avx512", "avx2" and "go" (the
-// paths this CPU has), reporting GFLOP/s when flops > 0.
+// paths this CPU has, each forced: the AVX-512 one is not left to
+// measurement), reporting GFLOP/s when flops > 0.
 func benchFamily(b *testing.B, flops float64, body func(b *testing.B)) {
-	savedAsm, saved512 := useAsm, useAVX512
-	defer func() { useAsm, useAVX512 = savedAsm, saved512 }()
+	savedAsm, saved512, savedAuto := useAsm, useAVX512, autoAVX512
+	defer func() { useAsm, useAVX512, autoAVX512 = savedAsm, saved512, savedAuto }()
+	autoAVX512 = false // each sub-benchmark forces its path
 	type path struct {
 		name        string
 		asm, avx512 bool

@@ -1,0 +1,166 @@
+package kernels
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Where the CPU has AVX-512F, whether the GEMM micro-kernel runs two tiles
+// at once in ZMM registers (gemm5x32) or one at a time in YMM registers
+// (gemm5x16) is decided by measurement, not by the instruction set alone:
+// a core that executes 512-bit multiply-adds as two 256-bit halves (AMD
+// Zen 4) gains nothing from the wider registers and pays for the extra
+// inserts and extracts, while one with full-width units gains. The two
+// kernels give the same bits, so the choice changes speed only.
+//
+// The depth k of a call (the length of each sum, the number of steps the
+// kernel runs per tile) sorts it into one of a few depth classes. At the
+// first call of a class both kernels are timed on a tile group of that
+// class's depth held in L1, a few rounds interleaved, and the faster
+// minimum wins; AVX-512 must win by a margin (pick512Margin), as a tie
+// costs more power and, on some CPUs, clock speed. The choice is cached
+// for the life of the process.
+
+// depthClasses are the upper bounds (exclusive) of the depth classes and
+// calibDepth the depth each class is timed at; the last class is open.
+var (
+	depthClasses = [...]int{24, 96, 320}
+	calibDepth   = [len(depthClasses) + 1]int{16, 48, 192, 512}
+)
+
+// pick512Margin: AVX-512 is chosen when its best time is below this
+// fraction of the AVX2 kernel's.
+const pick512Margin = 0.97
+
+// Calibration rounds and the work of one timed run (depth × repetitions).
+const (
+	calibRounds = 7
+	calibWork   = 2048
+)
+
+// Pick states of a depth class.
+const (
+	pickUnknown = iota
+	pickAVX2
+	pickAVX512
+)
+
+var (
+	classPick [len(calibDepth)]atomic.Int32 // pickUnknown until measured
+	calibMu   sync.Mutex                    // one calibration at a time
+)
+
+// depthClass returns the depth class of a micro-kernel call of depth k.
+func depthClass(k int) int {
+	for c, hi := range depthClasses {
+		if k < hi {
+			return c
+		}
+	}
+	return len(depthClasses)
+}
+
+// prefer512 reports whether, with the choice left to measurement
+// (autoAVX512), a call of depth k runs the AVX-512 kernel: the cached
+// choice of its depth class, measured at the class's first use.
+func prefer512(k int) bool {
+	c := depthClass(k)
+	p := classPick[c].Load()
+	if p == pickUnknown {
+		p = calibrateClass(c)
+	}
+	return p == pickAVX512
+}
+
+// calibrateClass measures depth class c once (later callers, and callers
+// that wait while another goroutine measures, get the cached answer) and
+// returns its pick.
+func calibrateClass(c int) int32 {
+	calibMu.Lock()
+	defer calibMu.Unlock()
+	if p := classPick[c].Load(); p != pickUnknown {
+		return p
+	}
+	t16, t32 := timeKernels(calibDepth[c])
+	p := int32(pickAVX2)
+	if float64(t32) < pick512Margin*float64(t16) {
+		p = pickAVX512
+	}
+	classPick[c].Store(p)
+	return p
+}
+
+// timeKernels returns the best times, over calibRounds interleaved rounds
+// after a warm-up, of gemm5x16 and gemm5x32 on the same four 5×16 tiles of
+// depth k. Only minimums are kept: on a shared machine other work can only
+// add time.
+func timeKernels(k int) (t16, t32 time.Duration) {
+	const cols = 4 * nr // four tiles side by side, B rows cols apart
+	a := make([]float32, mr*k)
+	b := make([]float32, k*cols)
+	c := make([]float32, mr*cols)
+	for i := range a {
+		a[i] = float32(i%7-3) * 0.125
+	}
+	for i := range b {
+		b[i] = float32(i%5-2) * 0.25
+	}
+	boff := make([]int32, k)
+	for p := range boff {
+		boff[p] = int32(p * cols)
+	}
+	coff := [mr]int32{0, cols, 2 * cols, 3 * cols, 4 * cols}
+	var src [8]int32
+	for i := range src {
+		src[i] = int32(8 * i)
+	}
+	reps := max(1, calibWork/k)
+	run := func(wide bool) time.Duration {
+		start := time.Now()
+		for range reps {
+			kernelPath(wide, k, a, boff, b, src[:], coff[:], c, src[:], nil, 0)
+		}
+		return time.Since(start)
+	}
+	run(false)
+	run(true)
+	t16, t32 = time.Duration(1<<62), time.Duration(1<<62)
+	for r := range calibRounds {
+		// Alternate which kernel goes first.
+		for i := range 2 {
+			if wide := (r+i)%2 == 1; wide {
+				t32 = min(t32, run(true))
+			} else {
+				t16 = min(t16, run(false))
+			}
+		}
+	}
+	return t16, t32
+}
+
+// autoPicks describes the measured choice of every depth class, measuring
+// those not yet measured.
+func autoPicks() string {
+	var parts []string
+	lo := 0
+	for c := range calibDepth {
+		name := "AVX2"
+		p := classPick[c].Load()
+		if p == pickUnknown {
+			p = calibrateClass(c)
+		}
+		if p == pickAVX512 {
+			name = "AVX-512F"
+		}
+		if c < len(depthClasses) {
+			parts = append(parts, fmt.Sprintf("k %d-%d: %s", lo, depthClasses[c]-1, name))
+			lo = depthClasses[c]
+		} else {
+			parts = append(parts, fmt.Sprintf("k >= %d: %s", lo, name))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
