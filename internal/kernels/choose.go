@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,8 +20,9 @@ import (
 // The depth k of a call (the length of each sum, the number of steps the
 // kernel runs per tile) sorts it into one of a few depth classes. At the
 // first call of a class both kernels are timed on a tile group of that
-// class's depth held in L1, a few rounds interleaved, and the faster
-// minimum wins; AVX-512 must win by a margin (pick512Margin), as a tie
+// class's depth held in L1, a few rounds interleaved; AVX-512 is chosen
+// only when both its best time and the median ratio of its runs to the
+// AVX2 kernel's beat that kernel by a margin (pick512Margin), as a tie
 // costs more power and, on some CPUs, clock speed. The choice is cached
 // for the life of the process.
 
@@ -31,13 +33,17 @@ var (
 	calibDepth   = [len(depthClasses) + 1]int{16, 48, 192, 512}
 )
 
-// pick512Margin: AVX-512 is chosen when its best time is below this
+// pick512Margin: AVX-512 is chosen when its best time and its median time
+// ratio are below this
 // fraction of the AVX2 kernel's.
 const pick512Margin = 0.97
 
-// Calibration rounds and the work of one timed run (depth × repetitions).
+// Calibration: warm-up rounds (which bring the clock up), timed rounds
+// (odd, for a median) and the work of one timed run (depth ×
+// repetitions, about 10 µs on a 3-4 GHz core).
 const (
-	calibRounds = 7
+	calibWarmup = 8
+	calibRounds = 9
 	calibWork   = 2048
 )
 
@@ -84,20 +90,23 @@ func calibrateClass(c int) int32 {
 	if p := classPick[c].Load(); p != pickUnknown {
 		return p
 	}
-	t16, t32 := timeKernels(calibDepth[c])
+	t16, t32, ratio := timeKernels(calibDepth[c])
 	p := int32(pickAVX2)
-	if float64(t32) < pick512Margin*float64(t16) {
+	if float64(t32) < pick512Margin*float64(t16) && ratio < pick512Margin {
 		p = pickAVX512
 	}
 	classPick[c].Store(p)
 	return p
 }
 
-// timeKernels returns the best times, over calibRounds interleaved rounds
-// after a warm-up, of gemm5x16 and gemm5x32 on the same four 5×16 tiles of
-// depth k. Only minimums are kept: on a shared machine other work can only
-// add time.
-func timeKernels(k int) (t16, t32 time.Duration) {
+// timeKernels times gemm5x16 and gemm5x32 on the same four 5×16 tiles of
+// depth k, calibRounds rounds after a warm-up, each round one run of each
+// in alternating order, and returns the best time of each and the median
+// over rounds of the ratio of the two runs of a round (AVX-512 ÷ AVX2).
+// On a shared machine other work can only add time, which the minimums
+// leave out; the ratios of runs side by side leave out a clock speed that
+// changes between rounds.
+func timeKernels(k int) (t16, t32 time.Duration, ratio float64) {
 	const cols = 4 * nr // four tiles side by side, B rows cols apart
 	a := make([]float32, mr*k)
 	b := make([]float32, k*cols)
@@ -125,20 +134,26 @@ func timeKernels(k int) (t16, t32 time.Duration) {
 		}
 		return time.Since(start)
 	}
-	run(false)
-	run(true)
-	t16, t32 = time.Duration(1<<62), time.Duration(1<<62)
-	for r := range calibRounds {
-		// Alternate which kernel goes first.
-		for i := range 2 {
-			if wide := (r+i)%2 == 1; wide {
-				t32 = min(t32, run(true))
-			} else {
-				t16 = min(t16, run(false))
-			}
-		}
+	for range calibWarmup {
+		run(false)
+		run(true)
 	}
-	return t16, t32
+	t16, t32 = time.Duration(1<<62), time.Duration(1<<62)
+	var ratios [calibRounds]float64
+	for r := range ratios {
+		var d16, d32 time.Duration
+		if r%2 == 0 {
+			d16 = run(false)
+			d32 = run(true)
+		} else {
+			d32 = run(true)
+			d16 = run(false)
+		}
+		t16, t32 = min(t16, d16), min(t32, d32)
+		ratios[r] = float64(d32) / float64(max(d16, 1))
+	}
+	slices.Sort(ratios[:])
+	return t16, t32, ratios[calibRounds/2]
 }
 
 // autoPicks describes the measured choice of every depth class, measuring
