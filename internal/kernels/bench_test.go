@@ -23,10 +23,12 @@ func convFlops(s ConvShape) float64 {
 }
 
 // benchFamily runs body as sub-benchmarks "avx512", "avx2" and "go" (the
-// paths this CPU has), reporting GFLOP/s when flops > 0.
+// paths this CPU has, each forced: the AVX-512 one is not left to
+// measurement), reporting GFLOP/s when flops > 0.
 func benchFamily(b *testing.B, flops float64, body func(b *testing.B)) {
-	savedAsm, saved512 := useAsm, useAVX512
-	defer func() { useAsm, useAVX512 = savedAsm, saved512 }()
+	savedAsm, saved512, savedAuto := useAsm, useAVX512, autoAVX512
+	defer func() { useAsm, useAVX512, autoAVX512 = savedAsm, saved512, savedAuto }()
+	autoAVX512 = false // each sub-benchmark forces its path
 	type path struct {
 		name        string
 		asm, avx512 bool
@@ -63,6 +65,7 @@ var convClasses = []struct {
 	{"recipe5x5/c10_12", benchConv2},
 	{"valid3x3/c1_28", ConvShape{N: 128, C: 1, H: 28, W: 28, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, OH: 26, OW: 26}},
 	{"valid3x3/c32_26", ConvShape{N: 128, C: 32, H: 26, W: 26, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, OH: 24, OW: 24}},
+	{"same3x3/c8_28", ConvShape{N: 128, C: 8, H: 28, W: 28, F: 8, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28}},
 	{"same3x3/c16_28", ConvShape{N: 128, C: 16, H: 28, W: 28, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28}},
 	{"same3x3/c32_14", ConvShape{N: 128, C: 32, H: 14, W: 14, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 14, OW: 14}},
 	{"same3x3/c64_7", ConvShape{N: 128, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7}},
@@ -280,5 +283,27 @@ func BenchmarkGemv(b *testing.B) {
 				})
 			})
 		}
+	}
+}
+
+// BenchmarkMicroKernel runs the GEMM micro-kernel alone on four 5×16 tiles
+// held in L1, at depths of every depth class (see choose.go): the
+// comparison that the measured choice between AVX-512 and AVX2 makes.
+func BenchmarkMicroKernel(b *testing.B) {
+	const cols = 4 * nr
+	for _, k := range []int{9, 16, 25, 48, 72, 144, 288, 576} {
+		rng := rand.New(rand.NewSource(int64(k)))
+		a, bb, c := randSlice(rng, mr*k), randSlice(rng, k*cols), make([]float32, mr*cols)
+		boff := make([]int32, k)
+		for p := range boff {
+			boff[p] = int32(p * cols)
+		}
+		coff := [mr]int32{0, cols, 2 * cols, 3 * cols, 4 * cols}
+		src := [8]int32{0, 8, 16, 24, 32, 40, 48, 56}
+		b.Run(fmt.Sprintf("k%d", k), func(b *testing.B) {
+			benchFamily(b, 2*float64(mr*cols*k), func(*testing.B) {
+				kernel(k, a, boff, bb, src[:], coff[:], c, src[:], nil, 0)
+			})
+		})
 	}
 }

@@ -31,12 +31,20 @@ var (
 //go:noescape
 func gemm5x32(k int, a *float32, boff *int32, b *float32, bsrc *int32, coff *int32, c *float32, csrc *int32, npairs int, bias *float32, flags int)
 
-// kernelAsm runs gemm5x16, or with AVX-512 gemm5x32 on pairs of tiles
-// and gemm5x16 on an odd last one. The callers guarantee that the offsets stay
+// kernelAsm runs the micro-kernel of the path in use: gemm5x16, or
+// gemm5x32 when AVX-512 is forced (useAVX512 without autoAVX512) or
+// measured faster for depth k (prefer512).
+func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
+	wide := useAVX512 && (!autoAVX512 || prefer512(k))
+	kernelPath(wide, k, a, boff, b, bsrc, coff, c, csrc, bias, flags)
+}
+
+// kernelPath runs gemm5x16, or when wide gemm5x32 on pairs of tiles and
+// gemm5x16 on an odd last one. The callers guarantee that the offsets stay
 // inside the slices; the checks here only cover the table lengths and
 // the first offsets, so that gross misuse panics instead of corrupting
 // memory.
-func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
+func kernelPath(wide bool, k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
 	nt := len(bsrc) / 2
 	if k <= 0 || nt == 0 {
 		panic("kernels: empty micro-kernel call")
@@ -52,7 +60,7 @@ func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff
 		_ = bias[mr-1]
 		bp = &bias[0]
 	}
-	if useAVX512 && nt >= 2 {
+	if wide && nt >= 2 {
 		np := nt / 2
 		gemm5x32(k, &a[0], &boff[0], &b[0], &bsrc[0], &coff[0], &c[0], &csrc[0], np, bp, flags)
 		if nt%2 == 0 {

@@ -12,6 +12,11 @@ func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff
 	kernelGo(k, a, boff, b, bsrc, coff, c, csrc, bias, flags)
 }
 
+// kernelPath is kernelGo whichever path is asked for.
+func kernelPath(wide bool, k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {
+	kernelGo(k, a, boff, b, bsrc, coff, c, csrc, bias, flags)
+}
+
 func dotAsm(nimg int, a []float32, lda, aimg int, src []int32, b []float32, boff []int32, bimg int, c []float32, ldc int) {
 	dotGo(nimg, a, lda, aimg, src, b, boff, bimg, c, ldc)
 }

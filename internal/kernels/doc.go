@@ -84,14 +84,20 @@
 // micro-kernel, the dot-product and pooled-gradient kernels, the copies of
 // prepared images, ReLU and the 2×2 max pool are written in Go assembly;
 // elsewhere, or when the package is built with the "noasm" tag, portable
-// pure-Go code is used. Where the CPU also has AVX-512F, the micro-kernel
-// runs two tiles side by side in ZMM registers (gemm5x32), with the same
-// fused multiply-adds in the same order for every value, so its results
-// are bit for bit those of the AVX2 kernel. The choice is made once at
-// start-up from golang.org/x/sys/cpu (which also checks that the OS saves
-// the YMM and ZMM state); the environment variable GOCNN_KERNELS=avx2 or
-// GOCNN_KERNELS=go lowers it. The unexported variables useAsm and
-// useAVX512 hold it, the tests flip them to run every path the CPU has
+// pure-Go code is used. Where the CPU also has AVX-512F, a second GEMM
+// micro-kernel runs two tiles side by side in ZMM registers (gemm5x32),
+// with the same fused multiply-adds in the same order for every value, so
+// its results are bit for bit those of the AVX2 kernel. Which of the two
+// runs is measured, not assumed: at the first product of each depth class
+// both are timed for a fraction of a millisecond and the faster is kept
+// for the process (see choose.go). On an AMD Zen 4 core, which executes
+// 512-bit multiply-adds as two 256-bit halves, the AVX2 kernel wins at
+// every depth. The assembly and the CPU's features come from
+// golang.org/x/sys/cpu (which also checks that the OS saves the YMM and
+// ZMM state); the environment variable GOCNN_KERNELS=avx2 or
+// GOCNN_KERNELS=go lowers the choice and GOCNN_KERNELS=avx512 forces the
+// AVX-512 kernel. The unexported variables useAsm, useAVX512 and
+// autoAVX512 hold it, the tests flip them to run every path the CPU has
 // (reporting the AVX-512 runs as skipped where it lacks AVX-512F), and
 // Path names it.
 //

@@ -18,21 +18,29 @@ const (
 	blockN = 512 // columns of B packed at once (multiple of nr)
 )
 
-// useAsm selects the assembly kernels and useAVX512 the AVX-512 one among
-// them. They start from the CPU's features, lowered by the environment
-// variable GOCNN_KERNELS ("avx2": no AVX-512, "go": no assembly; other
-// values change nothing), and tests switch them to exercise every path.
-var useAsm, useAVX512 = kernelPaths(os.Getenv("GOCNN_KERNELS"))
+// useAsm selects the assembly kernels, useAVX512 allows the AVX-512 GEMM
+// micro-kernel among them, and autoAVX512 leaves the choice between it and
+// the AVX2 one to measurement, per depth class (see prefer512); without
+// autoAVX512, useAVX512 forces it. They start from the CPU's features and
+// the environment variable GOCNN_KERNELS (see kernelPaths), and tests
+// switch them to exercise every path.
+var useAsm, useAVX512, autoAVX512 = kernelPaths(os.Getenv("GOCNN_KERNELS"))
 
-// kernelPaths returns useAsm and useAVX512 for a GOCNN_KERNELS value.
-func kernelPaths(limit string) (asm, avx512 bool) {
+// kernelPaths returns useAsm, useAVX512 and autoAVX512 for a GOCNN_KERNELS
+// value: "go" runs no assembly, "avx2" no AVX-512, "avx512" the AVX-512
+// GEMM kernel wherever the CPU has AVX-512F; any other value (or none)
+// lets the measurement choose between AVX2 and AVX-512 where the CPU has
+// both.
+func kernelPaths(limit string) (asm, avx512, auto bool) {
 	switch limit {
 	case "go":
-		return false, false
+		return false, false, false
 	case "avx2":
-		return hasAsm, false
+		return hasAsm, false, false
+	case "avx512":
+		return hasAsm, hasAVX512, false
 	}
-	return hasAsm, hasAVX512
+	return hasAsm, hasAVX512, hasAVX512
 }
 
 // Flags of the micro-kernel.
@@ -652,15 +660,20 @@ func MatMul(transA, transB bool, m, n, k int, a, b, c []float32) {
 }
 
 // Path names the kernels this process runs: "AVX-512F+FMA" when the
-// AVX-512 GEMM micro-kernel is in use (with the AVX2 kernels for the
-// rest), "AVX2+FMA" when the AVX2 ones are, "pure Go" otherwise (a CPU
-// without AVX2 and FMA, another architecture, a build with the "noasm"
-// tag, or GOCNN_KERNELS=go).
+// AVX-512 GEMM micro-kernel is forced (GOCNN_KERNELS=avx512, with the AVX2
+// kernels for the rest), "AVX2+FMA" when the AVX2 ones are, "pure Go"
+// otherwise (a CPU without AVX2 and FMA, another architecture, a build
+// with the "noasm" tag, or GOCNN_KERNELS=go). Where the choice of the GEMM
+// kernel is left to measurement, it is "AVX2+FMA/AVX-512F by measurement"
+// followed by the choice of every depth class, which Path measures if
+// that has not happened yet (about a millisecond).
 func Path() string {
-	if useAsm && useAVX512 {
+	switch {
+	case useAsm && useAVX512 && autoAVX512:
+		return "AVX2+FMA/AVX-512F by measurement (" + autoPicks() + ")"
+	case useAsm && useAVX512:
 		return "AVX-512F+FMA"
-	}
-	if useAsm {
+	case useAsm:
 		return "AVX2+FMA"
 	}
 	return "pure Go"

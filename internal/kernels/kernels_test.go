@@ -843,9 +843,9 @@ func TestAVX512MatchesAVX2(t *testing.T) {
 		}
 		return out
 	}
-	savedAsm, saved512 := useAsm, useAVX512
-	defer func() { useAsm, useAVX512 = savedAsm, saved512 }()
-	useAsm, useAVX512 = true, false
+	savedAsm, saved512, savedAuto := useAsm, useAVX512, autoAVX512
+	defer func() { useAsm, useAVX512, autoAVX512 = savedAsm, saved512, savedAuto }()
+	useAsm, useAVX512, autoAVX512 = true, false, false
 	want := run()
 	useAVX512 = true
 	for i, got := range run() {

@@ -54,8 +54,9 @@ func checkClose(t *testing.T, name string, got []float32, want []float64, tol fl
 // and once with the pure-Go one.
 func forEachImpl(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	savedAsm, saved512 := useAsm, useAVX512
-	defer func() { useAsm, useAVX512 = savedAsm, saved512 }()
+	savedAsm, saved512, savedAuto := useAsm, useAVX512, autoAVX512
+	defer func() { useAsm, useAVX512, autoAVX512 = savedAsm, saved512, savedAuto }()
+	autoAVX512 = false // each run forces its path
 	if hasAVX512 {
 		useAsm, useAVX512 = true, true
 		t.Run("avx512", f)
