@@ -112,9 +112,10 @@ type conv2D struct {
 }
 
 // Conv2D is a 2-D convolution with the given number of filters of size
-// kh×kw, a bias per filter and an optional activation. Options: Strides
-// (default 1), Padding, DilationRate, Activation, KernelInitializer,
-// BiasInitializer.
+// kh×kw, a bias per filter (UseBias(false) for none, as before a
+// BatchNormalization) and an optional activation. Options: Strides
+// (default 1), Padding, DilationRate, UseBias, Activation,
+// KernelInitializer, BiasInitializer.
 // Its kernel has shape [filters, channels, kh, kw].
 func Conv2D(filters, kh, kw int, opts ...Option) Layer {
 	return &conv2D{filters: filters, kh: kh, kw: kw, cfg: newConfig(opts)}
@@ -149,7 +150,7 @@ func filtersConfig(filters, kh, kw int, cfg config) (json.RawMessage, error) {
 }
 
 func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
-	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit, optDilationRate); err != nil {
+	if err := l.cfg.only(optStrides, optPadding, optActivation, optKernelInit, optBiasInit, optDilationRate, optUseBias); err != nil {
 		return nil, err
 	}
 	s, err := filterInput(l.filters, l.kh, l.kw, x)
@@ -164,7 +165,12 @@ func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := l.Param(g, "bias", []int{l.filters}, l.cfg.bias())
+	var b *G.Node
+	if l.cfg.useBias() {
+		b, err = l.Param(g, "bias", []int{l.filters}, l.cfg.bias())
+	} else {
+		b = g.Input(l.Name()+"/no_bias", l.filters) // zeros, never trained
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +242,7 @@ type dense struct {
 }
 
 // Dense is a fully-connected layer, y = activation(x·W + b), with W of
-// shape [inputs, units]. Options: Activation, KernelInitializer,
+// shape [inputs, units]. Options: Activation, UseBias, KernelInitializer,
 // BiasInitializer. Its input must be a matrix [N, features]: put a Flatten
 // before it after convolutions.
 func Dense(units int, opts ...Option) Layer {
@@ -254,7 +260,7 @@ func (l *dense) Config() (json.RawMessage, error) {
 }
 
 func (l *dense) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
-	if err := l.cfg.only(optActivation, optKernelInit, optBiasInit); err != nil {
+	if err := l.cfg.only(optActivation, optKernelInit, optBiasInit, optUseBias); err != nil {
 		return nil, err
 	}
 	if l.units <= 0 {
@@ -268,9 +274,11 @@ func (l *dense) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := l.Param(g, "bias", []int{l.units}, l.cfg.bias())
-	if err != nil {
-		return nil, err
+	var b *G.Node
+	if l.cfg.useBias() {
+		if b, err = l.Param(g, "bias", []int{l.units}, l.cfg.bias()); err != nil {
+			return nil, err
+		}
 	}
 	y, err := ops.Affine(x, w, b)
 	if err != nil {

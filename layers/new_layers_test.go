@@ -36,6 +36,8 @@ func TestNewLayerGradients(t *testing.T) {
 		{"separable multiplier dilated same", layers.SeparableConv2D(2, 2, 3, layers.DepthMultiplier(2), layers.DilationRate(1, 2), layers.Padding(layers.Same)), []int{2, 4, 5}},
 		{"separable no bias", layers.SeparableConv2D(2, 3, 3, layers.UseBias(false), layers.Strides(2, 2)), []int{1, 5, 5}},
 		{"conv2d dilated", layers.Conv2D(2, 3, 3, layers.DilationRate(2, 2), layers.Padding(layers.Same)), []int{2, 5, 6}},
+		{"conv2d no bias", layers.Conv2D(3, 3, 2, layers.UseBias(false), layers.Activation(ops.Tanh)), []int{2, 5, 4}},
+		{"dense no bias", layers.Dense(3, layers.UseBias(false), layers.Activation(ops.Sigmoid)), []int{4}},
 		{"conv transpose valid", layers.Conv2DTranspose(2, 3, 3, layers.Activation(ops.Tanh)), []int{2, 3, 2}},
 		{"conv transpose same stride", layers.Conv2DTranspose(3, 3, 2, layers.Strides(2, 2), layers.Padding(layers.Same)), []int{2, 3, 3}},
 		{"conv transpose no bias stride above kernel", layers.Conv2DTranspose(2, 2, 2, layers.Strides(3, 2), layers.UseBias(false)), []int{1, 2, 3}},
@@ -72,6 +74,9 @@ func TestNewLayerShapes(t *testing.T) {
 		{"depthwise multiplier stride", layers.DepthwiseConv2D(5, 3, layers.DepthMultiplier(3), layers.Strides(2, 2)), []int{2, 12, 11}, []int{6, 4, 5}, 6*15 + 6},
 		{"depthwise dilated", layers.DepthwiseConv2D(3, 3, layers.DilationRate(2, 3)), []int{2, 12, 11}, []int{2, 8, 5}, 2*9 + 2},
 		{"conv2d dilated valid", layers.Conv2D(4, 3, 3, layers.DilationRate(2, 2)), []int{3, 10, 9}, []int{4, 6, 5}, 4*3*9 + 4},
+		// Keras: Conv2D(4, 3, use_bias=False) on 3 channels has 4·3·9 parameters.
+		{"conv2d no bias", layers.Conv2D(4, 3, 3, layers.UseBias(false)), []int{3, 10, 9}, []int{4, 8, 7}, 4 * 3 * 9},
+		{"dense no bias", layers.Dense(7, layers.UseBias(false)), []int{10}, []int{7}, 70},
 		{"conv2d dilated same", layers.Conv2D(4, 3, 3, layers.DilationRate(3, 2), layers.Padding(layers.Same)), []int{3, 10, 9}, []int{4, 10, 9}, 4*3*9 + 4},
 		{"conv transpose valid", layers.Conv2DTranspose(4, 3, 3, layers.Strides(2, 2)), []int{3, 5, 6}, []int{4, 11, 13}, 3*4*9 + 4},
 		{"conv transpose same", layers.Conv2DTranspose(4, 3, 3, layers.Strides(2, 2), layers.Padding(layers.Same)), []int{3, 5, 6}, []int{4, 10, 12}, 3*4*9 + 4},

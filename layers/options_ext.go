@@ -132,8 +132,9 @@ func DilationRate(h, w int) Option {
 	}
 }
 
-// UseBias says whether a DepthwiseConv2D, SeparableConv2D or
-// Conv2DTranspose layer adds a learned bias (default true).
+// UseBias says whether a Conv2D, DepthwiseConv2D, SeparableConv2D,
+// Conv2DTranspose or Dense layer adds a learned bias (default true), as
+// Keras's use_bias.
 func UseBias(b bool) Option {
 	return func(c *config) { c.ext.useBias = &b }
 }

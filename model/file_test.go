@@ -26,7 +26,7 @@ func everyLayer(t testing.TB) *Model {
 	aux := Input(3)
 	x := Apply(layers.Conv2D(3, 3, 2, layers.Strides(2, 1), layers.Padding(layers.Same), layers.Activation(ops.Tanh),
 		layers.KernelInitializer(graph.HeNormal), layers.BiasInitializer(graph.Constant(0.1))), in)
-	y := Apply(layers.Conv2D(3, 1, 1, layers.KernelInitializer(graph.VarianceScaling(1.5, graph.FanOut, graph.TruncatedNormal))), x)
+	y := Apply(layers.Conv2D(3, 1, 1, layers.UseBias(false), layers.KernelInitializer(graph.VarianceScaling(1.5, graph.FanOut, graph.TruncatedNormal))), x)
 	a := Apply(layers.Add(), x, y)
 	mu := Apply(layers.Multiply(), x, y)
 	c := Apply(layers.Concatenate(), a, mu)
@@ -45,7 +45,7 @@ func everyLayer(t testing.TB) *Model {
 	f = Apply(layers.Dropout(0.25, layers.FreezeMask()), f)
 	d := Apply(layers.Dense(4, layers.Activation(ops.ReLU), layers.KernelInitializer(graph.RandomUniform(-0.5, 0.5)),
 		layers.BiasInitializer(graph.RandomNormal(0, 0.1))), f)
-	e := Apply(layers.Dense(4, layers.KernelInitializer(graph.LecunUniform)), aux)
+	e := Apply(layers.Dense(4, layers.UseBias(false), layers.KernelInitializer(graph.LecunUniform)), aux)
 	s := Apply(layers.Sigmoid(), Apply(layers.Add(), d, e))
 	out1 := Apply(layers.Dense(3, layers.Activation(ops.Softmax)), Apply(layers.ReLU(), s))
 	out2 := Apply(layers.Tanh(), Apply(layers.Dense(2, layers.Activation(ops.Linear)), s))

@@ -253,15 +253,6 @@ func (c *ExportContext) ActivationInput(act, what string) string {
 // input returns the layer's first input and its shape.
 func (c *ExportContext) input() (string, []int) { return c.Inputs[0], c.InputShapes[0] }
 
-// kernelBias returns the ONNX names of a layer's kernel and bias.
-func (c *ExportContext) kernelBias() (w, b string, err error) {
-	if w, err = c.Param("kernel"); err != nil {
-		return "", "", err
-	}
-	b, err = c.Param("bias")
-	return w, b, err
-}
-
 // layer emits the nodes of one layer with its type's Exporter; its output
 // value has the layer's name.
 func (e *exporter) layer(l model.LayerSpec) error {

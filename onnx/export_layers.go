@@ -74,12 +74,20 @@ func exportDense(c *ExportContext) error {
 	if err := c.config(&cfg); err != nil {
 		return err
 	}
-	w, b, err := c.kernelBias()
+	w, err := c.Param("kernel")
 	if err != nil {
 		return err
 	}
+	ins := []string{c.Inputs[0], w}
+	if cfg.UseBias == nil || *cfg.UseBias {
+		b, err := c.Param("bias")
+		if err != nil {
+			return err
+		}
+		ins = append(ins, b)
+	}
 	y := c.ActivationInput(cfg.Activation, "gemm")
-	c.node("Gemm", []string{c.Inputs[0], w, b}, y)
+	c.node("Gemm", ins, y)
 	return c.Activation(cfg.Activation, y, c.Output)
 }
 

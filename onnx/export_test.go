@@ -99,6 +99,8 @@ var (
 		{"layer norm rows", []int{3, 4, 5}, seq(layers.LayerNormalization(layers.NormAxes(2))), []string{"Transpose", "LayerNormalization", "Transpose"}},
 		{"layer norm matrix", []int{6}, seq(layers.LayerNormalization()), []string{"LayerNormalization"}},
 		{"conv dilated", []int{2, 9, 8}, seq(layers.Conv2D(3, 3, 3, layers.DilationRate(2, 3))), []string{"Conv"}},
+		{"conv no bias", []int{2, 7, 6}, seq(layers.Conv2D(3, 3, 3, layers.UseBias(false), same)), []string{"Conv"}},
+		{"dense no bias", []int{6}, seq(layers.Dense(4, layers.UseBias(false), act(ops.Tanh))), []string{"Gemm", "Tanh"}},
 		{"conv dilated same relu", []int{2, 9, 8}, seq(layers.Conv2D(3, 3, 2, layers.DilationRate(2, 3), same, act(ops.ReLU))), []string{"Conv", "Relu"}},
 		{"depthwise", []int{3, 7, 6}, seq(layers.DepthwiseConv2D(3, 3)), []string{"Conv"}},
 		{"depthwise multiplier same stride tanh", []int{3, 8, 7}, seq(layers.DepthwiseConv2D(3, 2, layers.DepthMultiplier(2), same, strides(2, 2), act(ops.Tanh))), []string{"Conv", "Tanh"}},

@@ -253,9 +253,6 @@ func importConv(c *ImportContext) (Imported, error) {
 		rest, y = rest[1:], pw.GetOutput()[0]
 	case !depthwise:
 		fields["filters"] = f
-		if !bias {
-			return Imported{}, errors.New("a Conv2D's Conv takes no bias")
-		}
 	}
 	if !bias {
 		fields["use_bias"] = false
@@ -401,9 +398,9 @@ func importPool(c *ImportContext) (Imported, error) {
 func importDense(c *ImportContext) (Imported, error) {
 	in := c.InputShape
 	n := c.nodes[0]
-	ins, err := inputs(n, 3)
-	if err != nil {
-		return Imported{}, err
+	ins := n.GetInput()
+	if len(ins) != 2 && len(ins) != 3 {
+		return Imported{}, errors.Errorf("node %q (Gemm) has %d inputs, want 2 or 3", n.GetName(), len(ins))
 	}
 	dims, err := c.im.dims(ins[1])
 	if err != nil {
@@ -433,7 +430,9 @@ func importDense(c *ImportContext) (Imported, error) {
 	if err := c.Param("kernel", ins[1], dims...); err != nil {
 		return Imported{}, err
 	}
-	if err := c.Param("bias", ins[2], dims[1]); err != nil {
+	if len(ins) == 2 {
+		fields["use_bias"] = false
+	} else if err := c.Param("bias", ins[2], dims[1]); err != nil {
 		return Imported{}, err
 	}
 	return imported(fields, []int{dims[1]})

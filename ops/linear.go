@@ -11,17 +11,23 @@ import (
 	"github.com/gocnn/cnn/internal/kernels"
 )
 
-// Affine computes x·w + b for x [N,in], w [in,out] and b [out], the dense
-// (fully-connected) layer's affine map.
+// Affine computes x·w + b for x [N,in], w [in,out] and b [out] (x·w when b
+// is nil), the dense (fully-connected) layer's affine map.
 func Affine(x, w, b *G.Node) (*G.Node, error) {
-	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
-	if len(xs) != 2 || len(ws) != 2 || len(bs) != 1 {
-		return nil, errors.Errorf("affine: want input [N,in], kernel [in,out] and bias [out]; got %v, %v and %v", xs, ws, bs)
+	if x == nil || w == nil {
+		return nil, errors.New("affine: the input and the kernel must be given")
+	}
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 2 || len(ws) != 2 {
+		return nil, errors.Errorf("affine: want input [N,in] and kernel [in,out]; got %v and %v", xs, ws)
 	}
 	if xs[1] != ws[0] {
 		return nil, errors.Errorf("affine: input has %d features but the kernel %v expects %d", xs[1], ws, ws[0])
 	}
-	if bs[0] != ws[1] {
+	if b == nil {
+		return G.ApplyOp(&matMulOp{base: newBase()}, x, w)
+	}
+	if bs := b.Shape(); len(bs) != 1 || bs[0] != ws[1] {
 		return nil, errors.Errorf("affine: bias %v does not match %d units", bs, ws[1])
 	}
 	return G.ApplyOp(&matMulOp{base: newBase(), bias: true}, x, w, b)
