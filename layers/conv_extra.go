@@ -126,17 +126,12 @@ func (l *depthwiseConv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	var b *G.Node
-	if l.cfg.useBias() || l.separable {
+	if l.cfg.useBias() {
 		n := cm
 		if l.separable {
 			n = l.filters
 		}
-		if l.cfg.useBias() {
-			b, err = l.Param(g, "bias", []int{n}, l.cfg.bias())
-		} else {
-			b = g.Input(l.Name()+"/no_bias", n) // zeros, never trained
-		}
-		if err != nil {
+		if b, err = l.Param(g, "bias", []int{n}, l.cfg.bias()); err != nil {
 			return nil, err
 		}
 	}

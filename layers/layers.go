@@ -167,12 +167,9 @@ func (l *conv2D) Build(g *graph.Graph, x *G.Node) (*G.Node, error) {
 	}
 	var b *G.Node
 	if l.cfg.useBias() {
-		b, err = l.Param(g, "bias", []int{l.filters}, l.cfg.bias())
-	} else {
-		b = g.Input(l.Name()+"/no_bias", l.filters) // zeros, never trained
-	}
-	if err != nil {
-		return nil, err
+		if b, err = l.Param(g, "bias", []int{l.filters}, l.cfg.bias()); err != nil {
+			return nil, err
+		}
 	}
 	y, err := ops.Conv2D(x, w, b, o, !g.IsInput(x))
 	if err != nil {

@@ -54,24 +54,25 @@ func (o ConvOpts) strides() (int, int) {
 	return sh, sw
 }
 
-// convOp is y = conv(x, w) + b, with x [N,C,H,W], w [F,C,KH,KW], b [F].
-// The batch size N is read at run time.
+// convOp is y = conv(x, w) + b, with x [N,C,H,W], w [F,C,KH,KW] and
+// optionally b [F]. The batch size N is read at run time.
 type convOp struct {
 	base
+	optBias
 	s      kernels.ConvShape // N is filled in per call
 	needDX bool
 }
 
 // Conv2D convolves x [N,C,H,W] with the filters w [F,C,KH,KW] and adds the
-// bias b [F], giving [N,F,OH,OW]. With dilation rates above 1 (o) the taps
+// bias b [F] unless b is nil, giving [N,F,OH,OW]. With dilation rates above 1 (o) the taps
 // are that far apart and the output size is that of the dilated extent
 // (KH−1)·DilationH+1, as in Keras; such a convolution runs as a plain one
 // with the kernel spread out, zeros between the taps. If needInputGrad is
 // false the gradient with respect to x is never built (the first layer of
 // a network has no use for it).
 func Conv2D(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, error) {
-	if x == nil || w == nil || b == nil {
-		return nil, errors.New("conv2d: the input, the kernel and the bias must all be given (a zero bias [F] for none)")
+	if x == nil || w == nil {
+		return nil, errors.New("conv2d: the input and the kernel must be given")
 	}
 	if dh, dw := o.dilations(); dh > 1 || dw > 1 {
 		wd, err := dilateKernel(w, dh, dw)
@@ -81,15 +82,17 @@ func Conv2D(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, error) {
 		o.DilationH, o.DilationW = 1, 1
 		return Conv2D(x, wd, b, o, needInputGrad)
 	}
-	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
-	if len(xs) != 4 || len(ws) != 4 || len(bs) != 1 {
-		return nil, errors.Errorf("conv2d: want input [N,C,H,W], kernel [F,C,KH,KW] and bias [F]; got %v, %v and %v", xs, ws, bs)
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 {
+		return nil, errors.Errorf("conv2d: want input [N,C,H,W] and kernel [F,C,KH,KW]; got %v and %v", xs, ws)
 	}
 	if xs[1] != ws[1] {
 		return nil, errors.Errorf("conv2d: input has %d channels but the kernel %v expects %d", xs[1], ws, ws[1])
 	}
-	if bs[0] != ws[0] {
-		return nil, errors.Errorf("conv2d: bias %v does not match %d filters", bs, ws[0])
+	if b != nil {
+		if bs := b.Shape(); len(bs) != 1 || bs[0] != ws[0] {
+			return nil, errors.Errorf("conv2d: bias %v does not match %d filters", bs, ws[0])
+		}
 	}
 	sh, sw := o.strides()
 	oh, padT, err := OutSize(xs[2], ws[2], sh, o.Same)
@@ -100,21 +103,19 @@ func Conv2D(x, w, b *G.Node, o ConvOpts, needInputGrad bool) (*G.Node, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, "conv2d: kernel %dx%d over input %dx%d (width)", ws[2], ws[3], xs[2], xs[3])
 	}
-	op := &convOp{base: newBase(), needDX: needInputGrad, s: kernels.ConvShape{
+	op := &convOp{base: newBase(), optBias: optBias{b != nil}, needDX: needInputGrad, s: kernels.ConvShape{
 		N: xs[0], C: xs[1], H: xs[2], W: xs[3], F: ws[0], KH: ws[2], KW: ws[3],
 		SH: sh, SW: sw, PadT: padT, PadL: padL, OH: oh, OW: ow,
 	}}
-	return G.ApplyOp(op, x, w, b)
+	return applyBiased(op, x, w, b)
 }
 
 func (op *convOp) shape(n int) kernels.ConvShape { s := op.s; s.N = n; return s }
 
-func (op *convOp) Arity() int     { return 3 }
-func (op *convOp) Type() hm.Type  { return hm.NewFnType(tt(4), tt(4), tt(1), tt(4)) }
 func (op *convOp) String() string { return fmt.Sprintf("Conv2D%+v", op.s) }
 
 func (op *convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	ss, err := shapes(op, 3, ds)
+	ss, err := shapes(op, op.Arity(), ds)
 	if err != nil {
 		return nil, err
 	}
@@ -122,34 +123,45 @@ func (op *convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
-	ts, err := tensors(op, 3, vs)
+	ts, err := tensors(op, op.Arity(), vs)
 	if err != nil {
 		return nil, err
 	}
-	x, w, b := ts[0], ts[1], ts[2]
+	x, w := ts[0], ts[1]
 	s := op.shape(x.Shape()[0])
 	if err := s.Validate(); err != nil {
 		return nil, errors.Wrapf(err, "%v", op)
 	}
 	y := op.output(x.Dtype(), s.N, s.F, s.OH, s.OW)
 	if x.Dtype() == tensor.Float32 {
-		kernels.Conv2DForward(s, f32(x), f32(w), f32(b), f32(y))
+		var b []float32
+		if op.hasBias {
+			b = f32(ts[2])
+		}
+		kernels.Conv2DForward(s, f32(x), f32(w), b, f32(y))
 	} else {
-		kernels.NaiveConvForward(s, f64(x), f64(w), f64(b), f64(y))
+		var b []float64
+		if op.hasBias {
+			b = f64(ts[2])
+		}
+		kernels.NaiveConvForward(s, f64(x), f64(w), b, f64(y))
 	}
 	return y, nil
 }
 
-func (op *convOp) DiffWRT(int) []bool { return []bool{op.needDX, true, true} }
+func (op *convOp) DiffWRT(n int) []bool {
+	d := []bool{op.needDX, true, true}
+	return d[:n]
+}
 
-// SymDiff builds the data, filter and bias gradients. When the output
+// SymDiff builds the data, filter and (with a bias) bias gradients. When the output
 // feeds a max pool only, so that grad is the pool's gradient op, and the
 // kernels say it pays (kernels.PooledFilterGradPays), the filter (and
 // bias) gradient is computed from the pooled gradient and the pool's
 // argmax, and the pool's full-size gradient is only computed if the
 // data gradient needs it (see poolGradOp).
 func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	grads := make(G.Nodes, 3)
+	grads := make(G.Nodes, op.Arity())
 	var err error
 	pool, _ := grad.Op().(*poolGradOp)
 	if pool != nil && pool.pool.isMax && kernels.PooledFilterGradPays(op.s) {
@@ -166,8 +178,10 @@ func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if grads[1], err = G.ApplyOp(filter, in[0], grad); err != nil {
 		return nil, err
 	}
-	if grads[2], err = G.ApplyOp(&convBiasGradOp{base: newBase(), filter: filter}, grads[1], grad); err != nil {
-		return nil, err
+	if op.hasBias {
+		if grads[2], err = G.ApplyOp(&convBiasGradOp{base: newBase(), filter: filter}, grads[1], grad); err != nil {
+			return nil, err
+		}
 	}
 	return grads, nil
 }

@@ -132,6 +132,9 @@ func TestGradients(t *testing.T) {
 		{"affine", func(g *graph.Graph) (*G.Node, error) {
 			return ops.Affine(param(t, g, "x", 3, 5), param(t, g, "w", 5, 4), param(t, g, "b", 4))
 		}, ops.MeanSquaredError},
+		{"conv without bias", func(g *graph.Graph) (*G.Node, error) {
+			return ops.Conv2D(param(t, g, "x", 2, 2, 5, 6), param(t, g, "w", 3, 2, 3, 2), nil, ops.ConvOpts{StrideH: 2, Same: true}, true)
+		}, ops.MeanSquaredError},
 		{"affine without bias", func(g *graph.Graph) (*G.Node, error) {
 			return ops.Affine(param(t, g, "x", 3, 5), param(t, g, "w", 5, 4), nil)
 		}, ops.MeanSquaredError},
