@@ -132,11 +132,7 @@ func RegisterLayer(typ string, export Exporter) error {
 	}
 	formsMu.Lock()
 	defer formsMu.Unlock()
-	f := forms[typ]
-	if f == nil {
-		f = &layerForm{}
-		forms[typ] = f
-	}
+	f := formLocked(typ)
 	if f.export != nil {
 		return errors.Errorf("onnx: register: layer type %q has an Exporter already", typ)
 	}
@@ -156,16 +152,23 @@ func RegisterImporter(typ string, imp Importer) error {
 	}
 	formsMu.Lock()
 	defer formsMu.Unlock()
-	f := forms[typ]
-	if f == nil {
-		f = &layerForm{}
-		forms[typ] = f
-	}
+	f := formLocked(typ)
 	if f.imp != nil {
 		return errors.Errorf("onnx: register: layer type %q has an Importer already", typ)
 	}
 	f.imp = imp
 	return nil
+}
+
+// formLocked returns typ's entry of forms, made empty if there is none;
+// formsMu must be held.
+func formLocked(typ string) *layerForm {
+	f := forms[typ]
+	if f == nil {
+		f = &layerForm{}
+		forms[typ] = f
+	}
+	return f
 }
 
 // Registered returns the layer types that have an Exporter, sorted.
