@@ -3,7 +3,6 @@ package graph_test
 import (
 	"fmt"
 	"hash"
-	"math"
 	"strings"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gocnn/cnn/graph"
-	"github.com/gocnn/cnn/ops"
 )
 
 // faultyOp is an identity op that panics or fails on demand.
@@ -83,115 +81,5 @@ func TestInferencePanicIsError(t *testing.T) {
 				t.Errorf("%+v: error %q does not say %q", tc.op, err, w)
 			}
 		}
-	}
-}
-
-// TestInferenceGorgoniaOps runs a graph of Gorgonia's own ops (a matrix
-// product, which the tape machine runs into a preallocated value, and
-// element-wise ones) on both machines and compares the bits, over two
-// runs with different inputs.
-func TestInferenceGorgoniaOps(t *testing.T) {
-	build := func(t *testing.T) (*graph.Graph, *G.Node, *G.Node, *G.Node) {
-		g := graph.New(params(t))
-		a := g.Input("a", 3, 4)
-		b := g.Input("b", 4, 5)
-		c := G.Must(G.Mul(a, b))
-		d := G.Must(G.Tanh(G.Must(G.Add(c, c))))
-		return g, a, b, G.Must(G.HadamardProd(d, c))
-	}
-	gt, at, bt, yt := build(t)
-	gi, ai, bi, yi := build(t)
-	tape, err := gt.Compile(nil, yt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tape.Close()
-	inf, err := gi.CompileInference(yi)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inf.Close()
-	for run := 0; run < 2; run++ {
-		av, bv := make([]float32, 12), make([]float32, 20)
-		for i := range av {
-			av[i] = float32(i*(run+1)%7)/3 - 1
-		}
-		for i := range bv {
-			bv[i] = float32(i*(run+2)%5)/4 - 0.5
-		}
-		for _, s := range []struct {
-			n *G.Node
-			v []float32
-		}{{at, av}, {bt, bv}, {ai, av}, {bi, bv}} {
-			if err := graph.Set(s.n, s.v); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := tape.Run(); err != nil {
-			t.Fatal(err)
-		}
-		if err := inf.Run(); err != nil {
-			t.Fatal(err)
-		}
-		want, err := graph.Read[float32](yt, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := graph.Read[float32](yi, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("run %d: %d values, want %d", run, len(got), len(want))
-		}
-		for i := range got {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("run %d: value %d is %v, the tape machine gives %v", run, i, got[i], want[i])
-			}
-		}
-	}
-}
-
-// BenchmarkRunOverhead runs a graph of one tiny op (a 1×4 by 4×2 affine
-// map) on the tape machine and on the inference machine: nearly all of
-// each run is the machine's fixed cost.
-func BenchmarkRunOverhead(b *testing.B) {
-	for _, name := range []string{"tape", "inference"} {
-		b.Run(name, func(b *testing.B) {
-			p, err := graph.NewParams(tensor.Float32, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			g := graph.New(p)
-			x := g.Input("x", 1, 4)
-			w, err := g.Param("w", []int{4, 2}, graph.Constant(0.5))
-			if err != nil {
-				b.Fatal(err)
-			}
-			bias, err := g.Param("b", []int{2}, graph.Constant(0.1))
-			if err != nil {
-				b.Fatal(err)
-			}
-			y, err := ops.Affine(x, w, bias)
-			if err != nil {
-				b.Fatal(err)
-			}
-			compile := g.CompileInference
-			if name == "tape" {
-				compile = func(out ...*G.Node) (*graph.Machine, error) { return g.Compile(nil, out...) }
-			}
-			m, err := compile(y)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer m.Close()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := m.Run(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }

@@ -127,7 +127,8 @@ func splitSymDiff(in G.Nodes, grad *G.Node, arity int, needDX, hasBias bool, dat
 		return nil, err
 	}
 	if hasBias {
-		if grads[2], err = G.ApplyOp(&stashOp{base: newBase(), src: db, what: what}, grads[1]); err != nil {
+		stash := &stashOp{base: newBase(), src: db, what: what, size: in[2].Shape().TotalSize()}
+		if grads[2], err = G.ApplyOp(stash, grads[1]); err != nil {
 			return nil, err
 		}
 	}
@@ -234,6 +235,7 @@ type stashOp struct {
 	base
 	src  **tensor.Dense
 	what string
+	size int // the bias's length
 }
 
 func (op *stashOp) Arity() int           { return 1 }
@@ -245,11 +247,10 @@ func (op *stashOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 }
 
 func (op *stashOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	ss, err := shapes(op, 1, ds)
-	if err != nil {
+	if _, err := shapes(op, 1, ds); err != nil {
 		return nil, err
 	}
-	return tensor.Shape{ss[0][0]}, nil
+	return tensor.Shape{op.size}, nil
 }
 
 func (op *stashOp) Do(vs ...G.Value) (G.Value, error) {

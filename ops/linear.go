@@ -247,6 +247,9 @@ func (op *reshapeOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return append(tensor.Shape{ss[0][0]}, op.to...), nil
 }
 
+// ShareOutput declines: the output is a view of the input.
+func (op *reshapeOp) ShareOutput(func(tensor.Dtype, ...int) *tensor.Dense) bool { return false }
+
 func (op *reshapeOp) Do(vs ...G.Value) (G.Value, error) {
 	ts, err := tensors(op, 1, vs)
 	if err != nil {

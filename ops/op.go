@@ -26,6 +26,8 @@ type base struct {
 	id  uint64
 	out *tensor.Dense
 	in  []*tensor.Dense // the inputs of the running Do (see tensors)
+	// alloc, when set by ShareOutput, gives the output tensor of each run.
+	alloc func(dt tensor.Dtype, shape ...int) *tensor.Dense
 }
 
 func newBase() base { return base{id: opIDs.Add(1)} }
@@ -37,12 +39,29 @@ func (b *base) OverwritesInput() int { return -1 }
 // output returns the op's output buffer with the given dtype and shape,
 // allocating it on first use or when the shape changes. The buffer is reused
 // by every later run of the graph, so a training step allocates nothing for
-// its activations and gradients.
+// its activations and gradients. When the machine shares output memory
+// (ShareOutput), the buffer is the one it gives.
 func (b *base) output(dt tensor.Dtype, shape ...int) *tensor.Dense {
-	if b.out == nil || b.out.Dtype() != dt || !b.out.Shape().Eq(tensor.Shape(shape)) {
+	if b.out != nil && b.out.Dtype() == dt && b.out.Shape().Eq(tensor.Shape(shape)) {
+		return b.out
+	}
+	if b.alloc != nil {
+		// A copy, so that shape, passed to a function value, does not
+		// escape and the calls that reuse the buffer allocate nothing.
+		b.out = b.alloc(dt, append([]int(nil), shape...)...)
+	} else {
 		b.out = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	}
 	return b.out
+}
+
+// ShareOutput makes the op take its output tensor from alloc on every run
+// (graph.OutputSharer): every op of this package writes its output into a
+// buffer of its own, reads no earlier output, and reads its inputs only
+// while its Do runs, unless it says otherwise by declining.
+func (b *base) ShareOutput(alloc func(dt tensor.Dtype, shape ...int) *tensor.Dense) bool {
+	b.alloc, b.out = alloc, nil
+	return true
 }
 
 // outputCopy returns the op's output buffer (see output) holding a copy of

@@ -184,6 +184,16 @@ func (op *poolGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{ss[1][0], s.C, s.H, s.W}, nil
 }
 
+// ShareOutput declines for a lazy gradient, which keeps its input to
+// compute its output when a later op asks (materialize); an eager one
+// shares.
+func (op *poolGradOp) ShareOutput(alloc func(tensor.Dtype, ...int) *tensor.Dense) bool {
+	if op.lazy {
+		return false
+	}
+	return op.base.ShareOutput(alloc)
+}
+
 func (op *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 	ts, err := tensors(op, 2, vs)
 	if err != nil {
