@@ -10,7 +10,11 @@
 //
 // For float32 the ops run on the fast, multi-core kernels of
 // internal/kernels, writing NCHW directly with no transposes and reusing
-// their output buffers from one run of the graph to the next. For float64
+// their output buffers from one run of the graph to the next. A machine of
+// package graph compiled for given outputs hands them shared buffers
+// instead (graph.OutputSharer), so that values never needed at the same
+// time share memory; the ops that return a view of their input, or read
+// their input after their Do returns, decline. For float64
 // they run on the kernels package's plain Naive loops, the same loops the
 // fast kernels are tested against; that path exists so that every op can be
 // checked against finite differences in double precision.
