@@ -1,0 +1,426 @@
+package kernels
+
+import "os"
+
+// Winograd F(2x2, 3x3) convolutions: see the "Winograd" section of the
+// package documentation.
+//
+// Each output tile of 2x2 positions is computed from the 4x4 input tile
+// that covers its windows:
+//
+//	V = Bᵀ d B (per input channel), M[ξ] = Σ_c U[ξ][f][c] · V[ξ][c] (per ξ
+//	of the 16 transformed positions), y = Aᵀ M A + b (per filter),
+//
+// with U = G g Gᵀ the transformed filters. The 16 sums over channels are
+// products of an F×C matrix by a C×tiles matrix, run by the GEMM
+// micro-kernel; the transforms take only additions and subtractions.
+
+// winoMode selects where the Winograd convolution is used: winoAuto where
+// winoPays says it is faster, winoOff nowhere (GOCNN_CONV=direct), winoOn
+// wherever it applies (tests).
+const (
+	winoAuto = iota
+	winoOff
+	winoOn
+)
+
+// useWino is the Winograd mode, from GOCNN_CONV; tests switch it.
+var useWino = winoModeOf(os.Getenv("GOCNN_CONV"))
+
+// winoModeOf returns the Winograd mode of a GOCNN_CONV value: "direct"
+// turns it off, "winograd" forces it wherever it applies, anything else
+// leaves it to winoPays.
+func winoModeOf(v string) int {
+	switch v {
+	case "direct":
+		return winoOff
+	case "winograd":
+		return winoOn
+	}
+	return winoAuto
+}
+
+// Passes of a convolution, for winoPays.
+const (
+	passFwd = iota
+	passData
+)
+
+// winoApplies reports whether s is a 3x3, stride-1 convolution (any
+// padding ConvShape allows), which the Winograd kernels compute.
+func winoApplies(s ConvShape) bool {
+	return s.KH == 3 && s.KW == 3 && s.SH == 1 && s.SW == 1
+}
+
+// winoPays reports whether the given pass of s runs the Winograd kernels
+// under the current mode.
+func winoPays(s ConvShape, pass int) bool {
+	if !winoApplies(s) || useWino == winoOff {
+		return false
+	}
+	if useWino == winoOn {
+		return true
+	}
+	if !useAsm {
+		return false // the pure-Go transforms are scalar
+	}
+	// Measured on an AMD Zen 4 (see docs/performance.md): the products
+	// need enough depth (input channels, or output channels for the data
+	// gradient) and the tiles must fill the 8-lane transforms.
+	cin, cout, ow := s.C, s.F, s.OW
+	if pass == passData {
+		cin, cout, ow = s.F, s.C, s.W
+	}
+	return cin >= 16 && cout >= 16 && ow >= 14
+}
+
+// winoPlan is the geometry of a Winograd convolution of cin-channel
+// h×w images into cout-channel oh×ow ones with a 3x3 kernel, stride 1 and
+// padding padT, padL (0 <= padT, padL <= 2; bottom and right padding as
+// the output size implies).
+type winoPlan struct {
+	cin, h, w, cout, padT, padL, oh, ow int
+
+	th, tw int     // tile rows and columns (2x2 output positions each)
+	hp, wp int     // prepared image planes: 2·th+2 rows of wp columns
+	imgLen int     // cin·hp·wp
+	ti     int     // tiles per image
+	ib, rb int     // images per block; tile rows per block (rb < th only when ib = 1)
+	nbc    int     // column pitch of the transformed tiles (V) and products (M)
+	fm     int     // rows of M per ξ: cout, at least mr
+	upx    int     // length of the packed U of one ξ
+	direct bool    // output tiles are stored straight into y
+	ws     int     // row pitch of the staging rows when not direct
+	gx     []int   // first tile column of each group of 8 in a tile row
+	boff   []int32 // c·nbc, the B row offsets of the products
+	tab    []int32 // 0, 8, 16, …: the column halves of the products
+}
+
+// winoTarget is the number of floats of V and M a block may hold (about
+// 512 KiB, half an L2 cache).
+const winoTarget = 128 << 10
+
+type winoKey struct{ cin, h, w, cout, padT, padL, oh, ow int }
+
+var winoPlans planCache[winoKey, winoPlan]
+
+// newWinoPlan returns the (shared, read-only) plan of a geometry.
+func newWinoPlan(k winoKey) *winoPlan {
+	return winoPlans.get(k, func() *winoPlan { return makeWinoPlan(k) })
+}
+
+func makeWinoPlan(k winoKey) *winoPlan {
+	q := &winoPlan{cin: k.cin, h: k.h, w: k.w, cout: k.cout, padT: k.padT, padL: k.padL, oh: k.oh, ow: k.ow}
+	q.th, q.tw = (k.oh+1)/2, (k.ow+1)/2
+	q.hp, q.wp = 2*q.th+2, max(2*q.tw+2, 18)
+	q.imgLen = q.cin * q.hp * q.wp
+	q.ti = q.th * q.tw
+	q.fm = max(q.cout, mr)
+	q.upx = packedASize(q.cout, q.cin)
+	tgt := max(16, winoTarget/(16*(q.cin+q.fm)))
+	q.ib, q.rb = max(1, tgt/q.ti), q.th
+	maxTiles := q.ib * q.ti
+	if q.ti > tgt {
+		q.rb = max(1, tgt/q.tw)
+		maxTiles = q.rb * q.tw
+	}
+	q.nbc = (maxTiles + 8 + 15) / 16 * 16
+	for tx := 0; tx < q.tw; tx += 8 {
+		q.gx = append(q.gx, max(0, min(tx, q.tw-8)))
+	}
+	q.direct = q.tw >= 8 && q.oh%2 == 0 && q.ow%2 == 0
+	q.ws = 2 * max(q.tw, 8)
+	q.boff = make([]int32, q.cin)
+	for c := range q.boff {
+		q.boff[c] = int32(c * q.nbc)
+	}
+	q.tab = make([]int32, q.nbc/8)
+	for i := range q.tab {
+		q.tab[i] = int32(8 * i)
+	}
+	return q
+}
+
+// winoFilter returns the packed transformed filters of q: for ξ = 4i+j,
+// U[ξ][f][c] = (G g[f][c] Gᵀ)[i][j], where g[f][c][a][b] =
+// w[at(f, c) + 3a + b] (at gives the offset of a 3x3 kernel), packed as
+// the A operand (see packA; the last panel overlaps the one before when
+// cout is not a multiple of mr). The transform runs in float64.
+func (q *winoPlan) winoFilter(at func(f, c int) int, w []float32) *[]float32 {
+	cin, cout := q.cin, q.cout
+	u := getBuf(16 * cout * cin)
+	for f := 0; f < cout; f++ {
+		for c := 0; c < cin; c++ {
+			g := w[at(f, c):]
+			var t [4][3]float64 // G g
+			for b := 0; b < 3; b++ {
+				g0, g1, g2 := float64(g[b]), float64(g[3+b]), float64(g[6+b])
+				t[0][b] = g0
+				t[1][b] = (g0 + g1 + g2) / 2
+				t[2][b] = (g0 - g1 + g2) / 2
+				t[3][b] = g2
+			}
+			for i := 0; i < 4; i++ {
+				r0, r1, r2 := t[i][0], t[i][1], t[i][2]
+				v := [4]float64{r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2}
+				for j, x := range v {
+					(*u)[((4*i+j)*cout+f)*cin+c] = float32(x)
+				}
+			}
+		}
+	}
+	ap := getBuf(16 * q.upx)
+	fpad := (cout + mr - 1) / mr * mr
+	overlap := cout%mr != 0 && cout > mr
+	for xi := 0; xi < 16; xi++ {
+		src, dst := (*u)[xi*cout*cin:], (*ap)[xi*q.upx:]
+		if overlap {
+			packA(false, fpad-mr, cin, 1, src, cin, dst)
+			packA(false, mr, cin, 1, src[(cout-mr)*cin:], cin, dst[(fpad-mr)*cin:])
+		} else {
+			packA(false, cout, cin, 1, src, cin, dst)
+		}
+	}
+	putBuf(u)
+	return ap
+}
+
+// prepare copies image xn ([cin, h, w]) into buf ([cin, hp, wp]) with its
+// padding: prepared cell (r, col) holds input cell (r-padT, col-padL), or
+// zero outside the input.
+func (q *winoPlan) prepare(xn, buf []float32) {
+	h0, h1 := q.padT, min(q.hp, q.padT+q.h) // prepared rows with input
+	n := min(q.w, q.wp-q.padL)               // input columns copied
+	plane := q.hp * q.wp
+	for c := 0; c < q.cin; c++ {
+		d := buf[c*plane : (c+1)*plane]
+		clear(d[:h0*q.wp])
+		if h1 > h0 {
+			copyRowsPadded(d[h0*q.wp:], q.wp, xn[c*q.h*q.w:], q.w, h1-h0, n, q.padL, q.wp)
+		}
+		clear(d[max(h0, h1)*q.wp:])
+	}
+}
+
+// winoScratch is the scratch memory of one worker.
+type winoScratch struct {
+	prep, v, m, st *[]float32
+}
+
+func (q *winoPlan) scratch() winoScratch {
+	return winoScratch{
+		prep: getBuf(q.ib * q.imgLen),
+		v:    getBuf(16 * q.cin * q.nbc),
+		m:    getBuf(16 * q.fm * q.nbc),
+		st:   getBuf(q.cout * 2 * q.ws),
+	}
+}
+
+func (w winoScratch) release() {
+	putBuf(w.st)
+	putBuf(w.m)
+	putBuf(w.v)
+	putBuf(w.prep)
+}
+
+// run computes the convolution of the images [lo, hi) of x ([N, cin, h,
+// w]) into y ([N, cout, oh, ow]) with the packed transformed filters up
+// and the bias (cout values).
+func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
+	sc := q.scratch()
+	defer sc.release()
+	prep, v, m, st := *sc.prep, *sc.v, *sc.m, *sc.st
+	chw, fp := q.cin*q.h*q.w, q.cout*q.oh*q.ow
+	plane := q.hp * q.wp
+	type row struct{ n, slot, ty int }
+	rows := make([]row, 0, q.ib*q.rb)
+	for n0 := lo; n0 < hi; n0 += q.ib {
+		n1 := min(n0+q.ib, hi)
+		for n := n0; n < n1; n++ {
+			q.prepare(x[n*chw:(n+1)*chw], prep[(n-n0)*q.imgLen:])
+		}
+		for ty0 := 0; ty0 < q.th; ty0 += q.rb {
+			ty1 := min(ty0+q.rb, q.th)
+			rows = rows[:0]
+			for n := n0; n < n1; n++ {
+				for ty := ty0; ty < ty1; ty++ {
+					rows = append(rows, row{n, n - n0, ty})
+				}
+			}
+			nt := len(rows) * q.tw
+			// Input transform.
+			for k, r := range rows {
+				src := prep[r.slot*q.imgLen+2*r.ty*q.wp:]
+				for _, tx := range q.gx {
+					winoIn(src[2*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], q.nbc, q.cin*q.nbc)
+				}
+			}
+			// The product columns past the tiles (some hold the
+			// transforms of tiles past a row's end) are cleared.
+			ntc := (nt + 15) / 16 * 16
+			for i := 0; i < 16*q.cin; i++ {
+				zeroFew(v[i*q.nbc+nt : i*q.nbc+ntc])
+			}
+			// The 16 products.
+			q.products(up, v, m, ntc)
+			// Output transform.
+			for k, r := range rows {
+				mk := m[k*q.tw:]
+				if q.direct {
+					yo := y[r.n*fp+2*r.ty*q.ow:]
+					for _, tx := range q.gx {
+						winoOut(mk[tx:], q.nbc, q.fm*q.nbc, q.cout, bias, yo[2*tx:], q.ow, q.oh*q.ow)
+					}
+					continue
+				}
+				for _, tx := range q.gx {
+					winoOut(mk[tx:], q.nbc, q.fm*q.nbc, q.cout, bias, st[2*tx:], q.ws, 2*q.ws)
+				}
+				oy := 2 * r.ty
+				for f := 0; f < q.cout; f++ {
+					yo := y[r.n*fp+(f*q.oh+oy)*q.ow:]
+					copy(yo[:q.ow], st[2*f*q.ws:])
+					if oy+1 < q.oh {
+						copy(yo[q.ow:2*q.ow], st[(2*f+1)*q.ws:])
+					}
+				}
+			}
+		}
+	}
+}
+
+// products computes M[ξ] = U[ξ]·V[ξ] over the first ntc columns (a
+// multiple of 16) for the 16 ξ.
+func (q *winoPlan) products(up, v, m []float32, ntc int) {
+	coff := [mr]int32{0, int32(q.nbc), int32(2 * q.nbc), int32(3 * q.nbc), int32(4 * q.nbc)}
+	tab := q.tab[:ntc/8]
+	overlap := q.cout%mr != 0 && q.cout > mr
+	for xi := 0; xi < 16; xi++ {
+		a := up[xi*q.upx : (xi+1)*q.upx]
+		b := v[xi*q.cin*q.nbc:]
+		mx := m[xi*q.fm*q.nbc:]
+		for i0 := 0; i0 < q.fm; i0 += mr {
+			f0 := i0
+			if overlap {
+				f0 = min(i0, q.cout-mr)
+			}
+			kernel(q.cin, a[i0*q.cin:(i0+mr)*q.cin], q.boff, b, tab, coff[:], mx[f0*q.nbc:], tab, nil, 0)
+		}
+	}
+}
+
+// winoIn transforms, for c < nc, the eight 4x4 tiles of channel c whose
+// rows start at src[c*plane + r*wp] (tile l at columns 2l .. 2l+3): with
+// d the tile and h its rows transformed (h[r] = d[r]·B: d0-d2, d1+d2,
+// d2-d1, d1-d3), V = Bᵀ h, that is V[0] = h0-h2, V[1] = h1+h2, V[2] =
+// h2-h1, V[3] = h1-h3, and V[i][j] of tile l is stored at dst[(4i+j)*dstX
+// + c*dstC + l].
+func winoIn(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
+	_ = src[(nc-1)*plane+3*wp+17]
+	_ = dst[15*dstX+(nc-1)*dstC+7]
+	if useAsm {
+		winoInAsm(src, wp, plane, nc, dst, dstC, dstX)
+		return
+	}
+	winoInGo(src, wp, plane, nc, dst, dstC, dstX)
+}
+
+// winoInGo is the portable form of winoIn, with the same operations in
+// the same order.
+func winoInGo(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
+	for c := 0; c < nc; c++ {
+		s := src[c*plane:]
+		for l := 0; l < 8; l++ {
+			var h [4][4]float32
+			for r := 0; r < 4; r++ {
+				d := (*[4]float32)(s[r*wp+2*l : r*wp+2*l+4])
+				h[r] = [4]float32{d[0] - d[2], d[1] + d[2], d[2] - d[1], d[1] - d[3]}
+			}
+			o := c*dstC + l
+			for j := 0; j < 4; j++ {
+				dst[j*dstX+o] = h[0][j] - h[2][j]
+				dst[(4+j)*dstX+o] = h[1][j] + h[2][j]
+				dst[(8+j)*dstX+o] = h[2][j] - h[1][j]
+				dst[(12+j)*dstX+o] = h[1][j] - h[3][j]
+			}
+		}
+	}
+}
+
+// winoOut transforms, for f < nf, the products of eight tiles, m[(4i+j)*mX
+// + f*mF + l] for tile l, back into 2x2 outputs: s = Aᵀ m (s0 = (m0+m1)+m2,
+// s1 = (m1-m2)-m3 by columns), y[a] = ((s_a0+s_a1)+s_a2, (s_a1-s_a2)-s_a3)
+// plus bias[f], and stores the 2x16 outputs of filter f at dst[f*plane]
+// (row 0) and dst[f*plane+pitch] (row 1), tile l at columns 2l, 2l+1.
+func winoOut(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int) {
+	_ = m[15*mX+(nf-1)*mF+7]
+	_ = bias[nf-1]
+	_ = dst[(nf-1)*plane+pitch+15]
+	if useAsm {
+		winoOutAsm(m, mF, mX, nf, bias, dst, pitch, plane)
+		return
+	}
+	winoOutGo(m, mF, mX, nf, bias, dst, pitch, plane)
+}
+
+// winoOutGo is the portable form of winoOut, with the same operations in
+// the same order.
+func winoOutGo(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int) {
+	for f := 0; f < nf; f++ {
+		b := bias[f]
+		for l := 0; l < 8; l++ {
+			o := f*mF + l
+			var s [2][4]float32
+			for j := 0; j < 4; j++ {
+				m0, m1, m2, m3 := m[j*mX+o], m[(4+j)*mX+o], m[(8+j)*mX+o], m[(12+j)*mX+o]
+				s[0][j] = (m0 + m1) + m2
+				s[1][j] = (m1 - m2) - m3
+			}
+			d := dst[f*plane+2*l:]
+			for a := 0; a < 2; a++ {
+				d[a*pitch] = ((s[a][0] + s[a][1]) + s[a][2]) + b
+				d[a*pitch+1] = ((s[a][1] - s[a][2]) - s[a][3]) + b
+			}
+		}
+	}
+}
+
+// winoForward computes Conv2DForward for a shape winoApplies to.
+func winoForward(s ConvShape, x, w, b, y []float32) {
+	q := newWinoPlan(winoKey{s.C, s.H, s.W, s.F, s.PadT, s.PadL, s.OH, s.OW})
+	k2 := s.C * 9
+	up := q.winoFilter(func(f, c int) int { return f*k2 + c*9 }, w)
+	bp := getBuf(s.F)
+	if b != nil {
+		copy(*bp, b[:s.F])
+	} else {
+		clear(*bp)
+	}
+	ParallelFor(s.N, func(lo, hi int) { q.run(lo, hi, x, *up, *bp, y) })
+	putBuf(bp)
+	putBuf(up)
+}
+
+// winoBackwardData computes Conv2DBackwardData for a shape winoApplies
+// to: the gradient of a 3x3, stride-1 convolution is the convolution of
+// dy, padded by 2-PadT and 2-PadL, with the filters turned by 180 degrees
+// and their input and output channels swapped.
+func winoBackwardData(s ConvShape, w, dy, dx []float32) {
+	q := newWinoPlan(winoKey{s.F, s.OH, s.OW, s.C, 2 - s.PadT, 2 - s.PadL, s.H, s.W})
+	k2 := s.C * 9
+	// Filter (c, f) of the turned kernel is w[f][c] read backwards: its
+	// element (a, b) is w[f][c][2-a][2-b]; winoFilter reads it through a
+	// reversed copy.
+	wr := getBuf(len(w[:s.F*k2]))
+	for i, v := range w[:s.F*k2] {
+		(*wr)[s.F*k2-1-i] = v
+	}
+	// w[f][c][2-a][2-b] = wr[(F-1-f)*k2 + (C-1-c)*9 + 3a + b].
+	up := q.winoFilter(func(c, f int) int { return (s.F-1-f)*k2 + (s.C-1-c)*9 }, *wr)
+	bp := getBuf(s.C)
+	clear(*bp)
+	ParallelFor(s.N, func(lo, hi int) { q.run(lo, hi, dy, *up, *bp, dx) })
+	putBuf(bp)
+	putBuf(up)
+	putBuf(wr)
+}
