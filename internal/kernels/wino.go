@@ -87,6 +87,7 @@ type winoPlan struct {
 	ti     int     // tiles per image
 	ib, rb int     // images per block; tile rows per block (rb < th only when ib = 1)
 	nbc    int     // column pitch of the transformed tiles (V) and products (M)
+	vx, mx int     // ξ pitch of V (cin rows) and M (fm rows)
 	fm     int     // rows of M per ξ: cout, at least mr
 	upx    int     // length of the packed U of one ξ
 	direct bool    // output tiles are stored straight into y
@@ -98,7 +99,7 @@ type winoPlan struct {
 
 // winoTarget is the number of floats of V and M a block may hold (about
 // 512 KiB, half an L2 cache).
-const winoTarget = 128 << 10
+var winoTarget = 128 << 10
 
 type winoKey struct{ cin, h, w, cout, padT, padL, oh, ow int }
 
@@ -124,7 +125,12 @@ func makeWinoPlan(k winoKey) *winoPlan {
 		q.rb = max(1, tgt/q.tw)
 		maxTiles = q.rb * q.tw
 	}
-	q.nbc = (maxTiles + 8 + 15) / 16 * 16
+	// The pitches are odd multiples of 16 floats (64 bytes), so that
+	// the 16 rows of ξ that a transform reads or writes side by side,
+	// and the rows of a product, fall in different cache sets (with
+	// pitches that are multiples of 4 KiB they would all share one).
+	q.nbc = oddLines(maxTiles + 8)
+	q.vx, q.mx = oddLines(q.cin*q.nbc), oddLines(q.fm*q.nbc)
 	for tx := 0; tx < q.tw; tx += 8 {
 		q.gx = append(q.gx, max(0, min(tx, q.tw-8)))
 	}
@@ -185,12 +191,18 @@ func (q *winoPlan) winoFilter(at func(f, c int) int, w []float32) *[]float32 {
 	return ap
 }
 
+// oddLines returns n rounded up to an odd multiple of 16.
+func oddLines(n int) int {
+	l := (n + 15) / 16
+	return (l | 1) * 16
+}
+
 // prepare copies image xn ([cin, h, w]) into buf ([cin, hp, wp]) with its
 // padding: prepared cell (r, col) holds input cell (r-padT, col-padL), or
 // zero outside the input.
 func (q *winoPlan) prepare(xn, buf []float32) {
 	h0, h1 := q.padT, min(q.hp, q.padT+q.h) // prepared rows with input
-	n := min(q.w, q.wp-q.padL)               // input columns copied
+	n := min(q.w, q.wp-q.padL)              // input columns copied
 	plane := q.hp * q.wp
 	for c := 0; c < q.cin; c++ {
 		d := buf[c*plane : (c+1)*plane]
@@ -210,8 +222,8 @@ type winoScratch struct {
 func (q *winoPlan) scratch() winoScratch {
 	return winoScratch{
 		prep: getBuf(q.ib * q.imgLen),
-		v:    getBuf(16 * q.cin * q.nbc),
-		m:    getBuf(16 * q.fm * q.nbc),
+		v:    getBuf(16 * q.vx),
+		m:    getBuf(16 * q.mx),
 		st:   getBuf(q.cout * 2 * q.ws),
 	}
 }
@@ -252,15 +264,14 @@ func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 			for k, r := range rows {
 				src := prep[r.slot*q.imgLen+2*r.ty*q.wp:]
 				for _, tx := range q.gx {
-					winoIn(src[2*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], q.nbc, q.cin*q.nbc)
+					winoIn(src[2*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], q.nbc, q.vx)
 				}
 			}
-			// The product columns past the tiles (some hold the
-			// transforms of tiles past a row's end) are cleared.
+			// The products run over whole tiles of 16 columns; the
+			// columns past the tiles hold whatever the buffer held (or
+			// the transforms of tiles past a row's end), and their
+			// products are not read.
 			ntc := (nt + 15) / 16 * 16
-			for i := 0; i < 16*q.cin; i++ {
-				zeroFew(v[i*q.nbc+nt : i*q.nbc+ntc])
-			}
 			// The 16 products.
 			q.products(up, v, m, ntc)
 			// Output transform.
@@ -269,12 +280,12 @@ func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 				if q.direct {
 					yo := y[r.n*fp+2*r.ty*q.ow:]
 					for _, tx := range q.gx {
-						winoOut(mk[tx:], q.nbc, q.fm*q.nbc, q.cout, bias, yo[2*tx:], q.ow, q.oh*q.ow)
+						winoOut(mk[tx:], q.nbc, q.mx, q.cout, bias, yo[2*tx:], q.ow, q.oh*q.ow)
 					}
 					continue
 				}
 				for _, tx := range q.gx {
-					winoOut(mk[tx:], q.nbc, q.fm*q.nbc, q.cout, bias, st[2*tx:], q.ws, 2*q.ws)
+					winoOut(mk[tx:], q.nbc, q.mx, q.cout, bias, st[2*tx:], q.ws, 2*q.ws)
 				}
 				oy := 2 * r.ty
 				for f := 0; f < q.cout; f++ {
@@ -297,8 +308,8 @@ func (q *winoPlan) products(up, v, m []float32, ntc int) {
 	overlap := q.cout%mr != 0 && q.cout > mr
 	for xi := 0; xi < 16; xi++ {
 		a := up[xi*q.upx : (xi+1)*q.upx]
-		b := v[xi*q.cin*q.nbc:]
-		mx := m[xi*q.fm*q.nbc:]
+		b := v[xi*q.vx:]
+		mx := m[xi*q.mx:]
 		for i0 := 0; i0 < q.fm; i0 += mr {
 			f0 := i0
 			if overlap {
