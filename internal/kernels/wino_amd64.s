@@ -4,21 +4,23 @@
 
 // WROW(p, h0, h1, h2, h3) loads row r of eight 4x4 input tiles (tile l
 // at columns 2l..2l+3 from p), splits it into the tiles' columns d0..d3
-// (even and odd columns from 0 and from 2) and applies the row transform:
-// h0 = d0-d2, h1 = d1+d2, h2 = d2-d1, h3 = d1-d3. Clobbers Y8-Y15.
+// and applies the row transform: h0 = d0-d2, h1 = d1+d2, h2 = d2-d1,
+// h3 = d1-d3. The columns are loaded in 4-float pieces paired so that the
+// in-lane shuffles leave tiles 0-3 in the low lane and 4-7 in the high
+// one. Clobbers Y8-Y15.
 #define WROW(p, h0, h1, h2, h3) \
-	VMOVUPS 0(p), Y8; \
-	VMOVUPS 32(p), Y9; \
-	VMOVUPS 8(p), Y10; \
-	VMOVUPS 40(p), Y11; \
+	VMOVUPS 0(p), X8; \
+	VINSERTF128 $1, 32(p), Y8, Y8; \
+	VMOVUPS 16(p), X9; \
+	VINSERTF128 $1, 48(p), Y9, Y9; \
+	VMOVUPS 8(p), X10; \
+	VINSERTF128 $1, 40(p), Y10, Y10; \
+	VMOVUPS 24(p), X11; \
+	VINSERTF128 $1, 56(p), Y11, Y11; \
 	VSHUFPS $0x88, Y9, Y8, Y12; \
-	VPERMPD $0xD8, Y12, Y12; \
 	VSHUFPS $0xDD, Y9, Y8, Y13; \
-	VPERMPD $0xD8, Y13, Y13; \
 	VSHUFPS $0x88, Y11, Y10, Y14; \
-	VPERMPD $0xD8, Y14, Y14; \
 	VSHUFPS $0xDD, Y11, Y10, Y15; \
-	VPERMPD $0xD8, Y15, Y15; \
 	VSUBPS Y14, Y12, h0; \
 	VADDPS Y14, Y13, h1; \
 	VSUBPS Y13, Y14, h2; \
