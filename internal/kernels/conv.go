@@ -317,6 +317,10 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	if db != nil {
 		checkLen("db", db, s.F)
 	}
+	if winoPays(s, passFilter) {
+		winoBackwardFilter(s, x, dy, dw, db)
+		return
+	}
 	p := newConvPlan(&s)
 	k2, ol := p.k2, p.outLen
 	// Tiles cover Kp columns: the padding columns repeat the last real one

@@ -396,3 +396,11 @@ func winoInAsm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) 
 func winoOutAsm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int) {
 	winoOut8(&m[0], mF, mX, nf, &bias[0], &dst[0], pitch, plane)
 }
+
+//go:noescape
+func winoDy8(src *float32, pitch, plane, nf int, dst *float32, dstF, dstX int)
+
+// winoDyAsm runs winoDy8 (winoDy has checked the bounds).
+func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int) {
+	winoDy8(&src[0], pitch, plane, nf, &dst[0], dstF, dstX)
+}

@@ -95,3 +95,7 @@ func winoInAsm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) 
 func winoOutAsm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int) {
 	winoOutGo(m, mF, mX, nf, bias, dst, pitch, plane)
 }
+
+func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int) {
+	winoDyGo(src, pitch, plane, nf, dst, dstF, dstX)
+}

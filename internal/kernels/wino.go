@@ -44,6 +44,7 @@ func winoModeOf(v string) int {
 const (
 	passFwd = iota
 	passData
+	passFilter
 )
 
 // winoApplies reports whether s is a 3x3, stride-1 convolution (any
@@ -65,13 +66,21 @@ func winoPays(s ConvShape, pass int) bool {
 		return false // the pure-Go transforms are scalar
 	}
 	// Measured on an AMD Zen 4 (see docs/performance.md): with 8 or more
-	// channels on both sides, 3x3 'same' and 'valid' layers on 7x7 to
-	// 28x28 images gain 10-30%; a single input channel (a first layer,
-	// or its data gradient) loses 3-4x, as the products are then too
-	// shallow to repay the transforms.
+	// channels on both sides, the forward pass and data gradient of 3x3
+	// 'same' and 'valid' layers on 7x7 to 28x28 images gain 10-35%; a
+	// single input channel (a first layer, or its data gradient) loses
+	// 3-4x, as the products are then too shallow to repay the
+	// transforms. The filter gradient gains less (its products are dot
+	// products over the tiles of a block): 20-30% at 32 channels on
+	// 14x14, a few percent at 16 on 28x28, nothing measurable at 64 on
+	// 7x7 (half of each 8-tile transform is padding there), so it needs
+	// 16 channels and rows of 7 tiles.
 	cin, cout := s.C, s.F
 	if pass == passData {
 		cin, cout = s.F, s.C
+	}
+	if pass == passFilter {
+		return cin >= 16 && cout >= 16 && s.OW >= 13
 	}
 	return cin >= 8 && cout >= 8
 }
@@ -97,6 +106,7 @@ type winoPlan struct {
 	gx     []int   // first tile column of each group of 8 in a tile row
 	boff   []int32 // c·nbc, the B row offsets of the products
 	tab    []int32 // 0, 8, 16, …: the column halves of the products
+	fg     *winoFilterGrad
 }
 
 // winoTarget is the number of floats of V and M a block may hold (about
@@ -146,6 +156,7 @@ func makeWinoPlan(k winoKey) *winoPlan {
 	for i := range q.tab {
 		q.tab[i] = int32(8 * i)
 	}
+	q.fg = q.filterGrad()
 	return q
 }
 
@@ -436,4 +447,222 @@ func winoBackwardData(s ConvShape, w, dy, dx []float32) {
 	putBuf(bp)
 	putBuf(up)
 	putBuf(wr)
+}
+
+// winoDy transforms, for f < nf, the output gradients of eight 2x2 tiles
+// whose two rows start at src[f*plane] and src[f*plane+pitch] (tile l at
+// columns 2l, 2l+1) into Z = A·dy·Aᵀ with the signs of row and column 3
+// left out: with y the tile, rows r0 = y0, r1 = y0+y1, r2 = y0-y1, r3 =
+// y1, and Z[i] = (r_i0, r_i0+r_i1, r_i0-r_i1, r_i1); Z[i][j] of tile l is
+// stored at dst[(4i+j)*dstX + f*dstF + l].
+func winoDy(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int) {
+	_ = src[(nf-1)*plane+pitch+15]
+	_ = dst[15*dstX+(nf-1)*dstF+7]
+	if useAsm {
+		winoDyAsm(src, pitch, plane, nf, dst, dstF, dstX)
+		return
+	}
+	winoDyGo(src, pitch, plane, nf, dst, dstF, dstX)
+}
+
+// winoDyGo is the portable form of winoDy, with the same operations in
+// the same order.
+func winoDyGo(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int) {
+	for f := 0; f < nf; f++ {
+		s := src[f*plane:]
+		for l := 0; l < 8; l++ {
+			y00, y01 := s[2*l], s[2*l+1]
+			y10, y11 := s[pitch+2*l], s[pitch+2*l+1]
+			r := [4][2]float32{{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {y10, y11}}
+			o := f*dstF + l
+			for i, ri := range r {
+				a, b := ri[0], ri[1]
+				dst[4*i*dstX+o] = a
+				dst[(4*i+1)*dstX+o] = a + b
+				dst[(4*i+2)*dstX+o] = a - b
+				dst[(4*i+3)*dstX+o] = b
+			}
+		}
+	}
+}
+
+// winoFilterGrad is the part of a plan that the filter gradient uses:
+// the products are 4x3 tiles of dot products (dot) over the tiles of a
+// block, so V and Z hold whole tiles of rows (c3 and f4 rows), and the
+// output gradients are copied into planes of 2·th rows of wq columns.
+type winoFilterGrad struct {
+	f4, c3 int     // filters and channels rounded up to the dot tile
+	ib, rb int     // images and tile rows per block, as in winoPlan
+	nbc    int     // column pitch of V and Z
+	vx, zx int     // ξ pitches of V (c3 rows) and Z (f4 rows)
+	wq     int     // row pitch of the prepared output gradients
+	dyLen  int     // cout·2·th·wq
+	boff   []int32 // c·nbc for c < c3
+	tab    []int32 // 0, 8, 16, …: the chunks of the sums
+}
+
+// winoFilterTiles is the number of tiles a block of the filter gradient
+// aims at: its sums are dot products over the tiles of a block, whose
+// depth must repay the calls.
+var winoFilterTiles = 512
+
+func (q *winoPlan) filterGrad() *winoFilterGrad {
+	g := &winoFilterGrad{f4: (q.cout + dotRows - 1) / dotRows * dotRows, c3: (q.cin + dotCols - 1) / dotCols * dotCols}
+	g.ib, g.rb = max(1, winoFilterTiles/q.ti), q.th
+	maxTiles := g.ib * q.ti
+	if q.ti > winoFilterTiles {
+		g.rb = max(1, winoFilterTiles/q.tw)
+		maxTiles = g.rb * q.tw
+	}
+	g.nbc = oddLines(maxTiles + 8)
+	g.vx, g.zx = oddLines(g.c3*g.nbc), oddLines(g.f4*g.nbc)
+	g.wq = 2 * max(q.tw, 8)
+	g.dyLen = q.cout * 2 * q.th * g.wq
+	g.boff = make([]int32, g.c3)
+	for c := range g.boff {
+		g.boff[c] = int32(c * g.nbc)
+	}
+	g.tab = make([]int32, g.nbc/8)
+	for i := range g.tab {
+		g.tab[i] = int32(8 * i)
+	}
+	return g
+}
+
+// winoBackwardFilter computes Conv2DBackwardFilter for a shape
+// winoApplies to: dU[ξ] = Σ over tiles of Z[ξ]·V[ξ]ᵀ, summed per group of
+// images (parallelGroups) in blocks fixed by the group, and dw = Gᵀ dU G
+// per filter and channel, in float64. The bias gradient is the sum of
+// Z[5] (each tile's sum).
+func winoBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
+	key := winoKey{s.C, s.H, s.W, s.F, s.PadT, s.PadL, s.OH, s.OW}
+	q := newWinoPlan(key)
+	g := q.fg
+	nw, _ := groups(s.N)
+	accLen := 16*g.f4*g.c3 + s.F
+	partp := getBuf(nw * accLen)
+	part := *partp
+	parallelGroups(s.N, func(wk, lo, hi int) {
+		acc := part[wk*accLen : (wk+1)*accLen]
+		clear(acc)
+		q.filterRun(g, lo, hi, x, dy, acc)
+	})
+	sumGroups(part, accLen, nw)
+	sign := [4]float64{1, 1, 1, -1}
+	k2 := s.C * 9
+	for f := 0; f < s.F; f++ {
+		for c := 0; c < s.C; c++ {
+			var t [3][4]float64 // Gᵀ dU
+			for j := 0; j < 4; j++ {
+				var u [4]float64
+				for i := range u {
+					u[i] = sign[i] * sign[j] * float64(part[((4*i+j)*g.f4+f)*g.c3+c])
+				}
+				t[0][j] = u[0] + (u[1]+u[2])/2
+				t[1][j] = (u[1] - u[2]) / 2
+				t[2][j] = (u[1]+u[2])/2 + u[3]
+			}
+			d := dw[f*k2+c*9 : f*k2+c*9+9]
+			for a := 0; a < 3; a++ {
+				r := t[a]
+				d[3*a] = float32(r[0] + (r[1]+r[2])/2)
+				d[3*a+1] = float32((r[1] - r[2]) / 2)
+				d[3*a+2] = float32((r[1]+r[2])/2 + r[3])
+			}
+		}
+	}
+	if db != nil {
+		copy(db[:s.F], part[16*g.f4*g.c3:])
+	}
+	putBuf(partp)
+}
+
+// filterRun adds the products of the images [lo, hi) to acc (dU[ξ][f][c]
+// at (ξ·f4 + f)·c3 + c, then the bias gradient).
+func (q *winoPlan) filterRun(g *winoFilterGrad, lo, hi int, x, dy, acc []float32) {
+	prepb := getBuf(g.ib * q.imgLen)
+	dypb := getBuf(0)
+	if !q.direct {
+		dypb = getBuf(g.ib * g.dyLen)
+	}
+	vb := getBuf(16 * g.vx)
+	zb := getBuf(16 * g.zx)
+	defer func() {
+		putBuf(zb)
+		putBuf(vb)
+		putBuf(dypb)
+		putBuf(prepb)
+	}()
+	prep, dyp, v, z := *prepb, *dypb, *vb, *zb
+	chw, fp := q.cin*q.h*q.w, q.cout*q.oh*q.ow
+	plane, dplane := q.hp*q.wp, 2*q.th*g.wq
+	// Where the tiles cover the output exactly and rows hold 8 tiles or
+	// more, the output gradients are read in place.
+	dyLen, wq := g.dyLen, g.wq
+	if q.direct {
+		dyLen, wq, dplane = fp, q.ow, q.oh*q.ow
+	}
+	sums := acc[16*g.f4*g.c3:]
+	type row struct{ slot, ty int }
+	rows := make([]row, 0, g.ib*g.rb)
+	for n0 := lo; n0 < hi; n0 += g.ib {
+		n1 := min(n0+g.ib, hi)
+		for n := n0; n < n1; n++ {
+			q.prepare(x[n*chw:(n+1)*chw], prep[(n-n0)*q.imgLen:])
+			if q.direct {
+				continue
+			}
+			d := dyp[(n-n0)*g.dyLen : (n-n0+1)*g.dyLen]
+			for f := 0; f < q.cout; f++ {
+				copyRowsPadded(d[f*dplane:], g.wq, dy[n*fp+f*q.oh*q.ow:], q.ow, q.oh, q.ow, 0, g.wq)
+				clear(d[f*dplane+q.oh*g.wq : (f+1)*dplane])
+			}
+		}
+		for ty0 := 0; ty0 < q.th; ty0 += g.rb {
+			ty1 := min(ty0+g.rb, q.th)
+			rows = rows[:0]
+			for n := n0; n < n1; n++ {
+				for ty := ty0; ty < ty1; ty++ {
+					rows = append(rows, row{n - n0, ty})
+				}
+			}
+			nt := len(rows) * q.tw
+			for k, r := range rows {
+				src := prep[r.slot*q.imgLen+2*r.ty*q.wp:]
+				var dsrc []float32
+				if q.direct {
+					dsrc = dy[(n0+r.slot)*fp+2*r.ty*wq:]
+				} else {
+					dsrc = dyp[r.slot*dyLen+2*r.ty*wq:]
+				}
+				for _, tx := range q.gx {
+					winoIn(src[2*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], g.nbc, g.vx)
+					winoDy(dsrc[2*tx:], wq, dplane, q.cout, z[k*q.tw+tx:], g.nbc, g.zx)
+				}
+			}
+			// The sums run over whole chunks of 8 tiles: the columns
+			// past the tiles are cleared in the rows that count.
+			nt8 := (nt + 7) / 8 * 8
+			for xi := 0; xi < 16; xi++ {
+				for c := 0; c < q.cin; c++ {
+					zeroFew(v[xi*g.vx+c*g.nbc+nt : xi*g.vx+c*g.nbc+nt8])
+				}
+				for f := 0; f < q.cout; f++ {
+					zeroFew(z[xi*g.zx+f*g.nbc+nt : xi*g.zx+f*g.nbc+nt8])
+				}
+			}
+			src := g.tab[:nt8/8]
+			for xi := 0; xi < 16; xi++ {
+				a, b := z[xi*g.zx:], v[xi*g.vx:]
+				for f0 := 0; f0 < g.f4; f0 += dotRows {
+					for c0 := 0; c0 < g.c3; c0 += dotCols {
+						dot(1, a[f0*g.nbc:], g.nbc, 0, src, b, g.boff[c0:c0+dotCols], 0, acc[(xi*g.f4+f0)*g.c3+c0:], g.c3)
+					}
+				}
+			}
+			for f := 0; f < q.cout; f++ {
+				sums[f] += sum(z[5*g.zx+f*g.nbc : 5*g.zx+f*g.nbc+nt8])
+			}
+		}
+	}
 }

@@ -194,3 +194,70 @@ outf:
 	JNZ outf
 	VZEROUPPER
 	RET
+
+// WDYROW(p, e, o) loads 16 floats of an output-gradient row (tile l at
+// columns 2l, 2l+1) and splits them into the tiles' even and odd columns,
+// tiles 0-3 in the low lane. Clobbers Y14, Y15.
+#define WDYROW(p, e, o) \
+	VMOVUPS 0(p), X14; \
+	VINSERTF128 $1, 32(p), Y14, Y14; \
+	VMOVUPS 16(p), X15; \
+	VINSERTF128 $1, 48(p), Y15, Y15; \
+	VSHUFPS $0x88, Y15, Y14, e; \
+	VSHUFPS $0xDD, Y15, Y14, o
+
+// ZROW(a, b, i) stores row i of the transformed tile: a, a+b, a-b, b at
+// ξ = 4i .. 4i+3 (R11 + 4i·X, X in R8, 2X in R9, 3X in R10). Clobbers
+// Y12, Y13.
+#define ZROW(a, b, base) \
+	VADDPS b, a, Y12; \
+	VSUBPS b, a, Y13; \
+	VMOVUPS a, (base); \
+	VMOVUPS Y12, (base)(R8*1); \
+	VMOVUPS Y13, (base)(R9*1); \
+	VMOVUPS b, (base)(R10*1)
+
+// func winoDy8(src *float32, pitch, plane, nf int, dst *float32, dstF, dstX int)
+// See winoDyGo. nf >= 1.
+TEXT ·winoDy8(SB), NOSPLIT, $0-56
+	MOVQ src+0(FP), SI
+	MOVQ pitch+8(FP), AX
+	SHLQ $2, AX
+	MOVQ plane+16(FP), BX
+	SHLQ $2, BX
+	MOVQ nf+24(FP), CX
+	MOVQ dstF+40(FP), DX
+	SHLQ $2, DX
+	MOVQ dstX+48(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	MOVQ dst+32(FP), R11
+	LEAQ (R11)(R8*4), R12
+	LEAQ (R12)(R8*4), R13
+	LEAQ (R13)(R8*4), R14
+
+dyf:
+	WDYROW(SI, Y0, Y1)
+	LEAQ (SI)(AX*1), DI
+	WDYROW(DI, Y2, Y3)
+	// The rows of A·dy with the sign of row 3 left out: r0 = y0,
+	// r1 = y0+y1, r2 = y0-y1, r3 = y1.
+	VADDPS Y2, Y0, Y4
+	VADDPS Y3, Y1, Y5
+	VSUBPS Y2, Y0, Y6
+	VSUBPS Y3, Y1, Y7
+	ZROW(Y0, Y1, R11)
+	ZROW(Y4, Y5, R12)
+	ZROW(Y6, Y7, R13)
+	ZROW(Y2, Y3, R14)
+
+	ADDQ BX, SI
+	ADDQ DX, R11
+	ADDQ DX, R12
+	ADDQ DX, R13
+	ADDQ DX, R14
+	DECQ CX
+	JNZ dyf
+	VZEROUPPER
+	RET

@@ -55,9 +55,8 @@ func relErr(got []float32, want []float64) float64 {
 	return e
 }
 
-// TestWinograd checks the Winograd forward pass and data gradient against
-// the float64 reference on every path, and reports the largest relative
-// error.
+// TestWinograd checks the three Winograd passes against the float64
+// reference on every path, and reports the largest relative error.
 func TestWinograd(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		withWino(winoOn, func() {
@@ -68,7 +67,7 @@ func TestWinograd(t *testing.T) {
 					if err := s.Validate(); err != nil {
 						t.Fatal(err)
 					}
-					if !winoPays(s, passFwd) || !winoPays(s, passData) {
+					if !winoPays(s, passFwd) || !winoPays(s, passData) || !winoPays(s, passFilter) {
 						t.Fatal("the Winograd kernels are not selected")
 					}
 					x := randSlice(rng, s.N*s.C*s.H*s.W)
@@ -92,6 +91,17 @@ func TestWinograd(t *testing.T) {
 					wdx := naiveConvBackwardData(s, w64, dy64)
 					checkClose(t, "dx", dx, wdx, tol)
 					worst = max(worst, relErr(dx, wdx))
+
+					dw := randSlice(rng, len(w))
+					db := randSlice(rng, s.F)
+					poisonScratch()
+					Conv2DBackwardFilter(s, x, dy, dw, db)
+					wdw, wdb := naiveConvBackwardFilter(s, x64, dy64)
+					checkClose(t, "dw", dw, wdw, tol)
+					checkClose(t, "db", db, wdb, tol)
+					worst = max(worst, relErr(dw, wdw))
+					Conv2DBackwardFilter(s, x, dy, dw, nil)
+					checkClose(t, "dw(nodb)", dw, wdw, tol)
 				})
 			}
 			t.Logf("largest relative error |got-want|/(|want|+rms(want)): %.3g", worst)
@@ -118,6 +128,16 @@ func TestWinogradTransformsGoMatchAsm(t *testing.T) {
 			for i := range a {
 				if math.Float32bits(a[i]) != math.Float32bits(g[i]) {
 					t.Fatalf("input transform [%d] = %v in assembly, %v in Go", i, a[i], g[i])
+				}
+			}
+			// The output-gradient transform of the same numbers, rows wp
+			// apart.
+			za, zg := make([]float32, n), make([]float32, n)
+			winoDyAsm(src, tc.wp, tc.plane, tc.nc, za, tc.dstC, tc.dstX)
+			winoDyGo(src, tc.wp, tc.plane, tc.nc, zg, tc.dstC, tc.dstX)
+			for i := range za {
+				if math.Float32bits(za[i]) != math.Float32bits(zg[i]) {
+					t.Fatalf("output-gradient transform [%d] = %v in assembly, %v in Go", i, za[i], zg[i])
 				}
 			}
 			// The output transform over the same numbers, nc filters.
@@ -151,7 +171,9 @@ func TestWinogradBitIdentical(t *testing.T) {
 			y, dx := make([]float32, len(dy)), make([]float32, len(x))
 			Conv2DForward(s, x, w, b, y)
 			Conv2DBackwardData(s, w, dy, dx)
-			out = append(out, y, dx)
+			dw, db := make([]float32, len(w)), make([]float32, s.F)
+			Conv2DBackwardFilter(s, x, dy, dw, db)
+			out = append(out, y, dx, dw, db)
 		}
 		return out
 	}
@@ -200,7 +222,7 @@ func TestWinogradModes(t *testing.T) {
 	}
 	s := winoShapes[0]
 	withWino(winoOff, func() {
-		if winoPays(s, passFwd) || winoPays(s, passData) {
+		if winoPays(s, passFwd) || winoPays(s, passData) || winoPays(s, passFilter) {
 			t.Error("GOCNN_CONV=direct still selects the Winograd kernels")
 		}
 	})
