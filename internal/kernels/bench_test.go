@@ -80,7 +80,11 @@ var convClasses = []struct {
 // BenchmarkConv/<class>/<shape>/<pass>/<asm|go>: the forward pass (fwd),
 // the data and filter gradients (data, filter) and the filter gradient
 // through a 2x2 max pool (pooled, from the pooled gradient and argmax; its
-// GFLOP/s are those of the filter pass it replaces).
+// GFLOP/s are those of the filter pass it replaces), all on the direct
+// path, and for 3x3 stride-1 shapes the three passes on the Winograd path
+// (fwd-wino, data-wino, filter-wino; their GFLOP/s count the direct
+// convolution's multiply-adds, so that they compare with fwd, data and
+// filter).
 func BenchmarkConv(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
 	for _, tc := range convClasses {
@@ -96,17 +100,27 @@ func BenchmarkConv(b *testing.B) {
 		m := ps.N * ps.C * ps.OH * ps.OW
 		q, am, dq := make([]float32, m), make([]int32, m), randSlice(rng, m)
 		MaxPool2DReLUForward(ps, dy, q, am)
-		for _, pass := range []struct {
+		passes := []struct {
 			name string
+			mode int
 			run  func()
 		}{
-			{"fwd", func() { Conv2DForward(s, x, w, bias, y) }},
-			{"data", func() { Conv2DBackwardData(s, w, dy, dx) }},
-			{"filter", func() { Conv2DBackwardFilter(s, x, dy, dw, db) }},
-			{"pooled", func() { Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, db) }},
-		} {
+			{"fwd", winoOff, func() { Conv2DForward(s, x, w, bias, y) }},
+			{"data", winoOff, func() { Conv2DBackwardData(s, w, dy, dx) }},
+			{"filter", winoOff, func() { Conv2DBackwardFilter(s, x, dy, dw, db) }},
+			{"pooled", winoOff, func() { Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, db) }},
+		}
+		if winoApplies(s) {
+			passes = append(passes, passes[0], passes[1], passes[2])
+			passes[4].name, passes[4].mode = "fwd-wino", winoOn
+			passes[5].name, passes[5].mode = "data-wino", winoOn
+			passes[6].name, passes[6].mode = "filter-wino", winoOn
+		}
+		for _, pass := range passes {
 			b.Run(tc.name+"/"+pass.name, func(b *testing.B) {
-				benchFamily(b, convFlops(s), func(*testing.B) { pass.run() })
+				withWino(pass.mode, func() {
+					benchFamily(b, convFlops(s), func(*testing.B) { pass.run() })
+				})
 			})
 		}
 	}

@@ -93,6 +93,13 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	checkLen("x", x, s.N*chw)
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("y", y, s.N*fp)
+	if winoPays(s, passFwd) {
+		if b != nil {
+			checkLen("b", b, s.F)
+		}
+		winoForward(s, x, w, b, y)
+		return
+	}
 	p := newConvPlanFwd(&s)
 	k2 := p.k2
 	// The filters in panels of mr; when F is not a multiple of mr (but at
@@ -194,6 +201,10 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("dy", dy, s.N*fp)
 	checkLen("dx", dx, s.N*chw)
+	if winoPays(s, passData) {
+		winoBackwardData(s, w, dy, dx)
+		return
+	}
 	p := newConvPlan(&s)
 	k2, ol := p.k2, p.outLen
 	// A = Wᵀ [k2 × F] with its rows permuted to (c, j, i) order, and the
@@ -305,6 +316,10 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	checkLen("dw", dw, s.F*s.C*s.KH*s.KW)
 	if db != nil {
 		checkLen("db", db, s.F)
+	}
+	if winoPays(s, passFilter) {
+		winoBackwardFilter(s, x, dy, dw, db)
+		return
 	}
 	p := newConvPlan(&s)
 	k2, ol := p.k2, p.outLen

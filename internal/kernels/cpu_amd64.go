@@ -377,3 +377,30 @@ func statLanesAsm(x, a []float32, i0, m, pitch, n4 int, mean float64, kind int, 
 		statSum4(&x[0], nil, &offs, n4, mean, lanes)
 	}
 }
+
+// winoIn8 and winoOut8 are the assembly forms of winoInGo and winoOutGo
+// (nc, nf >= 1).
+//
+//go:noescape
+func winoIn8(src *float32, wp, plane, nc int, dst *float32, dstC, dstX int)
+
+//go:noescape
+func winoOut8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int)
+
+// winoInAsm runs winoIn8 (winoIn has checked the bounds).
+func winoInAsm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
+	winoIn8(&src[0], wp, plane, nc, &dst[0], dstC, dstX)
+}
+
+// winoOutAsm runs winoOut8 (winoOut has checked the bounds).
+func winoOutAsm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int) {
+	winoOut8(&m[0], mF, mX, nf, &bias[0], &dst[0], pitch, plane)
+}
+
+//go:noescape
+func winoDy8(src *float32, pitch, plane, nf int, dst *float32, dstF, dstX int)
+
+// winoDyAsm runs winoDy8 (winoDy has checked the bounds).
+func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int) {
+	winoDy8(&src[0], pitch, plane, nf, &dst[0], dstF, dstX)
+}

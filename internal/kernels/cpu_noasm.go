@@ -87,3 +87,15 @@ func statLanesAsm(x, a []float32, i0, m, pitch, n4 int, mean float64, kind int, 
 }
 
 func linComb8(dst, u, v *float32, n8 int, a, b, c float32) { panic("kernels: no assembly") }
+
+func winoInAsm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
+	winoInGo(src, wp, plane, nc, dst, dstC, dstX)
+}
+
+func winoOutAsm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int) {
+	winoOutGo(m, mF, mX, nf, bias, dst, pitch, plane)
+}
+
+func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int) {
+	winoDyGo(src, pitch, plane, nf, dst, dstF, dstX)
+}

@@ -42,6 +42,50 @@
 //     pooled size. It pays for kernels of 5x5 and more, or one input
 //     channel (PooledFilterGradPays); the ops package asks.
 //
+// # Winograd
+//
+// The passes of a 3x3, stride-1 convolution (any padding ConvShape
+// allows) run as Winograd F(2x2, 3x3) convolutions where that measures
+// faster (winoPays): the forward pass and the data gradient with at least
+// 8 channels on both sides, the filter gradient with at least 16 and
+// output rows of 13 or more. Every 2x2 output tile is computed from the
+// 4x4 input tile under it: V = Bᵀ d B per input channel, M[ξ] =
+// U[ξ]·V[ξ] for each of the 16 transformed positions ξ, with U = G g Gᵀ
+// the transformed filters, and y = Aᵀ M A + b, which takes 16
+// multiply-adds per tile, filter and channel instead of 36. The data
+// gradient is the same convolution of dy, padded by 2-PadT and 2-PadL,
+// with the filters turned by 180 degrees and their channels swapped. The
+// filter gradient sums dU[ξ] = Σ Z[ξ]·V[ξ]ᵀ over the tiles, with Z = A dy
+// Aᵀ the transformed output-gradient tiles, and returns dw = Gᵀ dU G.
+//
+// The work is fused and blocked (winoPlan): per block of tiles (whole
+// images, or rows of tiles of one image, so that V and M take about half
+// of an L2 cache), the images are copied with their padding (the vector
+// row copies), the input tiles of eight neighbouring tiles of a row are
+// transformed at once (winoIn8: the rows are split into the tiles'
+// columns by in-lane shuffles, then added and subtracted), the 16
+// products run on the GEMM micro-kernel (the filters packed as its A
+// panels, the tiles as its columns), and the output transform (winoOut8)
+// writes the eight tiles' 2x2 outputs straight into y, or through two
+// staging rows at odd sizes and rows of fewer than 8 tiles. The filter
+// gradient transforms dy alike (winoDy8, reading it in place where the
+// tiles cover it exactly) and sums each block's 16 products with the 4×3
+// dot-product kernel over blocks of about 512 tiles, in the groups of
+// images that parallelGroups fixes by the batch size. The pitches of V, M
+// and Z are odd multiples of 64 bytes, so that the 16 ξ rows that a
+// transform touches side by side do not share a cache set.
+//
+// The transforms take additions and subtractions only; their pure-Go
+// forms do the same operations in the same order, the filter transforms
+// run in float64, and the sums over a batch run in fixed groups, so the
+// results are the same on every number of cores and bit for bit the same
+// on the AVX2 and AVX-512 paths. They differ from the direct
+// convolution's in the last bits (up to about 2e-6 of the values' scale in
+// the tests). The environment variable GOCNN_CONV=direct turns the
+// Winograd path off and GOCNN_CONV=winograd uses it for every pass of
+// every 3x3 stride-1 convolution; the pure-Go build uses it only when so
+// forced, its scalar transforms being too slow to pay.
+//
 // # Depthwise convolutions
 //
 // A depthwise convolution (DepthwiseForward and its gradients) copies each

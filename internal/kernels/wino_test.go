@@ -1,0 +1,236 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"runtime"
+	"testing"
+)
+
+// winoShapes are 3x3, stride-1 convolutions for the Winograd kernels:
+// 'same' and 'valid' padding, padding 2, odd sizes (tiles overhanging the
+// bottom and right edges), rows of fewer than 8 tiles and of a number of
+// tiles that is not a multiple of 8, batch 1, channel and filter counts
+// below a panel and not multiples of 8, blocks of several images and
+// images split into several blocks.
+var winoShapes = []ConvShape{
+	{N: 2, C: 16, H: 28, W: 28, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28},
+	{N: 1, C: 3, H: 7, W: 9, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 9},
+	{N: 3, C: 13, H: 17, W: 19, F: 11, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 17, OW: 19},
+	{N: 2, C: 9, H: 26, W: 26, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, OH: 24, OW: 24},
+	{N: 1, C: 5, H: 15, W: 12, F: 7, KH: 3, KW: 3, SH: 1, SW: 1, OH: 13, OW: 10},
+	{N: 5, C: 33, H: 14, W: 14, F: 31, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 14, OW: 14},
+	{N: 4, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7},
+	{N: 2, C: 2, H: 5, W: 6, F: 1, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 2, PadL: 2, OH: 7, OW: 8},
+	{N: 1, C: 1, H: 3, W: 3, F: 2, KH: 3, KW: 3, SH: 1, SW: 1, OH: 1, OW: 1},
+	// Keras 'same' on an even size pads asymmetrically only for even
+	// kernels; here the output leaves trailing input rows and columns
+	// unread.
+	{N: 2, C: 6, H: 12, W: 40, F: 9, KH: 3, KW: 3, SH: 1, SW: 1, OH: 9, OW: 35},
+	// Many channels against a small block: images cut into tile rows.
+	{N: 2, C: 96, H: 40, W: 36, F: 80, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 40, OW: 36},
+}
+
+// withWino runs f with the Winograd mode set to mode.
+func withWino(mode int, f func()) {
+	saved := useWino
+	defer func() { useWino = saved }()
+	useWino = mode
+	f()
+}
+
+// relErr returns max |got-want| / (|want| + rms(want)), the measure that
+// checkClose bounds by its tolerance.
+func relErr(got []float32, want []float64) float64 {
+	var ss float64
+	for _, v := range want {
+		ss += v * v
+	}
+	rms := math.Sqrt(ss / float64(max(len(want), 1)))
+	var e float64
+	for i := range got {
+		e = max(e, math.Abs(float64(got[i])-want[i])/(math.Abs(want[i])+rms))
+	}
+	return e
+}
+
+// TestWinograd checks the three Winograd passes against the float64
+// reference on every path, and reports the largest relative error.
+func TestWinograd(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		withWino(winoOn, func() {
+			rng := rand.New(rand.NewSource(21))
+			var worst float64
+			for _, s := range winoShapes {
+				t.Run(s.String(), func(t *testing.T) {
+					if err := s.Validate(); err != nil {
+						t.Fatal(err)
+					}
+					if !winoPays(s, passFwd) || !winoPays(s, passData) || !winoPays(s, passFilter) {
+						t.Fatal("the Winograd kernels are not selected")
+					}
+					x := randSlice(rng, s.N*s.C*s.H*s.W)
+					w := randSlice(rng, s.F*s.C*9)
+					b := randSlice(rng, s.F)
+					dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+					x64, w64, dy64 := to64(x), to64(w), to64(dy)
+
+					y := randSlice(rng, len(dy)) // garbage must be overwritten
+					poisonScratch()
+					Conv2DForward(s, x, w, b, y)
+					want := naiveConvForward(s, x64, w64, to64(b))
+					checkClose(t, "y", y, want, tol)
+					worst = max(worst, relErr(y, want))
+					Conv2DForward(s, x, w, nil, y)
+					checkClose(t, "y(nobias)", y, naiveConvForward(s, x64, w64, nil), tol)
+
+					dx := randSlice(rng, len(x))
+					poisonScratch()
+					Conv2DBackwardData(s, w, dy, dx)
+					wdx := naiveConvBackwardData(s, w64, dy64)
+					checkClose(t, "dx", dx, wdx, tol)
+					worst = max(worst, relErr(dx, wdx))
+
+					dw := randSlice(rng, len(w))
+					db := randSlice(rng, s.F)
+					poisonScratch()
+					Conv2DBackwardFilter(s, x, dy, dw, db)
+					wdw, wdb := naiveConvBackwardFilter(s, x64, dy64)
+					checkClose(t, "dw", dw, wdw, tol)
+					checkClose(t, "db", db, wdb, tol)
+					worst = max(worst, relErr(dw, wdw))
+					Conv2DBackwardFilter(s, x, dy, dw, nil)
+					checkClose(t, "dw(nodb)", dw, wdw, tol)
+				})
+			}
+			t.Logf("largest relative error |got-want|/(|want|+rms(want)): %.3g", worst)
+		})
+	})
+}
+
+// TestWinogradTransformsGoMatchAsm checks that the assembly transforms
+// give the bits of the pure-Go ones.
+func TestWinogradTransformsGoMatchAsm(t *testing.T) {
+	if !hasAsm {
+		t.Skip("no assembly kernels on this CPU")
+	}
+	rng := rand.New(rand.NewSource(22))
+	for _, tc := range []struct{ wp, plane, nc, dstC, dstX int }{
+		{18, 18 * 6, 1, 8, 8}, {30, 30 * 32, 3, 40, 130}, {21, 21 * 5, 7, 16, 7 * 16},
+	} {
+		t.Run(fmt.Sprint(tc), func(t *testing.T) {
+			src := randSlice(rng, (tc.nc-1)*tc.plane+3*tc.wp+18)
+			n := 15*tc.dstX + (tc.nc-1)*tc.dstC + 8
+			a, g := make([]float32, n), make([]float32, n)
+			winoInAsm(src, tc.wp, tc.plane, tc.nc, a, tc.dstC, tc.dstX)
+			winoInGo(src, tc.wp, tc.plane, tc.nc, g, tc.dstC, tc.dstX)
+			for i := range a {
+				if math.Float32bits(a[i]) != math.Float32bits(g[i]) {
+					t.Fatalf("input transform [%d] = %v in assembly, %v in Go", i, a[i], g[i])
+				}
+			}
+			// The output-gradient transform of the same numbers, rows wp
+			// apart.
+			za, zg := make([]float32, n), make([]float32, n)
+			winoDyAsm(src, tc.wp, tc.plane, tc.nc, za, tc.dstC, tc.dstX)
+			winoDyGo(src, tc.wp, tc.plane, tc.nc, zg, tc.dstC, tc.dstX)
+			for i := range za {
+				if math.Float32bits(za[i]) != math.Float32bits(zg[i]) {
+					t.Fatalf("output-gradient transform [%d] = %v in assembly, %v in Go", i, za[i], zg[i])
+				}
+			}
+			// The output transform over the same numbers, nc filters.
+			m := randSlice(rng, n)
+			bias := randSlice(rng, tc.nc)
+			pitch, plane := 16+tc.wp, 2*(16+tc.wp)+3
+			out := (tc.nc-1)*plane + pitch + 16
+			ya, yg := make([]float32, out), make([]float32, out)
+			winoOutAsm(m, tc.dstC, tc.dstX, tc.nc, bias, ya, pitch, plane)
+			winoOutGo(m, tc.dstC, tc.dstX, tc.nc, bias, yg, pitch, plane)
+			for i := range ya {
+				if math.Float32bits(ya[i]) != math.Float32bits(yg[i]) {
+					t.Fatalf("output transform [%d] = %v in assembly, %v in Go", i, ya[i], yg[i])
+				}
+			}
+		})
+	}
+}
+
+// TestWinogradBitIdentical checks that the Winograd passes give the same
+// bits on the AVX2 and AVX-512 paths and for every GOMAXPROCS.
+func TestWinogradBitIdentical(t *testing.T) {
+	run := func() [][]float32 {
+		rng := rand.New(rand.NewSource(23))
+		var out [][]float32
+		for _, s := range winoShapes {
+			x := randSlice(rng, s.N*s.C*s.H*s.W)
+			w := randSlice(rng, s.F*s.C*9)
+			b := randSlice(rng, s.F)
+			dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+			y, dx := make([]float32, len(dy)), make([]float32, len(x))
+			Conv2DForward(s, x, w, b, y)
+			Conv2DBackwardData(s, w, dy, dx)
+			dw, db := make([]float32, len(w)), make([]float32, s.F)
+			Conv2DBackwardFilter(s, x, dy, dw, db)
+			out = append(out, y, dx, dw, db)
+		}
+		return out
+	}
+	same := func(t *testing.T, what string, got, want [][]float32) {
+		t.Helper()
+		for i := range got {
+			for j := range got[i] {
+				if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+					t.Fatalf("output %d [%d] = %v %s, %v otherwise", i, j, got[i][j], what, want[i][j])
+				}
+			}
+		}
+	}
+	savedAsm, saved512, savedAuto := useAsm, useAVX512, autoAVX512
+	defer func() { useAsm, useAVX512, autoAVX512 = savedAsm, saved512, savedAuto }()
+	autoAVX512 = false
+	withWino(winoOn, func() {
+		useAsm, useAVX512 = hasAsm, false
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		want := run()
+		for _, p := range []int{2, 3, 7} {
+			runtime.GOMAXPROCS(p)
+			same(t, fmt.Sprint("with GOMAXPROCS=", p), run(), want)
+		}
+		if !hasAVX512 {
+			t.Log("this CPU (or build) has no AVX-512F: the AVX-512 kernel is not compared")
+			return
+		}
+		useAVX512 = true
+		same(t, "with AVX-512", run(), want)
+	})
+}
+
+// TestWinogradModes checks GOCNN_CONV's values and that the direct path
+// stays reachable.
+func TestWinogradModes(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want int
+	}{{"", winoAuto}, {"direct", winoOff}, {"winograd", winoOn}, {"other", winoAuto}} {
+		t.Run(tc.v, func(t *testing.T) {
+			if got := winoModeOf(tc.v); got != tc.want {
+				t.Errorf("winoModeOf(%q) = %d, want %d", tc.v, got, tc.want)
+			}
+		})
+	}
+	s := winoShapes[0]
+	withWino(winoOff, func() {
+		if winoPays(s, passFwd) || winoPays(s, passData) || winoPays(s, passFilter) {
+			t.Error("GOCNN_CONV=direct still selects the Winograd kernels")
+		}
+	})
+	s5 := ConvShape{N: 1, C: 16, H: 9, W: 9, F: 16, KH: 5, KW: 5, SH: 1, SW: 1, OH: 5, OW: 5}
+	s2 := ConvShape{N: 1, C: 16, H: 9, W: 9, F: 16, KH: 3, KW: 3, SH: 2, SW: 2, OH: 4, OW: 4}
+	withWino(winoOn, func() {
+		if winoPays(s5, passFwd) || winoPays(s2, passFwd) {
+			t.Error("the Winograd kernels are selected for a 5x5 or a stride-2 convolution")
+		}
+	})
+}
