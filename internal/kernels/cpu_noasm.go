@@ -104,6 +104,6 @@ func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int,
 	winoIn4Go(src, wp, plane, nc, dst, dstC, dstX)
 }
 
-func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32) {
-	winoOut4Go(m, mF, mX, nf, bias, dst, pitch, plane)
+func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32, ncols, nrows int) {
+	winoOut4Go(m, mF, mX, nf, bias, dst, pitch, plane, ncols, nrows)
 }

@@ -129,22 +129,22 @@ func winoAutoTile(s ConvShape, pass int) int {
 type winoPlan struct {
 	cin, h, w, cout, padT, padL, oh, ow int
 
-	m      int     // output tile size: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
-	nx     int     // transformed positions ξ per tile: (m+2)²
-	th, tw int     // tile rows and columns (m×m output positions each)
-	hp, wp int     // prepared image planes: m·th+2 rows of wp columns
-	imgLen int     // cin·hp·wp
-	ti     int     // tiles per image
-	ib, rb int     // images per block; tile rows per block (rb < th only when ib = 1)
-	nbc    int     // column pitch of the transformed tiles (V) and products (M)
-	vx, mx int     // ξ pitch of V (cin rows) and M (fm rows)
-	fm     int     // rows of M per ξ: cout, at least mr
-	upx    int     // length of the packed U of one ξ
-	direct bool    // output tiles are stored straight into y
-	ws     int     // row pitch of the m staging rows when not direct
-	gx     []int   // first tile column of each group of 8 in a tile row
-	boff   []int32 // c·nbc, the B row offsets of the products
-	tab    []int32 // 0, 8, 16, …: the column halves of the products
+	m      int             // output tile size: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
+	nx     int             // transformed positions ξ per tile: (m+2)²
+	th, tw int             // tile rows and columns (m×m output positions each)
+	hp, wp int             // prepared image planes: m·th+2 rows of wp columns
+	imgLen int             // cin·hp·wp
+	ti     int             // tiles per image
+	ib, rb int             // images per block; tile rows per block (rb < th only when ib = 1)
+	nbc    int             // column pitch of the transformed tiles (V) and products (M)
+	vx, mx int             // ξ pitch of V (cin rows) and M (fm rows)
+	fm     int             // rows of M per ξ: cout, at least mr
+	upx    int             // length of the packed U of one ξ
+	direct bool            // output tiles are stored straight into y
+	ws     int             // row pitch of the two staging rows when not direct (m = 2)
+	gx     []int           // first tile column of each group of 8 in a tile row
+	boff   []int32         // c·nbc, the B row offsets of the products
+	tab    []int32         // 0, 8, 16, …: the column halves of the products
 	fg     *winoFilterGrad // nil for m = 4
 }
 
@@ -193,7 +193,7 @@ func makeWinoPlan(k winoKey) *winoPlan {
 		q.gx = append(q.gx, max(0, min(tx, q.tw-8)))
 	}
 	q.direct = q.tw >= 8 && q.oh%m == 0 && q.ow%m == 0
-	q.ws = m * max(q.tw, 8)
+	q.ws = 2 * max(q.tw, 8)
 	q.boff = make([]int32, q.cin)
 	for c := range q.boff {
 		q.boff[c] = int32(c * q.nbc)
@@ -328,7 +328,7 @@ func (q *winoPlan) scratch() winoScratch {
 		prep: getBuf(q.ib * q.imgLen),
 		v:    getBuf(q.nx * q.vx),
 		m:    getBuf(q.nx * q.mx),
-		st:   getBuf(q.cout * q.m * q.ws),
+		st:   getBuf(q.cout * 2 * q.ws),
 		tt:   getBuf(winoTmp),
 	}
 }
@@ -385,31 +385,35 @@ func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 			ntc := (nt + 15) / 16 * 16
 			// The products, one per ξ.
 			q.products(up, v, m, ntc)
-			// Output transform.
-			out := func(mk []float32, dst []float32, pitch, plane int) {
-				if ts == 4 {
-					winoOut4(mk, q.nbc, q.mx, q.cout, bias, dst, pitch, plane, tt)
-				} else {
-					winoOut(mk, q.nbc, q.mx, q.cout, bias, dst, pitch, plane)
-				}
-			}
+			// Output transform. The F(4x4, 3x3) one stores the part of
+			// its 4x32 outputs inside y (whole rows where it can).
 			for k, r := range rows {
 				mk := m[k*q.tw:]
-				if q.direct {
-					yo := y[r.n*fp+ts*r.ty*q.ow:]
+				if ts == 4 {
+					yo := y[r.n*fp+4*r.ty*q.ow:]
+					nrows := min(4, q.oh-4*r.ty)
 					for _, tx := range q.gx {
-						out(mk[tx:], yo[ts*tx:], q.ow, q.oh*q.ow)
+						ncols := min(32, q.ow-4*tx)
+						winoOut4(mk[tx:], q.nbc, q.mx, q.cout, bias, yo[4*tx:], q.ow, q.oh*q.ow, tt, ncols, nrows)
+					}
+					continue
+				}
+				if q.direct {
+					yo := y[r.n*fp+2*r.ty*q.ow:]
+					for _, tx := range q.gx {
+						winoOut(mk[tx:], q.nbc, q.mx, q.cout, bias, yo[2*tx:], q.ow, q.oh*q.ow)
 					}
 					continue
 				}
 				for _, tx := range q.gx {
-					out(mk[tx:], st[ts*tx:], q.ws, ts*q.ws)
+					winoOut(mk[tx:], q.nbc, q.mx, q.cout, bias, st[2*tx:], q.ws, 2*q.ws)
 				}
-				oy := ts * r.ty
+				oy := 2 * r.ty
 				for f := 0; f < q.cout; f++ {
-					for a := 0; a < ts && oy+a < q.oh; a++ {
-						yo := y[r.n*fp+(f*q.oh+oy+a)*q.ow:]
-						copy(yo[:q.ow], st[(ts*f+a)*q.ws:])
+					yo := y[r.n*fp+(f*q.oh+oy)*q.ow:]
+					copy(yo[:q.ow], st[2*f*q.ws:])
+					if oy+1 < q.oh {
+						copy(yo[q.ow:2*q.ow], st[(2*f+1)*q.ws:])
 					}
 				}
 			}

@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // The F(4x4, 3x3) transforms. Each output tile of 4x4 positions is
 // computed from the 6x6 input tile under it, with the interpolation
 // points 0, ±1, ±2 and ∞:
@@ -75,24 +77,38 @@ func winoIn4Go(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) 
 
 // winoOut4 transforms, for f < nf, the products of eight tiles, m[(6i+j)*mX
 // + f*mF + l] for tile l, back into 4x4 outputs: S = Aᵀ M by columns, then
-// y = S A + bias[f] by rows, and stores the 4x32 outputs of filter f at
-// dst[f*plane + a*pitch] (row a), tile l at columns 4l .. 4l+3. tmp holds
-// winoTmp floats of scratch.
-func winoOut4(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32) {
+// y = S A + bias[f] by rows, and stores the first nrows rows and ncols
+// columns of the 4x32 outputs of filter f at dst[f*plane + a*pitch] (row
+// a), tile l at columns 4l .. 4l+3 (1 <= nrows <= 4, 1 <= ncols <= 32).
+// tmp holds winoTmp floats of scratch.
+func winoOut4(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32, ncols, nrows int) {
 	_ = m[35*mX+(nf-1)*mF+7]
 	_ = bias[nf-1]
-	_ = dst[(nf-1)*plane+3*pitch+31]
+	_ = dst[(nf-1)*plane+(nrows-1)*pitch+ncols-1]
 	_ = tmp[winoTmp-1]
+	if ncols < 1 || ncols > 32 || nrows < 1 || nrows > 4 {
+		panic("kernels: winoOut4 with a bad output window")
+	}
 	if useAsm {
-		winoOut4Asm(m, mF, mX, nf, bias, dst, pitch, plane, tmp)
+		if ncols < 32 {
+			// The store masks of the four 8-column pieces.
+			for i := 0; i < 32; i++ {
+				var v uint32
+				if i < ncols {
+					v = ^uint32(0)
+				}
+				tmp[192+i] = math.Float32frombits(v)
+			}
+		}
+		winoOut4Asm(m, mF, mX, nf, bias, dst, pitch, plane, tmp, ncols, nrows)
 		return
 	}
-	winoOut4Go(m, mF, mX, nf, bias, dst, pitch, plane)
+	winoOut4Go(m, mF, mX, nf, bias, dst, pitch, plane, ncols, nrows)
 }
 
 // winoOut4Go is the portable form of winoOut4, with the same operations
 // in the same order.
-func winoOut4Go(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int) {
+func winoOut4Go(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane, ncols, nrows int) {
 	for f := 0; f < nf; f++ {
 		b := bias[f]
 		for l := 0; l < 8; l++ {
@@ -104,11 +120,13 @@ func winoOut4Go(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane i
 					s[a][j] = x
 				}
 			}
-			for a := 0; a < 4; a++ {
+			for a := 0; a < nrows; a++ {
 				y := winoA6(s[a][0], s[a][1], s[a][2], s[a][3], s[a][4], s[a][5])
-				d := dst[f*plane+a*pitch+4*l:]
+				d := dst[f*plane+a*pitch:]
 				for k, x := range y {
-					d[k] = x + b
+					if 4*l+k < ncols {
+						d[4*l+k] = x + b
+					}
 				}
 			}
 		}

@@ -168,9 +168,8 @@ in4row:
 	ADDQ R8, R12
 
 // OUT4H(off) loads row S[a] from tmp + off, applies AT6, adds the bias
-// (Y12), interleaves the four outputs of each tile (in-lane 4x4
-// transposes, then the lanes in tile order) and stores the 32 floats at
-// R12, moving R12 to the next output row.
+// (Y12) and interleaves the four outputs of each tile (in-lane 4x4
+// transposes, then the lanes in tile order) into Y0..Y3 (32 floats).
 #define OUT4H(off) \
 	VMOVUPS off(R13), Y0; \
 	VMOVUPS off+32(R13), Y1; \
@@ -194,16 +193,43 @@ in4row:
 	VPERM2F128 $0x20, Y9, Y8, Y0; \
 	VPERM2F128 $0x20, Y11, Y10, Y1; \
 	VPERM2F128 $0x31, Y9, Y8, Y2; \
-	VPERM2F128 $0x31, Y11, Y10, Y3; \
+	VPERM2F128 $0x31, Y11, Y10, Y3
+
+// func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows int)
+// See winoOut4Go. nf >= 1, 1 <= nrows <= 4, 1 <= ncols <= 32; with ncols
+// < 32, tmp[192:224] holds the store masks.
+TEXT ·winoOut4x8(SB), NOSPLIT, $0-88
+
+// (Defined here, in the function whose arguments it reads.)
+// OUT4W(done) stores Y0..Y3 at R12, whole or, when ncols < 32, through
+// the masks at tmp + 768; moves R12 to the next output row and jumps to
+// done after nrows rows (counted down in SI).
+#define OUT4W(done) \
+	CMPQ ncols+72(FP), $32; \
+	JLT 6(PC); \
+	OUT4FULL; \
+	JMP 9(PC); \
+	OUT4MASK; \
+	ADDQ AX, R12; \
+	DECQ SI; \
+	JZ done
+
+#define OUT4FULL \
 	VMOVUPS Y0, (R12); \
 	VMOVUPS Y1, 32(R12); \
 	VMOVUPS Y2, 64(R12); \
-	VMOVUPS Y3, 96(R12); \
-	ADDQ AX, R12
+	VMOVUPS Y3, 96(R12)
 
-// func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32)
-// See winoOut4Go. nf >= 1.
-TEXT ·winoOut4x8(SB), NOSPLIT, $0-72
+#define OUT4MASK \
+	VMOVUPS 768(R13), Y4; \
+	VMOVUPS 800(R13), Y5; \
+	VMOVUPS 832(R13), Y6; \
+	VMOVUPS 864(R13), Y7; \
+	VMASKMOVPS Y0, Y4, (R12); \
+	VMASKMOVPS Y1, Y5, 32(R12); \
+	VMASKMOVPS Y2, Y6, 64(R12); \
+	VMASKMOVPS Y3, Y7, 96(R12)
+
 	MOVQ m+0(FP), R11
 	MOVQ mF+8(FP), DX
 	SHLQ $2, DX
@@ -255,11 +281,17 @@ out4f:
 	// Rows: y = S A + bias, four output rows.
 	VBROADCASTSS (BX), Y12
 	MOVQ DI, R12
+	MOVQ nrows+80(FP), SI
 	OUT4H(0)
+	OUT4W(out4next)
 	OUT4H(192)
+	OUT4W(out4next)
 	OUT4H(384)
+	OUT4W(out4next)
 	OUT4H(576)
+	OUT4W(out4next)
 
+out4next:
 	ADDQ DX, R11
 	ADDQ $4, BX
 	ADDQ R15, DI

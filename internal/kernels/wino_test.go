@@ -173,12 +173,17 @@ func TestWinogradTransformsGoMatchAsm(t *testing.T) {
 			bias4 := randSlice(rng, tc.nc)
 			pitch4, plane4 := 32+tc.wp, 4*(32+tc.wp)+5
 			out4 := (tc.nc-1)*plane4 + 3*pitch4 + 32
-			ya4, yg4 := make([]float32, out4), make([]float32, out4)
-			winoOut4Asm(m4, tc.dstC, tc.dstX, tc.nc, bias4, ya4, pitch4, plane4, tmp)
-			winoOut4Go(m4, tc.dstC, tc.dstX, tc.nc, bias4, yg4, pitch4, plane4)
-			for i := range ya4 {
-				if math.Float32bits(ya4[i]) != math.Float32bits(yg4[i]) {
-					t.Fatalf("F(4,3) output transform [%d] = %v in assembly, %v in Go", i, ya4[i], yg4[i])
+			// Whole and partial output windows (columns, rows); the
+			// cells outside a window keep their values.
+			for _, win := range [][2]int{{32, 4}, {14, 2}, {29, 3}, {1, 1}, {32, 1}, {7, 4}} {
+				ya4, yg4 := randSlice(rng, out4), make([]float32, out4)
+				copy(yg4, ya4)
+				winoOut4(m4, tc.dstC, tc.dstX, tc.nc, bias4, ya4, pitch4, plane4, tmp, win[0], win[1])
+				winoOut4Go(m4, tc.dstC, tc.dstX, tc.nc, bias4, yg4, pitch4, plane4, win[0], win[1])
+				for i := range ya4 {
+					if math.Float32bits(ya4[i]) != math.Float32bits(yg4[i]) {
+						t.Fatalf("F(4,3) output transform %v [%d] = %v in assembly, %v in Go", win, i, ya4[i], yg4[i])
+					}
 				}
 			}
 			// The output transform over the same numbers, nc filters.
