@@ -91,10 +91,10 @@ func winoOut4(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int
 	}
 	if useAsm {
 		if ncols < 32 {
-			// The store masks of the four 8-column pieces.
-			for i := 0; i < 32; i++ {
+			// The store mask of the 8-column piece across ncols.
+			for i := 0; i < 8; i++ {
 				var v uint32
-				if i < ncols {
+				if i < ncols%8 {
 					v = ^uint32(0)
 				}
 				tmp[192+i] = math.Float32frombits(v)

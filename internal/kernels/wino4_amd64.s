@@ -167,16 +167,16 @@ in4row:
 	VMOVUPS Y7, off+576(R13); \
 	ADDQ R8, R12
 
-// OUT4H(off) loads row S[a] from tmp + off, applies AT6, adds the bias
+// OUT4H(off) loads row S[a] from R14 + off, applies AT6, adds the bias
 // (Y12) and interleaves the four outputs of each tile (in-lane 4x4
 // transposes, then the lanes in tile order) into Y0..Y3 (32 floats).
 #define OUT4H(off) \
-	VMOVUPS off(R13), Y0; \
-	VMOVUPS off+32(R13), Y1; \
-	VMOVUPS off+64(R13), Y2; \
-	VMOVUPS off+96(R13), Y3; \
-	VMOVUPS off+128(R13), Y4; \
-	VMOVUPS off+160(R13), Y5; \
+	VMOVUPS off(R14), Y0; \
+	VMOVUPS off+32(R14), Y1; \
+	VMOVUPS off+64(R14), Y2; \
+	VMOVUPS off+96(R14), Y3; \
+	VMOVUPS off+128(R14), Y4; \
+	VMOVUPS off+160(R14), Y5; \
 	AT6; \
 	VADDPS Y12, Y0, Y0; \
 	VADDPS Y12, Y1, Y1; \
@@ -197,38 +197,9 @@ in4row:
 
 // func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows int)
 // See winoOut4Go. nf >= 1, 1 <= nrows <= 4, 1 <= ncols <= 32; with ncols
-// < 32, tmp[192:224] holds the store masks.
+// < 32, tmp[192:200] holds the store mask of the 8-column piece across
+// ncols (lanes < ncols mod 8).
 TEXT ·winoOut4x8(SB), NOSPLIT, $0-88
-
-// (Defined here, in the function whose arguments it reads.)
-// OUT4W(done) stores Y0..Y3 at R12, whole or, when ncols < 32, through
-// the masks at tmp + 768; moves R12 to the next output row and jumps to
-// done after nrows rows (counted down in SI).
-#define OUT4W(done) \
-	CMPQ ncols+72(FP), $32; \
-	JLT 6(PC); \
-	OUT4FULL; \
-	JMP 9(PC); \
-	OUT4MASK; \
-	ADDQ AX, R12; \
-	DECQ SI; \
-	JZ done
-
-#define OUT4FULL \
-	VMOVUPS Y0, (R12); \
-	VMOVUPS Y1, 32(R12); \
-	VMOVUPS Y2, 64(R12); \
-	VMOVUPS Y3, 96(R12)
-
-#define OUT4MASK \
-	VMOVUPS 768(R13), Y4; \
-	VMOVUPS 800(R13), Y5; \
-	VMOVUPS 832(R13), Y6; \
-	VMOVUPS 864(R13), Y7; \
-	VMASKMOVPS Y0, Y4, (R12); \
-	VMASKMOVPS Y1, Y5, 32(R12); \
-	VMASKMOVPS Y2, Y6, 64(R12); \
-	VMASKMOVPS Y3, Y7, 96(R12)
 
 	MOVQ m+0(FP), R11
 	MOVQ mF+8(FP), DX
@@ -279,19 +250,55 @@ out4f:
 	OUT4S(160)
 
 	// Rows: y = S A + bias, four output rows.
+	// Rows: y = S A + bias, nrows output rows of ncols columns (the
+	// 8-column pieces past ncols left out, the one across it stored
+	// through the mask at tmp + 768).
 	VBROADCASTSS (BX), Y12
 	MOVQ DI, R12
+	MOVQ R13, R14
 	MOVQ nrows+80(FP), SI
-	OUT4H(0)
-	OUT4W(out4next)
-	OUT4H(192)
-	OUT4W(out4next)
-	OUT4H(384)
-	OUT4W(out4next)
-	OUT4H(576)
-	OUT4W(out4next)
 
-out4next:
+out4row:
+	OUT4H(0)
+	CMPQ ncols+72(FP), $32
+	JLT out4part
+	VMOVUPS Y0, (R12)
+	VMOVUPS Y1, 32(R12)
+	VMOVUPS Y2, 64(R12)
+	VMOVUPS Y3, 96(R12)
+	JMP out4stored
+
+out4part:
+	VMOVUPS 768(R13), Y4
+	CMPQ ncols+72(FP), $8
+	JLT out4m0
+	VMOVUPS Y0, (R12)
+	CMPQ ncols+72(FP), $16
+	JLT out4m1
+	VMOVUPS Y1, 32(R12)
+	CMPQ ncols+72(FP), $24
+	JLT out4m2
+	VMOVUPS Y2, 64(R12)
+	VMASKMOVPS Y3, Y4, 96(R12)
+	JMP out4stored
+
+out4m2:
+	VMASKMOVPS Y2, Y4, 64(R12)
+	JMP out4stored
+
+out4m1:
+	VMASKMOVPS Y1, Y4, 32(R12)
+	JMP out4stored
+
+out4m0:
+	VMASKMOVPS Y0, Y4, (R12)
+
+out4stored:
+	ADDQ AX, R12
+	ADDQ $192, R14
+	DECQ SI
+	JNZ out4row
+
 	ADDQ DX, R11
 	ADDQ $4, BX
 	ADDQ R15, DI
