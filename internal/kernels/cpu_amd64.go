@@ -412,7 +412,7 @@ func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX in
 func winoIn4x8(src *float32, wp, plane, nc int, dst *float32, dstC, dstX int, tmp *float32)
 
 //go:noescape
-func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows int)
+func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows, rem int)
 
 // winoIn4Asm runs winoIn4x8 (winoIn4 has checked the bounds).
 func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int, tmp []float32) {
@@ -421,5 +421,5 @@ func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int,
 
 // winoOut4Asm runs winoOut4x8 (winoOut4 has checked the bounds).
 func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32, ncols, nrows int) {
-	winoOut4x8(&m[0], mF, mX, nf, &bias[0], &dst[0], pitch, plane, &tmp[0], ncols, nrows)
+	winoOut4x8(&m[0], mF, mX, nf, &bias[0], &dst[0], pitch, plane, &tmp[0], ncols, nrows, ncols%8)
 }

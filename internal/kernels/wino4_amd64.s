@@ -195,11 +195,11 @@ in4row:
 	VPERM2F128 $0x31, Y9, Y8, Y2; \
 	VPERM2F128 $0x31, Y11, Y10, Y3
 
-// func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows int)
+// func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows, rem int)
 // See winoOut4Go. nf >= 1, 1 <= nrows <= 4, 1 <= ncols <= 32; with ncols
 // < 32, tmp[192:200] holds the store mask of the 8-column piece across
-// ncols (lanes < ncols mod 8).
-TEXT ·winoOut4x8(SB), NOSPLIT, $0-88
+// ncols (lanes < ncols mod 8 = rem).
+TEXT ·winoOut4x8(SB), NOSPLIT, $0-96
 
 	MOVQ m+0(FP), R11
 	MOVQ mF+8(FP), DX
@@ -214,8 +214,6 @@ TEXT ·winoOut4x8(SB), NOSPLIT, $0-88
 	MOVQ dst+40(FP), DI
 	MOVQ pitch+48(FP), AX
 	SHLQ $2, AX
-	MOVQ plane+56(FP), R15
-	SHLQ $2, R15
 	MOVQ tmp+64(FP), R13
 	MOVL $0x40000000, R14
 	MOVQ R14, X13
@@ -269,7 +267,6 @@ out4row:
 	JMP out4stored
 
 out4part:
-	VMOVUPS 768(R13), Y4
 	CMPQ ncols+72(FP), $8
 	JLT out4m0
 	VMOVUPS Y0, (R12)
@@ -279,19 +276,42 @@ out4part:
 	CMPQ ncols+72(FP), $24
 	JLT out4m2
 	VMOVUPS Y2, 64(R12)
-	VMASKMOVPS Y3, Y4, 96(R12)
-	JMP out4stored
+	VMOVAPS Y3, Y0
+	LEAQ 96(R12), R15
+	JMP out4tail
 
 out4m2:
-	VMASKMOVPS Y2, Y4, 64(R12)
-	JMP out4stored
+	VMOVAPS Y2, Y0
+	LEAQ 64(R12), R15
+	JMP out4tail
 
 out4m1:
-	VMASKMOVPS Y1, Y4, 32(R12)
-	JMP out4stored
+	VMOVAPS Y1, Y0
+	LEAQ 32(R12), R15
+	JMP out4tail
 
 out4m0:
-	VMASKMOVPS Y0, Y4, (R12)
+	MOVQ R12, R15
+
+out4tail:
+	// The piece across ncols, at R15 in Y0: nothing, its low half, or
+	// the lanes of the mask.
+	CMPQ rem+88(FP), $4
+	JEQ out4half
+	JLT out4few
+	VMOVUPS 768(R13), Y4
+	VMASKMOVPS Y0, Y4, (R15)
+	JMP out4stored
+
+out4few:
+	CMPQ rem+88(FP), $0
+	JEQ out4stored
+	VMOVUPS 768(R13), Y4
+	VMASKMOVPS Y0, Y4, (R15)
+	JMP out4stored
+
+out4half:
+	VMOVUPS X0, (R15)
 
 out4stored:
 	ADDQ AX, R12
@@ -301,7 +321,9 @@ out4stored:
 
 	ADDQ DX, R11
 	ADDQ $4, BX
-	ADDQ R15, DI
+	MOVQ plane+56(FP), R14
+	SHLQ $2, R14
+	ADDQ R14, DI
 	DECQ CX
 	JNZ out4f
 	VZEROUPPER
