@@ -300,16 +300,24 @@ func oddLines(n int) int {
 
 // prepare copies image xn ([cin, h, w]) into buf ([cin, hp, wp]) with its
 // padding: prepared cell (r, col) holds input cell (r-padT, col-padL), or
-// zero outside the input.
+// zero outside the input. With m = 4, the rows of input are written only
+// up to column 4·tw+2 (the last one a tile reads; the vector row copies
+// need at most 8 columns of padding), and the caller clears buf once so
+// that the columns past it, which the transforms of the tiles past a
+// row's end read, stay zero.
 func (q *winoPlan) prepare(xn, buf []float32) {
 	h0, h1 := q.padT, min(q.hp, q.padT+q.h) // prepared rows with input
-	n := min(q.w, q.wp-q.padL)              // input columns copied
+	cw := q.wp
+	if q.m == 4 {
+		cw = min(q.wp, 4*q.tw+2)
+	}
+	n := min(q.w, cw-q.padL) // input columns copied
 	plane := q.hp * q.wp
 	for c := 0; c < q.cin; c++ {
 		d := buf[c*plane : (c+1)*plane]
 		clear(d[:h0*q.wp])
 		if h1 > h0 {
-			copyRowsPadded(d[h0*q.wp:], q.wp, xn[c*q.h*q.w:], q.w, h1-h0, n, q.padL, q.wp)
+			copyRowsPadded(d[h0*q.wp:], q.wp, xn[c*q.h*q.w:], q.w, h1-h0, n, q.padL, cw)
 		}
 		clear(d[max(h0, h1)*q.wp:])
 	}
@@ -349,6 +357,9 @@ func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 	defer sc.release()
 	prep, v, m, st, tt := *sc.prep, *sc.v, *sc.m, *sc.st, *sc.tt
 	ts := q.m
+	if ts == 4 {
+		clear(prep) // see prepare
+	}
 	chw, fp := q.cin*q.h*q.w, q.cout*q.oh*q.ow
 	plane := q.hp * q.wp
 	type row struct{ n, slot, ty int }
