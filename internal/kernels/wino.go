@@ -116,10 +116,20 @@ func winoAutoTile(s ConvShape, pass int) int {
 		}
 		return 0
 	}
-	if cin >= 8 && cout >= 8 {
-		return 2
+	if cin < 8 || cout < 8 {
+		return 0
 	}
-	return 0
+	// F(4x4, 3x3) against F(2x2, 3x3), measured likewise: 10-30% faster
+	// on 14x14 to 28x28 outputs (8 to 32 channels), 5-30% slower on 7x7
+	// ones (two tiles per row and column, a quarter of them padding).
+	oh, ow := s.OH, s.OW
+	if pass == passData {
+		oh, ow = s.H, s.W
+	}
+	if oh >= 13 && ow >= 13 {
+		return 4
+	}
+	return 2
 }
 
 // winoPlan is the geometry of a Winograd convolution of cin-channel

@@ -272,6 +272,29 @@ func TestWinogradModes(t *testing.T) {
 		})
 	}
 	s := winoShapes[0]
+	if hasAsm {
+		// The automatic choice of the tile size (measured, see
+		// winoAutoTile).
+		s7 := ConvShape{N: 1, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7}
+		for _, tc := range []struct {
+			s          ConvShape
+			fwd, data  int
+			filter     int
+			what, want string
+		}{
+			{s, 4, 4, 2, "28x28, 16 channels", "F(4,3), F(4,3), F(2,3)"},
+			{s7, 2, 2, 0, "7x7, 64 channels", "F(2,3), F(2,3), direct"},
+		} {
+			withWino(winoAuto, func() {
+				savedAsm := useAsm
+				defer func() { useAsm = savedAsm }()
+				useAsm = true
+				if winoTile(tc.s, passFwd) != tc.fwd || winoTile(tc.s, passData) != tc.data || winoTile(tc.s, passFilter) != tc.filter {
+					t.Errorf("%s: tiles %d, %d, %d, want %s", tc.what, winoTile(tc.s, passFwd), winoTile(tc.s, passData), winoTile(tc.s, passFilter), tc.want)
+				}
+			})
+		}
+	}
 	withWino(winoOff, func() {
 		if winoPays(s, passFwd) || winoPays(s, passData) || winoPays(s, passFilter) {
 			t.Error("GOCNN_CONV=direct still selects the Winograd kernels")
