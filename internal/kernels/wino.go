@@ -14,6 +14,8 @@ import "os"
 // with U = G g Gᵀ the transformed filters. The 16 sums over channels are
 // products of an F×C matrix by a C×tiles matrix, run by the GEMM
 // micro-kernel; the transforms take only additions and subtractions.
+// F(4x4, 3x3) (wino4.go) runs on the same plans with 4x4 output tiles,
+// 6x6 input tiles and 36 ξ.
 
 // winoMode selects where the Winograd convolution is used: winoAuto where
 // winoTile says it is faster, winoOff nowhere (GOCNN_CONV=direct), winoOn
