@@ -294,20 +294,28 @@ out4m0:
 	MOVQ R12, R15
 
 out4tail:
-	// The piece across ncols, at R15 in Y0: nothing, its low half, or
-	// the lanes of the mask.
+	// The piece across ncols, at R15 in Y0: nothing; 2, 4 or 6 floats
+	// by plain stores; other counts through the mask.
 	CMPQ rem+88(FP), $4
 	JEQ out4half
-	JLT out4few
+	CMPQ rem+88(FP), $0
+	JEQ out4stored
+	CMPQ rem+88(FP), $2
+	JEQ out4two
+	CMPQ rem+88(FP), $6
+	JEQ out4six
 	VMOVUPS 768(R13), Y4
 	VMASKMOVPS Y0, Y4, (R15)
 	JMP out4stored
 
-out4few:
-	CMPQ rem+88(FP), $0
-	JEQ out4stored
-	VMOVUPS 768(R13), Y4
-	VMASKMOVPS Y0, Y4, (R15)
+out4two:
+	VMOVQ X0, (R15)
+	JMP out4stored
+
+out4six:
+	VMOVUPS X0, (R15)
+	VEXTRACTF128 $1, Y0, X0
+	VMOVQ X0, 16(R15)
 	JMP out4stored
 
 out4half:

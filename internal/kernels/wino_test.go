@@ -175,7 +175,7 @@ func TestWinogradTransformsGoMatchAsm(t *testing.T) {
 			out4 := (tc.nc-1)*plane4 + 3*pitch4 + 32
 			// Whole and partial output windows (columns, rows); the
 			// cells outside a window keep their values.
-			for _, win := range [][2]int{{32, 4}, {14, 2}, {29, 3}, {1, 1}, {32, 1}, {7, 4}} {
+			for _, win := range [][2]int{{32, 4}, {14, 2}, {29, 3}, {1, 1}, {32, 1}, {7, 4}, {26, 4}, {28, 3}, {24, 2}, {8, 4}, {13, 1}} {
 				ya4, yg4 := randSlice(rng, out4), make([]float32, out4)
 				copy(yg4, ya4)
 				winoOut4(m4, tc.dstC, tc.dstX, tc.nc, bias4, ya4, pitch4, plane4, tmp, win[0], win[1])
