@@ -93,11 +93,11 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	checkLen("x", x, s.N*chw)
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("y", y, s.N*fp)
-	if winoPays(s, passFwd) {
+	if m := winoTile(s, passFwd); m != 0 {
 		if b != nil {
 			checkLen("b", b, s.F)
 		}
-		winoForward(s, x, w, b, y)
+		winoForward(s, m, x, w, b, y)
 		return
 	}
 	p := newConvPlanFwd(&s)
@@ -201,8 +201,8 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 	checkLen("w", w, s.F*s.C*s.KH*s.KW)
 	checkLen("dy", dy, s.N*fp)
 	checkLen("dx", dx, s.N*chw)
-	if winoPays(s, passData) {
-		winoBackwardData(s, w, dy, dx)
+	if m := winoTile(s, passData); m != 0 {
+		winoBackwardData(s, m, w, dy, dx)
 		return
 	}
 	p := newConvPlan(&s)

@@ -404,3 +404,22 @@ func winoDy8(src *float32, pitch, plane, nf int, dst *float32, dstF, dstX int)
 func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int) {
 	winoDy8(&src[0], pitch, plane, nf, &dst[0], dstF, dstX)
 }
+
+// winoIn4x8 and winoOut4x8 are the assembly forms of winoIn4Go and
+// winoOut4Go (nc, nf >= 1), with tmp as scratch.
+//
+//go:noescape
+func winoIn4x8(src *float32, wp, plane, nc int, dst *float32, dstC, dstX int, tmp *float32)
+
+//go:noescape
+func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows, rem int)
+
+// winoIn4Asm runs winoIn4x8 (winoIn4 has checked the bounds).
+func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int, tmp []float32) {
+	winoIn4x8(&src[0], wp, plane, nc, &dst[0], dstC, dstX, &tmp[0])
+}
+
+// winoOut4Asm runs winoOut4x8 (winoOut4 has checked the bounds).
+func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32, ncols, nrows int) {
+	winoOut4x8(&m[0], mF, mX, nf, &bias[0], &dst[0], pitch, plane, &tmp[0], ncols, nrows, ncols%8)
+}

@@ -99,3 +99,11 @@ func winoOutAsm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane i
 func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int) {
 	winoDyGo(src, pitch, plane, nf, dst, dstF, dstX)
 }
+
+func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int, tmp []float32) {
+	winoIn4Go(src, wp, plane, nc, dst, dstC, dstX)
+}
+
+func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32, ncols, nrows int) {
+	winoOut4Go(m, mF, mX, nf, bias, dst, pitch, plane, ncols, nrows)
+}

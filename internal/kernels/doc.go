@@ -45,14 +45,19 @@
 // # Winograd
 //
 // The passes of a 3x3, stride-1 convolution (any padding ConvShape
-// allows) run as Winograd F(2x2, 3x3) convolutions where that measures
-// faster (winoPays): the forward pass and the data gradient with at least
-// 8 channels on both sides, the filter gradient with at least 16 and
-// output rows of 13 or more. Every 2x2 output tile is computed from the
+// allows) run as Winograd convolutions where that measures faster
+// (winoTile): the forward pass and the data gradient with at least 8
+// channels on both sides, as F(4x4, 3x3) where the pass's output is 13x13
+// or more and as F(2x2, 3x3) below, and the filter gradient, as F(2x2,
+// 3x3) only, with at least 16 channels and output rows of 13 or more. Every 2x2 output tile is computed from the
 // 4x4 input tile under it: V = Bᵀ d B per input channel, M[ξ] =
 // U[ξ]·V[ξ] for each of the 16 transformed positions ξ, with U = G g Gᵀ
 // the transformed filters, and y = Aᵀ M A + b, which takes 16
-// multiply-adds per tile, filter and channel instead of 36. The data
+// multiply-adds per tile, filter and channel instead of 36. F(4x4, 3x3)
+// computes 4x4 output tiles from 6x6 input tiles alike (interpolation
+// points 0, ±1, ±2 and ∞): 36 multiply-adds per 16 outputs instead of 16
+// per 4, 2.25 per output against 4, and 36 transformed values per 16
+// outputs instead of 16 per 4. The data
 // gradient is the same convolution of dy, padded by 2-PadT and 2-PadL,
 // with the filters turned by 180 degrees and their channels swapped. The
 // filter gradient sums dU[ξ] = Σ Z[ξ]·V[ξ]ᵀ over the tiles, with Z = A dy
@@ -67,7 +72,13 @@
 // products run on the GEMM micro-kernel (the filters packed as its A
 // panels, the tiles as its columns), and the output transform (winoOut8)
 // writes the eight tiles' 2x2 outputs straight into y, or through two
-// staging rows at odd sizes and rows of fewer than 8 tiles. The filter
+// staging rows at odd sizes and rows of fewer than 8 tiles. The F(4x4,
+// 3x3) transforms (winoIn4x8, winoOut4x8) run by columns into a small
+// scratch, then by rows (the six columns of eight tiles split by in-lane
+// 4x4 transposes), and the output one stores the part of its eight tiles'
+// 4x4 outputs that lies inside y straight into it (one masked store per
+// row at most), so partial tiles at sizes that are not a multiple of 4
+// need no staging. The filter
 // gradient transforms dy alike (winoDy8, reading it in place where the
 // tiles cover it exactly) and sums each block's 16 products with the 4×3
 // dot-product kernel over blocks of about 512 tiles, in the groups of
@@ -75,16 +86,23 @@
 // and Z are odd multiples of 64 bytes, so that the 16 ξ rows that a
 // transform touches side by side do not share a cache set.
 //
-// The transforms take additions and subtractions only; their pure-Go
+// The F(2x2, 3x3) transforms take additions and subtractions only, the
+// F(4x4, 3x3) ones also multiplications by powers of two (exact, so that a
+// fused multiply-add rounds as the separate operations do); their pure-Go
 // forms do the same operations in the same order, the filter transforms
 // run in float64, and the sums over a batch run in fixed groups, so the
 // results are the same on every number of cores and bit for bit the same
 // on the AVX2 and AVX-512 paths. They differ from the direct
-// convolution's in the last bits (up to about 2e-6 of the values' scale in
-// the tests). The environment variable GOCNN_CONV=direct turns the
-// Winograd path off and GOCNN_CONV=winograd uses it for every pass of
-// every 3x3 stride-1 convolution; the pure-Go build uses it only when so
-// forced, its scalar transforms being too slow to pay.
+// convolution's in the last bits: up to about 2e-6 of the values' scale
+// in the tests with F(2x2, 3x3), 3e-5 with F(4x4, 3x3) (its transforms
+// have larger coefficients). The environment variable GOCNN_CONV=direct
+// turns the Winograd path off; GOCNN_CONV=winograd uses it for every pass
+// of every 3x3 stride-1 convolution, with the tile size the automatic
+// choice would take (F(2x2, 3x3) where it would run the direct kernels);
+// GOCNN_CONV=winograd2 and winograd4 force F(2x2, 3x3) or F(4x4, 3x3)
+// everywhere (the filter gradient, which has no F(4x4, 3x3) form, runs
+// F(2x2, 3x3) under winograd4). The pure-Go build uses the Winograd path
+// only when so forced, its scalar transforms being too slow to pay.
 //
 // # Depthwise convolutions
 //

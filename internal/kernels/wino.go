@@ -14,28 +14,40 @@ import "os"
 // with U = G g Gᵀ the transformed filters. The 16 sums over channels are
 // products of an F×C matrix by a C×tiles matrix, run by the GEMM
 // micro-kernel; the transforms take only additions and subtractions.
+// F(4x4, 3x3) (wino4.go) runs on the same plans with 4x4 output tiles,
+// 6x6 input tiles and 36 ξ.
 
 // winoMode selects where the Winograd convolution is used: winoAuto where
-// winoPays says it is faster, winoOff nowhere (GOCNN_CONV=direct), winoOn
-// wherever it applies (tests).
+// winoTile says it is faster, winoOff nowhere (GOCNN_CONV=direct), winoOn
+// wherever it applies, with the tile size winoAuto would choose (F(2x2,
+// 3x3) where winoAuto would run the direct kernels), winoOn2 and winoOn4
+// wherever it applies with F(2x2, 3x3) or F(4x4, 3x3) tiles (the filter
+// gradient, which has no F(4x4, 3x3) form, runs F(2x2, 3x3) under
+// winoOn4).
 const (
 	winoAuto = iota
 	winoOff
 	winoOn
+	winoOn2
+	winoOn4
 )
 
 // useWino is the Winograd mode, from GOCNN_CONV; tests switch it.
 var useWino = winoModeOf(os.Getenv("GOCNN_CONV"))
 
 // winoModeOf returns the Winograd mode of a GOCNN_CONV value: "direct"
-// turns it off, "winograd" forces it wherever it applies, anything else
-// leaves it to winoPays.
+// turns it off, "winograd" forces it wherever it applies, "winograd2" and
+// "winograd4" force one tile size, anything else leaves it to winoTile.
 func winoModeOf(v string) int {
 	switch v {
 	case "direct":
 		return winoOff
 	case "winograd":
 		return winoOn
+	case "winograd2":
+		return winoOn2
+	case "winograd4":
+		return winoOn4
 	}
 	return winoAuto
 }
@@ -55,16 +67,37 @@ func winoApplies(s ConvShape) bool {
 
 // winoPays reports whether the given pass of s runs the Winograd kernels
 // under the current mode.
-func winoPays(s ConvShape, pass int) bool {
+func winoPays(s ConvShape, pass int) bool { return winoTile(s, pass) != 0 }
+
+// winoTile returns the output tile size (2 or 4) of the Winograd kernels
+// that the given pass of s runs under the current mode, or 0 where it
+// runs the direct kernels.
+func winoTile(s ConvShape, pass int) int {
 	if !winoApplies(s) || useWino == winoOff {
-		return false
+		return 0
 	}
-	if useWino == winoOn {
-		return true
+	switch useWino {
+	case winoOn2:
+		return 2
+	case winoOn4:
+		if pass == passFilter {
+			return 2
+		}
+		return 4
+	case winoOn:
+		if m := winoAutoTile(s, pass); m != 0 {
+			return m
+		}
+		return 2
 	}
 	if !useAsm {
-		return false // the pure-Go transforms are scalar
+		return 0 // the pure-Go transforms are scalar
 	}
+	return winoAutoTile(s, pass)
+}
+
+// winoAutoTile is winoTile's choice in the automatic mode.
+func winoAutoTile(s ConvShape, pass int) int {
 	// Measured on an AMD Zen 4 (see docs/performance.md): with 8 or more
 	// channels on both sides, the forward pass and data gradient of 3x3
 	// 'same' and 'valid' layers on 7x7 to 28x28 images gain 10-35%; a
@@ -80,9 +113,25 @@ func winoPays(s ConvShape, pass int) bool {
 		cin, cout = s.F, s.C
 	}
 	if pass == passFilter {
-		return cin >= 16 && cout >= 16 && s.OW >= 13
+		if cin >= 16 && cout >= 16 && s.OW >= 13 {
+			return 2
+		}
+		return 0
 	}
-	return cin >= 8 && cout >= 8
+	if cin < 8 || cout < 8 {
+		return 0
+	}
+	// F(4x4, 3x3) against F(2x2, 3x3), measured likewise: 10-30% faster
+	// on 14x14 to 28x28 outputs (8 to 32 channels), 5-30% slower on 7x7
+	// ones (two tiles per row and column, a quarter of them padding).
+	oh, ow := s.OH, s.OW
+	if pass == passData {
+		oh, ow = s.H, s.W
+	}
+	if oh >= 13 && ow >= 13 {
+		return 4
+	}
+	return 2
 }
 
 // winoPlan is the geometry of a Winograd convolution of cin-channel
@@ -92,28 +141,30 @@ func winoPays(s ConvShape, pass int) bool {
 type winoPlan struct {
 	cin, h, w, cout, padT, padL, oh, ow int
 
-	th, tw int     // tile rows and columns (2x2 output positions each)
-	hp, wp int     // prepared image planes: 2·th+2 rows of wp columns
-	imgLen int     // cin·hp·wp
-	ti     int     // tiles per image
-	ib, rb int     // images per block; tile rows per block (rb < th only when ib = 1)
-	nbc    int     // column pitch of the transformed tiles (V) and products (M)
-	vx, mx int     // ξ pitch of V (cin rows) and M (fm rows)
-	fm     int     // rows of M per ξ: cout, at least mr
-	upx    int     // length of the packed U of one ξ
-	direct bool    // output tiles are stored straight into y
-	ws     int     // row pitch of the staging rows when not direct
-	gx     []int   // first tile column of each group of 8 in a tile row
-	boff   []int32 // c·nbc, the B row offsets of the products
-	tab    []int32 // 0, 8, 16, …: the column halves of the products
-	fg     *winoFilterGrad
+	m      int             // output tile size: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
+	nx     int             // transformed positions ξ per tile: (m+2)²
+	th, tw int             // tile rows and columns (m×m output positions each)
+	hp, wp int             // prepared image planes: m·th+2 rows of wp columns
+	imgLen int             // cin·hp·wp
+	ti     int             // tiles per image
+	ib, rb int             // images per block; tile rows per block (rb < th only when ib = 1)
+	nbc    int             // column pitch of the transformed tiles (V) and products (M)
+	vx, mx int             // ξ pitch of V (cin rows) and M (fm rows)
+	fm     int             // rows of M per ξ: cout, at least mr
+	upx    int             // length of the packed U of one ξ
+	direct bool            // output tiles are stored straight into y
+	ws     int             // row pitch of the two staging rows when not direct (m = 2)
+	gx     []int           // first tile column of each group of 8 in a tile row
+	boff   []int32         // c·nbc, the B row offsets of the products
+	tab    []int32         // 0, 8, 16, …: the column halves of the products
+	fg     *winoFilterGrad // nil for m = 4
 }
 
 // winoTarget is the number of floats of V and M a block may hold (about
 // 512 KiB, half an L2 cache).
 var winoTarget = 128 << 10
 
-type winoKey struct{ cin, h, w, cout, padT, padL, oh, ow int }
+type winoKey struct{ m, cin, h, w, cout, padT, padL, oh, ow int }
 
 var winoPlans planCache[winoKey, winoPlan]
 
@@ -123,14 +174,21 @@ func newWinoPlan(k winoKey) *winoPlan {
 }
 
 func makeWinoPlan(k winoKey) *winoPlan {
-	q := &winoPlan{cin: k.cin, h: k.h, w: k.w, cout: k.cout, padT: k.padT, padL: k.padL, oh: k.oh, ow: k.ow}
-	q.th, q.tw = (k.oh+1)/2, (k.ow+1)/2
-	q.hp, q.wp = 2*q.th+2, max(2*q.tw+2, 18)
+	q := &winoPlan{cin: k.cin, h: k.h, w: k.w, cout: k.cout, padT: k.padT, padL: k.padL, oh: k.oh, ow: k.ow, m: k.m}
+	m := k.m
+	q.nx = (m + 2) * (m + 2)
+	q.th, q.tw = (k.oh+m-1)/m, (k.ow+m-1)/m
+	// The input transforms of eight tiles read 18 columns (m = 2) or 40
+	// (m = 4: five vectors of 8, of which 34 are used).
+	q.hp, q.wp = m*q.th+2, max(m*q.tw+2, 18)
+	if m == 4 {
+		q.wp = max(4*q.tw+8, 40)
+	}
 	q.imgLen = q.cin * q.hp * q.wp
 	q.ti = q.th * q.tw
 	q.fm = max(q.cout, mr)
 	q.upx = packedASize(q.cout, q.cin)
-	tgt := max(16, winoTarget/(16*(q.cin+q.fm)))
+	tgt := max(16, winoTarget/(q.nx*(q.cin+q.fm)))
 	q.ib, q.rb = max(1, tgt/q.ti), q.th
 	maxTiles := q.ib * q.ti
 	if q.ti > tgt {
@@ -146,7 +204,7 @@ func makeWinoPlan(k winoKey) *winoPlan {
 	for tx := 0; tx < q.tw; tx += 8 {
 		q.gx = append(q.gx, max(0, min(tx, q.tw-8)))
 	}
-	q.direct = q.tw >= 8 && q.oh%2 == 0 && q.ow%2 == 0
+	q.direct = q.tw >= 8 && q.oh%m == 0 && q.ow%m == 0
 	q.ws = 2 * max(q.tw, 8)
 	q.boff = make([]int32, q.cin)
 	for c := range q.boff {
@@ -156,21 +214,27 @@ func makeWinoPlan(k winoKey) *winoPlan {
 	for i := range q.tab {
 		q.tab[i] = int32(8 * i)
 	}
-	q.fg = q.filterGrad()
+	if m == 2 {
+		q.fg = q.filterGrad()
+	}
 	return q
 }
 
-// winoFilter returns the packed transformed filters of q: for ξ = 4i+j,
-// U[ξ][f][c] = (G g[f][c] Gᵀ)[i][j], where g[f][c][a][b] =
+// winoFilter returns the packed transformed filters of q: for ξ =
+// (m+2)i+j, U[ξ][f][c] = (G g[f][c] Gᵀ)[i][j], where g[f][c][a][b] =
 // w[at(f, c) + 3a + b] (at gives the offset of a 3x3 kernel), packed as
 // the A operand (see packA; the last panel overlaps the one before when
 // cout is not a multiple of mr). The transform runs in float64.
 func (q *winoPlan) winoFilter(at func(f, c int) int, w []float32) *[]float32 {
 	cin, cout := q.cin, q.cout
-	u := getBuf(16 * cout * cin)
+	u := getBuf(q.nx * cout * cin)
 	for f := 0; f < cout; f++ {
 		for c := 0; c < cin; c++ {
 			g := w[at(f, c):]
+			if q.m == 4 {
+				winoFilter4(g, (*u)[f*cin+c:], cout*cin)
+				continue
+			}
 			var t [4][3]float64 // G g
 			for b := 0; b < 3; b++ {
 				g0, g1, g2 := float64(g[b]), float64(g[3+b]), float64(g[6+b])
@@ -188,10 +252,10 @@ func (q *winoPlan) winoFilter(at func(f, c int) int, w []float32) *[]float32 {
 			}
 		}
 	}
-	ap := getBuf(16 * q.upx)
+	ap := getBuf(q.nx * q.upx)
 	fpad := (cout + mr - 1) / mr * mr
 	overlap := cout%mr != 0 && cout > mr
-	for xi := 0; xi < 16; xi++ {
+	for xi := 0; xi < q.nx; xi++ {
 		src, dst := (*u)[xi*cout*cin:], (*ap)[xi*q.upx:]
 		if overlap {
 			packA(false, fpad-mr, cin, 1, src, cin, dst)
@@ -204,6 +268,42 @@ func (q *winoPlan) winoFilter(at func(f, c int) int, w []float32) *[]float32 {
 	return ap
 }
 
+// winoG4 applies the F(4x4, 3x3) filter transform G (interpolation
+// points 0, ±1, ±2 and ∞) to the three values a[0], a[k], a[2k].
+func winoG4(a []float64, k int) [6]float64 {
+	g0, g1, g2 := a[0], a[k], a[2*k]
+	return [6]float64{
+		g0 / 4,
+		-(g0 + g1 + g2) / 6,
+		-(g0 - g1 + g2) / 6,
+		g0/24 + g1/12 + g2/6,
+		g0/24 - g1/12 + g2/6,
+		g2,
+	}
+}
+
+// winoFilter4 stores U = G g Gᵀ, in float64, of the 3x3 kernel g (row
+// major) at u[ξ·pitch] for ξ = 6i+j.
+func winoFilter4(g []float32, u []float32, pitch int) {
+	var g64 [9]float64
+	for i := range g64 {
+		g64[i] = float64(g[i])
+	}
+	var t [6][3]float64 // G g
+	for b := 0; b < 3; b++ {
+		col := winoG4(g64[b:], 3)
+		for i := range col {
+			t[i][b] = col[i]
+		}
+	}
+	for i := 0; i < 6; i++ {
+		row := winoG4(t[i][:], 1)
+		for j, x := range row {
+			u[(6*i+j)*pitch] = float32(x)
+		}
+	}
+}
+
 // oddLines returns n rounded up to an odd multiple of 16.
 func oddLines(n int) int {
 	l := (n + 15) / 16
@@ -212,16 +312,24 @@ func oddLines(n int) int {
 
 // prepare copies image xn ([cin, h, w]) into buf ([cin, hp, wp]) with its
 // padding: prepared cell (r, col) holds input cell (r-padT, col-padL), or
-// zero outside the input.
+// zero outside the input. With m = 4, the rows of input are written only
+// up to column 4·tw+2 (the last one a tile reads; the vector row copies
+// need at most 8 columns of padding), and the caller clears buf once so
+// that the columns past it, which the transforms of the tiles past a
+// row's end read, stay zero.
 func (q *winoPlan) prepare(xn, buf []float32) {
 	h0, h1 := q.padT, min(q.hp, q.padT+q.h) // prepared rows with input
-	n := min(q.w, q.wp-q.padL)              // input columns copied
+	cw := q.wp
+	if q.m == 4 {
+		cw = min(q.wp, 4*q.tw+2)
+	}
+	n := min(q.w, cw-q.padL) // input columns copied
 	plane := q.hp * q.wp
 	for c := 0; c < q.cin; c++ {
 		d := buf[c*plane : (c+1)*plane]
 		clear(d[:h0*q.wp])
 		if h1 > h0 {
-			copyRowsPadded(d[h0*q.wp:], q.wp, xn[c*q.h*q.w:], q.w, h1-h0, n, q.padL, q.wp)
+			copyRowsPadded(d[h0*q.wp:], q.wp, xn[c*q.h*q.w:], q.w, h1-h0, n, q.padL, cw)
 		}
 		clear(d[max(h0, h1)*q.wp:])
 	}
@@ -229,19 +337,24 @@ func (q *winoPlan) prepare(xn, buf []float32) {
 
 // winoScratch is the scratch memory of one worker.
 type winoScratch struct {
-	prep, v, m, st *[]float32
+	prep, v, m, st, tt *[]float32
 }
+
+// winoTmp is the length of the transforms' scratch rows (F(4x4, 3x3)).
+const winoTmp = 240
 
 func (q *winoPlan) scratch() winoScratch {
 	return winoScratch{
 		prep: getBuf(q.ib * q.imgLen),
-		v:    getBuf(16 * q.vx),
-		m:    getBuf(16 * q.mx),
+		v:    getBuf(q.nx * q.vx),
+		m:    getBuf(q.nx * q.mx),
 		st:   getBuf(q.cout * 2 * q.ws),
+		tt:   getBuf(winoTmp),
 	}
 }
 
 func (w winoScratch) release() {
+	putBuf(w.tt)
 	putBuf(w.st)
 	putBuf(w.m)
 	putBuf(w.v)
@@ -254,7 +367,11 @@ func (w winoScratch) release() {
 func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 	sc := q.scratch()
 	defer sc.release()
-	prep, v, m, st := *sc.prep, *sc.v, *sc.m, *sc.st
+	prep, v, m, st, tt := *sc.prep, *sc.v, *sc.m, *sc.st, *sc.tt
+	ts := q.m
+	if ts == 4 {
+		clear(prep) // see prepare
+	}
 	chw, fp := q.cin*q.h*q.w, q.cout*q.oh*q.ow
 	plane := q.hp * q.wp
 	type row struct{ n, slot, ty int }
@@ -275,9 +392,13 @@ func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 			nt := len(rows) * q.tw
 			// Input transform.
 			for k, r := range rows {
-				src := prep[r.slot*q.imgLen+2*r.ty*q.wp:]
+				src := prep[r.slot*q.imgLen+ts*r.ty*q.wp:]
 				for _, tx := range q.gx {
-					winoIn(src[2*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], q.nbc, q.vx)
+					if ts == 4 {
+						winoIn4(src[4*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], q.nbc, q.vx, tt)
+					} else {
+						winoIn(src[2*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], q.nbc, q.vx)
+					}
 				}
 			}
 			// The products run over whole tiles of 16 columns; the
@@ -285,11 +406,21 @@ func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 			// the transforms of tiles past a row's end), and their
 			// products are not read.
 			ntc := (nt + 15) / 16 * 16
-			// The 16 products.
+			// The products, one per ξ.
 			q.products(up, v, m, ntc)
-			// Output transform.
+			// Output transform. The F(4x4, 3x3) one stores the part of
+			// its 4x32 outputs inside y (whole rows where it can).
 			for k, r := range rows {
 				mk := m[k*q.tw:]
+				if ts == 4 {
+					yo := y[r.n*fp+4*r.ty*q.ow:]
+					nrows := min(4, q.oh-4*r.ty)
+					for _, tx := range q.gx {
+						ncols := min(32, q.ow-4*tx)
+						winoOut4(mk[tx:], q.nbc, q.mx, q.cout, bias, yo[4*tx:], q.ow, q.oh*q.ow, tt, ncols, nrows)
+					}
+					continue
+				}
 				if q.direct {
 					yo := y[r.n*fp+2*r.ty*q.ow:]
 					for _, tx := range q.gx {
@@ -314,12 +445,12 @@ func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 }
 
 // products computes M[ξ] = U[ξ]·V[ξ] over the first ntc columns (a
-// multiple of 16) for the 16 ξ.
+// multiple of 16) for the nx ξ.
 func (q *winoPlan) products(up, v, m []float32, ntc int) {
 	coff := [mr]int32{0, int32(q.nbc), int32(2 * q.nbc), int32(3 * q.nbc), int32(4 * q.nbc)}
 	tab := q.tab[:ntc/8]
 	overlap := q.cout%mr != 0 && q.cout > mr
-	for xi := 0; xi < 16; xi++ {
+	for xi := 0; xi < q.nx; xi++ {
 		a := up[xi*q.upx : (xi+1)*q.upx]
 		b := v[xi*q.vx:]
 		mx := m[xi*q.mx:]
@@ -409,9 +540,10 @@ func winoOutGo(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane in
 	}
 }
 
-// winoForward computes Conv2DForward for a shape winoApplies to.
-func winoForward(s ConvShape, x, w, b, y []float32) {
-	q := newWinoPlan(winoKey{s.C, s.H, s.W, s.F, s.PadT, s.PadL, s.OH, s.OW})
+// winoForward computes Conv2DForward for a shape winoApplies to, with
+// m×m output tiles (m = 2 or 4).
+func winoForward(s ConvShape, m int, x, w, b, y []float32) {
+	q := newWinoPlan(winoKey{m, s.C, s.H, s.W, s.F, s.PadT, s.PadL, s.OH, s.OW})
 	k2 := s.C * 9
 	up := q.winoFilter(func(f, c int) int { return f*k2 + c*9 }, w)
 	bp := getBuf(s.F)
@@ -426,11 +558,11 @@ func winoForward(s ConvShape, x, w, b, y []float32) {
 }
 
 // winoBackwardData computes Conv2DBackwardData for a shape winoApplies
-// to: the gradient of a 3x3, stride-1 convolution is the convolution of
+// to, with m×m tiles: the gradient of a 3x3, stride-1 convolution is the convolution of
 // dy, padded by 2-PadT and 2-PadL, with the filters turned by 180 degrees
 // and their input and output channels swapped.
-func winoBackwardData(s ConvShape, w, dy, dx []float32) {
-	q := newWinoPlan(winoKey{s.F, s.OH, s.OW, s.C, 2 - s.PadT, 2 - s.PadL, s.H, s.W})
+func winoBackwardData(s ConvShape, m int, w, dy, dx []float32) {
+	q := newWinoPlan(winoKey{m, s.F, s.OH, s.OW, s.C, 2 - s.PadT, 2 - s.PadL, s.H, s.W})
 	k2 := s.C * 9
 	// Filter (c, f) of the turned kernel is w[f][c] read backwards: its
 	// element (a, b) is w[f][c][2-a][2-b]; winoFilter reads it through a
@@ -535,7 +667,7 @@ func (q *winoPlan) filterGrad() *winoFilterGrad {
 // per filter and channel, in float64. The bias gradient is the sum of
 // Z[5] (each tile's sum).
 func winoBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
-	key := winoKey{s.C, s.H, s.W, s.F, s.PadT, s.PadL, s.OH, s.OW}
+	key := winoKey{2, s.C, s.H, s.W, s.F, s.PadT, s.PadL, s.OH, s.OW}
 	q := newWinoPlan(key)
 	g := q.fg
 	nw, _ := groups(s.N)

@@ -55,19 +55,36 @@ func relErr(got []float32, want []float64) float64 {
 	return e
 }
 
-// TestWinograd checks the three Winograd passes against the float64
-// reference on every path, and reports the largest relative error.
+// winoTileModes are the forced modes of each tile size.
+var winoTileModes = []struct {
+	name string
+	mode int
+}{{"F2", winoOn2}, {"F4", winoOn4}}
+
+// TestWinograd checks the three Winograd passes, with each tile size,
+// against the float64 reference on every path, and reports the largest
+// relative error.
 func TestWinograd(t *testing.T) {
+	for _, tm := range winoTileModes {
+		t.Run(tm.name, func(t *testing.T) { testWinograd(t, tm.mode) })
+	}
+}
+
+func testWinograd(t *testing.T, mode int) {
 	forEachImpl(t, func(t *testing.T) {
-		withWino(winoOn, func() {
+		withWino(mode, func() {
 			rng := rand.New(rand.NewSource(21))
-			var worst float64
+			var worst, worstY float64
 			for _, s := range winoShapes {
 				t.Run(s.String(), func(t *testing.T) {
 					if err := s.Validate(); err != nil {
 						t.Fatal(err)
 					}
-					if !winoPays(s, passFwd) || !winoPays(s, passData) || !winoPays(s, passFilter) {
+					wantM := 2
+					if mode == winoOn4 {
+						wantM = 4
+					}
+					if winoTile(s, passFwd) != wantM || winoTile(s, passData) != wantM || winoTile(s, passFilter) != 2 {
 						t.Fatal("the Winograd kernels are not selected")
 					}
 					x := randSlice(rng, s.N*s.C*s.H*s.W)
@@ -81,7 +98,7 @@ func TestWinograd(t *testing.T) {
 					Conv2DForward(s, x, w, b, y)
 					want := naiveConvForward(s, x64, w64, to64(b))
 					checkClose(t, "y", y, want, tol)
-					worst = max(worst, relErr(y, want))
+					worstY = max(worstY, relErr(y, want))
 					Conv2DForward(s, x, w, nil, y)
 					checkClose(t, "y(nobias)", y, naiveConvForward(s, x64, w64, nil), tol)
 
@@ -90,7 +107,7 @@ func TestWinograd(t *testing.T) {
 					Conv2DBackwardData(s, w, dy, dx)
 					wdx := naiveConvBackwardData(s, w64, dy64)
 					checkClose(t, "dx", dx, wdx, tol)
-					worst = max(worst, relErr(dx, wdx))
+					worstY = max(worstY, relErr(dx, wdx))
 
 					dw := randSlice(rng, len(w))
 					db := randSlice(rng, s.F)
@@ -104,7 +121,7 @@ func TestWinograd(t *testing.T) {
 					checkClose(t, "dw(nodb)", dw, wdw, tol)
 				})
 			}
-			t.Logf("largest relative error |got-want|/(|want|+rms(want)): %.3g", worst)
+			t.Logf("largest relative error |got-want|/(|want|+rms(want)): y and dx %.3g, dw %.3g", worstY, worst)
 		})
 	})
 }
@@ -117,7 +134,7 @@ func TestWinogradTransformsGoMatchAsm(t *testing.T) {
 	}
 	rng := rand.New(rand.NewSource(22))
 	for _, tc := range []struct{ wp, plane, nc, dstC, dstX int }{
-		{18, 18 * 6, 1, 8, 8}, {30, 30 * 32, 3, 40, 130}, {21, 21 * 5, 7, 16, 7 * 16},
+		{18, 18 * 6, 1, 8, 8}, {30, 30 * 32, 3, 40, 130}, {21, 21 * 5, 7, 16, 7 * 16}, {44, 44 * 7, 5, 9, 50},
 	} {
 		t.Run(fmt.Sprint(tc), func(t *testing.T) {
 			src := randSlice(rng, (tc.nc-1)*tc.plane+3*tc.wp+18)
@@ -138,6 +155,35 @@ func TestWinogradTransformsGoMatchAsm(t *testing.T) {
 			for i := range za {
 				if math.Float32bits(za[i]) != math.Float32bits(zg[i]) {
 					t.Fatalf("output-gradient transform [%d] = %v in assembly, %v in Go", i, za[i], zg[i])
+				}
+			}
+			// The F(4x4, 3x3) transforms, over six rows.
+			src4 := randSlice(rng, (tc.nc-1)*tc.plane+5*tc.wp+40)
+			n4 := 35*tc.dstX + (tc.nc-1)*tc.dstC + 8
+			a4, g4 := make([]float32, n4), make([]float32, n4)
+			tmp := make([]float32, winoTmp)
+			winoIn4Asm(src4, tc.wp, tc.plane, tc.nc, a4, tc.dstC, tc.dstX, tmp)
+			winoIn4Go(src4, tc.wp, tc.plane, tc.nc, g4, tc.dstC, tc.dstX)
+			for i := range a4 {
+				if math.Float32bits(a4[i]) != math.Float32bits(g4[i]) {
+					t.Fatalf("F(4,3) input transform [%d] = %v in assembly, %v in Go", i, a4[i], g4[i])
+				}
+			}
+			m4 := randSlice(rng, n4)
+			bias4 := randSlice(rng, tc.nc)
+			pitch4, plane4 := 32+tc.wp, 4*(32+tc.wp)+5
+			out4 := (tc.nc-1)*plane4 + 3*pitch4 + 32
+			// Whole and partial output windows (columns, rows); the
+			// cells outside a window keep their values.
+			for _, win := range [][2]int{{32, 4}, {14, 2}, {29, 3}, {1, 1}, {32, 1}, {7, 4}, {26, 4}, {28, 3}, {24, 2}, {8, 4}, {13, 1}} {
+				ya4, yg4 := randSlice(rng, out4), make([]float32, out4)
+				copy(yg4, ya4)
+				winoOut4(m4, tc.dstC, tc.dstX, tc.nc, bias4, ya4, pitch4, plane4, tmp, win[0], win[1])
+				winoOut4Go(m4, tc.dstC, tc.dstX, tc.nc, bias4, yg4, pitch4, plane4, win[0], win[1])
+				for i := range ya4 {
+					if math.Float32bits(ya4[i]) != math.Float32bits(yg4[i]) {
+						t.Fatalf("F(4,3) output transform %v [%d] = %v in assembly, %v in Go", win, i, ya4[i], yg4[i])
+					}
 				}
 			}
 			// The output transform over the same numbers, nc filters.
@@ -190,21 +236,26 @@ func TestWinogradBitIdentical(t *testing.T) {
 	savedAsm, saved512, savedAuto := useAsm, useAVX512, autoAVX512
 	defer func() { useAsm, useAVX512, autoAVX512 = savedAsm, saved512, savedAuto }()
 	autoAVX512 = false
-	withWino(winoOn, func() {
-		useAsm, useAVX512 = hasAsm, false
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-		want := run()
-		for _, p := range []int{2, 3, 7} {
-			runtime.GOMAXPROCS(p)
-			same(t, fmt.Sprint("with GOMAXPROCS=", p), run(), want)
-		}
-		if !hasAVX512 {
-			t.Log("this CPU (or build) has no AVX-512F: the AVX-512 kernel is not compared")
-			return
-		}
-		useAVX512 = true
-		same(t, "with AVX-512", run(), want)
-	})
+	for _, tm := range winoTileModes {
+		t.Run(tm.name, func(t *testing.T) {
+			withWino(tm.mode, func() {
+				useAsm, useAVX512 = hasAsm, false
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+				want := run()
+				for _, p := range []int{2, 3, 7} {
+					runtime.GOMAXPROCS(p)
+					same(t, fmt.Sprint("with GOMAXPROCS=", p), run(), want)
+				}
+				if !hasAVX512 {
+					t.Log("this CPU (or build) has no AVX-512F: the AVX-512 kernel is not compared")
+					return
+				}
+				useAVX512 = true
+				same(t, "with AVX-512", run(), want)
+				useAVX512 = false
+			})
+		})
+	}
 }
 
 // TestWinogradModes checks GOCNN_CONV's values and that the direct path
@@ -213,7 +264,7 @@ func TestWinogradModes(t *testing.T) {
 	for _, tc := range []struct {
 		v    string
 		want int
-	}{{"", winoAuto}, {"direct", winoOff}, {"winograd", winoOn}, {"other", winoAuto}} {
+	}{{"", winoAuto}, {"direct", winoOff}, {"winograd", winoOn}, {"winograd2", winoOn2}, {"winograd4", winoOn4}, {"other", winoAuto}} {
 		t.Run(tc.v, func(t *testing.T) {
 			if got := winoModeOf(tc.v); got != tc.want {
 				t.Errorf("winoModeOf(%q) = %d, want %d", tc.v, got, tc.want)
@@ -221,6 +272,29 @@ func TestWinogradModes(t *testing.T) {
 		})
 	}
 	s := winoShapes[0]
+	if hasAsm {
+		// The automatic choice of the tile size (measured, see
+		// winoAutoTile).
+		s7 := ConvShape{N: 1, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7}
+		for _, tc := range []struct {
+			s          ConvShape
+			fwd, data  int
+			filter     int
+			what, want string
+		}{
+			{s, 4, 4, 2, "28x28, 16 channels", "F(4,3), F(4,3), F(2,3)"},
+			{s7, 2, 2, 0, "7x7, 64 channels", "F(2,3), F(2,3), direct"},
+		} {
+			withWino(winoAuto, func() {
+				savedAsm := useAsm
+				defer func() { useAsm = savedAsm }()
+				useAsm = true
+				if winoTile(tc.s, passFwd) != tc.fwd || winoTile(tc.s, passData) != tc.data || winoTile(tc.s, passFilter) != tc.filter {
+					t.Errorf("%s: tiles %d, %d, %d, want %s", tc.what, winoTile(tc.s, passFwd), winoTile(tc.s, passData), winoTile(tc.s, passFilter), tc.want)
+				}
+			})
+		}
+	}
 	withWino(winoOff, func() {
 		if winoPays(s, passFwd) || winoPays(s, passData) || winoPays(s, passFilter) {
 			t.Error("GOCNN_CONV=direct still selects the Winograd kernels")
