@@ -319,3 +319,18 @@ func TestWinogradModes(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkWinoOut4 runs the F(4x4, 3x3) output transform of eight tiles
+// for 32 filters (whole 4x32 windows) on each path; the avx512 path keeps
+// the column sums in registers where the CPU has AVX-512VL.
+func BenchmarkWinoOut4(b *testing.B) {
+	const nf = 32
+	rng := rand.New(rand.NewSource(5))
+	m := randSlice(rng, 36*8*nf)
+	bias := randSlice(rng, nf)
+	dst := make([]float32, nf*4*32)
+	tmp := make([]float32, winoTmp)
+	benchFamily(b, 0, func(b *testing.B) {
+		winoOut4(m, 8, 8*nf, nf, bias, dst, 32, 4*32, tmp, 32, 4)
+	})
+}
