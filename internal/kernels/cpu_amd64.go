@@ -26,6 +26,9 @@ func sum8(x *float32, n8 int) float32
 var (
 	hasAsm    = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	hasAVX512 = hasAsm && cpu.X86.HasAVX512F
+	// hasAVX512VL reports whether the 256-bit EVEX forms (ymm16-31) can
+	// run too, for the register-only Winograd transforms.
+	hasAVX512VL = hasAVX512 && cpu.X86.HasAVX512VL
 )
 
 //go:noescape
@@ -419,7 +422,16 @@ func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int,
 	winoIn4x8(&src[0], wp, plane, nc, &dst[0], dstC, dstX, &tmp[0])
 }
 
-// winoOut4Asm runs winoOut4x8 (winoOut4 has checked the bounds).
+//go:noescape
+func winoOut4x8z(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows, rem int)
+
+// winoOut4Asm runs winoOut4x8, or its AVX-512VL form winoOut4x8z where
+// useAVX512 allows it and the CPU has AVX-512VL (winoOut4 has checked the
+// bounds). Both give the same bits.
 func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32, ncols, nrows int) {
+	if useAVX512 && hasAVX512VL {
+		winoOut4x8z(&m[0], mF, mX, nf, &bias[0], &dst[0], pitch, plane, &tmp[0], ncols, nrows, ncols%8)
+		return
+	}
 	winoOut4x8(&m[0], mF, mX, nf, &bias[0], &dst[0], pitch, plane, &tmp[0], ncols, nrows, ncols%8)
 }

@@ -2,10 +2,12 @@
 
 package kernels
 
-// hasAsm and hasAVX512 are false: this build has no assembly micro-kernel.
+// hasAsm, hasAVX512 and hasAVX512VL are false: this build has no
+// assembly micro-kernel.
 const (
-	hasAsm    = false
-	hasAVX512 = false
+	hasAsm      = false
+	hasAVX512   = false
+	hasAVX512VL = false
 )
 
 func kernelAsm(k int, a []float32, boff []int32, b []float32, bsrc []int32, coff []int32, c []float32, csrc []int32, bias []float32, flags int) {

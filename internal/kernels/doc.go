@@ -78,7 +78,10 @@
 // 4x4 transposes), and the output one stores the part of its eight tiles'
 // 4x4 outputs that lies inside y straight into it (one masked store per
 // row at most), so partial tiles at sizes that are not a multiple of 4
-// need no staging. The filter
+// need no staging. Where the CPU has AVX-512VL and useAVX512 allows it,
+// the output transform runs as winoOut4x8z, which keeps the 24 column
+// sums in registers (ymm16-31 through the EVEX encoding) instead of the
+// scratch, with the same operations in the same order. The filter
 // gradient transforms dy alike (winoDy8, reading it in place where the
 // tiles cover it exactly) and sums each block's 16 products with the 4×3
 // dot-product kernel over blocks of about 512 tiles, in the groups of

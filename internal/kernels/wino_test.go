@@ -175,14 +175,25 @@ func TestWinogradTransformsGoMatchAsm(t *testing.T) {
 			out4 := (tc.nc-1)*plane4 + 3*pitch4 + 32
 			// Whole and partial output windows (columns, rows); the
 			// cells outside a window keep their values.
-			for _, win := range [][2]int{{32, 4}, {14, 2}, {29, 3}, {1, 1}, {32, 1}, {7, 4}, {26, 4}, {28, 3}, {24, 2}, {8, 4}, {13, 1}} {
-				ya4, yg4 := randSlice(rng, out4), make([]float32, out4)
-				copy(yg4, ya4)
-				winoOut4(m4, tc.dstC, tc.dstX, tc.nc, bias4, ya4, pitch4, plane4, tmp, win[0], win[1])
-				winoOut4Go(m4, tc.dstC, tc.dstX, tc.nc, bias4, yg4, pitch4, plane4, win[0], win[1])
-				for i := range ya4 {
-					if math.Float32bits(ya4[i]) != math.Float32bits(yg4[i]) {
-						t.Fatalf("F(4,3) output transform %v [%d] = %v in assembly, %v in Go", win, i, ya4[i], yg4[i])
+			// Both assembly forms: AVX2 and, where the CPU has
+			// AVX-512VL, the one keeping S in ymm0-31.
+			forms := []bool{false}
+			if hasAVX512VL {
+				forms = append(forms, true)
+			}
+			saved512 := useAVX512
+			defer func() { useAVX512 = saved512 }()
+			for _, wide := range forms {
+				useAVX512 = wide
+				for _, win := range [][2]int{{32, 4}, {14, 2}, {29, 3}, {1, 1}, {32, 1}, {7, 4}, {26, 4}, {28, 3}, {24, 2}, {8, 4}, {13, 1}, {32, 2}, {30, 3}} {
+					ya4, yg4 := randSlice(rng, out4), make([]float32, out4)
+					copy(yg4, ya4)
+					winoOut4(m4, tc.dstC, tc.dstX, tc.nc, bias4, ya4, pitch4, plane4, tmp, win[0], win[1])
+					winoOut4Go(m4, tc.dstC, tc.dstX, tc.nc, bias4, yg4, pitch4, plane4, win[0], win[1])
+					for i := range ya4 {
+						if math.Float32bits(ya4[i]) != math.Float32bits(yg4[i]) {
+							t.Fatalf("F(4,3) output transform (AVX-512VL %v) %v [%d] = %v in assembly, %v in Go", wide, win, i, ya4[i], yg4[i])
+						}
 					}
 				}
 			}
@@ -306,5 +317,20 @@ func TestWinogradModes(t *testing.T) {
 		if winoPays(s5, passFwd) || winoPays(s2, passFwd) {
 			t.Error("the Winograd kernels are selected for a 5x5 or a stride-2 convolution")
 		}
+	})
+}
+
+// BenchmarkWinoOut4 runs the F(4x4, 3x3) output transform of eight tiles
+// for 32 filters (whole 4x32 windows) on each path; the avx512 path keeps
+// the column sums in registers where the CPU has AVX-512VL.
+func BenchmarkWinoOut4(b *testing.B) {
+	const nf = 32
+	rng := rand.New(rand.NewSource(5))
+	m := randSlice(rng, 36*8*nf)
+	bias := randSlice(rng, nf)
+	dst := make([]float32, nf*4*32)
+	tmp := make([]float32, winoTmp)
+	benchFamily(b, 0, func(b *testing.B) {
+		winoOut4(m, 8, 8*nf, nf, bias, dst, 32, 4*32, tmp, 32, 4)
 	})
 }
