@@ -96,6 +96,16 @@ func winoTile(s ConvShape, pass int) int {
 	return winoAutoTile(s, pass)
 }
 
+// The automatic mode runs the Winograd kernels for passes of at least
+// winoMinOutputs output positions (N·OH·OW; 3 images of 28x28, 42 of
+// 7x7), and F(4x4, 3x3) for at least wino4MinOutputs (11 images of 28x28,
+// 42 of 14x14): a batch of 128 images of 7x7 and more qualifies for both,
+// and so do the last, partial batches of the ResNet of cmd/mnist.
+const (
+	winoMinOutputs  = 2048
+	wino4MinOutputs = 8192
+)
+
 // winoAutoTile is winoTile's choice in the automatic mode.
 func winoAutoTile(s ConvShape, pass int) int {
 	// Measured on an AMD Zen 4 (see docs/performance.md): with 8 or more
@@ -109,8 +119,20 @@ func winoAutoTile(s ConvShape, pass int) int {
 	// 7x7 (half of each 8-tile transform is padding there), so it needs
 	// 16 channels and rows of 7 tiles.
 	cin, cout := s.C, s.F
+	oh, ow := s.OH, s.OW
 	if pass == passData {
 		cin, cout = s.F, s.C
+		oh, ow = s.H, s.W
+	}
+	// Each call transforms the filters again (U = G g Gᵀ, in float64),
+	// which only a batch of enough outputs repays: with one image the
+	// Winograd path made the suite's 3x3 networks answer a single image
+	// 2.9x slower (246 µs direct against 704 µs for -net same). Small
+	// batches (single-image prediction) run the direct kernels, and
+	// F(4x4, 3x3), whose filter transform costs more, needs more outputs.
+	positions := s.N * oh * ow
+	if positions < winoMinOutputs {
+		return 0
 	}
 	if pass == passFilter {
 		if cin >= 16 && cout >= 16 && s.OW >= 13 {
@@ -124,11 +146,7 @@ func winoAutoTile(s ConvShape, pass int) int {
 	// F(4x4, 3x3) against F(2x2, 3x3), measured likewise: 10-30% faster
 	// on 14x14 to 28x28 outputs (8 to 32 channels), 5-30% slower on 7x7
 	// ones (two tiles per row and column, a quarter of them padding).
-	oh, ow := s.OH, s.OW
-	if pass == passData {
-		oh, ow = s.H, s.W
-	}
-	if oh >= 13 && ow >= 13 {
+	if oh >= 13 && ow >= 13 && positions >= wino4MinOutputs {
 		return 4
 	}
 	return 2

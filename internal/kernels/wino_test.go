@@ -285,16 +285,21 @@ func TestWinogradModes(t *testing.T) {
 	s := winoShapes[0]
 	if hasAsm {
 		// The automatic choice of the tile size (measured, see
-		// winoAutoTile).
-		s7 := ConvShape{N: 1, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7}
+		// winoAutoTile), at batch 128 and for small batches.
+		s28 := ConvShape{N: 128, C: 16, H: 28, W: 28, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28}
+		s7 := ConvShape{N: 128, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7}
+		batch := func(s ConvShape, n int) ConvShape { s.N = n; return s }
 		for _, tc := range []struct {
 			s          ConvShape
 			fwd, data  int
 			filter     int
 			what, want string
 		}{
-			{s, 4, 4, 2, "28x28, 16 channels", "F(4,3), F(4,3), F(2,3)"},
+			{s28, 4, 4, 2, "28x28, 16 channels", "F(4,3), F(4,3), F(2,3)"},
 			{s7, 2, 2, 0, "7x7, 64 channels", "F(2,3), F(2,3), direct"},
+			{batch(s28, 8), 2, 2, 2, "8 images of 28x28", "F(2,3), F(2,3), F(2,3)"},
+			{batch(s28, 1), 0, 0, 0, "one image of 28x28", "direct"},
+			{batch(s7, 16), 0, 0, 0, "16 images of 7x7", "direct"},
 		} {
 			withWino(winoAuto, func() {
 				savedAsm := useAsm
