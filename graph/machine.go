@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"slices"
+
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -48,7 +50,7 @@ type step struct {
 	op       G.Op
 	in       []int   // indices into Machine.vals of the op's inputs, in order
 	lo, hi   int     // the step's arguments are Machine.args[lo:hi]
-	prealloc G.Value // a Gorgonia op's output of the last run, reused (see run)
+	prealloc G.Value // a Gorgonia op's output of the last run, reused (see do)
 }
 
 // slot is a buffer that several steps' outputs share, sized for the
@@ -62,10 +64,11 @@ type slot struct {
 // OutputSharer is implemented by ops that can write their output into
 // memory the machine gives them. ShareOutput hands the op the function it
 // is to take its output tensor from instead of allocating it (on its first
-// run, and again whenever the output's dtype or shape changes; the op keeps
-// the tensor for the runs between); the op returns false to decline, as an op must whose output is a
-// view of an input or whose later readers need its inputs (the machine
-// then keeps those inputs alive as long as the output).
+// run, and again whenever the output's dtype or shape changes; the op
+// keeps the tensor for the runs between). The op returns false to
+// decline, as an op must whose output is a view of an input or whose
+// later readers need its inputs (the machine then keeps those inputs
+// alive as long as the output).
 //
 // An op that accepts must return, from Do, the tensor alloc gave it (or a
 // value that is not a view of any input), must not read that tensor's
@@ -211,7 +214,6 @@ func (m *Machine) share(roots G.Nodes, at map[*G.Node]int) {
 			continue
 		}
 		if o, ok := s.op.(OutputSharer); ok {
-			i := i
 			shares[i] = o.ShareOutput(func(dt tensor.Dtype, shape ...int) *tensor.Dense { return m.view(i, dt, shape) })
 		}
 	}
@@ -246,7 +248,7 @@ func (m *Machine) share(roots G.Nodes, at map[*G.Node]int) {
 				j = len(m.slots)
 				m.slots = append(m.slots, slot{})
 			} else {
-				free = removeValue(free, j)
+				free = slices.DeleteFunc(free, func(x int) bool { return x == j })
 			}
 			m.slots[j].size = max(m.slots[j].size, need)
 			m.slotOf[i] = j
@@ -255,7 +257,7 @@ func (m *Machine) share(roots G.Nodes, at map[*G.Node]int) {
 		// (an input read twice is released once), and the step's own
 		// output if nothing reads it.
 		for _, k := range m.steps[i].in {
-			if k >= base && shares[k-base] && last[k] == i && !containsValue(free, m.slotOf[k-base]) {
+			if k >= base && shares[k-base] && last[k] == i && !slices.Contains(free, m.slotOf[k-base]) {
 				free = append(free, m.slotOf[k-base])
 			}
 		}
@@ -280,24 +282,6 @@ func (m *Machine) pickSlot(free []int, need int) int {
 		}
 	}
 	return best
-}
-
-func removeValue(s []int, v int) []int {
-	for i, x := range s {
-		if x == v {
-			return append(s[:i], s[i+1:]...)
-		}
-	}
-	return s
-}
-
-func containsValue(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // view returns a new tensor for step i's output: a view of its slot's
