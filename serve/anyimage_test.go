@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"math"
@@ -14,39 +13,12 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
+	"github.com/gocnn/cnn/internal/modeltest"
 	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
 )
-
-// imageModel is a small untrained classifier of images of the given shape
-// with the given class names (none for nil).
-func imageModel(t testing.TB, shape []int, names ...string) *model.Model {
-	t.Helper()
-	net, err := model.NewSequential(shape, []layers.Layer{layers.Conv2D(2, 3, 3, layers.Activation(ops.ReLU)), layers.Flatten(),
-		layers.Dense(len(names), layers.Activation(ops.Softmax))}, model.Seed(3), model.ClassNames(names...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return net
-}
-
-// colourImage is a w×h picture of red, green and blue bands with a
-// gradient, half transparent in one corner.
-func colourImage(w, h int) *image.NRGBA {
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			c := color.NRGBA{R: uint8(255 * x / w), G: uint8(255 * y / h), B: uint8(40 * ((x / 7) % 3)), A: 255}
-			if x < w/4 && y < h/4 {
-				c.A = 128
-			}
-			img.SetNRGBA(x, y, c)
-		}
-	}
-	return img
-}
 
 // encodings are img as PNG, JPEG and GIF uploads.
 func encodings(t testing.TB, img image.Image) []struct {
@@ -93,8 +65,8 @@ func flatInput(t *testing.T, raw json.RawMessage, c int) []float32 {
 // input, uploaded to an RGB or a grey model, is converted by
 // data.ImageValues and answered with the class's name.
 func TestAnyImageModel(t *testing.T) {
-	rgb := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
-	grey := imageModel(t, []int{1, 32, 32}, "circle", "square")
+	rgb := modeltest.ImageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
+	grey := modeltest.ImageModel(t, []int{1, 32, 32}, "circle", "square")
 	s, err := New([]*Model{{Name: "pets", Net: rgb}, {Name: "shapes", Net: grey}}, Logger(quiet))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +78,7 @@ func TestAnyImageModel(t *testing.T) {
 	}{{"pets", rgb}, {"shapes", grey}} {
 		shape := tc.net.InputShape(0)
 		mode, _ := data.ColorModeOf(shape[0])
-		for _, up := range encodings(t, colourImage(40, 33)) {
+		for _, up := range encodings(t, testutil.ColourImage(40, 33)) {
 			t.Run(tc.name+"/"+up.contentType, func(t *testing.T) {
 				code, body, _ := testutil.Do(t, s, "POST", "/v1/models/"+tc.name+":predict", up.contentType, up.body)
 				if code != 200 {
@@ -207,7 +179,7 @@ func TestNoClassNames(t *testing.T) {
 // uploads; DecodeImage says why.
 func TestNotAnImageModel(t *testing.T) {
 	for _, shape := range [][]int{{2, 8, 8}, {4}, {3, 4, 4, 1}} {
-		_, err := DecodeImage(testutil.EncodePNG(t, colourImage(8, 8)), "image/png", shape, DefaultMaxPixels)
+		_, err := DecodeImage(testutil.EncodePNG(t, testutil.ColourImage(8, 8)), "image/png", shape, DefaultMaxPixels)
 		if err == nil || !strings.Contains(err.Error(), "not grey images (1×H×W) or RGB images (3×H×W)") {
 			t.Errorf("shape %v: error %v", shape, err)
 		}
@@ -221,7 +193,7 @@ func TestNotAnImageModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	code, body, _ := testutil.Do(t, s, "POST", "/v1/models/two:predict", "image/png", testutil.EncodePNG(t, colourImage(8, 8)))
+	code, body, _ := testutil.Do(t, s, "POST", "/v1/models/two:predict", "image/png", testutil.EncodePNG(t, testutil.ColourImage(8, 8)))
 	if code != 400 || !bytes.Contains(body, []byte("model two: the model takes 2×8×8 inputs")) {
 		t.Errorf("%d %s", code, body)
 	}
@@ -231,7 +203,7 @@ func TestNotAnImageModel(t *testing.T) {
 // accepts is exactly one input of the model's shape with values in
 // [0, 1], for MNIST's, a grey and an RGB shape.
 func FuzzDecodeImage(f *testing.F) {
-	for _, e := range encodings(f, colourImage(12, 9)) {
+	for _, e := range encodings(f, testutil.ColourImage(12, 9)) {
 		for k := range byte(3) {
 			f.Add(e.body, e.contentType == "image/jpeg", e.contentType == "image/gif", k)
 		}
@@ -311,7 +283,7 @@ func TestImageOutput(t *testing.T) {
 			}
 		})
 		t.Run(name+"/PNG", func(t *testing.T) {
-			code, body, _ := testutil.Do(t, s, "POST", "/v1/models/ae:predict", "image/png", testutil.EncodePNG(t, colourImage(12, 9)))
+			code, body, _ := testutil.Do(t, s, "POST", "/v1/models/ae:predict", "image/png", testutil.EncodePNG(t, testutil.ColourImage(12, 9)))
 			if code != 200 {
 				t.Fatalf("%d %s", code, body)
 			}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gocnn/cnn/internal/modeltest"
 	"github.com/gocnn/cnn/internal/testutil"
 )
 
@@ -19,13 +20,13 @@ const bombRGBEnv = "GOCNN_SERVE_BOMB_RGB_CHILD"
 // child process, whose peak RSS the parent reads.
 func TestImageBombRGB(t *testing.T) {
 	if os.Getenv(bombRGBEnv) != "" {
-		net := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
+		net := modeltest.ImageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
 		s, err := New([]*Model{{Name: "pets", Net: net}}, Logger(quiet))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		big := testutil.EncodePNG(t, colourImage(2048, 2048))
+		big := testutil.EncodePNG(t, testutil.ColourImage(2048, 2048))
 		var wg sync.WaitGroup
 		for i := range 32 {
 			wg.Go(func() {

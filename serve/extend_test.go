@@ -11,6 +11,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/gocnn/cnn/internal/modeltest"
 	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/model"
 )
@@ -81,7 +82,7 @@ func TestHandle(t *testing.T) {
 // TestMetadataEntries: a Model's Metadata shows in its metadata answer,
 // without replacing the server's own entries.
 func TestMetadataEntries(t *testing.T) {
-	m, err := Load(modelFile(t), "")
+	m, err := Load(modeltest.RecipeFile(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}

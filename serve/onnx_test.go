@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocnn/cnn/internal/modeltest"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/onnx"
 )
@@ -15,7 +16,7 @@ import (
 // other name, by not being a whole-model file, and it predicts as the
 // model it was exported from.
 func TestLoadONNX(t *testing.T) {
-	net, _, err := model.Load(modelFile(t))
+	net, _, err := model.Load(modeltest.RecipeFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,49 +11,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pkg/errors"
 
-	"github.com/gocnn/cnn/internal/recipe"
+	"github.com/gocnn/cnn/internal/modeltest"
 	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/layers"
 	"github.com/gocnn/cnn/model"
 	"github.com/gocnn/cnn/ops"
 )
 
-var (
-	fileOnce sync.Once
-	fileDir  string
-)
-
-// modelFile saves the recipe network (internal/recipe), untrained, once
-// for the package's tests, and returns the model file's path.
-func modelFile(t testing.TB) string {
-	t.Helper()
-	fileOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "serve-test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		net, err := recipe.Model(7)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := net.Save(filepath.Join(dir, "digits.gocnn"), nil); err != nil {
-			t.Fatal(err)
-		}
-		fileDir = dir
-	})
-	return filepath.Join(fileDir, "digits.gocnn")
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fileDir != "" {
-		os.RemoveAll(fileDir)
-	}
+	modeltest.Cleanup()
 	os.Exit(code)
 }
 
@@ -63,7 +34,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // newServer serves the test model, named "digits".
 func newServer(t testing.TB, opts ...Option) (*Server, *Model) {
 	t.Helper()
-	m, err := Load(modelFile(t), "")
+	m, err := Load(modeltest.RecipeFile(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +290,7 @@ func TestPredictImage(t *testing.T) {
 
 // TestNewErrors: New refuses bad options and models.
 func TestNewErrors(t *testing.T) {
-	m, err := Load(modelFile(t), "")
+	m, err := Load(modeltest.RecipeFile(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,17 +333,17 @@ func TestNewErrors(t *testing.T) {
 // TestLoadFile: a model is named after its file, or as asked; a file
 // that is missing, or a name that cannot sit in a path, is an error.
 func TestLoadFile(t *testing.T) {
-	m, err := Load(modelFile(t), "")
+	m, err := Load(modeltest.RecipeFile(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.Name != "digits" || m.Net == nil || m.Metadata != nil {
 		t.Errorf("got %q, %v, %v", m.Name, m.Net, m.Metadata)
 	}
-	if m, err = Load(modelFile(t), "mnist"); err != nil || m.Name != "mnist" {
+	if m, err = Load(modeltest.RecipeFile(t), "mnist"); err != nil || m.Name != "mnist" {
 		t.Errorf("named mnist: %v, %v", m, err)
 	}
-	if _, err = Load(modelFile(t), "a/b"); err == nil || !strings.Contains(err.Error(), "may not contain") {
+	if _, err = Load(modeltest.RecipeFile(t), "a/b"); err == nil || !strings.Contains(err.Error(), "may not contain") {
 		t.Errorf("named a/b: %v", err)
 	}
 	if _, err = Load(filepath.Join(t.TempDir(), "missing.gocnn"), ""); err == nil {

@@ -41,6 +41,22 @@ func DigitImage(w, h int) *image.Gray {
 	return g
 }
 
+// ColourImage is a w×h picture of red, green and blue bands with a
+// gradient, half transparent in one corner.
+func ColourImage(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := color.NRGBA{R: uint8(255 * x / w), G: uint8(255 * y / h), B: uint8(40 * ((x / 7) % 3)), A: 255}
+			if x < w/4 && y < h/4 {
+				c.A = 128
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
 // EncodePNG returns img as a PNG file.
 func EncodePNG(t testing.TB, img image.Image) []byte {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gocnn/cnn/internal/modeltest"
 	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/serve"
 )
@@ -28,11 +29,11 @@ func TestBrowserUpload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the browser test starts Chromium")
 	}
-	net := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
+	net := modeltest.ImageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
 	s := newPage(t, []*serve.Model{{Name: "pets", Net: net}})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
-	png := testutil.EncodePNG(t, colourImage(40, 33))
+	png := testutil.EncodePNG(t, testutil.ColourImage(40, 33))
 	path := filepath.Join(t.TempDir(), "pet.png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"image"
-	"image/color"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,48 +9,29 @@ import (
 	"testing"
 
 	"github.com/gocnn/cnn/data"
-	"github.com/gocnn/cnn/internal/recipe"
-	"github.com/gocnn/cnn/layers"
-	"github.com/gocnn/cnn/model"
-	"github.com/gocnn/cnn/ops"
+	"github.com/gocnn/cnn/internal/modeltest"
 	"github.com/gocnn/cnn/serve"
 )
 
-var (
-	fileOnce sync.Once
-	fileDir  string
-)
+var resultOnce sync.Once
 
-// modelFile saves the recipe network (internal/recipe), untrained, with a
-// result.json beside it, once for the package's tests, and returns the
-// model file's path.
+// modelFile saves the recipe network (modeltest.RecipeFile), untrained,
+// with a result.json beside it, once for the package's tests, and returns
+// the model file's path.
 func modelFile(t testing.TB) string {
 	t.Helper()
-	fileOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "demo-test")
-		if err != nil {
+	path := modeltest.RecipeFile(t)
+	resultOnce.Do(func() {
+		if err := os.WriteFile(filepath.Join(filepath.Dir(path), ResultFile), []byte(`{"test_acc": 0.25, "test_images": 10000}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		net, err := recipe.Model(7)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := net.Save(filepath.Join(dir, "digits.gocnn"), nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, ResultFile), []byte(`{"test_acc": 0.25, "test_images": 10000}`), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		fileDir = dir
 	})
-	return filepath.Join(fileDir, "digits.gocnn")
+	return path
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fileDir != "" {
-		os.RemoveAll(fileDir)
-	}
+	modeltest.Cleanup()
 	os.Exit(code)
 }
 
@@ -93,34 +73,6 @@ func testImages() *data.Dataset {
 		}
 	}
 	return d
-}
-
-// imageModel is a small untrained classifier of images of the given shape
-// with the given class names (none for nil).
-func imageModel(t testing.TB, shape []int, names ...string) *model.Model {
-	t.Helper()
-	net, err := model.NewSequential(shape, []layers.Layer{layers.Conv2D(2, 3, 3, layers.Activation(ops.ReLU)), layers.Flatten(),
-		layers.Dense(len(names), layers.Activation(ops.Softmax))}, model.Seed(3), model.ClassNames(names...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return net
-}
-
-// colourImage is a w×h picture of red, green and blue bands with a
-// gradient, half transparent in one corner.
-func colourImage(w, h int) *image.NRGBA {
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			c := color.NRGBA{R: uint8(255 * x / w), G: uint8(255 * y / h), B: uint8(40 * ((x / 7) % 3)), A: 255}
-			if x < w/4 && y < h/4 {
-				c.A = 128
-			}
-			img.SetNRGBA(x, y, c)
-		}
-	}
-	return img
 }
 
 // moments returns the total, the centre of mass and the bounding box of

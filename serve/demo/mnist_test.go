@@ -104,8 +104,8 @@ func TestConvert(t *testing.T) {
 		}
 	})
 	for _, shape := range [][]int{{1, 32, 32}, {3, 28, 28}, {1, 28, 27}} {
-		x, err := Convert(colourImage(40, 33), shape)
-		want, werr := serve.ConvertImage(colourImage(40, 33), shape)
+		x, err := Convert(testutil.ColourImage(40, 33), shape)
+		want, werr := serve.ConvertImage(testutil.ColourImage(40, 33), shape)
 		if err != nil || werr != nil || !slices.Equal(x, want) {
 			t.Errorf("shape %v: %v, %v: Convert is not serve.ConvertImage", shape, err, werr)
 		}
@@ -153,7 +153,7 @@ func TestUploadCentred(t *testing.T) {
 // 784 values in [0, 1] for an MNIST-shaped model.
 func FuzzConvert(f *testing.F) {
 	f.Add(testutil.EncodePNG(f, testutil.DigitImage(30, 20)))
-	f.Add(testutil.EncodePNG(f, colourImage(12, 9)))
+	f.Add(testutil.EncodePNG(f, testutil.ColourImage(12, 9)))
 	f.Add(testutil.EncodePNG(f, image.NewGray(image.Rect(0, 0, 1, 1))))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		cfg, _, err := image.DecodeConfig(bytes.NewReader(body))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocnn/cnn/internal/modeltest"
 	"github.com/gocnn/cnn/internal/testutil"
 	"github.com/gocnn/cnn/serve"
 )
@@ -95,8 +96,8 @@ func TestPageErrors(t *testing.T) {
 // TestPageInfo: /ui/info describes an RGB and a grey model that are not
 // MNIST's, with their shapes and class names, and no accuracy.
 func TestPageInfo(t *testing.T) {
-	rgb := imageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
-	grey := imageModel(t, []int{1, 32, 32}, "circle", "square")
+	rgb := modeltest.ImageModel(t, []int{3, 16, 20}, "cat", "dog", "bird")
+	grey := modeltest.ImageModel(t, []int{1, 32, 32}, "circle", "square")
 	s := newPage(t, []*serve.Model{{Name: "pets", Net: rgb}, {Name: "shapes", Net: grey}})
 	code, body, _ := testutil.Do(t, s, "GET", "/ui/info", "", nil)
 	var info struct{ Models []modelInfo }
