@@ -55,8 +55,9 @@ func (b *base) output(dt tensor.Dtype, shape ...int) *tensor.Dense {
 	return b.out
 }
 
-// ShareOutput makes the op take its output tensor from alloc on every run
-// (graph.OutputSharer): every op of this package writes its output into a
+// ShareOutput makes the op take its output tensor from alloc instead of
+// allocating it (graph.OutputSharer), on its first run and whenever the
+// output's dtype or shape changes: every op of this package writes its output into a
 // buffer of its own, reads no earlier output, and reads its inputs only
 // while its Do runs, unless it says otherwise by declining.
 func (b *base) ShareOutput(alloc func(dt tensor.Dtype, shape ...int) *tensor.Dense) bool {
