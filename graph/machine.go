@@ -50,7 +50,8 @@ type step struct {
 	op       G.Op
 	in       []int   // indices into Machine.vals of the op's inputs, in order
 	lo, hi   int     // the step's arguments are Machine.args[lo:hi]
-	prealloc G.Value // a Gorgonia op's output of the last run, reused (see do)
+	reusable bool    // the op can write into its last output (see do)
+	prealloc G.Value // that output, once a run gave one that is no view
 }
 
 // slot is a buffer that several steps' outputs share, sized for the
@@ -170,7 +171,7 @@ func (m *Machine) program(roots G.Nodes) error {
 				return errors.Wrapf(err, "graph: compile: node %q (%v)", n.Name(), op)
 			}
 		}
-		s := step{node: n, op: op, lo: nargs}
+		s := step{node: n, op: op, lo: nargs, reusable: reusable(op)}
 		children := eg.From(n.ID())
 		for children.Next() {
 			c, ok := children.Node().(*G.Node)
@@ -354,22 +355,27 @@ func (m *Machine) Run() (err error) {
 
 // do runs one step. Gorgonia's own ops allocate a new output on every Do;
 // as the tape machine does, a step of such an op that can reuse memory
-// (gorgonia.UsePreallocDoer) writes into its output of the last run when
-// that is not a view of an input.
+// (see reusable) writes into its output of the last run when that is not
+// a view of an input.
 func (m *Machine) do(s *step, args []G.Value) (G.Value, error) {
 	if s.prealloc != nil {
 		return s.op.(G.UsePreallocDoer).UsePreallocDo(s.prealloc, args...)
 	}
 	v, err := s.op.Do(args...)
-	if err != nil || v == nil {
-		return v, err
+	if err == nil && v != nil && s.reusable && !aliases(v, args) {
+		s.prealloc = v
 	}
-	if _, ok := s.op.(G.UsePreallocDoer); ok && !s.op.ReturnsPtr() && s.op.OverwritesInput() < 0 {
-		if _, mine := s.op.(OutputSharer); !mine && !aliases(v, args) {
-			s.prealloc = v
-		}
-	}
-	return v, nil
+	return v, err
+}
+
+// reusable reports whether op can be run into its last output: it
+// implements gorgonia.UsePreallocDoer, neither returns a pointer into nor
+// overwrites an input, and does not keep an output of its own (an
+// OutputSharer does).
+func reusable(op G.Op) bool {
+	_, prealloc := op.(G.UsePreallocDoer)
+	_, mine := op.(OutputSharer)
+	return prealloc && !mine && !op.ReturnsPtr() && op.OverwritesInput() < 0
 }
 
 // aliases reports whether v is, or may share memory with, one of args.
