@@ -210,6 +210,7 @@ func run() error {
 	epochs := flag.Int("epochs", 3, "epochs to train (the first is not timed)")
 	batch := flag.Int("batch", 128, "batch size")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the timed epochs to this file")
+	memProfile := flag.String("memprofile", "", "write a profile of the memory allocated during training to this file")
 	flag.Parse()
 	if *list {
 		names := make([]string, 0, len(nets))
@@ -273,6 +274,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if *memProfile != "" {
+		if err := writeAllocs(*memProfile); err != nil {
+			return err
+		}
+	}
 	var times []float64
 	for _, e := range hist.Epochs[1:] {
 		times = append(times, e.TrainSeconds)
@@ -313,4 +319,17 @@ func run() error {
 		Images: trainSet.N, EpochS: med, ImagesPS: float64(trainSet.N) / med,
 		InferS: infer.Seconds(), LatencyUS: (lat[(latencyRuns-1)/2] + lat[latencyRuns/2]) / 2, PeakRSSMiB: float64(ru.Maxrss) / 1024,
 	})
+}
+
+// writeAllocs writes the profile of the memory allocated so far to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return errors.Wrapf(err, "-memprofile %s", path)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return errors.Wrapf(err, "-memprofile %s", path)
+	}
+	return errors.Wrapf(f.Close(), "-memprofile %s", path)
 }
