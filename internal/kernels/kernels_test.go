@@ -653,8 +653,14 @@ func TestParallelFor(t *testing.T) {
 						t.Fatalf("index %d visited %d times", i, v)
 					}
 				}
-				if c := int(calls.Load()); c > max(p, 1) || (n > 0 && c < 1) {
-					t.Errorf("%d chunks for %d procs", c, p)
+				c := int(calls.Load())
+				switch {
+				case n > 0 && c < 1:
+					t.Errorf("no call for %d items", n)
+				case p == 1 && c > 1:
+					t.Errorf("%d chunks for one proc, want fn run once, inline", c)
+				case c > chunksPerWorker*p:
+					t.Errorf("%d chunks for %d procs, want at most %d", c, p, chunksPerWorker*p)
 				}
 			})
 		}

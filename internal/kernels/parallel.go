@@ -3,33 +3,57 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
-// ParallelFor splits [0, n) into contiguous chunks, one per goroutine for up
-// to runtime.GOMAXPROCS(0) goroutines, calls fn(lo, hi) for every chunk and
-// waits for all of them. With GOMAXPROCS=1 or n < 2 it runs fn inline
-// without starting goroutines. fn must be safe for concurrent use on
-// disjoint ranges.
+// ParallelFor splits [0, n) into contiguous chunks and calls fn(lo, hi)
+// for every chunk on up to runtime.GOMAXPROCS(0) goroutines, which take
+// the chunks in order as they become free, and waits for all of them.
+// With GOMAXPROCS=1 or n < 2 it runs fn(0, n) inline without starting
+// goroutines. fn must be safe for concurrent use on disjoint ranges, and
+// its result for an item must not depend on the chunk the item falls in.
+//
+// There are up to chunksPerWorker chunks per goroutine, so that a core
+// that runs slower than the others (one shared with another process or
+// virtual machine, or a slower core of a hybrid CPU) takes fewer of them
+// instead of holding up the rest: with one chunk each, the whole call
+// would take as long as its slowest core.
 func ParallelFor(n int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	p, chunk := split(n)
+	p := goroutines(n)
 	if p == 1 {
 		fn(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for lo := chunk; lo < n; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, min(lo+chunk, n))
+	size := (n + p*chunksPerWorker - 1) / (p * chunksPerWorker)
+	chunks := (n + size - 1) / size
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= chunks {
+				return
+			}
+			fn(i*size, min((i+1)*size, n))
+		}
 	}
-	fn(0, min(chunk, n)) // the first chunk runs on the calling goroutine
+	var wg sync.WaitGroup
+	wg.Add(p - 1)
+	for range p - 1 {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work() // the calling goroutine takes chunks too
 	wg.Wait()
 }
+
+// chunksPerWorker is the number of chunks ParallelFor makes per goroutine
+// (fewer when there are fewer items).
+const chunksPerWorker = 8
 
 // Workers returns the number of goroutines ParallelFor runs fn on for n
 // items: 1 when it calls fn once, inline. A caller that has nothing to
@@ -37,10 +61,10 @@ func ParallelFor(n int, fn func(lo, hi int)) {
 // would allocate.
 func Workers(n int) int { return workers(n) }
 
-// workers returns the number of chunks ParallelFor makes of n items.
+// workers returns the number of goroutines ParallelFor runs fn on for n
+// items.
 func workers(n int) int {
-	p, _ := split(n)
-	return p
+	return goroutines(n)
 }
 
 // maxGroups bounds the number of groups parallelGroups makes.
@@ -89,16 +113,8 @@ func parallelGroups(n int, fn func(g, lo, hi int)) {
 	})
 }
 
-// split returns the number of chunks ParallelFor makes of n items and
-// their length.
-func split(n int) (chunks, size int) {
-	p := runtime.GOMAXPROCS(0)
-	if p > n {
-		p = n
-	}
-	if p <= 1 {
-		return 1, max(n, 0)
-	}
-	size = (n + p - 1) / p
-	return (n + size - 1) / size, size
+// goroutines returns the number of goroutines ParallelFor runs n items
+// on: GOMAXPROCS, at most n and at least 1.
+func goroutines(n int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), n))
 }
