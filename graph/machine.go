@@ -171,7 +171,8 @@ func (m *Machine) program(roots G.Nodes) error {
 				return errors.Wrapf(err, "graph: compile: node %q (%v)", n.Name(), op)
 			}
 		}
-		s := step{node: n, op: op, lo: nargs, reusable: reusable(op)}
+		s := step{node: n, op: op, lo: nargs}
+		var in []*G.Node
 		children := eg.From(n.ID())
 		for children.Next() {
 			c, ok := children.Node().(*G.Node)
@@ -183,7 +184,12 @@ func (m *Machine) program(roots G.Nodes) error {
 				return errors.Errorf("graph: compile: node %q reads node %q, which is not sorted before it", n.Name(), c.Name())
 			}
 			s.in = append(s.in, i)
+			in = append(in, c)
 		}
+		if sum := asSum(n, in); sum != nil {
+			s.op = sum
+		}
+		s.reusable = reusable(s.op)
 		nargs += len(s.in)
 		s.hi = nargs
 		at[n] = len(m.leaves) + len(m.steps)

@@ -82,14 +82,16 @@ func gorgoniaNet(t *testing.T, p *graph.Params) net {
 // output, so that it shares memory) and, built again over the same
 // parameters, on Gorgonia's tape machine, and compares the bits of the
 // output, the loss and every gradient, over three runs with different
-// inputs.
+// inputs. The residual block's gradient sum and the Gorgonia graph's
+// c + c run as the machine's own addition in place of Gorgonia's.
 func TestMachineMatchesTape(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		build func(*testing.T, *graph.Params) net
+		sums  int // steps that sum gradients (see graph.SumSteps)
 	}{
-		{"conv training", convNet},
-		{"gorgonia ops", gorgoniaNet},
+		{"conv training", convNet, 1},
+		{"gorgonia ops", gorgoniaNet, 1}, // c + c
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := params(t)
@@ -99,6 +101,9 @@ func TestMachineMatchesTape(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
+			if n := graph.SumSteps(m); n != tc.sums {
+				t.Errorf("%d steps add on all cores, want %d", n, tc.sums)
+			}
 			if ref.loss != nil {
 				if ref.grads, err = G.Grad(ref.loss, ref.weights...); err != nil {
 					t.Fatal(err)

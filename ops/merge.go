@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/chewxy/hm"
+	"github.com/gocnn/cnn/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -162,24 +163,10 @@ func slices64(ts []*tensor.Dense) [][]float64 {
 	return out
 }
 
-// merge computes the merge of xs, of shapes ss, into y.
+// merge computes the merge of xs, of shapes ss, into y, on all cores
+// when y is large.
 func merge[T float](kind MergeKind, ss []tensor.Shape, xs [][]T, y []T) {
-	switch kind {
-	case MergeAdd:
-		copy(y, xs[0])
-		for _, x := range xs[1:] {
-			for i, v := range x {
-				y[i] += v
-			}
-		}
-	case MergeMultiply:
-		copy(y, xs[0])
-		for _, x := range xs[1:] {
-			for i, v := range x {
-				y[i] *= v
-			}
-		}
-	case MergeConcat:
+	if kind == MergeConcat {
 		n, off := ss[0][0], 0
 		row := len(y) / n
 		for _, x := range xs {
@@ -188,6 +175,30 @@ func merge[T float](kind MergeKind, ss []tensor.Shape, xs [][]T, y []T) {
 				copy(y[e*row+off:e*row+off+part], x[e*part:(e+1)*part])
 			}
 			off += part
+		}
+		return
+	}
+	if kernels.ElemWorkers(len(y)) == 1 {
+		mergeRange(kind, xs, y, 0, len(y)) // no closure, so nothing to allocate
+		return
+	}
+	kernels.ParallelElems(len(y), func(lo, hi int) { mergeRange(kind, xs, y, lo, hi) })
+}
+
+// mergeRange is the Add or Multiply merge of the elements [lo, hi).
+func mergeRange[T float](kind MergeKind, xs [][]T, y []T, lo, hi int) {
+	y = y[lo:hi]
+	copy(y, xs[0][lo:hi])
+	for _, x := range xs[1:] {
+		x := x[lo:hi]
+		if kind == MergeAdd {
+			for i, v := range x {
+				y[i] += v
+			}
+			continue
+		}
+		for i, v := range x {
+			y[i] *= v
 		}
 	}
 }

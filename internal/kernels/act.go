@@ -2,16 +2,30 @@ package kernels
 
 import "fmt"
 
-// elemChunk is the minimum number of elements per goroutine for the
-// element-wise kernels.
+// Element-wise work on fewer than 2·elemChunk elements runs on the
+// calling goroutine.
 const elemChunk = 1 << 15
 
-func parallelElems(n int, fn func(lo, hi int)) {
-	if n < 2*elemChunk {
+// ParallelElems is ParallelFor for element-wise work on n elements: it
+// calls fn(0, n) inline when n is too small for the goroutines to pay
+// (ElemWorkers(n) is 1).
+func ParallelElems(n int, fn func(lo, hi int)) {
+	if ElemWorkers(n) == 1 {
 		fn(0, n)
 		return
 	}
 	ParallelFor(n, fn)
+}
+
+// ElemWorkers returns the number of goroutines ParallelElems runs fn on
+// for n elements: 1 when it calls fn once, inline. A caller that has
+// nothing to share out then calls its body directly, without making a
+// closure, which would allocate.
+func ElemWorkers(n int) int {
+	if n < 2*elemChunk {
+		return 1
+	}
+	return workers(n)
 }
 
 // ReLUForward sets y[i] = max(x[i], 0) for i < len(x) (NaN propagates; -0
@@ -20,7 +34,7 @@ func ReLUForward(x, y []float32) {
 	if len(y) < len(x) {
 		panic(fmt.Sprintf("kernels: y has length %d, need %d", len(y), len(x)))
 	}
-	if len(x) < 2*elemChunk {
+	if ElemWorkers(len(x)) == 1 {
 		reluRange(x, y) // no closure, so nothing to allocate
 		return
 	}
@@ -65,7 +79,7 @@ func ReLUBackward(y, dy, dx []float32) {
 	if len(dy) < n || len(dx) < n {
 		panic(fmt.Sprintf("kernels: dy/dx have lengths %d/%d, need %d", len(dy), len(dx), n))
 	}
-	parallelElems(n, func(lo, hi int) {
+	ParallelElems(n, func(lo, hi int) {
 		ys, dys, dxs := y[lo:hi], dy[lo:hi], dx[lo:hi]
 		if useAsm {
 			done := reluBackwardAsm(ys, dys, dxs)
