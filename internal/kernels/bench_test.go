@@ -135,7 +135,13 @@ func BenchmarkMaxPool2D(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		s    PoolShape
-	}{{"pool1", benchPool1}, {"pool2", benchPool2}} {
+	}{
+		{"pool1", benchPool1}, {"pool2", benchPool2},
+		// The 'same' suite network's later pools: 14x14 -> 7x7 and
+		// 7x7 -> 3x3.
+		{"14to7c32", pool2x2Shape(128, 32, 14, 14)}, {"14to7c64", pool2x2Shape(128, 64, 14, 14)},
+		{"7to3c32", pool2x2Shape(128, 32, 7, 7)}, {"7to3c64", pool2x2Shape(128, 64, 7, 7)},
+	} {
 		s := tc.s
 		x := randSlice(rng, s.N*s.C*s.H*s.W)
 		n := s.N * s.C * s.OH * s.OW

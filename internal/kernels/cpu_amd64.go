@@ -217,10 +217,10 @@ func reluBackwardAsm(y, dy, dx []float32) int {
 // pool2x2.forward and pool2x2.backward.
 //
 //go:noescape
-func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base, relu int)
+func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, yhi, w int, lanes *int32, base, relu int)
 
 //go:noescape
-func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base int)
+func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, yhi, w int, lanes *int32, base int)
 
 // poolDot5 and poolDot10 are the assembly kernels of poolDot (one or two
 // channels of five kernel rows).

@@ -46,11 +46,11 @@ func gemvTailAsm(k int, a, b []float32, ldb int, c []float32, t int) { panic("ke
 
 func scaleShiftAsm(x, y []float32, a, b float32) int { return 0 }
 
-func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base, relu int) {
+func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, yhi, w int, lanes *int32, base, relu int) {
 	panic("kernels: no assembly")
 }
 
-func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base int) {
+func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, yhi, w int, lanes *int32, base int) {
 	panic("kernels: no assembly")
 }
 

@@ -310,32 +310,35 @@ relub:
 	VSHUFPS $0x88, Y1, Y0, Y4; \
 	VSHUFPS $0xdd, Y1, Y0, Y5
 
-// func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base, relu int)
+// func maxPool2x2Fwd(x, y *float32, am *int32, planes int, tab *int32, nch, xplane, yplane, hi, yhi, w int, lanes *int32, base, relu int)
 // For every plane and chunk (xoff, yoff) = tab[2i], tab[2i+1]: window l < 8
 // of the chunk has its top-left at x[xoff+lanes[l]], where lanes is
-// 0, 2, ..., 14, or 0, 2, 4, 6 and hi/4 + 0, 2, 4, 6 (two output rows of
-// four windows). y[yoff+l] is the window's first maximum and am[yoff+l]
-// its index base + plane*xplane + xoff + lanes[l] + (0, 1, w or w+1).
-// am may be nil. Planes are xplane and yplane elements apart. If relu is
-// not 0, y is max(maximum, 0) and windows whose maximum is not positive
-// get argmax -1.
-TEXT ·maxPool2x2Fwd(SB), NOSPLIT, $0-104
+// 0, 2, 4, 6 and hi + 0, 2, 4, 6. Its output goes to y[yoff+l] (l < 4) or
+// y[yoff+yhi+l-4] (l >= 4): the window's first maximum, and am likewise
+// its index base + plane*xplane + xoff + lanes[l] + (0, 1, w or w+1). The
+// first four are stored before the last four, so that where the two groups
+// overlap, the last four win (equal values, in this use). am may be nil.
+// Planes are xplane and yplane elements apart. If relu is not 0, y is
+// max(maximum, 0) and windows whose maximum is not positive get argmax -1.
+TEXT ·maxPool2x2Fwd(SB), NOSPLIT, $0-112
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ am+16(FP), DX
 	MOVQ planes+24(FP), AX
 	MOVQ hi+64(FP), R11
 	SHLQ $2, R11
-	MOVQ w+72(FP), R12
+	MOVQ yhi+72(FP), R15
+	SHLQ $2, R15
+	MOVQ w+80(FP), R12
 	VPCMPEQD Y15, Y15, Y15
 	VPSRLD $31, Y15, Y15          // int 1
 	VMOVD R12, X14
 	VPBROADCASTD X14, Y14         // int w
 	SHLQ $2, R12
-	MOVQ lanes+80(FP), R8
+	MOVQ lanes+88(FP), R8
 	VMOVDQU (R8), Y13             // lanes
-	MOVQ base+88(FP), R14
-	MOVQ relu+96(FP), R13
+	MOVQ base+96(FP), R14
+	MOVQ relu+104(FP), R13
 
 fwdplane:
 	MOVQ tab+32(FP), R8
@@ -346,20 +349,31 @@ fwdchunk:
 	MOVLQSX 4(R8), R10
 	LEAQ (SI)(R9*4), BX
 	POOLLOAD
-	VCMPPS $0x0e, Y2, Y3, Y6      // s1 = b > a
+	// s1 = b > a, or b is NaN and a is not: !(b <= a) && a == a (and
+	// so on), so that the first NaN of a window wins, as in sel.
+	VCMPPS $0x06, Y2, Y3, Y6      // !(b <= a)
+	VCMPPS $0x07, Y2, Y2, Y0      // a == a
+	VANDPS Y0, Y6, Y6             // s1
 	VBLENDVPS Y6, Y3, Y2, Y7      // m1 = s1 ? b : a
-	VCMPPS $0x0e, Y4, Y5, Y8      // s2 = d > c
+	VCMPPS $0x06, Y4, Y5, Y8
+	VCMPPS $0x07, Y4, Y4, Y1
+	VANDPS Y1, Y8, Y8             // s2: d over c
 	VBLENDVPS Y8, Y5, Y4, Y9      // m2 = s2 ? d : c
-	VCMPPS $0x0e, Y7, Y9, Y10     // s3 = m2 > m1
+	VCMPPS $0x06, Y7, Y9, Y10
+	VCMPPS $0x07, Y7, Y7, Y0
+	VANDPS Y0, Y10, Y10           // s3: m2 over m1
 	VBLENDVPS Y10, Y9, Y7, Y11    // m = s3 ? m2 : m1
 	TESTQ R13, R13
 	JEQ fwdstore
 	VXORPS Y12, Y12, Y12
 	VMAXPS Y11, Y12, Y11          // max(m, 0), NaN propagates
+	VADDPS Y12, Y11, Y11          // -0 + 0 = +0, as Go's max(-0, 0)
 
 fwdstore:
 	VPERMPD $0xd8, Y11, Y11
-	VMOVUPS Y11, (DI)(R10*4)
+	LEAQ (DI)(R10*4), BX
+	VMOVUPS X11, (BX)
+	VEXTRACTF128 $1, Y11, (BX)(R15*1)
 	TESTQ DX, DX
 	JEQ fwdnext
 	VPAND Y15, Y6, Y6             // o1 = s1 & 1
@@ -380,7 +394,9 @@ fwdstore:
 	VBLENDVPS Y12, Y6, Y10, Y6    // else -1
 
 fwdam:
-	VMOVDQU Y6, (DX)(R10*4)
+	LEAQ (DX)(R10*4), BX
+	VMOVDQU X6, (BX)
+	VEXTRACTI128 $1, Y6, (BX)(R15*1)
 
 fwdnext:
 	ADDQ $8, R8
@@ -401,19 +417,21 @@ fwdplanenext:
 	VZEROUPPER
 	RET
 
-// func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, w int, lanes *int32, base int)
-// The gradient of maxPool2x2Fwd (same chunk table): every cell of every
-// window gets dy[yoff+l] if it is the window's argmax and 0 otherwise (so
-// windows with argmax -1 pass nothing), and the windows' cells of dx are
-// overwritten, not accumulated.
-TEXT ·maxPool2x2Bwd(SB), NOSPLIT, $0-96
+// func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, yhi, w int, lanes *int32, base int)
+// The gradient of maxPool2x2Fwd (same chunk table and layout): every cell
+// of every window gets the window's dy if it is the window's argmax and 0
+// otherwise (so windows with argmax -1 pass nothing), and the windows'
+// cells of dx are overwritten, not accumulated.
+TEXT ·maxPool2x2Bwd(SB), NOSPLIT, $0-104
 	MOVQ dy+0(FP), SI
 	MOVQ am+8(FP), DX
 	MOVQ dx+16(FP), DI
 	MOVQ planes+24(FP), AX
 	MOVQ hi+64(FP), R11
 	SHLQ $2, R11
-	MOVQ w+72(FP), R12
+	MOVQ yhi+72(FP), R15
+	SHLQ $2, R15
+	MOVQ w+80(FP), R12
 	VMOVD R12, X14
 	VPBROADCASTD X14, Y14         // int w
 	VPCMPEQD Y15, Y15, Y15
@@ -422,9 +440,9 @@ TEXT ·maxPool2x2Bwd(SB), NOSPLIT, $0-96
 	VPCMPEQD Y7, Y7, Y7
 	VPSUBD Y7, Y1, Y7             // int 1
 	SHLQ $2, R12
-	MOVQ lanes+80(FP), R8
+	MOVQ lanes+88(FP), R8
 	VMOVDQU (R8), Y13             // lanes
-	MOVQ base+88(FP), R14
+	MOVQ base+96(FP), R14
 
 bwdplane:
 	MOVQ tab+32(FP), R8
@@ -437,9 +455,13 @@ bwdchunk:
 	VMOVD BX, X12
 	VPBROADCASTD X12, Y12
 	VPADDD Y13, Y12, Y12
-	VMOVDQU (DX)(R10*4), Y0
+	LEAQ (DX)(R10*4), BX
+	VMOVDQU (BX), X0
+	VINSERTI128 $1, (BX)(R15*1), Y0, Y0
 	VPSUBD Y12, Y0, Y0            // offset of the argmax in its window
-	VMOVUPS (SI)(R10*4), Y2       // g
+	LEAQ (SI)(R10*4), BX
+	VMOVUPS (BX), X2
+	VINSERTF128 $1, (BX)(R15*1), Y2, Y2 // g
 	VPCMPEQD Y1, Y0, Y3
 	VANDPS Y2, Y3, Y3             // a: offset 0
 	VPCMPEQD Y14, Y0, Y5

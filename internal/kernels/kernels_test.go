@@ -450,6 +450,10 @@ var poolShapes = []PoolShape{
 	// 2x2 windows inside the input, too few per row for the chunks.
 	{N: 2, C: 3, H: 14, W: 14, KH: 2, KW: 2, SH: 2, SW: 2, OH: 7, OW: 7},
 	{N: 1, C: 2, H: 9, W: 13, KH: 2, KW: 2, SH: 2, SW: 2, OH: 4, OW: 6},
+	// 5 to 7 windows a row, one chunk each; 3 a row, the plain loop.
+	{N: 1, C: 3, H: 11, W: 11, KH: 2, KW: 2, SH: 2, SW: 2, OH: 5, OW: 5},
+	{N: 1, C: 2, H: 15, W: 15, KH: 2, KW: 2, SH: 2, SW: 2, OH: 7, OW: 7},
+	{N: 1, C: 4, H: 7, W: 7, KH: 2, KW: 2, SH: 2, SW: 2, OH: 3, OW: 3},
 }
 
 func TestMaxPool(t *testing.T) { forEachImpl(t, testMaxPool) }

@@ -67,20 +67,20 @@ func parallelPlanes(planes, planeWork int, fn func(lo, hi int)) {
 
 // MaxPool2DForward writes the window maxima y ([N,C,OH,OW]) of x
 // ([N,C,H,W]) and, if argmax is not nil, the index into x of the maximum of
-// every window (the first one on ties; with NaN inputs the result is one
-// of the window's elements, consistent with argmax, but which one is
-// unspecified). Padding never wins; a window that lies entirely in padding
-// yields 0 with argmax -1.
+// every window (the first one, in row-major order, on ties; a window with
+// NaN inputs yields its first NaN). Padding never wins; a window that lies
+// entirely in padding yields 0 with argmax -1.
 func MaxPool2DForward(s PoolShape, x, y []float32, argmax []int32) {
 	maxPoolForward(s, x, y, argmax, false)
 }
 
 // MaxPool2DReLUForward is MaxPool2DForward of ReLU(x), computed as
 // max(MaxPool2DForward(x), 0): the two commute, and the ReLU is applied to
-// the OH×OW outputs only. argmax is that of x, except that windows whose
-// output is 0 (no positive element) get -1: the ReLU passes no gradient
-// there, so MaxPool2DBackward with this argmax is the gradient of the
-// fused operation.
+// the OH×OW outputs only (as Go's max: NaN stays NaN, -0 becomes 0).
+// argmax is that of x, except that windows whose output is not positive
+// (0 or NaN) get -1: the ReLU passes no gradient there, so
+// MaxPool2DBackward with this argmax is the gradient of the fused
+// operation.
 func MaxPool2DReLUForward(s PoolShape, x, y []float32, argmax []int32) {
 	maxPoolForward(s, x, y, argmax, true)
 }
@@ -164,28 +164,35 @@ func maxPoolPlanes(lo, hi int, s *PoolShape, fast *pool2x2, x, y []float32, argm
 }
 
 // maxPool2x2Rows is maxPoolForward of planes whose 2×2, stride-2 windows
-// all lie inside the input, but too few per row for pool2x2: a plain loop
-// over the windows, choosing as sel does.
+// all lie inside the input: a plain loop over the windows, choosing as sel
+// does. It serves the shapes too small for pool2x2, and pool2x2 without
+// assembly.
 func maxPool2x2Rows(s *PoolShape, planes int, x, y []float32, am []int32, base int, relu bool) {
-	hw, ohw, w := s.H*s.W, s.OH*s.OW, s.W
+	hw, ohw, w, ow2 := s.H*s.W, s.OH*s.OW, s.W, 2*s.OW
 	for pl := 0; pl < planes; pl++ {
 		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+		var ap []int32
+		if am != nil {
+			ap = am[pl*ohw : (pl+1)*ohw]
+		}
 		for oh := 0; oh < s.OH; oh++ {
-			top := xp[2*oh*w : (2*oh+2)*w]
+			top := xp[2*oh*w : 2*oh*w+ow2]
+			bot := xp[(2*oh+1)*w : (2*oh+1)*w+ow2]
 			yr := yp[oh*s.OW : (oh+1)*s.OW]
+			row := int32(base + pl*hw + 2*oh*w)
 			for ow := range yr {
 				t := 2 * ow
 				best, bi := top[t], int32(0)
 				best, bi = sel(top[t+1], best, 1, bi)
-				best, bi = sel(top[t+w], best, int32(w), bi)
-				best, bi = sel(top[t+w+1], best, int32(w+1), bi)
-				idx := int32(base+pl*hw+2*oh*w+t) + bi
+				best, bi = sel(bot[t], best, int32(w), bi)
+				best, bi = sel(bot[t+1], best, int32(w+1), bi)
+				idx := row + int32(t) + bi
 				if relu && !(best > 0) {
 					best, idx = max(best, 0), -1
 				}
 				yr[ow] = best
-				if am != nil {
-					am[pl*ohw+oh*s.OW+ow] = idx
+				if ap != nil {
+					ap[oh*s.OW+ow] = idx
 				}
 			}
 		}
@@ -193,17 +200,20 @@ func maxPool2x2Rows(s *PoolShape, planes int, x, y []float32, am []int32, base i
 }
 
 // pool2x2 is the chunked form of a 2×2, stride-2, unpadded max pool with
-// at least 8 windows per output row, or exactly 4 and at least two rows.
-// A chunk is 8 windows with consecutive outputs: part of one output row,
-// or (4 windows per row) two output rows. An output row whose length is
-// not a multiple of 8 ends with a chunk that overlaps the previous one;
-// with an odd number of 4-window rows, the last chunk overlaps likewise.
-// Overlapped windows are computed twice, with the same results.
+// at least 4 windows per output row. A chunk is two groups of 4 windows
+// with consecutive outputs each: 8 consecutive windows of one output row
+// (at least 8 per row); the first and the last 4 windows of one row (5 to
+// 7 per row, or 4 in a single row), which overlap; or (4 windows per row)
+// two output rows. An output row whose length is not a multiple of 8 ends
+// with a chunk that overlaps the previous one; with an odd number of
+// 4-window rows, the last chunk overlaps likewise. Overlapped windows are
+// computed twice, with the same results.
 type pool2x2 struct {
 	s     *PoolShape
 	tab   []int32  // per chunk of a plane: input offset, output offset
 	lanes [8]int32 // input offset of each window's top-left in the chunk
 	hi    int      // input offset of the chunk's last four windows
+	yhi   int      // output offset of the chunk's last four windows
 	exact bool     // the windows cover the whole input
 }
 
@@ -224,30 +234,33 @@ func cachedPool2x2(s *PoolShape) *pool2x2 {
 // newPool2x2 returns the chunked form of s, or nil if s does not have one.
 func newPool2x2(s *PoolShape) *pool2x2 {
 	if s.KH != 2 || s.KW != 2 || s.SH != 2 || s.SW != 2 || s.PadT != 0 || s.PadL != 0 ||
-		2*s.OH > s.H || 2*s.OW > s.W || !(s.OW >= 8 || s.OW == 4 && s.OH >= 2) {
+		2*s.OH > s.H || 2*s.OW > s.W || s.OW < 4 {
 		return nil
 	}
 	p := &pool2x2{s: s, exact: 2*s.OH == s.H && 2*s.OW == s.W}
-	if s.OW >= 8 {
-		p.hi = 8
-		for l := range p.lanes {
-			p.lanes[l] = int32(2 * l)
-		}
+	switch {
+	case s.OW >= 8:
+		p.hi, p.yhi = 8, 4
 		for oh := 0; oh < s.OH; oh++ {
 			for ow := 0; ow < s.OW; ow += 8 {
 				ow := min(ow, s.OW-8)
 				p.tab = append(p.tab, int32(2*oh*s.W+2*ow), int32(oh*s.OW+ow))
 			}
 		}
-		return p
+	case s.OW == 4 && s.OH >= 2:
+		p.hi, p.yhi = 2*s.W, 4
+		for oh := 0; oh < s.OH; oh += 2 {
+			oh := min(oh, s.OH-2)
+			p.tab = append(p.tab, int32(2*oh*s.W), int32(oh*s.OW))
+		}
+	default: // 5 to 7 windows per row, or one row of 4
+		p.hi, p.yhi = 2*(s.OW-4), s.OW-4
+		for oh := 0; oh < s.OH; oh++ {
+			p.tab = append(p.tab, int32(2*oh*s.W), int32(oh*s.OW))
+		}
 	}
-	p.hi = 2 * s.W
 	for l := range p.lanes {
 		p.lanes[l] = int32(l/4*p.hi + 2*(l%4))
-	}
-	for oh := 0; oh < s.OH; oh += 2 {
-		oh := min(oh, s.OH-2)
-		p.tab = append(p.tab, int32(2*oh*s.W), int32(oh*s.OW))
 	}
 	return p
 }
@@ -268,32 +281,10 @@ func (p *pool2x2) forward(planes int, x, y []float32, am []int32, base int, relu
 		if relu {
 			r = 1
 		}
-		maxPool2x2Fwd(&x[0], &y[0], ap, planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.s.W, &p.lanes[0], base, r)
+		maxPool2x2Fwd(&x[0], &y[0], ap, planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.yhi, p.s.W, &p.lanes[0], base, r)
 		return
 	}
-	w := int32(p.s.W)
-	for pl := 0; pl < planes; pl++ {
-		for i := 0; i < len(p.tab); i += 2 {
-			xo, yo := pl*hw+int(p.tab[i]), pl*ohw+int(p.tab[i+1])
-			for l, lane := range p.lanes {
-				t := xo + int(lane)
-				best, bi := x[t], int32(0)
-				best, bi = sel(x[t+1], best, 1, bi)
-				best, bi = sel(x[t+int(w)], best, w, bi)
-				best, bi = sel(x[t+int(w)+1], best, w+1, bi)
-				y[yo+l] = best
-				if am != nil {
-					am[yo+l] = int32(base+t) + bi
-				}
-				if relu && !(best > 0) {
-					y[yo+l] = max(best, 0)
-					if am != nil {
-						am[yo+l] = -1
-					}
-				}
-			}
-		}
-	}
+	maxPool2x2Rows(p.s, planes, x, y, am, base, relu)
 }
 
 // backward writes the gradient dx of every window cell of the planes: the
@@ -303,33 +294,24 @@ func (p *pool2x2) backward(planes int, dy []float32, am []int32, dx []float32, b
 	hw, ohw := p.s.H*p.s.W, p.s.OH*p.s.OW
 	if useAsm {
 		_, _, _ = dy[planes*ohw-1], am[planes*ohw-1], dx[planes*hw-1]
-		maxPool2x2Bwd(&dy[0], &am[0], &dx[0], planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.s.W, &p.lanes[0], base)
+		maxPool2x2Bwd(&dy[0], &am[0], &dx[0], planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.yhi, p.s.W, &p.lanes[0], base)
 		return
 	}
-	w := p.s.W
-	for pl := 0; pl < planes; pl++ {
-		for i := 0; i < len(p.tab); i += 2 {
-			xo, yo := pl*hw+int(p.tab[i]), pl*ohw+int(p.tab[i+1])
-			for l, lane := range p.lanes {
-				t := xo + int(lane)
-				g, o := dy[yo+l], int(am[yo+l])-base-t
-				for _, c := range [4]int{0, 1, w, w + 1} {
-					var v float32
-					if o == c {
-						v = g
-					}
-					dx[t+c] = v
-				}
-			}
+	// Without assembly, a scatter into cleared planes is the faster.
+	clear(dx[:planes*hw])
+	for i, a := range am[:planes*ohw] {
+		if a >= 0 {
+			dx[int(a)-base] = dy[i]
 		}
 	}
 }
 
 // sel returns (v, vi) if v > best or v is NaN (and best is not), else
-// (best, bi), without branches.
+// (best, bi), without branches. Both cases are "best is not NaN and v is
+// not <= best" (a NaN compares false), a test cheap enough for sel to be
+// inlined.
 func sel(v, best float32, vi, bi int32) (float32, int32) {
-	take := b2i(v > best) | (b2i(v != v) &^ b2i(best != best))
-	mask := -take // all ones when taking v
+	mask := -(b2i(!(v <= best)) & b2i(best == best)) // all ones when taking v
 	vb, bb := math.Float32bits(v), math.Float32bits(best)
 	return math.Float32frombits(bb ^ ((bb ^ vb) & uint32(mask))), bi ^ ((bi ^ vi) & mask)
 }
