@@ -371,9 +371,17 @@ fwdchunk:
 
 fwdstore:
 	VPERMPD $0xd8, Y11, Y11
+	CMPQ R15, $16
+	JNE fwdsplity
+	VMOVUPS Y11, (DI)(R10*4)      // yhi = 4: one store
+	JMP fwdstored
+
+fwdsplity:
 	LEAQ (DI)(R10*4), BX
 	VMOVUPS X11, (BX)
 	VEXTRACTF128 $1, Y11, (BX)(R15*1)
+
+fwdstored:
 	TESTQ DX, DX
 	JEQ fwdnext
 	VPAND Y15, Y6, Y6             // o1 = s1 & 1
@@ -394,6 +402,12 @@ fwdstore:
 	VBLENDVPS Y12, Y6, Y10, Y6    // else -1
 
 fwdam:
+	CMPQ R15, $16
+	JNE fwdsplitam
+	VMOVDQU Y6, (DX)(R10*4)
+	JMP fwdnext
+
+fwdsplitam:
 	LEAQ (DX)(R10*4), BX
 	VMOVDQU X6, (BX)
 	VEXTRACTI128 $1, Y6, (BX)(R15*1)
@@ -455,13 +469,22 @@ bwdchunk:
 	VMOVD BX, X12
 	VPBROADCASTD X12, Y12
 	VPADDD Y13, Y12, Y12
+	CMPQ R15, $16
+	JNE bwdsplit
+	VMOVDQU (DX)(R10*4), Y0       // yhi = 4: one load each
+	VMOVUPS (SI)(R10*4), Y2
+	JMP bwdloaded
+
+bwdsplit:
 	LEAQ (DX)(R10*4), BX
 	VMOVDQU (BX), X0
 	VINSERTI128 $1, (BX)(R15*1), Y0, Y0
-	VPSUBD Y12, Y0, Y0            // offset of the argmax in its window
 	LEAQ (SI)(R10*4), BX
 	VMOVUPS (BX), X2
-	VINSERTF128 $1, (BX)(R15*1), Y2, Y2 // g
+	VINSERTF128 $1, (BX)(R15*1), Y2, Y2
+
+bwdloaded:
+	VPSUBD Y12, Y0, Y0            // offset of the argmax in its window; Y2: g
 	VPCMPEQD Y1, Y0, Y3
 	VANDPS Y2, Y3, Y3             // a: offset 0
 	VPCMPEQD Y14, Y0, Y5

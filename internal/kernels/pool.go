@@ -200,14 +200,22 @@ func maxPool2x2Rows(s *PoolShape, planes int, x, y []float32, am []int32, base i
 }
 
 // pool2x2 is the chunked form of a 2×2, stride-2, unpadded max pool with
-// at least 4 windows per output row. A chunk is two groups of 4 windows
-// with consecutive outputs each: 8 consecutive windows of one output row
-// (at least 8 per row); the first and the last 4 windows of one row (5 to
-// 7 per row, or 4 in a single row), which overlap; or (4 windows per row)
-// two output rows. An output row whose length is not a multiple of 8 ends
+// at least 4 windows per output row, or 2 or 3 and at least two rows. A
+// chunk is two groups of 4 windows with consecutive outputs each: 8
+// consecutive windows of one output row (at least 8 per row); the first
+// and the last 4 windows of one row (5 to 7 per row, or 4 in a single
+// row), which overlap; or two output rows (4 windows per row, or, with
+// spill, 2 or 3). An output row whose length is not a multiple of 8 ends
 // with a chunk that overlaps the previous one; with an odd number of
-// 4-window rows, the last chunk overlaps likewise. Overlapped windows are
+// two-row chunks, the last chunk overlaps likewise. Overlapped windows are
 // computed twice, with the same results.
+//
+// With spill, each group's last 4-OW lanes are not windows: they read the
+// next input columns (the next row's first, past the row's end) and write
+// garbage over the next outputs, which the next group or chunk overwrites
+// in turn, except after a plane's last chunk: there they spill into the
+// next plane, so that the last plane of a call is left to the row loop,
+// and the backward pass scatters instead.
 type pool2x2 struct {
 	s     *PoolShape
 	tab   []int32  // per chunk of a plane: input offset, output offset
@@ -215,6 +223,7 @@ type pool2x2 struct {
 	hi    int      // input offset of the chunk's last four windows
 	yhi   int      // output offset of the chunk's last four windows
 	exact bool     // the windows cover the whole input
+	spill bool     // rows of 2 or 3 windows: see above
 }
 
 // pool2x2Plans caches the chunked forms of pooling shapes (nil for those
@@ -234,7 +243,7 @@ func cachedPool2x2(s *PoolShape) *pool2x2 {
 // newPool2x2 returns the chunked form of s, or nil if s does not have one.
 func newPool2x2(s *PoolShape) *pool2x2 {
 	if s.KH != 2 || s.KW != 2 || s.SH != 2 || s.SW != 2 || s.PadT != 0 || s.PadL != 0 ||
-		2*s.OH > s.H || 2*s.OW > s.W || s.OW < 4 {
+		2*s.OH > s.H || 2*s.OW > s.W || !(s.OW >= 4 || s.OW >= 2 && s.OH >= 2) {
 		return nil
 	}
 	p := &pool2x2{s: s, exact: 2*s.OH == s.H && 2*s.OW == s.W}
@@ -247,8 +256,11 @@ func newPool2x2(s *PoolShape) *pool2x2 {
 				p.tab = append(p.tab, int32(2*oh*s.W+2*ow), int32(oh*s.OW+ow))
 			}
 		}
-	case s.OW == 4 && s.OH >= 2:
-		p.hi, p.yhi = 2*s.W, 4
+	case s.OW <= 4 && s.OH >= 2:
+		// Two rows a chunk; with 2 or 3 windows a row, their next
+		// plane's first 4-OW outputs and 8-2*OW inputs past a row
+		// (OH >= 2 and so H, W >= 4 keep those inside the next plane).
+		p.hi, p.yhi, p.spill = 2*s.W, s.OW, s.OW < 4
 		for oh := 0; oh < s.OH; oh += 2 {
 			oh := min(oh, s.OH-2)
 			p.tab = append(p.tab, int32(2*oh*s.W), int32(oh*s.OW))
@@ -270,41 +282,49 @@ func newPool2x2(s *PoolShape) *pool2x2 {
 // maxima are stored as 0 and non-positive ones get argmax -1.
 func (p *pool2x2) forward(planes int, x, y []float32, am []int32, base int, relu bool) {
 	hw, ohw := p.s.H*p.s.W, p.s.OH*p.s.OW
-	if useAsm {
-		_, _ = x[planes*hw-1], y[planes*ohw-1]
+	if !useAsm {
+		maxPool2x2Rows(p.s, planes, x, y, am, base, relu)
+		return
+	}
+	n := planes // planes for the assembly
+	if p.spill {
+		n-- // the last one, whose chunks would spill, goes to the row loop
+	}
+	if n > 0 {
+		_, _ = x[planes*hw-1], y[n*ohw-1] // with spill, the chunks read into plane n
 		var ap *int32
 		if am != nil {
-			_ = am[planes*ohw-1]
+			_ = am[n*ohw-1]
 			ap = &am[0]
 		}
 		r := 0
 		if relu {
 			r = 1
 		}
-		maxPool2x2Fwd(&x[0], &y[0], ap, planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.yhi, p.s.W, &p.lanes[0], base, r)
-		return
+		maxPool2x2Fwd(&x[0], &y[0], ap, n, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.yhi, p.s.W, &p.lanes[0], base, r)
 	}
-	maxPool2x2Rows(p.s, planes, x, y, am, base, relu)
+	if n < planes {
+		var ap []int32
+		if am != nil {
+			ap = am[n*ohw : planes*ohw]
+		}
+		maxPool2x2Rows(p.s, 1, x[n*hw:planes*hw], y[n*ohw:planes*ohw], ap, base+n*hw, relu)
+	}
 }
 
 // backward writes the gradient dx of every window cell of the planes: the
 // window's dy where the cell is the window's argmax (am, as written by
-// forward; -1 matches no cell), else 0.
+// forward; -1 matches no cell), else 0. It needs the assembly and no
+// spill (see fastBackward).
 func (p *pool2x2) backward(planes int, dy []float32, am []int32, dx []float32, base int) {
 	hw, ohw := p.s.H*p.s.W, p.s.OH*p.s.OW
-	if useAsm {
-		_, _, _ = dy[planes*ohw-1], am[planes*ohw-1], dx[planes*hw-1]
-		maxPool2x2Bwd(&dy[0], &am[0], &dx[0], planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.yhi, p.s.W, &p.lanes[0], base)
-		return
-	}
-	// Without assembly, a scatter into cleared planes is the faster.
-	clear(dx[:planes*hw])
-	for i, a := range am[:planes*ohw] {
-		if a >= 0 {
-			dx[int(a)-base] = dy[i]
-		}
-	}
+	_, _, _ = dy[planes*ohw-1], am[planes*ohw-1], dx[planes*hw-1]
+	maxPool2x2Bwd(&dy[0], &am[0], &dx[0], planes, &p.tab[0], len(p.tab)/2, hw, ohw, p.hi, p.yhi, p.s.W, &p.lanes[0], base)
 }
+
+// fastBackward reports whether backward can run: with the assembly and
+// without spill. Otherwise a scatter into cleared planes is the faster.
+func (p *pool2x2) fastBackward() bool { return p != nil && useAsm && !p.spill }
 
 // sel returns (v, vi) if v > best or v is NaN (and best is not), else
 // (best, bi), without branches. Both cases are "best is not NaN and v is
@@ -342,7 +362,7 @@ func MaxPool2DBackward(s PoolShape, dy []float32, argmax []int32, dx []float32) 
 		dxs := dx[lo*hw : hi*hw]
 		ap := argmax[lo*ohw : hi*ohw]
 		dys := dy[lo*ohw : hi*ohw]
-		if fast != nil {
+		if fast.fastBackward() {
 			if !fast.exact {
 				clear(dxs)
 			}
@@ -353,7 +373,7 @@ func MaxPool2DBackward(s PoolShape, dy []float32, argmax []int32, dx []float32) 
 		off := lo * hw
 		for i, a := range ap {
 			if a >= 0 {
-				dxs[int(a)-off] += dys[i]
+				dxs[int(a)-off] += dys[i] // windows may overlap
 			}
 		}
 	})

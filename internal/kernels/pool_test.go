@@ -95,6 +95,14 @@ func TestMaxPool2x2(t *testing.T) {
 		pool2x2Shape(1, 1, 2, 16),    // 1x8
 		pool2x2Shape(16, 32, 14, 14), // 7x7, in parallel
 		pool2x2Shape(16, 48, 7, 7),   // 3x3, in parallel
+		pool2x2Shape(1, 1, 4, 4),     // 2x2, one plane
+		pool2x2Shape(3, 1, 4, 5),     // 2x2
+		pool2x2Shape(2, 1, 5, 4),     // 2x2
+		pool2x2Shape(1, 2, 9, 7),     // 4x3
+		pool2x2Shape(2, 1, 7, 2),     // 3x1
+		// Fewer windows than the input holds.
+		{N: 2, C: 1, H: 6, W: 11, KH: 2, KW: 2, SH: 2, SW: 2, OH: 3, OW: 3},
+		{N: 2, C: 2, H: 9, W: 20, KH: 2, KW: 2, SH: 2, SW: 2, OH: 2, OW: 6},
 	}
 	forEachImpl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewSource(11))
