@@ -372,14 +372,8 @@ fwdchunk:
 fwdstore:
 	VPERMPD $0xd8, Y11, Y11
 	CMPQ R15, $16
-	JNE fwdsplity
+	JNE fwdsplity                 // out of line, after the RET
 	VMOVUPS Y11, (DI)(R10*4)      // yhi = 4: one store
-	JMP fwdstored
-
-fwdsplity:
-	LEAQ (DI)(R10*4), BX
-	VMOVUPS X11, (BX)
-	VEXTRACTF128 $1, Y11, (BX)(R15*1)
 
 fwdstored:
 	TESTQ DX, DX
@@ -405,12 +399,6 @@ fwdam:
 	CMPQ R15, $16
 	JNE fwdsplitam
 	VMOVDQU Y6, (DX)(R10*4)
-	JMP fwdnext
-
-fwdsplitam:
-	LEAQ (DX)(R10*4), BX
-	VMOVDQU X6, (BX)
-	VEXTRACTI128 $1, Y6, (BX)(R15*1)
 
 fwdnext:
 	ADDQ $8, R8
@@ -430,6 +418,18 @@ fwdplanenext:
 	JNZ fwdplane
 	VZEROUPPER
 	RET
+
+fwdsplity:
+	LEAQ (DI)(R10*4), BX
+	VMOVUPS X11, (BX)
+	VEXTRACTF128 $1, Y11, (BX)(R15*1)
+	JMP fwdstored
+
+fwdsplitam:
+	LEAQ (DX)(R10*4), BX
+	VMOVDQU X6, (BX)
+	VEXTRACTI128 $1, Y6, (BX)(R15*1)
+	JMP fwdnext
 
 // func maxPool2x2Bwd(dy *float32, am *int32, dx *float32, planes int, tab *int32, nch, xplane, yplane, hi, yhi, w int, lanes *int32, base int)
 // The gradient of maxPool2x2Fwd (same chunk table and layout): every cell
@@ -470,18 +470,9 @@ bwdchunk:
 	VPBROADCASTD X12, Y12
 	VPADDD Y13, Y12, Y12
 	CMPQ R15, $16
-	JNE bwdsplit
+	JNE bwdsplit                  // out of line, after the RET
 	VMOVDQU (DX)(R10*4), Y0       // yhi = 4: one load each
 	VMOVUPS (SI)(R10*4), Y2
-	JMP bwdloaded
-
-bwdsplit:
-	LEAQ (DX)(R10*4), BX
-	VMOVDQU (BX), X0
-	VINSERTI128 $1, (BX)(R15*1), Y0, Y0
-	LEAQ (SI)(R10*4), BX
-	VMOVUPS (BX), X2
-	VINSERTF128 $1, (BX)(R15*1), Y2, Y2
 
 bwdloaded:
 	VPSUBD Y12, Y0, Y0            // offset of the argmax in its window; Y2: g
@@ -520,6 +511,15 @@ bwdloaded:
 	JNZ bwdplane
 	VZEROUPPER
 	RET
+
+bwdsplit:
+	LEAQ (DX)(R10*4), BX
+	VMOVDQU (BX), X0
+	VINSERTI128 $1, (BX)(R15*1), Y0, Y0
+	LEAQ (SI)(R10*4), BX
+	VMOVUPS (BX), X2
+	VINSERTF128 $1, (BX)(R15*1), Y2, Y2
+	JMP bwdloaded
 
 // PDROWS(y0, y1, y2, y3, y4) adds g (Y11) times the five rows at R12,
 // R12+R10, ..., R12+4*R10 to y0..y4.
