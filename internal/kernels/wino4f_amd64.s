@@ -117,6 +117,26 @@ dy4f:
 	AT4
 	DY4S(96)
 
+	// Prefetch the window of the next tile row (rows 4 to 7, which the
+	// call for the tile row below reads): the output gradients are read
+	// once, by strided windows of every filter plane, which the hardware
+	// prefetchers follow poorly.
+	LEAQ (R12)(AX*1), R14
+	PREFETCHT0 (R14)
+	PREFETCHT0 64(R14)
+	PREFETCHT0 127(R14)
+	PREFETCHT0 (R14)(AX*1)
+	PREFETCHT0 64(R14)(AX*1)
+	PREFETCHT0 127(R14)(AX*1)
+	PREFETCHT0 (R14)(AX*2)
+	PREFETCHT0 64(R14)(AX*2)
+	PREFETCHT0 127(R14)(AX*2)
+	LEAQ (R14)(AX*2), R14
+	ADDQ AX, R14
+	PREFETCHT0 (R14)
+	PREFETCHT0 64(R14)
+	PREFETCHT0 127(R14)
+
 	// Rows.
 	MOVQ R11, DI
 	DY4R(0)

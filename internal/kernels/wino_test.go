@@ -308,6 +308,7 @@ func TestWinogradModes(t *testing.T) {
 		// The automatic choice of the tile size (measured, see
 		// winoAutoTile), at batch 128 and for small batches.
 		s28 := ConvShape{N: 128, C: 16, H: 28, W: 28, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28}
+		s14 := ConvShape{N: 128, C: 32, H: 14, W: 14, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 14, OW: 14}
 		s7 := ConvShape{N: 128, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7}
 		batch := func(s ConvShape, n int) ConvShape { s.N = n; return s }
 		for _, tc := range []struct {
@@ -316,7 +317,8 @@ func TestWinogradModes(t *testing.T) {
 			filter     int
 			what, want string
 		}{
-			{s28, 4, 4, 2, "28x28, 16 channels", "F(4,3), F(4,3), F(2,3)"},
+			{s28, 4, 4, 4, "28x28, 16 channels", "F(4,3), F(4,3), F(4,3)"},
+			{s14, 4, 4, 2, "14x14, 32 channels", "F(4,3), F(4,3), F(2,3)"},
 			{s7, 2, 2, 0, "7x7, 64 channels", "F(2,3), F(2,3), direct"},
 			{batch(s28, 8), 2, 2, 2, "8 images of 28x28", "F(2,3), F(2,3), F(2,3)"},
 			{batch(s28, 1), 0, 0, 0, "one image of 28x28", "direct"},
@@ -419,4 +421,27 @@ func TestWinogradFilterRandom(t *testing.T) {
 			})
 		})
 	}
+}
+
+// BenchmarkWinoDy4 runs the F(4x4, 3x3) output-gradient transform of
+// eight tiles for 16 filters, over whole (4x32) and partial (3x28)
+// windows, against the input transform of as many channels.
+func BenchmarkWinoDy4(b *testing.B) {
+	const nf, pitch = 16, 40
+	rng := rand.New(rand.NewSource(6))
+	src := randSlice(rng, nf*6*pitch)
+	dst := make([]float32, 36*8*nf)
+	tmp := make([]float32, winoTmp)
+	for _, win := range [][2]int{{32, 4}, {28, 3}, {28, 4}, {32, 3}, {16, 4}} {
+		b.Run(fmt.Sprintf("dy%dx%d", win[1], win[0]), func(b *testing.B) {
+			benchFamily(b, 0, func(b *testing.B) {
+				winoDy4(src, pitch, 6*pitch, nf, dst, 8, 8*nf, tmp, win[0], win[1])
+			})
+		})
+	}
+	b.Run("in", func(b *testing.B) {
+		benchFamily(b, 0, func(b *testing.B) {
+			winoIn4(src, pitch, 6*pitch, nf, dst, 8, 8*nf, tmp)
+		})
+	})
 }
