@@ -134,10 +134,11 @@ func winoAutoTile(s ConvShape, pass int) int {
 			return 0
 		}
 		// F(4x4, 3x3) against F(2x2, 3x3) for the filter gradient
-		// (batch 128, AMD Zen 4, shared machine): 20-35% faster on 28x28
-		// 'same' (16 channels) and 24x24 'valid' outputs (32 to 64),
-		// 30-40% slower on 14x14 ones (32 channels: rows of four
-		// tiles, half of each 8-tile transform wasted) and on 7x7 ones.
+		// (batch 128, AMD Zen 4, shared machine, best of 5 to 8 runs):
+		// 33% faster on 28x28 'same' outputs (16 channels), 14% on 24x24
+		// 'valid' ones (32 to 64), 35% slower on 14x14 ones (32
+		// channels: rows of four tiles, half of each 8-tile transform
+		// wasted) and 40% on 7x7 ones (64).
 		if oh >= 24 && ow >= 24 && positions >= wino4MinOutputs {
 			return 4
 		}
