@@ -82,11 +82,10 @@ var convClasses = []struct {
 // through a 2x2 max pool (pooled, from the pooled gradient and argmax; its
 // GFLOP/s are those of the filter pass it replaces), all on the direct
 // path, and for 3x3 stride-1 shapes the three passes on the F(2x2, 3x3)
-// Winograd path (fwd-wino, data-wino, filter-wino) and the forward pass and
-// data gradient on the F(4x4, 3x3) one (fwd-wino4, data-wino4; the
-// Winograd GFLOP/s count the direct
-// convolution's multiply-adds, so that they compare with fwd, data and
-// filter).
+// Winograd path (fwd-wino, data-wino, filter-wino) and on the F(4x4, 3x3)
+// one (fwd-wino4, data-wino4, filter-wino4; the Winograd GFLOP/s count the
+// direct convolution's multiply-adds, so that they compare with fwd, data
+// and filter).
 func BenchmarkConv(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
 	for _, tc := range convClasses {
@@ -113,12 +112,13 @@ func BenchmarkConv(b *testing.B) {
 			{"pooled", winoOff, func() { Conv2DBackwardFilterPooled(s, ps, x, dq, am, dw, db) }},
 		}
 		if winoApplies(s) {
-			passes = append(passes, passes[0], passes[1], passes[2], passes[0], passes[1])
+			passes = append(passes, passes[0], passes[1], passes[2], passes[0], passes[1], passes[2])
 			passes[4].name, passes[4].mode = "fwd-wino", winoOn2
 			passes[5].name, passes[5].mode = "data-wino", winoOn2
 			passes[6].name, passes[6].mode = "filter-wino", winoOn2
 			passes[7].name, passes[7].mode = "fwd-wino4", winoOn4
 			passes[8].name, passes[8].mode = "data-wino4", winoOn4
+			passes[9].name, passes[9].mode = "filter-wino4", winoOn4
 		}
 		for _, pass := range passes {
 			b.Run(tc.name+"/"+pass.name, func(b *testing.B) {

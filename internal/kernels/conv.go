@@ -317,8 +317,8 @@ func Conv2DBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 	if db != nil {
 		checkLen("db", db, s.F)
 	}
-	if winoPays(s, passFilter) {
-		winoBackwardFilter(s, x, dy, dw, db)
+	if m := winoTile(s, passFilter); m != 0 {
+		winoBackwardFilter(s, m, x, dy, dw, db)
 		return
 	}
 	p := newConvPlan(&s)

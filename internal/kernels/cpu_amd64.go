@@ -435,3 +435,16 @@ func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane 
 	}
 	winoOut4x8(&m[0], mF, mX, nf, &bias[0], &dst[0], pitch, plane, &tmp[0], ncols, nrows, ncols%8)
 }
+
+// winoDy4x8 is the assembly form of winoDy4Go (nf >= 1), with tmp as
+// scratch and the load masks of the window's columns (cmask, 32 lanes)
+// and rows (rmask, 8 lanes a row).
+//
+//go:noescape
+func winoDy4x8(src *float32, pitch, plane, nf int, dst *float32, dstF, dstX int, tmp *float32, cmask, rmask *int32)
+
+// winoDy4Asm runs winoDy4x8 (winoDy4 has checked the bounds; the masked
+// loads read nothing outside the window).
+func winoDy4Asm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int, tmp []float32, cmask, rmask *int32) {
+	winoDy4x8(&src[0], pitch, plane, nf, &dst[0], dstF, dstX, &tmp[0], cmask, rmask)
+}

@@ -109,3 +109,7 @@ func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int,
 func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32, ncols, nrows int) {
 	winoOut4Go(m, mF, mX, nf, bias, dst, pitch, plane, ncols, nrows)
 }
+
+func winoDy4Asm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int, tmp []float32, cmask, rmask *int32) {
+	panic("kernels: no assembly")
+}

@@ -48,9 +48,10 @@
 // allows) run as Winograd convolutions where that measures faster
 // (winoTile): the forward pass and the data gradient with at least 8
 // channels on both sides, as F(4x4, 3x3) where the pass's output is 13x13
-// or more and as F(2x2, 3x3) below, and the filter gradient, as F(2x2,
-// 3x3) only, with at least 16 channels and output rows of 13 or more. Every 2x2 output tile is computed from the
-// 4x4 input tile under it: V = Bᵀ d B per input channel, M[ξ] =
+// or more and as F(2x2, 3x3) below, and the filter gradient with at
+// least 16 channels and output rows of 13 or more, as F(4x4, 3x3) where
+// its output is 24x24 or more and as F(2x2, 3x3) below. Every 2x2 output
+// tile is computed from the 4x4 input tile under it: V = Bᵀ d B per input channel, M[ξ] =
 // U[ξ]·V[ξ] for each of the 16 transformed positions ξ, with U = G g Gᵀ
 // the transformed filters, and y = Aᵀ M A + b, which takes 16
 // multiply-adds per tile, filter and channel instead of 36. F(4x4, 3x3)
@@ -85,7 +86,12 @@
 // gradient transforms dy alike (winoDy8, reading it in place where the
 // tiles cover it exactly) and sums each block's 16 products with the 4×3
 // dot-product kernel over blocks of about 512 tiles, in the groups of
-// images that parallelGroups fixes by the batch size. The pitches of V, M
+// images that parallelGroups fixes by the batch size. The F(4x4, 3x3)
+// filter gradient transforms the input tiles with winoIn4x8 and dy with
+// winoDy4x8 (by columns into a scratch, then by rows, as winoIn4x8), which
+// reads dy in place through masked loads, the rows and columns past the
+// output counting as zero, and prefetches the window of the next tile
+// row; its blocks hold about 256 tiles (36 ξ each). The pitches of V, M
 // and Z are odd multiples of 64 bytes, so that the 16 ξ rows that a
 // transform touches side by side do not share a cache set.
 //
@@ -103,8 +109,7 @@
 // of every 3x3 stride-1 convolution, with the tile size the automatic
 // choice would take (F(2x2, 3x3) where it would run the direct kernels);
 // GOCNN_CONV=winograd2 and winograd4 force F(2x2, 3x3) or F(4x4, 3x3)
-// everywhere (the filter gradient, which has no F(4x4, 3x3) form, runs
-// F(2x2, 3x3) under winograd4). The pure-Go build uses the Winograd path
+// everywhere. The pure-Go build uses the Winograd path
 // only when so forced, its scalar transforms being too slow to pay.
 //
 // # Depthwise convolutions

@@ -21,9 +21,7 @@ import "os"
 // winoTile says it is faster, winoOff nowhere (GOCNN_CONV=direct), winoOn
 // wherever it applies, with the tile size winoAuto would choose (F(2x2,
 // 3x3) where winoAuto would run the direct kernels), winoOn2 and winoOn4
-// wherever it applies with F(2x2, 3x3) or F(4x4, 3x3) tiles (the filter
-// gradient, which has no F(4x4, 3x3) form, runs F(2x2, 3x3) under
-// winoOn4).
+// wherever it applies with F(2x2, 3x3) or F(4x4, 3x3) tiles.
 const (
 	winoAuto = iota
 	winoOff
@@ -80,9 +78,6 @@ func winoTile(s ConvShape, pass int) int {
 	case winoOn2:
 		return 2
 	case winoOn4:
-		if pass == passFilter {
-			return 2
-		}
 		return 4
 	case winoOn:
 		if m := winoAutoTile(s, pass); m != 0 {
@@ -135,10 +130,19 @@ func winoAutoTile(s ConvShape, pass int) int {
 		return 0
 	}
 	if pass == passFilter {
-		if cin >= 16 && cout >= 16 && s.OW >= 13 {
-			return 2
+		if cin < 16 || cout < 16 || s.OW < 13 {
+			return 0
 		}
-		return 0
+		// F(4x4, 3x3) against F(2x2, 3x3) for the filter gradient
+		// (batch 128, AMD Zen 4, shared machine, best of 5 to 8 runs):
+		// 33% faster on 28x28 'same' outputs (16 channels), 14% on 24x24
+		// 'valid' ones (32 to 64), 35% slower on 14x14 ones (32
+		// channels: rows of four tiles, half of each 8-tile transform
+		// wasted) and 40% on 7x7 ones (64).
+		if oh >= 24 && ow >= 24 && positions >= wino4MinOutputs {
+			return 4
+		}
+		return 2
 	}
 	if cin < 8 || cout < 8 {
 		return 0
@@ -159,23 +163,23 @@ func winoAutoTile(s ConvShape, pass int) int {
 type winoPlan struct {
 	cin, h, w, cout, padT, padL, oh, ow int
 
-	m      int             // output tile size: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
-	nx     int             // transformed positions ξ per tile: (m+2)²
-	th, tw int             // tile rows and columns (m×m output positions each)
-	hp, wp int             // prepared image planes: m·th+2 rows of wp columns
-	imgLen int             // cin·hp·wp
-	ti     int             // tiles per image
-	ib, rb int             // images per block; tile rows per block (rb < th only when ib = 1)
-	nbc    int             // column pitch of the transformed tiles (V) and products (M)
-	vx, mx int             // ξ pitch of V (cin rows) and M (fm rows)
-	fm     int             // rows of M per ξ: cout, at least mr
-	upx    int             // length of the packed U of one ξ
-	direct bool            // output tiles are stored straight into y
-	ws     int             // row pitch of the two staging rows when not direct (m = 2)
-	gx     []int           // first tile column of each group of 8 in a tile row
-	boff   []int32         // c·nbc, the B row offsets of the products
-	tab    []int32         // 0, 8, 16, …: the column halves of the products
-	fg     *winoFilterGrad // nil for m = 4
+	m      int     // output tile size: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
+	nx     int     // transformed positions ξ per tile: (m+2)²
+	th, tw int     // tile rows and columns (m×m output positions each)
+	hp, wp int     // prepared image planes: m·th+2 rows of wp columns
+	imgLen int     // cin·hp·wp
+	ti     int     // tiles per image
+	ib, rb int     // images per block; tile rows per block (rb < th only when ib = 1)
+	nbc    int     // column pitch of the transformed tiles (V) and products (M)
+	vx, mx int     // ξ pitch of V (cin rows) and M (fm rows)
+	fm     int     // rows of M per ξ: cout, at least mr
+	upx    int     // length of the packed U of one ξ
+	direct bool    // output tiles are stored straight into y
+	ws     int     // row pitch of the two staging rows when not direct (m = 2)
+	gx     []int   // first tile column of each group of 8 in a tile row
+	boff   []int32 // c·nbc, the B row offsets of the products
+	tab    []int32 // 0, 8, 16, …: the column halves of the products
+	fg     *winoFilterGrad
 }
 
 // winoTarget is the number of floats of V and M a block may hold (about
@@ -232,9 +236,7 @@ func makeWinoPlan(k winoKey) *winoPlan {
 	for i := range q.tab {
 		q.tab[i] = int32(8 * i)
 	}
-	if m == 2 {
-		q.fg = q.filterGrad()
-	}
+	q.fg = q.filterGrad()
 	return q
 }
 
@@ -638,8 +640,9 @@ func winoDyGo(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX int
 
 // winoFilterGrad is the part of a plan that the filter gradient uses:
 // the products are 4x3 tiles of dot products (dot) over the tiles of a
-// block, so V and Z hold whole tiles of rows (c3 and f4 rows), and the
-// output gradients are copied into planes of 2·th rows of wq columns.
+// block, so V and Z hold whole tiles of rows (c3 and f4 rows), and (m =
+// 2) the output gradients are copied into planes of 2·th rows of wq
+// columns.
 type winoFilterGrad struct {
 	f4, c3 int     // filters and channels rounded up to the dot tile
 	ib, rb int     // images and tile rows per block, as in winoPlan
@@ -651,17 +654,23 @@ type winoFilterGrad struct {
 	tab    []int32 // 0, 8, 16, …: the chunks of the sums
 }
 
-// winoFilterTiles is the number of tiles a block of the filter gradient
-// aims at: its sums are dot products over the tiles of a block, whose
-// depth must repay the calls.
-var winoFilterTiles = 512
+// winoFilterTiles and winoFilterTiles4 are the numbers of tiles a block
+// of the filter gradient aims at, with F(2x2, 3x3) and F(4x4, 3x3) tiles:
+// its sums are dot products over the tiles of a block, whose depth must
+// repay the calls, while V and Z (16 or 36 ξ) should stay in the L2
+// cache.
+var winoFilterTiles, winoFilterTiles4 = 512, 256
 
 func (q *winoPlan) filterGrad() *winoFilterGrad {
 	g := &winoFilterGrad{f4: (q.cout + dotRows - 1) / dotRows * dotRows, c3: (q.cin + dotCols - 1) / dotCols * dotCols}
-	g.ib, g.rb = max(1, winoFilterTiles/q.ti), q.th
+	tiles := winoFilterTiles
+	if q.m == 4 {
+		tiles = winoFilterTiles4
+	}
+	g.ib, g.rb = max(1, tiles/q.ti), q.th
 	maxTiles := g.ib * q.ti
-	if q.ti > winoFilterTiles {
-		g.rb = max(1, winoFilterTiles/q.tw)
+	if q.ti > tiles {
+		g.rb = max(1, tiles/q.tw)
 		maxTiles = g.rb * q.tw
 	}
 	g.nbc = oddLines(maxTiles + 8)
@@ -680,24 +689,38 @@ func (q *winoPlan) filterGrad() *winoFilterGrad {
 }
 
 // winoBackwardFilter computes Conv2DBackwardFilter for a shape
-// winoApplies to: dU[ξ] = Σ over tiles of Z[ξ]·V[ξ]ᵀ, summed per group of
-// images (parallelGroups) in blocks fixed by the group, and dw = Gᵀ dU G
-// per filter and channel, in float64. The bias gradient is the sum of
-// Z[5] (each tile's sum).
-func winoBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
-	key := winoKey{2, s.C, s.H, s.W, s.F, s.PadT, s.PadL, s.OH, s.OW}
+// winoApplies to, with m×m output tiles (m = 2 or 4): dU[ξ] = Σ over
+// tiles of Z[ξ]·V[ξ]ᵀ, summed per group of images (parallelGroups) in
+// blocks fixed by the group, and dw = Gᵀ dU G per filter and channel, in
+// float64. The bias gradient is the sum of the Z[ξ] that sums each tile
+// (ξ = 5, or 7 for m = 4).
+func winoBackwardFilter(s ConvShape, m int, x, dy, dw, db []float32) {
+	key := winoKey{m, s.C, s.H, s.W, s.F, s.PadT, s.PadL, s.OH, s.OW}
 	q := newWinoPlan(key)
 	g := q.fg
 	nw, _ := groups(s.N)
-	accLen := 16*g.f4*g.c3 + s.F
+	du := q.nx * g.f4 * g.c3
+	accLen := du + s.F
 	partp := getBuf(nw * accLen)
 	part := *partp
 	parallelGroups(s.N, func(wk, lo, hi int) {
 		acc := part[wk*accLen : (wk+1)*accLen]
 		clear(acc)
-		q.filterRun(g, lo, hi, x, dy, acc)
+		if m == 4 {
+			q.filterRun4(g, lo, hi, x, dy, acc)
+		} else {
+			q.filterRun(g, lo, hi, x, dy, acc)
+		}
 	})
 	sumGroups(part, accLen, nw)
+	if db != nil {
+		copy(db[:s.F], part[du:])
+	}
+	if m == 4 {
+		winoFilterOut4(g, s.F, s.C, part, dw)
+		putBuf(partp)
+		return
+	}
 	sign := [4]float64{1, 1, 1, -1}
 	k2 := s.C * 9
 	for f := 0; f < s.F; f++ {
@@ -720,9 +743,6 @@ func winoBackwardFilter(s ConvShape, x, dy, dw, db []float32) {
 				d[3*a+2] = float32((r[1]+r[2])/2 + r[3])
 			}
 		}
-	}
-	if db != nil {
-		copy(db[:s.F], part[16*g.f4*g.c3:])
 	}
 	putBuf(partp)
 }

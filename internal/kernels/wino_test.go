@@ -84,7 +84,7 @@ func testWinograd(t *testing.T, mode int) {
 					if mode == winoOn4 {
 						wantM = 4
 					}
-					if winoTile(s, passFwd) != wantM || winoTile(s, passData) != wantM || winoTile(s, passFilter) != 2 {
+					if winoTile(s, passFwd) != wantM || winoTile(s, passData) != wantM || winoTile(s, passFilter) != wantM {
 						t.Fatal("the Winograd kernels are not selected")
 					}
 					x := randSlice(rng, s.N*s.C*s.H*s.W)
@@ -197,6 +197,27 @@ func TestWinogradTransformsGoMatchAsm(t *testing.T) {
 					}
 				}
 			}
+			// The F(4x4, 3x3) output-gradient transform of the same
+			// numbers, over whole and partial windows (columns, rows);
+			// the cells past a window must not count, so they hold
+			// NaN.
+			dpitch, dplane := 32+tc.wp, 4*(32+tc.wp)+3
+			for _, win := range [][2]int{{32, 4}, {28, 4}, {1, 1}, {32, 1}, {7, 2}, {13, 3}, {24, 4}, {8, 2}, {31, 3}, {17, 1}} {
+				dsrc := randSlice(rng, tc.nc*dplane)
+				for i := range dsrc {
+					if r, col := (i%dplane)/dpitch, (i%dplane)%dpitch; r >= win[1] || col >= win[0] {
+						dsrc[i] = float32(math.NaN())
+					}
+				}
+				za4, zg4 := make([]float32, n4), make([]float32, n4)
+				winoDy4(dsrc, dpitch, dplane, tc.nc, za4, tc.dstC, tc.dstX, tmp, win[0], win[1])
+				winoDy4Go(dsrc, dpitch, dplane, tc.nc, zg4, tc.dstC, tc.dstX, win[0], win[1])
+				for i := range za4 {
+					if math.Float32bits(za4[i]) != math.Float32bits(zg4[i]) || math.IsNaN(float64(zg4[i])) {
+						t.Fatalf("F(4,3) output-gradient transform %v [%d] = %v in assembly, %v in Go", win, i, za4[i], zg4[i])
+					}
+				}
+			}
 			// The output transform over the same numbers, nc filters.
 			m := randSlice(rng, n)
 			bias := randSlice(rng, tc.nc)
@@ -287,6 +308,7 @@ func TestWinogradModes(t *testing.T) {
 		// The automatic choice of the tile size (measured, see
 		// winoAutoTile), at batch 128 and for small batches.
 		s28 := ConvShape{N: 128, C: 16, H: 28, W: 28, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 28, OW: 28}
+		s14 := ConvShape{N: 128, C: 32, H: 14, W: 14, F: 32, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 14, OW: 14}
 		s7 := ConvShape{N: 128, C: 64, H: 7, W: 7, F: 64, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1, OH: 7, OW: 7}
 		batch := func(s ConvShape, n int) ConvShape { s.N = n; return s }
 		for _, tc := range []struct {
@@ -295,7 +317,8 @@ func TestWinogradModes(t *testing.T) {
 			filter     int
 			what, want string
 		}{
-			{s28, 4, 4, 2, "28x28, 16 channels", "F(4,3), F(4,3), F(2,3)"},
+			{s28, 4, 4, 4, "28x28, 16 channels", "F(4,3), F(4,3), F(4,3)"},
+			{s14, 4, 4, 2, "14x14, 32 channels", "F(4,3), F(4,3), F(2,3)"},
 			{s7, 2, 2, 0, "7x7, 64 channels", "F(2,3), F(2,3), direct"},
 			{batch(s28, 8), 2, 2, 2, "8 images of 28x28", "F(2,3), F(2,3), F(2,3)"},
 			{batch(s28, 1), 0, 0, 0, "one image of 28x28", "direct"},
@@ -337,5 +360,88 @@ func BenchmarkWinoOut4(b *testing.B) {
 	tmp := make([]float32, winoTmp)
 	benchFamily(b, 0, func(b *testing.B) {
 		winoOut4(m, 8, 8*nf, nf, bias, dst, 32, 4*32, tmp, 32, 4)
+	})
+}
+
+// TestWinogradFilterRandom checks the filter gradient of each tile size
+// against the float64 reference on random 3x3, stride-1 shapes (odd
+// sizes, batch 1, padding 0, 1 and 2, 1 to 40 channels and filters), and
+// that its bits do not depend on GOMAXPROCS.
+func TestWinogradFilterRandom(t *testing.T) {
+	rng := rand.New(rand.NewSource(24))
+	var shapes []ConvShape
+	for i := 0; i < 12; i++ {
+		p := rng.Intn(3)
+		h, w := 3+rng.Intn(28), 3+rng.Intn(28)
+		if i%3 == 0 {
+			h, w = h|1, w|1 // odd sizes
+		}
+		s := ConvShape{N: 1 + rng.Intn(3), C: 1 + rng.Intn(40), H: h, W: w, F: 1 + rng.Intn(40), KH: 3, KW: 3, SH: 1, SW: 1, PadT: p, PadL: p}
+		if i%4 == 0 {
+			s.N = 1
+		}
+		s.OH, s.OW = h+2*p-2, w+2*p-2
+		shapes = append(shapes, s)
+	}
+	for _, tm := range winoTileModes {
+		t.Run(tm.name, func(t *testing.T) {
+			forEachImpl(t, func(t *testing.T) {
+				withWino(tm.mode, func() {
+					var worst float64
+					for _, s := range shapes {
+						t.Run(s.String(), func(t *testing.T) {
+							if err := s.Validate(); err != nil {
+								t.Fatal(err)
+							}
+							x := randSlice(rng, s.N*s.C*s.H*s.W)
+							dy := randSlice(rng, s.N*s.F*s.OH*s.OW)
+							dw, db := randSlice(rng, s.F*s.C*9), randSlice(rng, s.F)
+							poisonScratch()
+							Conv2DBackwardFilter(s, x, dy, dw, db)
+							wdw, wdb := naiveConvBackwardFilter(s, to64(x), to64(dy))
+							checkClose(t, "dw", dw, wdw, tol)
+							checkClose(t, "db", db, wdb, tol)
+							worst = max(worst, relErr(dw, wdw))
+							defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+							Conv2DBackwardFilter(s, x, dy, dw, db)
+							want := append(append([]float32(nil), dw...), db...)
+							for _, p := range []int{2, 3, 7} {
+								runtime.GOMAXPROCS(p)
+								Conv2DBackwardFilter(s, x, dy, dw, db)
+								for i, v := range append(append([]float32(nil), dw...), db...) {
+									if math.Float32bits(v) != math.Float32bits(want[i]) {
+										t.Fatalf("GOMAXPROCS=%d: output [%d] = %v, %v with 1", p, i, v, want[i])
+									}
+								}
+							}
+						})
+					}
+					t.Logf("largest relative error of dw |got-want|/(|want|+rms(want)): %.3g", worst)
+				})
+			})
+		})
+	}
+}
+
+// BenchmarkWinoDy4 runs the F(4x4, 3x3) output-gradient transform of
+// eight tiles for 16 filters, over whole (4x32) and partial (3x28)
+// windows, against the input transform of as many channels.
+func BenchmarkWinoDy4(b *testing.B) {
+	const nf, pitch = 16, 40
+	rng := rand.New(rand.NewSource(6))
+	src := randSlice(rng, nf*6*pitch)
+	dst := make([]float32, 36*8*nf)
+	tmp := make([]float32, winoTmp)
+	for _, win := range [][2]int{{32, 4}, {28, 3}, {28, 4}, {32, 3}, {16, 4}} {
+		b.Run(fmt.Sprintf("dy%dx%d", win[1], win[0]), func(b *testing.B) {
+			benchFamily(b, 0, func(b *testing.B) {
+				winoDy4(src, pitch, 6*pitch, nf, dst, 8, 8*nf, tmp, win[0], win[1])
+			})
+		})
+	}
+	b.Run("in", func(b *testing.B) {
+		benchFamily(b, 0, func(b *testing.B) {
+			winoIn4(src, pitch, 6*pitch, nf, dst, 8, 8*nf, tmp)
+		})
 	})
 }
