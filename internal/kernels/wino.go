@@ -248,44 +248,56 @@ func makeWinoPlan(k winoKey) *winoPlan {
 func (q *winoPlan) winoFilter(at func(f, c int) int, w []float32) *[]float32 {
 	cin, cout := q.cin, q.cout
 	u := getBuf(q.nx * cout * cin)
-	for f := 0; f < cout; f++ {
-		for c := 0; c < cin; c++ {
-			g := w[at(f, c):]
-			if q.m == 4 {
-				winoFilter4(g, (*u)[f*cin+c:], cout*cin)
-				continue
-			}
-			var t [4][3]float64 // G g
-			for b := 0; b < 3; b++ {
-				g0, g1, g2 := float64(g[b]), float64(g[3+b]), float64(g[6+b])
-				t[0][b] = g0
-				t[1][b] = (g0 + g1 + g2) / 2
-				t[2][b] = (g0 - g1 + g2) / 2
-				t[3][b] = g2
-			}
-			for i := 0; i < 4; i++ {
-				r0, r1, r2 := t[i][0], t[i][1], t[i][2]
-				v := [4]float64{r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2}
-				for j, x := range v {
-					(*u)[((4*i+j)*cout+f)*cin+c] = float32(x)
-				}
+	// The filters are transformed on all cores: a call runs them once per
+	// batch, and they are the serial part of the pass.
+	ParallelFor(cout, func(f0, f1 int) {
+		for f := f0; f < f1; f++ {
+			for c := 0; c < cin; c++ {
+				q.filter1(w[at(f, c):], *u, f*cin+c)
 			}
 		}
-	}
+	})
 	ap := getBuf(q.nx * q.upx)
 	fpad := (cout + mr - 1) / mr * mr
 	overlap := cout%mr != 0 && cout > mr
-	for xi := 0; xi < q.nx; xi++ {
-		src, dst := (*u)[xi*cout*cin:], (*ap)[xi*q.upx:]
-		if overlap {
-			packA(false, fpad-mr, cin, 1, src, cin, dst)
-			packA(false, mr, cin, 1, src[(cout-mr)*cin:], cin, dst[(fpad-mr)*cin:])
-		} else {
-			packA(false, cout, cin, 1, src, cin, dst)
+	ParallelFor(q.nx, func(x0, x1 int) {
+		for xi := x0; xi < x1; xi++ {
+			src, dst := (*u)[xi*cout*cin:], (*ap)[xi*q.upx:]
+			if overlap {
+				packA(false, fpad-mr, cin, 1, src, cin, dst)
+				packA(false, mr, cin, 1, src[(cout-mr)*cin:], cin, dst[(fpad-mr)*cin:])
+			} else {
+				packA(false, cout, cin, 1, src, cin, dst)
+			}
 		}
-	}
+	})
 	putBuf(u)
 	return ap
+}
+
+// filter1 stores U = G g Gᵀ of the 3x3 kernel g (row major) at u[ξ·cout·cin
+// + off] for every ξ.
+func (q *winoPlan) filter1(g, u []float32, off int) {
+	pitch := q.cout * q.cin
+	if q.m == 4 {
+		winoFilter4(g, u[off:], pitch)
+		return
+	}
+	var t [4][3]float64 // G g
+	for b := 0; b < 3; b++ {
+		g0, g1, g2 := float64(g[b]), float64(g[3+b]), float64(g[6+b])
+		t[0][b] = g0
+		t[1][b] = (g0 + g1 + g2) / 2
+		t[2][b] = (g0 - g1 + g2) / 2
+		t[3][b] = g2
+	}
+	for i := 0; i < 4; i++ {
+		r0, r1, r2 := t[i][0], t[i][1], t[i][2]
+		v := [4]float64{r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2}
+		for j, x := range v {
+			u[(4*i+j)*pitch+off] = float32(x)
+		}
+	}
 }
 
 // winoG4 applies the F(4x4, 3x3) filter transform G (interpolation
