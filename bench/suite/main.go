@@ -6,6 +6,7 @@
 //	go run ./bench/suite -list
 //	GOMAXPROCS=2 go run ./bench/suite -net same -limit 6000 -epochs 3
 //	go run ./bench/suite -net stride2 -cpuprofile cpu.out   # profile the epochs
+//	go run ./bench/suite -net residual -memprofile mem.out  # what training allocates
 //
 // The networks are built with the public API (model, layers, train) and
 // trained with Adam (lr 1e-3) and the categorical cross-entropy (the
