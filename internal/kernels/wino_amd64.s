@@ -102,6 +102,16 @@ inch:
 	VMOVUPS Y2, (R14)(R9*1)
 	VMOVUPS Y3, (R14)(R10*1)
 
+	// Prefetch rows 4 and 5 of the window, which the call for the tile
+	// row below reads besides these: the input is read in place, by
+	// strided windows of every channel plane, which the hardware
+	// prefetchers follow poorly.
+	LEAQ (DI)(AX*1), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 71(DI)
+	PREFETCHT0 (DI)(AX*1)
+	PREFETCHT0 71(DI)(AX*1)
+
 	ADDQ BX, SI
 	ADDQ DX, R11
 	ADDQ DX, R12
