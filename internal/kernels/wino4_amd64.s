@@ -132,11 +132,13 @@ in4ch:
 	BT6
 	IN4S(128)
 
-	// Prefetch rows 6 to 9 of the window (136 bytes of each), which the
-	// call for the tile row below reads besides these: the input is read
-	// in place, by strided windows of every channel plane, which the
-	// hardware prefetchers follow poorly.
-	LEAQ (R12)(AX*2), R14
+	// Prefetch rows 10 to 13 of the window (136 bytes of each), which the
+	// call for the tile row two below reads besides the rows before: the
+	// input is read in place, by strided windows of every channel plane,
+	// which the hardware prefetchers follow poorly (one tile row ahead
+	// measured a few percent slower than two).
+	LEAQ (R12)(AX*4), R14
+	LEAQ (R14)(AX*2), R14
 	ADDQ AX, R14
 	PREFETCHT0 (R14)
 	PREFETCHT0 64(R14)
