@@ -385,14 +385,15 @@ func statLanesAsm(x, a []float32, i0, m, pitch, n4 int, mean float64, kind int, 
 // (nc, nf >= 1).
 //
 //go:noescape
-func winoIn8(src *float32, wp, plane, nc int, dst *float32, dstC, dstX int)
+func winoIn8(x *float32, off, w, plane, nc int, dst *float32, dstC, dstX int, mask *int32)
 
 //go:noescape
 func winoOut8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int)
 
-// winoInAsm runs winoIn8 (winoIn has checked the bounds).
-func winoInAsm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
-	winoIn8(&src[0], wp, plane, nc, &dst[0], dstC, dstX)
+// winoInAsm runs winoIn8 (winoIn has checked the bounds; the masked
+// loads read nothing outside the input).
+func winoInAsm(x []float32, off, w, plane, nc int, dst []float32, dstC, dstX int, mask []int32) {
+	winoIn8(&x[0], off, w, plane, nc, &dst[0], dstC, dstX, &mask[0])
 }
 
 // winoOutAsm runs winoOut8 (winoOut has checked the bounds).
@@ -412,14 +413,15 @@ func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX in
 // winoOut4Go (nc, nf >= 1), with tmp as scratch.
 //
 //go:noescape
-func winoIn4x8(src *float32, wp, plane, nc int, dst *float32, dstC, dstX int, tmp *float32)
+func winoIn4x8(x *float32, off, w, plane, nc int, dst *float32, dstC, dstX int, tmp *float32, mask *int32)
 
 //go:noescape
 func winoOut4x8(m *float32, mF, mX, nf int, bias *float32, dst *float32, pitch, plane int, tmp *float32, ncols, nrows, rem int)
 
-// winoIn4Asm runs winoIn4x8 (winoIn4 has checked the bounds).
-func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int, tmp []float32) {
-	winoIn4x8(&src[0], wp, plane, nc, &dst[0], dstC, dstX, &tmp[0])
+// winoIn4Asm runs winoIn4x8 (winoIn4 has checked the bounds; the masked
+// loads read nothing outside the input).
+func winoIn4Asm(x []float32, off, w, plane, nc int, dst []float32, dstC, dstX int, tmp []float32, mask []int32) {
+	winoIn4x8(&x[0], off, w, plane, nc, &dst[0], dstC, dstX, &tmp[0], &mask[0])
 }
 
 //go:noescape

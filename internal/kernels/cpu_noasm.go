@@ -90,8 +90,8 @@ func statLanesAsm(x, a []float32, i0, m, pitch, n4 int, mean float64, kind int, 
 
 func linComb8(dst, u, v *float32, n8 int, a, b, c float32) { panic("kernels: no assembly") }
 
-func winoInAsm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
-	winoInGo(src, wp, plane, nc, dst, dstC, dstX)
+func winoInAsm(x []float32, off, w, plane, nc int, dst []float32, dstC, dstX int, mask []int32) {
+	winoInGo(x, off, w, plane, nc, dst, dstC, dstX, mask)
 }
 
 func winoOutAsm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int) {
@@ -102,8 +102,8 @@ func winoDyAsm(src []float32, pitch, plane, nf int, dst []float32, dstF, dstX in
 	winoDyGo(src, pitch, plane, nf, dst, dstF, dstX)
 }
 
-func winoIn4Asm(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int, tmp []float32) {
-	winoIn4Go(src, wp, plane, nc, dst, dstC, dstX)
+func winoIn4Asm(x []float32, off, w, plane, nc int, dst []float32, dstC, dstX int, tmp []float32, mask []int32) {
+	winoIn4Go(x, off, w, plane, nc, dst, dstC, dstX, mask)
 }
 
 func winoOut4Asm(m []float32, mF, mX, nf int, bias, dst []float32, pitch, plane int, tmp []float32, ncols, nrows int) {

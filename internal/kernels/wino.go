@@ -163,22 +163,23 @@ func winoAutoTile(s ConvShape, pass int) int {
 type winoPlan struct {
 	cin, h, w, cout, padT, padL, oh, ow int
 
-	m      int     // output tile size: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
-	nx     int     // transformed positions ξ per tile: (m+2)²
-	th, tw int     // tile rows and columns (m×m output positions each)
-	hp, wp int     // prepared image planes: m·th+2 rows of wp columns
-	imgLen int     // cin·hp·wp
-	ti     int     // tiles per image
-	ib, rb int     // images per block; tile rows per block (rb < th only when ib = 1)
-	nbc    int     // column pitch of the transformed tiles (V) and products (M)
-	vx, mx int     // ξ pitch of V (cin rows) and M (fm rows)
-	fm     int     // rows of M per ξ: cout, at least mr
-	upx    int     // length of the packed U of one ξ
-	direct bool    // output tiles are stored straight into y
-	ws     int     // row pitch of the two staging rows when not direct (m = 2)
-	gx     []int   // first tile column of each group of 8 in a tile row
-	boff   []int32 // c·nbc, the B row offsets of the products
-	tab    []int32 // 0, 8, 16, …: the column halves of the products
+	m      int         // output tile size: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
+	nx     int         // transformed positions ξ per tile: (m+2)²
+	th, tw int         // tile rows and columns (m×m output positions each)
+	wl     int         // row length of the load masks: 24 (m = 2) or 40 (m = 4)
+	rpat   []int       // row pattern (index into win) of each tile row
+	win    [][]winoWin // windows of the input transforms: [row pattern][group of 8 tiles]
+	ti     int         // tiles per image
+	ib, rb int         // images per block; tile rows per block (rb < th only when ib = 1)
+	nbc    int         // column pitch of the transformed tiles (V) and products (M)
+	vx, mx int         // ξ pitch of V (cin rows) and M (fm rows)
+	fm     int         // rows of M per ξ: cout, at least mr
+	upx    int         // length of the packed U of one ξ
+	direct bool        // output tiles are stored straight into y
+	ws     int         // row pitch of the two staging rows when not direct (m = 2)
+	gx     []int       // first tile column of each group of 8 in a tile row
+	boff   []int32     // c·nbc, the B row offsets of the products
+	tab    []int32     // 0, 8, 16, …: the column halves of the products
 	fg     *winoFilterGrad
 }
 
@@ -200,13 +201,6 @@ func makeWinoPlan(k winoKey) *winoPlan {
 	m := k.m
 	q.nx = (m + 2) * (m + 2)
 	q.th, q.tw = (k.oh+m-1)/m, (k.ow+m-1)/m
-	// The input transforms of eight tiles read 18 columns (m = 2) or 40
-	// (m = 4: five vectors of 8, of which 34 are used).
-	q.hp, q.wp = m*q.th+2, max(m*q.tw+2, 18)
-	if m == 4 {
-		q.wp = max(4*q.tw+8, 40)
-	}
-	q.imgLen = q.cin * q.hp * q.wp
 	q.ti = q.th * q.tw
 	q.fm = max(q.cout, mr)
 	q.upx = packedASize(q.cout, q.cin)
@@ -226,6 +220,7 @@ func makeWinoPlan(k winoKey) *winoPlan {
 	for tx := 0; tx < q.tw; tx += 8 {
 		q.gx = append(q.gx, max(0, min(tx, q.tw-8)))
 	}
+	q.windows()
 	q.direct = q.tw >= 8 && q.oh%m == 0 && q.ow%m == 0
 	q.ws = 2 * max(q.tw, 8)
 	q.boff = make([]int32, q.cin)
@@ -342,34 +337,62 @@ func oddLines(n int) int {
 	return (l | 1) * 16
 }
 
-// prepare copies image xn ([cin, h, w]) into buf ([cin, hp, wp]) with its
-// padding: prepared cell (r, col) holds input cell (r-padT, col-padL), or
-// zero outside the input. With m = 4, the rows of input are written only
-// up to column 4·tw+2 (the last one a tile reads; the vector row copies
-// need at most 8 columns of padding), and the caller clears buf once so
-// that the columns past it, which the transforms of the tiles past a
-// row's end read, stay zero.
-func (q *winoPlan) prepare(xn, buf []float32) {
-	h0, h1 := q.padT, min(q.hp, q.padT+q.h) // prepared rows with input
-	cw := q.wp
-	if q.m == 4 {
-		cw = min(q.wp, 4*q.tw+2)
+// winoWin is the window that the input transform of one group of eight
+// tiles reads, m+2 rows of 18 (m = 2) or 34 (m = 4) columns from the
+// cell (m·ty - padT, m·tx - padL) of the input: mask[i·wl + j] is -1 where
+// cell (i, j) of the window lies inside the input, 0 where it is padding
+// or past the input's edges (those cells count as zero and are never
+// read). lo and hi are the offsets i·w + j of the first and last cells
+// inside (hi < lo when there is none), for the bounds checks.
+type winoWin struct {
+	mask   []int32
+	lo, hi int
+}
+
+// windows sets the load masks of q: the tile rows fall into a few row
+// patterns (the rows of their windows inside the input), and each
+// pattern has one window per group of eight tiles.
+func (q *winoPlan) windows() {
+	m := q.m
+	used := 18 // columns of the window the transforms use
+	q.wl = 24
+	if m == 4 {
+		used, q.wl = 34, 40
 	}
-	n := min(q.w, cw-q.padL) // input columns copied
-	plane := q.hp * q.wp
-	for c := 0; c < q.cin; c++ {
-		d := buf[c*plane : (c+1)*plane]
-		clear(d[:h0*q.wp])
-		if h1 > h0 {
-			copyRowsPadded(d[h0*q.wp:], q.wp, xn[c*q.h*q.w:], q.w, h1-h0, n, q.padL, cw)
+	pats := map[[2]int]int{}
+	q.rpat = make([]int, q.th)
+	for ty := range q.rpat {
+		r0 := m*ty - q.padT
+		key := [2]int{max(0, -r0), min(m+2, q.h-r0)} // rows [a, b) inside
+		p, ok := pats[key]
+		if !ok {
+			p = len(q.win)
+			pats[key] = p
+			ws := make([]winoWin, len(q.gx))
+			for gi, tx := range q.gx {
+				c0 := m*tx - q.padL
+				w := winoWin{mask: make([]int32, (m+2)*q.wl), lo: 0, hi: -1}
+				first := true
+				for i := key[0]; i < key[1]; i++ {
+					for j := max(0, -c0); j < min(used, q.w-c0); j++ {
+						w.mask[i*q.wl+j] = -1
+						if first {
+							w.lo, first = i*q.w+j, false
+						}
+						w.hi = i*q.w + j
+					}
+				}
+				ws[gi] = w
+			}
+			q.win = append(q.win, ws)
 		}
-		clear(d[max(h0, h1)*q.wp:])
+		q.rpat[ty] = p
 	}
 }
 
 // winoScratch is the scratch memory of one worker.
 type winoScratch struct {
-	prep, v, m, st, tt *[]float32
+	v, m, st, tt *[]float32
 }
 
 // winoTmp is the length of the transforms' scratch rows (F(4x4, 3x3)).
@@ -377,11 +400,10 @@ const winoTmp = 240
 
 func (q *winoPlan) scratch() winoScratch {
 	return winoScratch{
-		prep: getBuf(q.ib * q.imgLen),
-		v:    getBuf(q.nx * q.vx),
-		m:    getBuf(q.nx * q.mx),
-		st:   getBuf(q.cout * 2 * q.ws),
-		tt:   getBuf(winoTmp),
+		v:  getBuf(q.nx * q.vx),
+		m:  getBuf(q.nx * q.mx),
+		st: getBuf(q.cout * 2 * q.ws),
+		tt: getBuf(winoTmp),
 	}
 }
 
@@ -390,7 +412,6 @@ func (w winoScratch) release() {
 	putBuf(w.st)
 	putBuf(w.m)
 	putBuf(w.v)
-	putBuf(w.prep)
 }
 
 // run computes the convolution of the images [lo, hi) of x ([N, cin, h,
@@ -399,37 +420,31 @@ func (w winoScratch) release() {
 func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 	sc := q.scratch()
 	defer sc.release()
-	prep, v, m, st, tt := *sc.prep, *sc.v, *sc.m, *sc.st, *sc.tt
+	v, m, st, tt := *sc.v, *sc.m, *sc.st, *sc.tt
 	ts := q.m
-	if ts == 4 {
-		clear(prep) // see prepare
-	}
-	chw, fp := q.cin*q.h*q.w, q.cout*q.oh*q.ow
-	plane := q.hp * q.wp
-	type row struct{ n, slot, ty int }
+	chw, fp, hw := q.cin*q.h*q.w, q.cout*q.oh*q.ow, q.h*q.w
+	type row struct{ n, ty int }
 	rows := make([]row, 0, q.ib*q.rb)
 	for n0 := lo; n0 < hi; n0 += q.ib {
 		n1 := min(n0+q.ib, hi)
-		for n := n0; n < n1; n++ {
-			q.prepare(x[n*chw:(n+1)*chw], prep[(n-n0)*q.imgLen:])
-		}
 		for ty0 := 0; ty0 < q.th; ty0 += q.rb {
 			ty1 := min(ty0+q.rb, q.th)
 			rows = rows[:0]
 			for n := n0; n < n1; n++ {
 				for ty := ty0; ty < ty1; ty++ {
-					rows = append(rows, row{n, n - n0, ty})
+					rows = append(rows, row{n, ty})
 				}
 			}
 			nt := len(rows) * q.tw
-			// Input transform.
+			// Input transform, read in place.
 			for k, r := range rows {
-				src := prep[r.slot*q.imgLen+ts*r.ty*q.wp:]
-				for _, tx := range q.gx {
+				wins := q.win[q.rpat[r.ty]]
+				off := r.n*chw + (ts*r.ty-q.padT)*q.w - q.padL
+				for gi, tx := range q.gx {
 					if ts == 4 {
-						winoIn4(src[4*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], q.nbc, q.vx, tt)
+						winoIn4(x, off+4*tx, q.w, hw, q.cin, v[k*q.tw+tx:], q.nbc, q.vx, tt, &wins[gi])
 					} else {
-						winoIn(src[2*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], q.nbc, q.vx)
+						winoIn(x, off+2*tx, q.w, hw, q.cin, v[k*q.tw+tx:], q.nbc, q.vx, &wins[gi])
 					}
 				}
 			}
@@ -496,31 +511,42 @@ func (q *winoPlan) products(up, v, m []float32, ntc int) {
 	}
 }
 
-// winoIn transforms, for c < nc, the eight 4x4 tiles of channel c whose
-// rows start at src[c*plane + r*wp] (tile l at columns 2l .. 2l+3): with
-// d the tile and h its rows transformed (h[r] = d[r]·B: d0-d2, d1+d2,
-// d2-d1, d1-d3), V = Bᵀ h, that is V[0] = h0-h2, V[1] = h1+h2, V[2] =
-// h2-h1, V[3] = h1-h3, and V[i][j] of tile l is stored at dst[(4i+j)*dstX
-// + c*dstC + l].
-func winoIn(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
-	_ = src[(nc-1)*plane+3*wp+17]
+// winoIn transforms, for c < nc, the eight 4x4 tiles of channel c read
+// in place through the window win: cell (r, col) of the window is
+// x[off + c*plane + r*w + col] where win's mask allows it, zero elsewhere
+// (tile l at columns 2l .. 2l+3; off may point before x where those
+// cells are masked). With d the tile and h its rows transformed (h[r] =
+// d[r]·B: d0-d2, d1+d2, d2-d1, d1-d3), V = Bᵀ h, that is V[0] = h0-h2,
+// V[1] = h1+h2, V[2] = h2-h1, V[3] = h1-h3, and V[i][j] of tile l is
+// stored at dst[(4i+j)*dstX + c*dstC + l].
+func winoIn(x []float32, off, w, plane, nc int, dst []float32, dstC, dstX int, win *winoWin) {
+	_ = win.mask[4*24-1]
+	if win.hi >= win.lo {
+		_ = x[off+win.lo]
+		_ = x[off+(nc-1)*plane+win.hi]
+	}
 	_ = dst[15*dstX+(nc-1)*dstC+7]
 	if useAsm {
-		winoInAsm(src, wp, plane, nc, dst, dstC, dstX)
+		winoInAsm(x, off, w, plane, nc, dst, dstC, dstX, win.mask)
 		return
 	}
-	winoInGo(src, wp, plane, nc, dst, dstC, dstX)
+	winoInGo(x, off, w, plane, nc, dst, dstC, dstX, win.mask)
 }
 
-// winoInGo is the portable form of winoIn, with the same operations in
-// the same order.
-func winoInGo(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
+// winoInGo is the portable form of winoIn (mask holds rows of 24), with
+// the same operations in the same order.
+func winoInGo(x []float32, off, w, plane, nc int, dst []float32, dstC, dstX int, mask []int32) {
 	for c := 0; c < nc; c++ {
-		s := src[c*plane:]
+		o0 := off + c*plane
 		for l := 0; l < 8; l++ {
 			var h [4][4]float32
 			for r := 0; r < 4; r++ {
-				d := (*[4]float32)(s[r*wp+2*l : r*wp+2*l+4])
+				var d [4]float32
+				for k := range d {
+					if col := 2*l + k; mask[r*24+col] != 0 {
+						d[k] = x[o0+r*w+col]
+					}
+				}
 				h[r] = [4]float32{d[0] - d[2], d[1] + d[2], d[2] - d[1], d[1] - d[3]}
 			}
 			o := c*dstC + l
@@ -762,7 +788,6 @@ func winoBackwardFilter(s ConvShape, m int, x, dy, dw, db []float32) {
 // filterRun adds the products of the images [lo, hi) to acc (dU[ξ][f][c]
 // at (ξ·f4 + f)·c3 + c, then the bias gradient).
 func (q *winoPlan) filterRun(g *winoFilterGrad, lo, hi int, x, dy, acc []float32) {
-	prepb := getBuf(g.ib * q.imgLen)
 	dypb := getBuf(0)
 	if !q.direct {
 		dypb = getBuf(g.ib * g.dyLen)
@@ -773,11 +798,10 @@ func (q *winoPlan) filterRun(g *winoFilterGrad, lo, hi int, x, dy, acc []float32
 		putBuf(zb)
 		putBuf(vb)
 		putBuf(dypb)
-		putBuf(prepb)
 	}()
-	prep, dyp, v, z := *prepb, *dypb, *vb, *zb
-	chw, fp := q.cin*q.h*q.w, q.cout*q.oh*q.ow
-	plane, dplane := q.hp*q.wp, 2*q.th*g.wq
+	dyp, v, z := *dypb, *vb, *zb
+	chw, fp, hw := q.cin*q.h*q.w, q.cout*q.oh*q.ow, q.h*q.w
+	dplane := 2 * q.th * g.wq
 	// Where the tiles cover the output exactly and rows hold 8 tiles or
 	// more, the output gradients are read in place.
 	dyLen, wq := g.dyLen, g.wq
@@ -789,11 +813,9 @@ func (q *winoPlan) filterRun(g *winoFilterGrad, lo, hi int, x, dy, acc []float32
 	rows := make([]row, 0, g.ib*g.rb)
 	for n0 := lo; n0 < hi; n0 += g.ib {
 		n1 := min(n0+g.ib, hi)
-		for n := n0; n < n1; n++ {
-			q.prepare(x[n*chw:(n+1)*chw], prep[(n-n0)*q.imgLen:])
-			if q.direct {
-				continue
-			}
+		// The output gradients are copied into planes of rows of wq
+		// unless they are read in place.
+		for n := n0; n < n1 && !q.direct; n++ {
 			d := dyp[(n-n0)*g.dyLen : (n-n0+1)*g.dyLen]
 			for f := 0; f < q.cout; f++ {
 				copyRowsPadded(d[f*dplane:], g.wq, dy[n*fp+f*q.oh*q.ow:], q.ow, q.oh, q.ow, 0, g.wq)
@@ -810,15 +832,16 @@ func (q *winoPlan) filterRun(g *winoFilterGrad, lo, hi int, x, dy, acc []float32
 			}
 			nt := len(rows) * q.tw
 			for k, r := range rows {
-				src := prep[r.slot*q.imgLen+2*r.ty*q.wp:]
+				wins := q.win[q.rpat[r.ty]]
+				off := (n0+r.slot)*chw + (2*r.ty-q.padT)*q.w - q.padL
 				var dsrc []float32
 				if q.direct {
 					dsrc = dy[(n0+r.slot)*fp+2*r.ty*wq:]
 				} else {
 					dsrc = dyp[r.slot*dyLen+2*r.ty*wq:]
 				}
-				for _, tx := range q.gx {
-					winoIn(src[2*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], g.nbc, g.vx)
+				for gi, tx := range q.gx {
+					winoIn(x, off+2*tx, q.w, hw, q.cin, v[k*q.tw+tx:], g.nbc, g.vx, &wins[gi])
 					winoDy(dsrc[2*tx:], wq, dplane, q.cout, z[k*q.tw+tx:], g.nbc, g.zx)
 				}
 			}

@@ -34,30 +34,42 @@ func winoA6(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
 	return [4]float32{(m0 + p) + r, q + 2*s, p + 4*r, (q + 8*s) + m5}
 }
 
-// winoIn4 transforms, for c < nc, the eight 6x6 tiles of channel c whose
-// rows start at src[c*plane + r*wp] (tile l at columns 4l .. 4l+5; the
-// assembly reads 40 columns): T = Bᵀ d by columns, then V = T B by rows,
-// V[i][j] of tile l stored at dst[(6i+j)*dstX + c*dstC + l]. tmp holds
-// winoTmp floats of scratch.
-func winoIn4(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int, tmp []float32) {
-	_ = src[(nc-1)*plane+5*wp+39]
+// winoIn4 transforms, for c < nc, the eight 6x6 tiles of channel c read
+// in place through the window win: cell (r, col) of the window is
+// x[off + c*plane + r*w + col] where win's mask allows it, zero elsewhere
+// (tile l at columns 4l .. 4l+5; off may point before x where those
+// cells are masked). T = Bᵀ d by columns, then V = T B by rows, V[i][j]
+// of tile l stored at dst[(6i+j)*dstX + c*dstC + l]. tmp holds winoTmp
+// floats of scratch.
+func winoIn4(x []float32, off, w, plane, nc int, dst []float32, dstC, dstX int, tmp []float32, win *winoWin) {
+	_ = win.mask[6*40-1]
+	if win.hi >= win.lo {
+		_ = x[off+win.lo]
+		_ = x[off+(nc-1)*plane+win.hi]
+	}
 	_ = dst[35*dstX+(nc-1)*dstC+7]
 	_ = tmp[winoTmp-1]
 	if useAsm {
-		winoIn4Asm(src, wp, plane, nc, dst, dstC, dstX, tmp)
+		winoIn4Asm(x, off, w, plane, nc, dst, dstC, dstX, tmp, win.mask)
 		return
 	}
-	winoIn4Go(src, wp, plane, nc, dst, dstC, dstX)
+	winoIn4Go(x, off, w, plane, nc, dst, dstC, dstX, win.mask)
 }
 
-// winoIn4Go is the portable form of winoIn4, with the same operations in
-// the same order.
-func winoIn4Go(src []float32, wp, plane, nc int, dst []float32, dstC, dstX int) {
+// winoIn4Go is the portable form of winoIn4 (mask holds rows of 40), with
+// the same operations in the same order.
+func winoIn4Go(x []float32, off, w, plane, nc int, dst []float32, dstC, dstX int, mask []int32) {
 	for c := 0; c < nc; c++ {
-		s := src[c*plane:]
+		o0 := off + c*plane
 		var t [6][34]float32
 		for col := 0; col < 34; col++ {
-			v := winoB6(s[col], s[wp+col], s[2*wp+col], s[3*wp+col], s[4*wp+col], s[5*wp+col])
+			var d [6]float32
+			for r := range d {
+				if mask[r*40+col] != 0 {
+					d[r] = x[o0+r*w+col]
+				}
+			}
+			v := winoB6(d[0], d[1], d[2], d[3], d[4], d[5])
 			for i, x := range v {
 				t[i][col] = x
 			}

@@ -121,7 +121,6 @@ func winoFilterOut4(g *winoFilterGrad, cout, cin int, part, dw []float32) {
 // the bias gradient). The output gradients are read in place, the
 // transforms leaving out what lies past the bottom and right edges.
 func (q *winoPlan) filterRun4(g *winoFilterGrad, lo, hi int, x, dy, acc []float32) {
-	prepb := getBuf(g.ib * q.imgLen)
 	vb := getBuf(36 * g.vx)
 	zb := getBuf(36 * g.zx)
 	tb := getBuf(winoTmp)
@@ -129,20 +128,15 @@ func (q *winoPlan) filterRun4(g *winoFilterGrad, lo, hi int, x, dy, acc []float3
 		putBuf(tb)
 		putBuf(zb)
 		putBuf(vb)
-		putBuf(prepb)
 	}()
-	prep, v, z, tt := *prepb, *vb, *zb, *tb
-	clear(prep) // see prepare
+	v, z, tt := *vb, *zb, *tb
 	chw, fp := q.cin*q.h*q.w, q.cout*q.oh*q.ow
-	plane, oplane := q.hp*q.wp, q.oh*q.ow
+	hw, oplane := q.h*q.w, q.oh*q.ow
 	sums := acc[36*g.f4*g.c3:]
 	type row struct{ slot, ty int }
 	rows := make([]row, 0, g.ib*g.rb)
 	for n0 := lo; n0 < hi; n0 += g.ib {
 		n1 := min(n0+g.ib, hi)
-		for n := n0; n < n1; n++ {
-			q.prepare(x[n*chw:(n+1)*chw], prep[(n-n0)*q.imgLen:])
-		}
 		for ty0 := 0; ty0 < q.th; ty0 += g.rb {
 			ty1 := min(ty0+g.rb, q.th)
 			rows = rows[:0]
@@ -156,11 +150,12 @@ func (q *winoPlan) filterRun4(g *winoFilterGrad, lo, hi int, x, dy, acc []float3
 			// fewer than 8 tiles) land on the next row's, which
 			// overwrite them.
 			for k, r := range rows {
-				src := prep[r.slot*q.imgLen+4*r.ty*q.wp:]
+				wins := q.win[q.rpat[r.ty]]
+				off := (n0+r.slot)*chw + (4*r.ty-q.padT)*q.w - q.padL
 				dsrc := dy[(n0+r.slot)*fp+4*r.ty*q.ow:]
 				nrows := min(4, q.oh-4*r.ty)
-				for _, tx := range q.gx {
-					winoIn4(src[4*tx:], q.wp, plane, q.cin, v[k*q.tw+tx:], g.nbc, g.vx, tt)
+				for gi, tx := range q.gx {
+					winoIn4(x, off+4*tx, q.w, hw, q.cin, v[k*q.tw+tx:], g.nbc, g.vx, tt, &wins[gi])
 					winoDy4(dsrc[4*tx:], q.ow, oplane, q.cout, z[k*q.tw+tx:], g.nbc, g.zx, tt, min(32, q.ow-4*tx), nrows)
 				}
 			}

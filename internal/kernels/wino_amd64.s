@@ -2,55 +2,65 @@
 
 #include "textflag.h"
 
-// WROW(p, h0, h1, h2, h3) loads row r of eight 4x4 input tiles (tile l
-// at columns 2l..2l+3 from p), splits it into the tiles' columns d0..d3
-// and applies the row transform: h0 = d0-d2, h1 = d1+d2, h2 = d2-d1,
-// h3 = d1-d3. The columns are loaded in 4-float pieces paired so that the
+// WROW(p, moff, h0, h1, h2, h3) loads row r of eight 4x4 input tiles
+// (tile l at columns 2l..2l+3 from p) under its load masks (moff(R15),
+// 24 lanes, for columns 0-7, 8-15, 2-9 and 10-17; masked lanes read
+// nothing and count as zero), pairs the 4-float pieces so that the
 // in-lane shuffles leave tiles 0-3 in the low lane and 4-7 in the high
-// one. Clobbers Y8-Y15.
-#define WROW(p, h0, h1, h2, h3) \
-	VMOVUPS 0(p), X8; \
-	VINSERTF128 $1, 32(p), Y8, Y8; \
-	VMOVUPS 16(p), X9; \
-	VINSERTF128 $1, 48(p), Y9, Y9; \
-	VMOVUPS 8(p), X10; \
-	VINSERTF128 $1, 40(p), Y10, Y10; \
-	VMOVUPS 24(p), X11; \
-	VINSERTF128 $1, 56(p), Y11, Y11; \
-	VSHUFPS $0x88, Y9, Y8, Y12; \
-	VSHUFPS $0xDD, Y9, Y8, Y13; \
-	VSHUFPS $0x88, Y11, Y10, Y14; \
-	VSHUFPS $0xDD, Y11, Y10, Y15; \
-	VSUBPS Y14, Y12, h0; \
-	VADDPS Y14, Y13, h1; \
-	VSUBPS Y13, Y14, h2; \
-	VSUBPS Y15, Y13, h3
+// one, splits the row into the tiles' columns d0..d3 and applies the row
+// transform: h0 = d0-d2, h1 = d1+d2, h2 = d2-d1, h3 = d1-d3. Clobbers
+// Y8-Y15.
+#define WROW(p, moff, h0, h1, h2, h3) \
+	VMOVUPS moff+0(R15), Y12; \
+	VMASKMOVPS 0(p), Y12, Y8; \
+	VMOVUPS moff+32(R15), Y13; \
+	VMASKMOVPS 32(p), Y13, Y9; \
+	VMOVUPS moff+8(R15), Y14; \
+	VMASKMOVPS 8(p), Y14, Y10; \
+	VMOVUPS moff+40(R15), Y15; \
+	VMASKMOVPS 40(p), Y15, Y11; \
+	VPERM2F128 $0x20, Y9, Y8, Y12; \
+	VPERM2F128 $0x31, Y9, Y8, Y13; \
+	VPERM2F128 $0x20, Y11, Y10, Y14; \
+	VPERM2F128 $0x31, Y11, Y10, Y15; \
+	VSHUFPS $0x88, Y13, Y12, Y8; \
+	VSHUFPS $0xDD, Y13, Y12, Y9; \
+	VSHUFPS $0x88, Y15, Y14, Y10; \
+	VSHUFPS $0xDD, Y15, Y14, Y11; \
+	VSUBPS Y10, Y8, h0; \
+	VADDPS Y10, Y9, h1; \
+	VSUBPS Y9, Y10, h2; \
+	VSUBPS Y11, Y9, h3
 
-// func winoIn8(src *float32, wp, plane, nc int, dst *float32, dstC, dstX int)
-// See winoIn8Go. nc >= 1.
-TEXT ·winoIn8(SB), NOSPLIT, $0-56
-	MOVQ src+0(FP), SI
-	MOVQ wp+8(FP), AX
+// func winoIn8(x *float32, off, w, plane, nc int, dst *float32, dstC, dstX int, mask *int32)
+// See winoInGo. nc >= 1; the window starts at x + off (off may be
+// negative: the cells before x are masked); mask holds four rows of 24.
+TEXT ·winoIn8(SB), NOSPLIT, $0-72
+	MOVQ x+0(FP), SI
+	MOVQ off+8(FP), AX
+	LEAQ (SI)(AX*4), SI
+	MOVQ w+16(FP), AX
 	SHLQ $2, AX
-	MOVQ plane+16(FP), BX
+	MOVQ plane+24(FP), BX
 	SHLQ $2, BX
-	MOVQ nc+24(FP), CX
-	MOVQ dstC+40(FP), DX
+	MOVQ nc+32(FP), CX
+	MOVQ dstC+48(FP), DX
 	SHLQ $2, DX
-	MOVQ dstX+48(FP), R8
+	MOVQ dstX+56(FP), R8
 	SHLQ $2, R8
 	LEAQ (R8)(R8*1), R9
 	LEAQ (R9)(R8*1), R10
-	MOVQ dst+32(FP), R11
+	MOVQ dst+40(FP), R11
 	LEAQ (R11)(R8*4), R12
 	LEAQ (R12)(R8*4), R13
 	LEAQ (R13)(R8*4), R14
+	MOVQ mask+64(FP), R15
 
 inch:
 	// Rows 0 and 2: V0j = h0j - h2j.
-	WROW(SI, Y0, Y1, Y2, Y3)
+	WROW(SI, 0, Y0, Y1, Y2, Y3)
 	LEAQ (SI)(AX*2), DI
-	WROW(DI, Y4, Y5, Y6, Y7)
+	WROW(DI, 192, Y4, Y5, Y6, Y7)
 	VSUBPS Y4, Y0, Y0
 	VSUBPS Y5, Y1, Y1
 	VSUBPS Y6, Y2, Y2
@@ -62,7 +72,7 @@ inch:
 
 	// Row 1: V1j = h1j + h2j, V2j = h2j - h1j.
 	LEAQ (SI)(AX*1), DI
-	WROW(DI, Y0, Y1, Y2, Y3)
+	WROW(DI, 96, Y0, Y1, Y2, Y3)
 	VADDPS Y4, Y0, Y8
 	VSUBPS Y0, Y4, Y9
 	VMOVUPS Y8, (R12)
@@ -82,7 +92,7 @@ inch:
 
 	// Row 3: V3j = h1j - h3j.
 	LEAQ (DI)(AX*2), DI
-	WROW(DI, Y4, Y5, Y6, Y7)
+	WROW(DI, 288, Y4, Y5, Y6, Y7)
 	VSUBPS Y4, Y0, Y0
 	VSUBPS Y5, Y1, Y1
 	VSUBPS Y6, Y2, Y2
@@ -91,6 +101,16 @@ inch:
 	VMOVUPS Y1, (R14)(R8*1)
 	VMOVUPS Y2, (R14)(R9*1)
 	VMOVUPS Y3, (R14)(R10*1)
+
+	// Prefetch rows 4 and 5 of the window, which the call for the tile
+	// row below reads besides these: the input is read in place, by
+	// strided windows of every channel plane, which the hardware
+	// prefetchers follow poorly.
+	LEAQ (DI)(AX*1), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 71(DI)
+	PREFETCHT0 (DI)(AX*1)
+	PREFETCHT0 71(DI)(AX*1)
 
 	ADDQ BX, SI
 	ADDQ DX, R11
