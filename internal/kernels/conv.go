@@ -133,7 +133,7 @@ func convForward(s ConvShape, x, w, b, y []float32) {
 	} else {
 		sc := s // a copy, so that only this branch moves a shape to the heap
 		sp := &sc
-		ParallelFor(s.N, func(lo, hi int) { convForwardImages(lo, hi, sp, p, *ap, bias, overlap, x, y) })
+		parallelImages(s.N, func(lo, hi int) { convForwardImages(lo, hi, sp, p, *ap, bias, overlap, x, y) })
 	}
 	putBuf(ap)
 }
@@ -240,7 +240,7 @@ func Conv2DBackwardData(s ConvShape, w, dy, dx []float32) {
 		boff[f] = int32(f * ol)
 	}
 	full := p.nch / 2 * 2 // chunks in complete pairs
-	ParallelFor(s.N, func(lo, hi int) {
+	parallelImages(s.N, func(lo, hi int) {
 		var tmp [mr * nr]float32
 		dxb := getBuf(p.imgLen)
 		dyb := getBuf(s.F * ol)

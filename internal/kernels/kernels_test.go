@@ -640,33 +640,39 @@ func TestValidate(t *testing.T) {
 }
 
 func TestParallelFor(t *testing.T) {
-	for _, p := range []int{1, 2, 3} {
-		for _, n := range []int{0, 1, 2, 3, 5, 100, 1001} {
-			t.Run(fmt.Sprintf("procs%d_n%d", p, n), func(t *testing.T) {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
-				seen := make([]int32, n)
-				var calls atomic.Int32
-				ParallelFor(n, func(lo, hi int) {
-					calls.Add(1)
-					for i := lo; i < hi; i++ {
-						atomic.AddInt32(&seen[i], 1)
+	for _, f := range []struct {
+		name  string
+		run   func(int, func(lo, hi int))
+		chunk int // chunks per goroutine at most
+	}{{"ParallelFor", ParallelFor, 1}, {"parallelImages", parallelImages, chunksPerWorker}} {
+		for _, p := range []int{1, 2, 3} {
+			for _, n := range []int{0, 1, 2, 3, 5, 100, 1001} {
+				t.Run(fmt.Sprintf("%s/procs%d_n%d", f.name, p, n), func(t *testing.T) {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+					seen := make([]int32, n)
+					var calls atomic.Int32
+					f.run(n, func(lo, hi int) {
+						calls.Add(1)
+						for i := lo; i < hi; i++ {
+							atomic.AddInt32(&seen[i], 1)
+						}
+					})
+					for i, v := range seen {
+						if v != 1 {
+							t.Fatalf("index %d visited %d times", i, v)
+						}
+					}
+					c := int(calls.Load())
+					switch {
+					case n > 0 && c < 1:
+						t.Errorf("no call for %d items", n)
+					case p == 1 && c > 1:
+						t.Errorf("%d chunks for one proc, want fn run once, inline", c)
+					case c > f.chunk*p:
+						t.Errorf("%d chunks for %d procs, want at most %d", c, p, f.chunk*p)
 					}
 				})
-				for i, v := range seen {
-					if v != 1 {
-						t.Fatalf("index %d visited %d times", i, v)
-					}
-				}
-				c := int(calls.Load())
-				switch {
-				case n > 0 && c < 1:
-					t.Errorf("no call for %d items", n)
-				case p == 1 && c > 1:
-					t.Errorf("%d chunks for one proc, want fn run once, inline", c)
-				case c > chunksPerWorker*p:
-					t.Errorf("%d chunks for %d procs, want at most %d", c, p, chunksPerWorker*p)
-				}
-			})
+			}
 		}
 	}
 }

@@ -610,7 +610,7 @@ func winoForward(s ConvShape, m int, x, w, b, y []float32) {
 	} else {
 		clear(*bp)
 	}
-	ParallelFor(s.N, func(lo, hi int) { q.run(lo, hi, x, *up, *bp, y) })
+	parallelImages(s.N, func(lo, hi int) { q.run(lo, hi, x, *up, *bp, y) })
 	putBuf(bp)
 	putBuf(up)
 }
@@ -633,7 +633,7 @@ func winoBackwardData(s ConvShape, m int, w, dy, dx []float32) {
 	up := q.winoFilter(func(c, f int) int { return (s.F-1-f)*k2 + (s.C-1-c)*9 }, *wr)
 	bp := getBuf(s.C)
 	clear(*bp)
-	ParallelFor(s.N, func(lo, hi int) { q.run(lo, hi, dy, *up, *bp, dx) })
+	parallelImages(s.N, func(lo, hi int) { q.run(lo, hi, dy, *up, *bp, dx) })
 	putBuf(bp)
 	putBuf(up)
 	putBuf(wr)
