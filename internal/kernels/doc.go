@@ -66,10 +66,13 @@
 //
 // The work is fused and blocked (winoPlan): per block of tiles (whole
 // images, or rows of tiles of one image, so that V and M take about half
-// of an L2 cache), the images are copied with their padding (the vector
-// row copies), the input tiles of eight neighbouring tiles of a row are
-// transformed at once (winoIn8: the rows are split into the tiles'
-// columns by in-lane shuffles, then added and subtracted), the 16
+// of an L2 cache), the input tiles of eight neighbouring tiles of a row
+// are transformed at once, read in place from the unpadded input through
+// masked loads (the plan holds a mask per pattern of rows inside the
+// input and per group of eight tiles; masked lanes, the padding and the
+// cells past the edges, read nothing and count as zero) (winoIn8: the
+// rows are split into the tiles' columns by in-lane shuffles, then added
+// and subtracted), the 16
 // products run on the GEMM micro-kernel (the filters packed as its A
 // panels, the tiles as its columns), and the output transform (winoOut8)
 // writes the eight tiles' 2x2 outputs straight into y, or through two
