@@ -845,29 +845,36 @@ func (q *winoPlan) filterRun(g *winoFilterGrad, lo, hi int, x, dy, acc []float32
 					winoDy(dsrc[2*tx:], wq, dplane, q.cout, z[k*q.tw+tx:], g.nbc, g.zx)
 				}
 			}
-			// The sums run over whole chunks of 8 tiles: the columns
-			// past the tiles are cleared in the rows that count.
-			nt8 := (nt + 7) / 8 * 8
-			for xi := 0; xi < 16; xi++ {
-				for c := 0; c < q.cin; c++ {
-					zeroFew(v[xi*g.vx+c*g.nbc+nt : xi*g.vx+c*g.nbc+nt8])
-				}
-				for f := 0; f < q.cout; f++ {
-					zeroFew(z[xi*g.zx+f*g.nbc+nt : xi*g.zx+f*g.nbc+nt8])
-				}
-			}
-			src := g.tab[:nt8/8]
-			for xi := 0; xi < 16; xi++ {
-				a, b := z[xi*g.zx:], v[xi*g.vx:]
-				for f0 := 0; f0 < g.f4; f0 += dotRows {
-					for c0 := 0; c0 < g.c3; c0 += dotCols {
-						dot(1, a[f0*g.nbc:], g.nbc, 0, src, b, g.boff[c0:c0+dotCols], 0, acc[(xi*g.f4+f0)*g.c3+c0:], g.c3)
-					}
-				}
-			}
-			for f := 0; f < q.cout; f++ {
-				sums[f] += sum(z[5*g.zx+f*g.nbc : 5*g.zx+f*g.nbc+nt8])
+			// Z[1][1] (ξ = 5) is the sum of a tile's output gradients.
+			g.sumBlock(16, 5, nt, q.cin, q.cout, v, z, acc, sums)
+		}
+	}
+}
+
+// sumBlock adds the products of a block of nt tiles, dU[ξ] += Z[ξ]·V[ξ]ᵀ
+// for the nx ξ, to acc, and the sums of Z[sumXi] (each tile's sum of
+// output gradients) to sums. The sums run over whole chunks of 8 tiles:
+// the columns past the tiles are cleared in the rows that count.
+func (g *winoFilterGrad) sumBlock(nx, sumXi, nt, cin, cout int, v, z, acc, sums []float32) {
+	nt8 := (nt + 7) / 8 * 8
+	for xi := 0; xi < nx; xi++ {
+		for c := 0; c < cin; c++ {
+			zeroFew(v[xi*g.vx+c*g.nbc+nt : xi*g.vx+c*g.nbc+nt8])
+		}
+		for f := 0; f < cout; f++ {
+			zeroFew(z[xi*g.zx+f*g.nbc+nt : xi*g.zx+f*g.nbc+nt8])
+		}
+	}
+	src := g.tab[:nt8/8]
+	for xi := 0; xi < nx; xi++ {
+		a, b := z[xi*g.zx:], v[xi*g.vx:]
+		for f0 := 0; f0 < g.f4; f0 += dotRows {
+			for c0 := 0; c0 < g.c3; c0 += dotCols {
+				dot(1, a[f0*g.nbc:], g.nbc, 0, src, b, g.boff[c0:c0+dotCols], 0, acc[(xi*g.f4+f0)*g.c3+c0:], g.c3)
 			}
 		}
+	}
+	for f := 0; f < cout; f++ {
+		sums[f] += sum(z[sumXi*g.zx+f*g.nbc : sumXi*g.zx+f*g.nbc+nt8])
 	}
 }

@@ -159,30 +159,8 @@ func (q *winoPlan) filterRun4(g *winoFilterGrad, lo, hi int, x, dy, acc []float3
 					winoDy4(dsrc[4*tx:], q.ow, oplane, q.cout, z[k*q.tw+tx:], g.nbc, g.zx, tt, min(32, q.ow-4*tx), nrows)
 				}
 			}
-			// The sums run over whole chunks of 8 tiles: the columns
-			// past the tiles are cleared in the rows that count.
-			nt8 := (nt + 7) / 8 * 8
-			for xi := 0; xi < 36; xi++ {
-				for c := 0; c < q.cin; c++ {
-					zeroFew(v[xi*g.vx+c*g.nbc+nt : xi*g.vx+c*g.nbc+nt8])
-				}
-				for f := 0; f < q.cout; f++ {
-					zeroFew(z[xi*g.zx+f*g.nbc+nt : xi*g.zx+f*g.nbc+nt8])
-				}
-			}
-			src := g.tab[:nt8/8]
-			for xi := 0; xi < 36; xi++ {
-				a, b := z[xi*g.zx:], v[xi*g.vx:]
-				for f0 := 0; f0 < g.f4; f0 += dotRows {
-					for c0 := 0; c0 < g.c3; c0 += dotCols {
-						dot(1, a[f0*g.nbc:], g.nbc, 0, src, b, g.boff[c0:c0+dotCols], 0, acc[(xi*g.f4+f0)*g.c3+c0:], g.c3)
-					}
-				}
-			}
 			// Z[1][1] (ξ = 7) is the sum of a tile's output gradients.
-			for f := 0; f < q.cout; f++ {
-				sums[f] += sum(z[7*g.zx+f*g.nbc : 7*g.zx+f*g.nbc+nt8])
-			}
+			g.sumBlock(36, 7, nt, q.cin, q.cout, v, z, acc, sums)
 		}
 	}
 }
