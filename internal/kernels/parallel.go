@@ -33,7 +33,7 @@ func parallel(n, k int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	p := goroutines(n)
+	p := workers(n)
 	if p == 1 {
 		fn(0, n)
 		return
@@ -69,9 +69,9 @@ func parallel(n, k int, fn func(lo, hi int)) {
 func Workers(n int) int { return workers(n) }
 
 // workers returns the number of goroutines ParallelFor runs fn on for n
-// items.
+// items: GOMAXPROCS, at most n and at least 1.
 func workers(n int) int {
-	return goroutines(n)
+	return max(1, min(runtime.GOMAXPROCS(0), n))
 }
 
 // maxGroups bounds the number of groups parallelGroups makes.
@@ -118,10 +118,4 @@ func parallelGroups(n int, fn func(g, lo, hi int)) {
 			fn(g, g*size, min((g+1)*size, n))
 		}
 	})
-}
-
-// goroutines returns the number of goroutines ParallelFor runs n items
-// on: GOMAXPROCS, at most n and at least 1.
-func goroutines(n int) int {
-	return max(1, min(runtime.GOMAXPROCS(0), n))
 }
