@@ -423,18 +423,12 @@ func (q *winoPlan) run(lo, hi int, x, up, bias, y []float32) {
 	v, m, st, tt := *sc.v, *sc.m, *sc.st, *sc.tt
 	ts := q.m
 	chw, fp, hw := q.cin*q.h*q.w, q.cout*q.oh*q.ow, q.h*q.w
-	type row struct{ n, ty int }
-	rows := make([]row, 0, q.ib*q.rb)
+	rows := make([]tileRow, 0, q.ib*q.rb)
 	for n0 := lo; n0 < hi; n0 += q.ib {
 		n1 := min(n0+q.ib, hi)
 		for ty0 := 0; ty0 < q.th; ty0 += q.rb {
 			ty1 := min(ty0+q.rb, q.th)
-			rows = rows[:0]
-			for n := n0; n < n1; n++ {
-				for ty := ty0; ty < ty1; ty++ {
-					rows = append(rows, row{n, ty})
-				}
-			}
+			rows = blockRows(rows, n0, n1, ty0, ty1)
 			nt := len(rows) * q.tw
 			// Input transform, read in place.
 			for k, r := range rows {
@@ -809,8 +803,7 @@ func (q *winoPlan) filterRun(g *winoFilterGrad, lo, hi int, x, dy, acc []float32
 		dyLen, wq, dplane = fp, q.ow, q.oh*q.ow
 	}
 	sums := acc[16*g.f4*g.c3:]
-	type row struct{ slot, ty int }
-	rows := make([]row, 0, g.ib*g.rb)
+	rows := make([]tileRow, 0, g.ib*g.rb)
 	for n0 := lo; n0 < hi; n0 += g.ib {
 		n1 := min(n0+g.ib, hi)
 		// The output gradients are copied into planes of rows of wq
@@ -824,21 +817,16 @@ func (q *winoPlan) filterRun(g *winoFilterGrad, lo, hi int, x, dy, acc []float32
 		}
 		for ty0 := 0; ty0 < q.th; ty0 += g.rb {
 			ty1 := min(ty0+g.rb, q.th)
-			rows = rows[:0]
-			for n := n0; n < n1; n++ {
-				for ty := ty0; ty < ty1; ty++ {
-					rows = append(rows, row{n - n0, ty})
-				}
-			}
+			rows = blockRows(rows, n0, n1, ty0, ty1)
 			nt := len(rows) * q.tw
 			for k, r := range rows {
 				wins := q.win[q.rpat[r.ty]]
-				off := (n0+r.slot)*chw + (2*r.ty-q.padT)*q.w - q.padL
+				off := r.n*chw + (2*r.ty-q.padT)*q.w - q.padL
 				var dsrc []float32
 				if q.direct {
-					dsrc = dy[(n0+r.slot)*fp+2*r.ty*wq:]
+					dsrc = dy[r.n*fp+2*r.ty*wq:]
 				} else {
-					dsrc = dyp[r.slot*dyLen+2*r.ty*wq:]
+					dsrc = dyp[(r.n-n0)*dyLen+2*r.ty*wq:]
 				}
 				for gi, tx := range q.gx {
 					winoIn(x, off+2*tx, q.w, hw, q.cin, v[k*q.tw+tx:], g.nbc, g.vx, &wins[gi])
@@ -877,4 +865,20 @@ func (g *winoFilterGrad) sumBlock(nx, sumXi, nt, cin, cout int, v, z, acc, sums 
 	for f := 0; f < cout; f++ {
 		sums[f] += sum(z[sumXi*g.zx+f*g.nbc : sumXi*g.zx+f*g.nbc+nt8])
 	}
+}
+
+// tileRow is one row of tiles of a block: tile row ty of image n.
+type tileRow struct{ n, ty int }
+
+// blockRows returns rows[:0] with the tile rows [ty0, ty1) of the images
+// [n0, n1), image by image: the tiles of a block, in the order their
+// transforms fill the columns of V.
+func blockRows(rows []tileRow, n0, n1, ty0, ty1 int) []tileRow {
+	rows = rows[:0]
+	for n := n0; n < n1; n++ {
+		for ty := ty0; ty < ty1; ty++ {
+			rows = append(rows, tileRow{n, ty})
+		}
+	}
+	return rows
 }

@@ -133,26 +133,20 @@ func (q *winoPlan) filterRun4(g *winoFilterGrad, lo, hi int, x, dy, acc []float3
 	chw, fp := q.cin*q.h*q.w, q.cout*q.oh*q.ow
 	hw, oplane := q.h*q.w, q.oh*q.ow
 	sums := acc[36*g.f4*g.c3:]
-	type row struct{ slot, ty int }
-	rows := make([]row, 0, g.ib*g.rb)
+	rows := make([]tileRow, 0, g.ib*g.rb)
 	for n0 := lo; n0 < hi; n0 += g.ib {
 		n1 := min(n0+g.ib, hi)
 		for ty0 := 0; ty0 < q.th; ty0 += g.rb {
 			ty1 := min(ty0+g.rb, q.th)
-			rows = rows[:0]
-			for n := n0; n < n1; n++ {
-				for ty := ty0; ty < ty1; ty++ {
-					rows = append(rows, row{n - n0, ty})
-				}
-			}
+			rows = blockRows(rows, n0, n1, ty0, ty1)
 			nt := len(rows) * q.tw
 			// The transforms of the tiles past a row's end (rows of
 			// fewer than 8 tiles) land on the next row's, which
 			// overwrite them.
 			for k, r := range rows {
 				wins := q.win[q.rpat[r.ty]]
-				off := (n0+r.slot)*chw + (4*r.ty-q.padT)*q.w - q.padL
-				dsrc := dy[(n0+r.slot)*fp+4*r.ty*q.ow:]
+				off := r.n*chw + (4*r.ty-q.padT)*q.w - q.padL
+				dsrc := dy[r.n*fp+4*r.ty*q.ow:]
 				nrows := min(4, q.oh-4*r.ty)
 				for gi, tx := range q.gx {
 					winoIn4(x, off+4*tx, q.w, hw, q.cin, v[k*q.tw+tx:], g.nbc, g.vx, tt, &wins[gi])
