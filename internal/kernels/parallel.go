@@ -20,8 +20,9 @@ func ParallelFor(n int, fn func(lo, hi int)) { parallel(n, 1, fn) }
 // that runs slower than the others (one shared with another process or
 // virtual machine, or a slower core of a hybrid CPU) takes fewer of them
 // instead of holding up the rest. Light items keep one chunk per
-// goroutine: splitting a single image's channels finer made the
-// suite's MobileNet answer one image 1.5-2.3x slower (357-522 µs against 225-241).
+// goroutine: splitting a single image's channels finer made the suite's
+// MobileNet answer one image 1.5-2.3x slower (357-522 µs against
+// 225-241).
 func parallelImages(n int, fn func(lo, hi int)) { parallel(n, chunksPerWorker, fn) }
 
 // chunksPerWorker is the number of chunks parallelImages makes per
